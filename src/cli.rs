@@ -1,0 +1,184 @@
+//! The command line, as clap types and nothing else. Doc comments here are the `--help` text.
+//! `app` converts these once into the settings and commands the rest of the crate takes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Walk a healthcare organisation through an email breach of PHI under HIPAA: runbooks, a
+/// tamper-evident incident log, and the regulatory clock.
+#[derive(Debug, Parser)]
+#[command(name = "breach", version, max_term_width = 100)]
+#[command(
+    after_help = "Start here: `breach start` opens an incident; `breach status` shows where it stands."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store holding every incident [default: ~/.local/share/breach]
+    #[arg(long, env = "BREACH_STORE", global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Who is acting, as recorded in the log [default: your login name]
+    #[arg(long, env = "BREACH_ACTOR", global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// Print one JSON document on stdout and nothing else there
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The incident to act on (an id or a unique prefix); may be left out when exactly one is open
+    #[arg(short, long, env = "BREACH_INCIDENT", global = true, value_name = "ID")]
+    pub incident: Option<String>,
+
+    /// A directory of the organisation's own runbooks (a runbook with a bundled id replaces it)
+    #[arg(long, env = "BREACH_RUNBOOKS", global = true, value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open an incident from a runbook
+    #[command(
+        after_help = "Example:\n  breach start --runbook misdirected-email --discovered \"2026-11-20 16:05\" --title \"Lab results sent to wrong patient\""
+    )]
+    Start {
+        /// The runbook to follow (see `breach runbook list`)
+        #[arg(long, value_name = "ID")]
+        runbook: Option<String>,
+        /// When the breach was discovered: YYYY-MM-DD, "YYYY-MM-DD HH:MM" (local time), RFC 3339, or now
+        #[arg(long, value_name = "WHEN")]
+        discovered: Option<String>,
+        /// A short title; do not put patient names or other PHI here
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+    },
+
+    /// List the incidents in the store
+    List,
+
+    /// Show an incident: progress per phase, every step, what is next, the log's head
+    Status,
+
+    /// Show the steps that can be worked now
+    Next,
+
+    /// Mark a step done, with its evidence
+    #[command(
+        after_help = "Example:\n  breach done identify-message --set message_id='<abc@mail.example.org>' --set recipient_type=external"
+    )]
+    Done {
+        /// The step id (see `breach next`)
+        step: String,
+        /// A note to record with the step
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// An evidence value, FIELD=VALUE; repeat for each field
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+    },
+
+    /// Skip a step, with the reason
+    Skip {
+        step: String,
+        /// Why the step is skipped (required)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+
+    /// Mark a step not applicable to this incident, with the reason
+    Na {
+        step: String,
+        /// Why the step does not apply (required)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+
+    /// Reopen a done, skipped or not-applicable step, with the reason
+    Reopen {
+        step: String,
+        /// Why the step is reopened (required)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+
+    /// Record a note in the log
+    Note {
+        /// The note; avoid patient identifiers, describe instead
+        text: String,
+        /// The step the note is about
+        #[arg(long, value_name = "STEP")]
+        step: Option<String>,
+    },
+
+    /// Copy an evidence file into the incident, recording its SHA-256
+    Attach {
+        /// The file to copy (the original is left untouched)
+        file: PathBuf,
+        /// The step the file is evidence for
+        #[arg(long, value_name = "STEP")]
+        step: Option<String>,
+    },
+
+    /// Close the incident (refused while required steps are open)
+    Close {
+        /// Close even though required steps are open; needs --reason
+        #[arg(long, requires = "reason")]
+        force: bool,
+        /// Why the incident is closed with steps open
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+
+    /// Check every entry of the log; exit 0 only when it is intact
+    #[command(
+        after_help = "Keep the head printed after each write somewhere else (a ticket, an email to counsel); \n`breach verify --expect-head SEQ:HASH` then proves the log was not truncated or rewritten since."
+    )]
+    Verify {
+        /// A head kept elsewhere, as SEQ:HASH (or just the hash), that the log must still contain
+        #[arg(long, value_name = "HEAD")]
+        expect_head: Option<String>,
+    },
+
+    /// Quarantine a torn final line left by a crash, and log what was removed
+    Repair,
+
+    /// List, show and validate runbooks
+    #[command(subcommand)]
+    Runbook(RunbookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// List the available runbooks and where each comes from
+    List,
+    /// Show a runbook for reading: phases, steps, roles, evidence, due times, references
+    Show {
+        /// The runbook id
+        id: String,
+    },
+    /// Check runbook files; exit 0 only when every file is valid
+    #[command(after_help = "Example:\n  breach runbook validate my-runbooks/*.yaml")]
+    Validate {
+        /// Runbook files, or directories of them
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

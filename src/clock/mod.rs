@@ -1,0 +1,206 @@
+//! Time: the one place that reads "now", and the parsing of the dates people type.
+//!
+//! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339); nothing else in the
+//! crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
+//! regulatory deadline) are taken in the local time zone of the person who gave them, and pinned
+//! into the log as dates so that a later change of time zone cannot move a deadline.
+
+use chrono::{DateTime, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The environment variable that fixes "now" (RFC 3339), for tests and reproducible output.
+pub const NOW_VAR: &str = "BREACH_NOW";
+
+/// The current instant: `BREACH_NOW` when set, the system clock otherwise.
+pub fn now() -> Result<DateTime<Utc>, Error> {
+    match std::env::var(NOW_VAR) {
+        Ok(fixed) => DateTime::parse_from_rfc3339(fixed.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Error::input(format!("{NOW_VAR}=`{fixed}` is not an RFC 3339 time: {e}"))),
+        Err(_) => Ok(Utc::now()),
+    }
+}
+
+/// How precisely a discovery time was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// Only the calendar day is known.
+    Date,
+    Minute,
+    Instant,
+}
+
+/// A point in time as a person gave it: the instant, the calendar date it falls on in their time
+/// zone, the offset in force, and their words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GivenTime {
+    /// UTC instant (start of the day when only a date was given).
+    pub at: DateTime<Utc>,
+    /// Calendar date in the giver's time zone.
+    pub date: NaiveDate,
+    /// UTC offset in force for that time, e.g. `-05:00`.
+    pub offset: String,
+    /// The `TZ` the time was interpreted in, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    pub precision: Precision,
+    /// Exactly what was typed.
+    pub given: String,
+}
+
+/// Parses `now`, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (local time) or RFC 3339. `what` names the
+/// value in error messages, e.g. "--discovered".
+pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
+    let text = input.trim();
+    let zone = std::env::var("TZ").ok().filter(|z| !z.is_empty());
+    let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
+    if text.len() > 64 {
+        return Err(Error::input(format!("{what}: value too long; {expected}")));
+    }
+    if text.eq_ignore_ascii_case("now") {
+        let local = now.with_timezone(&Local);
+        return Ok(GivenTime {
+            at: now,
+            date: local.date_naive(),
+            offset: local.offset().to_string(),
+            zone,
+            precision: Precision::Instant,
+            given: text.to_owned(),
+        });
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let start = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let local = resolve_local(start).ok_or_else(|| {
+            Error::input(format!(
+                "{what}: midnight of {date} does not exist in this time zone"
+            ))
+        })?;
+        return Ok(GivenTime {
+            at: local.with_timezone(&Utc),
+            date,
+            offset: local.offset().to_string(),
+            zone,
+            precision: Precision::Date,
+            given: text.to_owned(),
+        });
+    }
+    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+            let local = resolve_local(naive).ok_or_else(|| {
+                Error::input(format!(
+                    "{what}: {text} does not exist in this time zone (a daylight-saving gap); give an RFC 3339 time with its offset"
+                ))
+            })?;
+            return Ok(GivenTime {
+                at: local.with_timezone(&Utc),
+                date: naive.date(),
+                offset: local.offset().to_string(),
+                zone,
+                precision: Precision::Minute,
+                given: text.to_owned(),
+            });
+        }
+    }
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => {
+            let local = t.with_timezone(&Local);
+            Ok(GivenTime {
+                at: t.with_timezone(&Utc),
+                date: local.date_naive(),
+                offset: t.offset().to_string(),
+                zone,
+                precision: Precision::Instant,
+                given: text.to_owned(),
+            })
+        }
+        Err(_) => Err(Error::input(format!(
+            "{what}: `{}` is not a valid date or time; {expected}",
+            crate::render::sanitize(text)
+        ))),
+    }
+}
+
+/// Like [`parse_when`], and refuses a time later than `now`.
+pub fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
+    let given = parse_when(input, what, now)?;
+    let today = now.with_timezone(&Local).date_naive();
+    let future = match given.precision {
+        Precision::Date => given.date > today,
+        _ => given.at > now,
+    };
+    if future {
+        return Err(Error::input(format!(
+            "{what}: {} is in the future (now is {})",
+            given.given,
+            now.with_timezone(&Local).format("%Y-%m-%d %H:%M %:z")
+        )));
+    }
+    Ok(given)
+}
+
+/// A local wall-clock time as an instant; the earlier one when a fall-back makes it ambiguous.
+fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    match Local.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Some(t.fixed_offset()),
+        LocalResult::Ambiguous(a, _) => Some(a.fixed_offset()),
+        LocalResult::None => None,
+    }
+}
+
+/// Parses a calendar date `YYYY-MM-DD`.
+pub fn parse_date(input: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").ok()
+}
+
+/// Formats an instant for people: local time with its offset.
+pub fn local_display(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M %:z")
+        .to_string()
+}
+
+/// Formats an instant for the log: RFC 3339 UTC with milliseconds.
+pub fn log_timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed_now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn accepts_the_four_forms() {
+        let now = fixed_now();
+        assert_eq!(
+            parse_when("2026-03-01", "x", now).unwrap().precision,
+            Precision::Date
+        );
+        assert_eq!(
+            parse_when("2026-03-01 09:30", "x", now).unwrap().precision,
+            Precision::Minute
+        );
+        let rfc = parse_when("2026-03-01T09:30:00-05:00", "x", now).unwrap();
+        assert_eq!(rfc.at.to_rfc3339(), "2026-03-01T14:30:00+00:00");
+        assert_eq!(rfc.offset, "-05:00");
+        assert_eq!(parse_when("now", "x", now).unwrap().at, now);
+    }
+
+    #[test]
+    fn refuses_impossible_and_future_dates() {
+        let now = fixed_now();
+        let err = parse_when("2026-02-30", "--discovered", now).unwrap_err();
+        assert!(err.to_string().contains("--discovered"), "{err}");
+        assert!(parse_past("2026-03-11", "x", now).is_err());
+        assert!(parse_past("2026-03-10", "x", now).is_ok());
+        assert!(parse_past("2027-01-01T00:00:00Z", "x", now).is_err());
+    }
+}

@@ -1,0 +1,395 @@
+//! An incident's state, derived only by replaying its log, and the rules for changing it.
+//!
+//! Nothing here is stored: `replay` rebuilds the state from verified entries every time, so the
+//! log is the single source of truth. The step rules (what is workable, what a transition needs)
+//! live here so the scriptable commands and the guided walk apply exactly the same ones.
+
+pub mod event;
+pub mod evidence;
+mod facts;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use event::Event;
+pub use facts::Facts;
+
+use crate::clock::GivenTime;
+use crate::error::Error;
+use crate::log::{Entry, Head};
+use crate::runbook::{Phase, Runbook, Step, parse_runbook};
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Open,
+    Done,
+    Skipped,
+    NotApplicable,
+}
+
+impl StepState {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepState::Open => "open",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+            StepState::NotApplicable => "not applicable",
+        }
+    }
+}
+
+/// The last change of a step: who, when, and what they recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub state: StepState,
+    pub actor: String,
+    pub at: String,
+    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// One entry of the log as replayed: the envelope plus its decoded payload.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub seq: u64,
+    pub ts: String,
+    pub actor: String,
+    pub event: Event,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub opened_at: String,
+    pub opened_by: String,
+    pub discovered: GivenTime,
+    pub pinned: event::PinnedRunbook,
+    pub runbook: Runbook,
+    pub steps: HashMap<String, StepRecord>,
+    pub facts: Facts,
+    pub closed: Option<(String, String, event::Closed)>,
+    pub timeline: Vec<TimelineEntry>,
+    pub head: Head,
+}
+
+/// Builds an incident's state from its verified log entries, in order.
+#[derive(Debug)]
+pub struct Replay {
+    incident: Option<Incident>,
+    error: Option<Error>,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Replay {
+    pub fn new() -> Self {
+        Replay {
+            incident: None,
+            error: None,
+        }
+    }
+
+    /// Applies one entry. Errors are kept and reported by `finish`.
+    pub fn apply(&mut self, entry: Entry) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_apply(entry) {
+            self.error = Some(e);
+        }
+    }
+
+    fn try_apply(&mut self, entry: Entry) -> Result<(), Error> {
+        let event = Event::decode(&entry)?;
+        let Some(incident) = self.incident.as_mut() else {
+            let Event::Opened(opened) = &event else {
+                return Err(Error::refused(format!(
+                    "the log does not start with an `incident_opened` entry (found `{}`)",
+                    entry.kind
+                )));
+            };
+            let runbook = parse_runbook(
+                &format!("pinned runbook {}", opened.runbook.id),
+                &opened.runbook.text,
+            )
+            .map_err(|problems| Error::RunbookInvalid {
+                path: format!("pinned runbook `{}`", opened.runbook.id).into(),
+                problems,
+            })?;
+            self.incident = Some(Incident {
+                id: opened.incident.clone(),
+                title: opened.title.clone(),
+                opened_at: entry.ts.clone(),
+                opened_by: entry.actor.clone(),
+                discovered: opened.discovered.clone(),
+                pinned: opened.runbook.clone(),
+                runbook,
+                steps: HashMap::new(),
+                facts: Facts::default(),
+                closed: None,
+                head: entry.head(),
+                timeline: vec![TimelineEntry {
+                    seq: entry.seq,
+                    ts: entry.ts,
+                    actor: entry.actor,
+                    event,
+                    hash: entry.hash,
+                }],
+            });
+            return Ok(());
+        };
+        let record = |state, reason: Option<String>, note: Option<String>, evidence| StepRecord {
+            state,
+            actor: entry.actor.clone(),
+            at: entry.ts.clone(),
+            seq: entry.seq,
+            reason,
+            note,
+            evidence,
+        };
+        match &event {
+            Event::Opened(_) => {
+                return Err(Error::refused(format!(
+                    "entry {} opens the incident a second time",
+                    entry.seq
+                )));
+            }
+            Event::StepDone(d) => {
+                incident.steps.insert(
+                    d.step.clone(),
+                    record(StepState::Done, None, d.note.clone(), d.evidence.clone()),
+                );
+            }
+            Event::StepSkipped(r) => {
+                incident.steps.insert(
+                    r.step.clone(),
+                    record(
+                        StepState::Skipped,
+                        Some(r.reason.clone()),
+                        None,
+                        BTreeMap::new(),
+                    ),
+                );
+            }
+            Event::StepNotApplicable(r) => {
+                incident.steps.insert(
+                    r.step.clone(),
+                    record(
+                        StepState::NotApplicable,
+                        Some(r.reason.clone()),
+                        None,
+                        BTreeMap::new(),
+                    ),
+                );
+            }
+            Event::StepReopened(r) => {
+                incident.steps.insert(
+                    r.step.clone(),
+                    record(
+                        StepState::Open,
+                        Some(r.reason.clone()),
+                        None,
+                        BTreeMap::new(),
+                    ),
+                );
+            }
+            Event::Closed(c) => {
+                incident.closed = Some((entry.ts.clone(), entry.actor.clone(), c.clone()));
+            }
+            Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
+        }
+        incident.head = entry.head();
+        incident.timeline.push(TimelineEntry {
+            seq: entry.seq,
+            ts: entry.ts,
+            actor: entry.actor,
+            event,
+            hash: entry.hash,
+        });
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<Incident, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.incident
+            .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))
+    }
+}
+
+/// A step of the runbook with its current state and whether it applies now.
+#[derive(Debug, Clone, Copy)]
+pub struct StepView<'a> {
+    pub phase: Phase,
+    pub step: &'a Step,
+    pub record: Option<&'a StepRecord>,
+    /// Whether the step's condition holds for the current facts.
+    pub active: bool,
+}
+
+impl StepView<'_> {
+    pub fn state(&self) -> StepState {
+        self.record.map_or(StepState::Open, |r| r.state)
+    }
+}
+
+impl Incident {
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    pub fn state_label(&self) -> &'static str {
+        if self.is_closed() { "closed" } else { "open" }
+    }
+
+    /// Every runbook step in order, with its state.
+    pub fn step_views(&self) -> Vec<StepView<'_>> {
+        self.runbook
+            .steps()
+            .map(|(phase, step)| StepView {
+                phase,
+                step,
+                record: self.steps.get(&step.id.value),
+                active: step
+                    .when
+                    .as_ref()
+                    .is_none_or(|c| self.facts.satisfies(&c.value)),
+            })
+            .collect()
+    }
+
+    pub fn view(&self, id: &str) -> Option<StepView<'_>> {
+        self.step_views()
+            .into_iter()
+            .find(|v| v.step.id.value == id)
+    }
+
+    /// The dependencies of `step` that still hold it back: open and applicable.
+    pub fn blocking_dependencies(&self, step: &Step) -> Vec<String> {
+        step.depends_on
+            .iter()
+            .filter_map(|dep| self.view(&dep.value))
+            .filter(|v| v.active && v.state() == StepState::Open)
+            .map(|v| v.step.id.value.clone())
+            .collect()
+    }
+
+    /// Steps that can be worked now: open, applicable, and with every dependency settled.
+    pub fn workable(&self) -> Vec<StepView<'_>> {
+        if self.is_closed() {
+            return Vec::new();
+        }
+        self.step_views()
+            .into_iter()
+            .filter(|v| {
+                v.active
+                    && v.state() == StepState::Open
+                    && self.blocking_dependencies(v.step).is_empty()
+            })
+            .collect()
+    }
+
+    /// Required, applicable steps that are still open: what blocks `close`.
+    pub fn open_required(&self) -> Vec<String> {
+        self.step_views()
+            .into_iter()
+            .filter(|v| v.step.required && v.active && v.state() == StepState::Open)
+            .map(|v| v.step.id.value.clone())
+            .collect()
+    }
+
+    /// Counts of settled (not open) and applicable steps per phase.
+    pub fn progress(&self) -> Vec<(Phase, usize, usize)> {
+        let views = self.step_views();
+        Phase::ALL
+            .iter()
+            .map(|&phase| {
+                let in_phase: Vec<_> = views
+                    .iter()
+                    .filter(|v| v.phase == phase && v.active)
+                    .collect();
+                let settled = in_phase
+                    .iter()
+                    .filter(|v| v.state() != StepState::Open)
+                    .count();
+                (phase, settled, in_phase.len())
+            })
+            .collect()
+    }
+
+    /// The step with this id, or an error that suggests the closest id.
+    pub fn find_step(&self, id: &str) -> Result<StepView<'_>, Error> {
+        self.view(id).ok_or_else(|| Error::UnknownStep {
+            step: crate::render::sanitize(id).into_owned(),
+            incident: self.id.clone(),
+            suggestion: crate::render::closest(
+                id,
+                self.runbook.steps().map(|(_, s)| s.id.value.as_str()),
+            ),
+        })
+    }
+
+    /// Checks that `step` may move to `target`; returns the step's view.
+    pub fn check_transition(&self, id: &str, target: StepState) -> Result<StepView<'_>, Error> {
+        if self.is_closed() {
+            return Err(Error::refused(format!(
+                "incident {} is closed: steps can no longer change (notes are still accepted)",
+                self.id
+            )));
+        }
+        let view = self.find_step(id)?;
+        let current = view.state();
+        if current == target {
+            let hint = if target == StepState::Open {
+                String::new()
+            } else {
+                format!("; to change it, first `breach reopen {id} --reason …`")
+            };
+            return Err(Error::refused(format!(
+                "step `{id}` is already {}{hint}",
+                current.label()
+            )));
+        }
+        if target != StepState::Open && current != StepState::Open {
+            return Err(Error::refused(format!(
+                "step `{id}` is {}; `breach reopen {id} --reason …` first to change it",
+                current.label()
+            )));
+        }
+        if target == StepState::Done {
+            let blocking = self.blocking_dependencies(view.step);
+            if !blocking.is_empty() {
+                return Err(Error::refused(format!(
+                    "step `{id}` waits on {}: finish, skip or mark those not applicable first",
+                    blocking
+                        .iter()
+                        .map(|b| format!("`{b}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        Ok(view)
+    }
+
+    /// The discovery instant.
+    pub fn discovered_at(&self) -> DateTime<Utc> {
+        self.discovered.at
+    }
+}

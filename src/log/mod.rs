@@ -1,0 +1,483 @@
+//! The evidence log on disk: create, lock, append, read and verify, repair.
+//!
+//! This module knows bytes, locks and the hash chain, not incidents: a payload is opaque JSON
+//! with a `kind`. The rules in DESIGN.md ("The evidence log") are enforced here and only here:
+//! one commit point per append (exclusive lock, tail from a full verified read, one write,
+//! `sync_data`, then success); `create_new` with 0600 and a synced directory; refusal of logs
+//! that are symlinks, owned by someone else or writable by others; readers under a shared lock;
+//! and a repair that only ever quarantines a torn tail and says so in the log.
+
+mod record;
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+pub use record::{
+    Entry, FORMAT, GENESIS_PREV, Head, LineFault, MAX_LINE_BYTES, check_line, encode,
+};
+
+use crate::error::Error;
+
+/// What is wrong with a log, located by entry and byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// Bytes after the last complete entry: an append cut short (power loss). `repair` handles it.
+    TornTail { offset: u64, length: u64 },
+    /// A complete line that is not the valid next link of the chain.
+    BadEntry {
+        seq: u64,
+        offset: u64,
+        fault: LineFault,
+    },
+}
+
+impl Damage {
+    pub fn is_torn_tail(&self) -> bool {
+        matches!(self, Damage::TornTail { .. })
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::TornTail { offset, length } => write!(
+                f,
+                "torn tail: {length} byte(s) at byte offset {offset} after the last complete entry"
+            ),
+            Damage::BadEntry { seq, offset, fault } => {
+                write!(f, "entry {seq} at byte offset {offset}: {fault}")
+            }
+        }
+    }
+}
+
+/// The result of reading a whole log.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub entries: u64,
+    pub head: Option<Head>,
+    /// Length of the verified prefix in bytes.
+    pub good_bytes: u64,
+    pub damage: Option<Damage>,
+}
+
+/// Reads entries from `reader`, verifying each, and hands each good one to `on_entry`.
+/// Memory stays flat in the number of entries. Stops at the first damage.
+pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(Entry)) -> std::io::Result<Scan> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let mut line = Vec::with_capacity(4096);
+    let mut scan = Scan::default();
+    let mut prev = GENESIS_PREV.to_owned();
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 2)
+            .read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(scan);
+        }
+        let offset = scan.good_bytes;
+        if line.last() != Some(&b'\n') {
+            if line.len() > MAX_LINE_BYTES {
+                scan.damage = Some(Damage::BadEntry {
+                    seq: scan.entries,
+                    offset,
+                    fault: LineFault::TooLong,
+                });
+                return Ok(scan);
+            }
+            let mut rest = 0u64;
+            let mut buf = [0u8; 8192];
+            loop {
+                let k = reader.read(&mut buf)?;
+                if k == 0 {
+                    break;
+                }
+                rest += k as u64;
+            }
+            scan.damage = Some(Damage::TornTail {
+                offset,
+                length: line.len() as u64 + rest,
+            });
+            return Ok(scan);
+        }
+        let body = &line[..line.len() - 1];
+        match check_line(body, offset, scan.entries, &prev) {
+            Ok(entry) => {
+                prev.clone_from(&entry.hash);
+                scan.head = Some(entry.head());
+                scan.entries += 1;
+                scan.good_bytes += line.len() as u64;
+                on_entry(entry);
+            }
+            Err(fault) => {
+                // A final line that is not even a record is what a crash leaves behind when the
+                // unsynced part of a write came back as garbage: treat it as a torn tail. A
+                // well-formed record with a wrong hash or link is tampering, never "torn".
+                let unparseable = matches!(
+                    fault,
+                    LineFault::NotUtf8 | LineFault::NulByte | LineFault::NotJson(_)
+                );
+                let at_end = reader.fill_buf()?.is_empty();
+                scan.damage = Some(if unparseable && at_end {
+                    Damage::TornTail {
+                        offset,
+                        length: line.len() as u64,
+                    }
+                } else {
+                    Damage::BadEntry {
+                        seq: scan.entries,
+                        offset,
+                        fault,
+                    }
+                });
+                return Ok(scan);
+            }
+        }
+    }
+}
+
+/// Which lock an open log holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Shared lock: many readers, no writer.
+    Read,
+    /// Exclusive lock: the one writer.
+    Write,
+}
+
+/// An open, locked log. The lock is released when this is dropped.
+#[derive(Debug)]
+pub struct Log {
+    path: PathBuf,
+    file: File,
+    access: Access,
+    /// Head and length after the last full read or append; appends need them.
+    tail: Option<(Option<Head>, u64)>,
+}
+
+/// Refuses a path that is a symlink, not a regular file, owned by another user, or writable by
+/// group or others.
+pub fn check_private_file(path: &Path) -> Result<(), Error> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io("open log", path, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Unsafe(format!(
+            "{} is a symbolic link; the log must be a regular file in the store",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::Unsafe(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    check_owner_and_mode(path, &meta)
+}
+
+/// The effective user id of this process.
+#[allow(unsafe_code)]
+pub fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Refuses a file or directory owned by another user or writable by group or others.
+pub fn check_owner_and_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+    let me = current_uid();
+    if meta.uid() != me {
+        return Err(Error::Unsafe(format!(
+            "{} belongs to user id {}, not to you (user id {me}); refusing to use it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Error::Unsafe(format!(
+            "{} is writable by group or others (mode {:o}); run `chmod go-w {}`",
+            path.display(),
+            meta.mode() & 0o7777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+impl Log {
+    /// Creates a new log holding only `genesis` and syncs it and its directory.
+    pub fn create(
+        path: &Path,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        data: &impl Serialize,
+    ) -> Result<Head, Error> {
+        let payload = to_raw(data)?;
+        let (line, hash) = encode(0, GENESIS_PREV, ts, actor, kind, &payload);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| Error::io("create log", path, e))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("set permissions on", path, e))?;
+        file.lock().map_err(|e| Error::io("lock", path, e))?;
+        file.write_all(line.as_bytes())
+            .map_err(|e| Error::io("write", path, e))?;
+        file.sync_all().map_err(|e| Error::io("sync", path, e))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(Head { seq: 0, hash })
+    }
+
+    /// Opens and locks an existing log after checking it is safe to trust.
+    pub fn open(path: &Path, access: Access) -> Result<Log, Error> {
+        check_private_file(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(access == Access::Write)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| Error::io("open log", path, e))?;
+        match access {
+            Access::Read => file.lock_shared(),
+            Access::Write => file.lock(),
+        }
+        .map_err(|e| Error::io("lock", path, e))?;
+        Ok(Log {
+            path: path.to_owned(),
+            file,
+            access,
+            tail: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads and verifies the whole log, handing each entry to `on_entry`.
+    /// Damage anywhere is an error: a damaged log is reported, never worked on.
+    pub fn read_verified(&mut self, on_entry: impl FnMut(Entry)) -> Result<Scan, Error> {
+        let scan = self.scan(on_entry)?;
+        if let Some(damage) = &scan.damage {
+            return Err(Error::LogDamaged {
+                path: self.path.clone(),
+                detail: damage.to_string(),
+                torn_tail: damage.is_torn_tail(),
+            });
+        }
+        Ok(scan)
+    }
+
+    /// Reads the whole log, reporting damage in the result instead of failing.
+    pub fn scan(&mut self, on_entry: impl FnMut(Entry)) -> Result<Scan, Error> {
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io("read log", &self.path, e))?;
+        let scan = scan(&self.file, on_entry).map_err(|e| Error::io("read log", &self.path, e))?;
+        self.tail = scan
+            .damage
+            .is_none()
+            .then(|| (scan.head.clone(), scan.good_bytes));
+        Ok(scan)
+    }
+
+    /// Appends one entry after a full verified read. Success means the entry is on disk.
+    pub fn append(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        data: &impl Serialize,
+    ) -> Result<Head, Error> {
+        let payload = to_raw(data)?;
+        self.append_raw(ts, actor, kind, &payload)
+    }
+
+    fn append_raw(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        payload: &RawValue,
+    ) -> Result<Head, Error> {
+        assert_eq!(
+            self.access,
+            Access::Write,
+            "append needs the exclusive lock"
+        );
+        let (head, len) = self
+            .tail
+            .clone()
+            .expect("append follows a full verified read under the same lock");
+        let (seq, prev) = match &head {
+            Some(h) => (h.seq + 1, h.hash.clone()),
+            None => (0, GENESIS_PREV.to_owned()),
+        };
+        let (line, hash) = encode(seq, &prev, ts, actor, kind, payload);
+        if line.len() > MAX_LINE_BYTES {
+            return Err(Error::NotRecorded(Box::new(Error::input(format!(
+                "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",
+                line.len()
+            )))));
+        }
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Take back whatever part of the line reached the file, so the log still verifies.
+            // The failure is reported whatever happens here: never retry and claim success.
+            let _ = self.file.set_len(len);
+            let _ = self.file.sync_data();
+            self.tail = None;
+            return Err(Error::NotRecorded(Box::new(Error::io(
+                "write", &self.path, e,
+            ))));
+        }
+        let new_head = Head { seq, hash };
+        self.tail = Some((Some(new_head.clone()), len + line.len() as u64));
+        Ok(new_head)
+    }
+
+    /// Quarantines a torn tail into `quarantine_dir`, truncates it away and logs what was
+    /// removed. Refuses anything but a torn tail.
+    pub fn repair(
+        &mut self,
+        quarantine_dir: &Path,
+        ts: &str,
+        actor: &str,
+    ) -> Result<Repaired, Error> {
+        let scan = self.scan(|_| {})?;
+        let (offset, length) = match scan.damage {
+            None => {
+                return Err(Error::refused(format!(
+                    "{} verifies: nothing to repair",
+                    self.path.display()
+                )));
+            }
+            Some(Damage::BadEntry { seq, offset, fault }) => {
+                return Err(Error::refused(format!(
+                    "entry {seq} at byte offset {offset} is damaged ({fault}); only a torn final line can be repaired: restore the log from a copy"
+                )));
+            }
+            Some(Damage::TornTail { offset, length }) => (offset, length),
+        };
+        let mut torn = Vec::new();
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| (&self.file).read_to_end(&mut torn))
+            .map_err(|e| Error::io("read log", &self.path, e))?;
+        let sha256 = hex::encode(Sha256::digest(&torn));
+        create_private_dir(quarantine_dir)?;
+        let name = format!("torn-{offset}-{}.bin", &sha256[..12]);
+        let qpath = quarantine_dir.join(&name);
+        let mut q = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&qpath)
+            .map_err(|e| Error::io("create quarantine file", &qpath, e))?;
+        q.write_all(&torn)
+            .and_then(|()| q.sync_all())
+            .map_err(|e| Error::io("write quarantine file", &qpath, e))?;
+        sync_dir(quarantine_dir)?;
+        self.file
+            .set_len(offset)
+            .and_then(|()| self.file.sync_all())
+            .map_err(|e| Error::io("truncate log", &self.path, e))?;
+        self.tail = Some((scan.head.clone(), offset));
+        let data = RepairData {
+            offset,
+            length,
+            sha256: sha256.clone(),
+            quarantine: format!("quarantine/{name}"),
+        };
+        let head = self.append(ts, actor, "log_repaired", &data)?;
+        Ok(Repaired { data, head })
+    }
+}
+
+/// The payload of a `log_repaired` entry.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct RepairData {
+    pub offset: u64,
+    pub length: u64,
+    pub sha256: String,
+    pub quarantine: String,
+}
+
+#[derive(Debug)]
+pub struct Repaired {
+    pub data: RepairData,
+    pub head: Head,
+}
+
+fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
+    serde_json::value::to_raw_value(data)
+        .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
+}
+
+/// Creates a directory (and missing parents) with mode 0700, and refuses an existing one that is
+/// a symlink, belongs to someone else or is writable by others.
+pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) => {
+            if meta.file_type().is_symlink() {
+                return Err(Error::Unsafe(format!(
+                    "{} is a symbolic link; give the real directory",
+                    dir.display()
+                )));
+            }
+            if !meta.is_dir() {
+                return Err(Error::Unsafe(format!(
+                    "{} is not a directory",
+                    dir.display()
+                )));
+            }
+            check_owner_and_mode(dir, &meta)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = dir.parent()
+                && !parent.as_os_str().is_empty()
+                && !parent.exists()
+            {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .map_err(|e| Error::io("create directory", parent, e))?;
+            }
+            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("create directory", dir, e)),
+            }
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("set permissions on", dir, e))?;
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent)?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(Error::io("inspect", dir, e)),
+    }
+}
+
+/// Makes a directory's entries durable (a new file's name, a rename).
+pub fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("sync directory", dir, e))
+}

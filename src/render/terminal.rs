@@ -1,0 +1,376 @@
+//! The human views printed in a terminal: status, list, next, and runbooks for reading.
+//! Everything untrusted is sanitised here; layout aims at an 80-column terminal.
+
+use std::path::Path;
+
+use chrono::{DateTime, Local, Utc};
+use tabled::builder::Builder;
+use tabled::settings::{Style, Width, peaker::Priority};
+
+use super::{bar, sanitize, sanitize_multiline, short_hash, wrap};
+use crate::clock::{GivenTime, Precision, local_display};
+use crate::error::Error;
+use crate::incident::{Incident, StepState};
+use crate::log::Head;
+use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
+
+/// The width to lay text out for: the terminal's, or 80.
+pub fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|w| (40..=400).contains(w))
+        .unwrap_or(80)
+}
+
+/// The head line printed after every write, for keeping elsewhere.
+pub fn head_line(head: &Head) -> String {
+    format!("head {}:{}\n", head.seq, head.hash)
+}
+
+pub fn discovered_line(d: &GivenTime) -> String {
+    let when = match d.precision {
+        Precision::Date => format!("{} (time of day not given)", d.date),
+        _ => local_display(d.at),
+    };
+    format!("{when}, given as \"{}\" ({})", sanitize(&d.given), d.offset)
+}
+
+/// When a step is due, as a local RFC 3339 time.
+pub fn due_at(incident: &Incident, step: &Step) -> Option<String> {
+    let due = step.due.as_ref()?;
+    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    Some(
+        at.with_timezone(&Local)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    )
+}
+
+/// "due 2026-11-21 16:05 (in 5h)" or "OVERDUE since … (2d 3h)".
+pub fn due_phrase(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
+    let due = step.due.as_ref()?;
+    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    let left = at - now;
+    Some(if left.num_minutes() >= 0 {
+        format!("due {} (in {})", local_display(at), span(left))
+    } else {
+        format!("OVERDUE since {} ({} ago)", local_display(at), span(-left))
+    })
+}
+
+fn span(d: chrono::Duration) -> String {
+    let minutes = d.num_minutes();
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{mins}m"),
+        (0, h) => format!("{h}h {mins}m"),
+        (d, h) => format!("{d}d {h}h"),
+    }
+}
+
+fn table(builder: Builder, max_width: usize) -> String {
+    let mut table = builder.build();
+    table
+        .with(Style::psql())
+        .with(Width::wrap(max_width).priority(Priority::max(true)));
+    table.to_string()
+}
+
+pub fn list_text(store: &Path, rows: &[(String, Result<Incident, Error>)]) -> String {
+    if rows.is_empty() {
+        return format!(
+            "No incidents in {}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n",
+            store.display()
+        );
+    }
+    let mut b = Builder::default();
+    b.push_record(["id", "state", "discovered", "progress", "title"]);
+    for (id, loaded) in rows {
+        match loaded {
+            Ok(i) => {
+                let (settled, total) = i
+                    .progress()
+                    .iter()
+                    .fold((0, 0), |(s, t), (_, a, b)| (s + a, t + b));
+                b.push_record([
+                    id.clone(),
+                    i.state_label().to_owned(),
+                    i.discovered.date.to_string(),
+                    format!("{settled}/{total}"),
+                    sanitize(&i.title).into_owned(),
+                ]);
+            }
+            Err(e) => b.push_record([
+                id.clone(),
+                "UNREADABLE".to_owned(),
+                String::new(),
+                String::new(),
+                e.to_string(),
+            ]),
+        }
+    }
+    format!("{}\nstore {}\n", table(b, width()), store.display())
+}
+
+pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
+    if incident.is_closed() {
+        return "The incident is closed.\n".to_owned();
+    }
+    let workable = incident.workable();
+    if workable.is_empty() {
+        let open = incident.open_required();
+        return if open.is_empty() {
+            "Every applicable step is settled: `breach close` when the team agrees.\n".to_owned()
+        } else {
+            format!(
+                "No step can be worked now; waiting on: {}\n",
+                open.join(", ")
+            )
+        };
+    }
+    let mut out = String::from("\nNext steps:\n");
+    for v in workable {
+        out.push_str(&format!(
+            "  {:<28} {} ({}, {})\n",
+            v.step.id.value,
+            sanitize(&v.step.title.value),
+            v.phase,
+            v.step.owner.label()
+        ));
+        if let Some(due) = due_phrase(incident, v.step, now) {
+            out.push_str(&format!("  {:<28} {due}\n", ""));
+        }
+    }
+    out.push_str("\nWork them with `breach walk`, or `breach done STEP`, `skip STEP --reason`, `na STEP --reason`.\n");
+    out
+}
+
+pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> String {
+    let w = width();
+    let mut out = format!(
+        "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n",
+        incident.id,
+        incident.state_label(),
+        sanitize(&incident.title),
+        incident.pinned.id,
+        incident.pinned.version,
+        short_hash(&incident.pinned.sha256),
+        discovered_line(&incident.discovered),
+        ts_display(&incident.opened_at),
+        sanitize(&incident.opened_by),
+        store.display(),
+    );
+    if let Some((at, by, c)) = &incident.closed {
+        out.push_str(&format!(
+            "  closed      {} by {}{}\n",
+            ts_display(at),
+            sanitize(by),
+            if c.forced {
+                format!(
+                    " (forced with {} required step(s) open)",
+                    c.open_required.len()
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out.push_str("\nProgress\n");
+    for (phase, settled, total) in incident.progress() {
+        out.push_str(&format!(
+            "  {:<10} {}\n",
+            phase.name(),
+            bar(settled, total, 20)
+        ));
+    }
+    out.push('\n');
+    let mut b = Builder::default();
+    b.push_record(["phase", "step", "state", "by", "when"]);
+    for v in incident.step_views() {
+        let state = if !v.active {
+            "does not apply".to_owned()
+        } else {
+            let mut s = v.state().label().to_owned();
+            if v.state() == StepState::Open {
+                if let Some(due) = due_phrase(incident, v.step, now) {
+                    s = format!("open, {due}");
+                }
+                if !v.step.required {
+                    s.push_str(" (optional)");
+                }
+            }
+            s
+        };
+        let (by, when) = v
+            .record
+            .map(|r| (sanitize(&r.actor).into_owned(), ts_display(&r.at)))
+            .unwrap_or_default();
+        b.push_record([
+            v.phase.name().to_owned(),
+            v.step.id.value.clone(),
+            state,
+            by,
+            when,
+        ]);
+    }
+    out.push_str(&table(b, w));
+    out.push('\n');
+    out.push_str(&next_text(incident, now));
+    out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
+    out.push_str(&head_line(&incident.head));
+    out
+}
+
+fn ts_display(ts: &str) -> String {
+    DateTime::parse_from_rfc3339(ts)
+        .map(|t| local_display(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| sanitize(ts).into_owned())
+}
+
+pub fn runbook_list_text(catalog: &Catalog) -> String {
+    let mut b = Builder::default();
+    b.push_record(["id", "version", "title", "source"]);
+    for e in &catalog.entries {
+        let mut source = e.source.to_string();
+        if e.replaces_bundled {
+            source.push_str(" (replaces the bundled runbook)");
+        }
+        b.push_record([
+            e.runbook.id.value.clone(),
+            sanitize(&e.runbook.version.value).into_owned(),
+            sanitize(&e.runbook.title.value).into_owned(),
+            source,
+        ]);
+    }
+    format!("{}\n", table(b, width()))
+}
+
+/// A runbook laid out for reading on screen.
+pub fn runbook_text(entry: &Entry, width: usize) -> String {
+    let rb = &entry.runbook;
+    let mut out = format!(
+        "{} ({} {})\nsource: {}{}\n\n{}\n",
+        sanitize(&rb.title.value),
+        rb.id.value,
+        sanitize(&rb.version.value),
+        entry.source,
+        if entry.replaces_bundled {
+            " (replaces the bundled runbook)"
+        } else {
+            ""
+        },
+        wrap(&sanitize_multiline(&rb.description.value), width, "")
+    );
+    let mut number = 0;
+    for phase in Phase::ALL {
+        let steps: Vec<&Step> = rb
+            .steps()
+            .filter(|(p, _)| *p == phase)
+            .map(|(_, s)| s)
+            .collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let heading = format!("{} phase", phase.name().to_uppercase());
+        out.push_str(&format!("\n{heading}\n{}\n", "=".repeat(heading.len())));
+        for step in steps {
+            number += 1;
+            out.push_str(&step_text(number, step, width));
+        }
+    }
+    out
+}
+
+fn step_text(number: usize, step: &Step, width: usize) -> String {
+    let mut out = format!(
+        "\n{number}. {}  [{}]\n",
+        sanitize(&step.title.value),
+        step.id.value
+    );
+    let mut facts = vec![format!("owner: {}", step.owner.label())];
+    facts.push(if step.required {
+        "required".to_owned()
+    } else {
+        "optional".to_owned()
+    });
+    if let Some(due) = &step.due {
+        facts.push(format!("due {}", due.value));
+    }
+    out.push_str(&wrap(&facts.join(" · "), width, "   "));
+    out.push('\n');
+    if let Some(cond) = &step.when {
+        out.push_str(&wrap(
+            &format!("applies when: {}", describe_condition(&cond.value)),
+            width,
+            "   ",
+        ));
+        out.push('\n');
+    }
+    if !step.depends_on.is_empty() {
+        let deps: Vec<&str> = step.depends_on.iter().map(|d| d.value.as_str()).collect();
+        out.push_str(&wrap(&format!("after: {}", deps.join(", ")), width, "   "));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&wrap(
+        &sanitize_multiline(&step.instructions.value),
+        width,
+        "   ",
+    ));
+    out.push('\n');
+    if !step.evidence.is_empty() {
+        out.push_str("   Evidence to record:\n");
+        for f in &step.evidence {
+            let mut line = format!(
+                "- {} ({}{}): {}",
+                f.name.value,
+                f.kind.value.label(),
+                if f.required { "" } else { ", optional" },
+                sanitize(&f.prompt.value)
+            );
+            if f.kind.value == FieldType::Choice {
+                line.push_str(&format!(" [{}]", f.choices.join(" | ")));
+            }
+            out.push_str(&wrap(&line, width, "     "));
+            out.push('\n');
+        }
+    }
+    if !step.references.is_empty() {
+        out.push_str(&wrap(
+            &format!("References: {}", step.references.join("; ")),
+            width,
+            "   ",
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+/// A condition in words.
+pub fn describe_condition(cond: &crate::runbook::Condition) -> String {
+    use crate::runbook::Condition as C;
+    match cond {
+        C::AffectedAtLeast(n) => {
+            format!("{n} or more individuals affected (or the count is unknown)")
+        }
+        C::AffectedBelow(n) => format!("fewer than {n} individuals affected"),
+        C::AnyStateMoreThan(n) => {
+            format!("more than {n} residents of one state or jurisdiction affected")
+        }
+        C::UnreachableAtLeast(n) => format!("{n} or more individuals cannot be reached"),
+        C::Fact(f) => f.value.replace('_', " "),
+        C::All(list) => list
+            .iter()
+            .map(describe_condition)
+            .collect::<Vec<_>>()
+            .join(" and "),
+        C::Any(list) => format!(
+            "({})",
+            list.iter()
+                .map(describe_condition)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        C::Not(inner) => format!("not ({})", describe_condition(inner)),
+    }
+}

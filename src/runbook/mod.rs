@@ -1,0 +1,181 @@
+//! Runbooks: the YAML description of what a response team does, phase by phase.
+//!
+//! The bundled runbooks are compiled into the binary so `breach` works from any directory with
+//! nothing installed beside it. An organisation's own runbooks are read from directories (the
+//! store's `runbooks/`, then `--runbooks DIR`); one with the same id as a bundled runbook replaces
+//! it. An incident never reads a runbook from here after it starts: `start` pins the text into the
+//! log, so later edits cannot change an open case.
+
+mod model;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use model::{
+    Condition, Due, EvidenceField, FieldType, KNOWN_FACTS, Phase, PhaseSteps, Role, Runbook, Step,
+};
+pub use validate::{MAX_RUNBOOK_BYTES, Problem, parse_runbook};
+
+use crate::error::Error;
+
+/// The runbooks shipped in `runbooks/`, by file name.
+pub const BUNDLED: &[(&str, &str)] = &[(
+    "misdirected-email.yaml",
+    include_str!("../../runbooks/misdirected-email.yaml"),
+)];
+
+/// Where a runbook came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Bundled(&'static str),
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Bundled(name) => write!(f, "bundled ({name})"),
+            Source::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A loaded, valid runbook with the exact text it was read from.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub runbook: Runbook,
+    pub text: String,
+    pub source: Source,
+    /// Set when this runbook replaces a bundled one with the same id.
+    pub replaces_bundled: bool,
+}
+
+/// Every runbook available to this invocation.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    /// Organisation files that failed validation; they are listed as warnings, never used.
+    pub invalid: Vec<(PathBuf, Vec<Problem>)>,
+}
+
+impl Catalog {
+    /// Loads the bundled runbooks, then each directory in order (later ones win).
+    pub fn load(dirs: &[PathBuf]) -> Result<Catalog, Error> {
+        let mut catalog = Catalog::default();
+        for (name, text) in BUNDLED {
+            let runbook = parse_runbook(&format!("runbooks/{name}"), text).map_err(|problems| {
+                Error::RunbookInvalid {
+                    path: PathBuf::from(format!("runbooks/{name}")),
+                    problems,
+                }
+            })?;
+            catalog.entries.push(Entry {
+                runbook,
+                text: (*text).to_owned(),
+                source: Source::Bundled(name),
+                replaces_bundled: false,
+            });
+        }
+        for dir in dirs {
+            for path in runbook_files(dir)? {
+                let text = read_runbook_text(&path)?;
+                match parse_runbook(&path.display().to_string(), &text) {
+                    Ok(runbook) => catalog.add(Entry {
+                        runbook,
+                        text,
+                        source: Source::File(path),
+                        replaces_bundled: false,
+                    }),
+                    Err(problems) => catalog.invalid.push((path, problems)),
+                }
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn add(&mut self, mut entry: Entry) {
+        let id = entry.runbook.id.value.clone();
+        if let Some(pos) = self.entries.iter().position(|e| e.runbook.id.value == id) {
+            let old = &self.entries[pos];
+            entry.replaces_bundled =
+                old.replaces_bundled || matches!(old.source, Source::Bundled(_));
+            self.entries[pos] = entry;
+        } else {
+            self.entries.push(entry);
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Result<&Entry, Error> {
+        if let Some(entry) = self.entries.iter().find(|e| e.runbook.id.value == id) {
+            return Ok(entry);
+        }
+        if let Some((path, problems)) = self
+            .invalid
+            .iter()
+            .find(|(p, _)| p.file_stem().is_some_and(|s| s == id))
+        {
+            return Err(Error::RunbookInvalid {
+                path: path.clone(),
+                problems: problems.clone(),
+            });
+        }
+        Err(Error::UnknownRunbook {
+            id: id.to_owned(),
+            known: self
+                .entries
+                .iter()
+                .map(|e| e.runbook.id.value.clone())
+                .collect(),
+        })
+    }
+}
+
+/// The `.yaml`/`.yml` files directly inside `dir`, sorted by name.
+pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let read = std::fs::read_dir(dir).map_err(|e| Error::io("read runbook directory", dir, e))?;
+    let mut files = Vec::new();
+    for item in read {
+        let item = item.map_err(|e| Error::io("read runbook directory", dir, e))?;
+        let path = item.path();
+        let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
+        if is_yaml && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a runbook file, refusing oversized or non-UTF-8 input with a clear error.
+pub fn read_runbook_text(path: &Path) -> Result<String, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read runbook", path, e))?;
+    if meta.len() > MAX_RUNBOOK_BYTES as u64 {
+        return Err(Error::RunbookInvalid {
+            path: path.to_owned(),
+            problems: vec![Problem {
+                file: path.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "file is {} bytes; a runbook may be at most {MAX_RUNBOOK_BYTES} bytes",
+                    meta.len()
+                ),
+                source_line: None,
+            }],
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read runbook", path, e))?;
+    String::from_utf8(bytes).map_err(|e| Error::RunbookInvalid {
+        path: path.to_owned(),
+        problems: vec![Problem {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            source_line: None,
+        }],
+    })
+}

@@ -1,0 +1,254 @@
+//! The runbook as data: the YAML schema, deserialised directly into these types.
+//!
+//! A runbook author writes these structures by hand, so every struct rejects unknown keys and the
+//! values that later checks must point at carry their source location (`Spanned`). The types are
+//! also what `runbook show --json` prints, so they serialise to the same shape they were read from.
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+/// One runbook: a scenario's response, phase by phase.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    /// Stable identifier used with `breach start --runbook`.
+    pub id: Spanned<String>,
+    pub title: Spanned<String>,
+    pub version: Spanned<String>,
+    pub description: Spanned<String>,
+    /// The kind of breach this runbook answers (e.g. `misdirected_email`).
+    pub scenario: Spanned<String>,
+    pub phases: Spanned<Vec<PhaseSteps>>,
+}
+
+/// The five phases of an email-breach response, in the order a runbook must list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Contain,
+    Recall,
+    Report,
+    Notify,
+    Remediate,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Contain,
+        Phase::Recall,
+        Phase::Report,
+        Phase::Notify,
+        Phase::Remediate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Contain => "contain",
+            Phase::Recall => "recall",
+            Phase::Report => "report",
+            Phase::Notify => "notify",
+            Phase::Remediate => "remediate",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSteps {
+    pub phase: Spanned<Phase>,
+    pub steps: Spanned<Vec<Step>>,
+}
+
+/// One human step of the response.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: Spanned<String>,
+    pub title: Spanned<String>,
+    pub instructions: Spanned<String>,
+    pub owner: Role,
+    /// Required steps block `close`; optional ones do not.
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceField>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Spanned<String>>,
+    /// When present, the step applies only while this holds for the incident's facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Spanned<Condition>>,
+    /// Due time relative to discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Spanned<Due>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Who owns a step. A closed list, so that a typo in a runbook is caught by `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    ComplianceOfficer,
+    PrivacyOfficer,
+    ItAdmin,
+    Security,
+    LegalCounsel,
+    Communications,
+    Leadership,
+    HumanResources,
+    BusinessAssociate,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::ComplianceOfficer => "compliance officer",
+            Role::PrivacyOfficer => "privacy officer",
+            Role::ItAdmin => "IT / mail administrator",
+            Role::Security => "security",
+            Role::LegalCounsel => "legal counsel",
+            Role::Communications => "communications",
+            Role::Leadership => "leadership",
+            Role::HumanResources => "human resources",
+            Role::BusinessAssociate => "business associate",
+        }
+    }
+}
+
+/// A fact a responder must capture to complete a step.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceField {
+    pub name: Spanned<String>,
+    pub prompt: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<FieldType>,
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// The allowed answers of a `choice` field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Number,
+    YesNo,
+    Date,
+    DateTime,
+    Email,
+    Choice,
+}
+
+impl FieldType {
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::LongText => "long text",
+            FieldType::Number => "number",
+            FieldType::YesNo => "yes/no",
+            FieldType::Date => "date (YYYY-MM-DD)",
+            FieldType::DateTime => "date-time (YYYY-MM-DD HH:MM or RFC 3339)",
+            FieldType::Email => "email address",
+            FieldType::Choice => "one of the choices",
+        }
+    }
+}
+
+/// A due time relative to discovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    Hours(u32),
+    Days(u32),
+}
+
+impl Due {
+    pub fn hours(self) -> i64 {
+        match self {
+            Due::Hours(h) => i64::from(h),
+            Due::Days(d) => i64::from(d) * 24,
+        }
+    }
+}
+
+impl std::fmt::Display for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Due::Hours(1) => f.write_str("1 hour after discovery"),
+            Due::Hours(h) => write!(f, "{h} hours after discovery"),
+            Due::Days(1) => f.write_str("1 day after discovery"),
+            Due::Days(d) => write!(f, "{d} days after discovery"),
+        }
+    }
+}
+
+/// A small, declarative test on the incident's facts. Deliberately not a language: each form is
+/// one threshold the regulation or good practice names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// The number of individuals affected is at least N (true while the count is unknown:
+    /// an unknown count must not hide an obligation).
+    AffectedAtLeast(u64),
+    /// The number affected is known and below N.
+    AffectedBelow(u64),
+    /// Some state or jurisdiction has more than N affected residents (true while the count is
+    /// unknown, or while no per-state counts are recorded and the total exceeds N).
+    AnyStateMoreThan(u64),
+    /// At least N individuals have insufficient or out-of-date contact details.
+    UnreachableAtLeast(u64),
+    /// A yes/no fact is yes.
+    Fact(Spanned<String>),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+/// The yes/no facts a condition may name, with what each means.
+pub const KNOWN_FACTS: &[(&str, &str)] = &[
+    (
+        "business_associate",
+        "the team is a business associate reporting to a covered entity",
+    ),
+    (
+        "law_enforcement_delay",
+        "a law-enforcement official has asked for notices to be delayed",
+    ),
+    (
+        "notification_required",
+        "the recorded risk assessment concluded that notification is required (true until an assessment says otherwise)",
+    ),
+    ("assessment_recorded", "a risk assessment has been recorded"),
+    (
+        "affected_known",
+        "the number of individuals affected is known",
+    ),
+];
+
+impl Runbook {
+    /// Every step with the phase it belongs to, in runbook order.
+    pub fn steps(&self) -> impl Iterator<Item = (Phase, &Step)> {
+        self.phases
+            .value
+            .iter()
+            .flat_map(|p| p.steps.value.iter().map(move |s| (p.phase.value, s)))
+    }
+
+    pub fn step(&self, id: &str) -> Option<(Phase, &Step)> {
+        self.steps().find(|(_, s)| s.id.value == id)
+    }
+}

@@ -1,0 +1,469 @@
+//! Turning YAML text into a checked runbook, and every mistake in it into a problem an author can
+//! act on: `file:line:column: what is wrong`, with the offending source line.
+//!
+//! Syntax and shape errors come from the YAML deserialiser, which stops at the first; once the
+//! file has the right shape, every meaning check runs and all its problems are reported together.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde_saphyr::{Budget, Location, Options, Spanned};
+
+use super::model::{Condition, FieldType, KNOWN_FACTS, Phase, Runbook};
+
+/// Runbooks are small documents; anything bigger is refused before parsing.
+pub const MAX_RUNBOOK_BYTES: usize = 1024 * 1024;
+const MAX_NESTING: usize = 32;
+
+/// One thing wrong with a runbook file, located for its author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    /// The source line the problem is on, when the location is known.
+    pub source_line: Option<String>,
+}
+
+impl Problem {
+    /// The problem as one line, without the snippet.
+    pub fn headline(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.file, self.message)
+        } else {
+            format!(
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.headline())?;
+        if let Some(src) = &self.source_line {
+            let gutter = self.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_at = usize::try_from(self.column.saturating_sub(1)).unwrap_or(0);
+            let lead: String = src
+                .chars()
+                .take(caret_at)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n {pad} |\n {gutter} | {src}\n {pad} | {lead}^")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects problems against one file's text.
+struct Report<'a> {
+    file: &'a str,
+    lines: Vec<&'a str>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Report<'a> {
+    fn new(file: &'a str, text: &'a str) -> Self {
+        Report {
+            file,
+            lines: text.lines().collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn at(&mut self, loc: Location, message: impl Into<String>) {
+        let (line, column) = (loc.line(), loc.column());
+        let source_line = usize::try_from(line)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|i| self.lines.get(i))
+            .and_then(|s| snippet_of(s));
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            source_line,
+        });
+    }
+
+    fn at_span<T>(&mut self, span: &Spanned<T>, message: impl Into<String>) {
+        self.at(span.referenced, message);
+    }
+}
+
+/// Parses and checks a runbook. `file` is the name used in problems.
+pub fn parse_runbook(file: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
+    let mut report = Report::new(file, text);
+    if text.len() > MAX_RUNBOOK_BYTES {
+        report.problems.push(Problem {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "file is {} bytes; a runbook may be at most {MAX_RUNBOOK_BYTES} bytes",
+                text.len()
+            ),
+            source_line: None,
+        });
+        return Err(report.problems);
+    }
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_NESTING;
+    budget.max_documents = 1;
+    budget.max_events = 200_000;
+    budget.max_aliases = 1_000;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    let runbook: Runbook = match serde_saphyr::from_str_with_options(text, options) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = yaml_message(&e);
+            match e.location() {
+                Some(loc) if loc.line() > 0 => report.at(loc, message),
+                _ => report.problems.push(Problem {
+                    file: file.to_owned(),
+                    line: 0,
+                    column: 0,
+                    message,
+                    source_line: None,
+                }),
+            }
+            return Err(report.problems);
+        }
+    };
+    check_meaning(&runbook, &mut report);
+    if report.problems.is_empty() {
+        Ok(runbook)
+    } else {
+        report.problems.sort_by_key(|p| (p.line, p.column));
+        Err(report.problems)
+    }
+}
+
+/// The deserialiser's message without its own location prefix and snippet, which we render.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let full = e.without_snippet().to_string();
+    let first = full.lines().next().unwrap_or("invalid YAML").trim();
+    // The deserialiser appends " at line L, column C"; we print the location in front instead.
+    let trimmed = match first.rfind(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    let msg = trimmed.trim_end_matches(':').trim();
+    if let Some(what) = msg.strip_prefix("budget breached: ") {
+        return if what.starts_with("Depth") {
+            format!("nested more than {MAX_NESTING} levels deep; refusing to read further")
+        } else {
+            format!("too large or too complex to be a runbook ({what}); refusing to read further")
+        };
+    }
+    // The deserialiser's advice is for programmers; a runbook author just needs the key.
+    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(',').next().unwrap_or(key).trim();
+        return format!("duplicate key `{key}`: each key may appear once in a mapping");
+    }
+    if msg.is_empty() {
+        "invalid YAML".to_owned()
+    } else {
+        msg.to_owned()
+    }
+}
+
+fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
+    if !is_identifier(&rb.id.value) {
+        report.at_span(
+            &rb.id,
+            format!(
+                "runbook id `{}` must be lower-case letters, digits and '-' (e.g. misdirected-email)",
+                rb.id.value
+            ),
+        );
+    }
+    for (span, what) in [
+        (&rb.title, "title"),
+        (&rb.version, "version"),
+        (&rb.description, "description"),
+        (&rb.scenario, "scenario"),
+    ] {
+        if span.value.trim().is_empty() {
+            report.at_span(span, format!("{what} is empty"));
+        }
+    }
+    check_phases(rb, report);
+
+    let mut seen: HashMap<&str, Location> = HashMap::new();
+    for (_, step) in rb.steps() {
+        let id = step.id.value.as_str();
+        if !is_identifier(id) {
+            report.at_span(
+                &step.id,
+                format!("step id `{id}` must be lower-case letters, digits and '-'"),
+            );
+        }
+        if let Some(first) = seen.get(id) {
+            report.at_span(
+                &step.id,
+                format!(
+                    "duplicate step id `{id}` (first used at line {})",
+                    first.line()
+                ),
+            );
+        } else {
+            seen.insert(id, step.id.referenced);
+        }
+        if step.title.value.trim().is_empty() {
+            report.at_span(&step.title, format!("step `{id}`: title is empty"));
+        }
+        if step.instructions.value.trim().is_empty() {
+            report.at_span(
+                &step.instructions,
+                format!("step `{id}`: instructions are empty"),
+            );
+        }
+        let mut names = HashSet::new();
+        for field in &step.evidence {
+            let name = field.name.value.as_str();
+            if !is_field_name(name) {
+                report.at_span(
+                    &field.name,
+                    format!(
+                        "step `{id}`: evidence name `{name}` must be lower-case letters, digits and '_'"
+                    ),
+                );
+            }
+            if !names.insert(name) {
+                report.at_span(
+                    &field.name,
+                    format!("step `{id}`: duplicate evidence field `{name}`"),
+                );
+            }
+            if field.prompt.value.trim().is_empty() {
+                report.at_span(
+                    &field.prompt,
+                    format!("step `{id}`: evidence `{name}` has an empty prompt"),
+                );
+            }
+            match (field.kind.value, field.choices.is_empty()) {
+                (FieldType::Choice, true) => report.at_span(
+                    &field.kind,
+                    format!("step `{id}`: choice field `{name}` has no `choices`"),
+                ),
+                (FieldType::Choice, false) => {
+                    if field.choices.iter().any(|c| c.trim().is_empty()) {
+                        report.at_span(
+                            &field.kind,
+                            format!("step `{id}`: choice field `{name}` has an empty choice"),
+                        );
+                    }
+                }
+                (other, false) => report.at_span(
+                    &field.kind,
+                    format!(
+                        "step `{id}`: field `{name}` is of type {} but lists `choices`; use type `choice`",
+                        other.label()
+                    ),
+                ),
+                (_, true) => {}
+            }
+        }
+        if let Some(due) = &step.due
+            && due.value.hours() == 0
+        {
+            report.at_span(
+                due,
+                format!("step `{id}`: a due time must be at least 1 hour"),
+            );
+        }
+        if let Some(cond) = &step.when {
+            check_condition(&cond.value, cond.referenced, id, report);
+        }
+    }
+
+    for (_, step) in rb.steps() {
+        for dep in &step.depends_on {
+            if !seen.contains_key(dep.value.as_str()) {
+                report.at_span(
+                    dep,
+                    format!(
+                        "step `{}` depends on `{}`, which is not a step of this runbook",
+                        step.id.value, dep.value
+                    ),
+                );
+            } else if dep.value == step.id.value {
+                report.at_span(dep, format!("step `{}` depends on itself", step.id.value));
+            }
+        }
+    }
+    check_cycles(rb, report);
+}
+
+fn check_phases(rb: &Runbook, report: &mut Report<'_>) {
+    let phases = &rb.phases.value;
+    let mut previous: Option<Phase> = None;
+    let mut present = HashSet::new();
+    for p in phases {
+        let phase = p.phase.value;
+        if !present.insert(phase) {
+            report.at_span(&p.phase, format!("phase `{phase}` appears twice"));
+        } else if let Some(prev) = previous
+            && phase < prev
+        {
+            report.at_span(
+                &p.phase,
+                format!(
+                    "phase `{phase}` is out of order: phases must be contain, recall, report, notify, remediate (it comes after `{prev}`)"
+                ),
+            );
+        }
+        previous = Some(previous.map_or(phase, |prev| prev.max(phase)));
+        if p.steps.value.is_empty() {
+            report.at_span(&p.steps, format!("phase `{phase}` has no steps"));
+        }
+    }
+    let missing: Vec<&str> = Phase::ALL
+        .iter()
+        .filter(|p| !present.contains(p))
+        .map(|p| p.name())
+        .collect();
+    if !missing.is_empty() {
+        report.at_span(
+            &rb.phases,
+            format!(
+                "missing phase{} {}: a runbook has all five phases, contain, recall, report, notify, remediate",
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+fn check_condition(cond: &Condition, at: Location, step: &str, report: &mut Report<'_>) {
+    match cond {
+        Condition::Fact(name) => {
+            if !KNOWN_FACTS.iter().any(|(k, _)| *k == name.value) {
+                let known: Vec<&str> = KNOWN_FACTS.iter().map(|(k, _)| *k).collect();
+                let loc = if name.referenced.line() > 0 {
+                    name.referenced
+                } else {
+                    at
+                };
+                report.at(
+                    loc,
+                    format!(
+                        "step `{step}`: condition names unknown fact `{}`; known facts: {}",
+                        name.value,
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        Condition::All(list) | Condition::Any(list) => {
+            if list.is_empty() {
+                report.at(
+                    at,
+                    format!("step `{step}`: `all`/`any` needs at least one condition"),
+                );
+            }
+            for c in list {
+                check_condition(c, at, step, report);
+            }
+        }
+        Condition::Not(inner) => check_condition(inner, at, step, report),
+        Condition::AffectedAtLeast(_)
+        | Condition::AffectedBelow(_)
+        | Condition::AnyStateMoreThan(_)
+        | Condition::UnreachableAtLeast(_) => {}
+    }
+}
+
+/// Reports each dependency cycle once, at the step where the walk first closes it.
+fn check_cycles(rb: &Runbook, report: &mut Report<'_>) {
+    let deps: BTreeMap<&str, Vec<&str>> = rb
+        .steps()
+        .map(|(_, s)| {
+            (
+                s.id.value.as_str(),
+                s.depends_on
+                    .iter()
+                    .map(|d| d.value.as_str())
+                    .filter(|d| *d != s.id.value)
+                    .collect(),
+            )
+        })
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = HashMap::new();
+    let mut cycles: Vec<Vec<&str>> = Vec::new();
+    for (_, step) in rb.steps() {
+        let start = step.id.value.as_str();
+        if marks.contains_key(start) {
+            continue;
+        }
+        // Iterative depth-first search: a deep chain of dependencies must not overflow the stack.
+        let mut path: Vec<(&str, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::Visiting);
+        while let Some((node, next)) = path.last().copied() {
+            let children = deps.get(node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(child) = children.get(next) {
+                path.last_mut().expect("path is not empty").1 += 1;
+                match marks.get(child) {
+                    None if deps.contains_key(child) => {
+                        marks.insert(child, Mark::Visiting);
+                        path.push((child, 0));
+                    }
+                    Some(Mark::Visiting) => {
+                        let from = path.iter().position(|(n, _)| n == child).unwrap_or(0);
+                        let mut cycle: Vec<&str> = path[from..].iter().map(|(n, _)| *n).collect();
+                        cycle.push(child);
+                        cycles.push(cycle);
+                    }
+                    _ => {}
+                }
+            } else {
+                marks.insert(node, Mark::Done);
+                path.pop();
+            }
+        }
+    }
+    for cycle in cycles {
+        let first = cycle[0];
+        if let Some((_, step)) = rb.step(first) {
+            report.at_span(
+                &step.id,
+                format!("dependency cycle: {}", cycle.join(" -> ")),
+            );
+        }
+    }
+}
+
+/// The source line for a snippet; none for a very long line, where the location says enough.
+fn snippet_of(line: &str) -> Option<String> {
+    (line.chars().count() <= 160).then(|| crate::render::sanitize(line).into_owned())
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+fn is_field_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}

@@ -1,0 +1,189 @@
+//! The store: the private directory that holds every incident and the organisation's own files.
+//!
+//! Layout: `<store>/incidents/<id>/log.jsonl` (the record), `<store>/incidents/<id>/attachments/`
+//! (copies of evidence files), `<store>/incidents/<id>/quarantine/` (bytes removed by `repair`),
+//! and `<store>/runbooks/` (the organisation's runbooks). An incident is created under a hidden
+//! temporary name and renamed into place only once its first entry is on disk, so a failed
+//! `start` never leaves a half-made incident behind.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::incident::{Incident, Replay};
+use crate::log::{self, Access, Head, Log};
+
+pub const LOG_FILE: &str = "log.jsonl";
+const INCIDENTS: &str = "incidents";
+
+/// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
+pub fn default_root() -> PathBuf {
+    use etcetera::BaseStrategy;
+    match etcetera::choose_base_strategy() {
+        Ok(base) => base.data_dir().join("breach"),
+        Err(_) => PathBuf::from(".breach"),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store, creating it (mode 0700) when it does not exist yet, and refusing one that
+    /// is a symlink, belongs to someone else or is writable by others.
+    pub fn open(root: &Path) -> Result<Store, Error> {
+        log::create_private_dir(root)?;
+        log::create_private_dir(&root.join(INCIDENTS))?;
+        Ok(Store {
+            root: root.to_owned(),
+        })
+    }
+
+    pub fn runbooks_dir(&self) -> PathBuf {
+        self.root.join("runbooks")
+    }
+
+    pub fn incident_dir(&self, id: &str) -> PathBuf {
+        self.root.join(INCIDENTS).join(id)
+    }
+
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.incident_dir(id).join(LOG_FILE)
+    }
+
+    /// Every incident id in the store, sorted.
+    pub fn ids(&self) -> Result<Vec<String>, Error> {
+        let dir = self.root.join(INCIDENTS);
+        let mut ids = Vec::new();
+        for item in std::fs::read_dir(&dir).map_err(|e| Error::io("read store", &dir, e))? {
+            let item = item.map_err(|e| Error::io("read store", &dir, e))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && item.path().join(LOG_FILE).exists() {
+                ids.push(name);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Opens and locks an incident's log.
+    pub fn open_log(&self, id: &str, access: Access) -> Result<Log, Error> {
+        let dir = self.incident_dir(id);
+        log::create_private_dir(&dir)?;
+        Log::open(&dir.join(LOG_FILE), access)
+    }
+
+    /// Reads an incident under a shared lock.
+    pub fn load(&self, id: &str) -> Result<Incident, Error> {
+        let mut log = self.open_log(id, Access::Read)?;
+        replay(&mut log)
+    }
+
+    /// Resolves the incident a command is about: the id or unique id prefix given, or else the
+    /// only open incident.
+    pub fn resolve(&self, given: Option<&str>) -> Result<String, Error> {
+        let ids = self.ids()?;
+        if let Some(given) = given {
+            if ids.iter().any(|i| i == given) {
+                return Ok(given.to_owned());
+            }
+            let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
+            return match matches.as_slice() {
+                [one] => Ok((*one).clone()),
+                [] => Err(Error::IncidentNotFound(
+                    crate::render::sanitize(given).into_owned(),
+                )),
+                many => Err(Error::IncidentAmbiguous {
+                    given: given.to_owned(),
+                    candidates: many.iter().map(|s| (*s).clone()).collect(),
+                }),
+            };
+        }
+        let mut open = Vec::new();
+        for id in &ids {
+            if !self.load(id)?.is_closed() {
+                open.push(id.clone());
+            }
+        }
+        match open.as_slice() {
+            [one] => Ok(one.clone()),
+            [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(
+                "no incidents in {}; start one with `breach start`",
+                self.root.display()
+            ))),
+            [] => Err(Error::NoIncidentChosen(
+                "no incident is open; name one with -i ID (see `breach list`)".to_owned(),
+            )),
+            many => Err(Error::NoIncidentChosen(format!(
+                "{} incidents are open ({}); name one with -i ID",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// Creates a new incident whose log starts with `genesis`, atomically.
+    pub fn create_incident(
+        &self,
+        id: &str,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        genesis: &impl Serialize,
+    ) -> Result<Head, Error> {
+        let incidents = self.root.join(INCIDENTS);
+        let final_dir = incidents.join(id);
+        if final_dir.exists() {
+            return Err(Error::refused(format!("incident {id} already exists")));
+        }
+        let temp = incidents.join(format!(".{id}.creating"));
+        let _ = std::fs::remove_dir_all(&temp);
+        log::create_private_dir(&temp)?;
+        let made = Log::create(&temp.join(LOG_FILE), ts, actor, kind, genesis).and_then(|head| {
+            std::fs::rename(&temp, &final_dir)
+                .map_err(|e| Error::io("create incident", &final_dir, e))?;
+            log::sync_dir(&incidents)?;
+            Ok(head)
+        });
+        if made.is_err() {
+            let _ = std::fs::remove_dir_all(&temp);
+        }
+        made
+    }
+}
+
+/// Verifies and replays a whole log into an incident.
+pub fn replay(log: &mut Log) -> Result<Incident, Error> {
+    let mut replay = Replay::new();
+    log.read_verified(|entry| replay.apply(entry))?;
+    replay.finish()
+}
+
+/// A new incident id: the date, then four random letters and digits, e.g. `20261122-k7qm`.
+/// Short enough to say on the phone, safe in any file system, sortable by date.
+pub fn new_incident_id(date: chrono::NaiveDate, attempt: u32) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut seed = [0u8; 16];
+    let random = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut seed))
+        .is_ok();
+    if !random {
+        let fallback = format!(
+            "{:?}{}{attempt}",
+            std::time::SystemTime::now(),
+            std::process::id()
+        );
+        seed.copy_from_slice(
+            &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(fallback))
+                [..16],
+        );
+    }
+    let suffix: String = seed[..4]
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{suffix}", date.format("%Y%m%d"))
+}
