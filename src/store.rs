@@ -102,12 +102,13 @@ impl Store {
                 }),
             };
         }
-        let mut open = Vec::new();
-        for id in &ids {
-            if !self.load(id)?.is_closed() {
-                open.push(id.clone());
-            }
-        }
+        // An incident that cannot be read counts as open: a damaged log must stay reachable
+        // without -i, so that `verify` and `repair` can be pointed at it.
+        let open: Vec<String> = ids
+            .iter()
+            .filter(|id| self.load(id).map_or(true, |i| !i.is_closed()))
+            .cloned()
+            .collect();
         match open.as_slice() {
             [one] => Ok(one.clone()),
             [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(

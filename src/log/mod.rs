@@ -481,3 +481,105 @@ pub fn sync_dir(dir: &Path) -> Result<(), Error> {
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("sync directory", dir, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A valid log of `notes.len() + 1` entries and the offset where each line starts.
+    fn build(notes: &[String]) -> (Vec<u8>, Vec<usize>) {
+        let mut bytes = Vec::new();
+        let mut starts = Vec::new();
+        let mut prev = GENESIS_PREV.to_owned();
+        for (seq, text) in std::iter::once("opened".to_owned())
+            .chain(notes.iter().cloned())
+            .enumerate()
+        {
+            let data =
+                serde_json::value::to_raw_value(&serde_json::json!({ "text": text })).unwrap();
+            let (line, hash) = encode(
+                seq as u64,
+                &prev,
+                "2026-01-01T00:00:00.000Z",
+                "ana",
+                "note",
+                &data,
+            );
+            starts.push(bytes.len());
+            bytes.extend_from_slice(line.as_bytes());
+            prev = hash;
+        }
+        (bytes, starts)
+    }
+
+    proptest! {
+        #[test]
+        fn any_single_changed_byte_fails_at_or_before_its_entry(
+            notes in proptest::collection::vec("[ -~é\u{202E}]{0,40}", 1..6),
+            where_frac in 0.0f64..1.0,
+            replacement in any::<u8>(),
+        ) {
+            let (mut bytes, starts) = build(&notes);
+            let pos = ((bytes.len() as f64) * where_frac) as usize % bytes.len();
+            prop_assume!(bytes[pos] != replacement);
+            bytes[pos] = replacement;
+            let entry_of_pos = starts.iter().rposition(|s| *s <= pos).unwrap() as u64;
+            let scan = scan(&bytes[..], |_| {}).unwrap();
+            prop_assert!(scan.damage.is_some(), "a changed byte at {} went unnoticed", pos);
+            prop_assert!(scan.entries <= entry_of_pos, "byte {} is in entry {} but {} entries verified", pos, entry_of_pos, scan.entries);
+        }
+
+        #[test]
+        fn an_intact_log_verifies_whatever_its_notes_contain(notes in proptest::collection::vec(".{0,60}", 0..8)) {
+            let (bytes, _) = build(&notes);
+            let scan = scan(&bytes[..], |_| {}).unwrap();
+            prop_assert!(scan.damage.is_none());
+            prop_assert_eq!(scan.entries, notes.len() as u64 + 1);
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_last_newline_are_a_torn_tail() {
+        let (mut bytes, _) = build(&["a".to_owned()]);
+        let len = bytes.len() as u64;
+        bytes.extend_from_slice(b"{\"seq\":2,");
+        let scan = scan(&bytes[..], |_| {}).unwrap();
+        assert_eq!(
+            scan.damage,
+            Some(Damage::TornTail {
+                offset: len,
+                length: 9
+            })
+        );
+        assert_eq!(scan.entries, 2);
+    }
+
+    #[test]
+    fn a_garbage_final_line_is_torn_but_an_altered_one_is_not() {
+        let (bytes, starts) = build(&["a".to_owned(), "b".to_owned()]);
+        let mut zeros = bytes[..starts[2]].to_vec();
+        zeros.extend_from_slice(&[0u8; 20]);
+        zeros.push(b'\n');
+        assert!(
+            scan(&zeros[..], |_| {})
+                .unwrap()
+                .damage
+                .unwrap()
+                .is_torn_tail()
+        );
+        let altered = String::from_utf8(bytes).unwrap().replace("\"b\"", "\"c\"");
+        let damage = scan(altered.as_bytes(), |_| {}).unwrap().damage.unwrap();
+        assert!(
+            matches!(
+                damage,
+                Damage::BadEntry {
+                    seq: 2,
+                    fault: LineFault::BadHash,
+                    ..
+                }
+            ),
+            "{damage:?}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 //! and `hash` is the SHA-256 of the exact bytes before `,"hash":`. Hashing the bytes as written
 //! (rather than a re-serialisation) means the writer's output *is* the canonical encoding, a
 //! verifier needs no JSON canonicaliser, and an auditor can check any link by hand:
-//! `sed 's/,"hash":"[0-9a-f]*"}$//' | head -c -1 | sha256sum` on the line. The format version is
+//! `sed 's/,"hash":"[0-9a-f]*"}$//' | tr -d '\n' | sha256sum` on the line. The format version is
 //! pinned by the first record (`"format": "breach-log/1"`).
 
 use serde::Deserialize;

@@ -128,27 +128,30 @@ pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
             )
         };
     }
+    let width = width();
     let mut out = String::from("\nNext steps:\n");
     for v in workable {
-        out.push_str(&format!(
-            "  {:<28} {} ({}, {})\n",
-            v.step.id.value,
-            sanitize(&v.step.title.value),
-            v.phase,
-            v.step.owner.label()
+        out.push_str(&wrap(
+            &format!("{}: {}", v.step.id.value, sanitize(&v.step.title.value)),
+            width,
+            "  ",
         ));
+        out.push('\n');
+        let mut about = format!("{} · {}", v.phase, v.step.owner.label());
         if let Some(due) = due_phrase(incident, v.step, now) {
-            out.push_str(&format!("  {:<28} {due}\n", ""));
+            about.push_str(&format!(" · {due}"));
         }
+        out.push_str(&wrap(&about, width, "      "));
+        out.push('\n');
     }
-    out.push_str("\nWork them with `breach walk`, or `breach done STEP`, `skip STEP --reason`, `na STEP --reason`.\n");
+    out.push_str("\nWork them with `breach done STEP`, `breach skip STEP --reason …`\nor `breach na STEP --reason …`.\n");
     out
 }
 
 pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> String {
     let w = width();
     let mut out = format!(
-        "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n",
+        "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n  times       local ({})\n",
         incident.id,
         incident.state_label(),
         sanitize(&incident.title),
@@ -159,6 +162,7 @@ pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> Str
         ts_display(&incident.opened_at),
         sanitize(&incident.opened_by),
         store.display(),
+        now.with_timezone(&Local).format("%:z"),
     );
     if let Some((at, by, c)) = &incident.closed {
         out.push_str(&format!(
@@ -185,14 +189,14 @@ pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> Str
     }
     out.push('\n');
     let mut b = Builder::default();
-    b.push_record(["phase", "step", "state", "by", "when"]);
+    b.push_record(["phase", "step", "state", "by, when"]);
     for v in incident.step_views() {
         let state = if !v.active {
             "does not apply".to_owned()
         } else {
             let mut s = v.state().label().to_owned();
             if v.state() == StepState::Open {
-                if let Some(due) = due_phrase(incident, v.step, now) {
+                if let Some(due) = due_short(incident, v.step, now) {
                     s = format!("open, {due}");
                 }
                 if !v.step.required {
@@ -201,16 +205,15 @@ pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> Str
             }
             s
         };
-        let (by, when) = v
+        let by = v
             .record
-            .map(|r| (sanitize(&r.actor).into_owned(), ts_display(&r.at)))
+            .map(|r| format!("{} {}", sanitize(&r.actor), ts_short(&r.at)))
             .unwrap_or_default();
         b.push_record([
             v.phase.name().to_owned(),
             v.step.id.value.clone(),
             state,
             by,
-            when,
         ]);
     }
     out.push_str(&table(b, w));
@@ -221,6 +224,24 @@ pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> Str
     out
 }
 
+/// A log timestamp as a compact local time, `MM-DD HH:MM`; the header states the zone.
+fn ts_short(ts: &str) -> String {
+    DateTime::parse_from_rfc3339(ts)
+        .map(|t| t.with_timezone(&Local).format("%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| sanitize(ts).into_owned())
+}
+
+/// "due 04-30 09:30" or "OVERDUE 3d 2h" for a table cell.
+fn due_short(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
+    let due = step.due.as_ref()?;
+    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    Some(if at >= now {
+        format!("due {}", at.with_timezone(&Local).format("%m-%d %H:%M"))
+    } else {
+        format!("OVERDUE {}", span(now - at))
+    })
+}
+
 fn ts_display(ts: &str) -> String {
     DateTime::parse_from_rfc3339(ts)
         .map(|t| local_display(t.with_timezone(&Utc)))
@@ -228,21 +249,28 @@ fn ts_display(ts: &str) -> String {
 }
 
 pub fn runbook_list_text(catalog: &Catalog) -> String {
-    let mut b = Builder::default();
-    b.push_record(["id", "version", "title", "source"]);
+    let width = width();
+    let mut out = String::new();
     for e in &catalog.entries {
-        let mut source = e.source.to_string();
+        out.push_str(&wrap(
+            &format!(
+                "{}  {}  {}",
+                e.runbook.id.value,
+                sanitize(&e.runbook.version.value),
+                sanitize(&e.runbook.title.value)
+            ),
+            width,
+            "",
+        ));
+        let mut source = format!("from {}", e.source);
         if e.replaces_bundled {
             source.push_str(" (replaces the bundled runbook)");
         }
-        b.push_record([
-            e.runbook.id.value.clone(),
-            sanitize(&e.runbook.version.value).into_owned(),
-            sanitize(&e.runbook.title.value).into_owned(),
-            source,
-        ]);
+        out.push('\n');
+        out.push_str(&wrap(&source, width, "    "));
+        out.push('\n');
     }
-    format!("{}\n", table(b, width()))
+    out
 }
 
 /// A runbook laid out for reading on screen.
@@ -283,16 +311,27 @@ pub fn runbook_text(entry: &Entry, width: usize) -> String {
 
 fn step_text(number: usize, step: &Step, width: usize) -> String {
     let mut out = format!(
-        "\n{number}. {}  [{}]\n",
-        sanitize(&step.title.value),
-        step.id.value
+        "\n{}\n",
+        wrap(
+            &format!("{number}. {}", sanitize(&step.title.value)),
+            width,
+            ""
+        )
     );
-    let mut facts = vec![format!("owner: {}", step.owner.label())];
-    facts.push(if step.required {
-        "required".to_owned()
-    } else {
-        "optional".to_owned()
-    });
+    out.push_str(&wrap(
+        &format!("id: {} · owner: {}", step.id.value, step.owner.label()),
+        width,
+        "   ",
+    ));
+    out.push('\n');
+    let mut facts = vec![
+        if step.required {
+            "required"
+        } else {
+            "optional"
+        }
+        .to_owned(),
+    ];
     if let Some(due) = &step.due {
         facts.push(format!("due {}", due.value));
     }
@@ -319,12 +358,12 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
     ));
     out.push('\n');
     if !step.evidence.is_empty() {
-        out.push_str("   Evidence to record:\n");
+        out.push_str("\n   Evidence to record:\n");
         for f in &step.evidence {
             let mut line = format!(
                 "- {} ({}{}): {}",
                 f.name.value,
-                f.kind.value.label(),
+                f.kind.value.name(),
                 if f.required { "" } else { ", optional" },
                 sanitize(&f.prompt.value)
             );

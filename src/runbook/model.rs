@@ -154,6 +154,21 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type's name as written in a runbook.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::LongText => "long text",
+            FieldType::Number => "number",
+            FieldType::YesNo => "yes/no",
+            FieldType::Date => "date",
+            FieldType::DateTime => "date-time",
+            FieldType::Email => "email",
+            FieldType::Choice => "choice",
+        }
+    }
+
+    /// The type with the form a value must take, for error messages and prompts.
     pub fn label(self) -> &'static str {
         match self {
             FieldType::Text => "text",

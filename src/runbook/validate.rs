@@ -303,26 +303,33 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
 
 fn check_phases(rb: &Runbook, report: &mut Report<'_>) {
     let phases = &rb.phases.value;
-    let mut previous: Option<Phase> = None;
     let mut present = HashSet::new();
     for p in phases {
         let phase = p.phase.value;
         if !present.insert(phase) {
             report.at_span(&p.phase, format!("phase `{phase}` appears twice"));
-        } else if let Some(prev) = previous
-            && phase < prev
-        {
-            report.at_span(
-                &p.phase,
-                format!(
-                    "phase `{phase}` is out of order: phases must be contain, recall, report, notify, remediate (it comes after `{prev}`)"
-                ),
-            );
         }
-        previous = Some(previous.map_or(phase, |prev| prev.max(phase)));
         if p.steps.value.is_empty() {
             report.at_span(&p.steps, format!("phase `{phase}` has no steps"));
         }
+    }
+    // Report the first phase out of place, once: after one misplaced phase every later one is
+    // "out of order" too, and saying so five times helps nobody.
+    let mut expected: Vec<Phase> = present.iter().copied().collect();
+    expected.sort();
+    let mut seen = HashSet::new();
+    let firsts = phases.iter().filter(|p| seen.insert(p.phase.value));
+    if let Some((p, want)) = firsts
+        .zip(expected.iter())
+        .find(|(p, want)| p.phase.value != **want)
+    {
+        report.at_span(
+            &p.phase,
+            format!(
+                "phase `{}` is out of order: `{want}` belongs here; phases go contain, recall, report, notify, remediate",
+                p.phase.value
+            ),
+        );
     }
     let missing: Vec<&str> = Phase::ALL
         .iter()

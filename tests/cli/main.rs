@@ -1,1 +1,174 @@
-//! placeholder
+//! The one integration-test binary: every test drives the real `breach` binary in a temporary
+//! store through the small builder below, with a fixed clock, time zone and actor.
+
+mod integrity;
+mod lifecycle;
+mod runbooks;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The fixed "now" of every test unless one sets its own.
+pub const NOW: &str = "2026-03-10T15:00:00Z";
+
+/// A temporary home for one test: a store, a scratch directory, a fixed clock.
+#[derive(Debug)]
+pub struct Env {
+    dir: TempDir,
+    now: String,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Env::new()
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+            now: NOW.to_owned(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    pub fn set_now(&mut self, now: &str) {
+        self.now = now.to_owned();
+    }
+
+    /// A `breach` invocation with this env's store, clock, zone and actor.
+    pub fn breach<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("breach"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("BREACH_STORE", self.store())
+            .env("BREACH_NOW", &self.now)
+            .env("BREACH_ACTOR", "ana.lima")
+            .env("TZ", "UTC")
+            .env("COLUMNS", "80")
+            .stdin(Stdio::null());
+        Run { cmd }
+    }
+
+    /// Starts an incident from `runbook` discovered on 2026-03-01; returns its id.
+    pub fn start(&self, runbook: &str) -> String {
+        let out = self
+            .breach([
+                "--json",
+                "start",
+                "--runbook",
+                runbook,
+                "--discovered",
+                "2026-03-01 09:30",
+                "--title",
+                "Test incident",
+            ])
+            .ok();
+        out.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.store().join("incidents").join(id).join("log.jsonl")
+    }
+
+    /// Writes a file in the scratch directory and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    cmd: Command,
+}
+
+impl Run {
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn run(mut self) -> Out {
+        let output = self.cmd.output().expect("run breach");
+        Out {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and asserts success.
+    #[track_caller]
+    pub fn ok(self) -> Out {
+        let out = self.run();
+        assert_eq!(
+            out.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+        out
+    }
+
+    /// Runs and asserts the exit code; the error must be one line on stderr.
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Out {
+        let out = self.run();
+        assert_eq!(
+            out.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+        out
+    }
+}
+
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", self.stdout))
+    }
+
+    /// The error line, asserting there is exactly one line on stderr.
+    #[track_caller]
+    pub fn error_line(&self) -> &str {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected a one-line error, got:\n{}",
+            self.stderr
+        );
+        lines[0]
+    }
+}

@@ -1,0 +1,316 @@
+//! Runbooks: the bundled ones validate, `runbook list/show/validate` behave, and every kind of
+//! mistake an author can make gets a located, actionable message (pinned by snapshots).
+
+use crate::Env;
+
+const MINIMAL: &str = include_str!("../fixtures/minimal.yaml");
+
+#[test]
+fn every_bundled_runbook_validates() {
+    let env = Env::new();
+    let runbooks = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks");
+    let out = env.breach(["runbook", "validate", runbooks]).ok();
+    assert!(out.stdout.contains("file(s) valid"), "{}", out.stdout);
+    let listed = env.breach(["--json", "runbook", "list"]).ok().json();
+    let files = std::fs::read_dir(runbooks).unwrap().count();
+    assert_eq!(
+        listed["runbooks"].as_array().unwrap().len(),
+        files,
+        "every file in runbooks/ is bundled"
+    );
+}
+
+#[test]
+fn the_minimal_fixture_is_valid() {
+    let env = Env::new();
+    let path = env.write("minimal.yaml", MINIMAL);
+    let out = env
+        .breach([
+            std::ffi::OsStr::new("runbook"),
+            "validate".as_ref(),
+            path.as_os_str(),
+        ])
+        .ok();
+    assert!(out.stdout.starts_with("ok: "), "{}", out.stdout);
+}
+
+/// Validates `text` as `name` and returns what `validate` printed, asserting exit 1.
+fn problems(name: &str, text: &str) -> String {
+    let env = Env::new();
+    env.write(name, text);
+    let out = env.breach(["runbook", "validate", name]).fails(1);
+    out.stdout
+}
+
+fn broken(from: &str, to: &str) -> String {
+    assert!(MINIMAL.contains(from), "fixture lacks {from:?}");
+    MINIMAL.replacen(from, to, 1)
+}
+
+#[test]
+fn a_type_error_is_located() {
+    insta::assert_snapshot!(problems(
+        "type-error.yaml",
+        &broken("type: number", "type: numeric")
+    ));
+}
+
+#[test]
+fn an_unknown_key_is_located() {
+    insta::assert_snapshot!(problems(
+        "unknown-key.yaml",
+        &broken(
+            "        owner: it_admin\n        due",
+            "        owner: it_admin\n        deu"
+        )
+    ));
+}
+
+#[test]
+fn a_duplicate_key_is_located() {
+    insta::assert_snapshot!(problems(
+        "duplicate-key.yaml",
+        &broken("version: \"1\"", "version: \"1\"\nversion: \"2\"")
+    ));
+}
+
+#[test]
+fn a_missing_phase_is_named() {
+    let text = broken(
+        "  - phase: report\n    steps:\n      - id: report-internally\n        title: Tell the privacy officer\n        instructions: Tell them.\n        owner: compliance_officer\n",
+        "",
+    );
+    insta::assert_snapshot!(problems("missing-phase.yaml", &text));
+}
+
+#[test]
+fn a_phase_out_of_order_is_located() {
+    insta::assert_snapshot!(problems(
+        "phase-order.yaml",
+        &broken("phase: contain", "phase: notify").replacen(
+            "phase: notify\n    steps:\n      - id: notify-hhs-now",
+            "phase: contain\n    steps:\n      - id: notify-hhs-now",
+            1
+        )
+    ));
+}
+
+#[test]
+fn a_duplicate_step_id_is_located() {
+    insta::assert_snapshot!(problems(
+        "duplicate-step.yaml",
+        &broken("id: retrain", "id: recall")
+    ));
+}
+
+#[test]
+fn a_dependency_on_no_step_is_located() {
+    insta::assert_snapshot!(problems(
+        "unknown-dependency.yaml",
+        &broken("depends_on: [identify]", "depends_on: [identfy]")
+    ));
+}
+
+#[test]
+fn a_dependency_cycle_is_named() {
+    let text = broken(
+        "        owner: it_admin\n        due: {hours: 24}",
+        "        owner: it_admin\n        depends_on: [recall]\n        due: {hours: 24}",
+    );
+    insta::assert_snapshot!(problems("cycle.yaml", &text));
+}
+
+#[test]
+fn a_condition_on_an_unknown_fact_is_located() {
+    insta::assert_snapshot!(problems(
+        "unknown-fact.yaml",
+        &broken(
+            "when: {any_state_more_than: 500}",
+            "when: {fact: media_interest}"
+        )
+    ));
+}
+
+#[test]
+fn empty_title_and_instructions_are_located() {
+    let text = broken("title: Retrain staff", "title: \"\"").replacen(
+        "instructions: Train.",
+        "instructions: \"  \"",
+        1,
+    );
+    insta::assert_snapshot!(problems("empty-text.yaml", &text));
+}
+
+#[test]
+fn a_choice_field_without_choices_is_located() {
+    insta::assert_snapshot!(problems(
+        "no-choices.yaml",
+        &broken("            choices: [external, internal]\n", "")
+    ));
+}
+
+#[test]
+fn all_problems_in_a_file_are_reported_not_just_the_first() {
+    let text = broken("depends_on: [identify]", "depends_on: [nowhere]")
+        .replacen("id: retrain", "id: recall", 1)
+        .replacen("title: Notify media", "title: \"\"", 1);
+    let out = problems("several.yaml", &text);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("several.yaml:"))
+            .count(),
+        3,
+        "{out}"
+    );
+    assert!(out.contains("3 problem(s) in 1 of 1 file(s)"), "{out}");
+}
+
+#[test]
+fn deeply_nested_input_is_refused_quickly() {
+    let deep = format!("{}{{fact: x}}{}", "{not: ".repeat(5000), "}".repeat(5000));
+    insta::assert_snapshot!(problems(
+        "deep.yaml",
+        &broken("when: {affected_at_least: 500}", &format!("when: {deep}"))
+    ));
+}
+
+#[test]
+fn enormous_input_is_refused_with_its_size() {
+    let env = Env::new();
+    let huge = format!("{MINIMAL}\n# {}\n", "x".repeat(2 * 1024 * 1024));
+    env.write("huge.yaml", &huge);
+    let out = env.breach(["runbook", "validate", "huge.yaml"]).fails(1);
+    assert!(
+        out.stdout
+            .contains("a runbook may be at most 1048576 bytes"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn validate_exits_1_when_any_file_is_invalid_and_checks_them_all() {
+    let env = Env::new();
+    env.write("good.yaml", MINIMAL);
+    env.write("bad.yaml", &broken("owner: communications", "owner: press"));
+    let out = env
+        .breach(["--json", "runbook", "validate", "good.yaml", "bad.yaml"])
+        .fails(1);
+    let doc = out.json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["files"][0]["valid"], true);
+    assert_eq!(doc["files"][1]["valid"], false);
+    assert!(doc["files"][1]["problems"][0]["line"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn an_organisation_runbook_with_a_bundled_id_replaces_it_and_the_list_says_so() {
+    let env = Env::new();
+    let own = include_str!("../../runbooks/misdirected-email.yaml").replacen(
+        "version: \"1.0\"",
+        "version: \"1.0-acme\"",
+        1,
+    );
+    env.write("org/misdirected-email.yaml", &own);
+    env.write("org/minimal.yaml", MINIMAL);
+    let out = env.breach(["--runbooks", "org", "runbook", "list"]).ok();
+    assert!(
+        out.stdout.contains("replaces the bundled runbook"),
+        "{}",
+        out.stdout
+    );
+    let doc = env
+        .breach(["--json", "--runbooks", "org", "runbook", "list"])
+        .ok()
+        .json();
+    let rb = doc["runbooks"].as_array().unwrap();
+    let mis = rb.iter().find(|r| r["id"] == "misdirected-email").unwrap();
+    assert_eq!(mis["version"], "1.0-acme");
+    assert_eq!(mis["replaces_bundled"], true);
+    assert!(
+        mis["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("org/misdirected-email.yaml")
+    );
+    assert!(rb.iter().any(|r| r["id"] == "minimal"));
+    // The environment variable works as the flag does.
+    let via_env = env
+        .breach(["--json", "runbook", "list"])
+        .env("BREACH_RUNBOOKS", env.path().join("org"))
+        .ok()
+        .json();
+    assert_eq!(via_env["runbooks"][0]["version"], "1.0-acme");
+}
+
+#[test]
+fn an_invalid_organisation_runbook_is_skipped_with_a_warning() {
+    let env = Env::new();
+    env.write("org/broken.yaml", "id: broken\n");
+    let out = env.breach(["--runbooks", "org", "runbook", "list"]).ok();
+    assert!(out.stderr.contains("warning: skipping"), "{}", out.stderr);
+    assert!(out.stdout.contains("misdirected-email"));
+}
+
+#[test]
+fn show_renders_every_part_of_a_step_in_80_columns() {
+    let env = Env::new();
+    let out = env.breach(["runbook", "show", "misdirected-email"]).ok();
+    for needle in [
+        "CONTAIN phase",
+        "REMEDIATE phase",
+        "owner: IT / mail administrator",
+        "due 24 hours after discovery",
+        "Evidence to record:",
+        "References: 45 CFR 164.404(a)(2)",
+        "applies when:",
+    ] {
+        assert!(out.stdout.contains(needle), "missing {needle:?}");
+    }
+    let widest = out.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 80, "a line is {widest} columns wide");
+    let json = env
+        .breach(["--json", "runbook", "show", "misdirected-email"])
+        .ok()
+        .json();
+    assert_eq!(json["id"], "misdirected-email");
+    assert_eq!(json["phases"].as_array().unwrap().len(), 5);
+    assert!(json["phases"][0]["steps"][0]["evidence"].is_array());
+}
+
+#[test]
+fn show_of_an_unknown_runbook_names_the_known_ones() {
+    let env = Env::new();
+    let out = env.breach(["runbook", "show", "misdirected"]).fails(1);
+    assert!(
+        out.error_line().contains("available: misdirected-email"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_legal_step_of_the_bundled_runbook_cites_its_paragraph() {
+    let env = Env::new();
+    let doc = env
+        .breach(["--json", "runbook", "show", "misdirected-email"])
+        .ok()
+        .json();
+    for phase in doc["phases"].as_array().unwrap() {
+        let name = phase["phase"].as_str().unwrap();
+        let steps = phase["steps"].as_array().unwrap();
+        assert!(!steps.is_empty(), "{name} has steps");
+        if name == "notify" || name == "report" {
+            for step in steps {
+                let legal = step["id"] != "check-state-law";
+                if legal {
+                    assert!(
+                        step["references"].as_array().is_some_and(|r| !r.is_empty()),
+                        "step {} cites nothing",
+                        step["id"]
+                    );
+                }
+            }
+        }
+    }
+}
