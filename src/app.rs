@@ -173,6 +173,10 @@ fn start(
         sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
         source: entry.source.to_string(),
         text: entry.text.clone(),
+        parsed: Some(
+            serde_json::value::to_raw_value(&entry.runbook)
+                .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?,
+        ),
     };
     let ts = clock::log_timestamp(now);
     let local_today = now.with_timezone(&chrono::Local).date_naive();

@@ -102,13 +102,18 @@ impl Store {
                 }),
             };
         }
-        // An incident that cannot be read counts as open: a damaged log must stay reachable
-        // without -i, so that `verify` and `repair` can be pointed at it.
-        let open: Vec<String> = ids
-            .iter()
-            .filter(|id| self.load(id).map_or(true, |i| !i.is_closed()))
-            .cloned()
-            .collect();
+        // Choosing which incident is meant needs no verified replay (the chosen log is verified
+        // when it is read), so a single incident is taken as it is and, among several, a closed
+        // one is recognised by its closing entry. An unreadable one counts as open: a damaged
+        // log must stay reachable without -i, so that `verify` and `repair` can be pointed at it.
+        let open: Vec<String> = if ids.len() == 1 {
+            ids.clone()
+        } else {
+            ids.iter()
+                .filter(|id| !self.looks_closed(id))
+                .cloned()
+                .collect()
+        };
         match open.as_slice() {
             [one] => Ok(one.clone()),
             [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(
@@ -124,6 +129,14 @@ impl Store {
                 many.join(", ")
             ))),
         }
+    }
+
+    /// Whether an incident's log holds a closing entry. Inside a JSON string every quote is
+    /// escaped, so this exact byte sequence can only be a record's own `kind` key.
+    fn looks_closed(&self, id: &str) -> bool {
+        const CLOSED: &[u8] = b",\"kind\":\"incident_closed\",\"data\":";
+        std::fs::read(self.log_path(id))
+            .is_ok_and(|bytes| memchr::memmem::find(&bytes, CLOSED).is_some())
     }
 
     /// Creates a new incident whose log starts with `genesis`, atomically.

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::log::{Entry, RepairData};
 
 /// The runbook as pinned into an incident at `start`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PinnedRunbook {
     pub id: String,
     pub version: String,
@@ -23,9 +23,14 @@ pub struct PinnedRunbook {
     pub source: String,
     /// The full YAML text, so the incident never depends on the runbook files again.
     pub text: String,
+    /// The same runbook as checked at `start`, rendered as JSON so that every later command
+    /// reads it with the fast JSON parser instead of parsing the YAML again. `text` and its
+    /// SHA-256 remain the authority; a log without this field is read from `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parsed: Option<Box<serde_json::value::RawValue>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Opened {
     pub format: String,
     pub hash_algorithm: String,
@@ -84,7 +89,7 @@ pub struct Closed {
 macro_rules! events {
     ($($variant:ident($payload:ty) = $kind:literal),* $(,)?) => {
         /// A decoded log entry payload.
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone)]
         pub enum Event {
             $($variant($payload),)*
         }
@@ -105,14 +110,14 @@ macro_rules! events {
             }
 
             /// Decodes an entry's payload according to its kind.
-            pub fn decode(entry: &Entry) -> Result<Event, Error> {
+            pub fn decode(entry: &Entry<'_>) -> Result<Event, Error> {
                 let data = entry.data.get();
                 let bad = |e: serde_json::Error| Error::LogDamaged {
                     path: std::path::PathBuf::from("log"),
                     detail: format!("entry {} ({}) has an unreadable payload: {e}", entry.seq, entry.kind),
                     torn_tail: false,
                 };
-                match entry.kind.as_str() {
+                match entry.kind.as_ref() {
                     $($kind => serde_json::from_str(data).map(Event::$variant).map_err(bad),)*
                     other => Err(Error::refused(format!(
                         "entry {} has kind `{other}`, which this version of breach does not know; use a newer breach",

@@ -79,6 +79,7 @@ pub struct Incident {
     pub steps: HashMap<String, StepRecord>,
     pub facts: Facts,
     pub closed: Option<(String, String, event::Closed)>,
+    /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
     pub timeline: Vec<TimelineEntry>,
     pub head: Head,
 }
@@ -88,6 +89,9 @@ pub struct Incident {
 pub struct Replay {
     incident: Option<Incident>,
     error: Option<Error>,
+    /// Whether to keep every entry in `Incident::timeline` (exports do; views need only state,
+    /// so their memory stays flat in the length of the log).
+    keep_timeline: bool,
 }
 
 impl Default for Replay {
@@ -101,11 +105,20 @@ impl Replay {
         Replay {
             incident: None,
             error: None,
+            keep_timeline: false,
+        }
+    }
+
+    /// A replay that also keeps every entry, for exports.
+    pub fn with_timeline() -> Self {
+        Replay {
+            keep_timeline: true,
+            ..Replay::new()
         }
     }
 
     /// Applies one entry. Errors are kept and reported by `finish`.
-    pub fn apply(&mut self, entry: Entry) {
+    pub fn apply(&mut self, entry: &Entry<'_>) {
         if self.error.is_some() {
             return;
         }
@@ -114,8 +127,8 @@ impl Replay {
         }
     }
 
-    fn try_apply(&mut self, entry: Entry) -> Result<(), Error> {
-        let event = Event::decode(&entry)?;
+    fn try_apply(&mut self, entry: &Entry<'_>) -> Result<(), Error> {
+        let event = Event::decode(entry)?;
         let Some(incident) = self.incident.as_mut() else {
             let Event::Opened(opened) = &event else {
                 return Err(Error::refused(format!(
@@ -123,19 +136,12 @@ impl Replay {
                     entry.kind
                 )));
             };
-            let runbook = parse_runbook(
-                &format!("pinned runbook {}", opened.runbook.id),
-                &opened.runbook.text,
-            )
-            .map_err(|problems| Error::RunbookInvalid {
-                path: format!("pinned runbook `{}`", opened.runbook.id).into(),
-                problems,
-            })?;
+            let runbook = pinned_runbook(&opened.runbook)?;
             self.incident = Some(Incident {
                 id: opened.incident.clone(),
                 title: opened.title.clone(),
-                opened_at: entry.ts.clone(),
-                opened_by: entry.actor.clone(),
+                opened_at: entry.ts.to_string(),
+                opened_by: entry.actor.to_string(),
                 discovered: opened.discovered.clone(),
                 pinned: opened.runbook.clone(),
                 runbook,
@@ -143,20 +149,15 @@ impl Replay {
                 facts: Facts::default(),
                 closed: None,
                 head: entry.head(),
-                timeline: vec![TimelineEntry {
-                    seq: entry.seq,
-                    ts: entry.ts,
-                    actor: entry.actor,
-                    event,
-                    hash: entry.hash,
-                }],
+                timeline: Vec::new(),
             });
+            self.push(entry, event);
             return Ok(());
         };
         let record = |state, reason: Option<String>, note: Option<String>, evidence| StepRecord {
             state,
-            actor: entry.actor.clone(),
-            at: entry.ts.clone(),
+            actor: entry.actor.to_string(),
+            at: entry.ts.to_string(),
             seq: entry.seq,
             reason,
             note,
@@ -209,19 +210,29 @@ impl Replay {
                 );
             }
             Event::Closed(c) => {
-                incident.closed = Some((entry.ts.clone(), entry.actor.clone(), c.clone()));
+                incident.closed = Some((entry.ts.to_string(), entry.actor.to_string(), c.clone()));
             }
             Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
         }
-        incident.head = entry.head();
-        incident.timeline.push(TimelineEntry {
-            seq: entry.seq,
-            ts: entry.ts,
-            actor: entry.actor,
-            event,
-            hash: entry.hash,
-        });
+        self.push(entry, event);
         Ok(())
+    }
+
+    /// Keeps the entry in the timeline and makes it the head.
+    fn push(&mut self, entry: &Entry<'_>, event: Event) {
+        if let Some(incident) = self.incident.as_mut() {
+            incident.head = entry.head();
+            if !self.keep_timeline {
+                return;
+            }
+            incident.timeline.push(TimelineEntry {
+                seq: entry.seq,
+                ts: entry.ts.to_string(),
+                actor: entry.actor.to_string(),
+                event,
+                hash: entry.hash.to_owned(),
+            });
+        }
     }
 
     pub fn finish(self) -> Result<Incident, Error> {
@@ -231,6 +242,24 @@ impl Replay {
         self.incident
             .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))
     }
+}
+
+/// The runbook an incident follows, from its pinned JSON rendering when present, else its text.
+fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
+    if let Some(parsed) = &pinned.parsed {
+        return serde_json::from_str(parsed.get()).map_err(|e| {
+            Error::refused(format!(
+                "the pinned runbook `{}` cannot be read: {e}",
+                pinned.id
+            ))
+        });
+    }
+    parse_runbook(&format!("pinned runbook {}", pinned.id), &pinned.text).map_err(|problems| {
+        Error::RunbookInvalid {
+            path: format!("pinned runbook `{}`", pinned.id).into(),
+            problems,
+        }
+    })
 }
 
 /// A step of the runbook with its current state and whether it applies now.

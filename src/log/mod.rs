@@ -69,12 +69,18 @@ pub struct Scan {
 
 /// Reads entries from `reader`, verifying each, and hands each good one to `on_entry`.
 /// Memory stays flat in the number of entries. Stops at the first damage.
-pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(Entry)) -> std::io::Result<Scan> {
-    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::with_capacity(4096);
     let mut scan = Scan::default();
     let mut prev = GENESIS_PREV.to_owned();
+    let mut last_seq: Option<u64> = None;
     loop {
+        // The head is rebuilt from the last good link only when it is needed: once, at the end.
+        scan.head = last_seq.map(|seq| Head {
+            seq,
+            hash: prev.clone(),
+        });
         line.clear();
         let n = (&mut reader)
             .take(MAX_LINE_BYTES as u64 + 2)
@@ -110,11 +116,12 @@ pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(Entry)) -> std::io::Res
         let body = &line[..line.len() - 1];
         match check_line(body, offset, scan.entries, &prev) {
             Ok(entry) => {
-                prev.clone_from(&entry.hash);
-                scan.head = Some(entry.head());
+                on_entry(&entry);
+                prev.clear();
+                prev.push_str(entry.hash);
+                last_seq = Some(entry.seq);
                 scan.entries += 1;
                 scan.good_bytes += line.len() as u64;
-                on_entry(entry);
             }
             Err(fault) => {
                 // A final line that is not even a record is what a crash leaves behind when the
@@ -267,7 +274,7 @@ impl Log {
 
     /// Reads and verifies the whole log, handing each entry to `on_entry`.
     /// Damage anywhere is an error: a damaged log is reported, never worked on.
-    pub fn read_verified(&mut self, on_entry: impl FnMut(Entry)) -> Result<Scan, Error> {
+    pub fn read_verified(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         let scan = self.scan(on_entry)?;
         if let Some(damage) = &scan.damage {
             return Err(Error::LogDamaged {
@@ -280,7 +287,7 @@ impl Log {
     }
 
     /// Reads the whole log, reporting damage in the result instead of failing.
-    pub fn scan(&mut self, on_entry: impl FnMut(Entry)) -> Result<Scan, Error> {
+    pub fn scan(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         self.file
             .seek(SeekFrom::Start(0))
             .map_err(|e| Error::io("read log", &self.path, e))?;

@@ -8,6 +8,8 @@
 //! `sed 's/,"hash":"[0-9a-f]*"}$//' | tr -d '\n' | sha256sum` on the line. The format version is
 //! pinned by the first record (`"format": "breach-log/1"`).
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -36,41 +38,37 @@ impl std::fmt::Display for Head {
     }
 }
 
-/// One verified entry of the log.
-#[derive(Debug, Clone)]
-pub struct Entry {
+/// One verified entry of the log, borrowed from the line it was read from: a reader that only
+/// verifies (or keeps a little of each entry) allocates nothing per entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry<'a> {
     pub seq: u64,
-    pub ts: String,
-    pub actor: String,
-    pub kind: String,
+    #[serde(borrow)]
+    pub prev: &'a str,
+    #[serde(borrow)]
+    pub ts: Cow<'a, str>,
+    #[serde(borrow)]
+    pub actor: Cow<'a, str>,
+    #[serde(borrow)]
+    pub kind: Cow<'a, str>,
     /// The payload, exactly as written.
-    pub data: Box<RawValue>,
-    pub hash: String,
+    #[serde(borrow)]
+    pub data: &'a RawValue,
+    #[serde(borrow)]
+    pub hash: &'a str,
     /// Byte offset of the line in the file.
+    #[serde(skip)]
     pub offset: u64,
 }
 
-impl Entry {
+impl Entry<'_> {
     pub fn head(&self) -> Head {
         Head {
             seq: self.seq,
-            hash: self.hash.clone(),
+            hash: self.hash.to_owned(),
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Line<'a> {
-    seq: u64,
-    #[serde(borrow)]
-    prev: &'a str,
-    ts: String,
-    actor: String,
-    kind: String,
-    data: Box<RawValue>,
-    #[serde(borrow)]
-    hash: &'a str,
 }
 
 /// Encodes a record as one line, with its trailing newline. Returns the line and its hash.
@@ -141,20 +139,25 @@ impl std::fmt::Display for LineFault {
 }
 
 /// Checks one line (without its newline) as the link after `prev_hash`, expecting `seq`.
-pub fn check_line(line: &[u8], offset: u64, seq: u64, prev_hash: &str) -> Result<Entry, LineFault> {
+pub fn check_line<'a>(
+    line: &'a [u8],
+    offset: u64,
+    seq: u64,
+    prev_hash: &str,
+) -> Result<Entry<'a>, LineFault> {
     if line.len() > MAX_LINE_BYTES {
         return Err(LineFault::TooLong);
     }
-    if line.contains(&0) {
+    if memchr::memchr(0, line).is_some() {
         return Err(LineFault::NulByte);
     }
     let text = std::str::from_utf8(line).map_err(|_| LineFault::NotUtf8)?;
-    let parsed: Line<'_> =
+    let mut entry: Entry<'a> =
         serde_json::from_str(text).map_err(|e| LineFault::NotJson(short_json_error(&e)))?;
-    if parsed.seq != seq {
+    if entry.seq != seq {
         return Err(LineFault::BadSeq {
             expected: seq,
-            found: parsed.seq,
+            found: entry.seq,
         });
     }
     if line.len() < SUFFIX_LEN
@@ -165,23 +168,16 @@ pub fn check_line(line: &[u8], offset: u64, seq: u64, prev_hash: &str) -> Result
         return Err(LineFault::NotCanonical);
     }
     let prefix = &line[..line.len() - SUFFIX_LEN];
-    let actual = Sha256::digest(prefix);
-    let mut claimed = [0u8; 32];
-    if hex::decode_to_slice(parsed.hash, &mut claimed).is_err() || actual.as_slice() != claimed {
+    let mut actual = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(prefix), &mut actual).expect("64 hex digits fit");
+    if entry.hash.as_bytes() != actual {
         return Err(LineFault::BadHash);
     }
-    if parsed.prev != prev_hash {
+    if entry.prev != prev_hash {
         return Err(LineFault::BadPrev);
     }
-    Ok(Entry {
-        seq: parsed.seq,
-        ts: parsed.ts,
-        actor: parsed.actor,
-        kind: parsed.kind,
-        data: parsed.data,
-        hash: parsed.hash.to_owned(),
-        offset,
-    })
+    entry.offset = offset;
+    Ok(entry)
 }
 
 /// serde_json's message names a column in the line; keep just the reason.

@@ -179,3 +179,19 @@ pub fn read_runbook_text(path: &Path) -> Result<String, Error> {
         }],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runbook_pinned_as_json_reads_back_as_the_same_runbook() {
+        for (name, text) in BUNDLED {
+            let from_yaml = parse_runbook(name, text).expect("bundled runbooks are valid");
+            let json = serde_json::to_string(&from_yaml).unwrap();
+            let from_json: Runbook = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&from_json).unwrap(), json, "{name}");
+            assert_eq!(from_json.steps().count(), from_yaml.steps().count());
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Benchmarks for breach, every figure a ratio to a floor measured in the same run.
+
+Builds incidents of 1,000, 100,000 and 1,000,000 entries with examples/gen_incident, then times
+each command against a floor: a trivial Rust binary's start-up, `wc -l` and `sha256sum` on the same
+log file, and an fsync of one line on the same disk. Peak memory is each child's own max RSS
+(wait4). Writes the table to stdout; `--markdown FILE` also writes it to a file.
+
+    python3 bench/run.py [--sizes 1000,100000,1000000] [--runs 7] [--markdown BENCHMARKS.md]
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "breach", "--example", "gen_incident"],
+                   cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="breach-bench-")
+    trivial_src = os.path.join(work, "trivial.rs")
+    with open(trivial_src, "w") as f:
+        f.write("fn main() {}\n")
+    trivial = os.path.join(work, "trivial")
+    subprocess.run(["rustc", "-O", "-o", trivial, trivial_src], check=True)
+    return work, trivial
+
+
+def run_once(argv, env):
+    """Runs argv; returns (seconds, max RSS in KiB, exit status)."""
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as devnull:
+        proc = subprocess.Popen(argv, env=env, stdout=devnull, stderr=devnull)
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def peak_rss(argv, env):
+    """The command's own peak RSS in KiB, from GNU time (a fork of this Python process would
+    otherwise count the interpreter's pages); 0 when GNU time is not installed."""
+    if not GNU_TIME:
+        return 0
+    out = subprocess.run([GNU_TIME, "-f", "%M", *argv], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    return int(out.stderr.strip().splitlines()[-1])
+
+
+def measure(argv, env, runs, expect_ok=True):
+    times = []
+    run_once(argv, env)  # warm the page cache and the binary
+    for _ in range(runs):
+        t, _, code = run_once(argv, env)
+        if expect_ok and code != 0:
+            sys.exit(f"benchmark command failed ({code}): {' '.join(argv)}")
+        times.append(t)
+    return statistics.median(times), peak_rss(argv, env)
+
+
+def fsync_floor(directory, runs):
+    """Median time to append one 300-byte line to a file and fsync it, in-process."""
+    path = os.path.join(directory, "fsync-floor")
+    line = b"x" * 299 + b"\n"
+    times = []
+    with open(path, "ab") as f:
+        for _ in range(runs * 3):
+            start = time.perf_counter()
+            f.write(line)
+            f.flush()
+            os.fdatasync(f.fileno())
+            times.append(time.perf_counter() - start)
+    os.remove(path)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--markdown")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    work, trivial = build()
+    breach = os.path.join(ROOT, "target", "release", "breach")
+    gen = os.path.join(ROOT, "target", "release", "examples", "gen_incident")
+    rows = []
+    try:
+        trivial_t, trivial_rss = measure([trivial], os.environ.copy(), args.runs)
+        fsync_t = fsync_floor(work, args.runs)
+        rows.append(("floor: trivial Rust binary", "-", trivial_t, "1.00x start-up", trivial_rss))
+        rows.append(("floor: append one line + fdatasync", "-", fsync_t, "-", 0))
+        for size in sizes:
+            store = os.path.join(work, f"store-{size}")
+            env = dict(os.environ, BREACH_STORE=store, BREACH_ACTOR="bench", BREACH_NOW="2026-03-10T15:00:00Z", TZ="UTC")
+            incident = subprocess.run([gen, store, str(size)], env=env, check=True,
+                                      capture_output=True, text=True).stdout.strip()
+            log = os.path.join(store, "incidents", incident, "log.jsonl")
+            mib = os.path.getsize(log) / (1 << 20)
+            wc_t, _ = measure(["wc", "-l", log], env, args.runs)
+            sha_t, _ = measure(["sha256sum", log], env, args.runs)
+            label = f"{size:,} entries ({mib:.0f} MiB)"
+            rows.append((f"floor: wc -l", label, wc_t, "-", 0))
+            rows.append((f"floor: sha256sum", label, sha_t, "-", 0))
+            for name, argv in [
+                ("status", [breach, "status"]),
+                ("status --json", [breach, "--json", "status"]),
+                ("next", [breach, "next"]),
+                ("list", [breach, "list"]),
+            ]:
+                t, rss = measure(argv, env, args.runs)
+                vs = f"{t / trivial_t:.1f}x start-up" if size <= 1000 else f"{t / wc_t:.1f}x wc -l"
+                rows.append((name, label, t, vs, rss))
+            t, rss = measure([breach, "verify"], env, args.runs)
+            rows.append(("verify", label, t, f"{t / sha_t:.2f}x sha256sum; {size / t / 1e6:.2f} M entries/s", rss))
+            if size <= 100000:
+                t, rss = measure([breach, "note", "benchmark note"], env, args.runs)
+                rows.append(("append (note)", label, t,
+                             f"{t / (trivial_t + fsync_t):.1f}x (start-up + fsync)", rss))
+            shutil.rmtree(store)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    header = "| what | incident | median | ratio to floor | peak RSS |\n|---|---|---:|---|---:|\n"
+    body = "".join(
+        f"| {what} | {label} | {t * 1000:.1f} ms | {ratio} | {f'{rss / 1024:.1f} MiB' if rss else '-'} |\n"
+        for what, label, t, ratio, rss in rows)
+    table = header + body
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("# Benchmarks\n\n")
+            f.write("Produced by `python3 bench/run.py --markdown BENCHMARKS.md` on a 2-core machine; medians of "
+                    f"{args.runs} runs after a warm-up, page cache warm. Every figure is read against a floor measured "
+                    "in the same run: a trivial Rust binary's start-up, `wc -l` and `sha256sum` of the same log, "
+                    "and one line appended and fdatasync'd on the same disk. Peak RSS is each process's own.\n\n")
+            f.write(table)
+
+
+if __name__ == "__main__":
+    main()
