@@ -3,7 +3,7 @@
 //! lock, replay (and so verify) the log, check the change against the rules, append one entry —
 //! so no command can record a change the rules would refuse.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +42,8 @@ pub struct Settings {
     pub json: bool,
     pub incident: Option<String>,
     pub runbooks: Option<PathBuf>,
+    /// Whether prompts may be shown: a terminal on standard input and no `--non-interactive`.
+    pub interactive: bool,
 }
 
 impl Settings {
@@ -65,6 +67,7 @@ impl Settings {
             json: g.json,
             incident: g.incident.clone(),
             runbooks: g.runbooks.clone(),
+            interactive: !g.non_interactive && std::io::stdin().is_terminal(),
         })
     }
 
@@ -102,14 +105,22 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             title,
         } => start(&settings, runbook, discovered, title),
         Command::List => list(&settings),
+        Command::Walk => walk(&settings),
         Command::Status => status(&settings),
         Command::Next => next(&settings),
-        Command::Done { step, note, set } => done(&settings, &step, note, &set),
-        Command::Skip { step, reason } => settle(&settings, &step, StepState::Skipped, &reason),
-        Command::Na { step, reason } => settle(&settings, &step, StepState::NotApplicable, &reason),
-        Command::Reopen { step, reason } => settle(&settings, &step, StepState::Open, &reason),
-        Command::Note { text, step } => note(&settings, &text, step),
-        Command::Attach { file, step } => attach(&settings, &file, step),
+        Command::Done { step, note, set } => act(
+            &settings,
+            Action::Done {
+                step,
+                note,
+                evidence: evidence_pairs(&set)?,
+            },
+        ),
+        Command::Skip { step, reason } => settle(&settings, step, StepState::Skipped, reason),
+        Command::Na { step, reason } => settle(&settings, step, StepState::NotApplicable, reason),
+        Command::Reopen { step, reason } => settle(&settings, step, StepState::Open, reason),
+        Command::Note { text, step } => act(&settings, Action::Note { text, step }),
+        Command::Attach { file, step } => act(&settings, Action::Attach { file, step }),
         Command::Close { force, reason } => close(&settings, force, reason),
         Command::Verify { expect_head } => verify(&settings, expect_head.as_deref()),
         Command::Repair => repair(&settings),
@@ -154,16 +165,25 @@ fn start(
     .filter(|(_, m)| *m)
     .map(|(n, _)| *n)
     .collect();
-    let (Some(runbook_id), Some(discovered), Some(title)) = (runbook, discovered, title) else {
-        return Err(Error::Usage(format!(
-            "`breach start` needs {}",
-            missing.join(", ")
-        )));
-    };
     let now = clock::now()?;
+    let catalog = Catalog::load(&settings.runbook_dirs()?)?;
+    let asked = !missing.is_empty();
+    let (runbook_id, discovered, title) = match (runbook, discovered, title) {
+        (Some(r), Some(d), Some(t)) => (r, d, t),
+        (r, d, t) if settings.interactive => {
+            let mut prompts = crate::walk::TerminalResponder::new();
+            crate::walk::ask_start(&mut prompts, &catalog, r, d, t, now)
+                .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?
+        }
+        _ => {
+            return Err(Error::NoTerminal(format!(
+                "`breach start` needs {} and there is no terminal to ask on: breach start --runbook ID --discovered WHEN --title TEXT",
+                missing.join(", ")
+            )));
+        }
+    };
     let title = check_text("--title", &title, false)?;
     let discovered = clock::parse_past(&discovered, "--discovered", now)?;
-    let catalog = Catalog::load(&settings.runbook_dirs()?)?;
     let entry = catalog.get(&runbook_id)?;
     let store = settings.open_store()?;
     let pinned = PinnedRunbook {
@@ -225,7 +245,58 @@ fn start(
     );
     out.push_str(&terminal::next_text(&incident, now));
     out.push_str(&terminal::head_line(&head));
+    // Offered only to someone who was asked for the arguments: given everything on the command
+    // line, `start` never prompts.
+    if asked && settings.interactive {
+        print!("{out}");
+        let mut prompts = crate::walk::TerminalResponder::new();
+        let begin =
+            crate::walk::Responder::confirm(&mut prompts, "Begin the guided walk now?", true);
+        if begin == Ok(true) {
+            let settings = Settings {
+                incident: Some(id),
+                ..settings.clone()
+            };
+            return walk(&settings);
+        }
+        return Ok(Outcome::ok(
+            "Work the steps any time with `breach walk`.\n".to_owned(),
+        ));
+    }
     Ok(Outcome::ok(out))
+}
+
+/// Opens an incident with every argument given (never prompts).
+pub fn run_start(
+    settings: &Settings,
+    runbook: &str,
+    discovered: &str,
+    title: &str,
+) -> Result<Outcome, Error> {
+    start(
+        settings,
+        Some(runbook.to_owned()),
+        Some(discovered.to_owned()),
+        Some(title.to_owned()),
+    )
+}
+
+fn walk(settings: &Settings) -> Result<Outcome, Error> {
+    if !settings.interactive {
+        return Err(Error::NoTerminal(
+            "`breach walk` needs a terminal on standard input; without one, use the scriptable commands: `breach next`, `breach done STEP --set FIELD=VALUE`, `breach skip STEP --reason …`, `breach na STEP --reason …`, `breach note TEXT`".to_owned(),
+        ));
+    }
+    let mut prompts = crate::walk::TerminalResponder::new();
+    match crate::walk::walk(settings, &mut prompts)? {
+        crate::walk::WalkEnd::Left { step, stop } => Err(Error::Interrupted(
+            crate::walk::left_message(settings, step.as_deref(), stop),
+        )),
+        crate::walk::WalkEnd::Quit => Ok(Outcome::ok(
+            "Stopped. Resume any time with `breach walk`.\n".to_owned(),
+        )),
+        _ => Ok(Outcome::ok(String::new())),
+    }
 }
 
 fn list(settings: &Settings) -> Result<Outcome, Error> {
@@ -391,87 +462,143 @@ fn written(settings: &Settings, incident: &Incident, message: String, head: &Hea
     Outcome::ok(format!("{message}\n{}", terminal::head_line(head)))
 }
 
-fn done(
-    settings: &Settings,
-    step: &str,
-    note: Option<String>,
-    sets: &[String],
-) -> Result<Outcome, Error> {
-    let note = note.map(|n| check_text("--note", &n, true)).transpose()?;
-    let (incident, _, head) = record(settings, |_, incident| {
-        let view = incident.check_transition(step, StepState::Done)?;
-        let evidence = evidence::collect(view.step, sets)?;
-        Ok(Event::StepDone(event::StepDone {
-            step: step.to_owned(),
+/// A change a responder asks for, from the command line or the guided walk. Both go through
+/// [`apply`], so the walk records exactly the entries the scriptable commands would.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Done {
+        step: String,
+        note: Option<String>,
+        /// Evidence as (field, value) pairs, checked against the step's fields.
+        evidence: Vec<(String, String)>,
+    },
+    /// Skip, not applicable or reopen, with the reason.
+    Settle {
+        step: String,
+        target: StepState,
+        reason: String,
+    },
+    Note {
+        text: String,
+        step: Option<String>,
+    },
+    Attach {
+        file: PathBuf,
+        step: Option<String>,
+    },
+}
+
+/// Records one action: checks it against the verified state under the lock and appends it.
+/// Returns the state it was checked against, the new head, and a one-line summary.
+pub fn apply(settings: &Settings, action: Action) -> Result<(Incident, Head, String), Error> {
+    match action {
+        Action::Done {
+            step,
             note,
-            evidence,
-        }))
-    })?;
-    let title = incident
-        .find_step(step)
-        .map(|v| v.step.title.value.clone())
-        .unwrap_or_default();
-    Ok(written(
-        settings,
-        &incident,
-        format!("Done: {step} — {}", sanitize(&title)),
-        &head,
-    ))
+            evidence: pairs,
+        } => {
+            let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
+            let (incident, _, head) = record(settings, |_, incident| {
+                let view = incident.check_transition(&step, StepState::Done)?;
+                let evidence = evidence::collect(view.step, &pairs)?;
+                Ok(Event::StepDone(event::StepDone {
+                    step: step.clone(),
+                    note,
+                    evidence,
+                }))
+            })?;
+            let title = incident
+                .find_step(&step)
+                .map(|v| v.step.title.value.clone())
+                .unwrap_or_default();
+            let message = format!("Done: {step} — {}", sanitize(&title));
+            Ok((incident, head, message))
+        }
+        Action::Settle {
+            step,
+            target,
+            reason,
+        } => {
+            let reason = check_text("the reason", &reason, true)?;
+            let (incident, _, head) = record(settings, |_, incident| {
+                incident.check_transition(&step, target)?;
+                let payload = event::StepReason {
+                    step: step.clone(),
+                    reason,
+                };
+                Ok(match target {
+                    StepState::Skipped => Event::StepSkipped(payload),
+                    StepState::NotApplicable => Event::StepNotApplicable(payload),
+                    StepState::Open => Event::StepReopened(payload),
+                    StepState::Done => {
+                        return Err(Error::input("use `done` to mark a step done"));
+                    }
+                })
+            })?;
+            let verb = match target {
+                StepState::Skipped => "Skipped",
+                StepState::NotApplicable => "Not applicable",
+                _ => "Reopened",
+            };
+            Ok((incident, head, format!("{verb}: {step}")))
+        }
+        Action::Note { text, step } => {
+            let text = check_text("the note", &text, true)?;
+            let (incident, _, head) = record(settings, |_, incident| {
+                if let Some(s) = &step {
+                    incident.find_step(s)?;
+                }
+                Ok(Event::Note(event::Note { text, step }))
+            })?;
+            Ok((incident, head, "Note recorded.".to_owned()))
+        }
+        Action::Attach { file, step } => attach(settings, &file, step),
+    }
+}
+
+/// Runs an action from the command line and prints its result.
+fn act(settings: &Settings, action: Action) -> Result<Outcome, Error> {
+    let (incident, head, message) = apply(settings, action)?;
+    Ok(written(settings, &incident, message, &head))
 }
 
 fn settle(
     settings: &Settings,
-    step: &str,
+    step: String,
     target: StepState,
-    reason: &str,
+    reason: String,
 ) -> Result<Outcome, Error> {
-    let reason = check_text("--reason", reason, true)?;
-    let (incident, _, head) = record(settings, |_, incident| {
-        incident.check_transition(step, target)?;
-        let payload = event::StepReason {
-            step: step.to_owned(),
-            reason,
-        };
-        Ok(match target {
-            StepState::Skipped => Event::StepSkipped(payload),
-            StepState::NotApplicable => Event::StepNotApplicable(payload),
-            StepState::Open => Event::StepReopened(payload),
-            StepState::Done => unreachable!("done has its own command"),
-        })
-    })?;
-    let verb = match target {
-        StepState::Skipped => "Skipped",
-        StepState::NotApplicable => "Not applicable",
-        _ => "Reopened",
-    };
-    Ok(written(
+    act(
         settings,
-        &incident,
-        format!("{verb}: {step}"),
-        &head,
-    ))
+        Action::Settle {
+            step,
+            target,
+            reason,
+        },
+    )
 }
 
-fn note(settings: &Settings, text: &str, step: Option<String>) -> Result<Outcome, Error> {
-    let text = check_text("the note", text, true)?;
-    let (incident, _, head) = record(settings, |_, incident| {
-        if let Some(s) = &step {
-            incident.find_step(s)?;
-        }
-        Ok(Event::Note(event::Note { text, step }))
-    })?;
-    Ok(written(
-        settings,
-        &incident,
-        "Note recorded.".to_owned(),
-        &head,
-    ))
+/// Splits `--set FIELD=VALUE` arguments into pairs.
+fn evidence_pairs(sets: &[String]) -> Result<Vec<(String, String)>, Error> {
+    sets.iter()
+        .map(|set| {
+            set.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                .ok_or_else(|| {
+                    Error::input(format!("--set `{}` must be FIELD=VALUE", sanitize(set)))
+                })
+        })
+        .collect()
 }
 
 /// Largest evidence file accepted.
 const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
 
-fn attach(settings: &Settings, file: &Path, step: Option<String>) -> Result<Outcome, Error> {
+fn attach(
+    settings: &Settings,
+    file: &Path,
+    step: Option<String>,
+) -> Result<(Incident, Head, String), Error> {
     let meta = std::fs::metadata(file).map_err(|e| Error::io("read", file, e))?;
     if !meta.is_file() {
         return Err(Error::input(format!(
@@ -517,17 +644,15 @@ fn attach(settings: &Settings, file: &Path, step: Option<String>) -> Result<Outc
         }))
     });
     match result {
-        Ok((incident, Event::Attachment(a), head)) => Ok(written(
-            settings,
-            &incident,
-            format!(
+        Ok((incident, Event::Attachment(a), head)) => {
+            let message = format!(
                 "Attached {} ({} bytes, sha256 {})",
                 sanitize(&a.name),
                 a.bytes,
                 a.sha256
-            ),
-            &head,
-        )),
+            );
+            Ok((incident, head, message))
+        }
         Ok(_) => unreachable!("attach records an attachment"),
         Err(e) => {
             if let Some(path) = stored_path {

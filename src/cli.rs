@@ -40,13 +40,17 @@ pub struct GlobalArgs {
     /// A directory of the organisation's own runbooks (a runbook with a bundled id replaces it)
     #[arg(long, env = "BREACH_RUNBOOKS", global = true, value_name = "DIR")]
     pub runbooks: Option<PathBuf>,
+
+    /// Never prompt, even in a terminal (what scripts, CI and cron get anyway)
+    #[arg(long, global = true)]
+    pub non_interactive: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Open an incident from a runbook
+    /// Open an incident from a runbook (in a terminal, asks for what is not given)
     #[command(
-        after_help = "Example:\n  breach start --runbook misdirected-email --discovered \"2026-11-20 16:05\" --title \"Lab results sent to wrong patient\""
+        after_help = "Examples:\n  breach start\n  breach start --runbook misdirected-email --discovered \"2026-11-20 16:05\" --title \"Lab results sent to wrong address\""
     )]
     Start {
         /// The runbook to follow (see `breach runbook list`)
@@ -68,6 +72,12 @@ pub enum Command {
 
     /// Show the steps that can be worked now
     Next,
+
+    /// Work the open steps one at a time, guided, in a terminal
+    #[command(
+        after_help = "Leave at any prompt with Ctrl-C: nothing of the step in hand is recorded, and\n`breach walk` resumes at the next workable step, for you or another responder."
+    )]
+    Walk,
 
     /// Mark a step done, with its evidence
     #[command(

@@ -55,6 +55,14 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// A prompt was needed but there is no terminal (or `--non-interactive` was given).
+    #[error("{0}")]
+    NoTerminal(String),
+
+    /// The person left the guided walk at a prompt.
+    #[error("{0}")]
+    Interrupted(String),
+
     #[error("log {} is damaged: {detail}; nothing was changed (run `breach verify` for details{})", path.display(), if *torn_tail { ", then `breach repair` to quarantine the torn tail" } else { "; restore the log from a copy" })]
     LogDamaged {
         path: PathBuf,

@@ -14,5 +14,6 @@ pub mod log;
 pub mod render;
 pub mod runbook;
 pub mod store;
+pub mod walk;
 
 pub use error::Error;

@@ -89,17 +89,11 @@ pub fn normalise(field: &EvidenceField, raw: &str) -> Result<String, String> {
     }
 }
 
-/// Parses `FIELD=VALUE` pairs for `step` and checks them; every required field must be present.
-pub fn collect(step: &Step, sets: &[String]) -> Result<BTreeMap<String, String>, Error> {
+/// Checks (field, value) pairs for `step`; every required field must be present.
+pub fn collect(step: &Step, pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Error> {
     let id = &step.id.value;
     let mut values = BTreeMap::new();
-    for set in sets {
-        let (name, raw) = set.split_once('=').ok_or_else(|| {
-            Error::input(format!(
-                "--set `{}` must be FIELD=VALUE",
-                crate::render::sanitize(set)
-            ))
-        })?;
+    for (name, raw) in pairs {
         let name = name.trim();
         let field = step
             .evidence
@@ -113,7 +107,8 @@ pub fn collect(step: &Step, sets: &[String]) -> Result<BTreeMap<String, String>,
                     .collect();
                 Error::input(if known.is_empty() {
                     format!(
-                        "step `{id}` has no evidence fields, so `--set {name}=…` does not apply"
+                        "step `{id}` has no evidence fields, so `--set {}=…` does not apply",
+                        crate::render::sanitize(name)
                     )
                 } else {
                     format!(

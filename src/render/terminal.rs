@@ -144,7 +144,7 @@ pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
         out.push_str(&wrap(&about, width, "      "));
         out.push('\n');
     }
-    out.push_str("\nWork them with `breach done STEP`, `breach skip STEP --reason …`\nor `breach na STEP --reason …`.\n");
+    out.push_str("\nWork them with `breach walk` (guided), or `breach done STEP`,\n`breach skip STEP --reason …` and `breach na STEP --reason …`.\n");
     out
 }
 

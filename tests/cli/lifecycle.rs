@@ -169,13 +169,14 @@ fn start_refuses_future_impossible_dates_and_unknown_runbooks_and_creates_nothin
 }
 
 #[test]
-fn start_without_its_arguments_and_no_terminal_is_a_usage_error() {
+fn start_without_its_arguments_and_no_terminal_fails_at_once_naming_them() {
     let env = Env::new();
     let out = env
         .breach(["start", "--runbook", "misdirected-email"])
-        .fails(2);
+        .fails(1);
     assert!(
-        out.error_line().contains("--discovered WHEN, --title TEXT"),
+        out.error_line()
+            .contains("needs --discovered WHEN, --title TEXT and there is no terminal"),
         "{}",
         out.stderr
     );

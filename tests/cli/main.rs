@@ -4,6 +4,7 @@
 mod integrity;
 mod lifecycle;
 mod runbooks;
+mod walk;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,6 +54,17 @@ impl Env {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::null());
+        Run { cmd }
+    }
+
+    /// The bare command behind [`Env::breach`], for tests that need their own stdin (a pty).
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("breach"));
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -64,8 +76,8 @@ impl Env {
             .env("BREACH_ACTOR", "ana.lima")
             .env("TZ", "UTC")
             .env("COLUMNS", "80")
-            .stdin(Stdio::null());
-        Run { cmd }
+            .env("NO_COLOR", "1");
+        cmd
     }
 
     /// Starts an incident from `runbook` discovered on 2026-03-01; returns its id.

@@ -1,0 +1,429 @@
+//! The guided walk: one step at a time, the way a checklist app leads a responder.
+//!
+//! The walk talks to a person only through the small [`Responder`] interface, so its logic is
+//! tested with scripted answers, and it records only through [`crate::app::apply`], so a walked
+//! step produces exactly the entries the scriptable commands would. Answers are collected in
+//! memory and become an entry only when the person confirms the step: leaving at any prompt
+//! (Ctrl-C, end of input) leaves the log as it was before that step.
+
+mod terminal;
+
+use chrono::{DateTime, Utc};
+
+pub use terminal::TerminalResponder;
+
+use crate::app::{self, Action, Settings};
+use crate::error::Error;
+use crate::incident::{Incident, StepState, StepView, evidence};
+use crate::render::{self, sanitize, sanitize_multiline, wrap};
+use crate::runbook::{FieldType, Phase};
+use crate::{clock, store};
+
+/// Why a person left a prompt without answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Escape: back out of this action, to the step's menu.
+    Cancelled,
+    /// Ctrl-C: leave the walk.
+    Interrupted,
+    /// The input ended (Ctrl-D, a closed terminal): leave the walk.
+    EndOfInput,
+}
+
+/// How the walk asks a person things. The terminal implementation uses `inquire`; tests script it.
+pub trait Responder {
+    /// Shows text (already sanitised and wrapped).
+    fn say(&mut self, text: &str);
+    /// One of `options`; returns its index.
+    fn choose(&mut self, prompt: &str, options: &[String]) -> Result<usize, Stop>;
+    /// A line of text; `help` says what form it takes.
+    fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop>;
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Stop>;
+}
+
+/// How a walk ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkEnd {
+    /// The person chose to quit.
+    Quit,
+    /// Nothing is workable now (every applicable step settled, or waiting on others).
+    NothingWorkable,
+    /// The incident is closed.
+    Closed,
+    /// The person left at a prompt (Ctrl-C or end of input); nothing of the current step was
+    /// recorded.
+    Left { step: Option<String>, stop: Stop },
+}
+
+const MENU: [&str; 7] = [
+    "Done: record the evidence and check it off",
+    "Skip (give the reason)",
+    "Not applicable (give the reason)",
+    "Add a note",
+    "Attach a file",
+    "Show the runbook's other steps",
+    "Quit (resume later with `breach walk`)",
+];
+
+/// Walks the incident's workable steps until the person quits or nothing is workable.
+pub fn walk(settings: &Settings, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
+    let store = store::Store::open(&settings.store)?;
+    let id = store.resolve(settings.incident.as_deref())?;
+    let settings = Settings {
+        incident: Some(id.clone()),
+        ..settings.clone()
+    };
+    loop {
+        let incident = store.load(&id)?;
+        if incident.is_closed() {
+            r.say(&format!("Incident {id} is closed."));
+            return Ok(WalkEnd::Closed);
+        }
+        let now = clock::now()?;
+        let workable = incident.workable();
+        let Some(view) = workable.first().copied() else {
+            r.say(render::terminal::next_text(&incident, now).trim());
+            return Ok(WalkEnd::NothingWorkable);
+        };
+        let step_id = view.step.id.value.clone();
+        r.say(&step_card(&incident, view, now, render::terminal::width()));
+        let left = |stop| {
+            Ok(WalkEnd::Left {
+                step: Some(step_id.clone()),
+                stop,
+            })
+        };
+        let options: Vec<String> = MENU.iter().map(|s| (*s).to_owned()).collect();
+        let choice = match r.choose("What now?", &options) {
+            Ok(c) => c,
+            Err(Stop::Cancelled) => continue,
+            Err(stop) => return left(stop),
+        };
+        let action = match choice {
+            0 => match gather_done(view, r) {
+                Ok(Some(action)) => action,
+                Ok(None) | Err(Stop::Cancelled) => {
+                    r.say("Not recorded.");
+                    continue;
+                }
+                Err(stop) => return left(stop),
+            },
+            1 | 2 => {
+                let (target, what) = if choice == 1 {
+                    (StepState::Skipped, "Why is this step skipped?")
+                } else {
+                    (StepState::NotApplicable, "Why does this step not apply?")
+                };
+                match ask_nonempty(
+                    r,
+                    what,
+                    "a sentence for the record; it is kept for six years",
+                ) {
+                    Ok(reason) => Action::Settle {
+                        step: step_id.clone(),
+                        target,
+                        reason,
+                    },
+                    Err(Stop::Cancelled) => continue,
+                    Err(stop) => return left(stop),
+                }
+            }
+            3 => match ask_nonempty(r, "Note", "describe; do not type patient identifiers") {
+                Ok(text) => Action::Note {
+                    text,
+                    step: Some(step_id.clone()),
+                },
+                Err(Stop::Cancelled) => continue,
+                Err(stop) => return left(stop),
+            },
+            4 => match ask_nonempty(
+                r,
+                "File to attach",
+                "a path; the file is copied in and hashed, the original is left alone",
+            ) {
+                Ok(path) => Action::Attach {
+                    file: path.into(),
+                    step: Some(step_id.clone()),
+                },
+                Err(Stop::Cancelled) => continue,
+                Err(stop) => return left(stop),
+            },
+            5 => {
+                r.say(&all_steps(&incident));
+                continue;
+            }
+            _ => return Ok(WalkEnd::Quit),
+        };
+        match app::apply(&settings, action) {
+            Ok((_, head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
+            // Refusals (a step done elsewhere meanwhile, a missing file) are shown, and the walk
+            // goes on from the log's current state. Anything else ends it.
+            Err(
+                e @ (Error::Refused(_)
+                | Error::InvalidInput(_)
+                | Error::UnknownStep { .. }
+                | Error::Io { .. }),
+            ) => {
+                r.say(&format!("✗ Not recorded: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Prompts for each evidence field of the step, then for a note, then for confirmation.
+/// Returns `None` when the person declines to record.
+fn gather_done(view: StepView<'_>, r: &mut dyn Responder) -> Result<Option<Action>, Stop> {
+    let step = view.step;
+    let mut pairs = Vec::new();
+    for field in &step.evidence {
+        let optional = !field.required;
+        let prompt = sanitize(&field.prompt.value).into_owned();
+        let answer = match field.kind.value {
+            FieldType::Choice | FieldType::YesNo => {
+                let mut options: Vec<String> = if field.kind.value == FieldType::YesNo {
+                    vec!["yes".into(), "no".into()]
+                } else {
+                    field
+                        .choices
+                        .iter()
+                        .map(|c| sanitize(c).into_owned())
+                        .collect()
+                };
+                if optional {
+                    options.push("(leave empty)".into());
+                }
+                let i = r.choose(&prompt, &options)?;
+                if optional && i == options.len() - 1 {
+                    None
+                } else if field.kind.value == FieldType::YesNo {
+                    Some(options[i].clone())
+                } else {
+                    Some(field.choices[i].clone())
+                }
+            }
+            _ => {
+                let mut help = match field.kind.value {
+                    FieldType::LongText => "text, on one line (separate items with ;)".to_owned(),
+                    other => other.label().to_owned(),
+                };
+                if optional {
+                    help.push_str("; optional: press Enter to leave it empty");
+                }
+                loop {
+                    let raw = r.ask(&prompt, &help)?;
+                    if raw.trim().is_empty() && optional {
+                        break None;
+                    }
+                    // The reason names the rule, never echoes the value: it may be PHI.
+                    match evidence::normalise(field, &raw) {
+                        Ok(value) => break Some(value),
+                        Err(why) => r.say(&format!(
+                            "✗ The answer {why}; expected {}. Try again.",
+                            field.kind.value.label()
+                        )),
+                    }
+                }
+            }
+        };
+        if let Some(value) = answer {
+            pairs.push((field.name.value.clone(), value));
+        }
+    }
+    let note = r.ask(
+        "Note (optional)",
+        "anything the record should say about this step; Enter for none",
+    )?;
+    let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
+    let mut summary = format!("Record `{}` as done", step.id.value);
+    if !pairs.is_empty() {
+        summary.push_str(" with:");
+        for (name, value) in &pairs {
+            summary.push_str(&format!("\n  {name}: {}", sanitize(value)));
+        }
+    }
+    r.say(&summary);
+    if r.confirm("Record it?", true)? {
+        Ok(Some(Action::Done {
+            step: step.id.value.clone(),
+            note,
+            evidence: pairs,
+        }))
+    } else {
+        Ok(None)
+    }
+}
+
+fn ask_nonempty(r: &mut dyn Responder, prompt: &str, help: &str) -> Result<String, Stop> {
+    loop {
+        let answer = r.ask(prompt, help)?;
+        if !answer.trim().is_empty() {
+            return Ok(answer.trim().to_owned());
+        }
+        r.say("✗ An answer is needed here (Esc to go back).");
+    }
+}
+
+/// Asks for whatever `breach start` was not given: the runbook (a list with titles), the
+/// discovery time and the title. Each answer is checked as the command line's would be.
+pub fn ask_start(
+    r: &mut dyn Responder,
+    catalog: &crate::runbook::Catalog,
+    runbook: Option<String>,
+    discovered: Option<String>,
+    title: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(String, String, String), Stop> {
+    let runbook = match runbook {
+        Some(r) => r,
+        None => {
+            let options: Vec<String> = catalog
+                .entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} — {}",
+                        e.runbook.id.value,
+                        sanitize(&e.runbook.title.value)
+                    )
+                })
+                .collect();
+            let i = r.choose("Which runbook fits this breach?", &options)?;
+            catalog.entries[i].runbook.id.value.clone()
+        }
+    };
+    let discovered = match discovered {
+        Some(d) => d,
+        None => loop {
+            let answer = r.ask(
+                "When was the breach discovered?",
+                "YYYY-MM-DD, YYYY-MM-DD HH:MM (local time), or now: the first day anyone other than the sender knew",
+            )?;
+            match clock::parse_past(&answer, "the discovery time", now) {
+                Ok(_) => break answer,
+                Err(e) => r.say(&format!("✗ {e}")),
+            }
+        },
+    };
+    let title = match title {
+        Some(t) => t,
+        None => ask_nonempty(
+            r,
+            "A short title for the incident",
+            "one line; no patient names or other PHI",
+        )?,
+    };
+    Ok((runbook, discovered, title))
+}
+
+/// What a responder sees for one step.
+pub fn step_card(
+    incident: &Incident,
+    view: StepView<'_>,
+    now: DateTime<Utc>,
+    width: usize,
+) -> String {
+    let step = view.step;
+    let phase_no = Phase::ALL
+        .iter()
+        .position(|p| *p == view.phase)
+        .map_or(0, |i| i + 1);
+    let (settled, total) = incident
+        .progress()
+        .iter()
+        .fold((0, 0), |(s, t), (_, a, b)| (s + a, t + b));
+    let mut out = format!(
+        "\n{}\n{} · phase {phase_no} of 5 · {settled} of {total} applicable steps settled\n\n",
+        "─".repeat(width.min(80)),
+        view.phase.name().to_uppercase(),
+    );
+    out.push_str(&wrap(&sanitize(&step.title.value), width, ""));
+    out.push('\n');
+    let mut about = format!("{} · owner: {}", step.id.value, step.owner.label());
+    if !step.required {
+        about.push_str(" · optional");
+    }
+    out.push_str(&wrap(&about, width, ""));
+    out.push('\n');
+    if let Some(due) = render::terminal::due_phrase(incident, step, now) {
+        out.push_str(&wrap(&due, width, ""));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&wrap(
+        &sanitize_multiline(&step.instructions.value),
+        width,
+        "  ",
+    ));
+    out.push('\n');
+    if !step.evidence.is_empty() {
+        let fields: Vec<String> = step
+            .evidence
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}{}",
+                    f.name.value,
+                    if f.required { "" } else { " (optional)" }
+                )
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!("Evidence: {}", fields.join(", ")),
+            width,
+            "",
+        ));
+        out.push('\n');
+    }
+    if !step.references.is_empty() {
+        out.push_str(&wrap(
+            &format!("References: {}", step.references.join("; ")),
+            width,
+            "",
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn all_steps(incident: &Incident) -> String {
+    let mut out = String::from("\nSteps of this runbook:\n");
+    let mut phase = None;
+    for v in incident.step_views() {
+        if phase != Some(v.phase) {
+            out.push_str(&format!("  {}\n", v.phase.name().to_uppercase()));
+            phase = Some(v.phase);
+        }
+        let state = if v.active {
+            v.state().label()
+        } else {
+            "does not apply"
+        };
+        out.push_str(&format!("    {:<15} {}\n", state, v.step.id.value));
+    }
+    out
+}
+
+/// The message for a walk left at a prompt: what was not recorded, and whether the log verifies.
+pub fn left_message(settings: &Settings, step: Option<&str>, stop: Stop) -> String {
+    let how = match stop {
+        Stop::EndOfInput => "Input ended",
+        _ => "Interrupted",
+    };
+    let what = step.map_or_else(String::new, |s| format!(": nothing recorded for `{s}`"));
+    let check = store::Store::open(&settings.store)
+        .and_then(|st| {
+            let id = st.resolve(settings.incident.as_deref())?;
+            let mut log = st.open_log(&id, crate::log::Access::Read)?;
+            log.read_verified(|_| {})
+        })
+        .map_or_else(
+            |e| format!("; check the log: {e}"),
+            |scan| format!("; the log verifies ({} entries)", scan.entries),
+        );
+    format!("{how}{what}{check}. Resume with `breach walk`.")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+//! The walk's logic with scripted answers, against a real temporary store.
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::app::Settings;
+use crate::log::Access;
+
+#[derive(Debug)]
+enum Answer {
+    Pick(usize),
+    Text(&'static str),
+    Yes(bool),
+    Leave(Stop),
+}
+
+/// A responder that plays back answers and keeps everything it was shown.
+#[derive(Debug, Default)]
+struct Scripted {
+    answers: VecDeque<Answer>,
+    said: Vec<String>,
+    prompts: Vec<String>,
+}
+
+impl Scripted {
+    fn new(answers: Vec<Answer>) -> Scripted {
+        Scripted {
+            answers: answers.into(),
+            ..Scripted::default()
+        }
+    }
+
+    fn next(&mut self, prompt: &str) -> Answer {
+        self.prompts.push(prompt.to_owned());
+        self.answers.pop_front().unwrap_or_else(|| {
+            panic!(
+                "no scripted answer left for {prompt:?}; shown: {:#?}",
+                self.said
+            )
+        })
+    }
+}
+
+impl Responder for Scripted {
+    fn say(&mut self, text: &str) {
+        self.said.push(text.to_owned());
+    }
+
+    fn choose(&mut self, prompt: &str, options: &[String]) -> Result<usize, Stop> {
+        match self.next(prompt) {
+            Answer::Pick(i) => {
+                assert!(i < options.len(), "{prompt}: option {i} of {options:?}");
+                Ok(i)
+            }
+            Answer::Leave(stop) => Err(stop),
+            other => panic!("{prompt}: expected a choice, script has {other:?}"),
+        }
+    }
+
+    fn ask(&mut self, prompt: &str, _help: &str) -> Result<String, Stop> {
+        match self.next(prompt) {
+            Answer::Text(t) => Ok(t.to_owned()),
+            Answer::Leave(stop) => Err(stop),
+            other => panic!("{prompt}: expected text, script has {other:?}"),
+        }
+    }
+
+    fn confirm(&mut self, prompt: &str, _default: bool) -> Result<bool, Stop> {
+        match self.next(prompt) {
+            Answer::Yes(b) => Ok(b),
+            Answer::Leave(stop) => Err(stop),
+            other => panic!("{prompt}: expected yes/no, script has {other:?}"),
+        }
+    }
+}
+
+const DONE: usize = 0;
+const SKIP: usize = 1;
+const NOTE: usize = 3;
+const OTHERS: usize = 5;
+const QUIT: usize = 6;
+
+/// A store with an incident on the minimal fixture runbook.
+fn incident() -> (tempfile::TempDir, Settings) {
+    let dir = tempfile::tempdir().unwrap();
+    let runbooks = dir.path().join("runbooks");
+    std::fs::create_dir_all(&runbooks).unwrap();
+    std::fs::write(
+        runbooks.join("minimal.yaml"),
+        include_str!("../../tests/fixtures/minimal.yaml"),
+    )
+    .unwrap();
+    let settings = Settings {
+        store: dir.path().join("store"),
+        actor: "walker".to_owned(),
+        json: true,
+        incident: None,
+        runbooks: Some(runbooks),
+        interactive: false,
+    };
+    crate::app::run_start(&settings, "minimal", "2026-03-01 09:30", "Walk test").unwrap();
+    (dir, settings)
+}
+
+/// The kinds and payloads of every entry after the first.
+fn entries(settings: &Settings) -> Vec<(String, serde_json::Value)> {
+    let store = crate::store::Store::open(&settings.store).unwrap();
+    let id = store.resolve(None).unwrap();
+    let mut log = store.open_log(&id, Access::Read).unwrap();
+    let mut out = Vec::new();
+    log.read_verified(|e| {
+        out.push((
+            e.kind.to_string(),
+            serde_json::from_str(e.data.get()).unwrap(),
+        ))
+    })
+    .unwrap();
+    out.remove(0);
+    out
+}
+
+#[test]
+fn done_records_the_evidence_and_re_asks_a_bad_answer() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(DONE),
+        Answer::Text("<msg-1@mail.example.org>"),
+        Answer::Text("three"),
+        Answer::Text("3"),
+        Answer::Pick(0),
+        Answer::Text("not-an-address"),
+        Answer::Text(""),
+        Answer::Text("found in the trace"),
+        Answer::Yes(true),
+        Answer::Pick(QUIT),
+    ]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
+    let said = r.said.join("\n");
+    assert!(said.contains("is not a number"), "{said}");
+    assert!(said.contains("is not an email address"), "{said}");
+    assert!(
+        !said.contains("✗ The answer three"),
+        "a rejected value is not echoed"
+    );
+    let log = entries(&settings);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].0, "step_done");
+    let data = &log[0].1;
+    assert_eq!(data["step"], "identify");
+    assert_eq!(data["evidence"]["message_id"], "<msg-1@mail.example.org>");
+    assert_eq!(data["evidence"]["recipients"], "3");
+    assert_eq!(data["evidence"]["kind"], "external");
+    assert!(
+        data["evidence"].get("sender").is_none(),
+        "an optional field left empty is not recorded"
+    );
+    assert_eq!(data["note"], "found in the trace");
+}
+
+#[test]
+fn the_walk_records_what_the_scriptable_command_would() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(DONE),
+        Answer::Text("m"),
+        Answer::Text("1"),
+        Answer::Pick(1),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Yes(true),
+        Answer::Pick(QUIT),
+    ]);
+    walk(&settings, &mut r).unwrap();
+    let (walked_dir, scripted) = incident();
+    crate::app::apply(
+        &scripted,
+        Action::Done {
+            step: "identify".into(),
+            note: None,
+            evidence: vec![
+                ("message_id".into(), "m".into()),
+                ("recipients".into(), "1".into()),
+                ("kind".into(), "internal".into()),
+            ],
+        },
+    )
+    .unwrap();
+    assert_eq!(entries(&settings), entries(&scripted));
+    drop(walked_dir);
+}
+
+#[test]
+fn skip_asks_for_a_reason_until_one_is_given() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(SKIP),
+        Answer::Text("   "),
+        Answer::Text("Handled by the sender's manager"),
+        Answer::Pick(QUIT),
+    ]);
+    walk(&settings, &mut r).unwrap();
+    assert!(r.said.iter().any(|s| s.contains("An answer is needed")));
+    let log = entries(&settings);
+    assert_eq!(log[0].0, "step_skipped");
+    assert_eq!(log[0].1["reason"], "Handled by the sender's manager");
+}
+
+#[test]
+fn leaving_in_the_middle_of_a_step_records_nothing() {
+    let (_dir, settings) = incident();
+    for stop in [Stop::Interrupted, Stop::EndOfInput] {
+        let mut r = Scripted::new(vec![
+            Answer::Pick(DONE),
+            Answer::Text("m"),
+            Answer::Leave(stop),
+        ]);
+        let end = walk(&settings, &mut r).unwrap();
+        assert_eq!(
+            end,
+            WalkEnd::Left {
+                step: Some("identify".into()),
+                stop
+            }
+        );
+        assert!(
+            entries(&settings).is_empty(),
+            "nothing of the step was written"
+        );
+        let message = left_message(&settings, Some("identify"), stop);
+        assert!(
+            message.contains("nothing recorded for `identify`")
+                && message.contains("the log verifies (1 entries)"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn declining_the_confirmation_records_nothing_and_escape_goes_back() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(DONE),
+        Answer::Text("m"),
+        Answer::Text("1"),
+        Answer::Pick(0),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Yes(false),
+        Answer::Pick(NOTE),
+        Answer::Leave(Stop::Cancelled),
+        Answer::Pick(QUIT),
+    ]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
+    assert!(entries(&settings).is_empty());
+    assert!(r.said.iter().any(|s| s == "Not recorded."));
+}
+
+#[test]
+fn resuming_offers_the_next_workable_step_and_not_one_done_elsewhere() {
+    let (_dir, settings) = incident();
+    crate::app::apply(
+        &settings,
+        Action::Settle {
+            step: "identify".into(),
+            target: StepState::NotApplicable,
+            reason: "done by another responder".into(),
+        },
+    )
+    .unwrap();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(NOTE),
+        Answer::Text("checked the trace"),
+        Answer::Pick(OTHERS),
+        Answer::Pick(QUIT),
+    ]);
+    walk(&settings, &mut r).unwrap();
+    let first_card = r
+        .said
+        .iter()
+        .find(|s| s.contains("phase 1 of 5") || s.contains("phase 2 of 5"))
+        .unwrap();
+    assert!(
+        first_card.contains("recall · owner"),
+        "the walk resumes at `recall`:\n{first_card}"
+    );
+    let log = entries(&settings);
+    assert_eq!(log[1].0, "note");
+    assert_eq!(log[1].1["step"], "recall");
+    assert!(
+        r.said
+            .iter()
+            .any(|s| s.contains("not applicable  identify")),
+        "{:#?}",
+        r.said
+    );
+}
+
+#[test]
+fn the_walk_ends_when_nothing_is_workable() {
+    let (_dir, settings) = incident();
+    crate::app::apply(
+        &settings,
+        Action::Settle {
+            step: "identify".into(),
+            target: StepState::NotApplicable,
+            reason: "r".into(),
+        },
+    )
+    .unwrap();
+    for step in [
+        "recall",
+        "report-internally",
+        "notify-hhs-now",
+        "notify-media",
+        "retrain",
+    ] {
+        crate::app::apply(
+            &settings,
+            Action::Settle {
+                step: step.into(),
+                target: StepState::Skipped,
+                reason: "r".into(),
+            },
+        )
+        .unwrap();
+    }
+    let mut r = Scripted::new(vec![]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::NothingWorkable);
+    assert!(r.said.iter().any(|s| s.contains("breach close")));
+}
+
+#[test]
+fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
+    let catalog = crate::runbook::Catalog::load(&[]).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut r = Scripted::new(vec![
+        Answer::Pick(0),
+        Answer::Text("2027-01-01"),
+        Answer::Text("2026-03-09"),
+        Answer::Text("Lab results to wrong address"),
+    ]);
+    let (runbook, discovered, title) = ask_start(&mut r, &catalog, None, None, None, now).unwrap();
+    assert_eq!(runbook, catalog.entries[0].runbook.id.value);
+    assert_eq!(discovered, "2026-03-09");
+    assert_eq!(title, "Lab results to wrong address");
+    assert!(r.said.iter().any(|s| s.contains("in the future")));
+    let mut none = Scripted::new(vec![]);
+    let given = ask_start(
+        &mut none,
+        &catalog,
+        Some("x".into()),
+        Some("now".into()),
+        Some("t".into()),
+        now,
+    )
+    .unwrap();
+    assert_eq!(given, ("x".into(), "now".into(), "t".into()));
+    assert!(
+        none.prompts.is_empty(),
+        "given everything, nothing is asked"
+    );
+}

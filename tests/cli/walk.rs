@@ -1,0 +1,172 @@
+//! The guided walk in a real pseudo-terminal: the binary, its prompts, Ctrl-C, and no terminal.
+
+use rexpect::session::{PtySession, spawn_command};
+
+use crate::Env;
+
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+const ENTER: &str = "\r";
+
+fn walk(env: &Env) -> PtySession {
+    spawn_command(env.command(["walk"]), Some(10_000)).expect("spawn breach walk in a pty")
+}
+
+fn answer(p: &mut PtySession, prompt: &str, text: &str) {
+    p.exp_string(prompt)
+        .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+    p.send(text).unwrap();
+    p.send(ENTER).unwrap();
+    p.flush().unwrap();
+}
+
+fn kinds_and_data(env: &Env, id: &str) -> Vec<(String, serde_json::Value)> {
+    std::fs::read_to_string(env.log_path(id))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["kind"].as_str().unwrap().to_owned(), v["data"].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_walk_through_several_steps_records_what_was_answered() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let mut p = walk(&env);
+    p.exp_string("Identify the message and everyone who received it")
+        .unwrap();
+    answer(&mut p, "What now?", "");
+    answer(&mut p, "Message-ID header", "<CAF1@mail.example.org>");
+    answer(&mut p, "When the message was sent", "2026-03-01 09:00");
+    answer(&mut p, "Sender's email address", "not an address");
+    answer(&mut p, "Sender's email address", "clinic@example.org");
+    answer(&mut p, "Every unintended recipient", "someone@example.net");
+    answer(&mut p, "Where the unintended recipients are", "");
+    answer(&mut p, "Types of PHI involved", "name, lab result");
+    answer(&mut p, "Note (optional)", "");
+    answer(&mut p, "Record it?", "y");
+    p.exp_string("Done: identify-message").unwrap();
+    p.exp_string("Stop the PHI from spreading further").unwrap();
+    answer(&mut p, "What now?", DOWN);
+    answer(
+        &mut p,
+        "Why is this step skipped?",
+        "Recipient is external; nothing to purge",
+    );
+    p.exp_string("Skipped: stop-further-spread").unwrap();
+    answer(&mut p, "What now?", UP);
+    p.exp_string("Stopped. Resume any time").unwrap();
+    p.exp_eof().unwrap();
+
+    let log = kinds_and_data(&env, &id);
+    let kinds: Vec<&str> = log.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["incident_opened", "step_done", "step_skipped"]);
+    let done = &log[1].1;
+    assert_eq!(done["step"], "identify-message");
+    assert_eq!(done["evidence"]["message_id"], "<CAF1@mail.example.org>");
+    assert_eq!(done["evidence"]["sent_at"], "2026-03-01T09:00:00+00:00");
+    assert_eq!(done["evidence"]["sender"], "clinic@example.org");
+    assert_eq!(done["evidence"]["recipient_type"], "external");
+    assert_eq!(
+        log[2].1["reason"],
+        "Recipient is external; nothing to purge"
+    );
+    env.breach(["verify"]).ok();
+}
+
+#[test]
+fn ctrl_c_at_an_evidence_prompt_leaves_the_log_as_it_was() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let before = std::fs::read(env.log_path(&id)).unwrap();
+    let mut p = walk(&env);
+    answer(&mut p, "What now?", "");
+    answer(&mut p, "Message-ID header", "<CAF2@mail.example.org>");
+    p.exp_string("When the message was sent").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("nothing recorded for `identify-message`")
+        .unwrap();
+    p.exp_string("the log verifies (1 entries)").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+    env.breach(["verify"]).ok();
+    // Coming back resumes at the same step.
+    let mut again = walk(&env);
+    again
+        .exp_string("Identify the message and everyone who received it")
+        .unwrap();
+    answer(&mut again, "What now?", UP);
+    again.exp_eof().unwrap();
+}
+
+#[test]
+fn without_a_terminal_walk_exits_at_once_naming_the_scriptable_commands() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    let out = env.breach(["walk"]).fails(1);
+    let line = out.error_line();
+    for command in [
+        "breach next",
+        "breach done",
+        "breach skip",
+        "breach na",
+        "breach note",
+    ] {
+        assert!(line.contains(command), "{line}");
+    }
+    let forced = spawn_command(env.command(["--non-interactive", "walk"]), Some(10_000));
+    let mut forced = forced.unwrap();
+    forced.exp_string("needs a terminal").unwrap();
+    forced.exp_eof().unwrap();
+}
+
+#[test]
+fn start_given_everything_never_prompts_even_in_a_terminal() {
+    let env = Env::new();
+    let mut p = spawn_command(
+        env.command([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "t",
+        ]),
+        Some(10_000),
+    )
+    .unwrap();
+    p.exp_string("Opened incident").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(!rest.contains("Begin the guided walk"), "{rest}");
+}
+
+#[test]
+fn start_in_a_terminal_asks_for_what_is_missing_then_offers_the_walk() {
+    let env = Env::new();
+    let mut p = spawn_command(env.command(["start"]), Some(10_000)).unwrap();
+    answer(&mut p, "Which runbook fits this breach?", "");
+    answer(&mut p, "When was the breach discovered?", "2026-02-30");
+    answer(
+        &mut p,
+        "When was the breach discovered?",
+        "2026-03-01 08:15",
+    );
+    answer(
+        &mut p,
+        "A short title for the incident",
+        "Lab results to wrong address",
+    );
+    p.exp_string("Opened incident").unwrap();
+    answer(&mut p, "Begin the guided walk now?", "n");
+    p.exp_string("breach walk").unwrap();
+    p.exp_eof().unwrap();
+    let list = env.breach(["--json", "list"]).ok().json();
+    assert_eq!(
+        list["incidents"][0]["title"],
+        "Lab results to wrong address"
+    );
+}
