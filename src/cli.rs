@@ -136,6 +136,46 @@ pub enum Command {
         step: Option<String>,
     },
 
+    /// Record the facts that drive the clock (with no flags: show them)
+    #[command(
+        after_help = "Examples:\n  breach facts --affected 640 --state TX=520 --state OK=120 --unreachable 12\n  breach facts --affected unknown --reason \"recount under way\"\n  breach facts --delay oral --delay-official \"Det. R. Okafor, City PD\" --delay-stated 2026-11-21"
+    )]
+    Facts(FactsArgs),
+
+    /// Record the risk assessment and its determination (in a terminal, asks for what is missing)
+    #[command(
+        after_help = "Example (a misdirected email the recipient deleted unread):\n  breach assess --secured no --exception none \\\n    --nature low --nature-why \"name and appointment date only\" \\\n    --recipient low --recipient-why \"another covered entity bound by HIPAA\" \\\n    --acquired low --acquired-why \"recipient attests it was not opened\" \\\n    --mitigation low --mitigation-why \"deleted; signed attestation attached\" \\\n    --determination low-probability --signed-by \"Dana Whit\" --role \"Privacy Officer\""
+    )]
+    Assess(AssessArgs),
+
+    /// Record a notice sent; the matching obligation becomes met or met_late
+    #[command(
+        after_help = "Examples:\n  breach notify --to individuals --date 2026-12-01 --method first-class-mail --count 640\n  breach notify --to media --state TX --date 2026-12-02 --method press-release"
+    )]
+    Notify {
+        /// Who was notified
+        #[arg(long, value_enum)]
+        to: NoticeAudience,
+        /// The date the notice was sent (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// How it was sent (e.g. first-class-mail, email, portal, press-release, web-posting)
+        #[arg(long, value_name = "METHOD")]
+        method: String,
+        /// How many notices were sent
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// The state or jurisdiction (required for media notice)
+        #[arg(long, value_name = "XX")]
+        state: Option<String>,
+        /// A note for the record
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+
+    /// List every notification obligation that applies, with due date and status
+    Deadlines,
+
     /// Close the incident (refused while required steps are open)
     Close {
         /// Close even though required steps are open; needs --reason
@@ -162,6 +202,107 @@ pub enum Command {
     /// List, show and validate runbooks
     #[command(subcommand)]
     Runbook(RunbookCommand),
+}
+
+/// Who a notice went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NoticeAudience {
+    Individuals,
+    Substitute,
+    Hhs,
+    Media,
+    CoveredEntity,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Number of individuals affected, or `unknown`
+    #[arg(long, value_name = "N|unknown")]
+    pub affected: Option<String>,
+    /// Affected residents of a state or jurisdiction by postal code (repeat; 0 removes)
+    #[arg(long = "state", value_name = "XX=N")]
+    pub states: Vec<String>,
+    /// Number with insufficient or out-of-date contact details, or `unknown`
+    #[arg(long, value_name = "N|unknown")]
+    pub unreachable: Option<String>,
+    /// A corrected discovery time (same forms as `start --discovered`)
+    #[arg(long, value_name = "WHEN")]
+    pub discovered: Option<String>,
+    /// The date the breach started
+    #[arg(long, value_name = "DATE")]
+    pub breach_started: Option<String>,
+    /// The date the breach ended
+    #[arg(long, value_name = "DATE")]
+    pub breach_ended: Option<String>,
+    /// Whether the team is a business associate reporting to a covered entity
+    #[arg(long, value_name = "yes|no")]
+    pub business_associate: Option<String>,
+    /// A law-enforcement request to delay notices: oral or written
+    #[arg(long, value_name = "oral|written", requires_all = ["delay_official", "delay_stated"])]
+    pub delay: Option<String>,
+    /// The official who asked for the delay, and the agency
+    #[arg(long, value_name = "NAME")]
+    pub delay_official: Option<String>,
+    /// The date of the official's statement
+    #[arg(long, value_name = "DATE")]
+    pub delay_stated: Option<String>,
+    /// The end of the period a written statement specifies
+    #[arg(long, value_name = "DATE")]
+    pub delay_until: Option<String>,
+    /// The delay has been lifted
+    #[arg(long, conflicts_with = "delay")]
+    pub delay_lifted: bool,
+    /// Why the facts changed (kept in the log)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
+    #[arg(long, value_name = "yes|no")]
+    pub secured: Option<String>,
+    /// How that was established
+    #[arg(long, value_name = "TEXT")]
+    pub secured_basis: Option<String>,
+    /// Which exception of 45 CFR 164.402(1) applies, if any
+    #[arg(long, value_name = "KIND")]
+    pub exception: Option<String>,
+    /// Why the exception applies
+    #[arg(long, value_name = "TEXT")]
+    pub exception_basis: Option<String>,
+    /// Factor (i): the nature and extent of the PHI: low, medium or high risk
+    #[arg(long, value_name = "RATING")]
+    pub nature: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub nature_why: Option<String>,
+    /// Factor (ii): the unauthorised recipient
+    #[arg(long, value_name = "RATING")]
+    pub recipient: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub recipient_why: Option<String>,
+    /// Factor (iii): whether the PHI was actually acquired or viewed
+    #[arg(long, value_name = "RATING")]
+    pub acquired: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub acquired_why: Option<String>,
+    /// Factor (iv): the extent of mitigation
+    #[arg(long, value_name = "RATING")]
+    pub mitigation: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub mitigation_why: Option<String>,
+    /// notification-required, low-probability, exception or secured
+    #[arg(long, value_name = "DETERMINATION")]
+    pub determination: Option<String>,
+    /// The overall reasoning
+    #[arg(long, value_name = "TEXT")]
+    pub rationale: Option<String>,
+    /// Who signs the assessment off
+    #[arg(long, value_name = "NAME")]
+    pub signed_by: Option<String>,
+    /// Their role
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

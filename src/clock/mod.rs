@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+pub mod obligations;
+
 /// The environment variable that fixes "now" (RFC 3339), for tests and reproducible output.
 pub const NOW_VAR: &str = "BREACH_NOW";
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::GivenTime;
+use crate::clock::obligations::{Audience, DueChange};
 use crate::error::Error;
 use crate::log::{Entry, RepairData};
 
@@ -138,5 +139,153 @@ events! {
     Note(Note) = "note",
     Attachment(Attachment) = "attachment",
     Closed(Closed) = "incident_closed",
+    FactsChanged(FactsChanged) = "facts_changed",
+    Assessed(Box<Assessment>) = "assessment_recorded",
+    NoticeSent(NoticeSent) = "notice_sent",
     Repaired(RepairData) = "log_repaired",
+}
+
+/// A change of facts, with the due dates it moved.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FactsChanged {
+    #[serde(flatten)]
+    pub update: crate::incident::FactsUpdate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Every due date this change moved, added or removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recomputed: Vec<DueChange>,
+}
+
+/// The conclusion of a risk assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Determination {
+    /// Notification is required (the presumption of a breach stands).
+    NotificationRequired,
+    /// A low probability that the PHI has been compromised (45 CFR 164.402(2)).
+    LowProbability,
+    /// One of the three exceptions of 45 CFR 164.402(1) applies.
+    Exception,
+    /// The PHI was secured (not "unsecured PHI"): no notification duty.
+    Secured,
+}
+
+impl Determination {
+    pub fn requires_notification(self) -> bool {
+        self == Determination::NotificationRequired
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Determination::NotificationRequired => "notification required",
+            Determination::LowProbability => "low probability that the PHI has been compromised",
+            Determination::Exception => "an exception applies: not a breach",
+            Determination::Secured => "the PHI was secured: not a breach of unsecured PHI",
+        }
+    }
+}
+
+/// The three exceptions of 45 CFR 164.402(1)(i)-(iii).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    None,
+    UnintentionalWorkforceUse,
+    InadvertentDisclosure,
+    CouldNotRetain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Low,
+    Medium,
+    High,
+}
+
+/// One factor of the four-factor assessment: a rating and the written reasoning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    pub rating: Rating,
+    pub rationale: String,
+}
+
+/// The four factors of 45 CFR 164.402(2)(i)-(iv).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factors {
+    /// (i) the nature and extent of the PHI, identifiers and likelihood of re-identification.
+    pub nature: Factor,
+    /// (ii) the unauthorised person who used the PHI or to whom it was disclosed.
+    pub recipient: Factor,
+    /// (iii) whether the PHI was actually acquired or viewed.
+    pub acquired: Factor,
+    /// (iv) the extent to which the risk has been mitigated.
+    pub mitigation: Factor,
+}
+
+/// A risk assessment and its sign-off. A later one supersedes an earlier one; both stay logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub phi_secured: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secured_basis: Option<String>,
+    pub exception: ExceptionKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception_basis: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factors: Option<Factors>,
+    pub determination: Determination,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    pub signed_by: String,
+    pub role: String,
+    /// Every due date this assessment moved, added or removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recomputed: Vec<DueChange>,
+}
+
+impl Assessment {
+    /// Why this assessment cannot stand as recorded, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        use Determination as D;
+        match self.determination {
+            D::Secured if !self.phi_secured => {
+                Some("the determination says the PHI was secured, but --secured is no".to_owned())
+            }
+            D::Exception if self.exception == ExceptionKind::None => {
+                Some("the determination is an exception, but --exception is none".to_owned())
+            }
+            D::NotificationRequired | D::LowProbability if self.phi_secured => Some(
+                "the PHI was secured, so there is no breach of unsecured PHI to assess: use --determination secured".to_owned(),
+            ),
+            D::NotificationRequired | D::LowProbability if self.exception != ExceptionKind::None => Some(
+                "an exception applies, so the incident is not a breach: use --determination exception".to_owned(),
+            ),
+            D::LowProbability if self.factors.is_none() => Some(
+                "a low-probability determination rests on the four factors: give each with its rating and rationale".to_owned(),
+            ),
+            _ if self.secured_basis.is_none() && self.phi_secured => {
+                Some("say how the PHI was secured (--secured-basis)".to_owned())
+            }
+            _ if self.exception_basis.is_none() && self.exception != ExceptionKind::None => {
+                Some("say why the exception applies (--exception-basis)".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A notice recorded as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NoticeSent {
+    pub to: Audience,
+    pub date: chrono::NaiveDate,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

@@ -1,5 +1,5 @@
-//! The incident facts that decide which runbook steps apply, and the evaluation of a runbook
-//! condition against them.
+//! The incident facts that drive the regulatory clock and decide which runbook steps apply, how
+//! a recorded change updates them, and how a runbook condition is evaluated against them.
 //!
 //! Unknown facts are read conservatively: an unknown head count satisfies "at least N", so a
 //! threshold step (HHS within 60 days, media notice) is shown until the count proves it does not
@@ -7,9 +7,112 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::GivenTime;
 use crate::runbook::Condition;
+
+/// US states, DC and the territories, by postal code: the jurisdictions of 45 CFR 164.406.
+pub const JURISDICTIONS: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+    "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+];
+
+/// A count that may not be known yet. Written to the log as a number or `"unknown"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Count {
+    Known(u64),
+    Unknown(UnknownMarker),
+}
+
+/// The literal `"unknown"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownMarker {
+    Unknown,
+}
+
+impl Count {
+    pub const UNKNOWN: Count = Count::Unknown(UnknownMarker::Unknown);
+
+    pub fn known(self) -> Option<u64> {
+        match self {
+            Count::Known(n) => Some(n),
+            Count::Unknown(_) => None,
+        }
+    }
+}
+
+/// How a law-enforcement official asked for notices to wait (45 CFR 164.412).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statement {
+    /// A written statement that specifies the period: notices wait for that period.
+    Written,
+    /// An oral statement: documented, and notices wait at most 30 days from it unless a written
+    /// statement follows within that time.
+    Oral,
+}
+
+/// A law-enforcement delay as documented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delay {
+    pub statement: Statement,
+    /// The official and agency, as documented.
+    pub official: String,
+    /// The date of the statement.
+    pub stated_on: NaiveDate,
+    /// The end of the period a written statement specifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+}
+
+impl Delay {
+    /// The last day notices are held.
+    pub fn held_until(&self) -> NaiveDate {
+        match (self.statement, self.until) {
+            (Statement::Written, Some(until)) => until,
+            _ => self.stated_on + chrono::Duration::days(30),
+        }
+    }
+}
+
+/// A recorded change of facts: only the facts given are changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactsUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected: Option<Count>,
+    /// Residents per state; a count of 0 removes the state.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub states: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Count>,
+    /// A corrected discovery time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<GivenTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_started: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_ended: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_associate: Option<bool>,
+    /// A law-enforcement delay documented (replacing any earlier one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub law_enforcement_delay: Option<Delay>,
+    /// The delay was lifted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delay_lifted: bool,
+}
+
+impl FactsUpdate {
+    pub fn is_empty(&self) -> bool {
+        *self == FactsUpdate::default()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
@@ -19,8 +122,10 @@ pub struct Facts {
     pub states: BTreeMap<String, u64>,
     /// Individuals with insufficient or out-of-date contact details; `None` while unknown.
     pub unreachable: Option<u64>,
+    pub breach_started: Option<NaiveDate>,
+    pub breach_ended: Option<NaiveDate>,
     pub business_associate: bool,
-    pub law_enforcement_delay: bool,
+    pub law_enforcement_delay: Option<Delay>,
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
     pub assessment_recorded: bool,
@@ -32,8 +137,10 @@ impl Default for Facts {
             affected: None,
             states: BTreeMap::new(),
             unreachable: None,
+            breach_started: None,
+            breach_ended: None,
             business_associate: false,
-            law_enforcement_delay: false,
+            law_enforcement_delay: None,
             notification_required: true,
             assessment_recorded: false,
         }
@@ -41,6 +148,67 @@ impl Default for Facts {
 }
 
 impl Facts {
+    /// The facts after `update`; the discovery correction is applied by the incident.
+    pub fn updated(&self, update: &FactsUpdate) -> Facts {
+        let mut f = self.clone();
+        if let Some(a) = update.affected {
+            f.affected = a.known();
+        }
+        for (state, n) in &update.states {
+            if *n == 0 {
+                f.states.remove(state);
+            } else {
+                f.states.insert(state.clone(), *n);
+            }
+        }
+        if let Some(u) = update.unreachable {
+            f.unreachable = u.known();
+        }
+        if update.breach_started.is_some() {
+            f.breach_started = update.breach_started;
+        }
+        if update.breach_ended.is_some() {
+            f.breach_ended = update.breach_ended;
+        }
+        if let Some(ba) = update.business_associate {
+            f.business_associate = ba;
+        }
+        if let Some(delay) = &update.law_enforcement_delay {
+            f.law_enforcement_delay = Some(delay.clone());
+        }
+        if update.delay_lifted {
+            f.law_enforcement_delay = None;
+        }
+        f
+    }
+
+    /// Why these facts cannot be true together, if they cannot.
+    pub fn inconsistency(&self) -> Option<String> {
+        let in_states: u64 = self.states.values().sum();
+        if let Some(total) = self.affected {
+            if in_states > total {
+                return Some(format!(
+                    "the per-state counts add up to {in_states}, more than the {total} individuals affected"
+                ));
+            }
+            if let Some(u) = self.unreachable
+                && u > total
+            {
+                return Some(format!(
+                    "{u} unreachable is more than the {total} individuals affected"
+                ));
+            }
+        }
+        if let (Some(start), Some(end)) = (self.breach_started, self.breach_ended)
+            && end < start
+        {
+            return Some(format!(
+                "the breach ended ({end}) before it started ({start})"
+            ));
+        }
+        None
+    }
+
     /// Whether `cond` holds for these facts.
     pub fn satisfies(&self, cond: &Condition) -> bool {
         match cond {
@@ -65,7 +233,7 @@ impl Facts {
     pub fn flag(&self, name: &str) -> bool {
         match name {
             "business_associate" => self.business_associate,
-            "law_enforcement_delay" => self.law_enforcement_delay,
+            "law_enforcement_delay" => self.law_enforcement_delay.is_some(),
             "notification_required" => self.notification_required,
             "assessment_recorded" => self.assessment_recorded,
             "affected_known" => self.affected.is_some(),
@@ -100,5 +268,46 @@ mod tests {
         assert!(!f.satisfies(&Condition::UnreachableAtLeast(10)));
         f.unreachable = Some(10);
         assert!(f.satisfies(&Condition::UnreachableAtLeast(10)));
+    }
+
+    #[test]
+    fn an_oral_delay_holds_thirty_days_and_a_written_one_its_period() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let oral = Delay {
+            statement: Statement::Oral,
+            official: "Det. R. Okafor, City PD".into(),
+            stated_on: day("2026-03-05"),
+            until: Some(day("2026-06-01")),
+        };
+        assert_eq!(
+            oral.held_until(),
+            day("2026-04-04"),
+            "an oral statement holds 30 days at most"
+        );
+        let written = Delay {
+            statement: Statement::Written,
+            until: Some(day("2026-06-01")),
+            ..oral
+        };
+        assert_eq!(written.held_until(), day("2026-06-01"));
+    }
+
+    #[test]
+    fn counts_are_checked_against_each_other() {
+        let f = Facts::default().updated(&FactsUpdate {
+            affected: Some(Count::Known(100)),
+            states: [("TX".to_owned(), 80), ("OK".to_owned(), 30)].into(),
+            ..FactsUpdate::default()
+        });
+        assert!(f.inconsistency().unwrap().contains("add up to 110"));
+        let removed = f.updated(&FactsUpdate {
+            states: [("OK".to_owned(), 0)].into(),
+            ..FactsUpdate::default()
+        });
+        assert_eq!(removed.inconsistency(), None);
+        assert_eq!(
+            serde_json::to_string(&Count::UNKNOWN).unwrap(),
+            "\"unknown\""
+        );
     }
 }

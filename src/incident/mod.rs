@@ -6,7 +6,7 @@
 
 pub mod event;
 pub mod evidence;
-mod facts;
+pub mod facts;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use event::Event;
-pub use facts::Facts;
+pub use facts::{Count, Facts, FactsUpdate};
 
-use crate::clock::GivenTime;
+use crate::clock::{GivenTime, obligations};
 use crate::error::Error;
 use crate::log::{Entry, Head};
 use crate::runbook::{Phase, Runbook, Step, parse_runbook};
@@ -57,6 +57,16 @@ pub struct StepRecord {
     pub evidence: BTreeMap<String, String>,
 }
 
+/// A recorded value with who recorded it, when, and in which entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signed<T> {
+    pub at: String,
+    pub by: String,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub value: T,
+}
+
 /// One entry of the log as replayed: the envelope plus its decoded payload.
 #[derive(Debug, Clone)]
 pub struct TimelineEntry {
@@ -79,6 +89,11 @@ pub struct Incident {
     pub steps: HashMap<String, StepRecord>,
     pub facts: Facts,
     pub closed: Option<(String, String, event::Closed)>,
+    /// The assessment in force (the latest recorded).
+    pub assessment: Option<Signed<event::Assessment>>,
+    /// How many earlier assessments the one in force superseded.
+    pub superseded_assessments: usize,
+    pub notices: Vec<Signed<event::NoticeSent>>,
     /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
     pub timeline: Vec<TimelineEntry>,
     pub head: Head,
@@ -148,6 +163,9 @@ impl Replay {
                 steps: HashMap::new(),
                 facts: Facts::default(),
                 closed: None,
+                assessment: None,
+                superseded_assessments: 0,
+                notices: Vec::new(),
                 head: entry.head(),
                 timeline: Vec::new(),
             });
@@ -212,6 +230,31 @@ impl Replay {
             Event::Closed(c) => {
                 incident.closed = Some((entry.ts.to_string(), entry.actor.to_string(), c.clone()));
             }
+            Event::FactsChanged(change) => {
+                incident.facts = incident.facts.updated(&change.update);
+                if let Some(d) = &change.update.discovered {
+                    incident.discovered = d.clone();
+                }
+            }
+            Event::Assessed(a) => {
+                incident.facts.assessment_recorded = true;
+                incident.facts.notification_required = a.determination.requires_notification();
+                if incident.assessment.is_some() {
+                    incident.superseded_assessments += 1;
+                }
+                incident.assessment = Some(Signed {
+                    at: entry.ts.to_string(),
+                    by: entry.actor.to_string(),
+                    seq: entry.seq,
+                    value: (**a).clone(),
+                });
+            }
+            Event::NoticeSent(n) => incident.notices.push(Signed {
+                at: entry.ts.to_string(),
+                by: entry.actor.to_string(),
+                seq: entry.seq,
+                value: n.clone(),
+            }),
             Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
         }
         self.push(entry, event);
@@ -420,5 +463,54 @@ impl Incident {
     /// The discovery instant.
     pub fn discovered_at(&self) -> DateTime<Utc> {
         self.discovered.at
+    }
+
+    /// The regulatory clock as of `today` (a calendar date in the organisation's time zone).
+    pub fn clock(&self, today: chrono::NaiveDate) -> obligations::Clock {
+        obligations::clock(
+            self.discovered.date,
+            &self.facts,
+            self.facts.notification_required,
+            &self.sent_notices(),
+            today,
+        )
+    }
+
+    /// The obligations' due dates alone, for telling what a change would move.
+    pub fn due_dates(&self) -> Vec<obligations::Obligation> {
+        obligations::due_dates(
+            self.discovered.date,
+            &self.facts,
+            self.facts.notification_required,
+        )
+        .0
+    }
+
+    pub fn sent_notices(&self) -> Vec<obligations::SentNotice> {
+        self.notices
+            .iter()
+            .map(|n| obligations::SentNotice {
+                to: n.value.to,
+                date: n.value.date,
+                state: n.value.state.clone(),
+            })
+            .collect()
+    }
+
+    /// The determination the clock rests on, in words, when one has been recorded.
+    pub fn rests_on(&self) -> Option<String> {
+        self.assessment.as_ref().map(|a| {
+            format!(
+                "{} (assessment signed by {}, {}, entry {}{})",
+                a.value.determination.label(),
+                a.value.signed_by,
+                a.value.role,
+                a.seq,
+                match self.superseded_assessments {
+                    0 => String::new(),
+                    n => format!("; supersedes {n} earlier assessment(s)"),
+                }
+            )
+        })
     }
 }

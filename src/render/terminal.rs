@@ -14,11 +14,21 @@ use crate::incident::{Incident, StepState};
 use crate::log::Head;
 use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
 
-/// The width to lay text out for: the terminal's, or 80.
+/// The width to lay text out for: `COLUMNS` when set, else the terminal's, else 80.
 pub fn width() -> usize {
-    std::env::var("COLUMNS")
+    let from_env = std::env::var("COLUMNS")
         .ok()
-        .and_then(|c| c.parse::<usize>().ok())
+        .and_then(|c| c.parse::<usize>().ok());
+    let from_terminal = || {
+        use std::io::IsTerminal;
+        std::io::stdout()
+            .is_terminal()
+            .then(crossterm::terminal::size)
+            .and_then(Result::ok)
+            .map(|(cols, _)| usize::from(cols))
+    };
+    from_env
+        .or_else(from_terminal)
         .filter(|w| (40..=400).contains(w))
         .unwrap_or(80)
 }
@@ -148,7 +158,13 @@ pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
     out
 }
 
-pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> String {
+/// The status view; `deadlines` is the clock's summary, shown right after the header.
+pub fn status_text(
+    incident: &Incident,
+    store: &Path,
+    now: DateTime<Utc>,
+    deadlines: &str,
+) -> String {
     let w = width();
     let mut out = format!(
         "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n  times       local ({})\n",
@@ -179,6 +195,7 @@ pub fn status_text(incident: &Incident, store: &Path, now: DateTime<Utc>) -> Str
             }
         ));
     }
+    out.push_str(deadlines);
     out.push_str("\nProgress\n");
     for (phase, settled, total) in incident.progress() {
         out.push_str(&format!(

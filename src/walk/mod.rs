@@ -316,6 +316,125 @@ pub fn ask_start(
     Ok((runbook, discovered, title))
 }
 
+/// Asks, in order, for the parts of a risk assessment not given as flags: the gate (secured?
+/// an exception?), the four factors when they are needed, the determination and the sign-off.
+pub fn ask_assessment(
+    r: &mut dyn Responder,
+    args: &mut crate::cli::AssessArgs,
+) -> Result<(), Stop> {
+    let yes_no = ["no".to_owned(), "yes".to_owned()];
+    if args.secured.is_none() {
+        r.say("Gate 1: was the PHI secured? Only encryption to the HHS guidance standard, with the key not disclosed, counts; TLS between mail servers does not.");
+        let i = r.choose("Was the PHI secured?", &yes_no)?;
+        args.secured = Some(yes_no[i].clone());
+    }
+    let secured = args.secured.as_deref() == Some("yes");
+    if secured && args.secured_basis.is_none() {
+        args.secured_basis = Some(ask_nonempty(
+            r,
+            "How was that established?",
+            "the encryption used and where the key was",
+        )?);
+    }
+    if args.exception.is_none() {
+        let kinds = [
+            ("none", "None applies"),
+            (
+                "unintentional-workforce-use",
+                "Unintentional, good-faith use by a workforce member, no further disclosure",
+            ),
+            (
+                "inadvertent-disclosure",
+                "Inadvertent disclosure between persons authorised at the same entity or OHCA",
+            ),
+            (
+                "could-not-retain",
+                "The recipient could not reasonably have retained the information",
+            ),
+        ];
+        let options: Vec<String> = kinds.iter().map(|(_, l)| (*l).to_owned()).collect();
+        let i = r.choose(
+            "Gate 2: does an exception of 45 CFR 164.402(1) apply?",
+            &options,
+        )?;
+        args.exception = Some(kinds[i].0.to_owned());
+    }
+    let exception = args.exception.as_deref().is_some_and(|e| e != "none");
+    if exception && args.exception_basis.is_none() {
+        args.exception_basis = Some(ask_nonempty(
+            r,
+            "Why does the exception apply?",
+            "the facts it rests on",
+        )?);
+    }
+    if !secured && !exception {
+        let ratings = ["low".to_owned(), "medium".to_owned(), "high".to_owned()];
+        let factors: [(&str, &mut Option<String>, &mut Option<String>); 4] = [
+            (
+                "Factor 1: the nature and extent of the PHI (identifiers, likelihood of re-identification)",
+                &mut args.nature,
+                &mut args.nature_why,
+            ),
+            (
+                "Factor 2: the unauthorised person who received it",
+                &mut args.recipient,
+                &mut args.recipient_why,
+            ),
+            (
+                "Factor 3: was the PHI actually acquired or viewed?",
+                &mut args.acquired,
+                &mut args.acquired_why,
+            ),
+            (
+                "Factor 4: the extent to which the risk has been mitigated",
+                &mut args.mitigation,
+                &mut args.mitigation_why,
+            ),
+        ];
+        for (title, rating, why) in factors {
+            if rating.is_none() {
+                r.say(title);
+                let i = r.choose("Risk from this factor", &ratings)?;
+                *rating = Some(ratings[i].clone());
+            }
+            if why.is_none() {
+                *why = Some(ask_nonempty(
+                    r,
+                    "Rationale",
+                    "the reasoning, for the record",
+                )?);
+            }
+        }
+    }
+    if args.determination.is_none() {
+        let determination = if secured {
+            "secured"
+        } else if exception {
+            "exception"
+        } else {
+            let options = [
+                "No: notification is required".to_owned(),
+                "Yes: low probability of compromise (no notices)".to_owned(),
+            ];
+            let question =
+                "Determination: is there a low probability that the PHI has been compromised?";
+            ["notification-required", "low-probability"][r.choose(question, &options)?]
+        };
+        args.determination = Some(determination.to_owned());
+    }
+    if args.signed_by.is_none() {
+        args.signed_by = Some(ask_nonempty(
+            r,
+            "Signed off by",
+            "name of the person accountable for the determination",
+        )?);
+    }
+    if args.role.is_none() {
+        args.role = Some(ask_nonempty(r, "Their role", "e.g. Privacy Officer")?);
+    }
+    Ok(())
+}
+
 /// What a responder sees for one step.
 pub fn step_card(
     incident: &Incident,

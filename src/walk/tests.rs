@@ -362,3 +362,65 @@ fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
         "given everything, nothing is asked"
     );
 }
+
+#[test]
+fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
+    let mut args = crate::cli::AssessArgs {
+        secured: None,
+        secured_basis: None,
+        exception: None,
+        exception_basis: None,
+        nature: None,
+        nature_why: None,
+        recipient: None,
+        recipient_why: None,
+        acquired: None,
+        acquired_why: None,
+        mitigation: None,
+        mitigation_why: None,
+        determination: None,
+        rationale: None,
+        signed_by: None,
+        role: Some("Privacy Officer".into()),
+    };
+    let mut r = Scripted::new(vec![
+        Answer::Pick(0),
+        Answer::Pick(0),
+        Answer::Pick(0),
+        Answer::Text("names and dates only"),
+        Answer::Pick(0),
+        Answer::Text("another covered entity"),
+        Answer::Pick(1),
+        Answer::Text("opened, per the recipient"),
+        Answer::Pick(0),
+        Answer::Text("deleted and attested"),
+        Answer::Pick(1),
+        Answer::Text("Dana Whit"),
+    ]);
+    ask_assessment(&mut r, &mut args).unwrap();
+    assert_eq!(args.secured.as_deref(), Some("no"));
+    assert_eq!(args.exception.as_deref(), Some("none"));
+    assert_eq!(args.acquired.as_deref(), Some("medium"));
+    assert_eq!(args.mitigation_why.as_deref(), Some("deleted and attested"));
+    assert_eq!(args.determination.as_deref(), Some("low-probability"));
+    assert_eq!(args.signed_by.as_deref(), Some("Dana Whit"));
+    assert!(r.answers.is_empty(), "a given role is not asked again");
+
+    let mut secured = crate::cli::AssessArgs {
+        secured: None,
+        ..args
+    };
+    secured.determination = None;
+    let mut r = Scripted::new(vec![
+        Answer::Pick(1),
+        Answer::Text("S/MIME, key never sent"),
+        Answer::Pick(0),
+    ]);
+    secured.secured_basis = None;
+    ask_assessment(&mut r, &mut secured).unwrap();
+    assert_eq!(
+        secured.determination.as_deref(),
+        Some("secured"),
+        "secured PHI needs no factors"
+    );
+}

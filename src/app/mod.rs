@@ -20,6 +20,8 @@ use crate::render::{self, sanitize, terminal};
 use crate::runbook::{self, Catalog};
 use crate::store::{self, Store};
 
+mod regulatory;
+
 /// What a command printed and how it ended.
 #[derive(Debug)]
 pub struct Outcome {
@@ -122,6 +124,27 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Note { text, step } => act(&settings, Action::Note { text, step }),
         Command::Attach { file, step } => act(&settings, Action::Attach { file, step }),
         Command::Close { force, reason } => close(&settings, force, reason),
+        Command::Facts(args) => regulatory::facts(&settings, args),
+        Command::Assess(args) => regulatory::assess(&settings, args),
+        Command::Notify {
+            to,
+            date,
+            method,
+            count,
+            state,
+            note,
+        } => regulatory::notify(
+            &settings,
+            regulatory::NotifyArgs {
+                to,
+                date,
+                method,
+                count,
+                state,
+                note,
+            },
+        ),
+        Command::Deadlines => regulatory::deadlines(&settings),
         Command::Verify { expect_head } => verify(&settings, expect_head.as_deref()),
         Command::Repair => repair(&settings),
         Command::Runbook(cmd) => runbook_command(&settings, cmd),
@@ -347,6 +370,7 @@ fn load_current(settings: &Settings) -> Result<(Store, Incident), Error> {
 fn status(settings: &Settings) -> Result<Outcome, Error> {
     let (store, incident) = load_current(settings)?;
     let now = clock::now()?;
+    let today = now.with_timezone(&chrono::Local).date_naive();
     if settings.json {
         let steps: Vec<Value> = incident
             .step_views()
@@ -395,6 +419,7 @@ fn status(settings: &Settings) -> Result<Outcome, Error> {
             "progress": progress,
             "steps": steps,
             "next": next,
+            "deadlines": regulatory::deadlines_json(&incident, &incident.clock(today), today),
             "entries": incident.head.seq + 1,
             "head": incident.head,
         }))));
@@ -403,6 +428,7 @@ fn status(settings: &Settings) -> Result<Outcome, Error> {
         &incident,
         &store.root,
         now,
+        &regulatory::deadline_summary(&incident, today),
     )))
 }
 

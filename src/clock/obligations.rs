@@ -1,0 +1,372 @@
+//! The notification obligations of 45 CFR 164.404–164.412 and their due dates, computed from the
+//! discovery date and the recorded facts, determination and notices.
+//!
+//! Pure calendar arithmetic: no clock, no I/O, so every threshold edge is tested directly. Every
+//! deadline is a calendar date, trigger date + N days (reference section 2, DERIVED counting
+//! rule). Where a fact is unknown the computation is conservative and says so.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::incident::Facts;
+
+/// The obligations PRODUCT.md names, as their `key`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Key {
+    IndividualNotice,
+    SubstituteNotice,
+    HhsNotice,
+    HhsAnnualReport,
+    MediaNotice,
+    BusinessAssociateNotice,
+}
+
+impl Key {
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::IndividualNotice => "individual_notice",
+            Key::SubstituteNotice => "substitute_notice",
+            Key::HhsNotice => "hhs_notice",
+            Key::HhsAnnualReport => "hhs_annual_report",
+            Key::MediaNotice => "media_notice",
+            Key::BusinessAssociateNotice => "business_associate_notice",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Key::IndividualNotice => "Notice to individuals",
+            Key::SubstituteNotice => "Substitute notice",
+            Key::HhsNotice => "Notice to HHS",
+            Key::HhsAnnualReport => "Annual report to HHS",
+            Key::MediaNotice => "Notice to media",
+            Key::BusinessAssociateNotice => "Notice to the covered entity",
+        }
+    }
+
+    /// Who receives a notice that meets this obligation.
+    pub fn audience(self) -> Audience {
+        match self {
+            Key::IndividualNotice => Audience::Individuals,
+            Key::SubstituteNotice => Audience::Substitute,
+            Key::HhsNotice | Key::HhsAnnualReport => Audience::Hhs,
+            Key::MediaNotice => Audience::Media,
+            Key::BusinessAssociateNotice => Audience::CoveredEntity,
+        }
+    }
+}
+
+/// Who a notice went to (`breach notify --to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Individuals,
+    Substitute,
+    Hhs,
+    Media,
+    CoveredEntity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Overdue,
+    Met,
+    MetLate,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Overdue => "OVERDUE",
+            Status::Met => "met",
+            Status::MetLate => "met late",
+        }
+    }
+}
+
+/// The form substitute notice takes (45 CFR 164.404(d)(2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubstituteForm {
+    /// Fewer than 10: an alternative form of written notice, telephone or other means.
+    Alternative,
+    /// 10 or more: home-page posting for 90 days or major print or broadcast media, with a
+    /// toll-free number active at least 90 days.
+    WebOrMedia,
+}
+
+/// A notice recorded as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentNotice {
+    pub to: Audience,
+    pub date: NaiveDate,
+    pub state: Option<String>,
+}
+
+/// One obligation that applies, with its due date and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Obligation {
+    pub key: Key,
+    pub due: NaiveDate,
+    /// The state or jurisdiction, for media notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub status: Status,
+    /// Days from today to the due date (negative when overdue).
+    pub days_left: i64,
+    pub basis: String,
+    /// Why it applies, in the facts' terms.
+    pub why: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<SubstituteForm>,
+    /// The last day a law-enforcement delay holds this notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<NaiveDate>,
+    /// The date of the notice that met it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_on: Option<NaiveDate>,
+}
+
+/// What the clock says for an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clock {
+    pub obligations: Vec<Obligation>,
+    /// Conservative assumptions made because a fact is unknown.
+    pub assumptions: Vec<String>,
+    /// Facts worth recording so the clock can be exact.
+    pub warnings: Vec<String>,
+}
+
+/// Calendar days from discovery for individual, media, HHS (500+) and business-associate notice.
+pub const NOTICE_DAYS: i64 = 60;
+/// The HHS threshold in total, all states combined (164.408(b)).
+pub const HHS_THRESHOLD: u64 = 500;
+/// Media notice applies to a state with *more than* this many residents (164.406).
+pub const MEDIA_THRESHOLD: u64 = 500;
+/// Substitute notice takes the web-or-media form from this many unreachable people (164.404(d)(2)(ii)).
+pub const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
+
+/// The annual-report date for a small breach: 60 days after 31 December of the year of
+/// discovery — 1 March, or 29 February when the following year is a leap year.
+pub fn annual_report_due(discovered: NaiveDate) -> NaiveDate {
+    let year_end = NaiveDate::from_ymd_opt(discovered.year(), 12, 31).expect("31 December exists");
+    year_end + chrono::Duration::days(NOTICE_DAYS)
+}
+
+/// The obligations that apply and their due dates, before anything is checked off: the part
+/// of the clock that facts can move.
+pub fn due_dates(
+    discovered: NaiveDate,
+    facts: &Facts,
+    notification_required: bool,
+) -> (Vec<Obligation>, Vec<String>, Vec<String>) {
+    let mut list = Vec::new();
+    let mut assumptions = Vec::new();
+    let mut warnings = Vec::new();
+    if !notification_required {
+        return (list, assumptions, warnings);
+    }
+    let sixty = discovered + chrono::Duration::days(NOTICE_DAYS);
+    let obligation = |key: Key, due: NaiveDate, basis: &str, why: String| Obligation {
+        key,
+        due,
+        state: None,
+        status: Status::Pending,
+        days_left: 0,
+        basis: basis.to_owned(),
+        why,
+        form: None,
+        held_until: None,
+        met_on: None,
+    };
+    if facts.business_associate {
+        list.push(obligation(
+            Key::BusinessAssociateNotice,
+            sixty,
+            "45 CFR 164.410(b): without unreasonable delay and no later than 60 calendar days after the business associate's discovery",
+            "the team is a business associate: it notifies the covered entity, which notifies individuals, HHS and media".to_owned(),
+        ));
+    } else {
+        list.push(obligation(
+            Key::IndividualNotice,
+            sixty,
+            "45 CFR 164.404(b): without unreasonable delay and no later than 60 calendar days after discovery",
+            "every breach of unsecured PHI".to_owned(),
+        ));
+        if let Some(unreachable) = facts.unreachable.filter(|u| *u > 0) {
+            let web = unreachable >= SUBSTITUTE_WEB_OR_MEDIA;
+            let mut o = obligation(
+                Key::SubstituteNotice,
+                sixty,
+                if web {
+                    "45 CFR 164.404(d)(2)(ii): conspicuous posting on the home page for 90 days or notice in major print or broadcast media, with a toll-free number active at least 90 days; due with the individual notice (DERIVED)"
+                } else {
+                    "45 CFR 164.404(d)(2)(i): an alternative form of written notice, telephone or other means; due with the individual notice (DERIVED)"
+                },
+                format!(
+                    "{unreachable} individual(s) with insufficient or out-of-date contact details ({})",
+                    if web { "10 or more" } else { "fewer than 10" }
+                ),
+            );
+            o.form = Some(if web {
+                SubstituteForm::WebOrMedia
+            } else {
+                SubstituteForm::Alternative
+            });
+            list.push(o);
+        }
+        match facts.affected {
+            Some(n) if n < HHS_THRESHOLD => list.push(obligation(
+                Key::HhsAnnualReport,
+                annual_report_due(discovered),
+                "45 CFR 164.408(c): fewer than 500 individuals; no later than 60 days after the end of the calendar year of discovery (each breach its own submission)",
+                format!("{n} individual(s) affected: fewer than 500"),
+            )),
+            Some(n) => list.push(obligation(
+                Key::HhsNotice,
+                sixty,
+                "45 CFR 164.408(b): 500 or more individuals; contemporaneously with the individual notice and no later than 60 days after discovery",
+                format!("{n} individuals affected: 500 or more in total"),
+            )),
+            None => {
+                assumptions.push(
+                    "The number of individuals affected is unknown, so the clock assumes 500 or more and shows the earlier HHS deadline (60 days, 45 CFR 164.408(b)); record the count with `breach facts --affected N`."
+                        .to_owned(),
+                );
+                list.push(obligation(
+                    Key::HhsNotice,
+                    sixty,
+                    "45 CFR 164.408(b): 500 or more individuals; contemporaneously with the individual notice and no later than 60 days after discovery",
+                    "the number affected is unknown: assumed 500 or more until recorded".to_owned(),
+                ));
+            }
+        }
+        for (state, residents) in &facts.states {
+            if *residents > MEDIA_THRESHOLD {
+                let mut o = obligation(
+                    Key::MediaNotice,
+                    sixty,
+                    "45 CFR 164.406: prominent media outlets serving the State or jurisdiction; without unreasonable delay and no later than 60 calendar days after discovery",
+                    format!("{residents} residents of {state}: more than 500"),
+                );
+                o.state = Some(state.clone());
+                list.push(o);
+            }
+        }
+        let in_states: u64 = facts.states.values().sum();
+        let unassigned = facts.affected.map(|a| a.saturating_sub(in_states));
+        if unassigned.is_some_and(|u| u > MEDIA_THRESHOLD)
+            || (facts.affected.is_none() && facts.states.is_empty())
+        {
+            warnings.push(
+                "Not every affected individual is assigned to a state: a state with more than 500 residents affected needs media notice (45 CFR 164.406); record them with `breach facts --state XX=N`."
+                    .to_owned(),
+            );
+        }
+    }
+    if let Some(delay) = &facts.law_enforcement_delay {
+        let until = delay.held_until();
+        for o in &mut list {
+            o.held_until = Some(until);
+            if until > o.due {
+                o.due = until;
+            }
+        }
+        if matches!(delay.statement, crate::incident::facts::Statement::Oral) {
+            assumptions.push(format!(
+                "An oral law-enforcement statement of {} holds notices at most 30 days, until {until}, unless a written statement arrives in that time (45 CFR 164.412(b)); a held notice is due no earlier than the end of the hold (DERIVED).",
+                delay.stated_on
+            ));
+        } else {
+            assumptions.push(format!(
+                "A written law-enforcement statement holds notices until {until} (45 CFR 164.412(a)); a held notice is due no earlier than the end of the hold (DERIVED)."
+            ));
+        }
+    }
+    (list, assumptions, warnings)
+}
+
+/// The whole clock: obligations with their status against the notices sent, as of `today`.
+pub fn clock(
+    discovered: NaiveDate,
+    facts: &Facts,
+    notification_required: bool,
+    notices: &[SentNotice],
+    today: NaiveDate,
+) -> Clock {
+    let (mut obligations, assumptions, warnings) =
+        due_dates(discovered, facts, notification_required);
+    for o in &mut obligations {
+        let met_on = notices
+            .iter()
+            .filter(|n| n.to == o.key.audience() && (o.state.is_none() || n.state == o.state))
+            .map(|n| n.date)
+            .min();
+        o.met_on = met_on;
+        o.days_left = (o.due - today).num_days();
+        o.status = match met_on {
+            Some(d) if d <= o.due => Status::Met,
+            Some(_) => Status::MetLate,
+            None if today > o.due => Status::Overdue,
+            None => Status::Pending,
+        };
+    }
+    // Overdue first, then by due date: what needs doing soonest leads.
+    obligations.sort_by_key(|o| {
+        (
+            o.status != Status::Overdue,
+            matches!(o.status, Status::Met | Status::MetLate),
+            o.due,
+            o.key,
+            o.state.clone(),
+        )
+    });
+    Clock {
+        obligations,
+        assumptions,
+        warnings,
+    }
+}
+
+/// One due date that moved, appeared or went away between two sets of facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DueChange {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `None` when the obligation did not apply before.
+    pub old: Option<NaiveDate>,
+    /// `None` when it no longer applies.
+    pub new: Option<NaiveDate>,
+}
+
+/// The due dates that differ between `before` and `after`.
+pub fn changes(before: &[Obligation], after: &[Obligation]) -> Vec<DueChange> {
+    let index = |list: &[Obligation]| -> BTreeMap<(Key, Option<String>), NaiveDate> {
+        list.iter()
+            .map(|o| ((o.key, o.state.clone()), o.due))
+            .collect()
+    };
+    let (b, a) = (index(before), index(after));
+    let mut keys: Vec<&(Key, Option<String>)> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| b.get(k) != a.get(k))
+        .map(|k| DueChange {
+            key: k.0.name().to_owned(),
+            state: k.1.clone(),
+            old: b.get(k).copied(),
+            new: a.get(k).copied(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

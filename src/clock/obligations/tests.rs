@@ -1,0 +1,383 @@
+//! Every edge the regulation draws, as a table; and the properties that must hold for any facts.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::incident::facts::{Delay, Statement};
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn facts(affected: Option<u64>, states: &[(&str, u64)], unreachable: Option<u64>) -> Facts {
+    Facts {
+        affected,
+        states: states.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+        unreachable,
+        ..Facts::default()
+    }
+}
+
+/// (key, state, due) of every obligation.
+fn dues(discovered: &str, f: &Facts) -> Vec<(&'static str, Option<String>, String)> {
+    let mut list: Vec<_> = due_dates(day(discovered), f, true)
+        .0
+        .into_iter()
+        .map(|o| (o.key.name(), o.state, o.due.to_string()))
+        .collect();
+    list.sort();
+    list
+}
+
+fn has(
+    list: &[(&'static str, Option<String>, String)],
+    key: &str,
+    state: Option<&str>,
+    due: &str,
+) -> bool {
+    list.iter()
+        .any(|(k, s, d)| *k == key && s.as_deref() == state && d == due)
+}
+
+#[test]
+fn the_hhs_threshold_is_500_or_more_in_total() {
+    let cases = [
+        (499, "hhs_annual_report", "2027-03-01"),
+        (500, "hhs_notice", "2026-05-02"),
+        (501, "hhs_notice", "2026-05-02"),
+    ];
+    for (affected, key, due) in cases {
+        let list = dues("2026-03-03", &facts(Some(affected), &[], None));
+        assert!(has(&list, key, None, due), "{affected}: {list:?}");
+        let hhs = list.iter().filter(|(k, ..)| k.starts_with("hhs")).count();
+        assert_eq!(hhs, 1, "{affected}: exactly one HHS obligation");
+        assert!(has(&list, "individual_notice", None, "2026-05-02"));
+    }
+}
+
+#[test]
+fn media_notice_needs_more_than_500_residents_of_one_state() {
+    let exactly = dues("2026-03-03", &facts(Some(500), &[("TX", 500)], None));
+    assert!(
+        !exactly.iter().any(|(k, ..)| *k == "media_notice"),
+        "500 in one state: no media"
+    );
+    assert!(
+        has(&exactly, "hhs_notice", None, "2026-05-02"),
+        "but HHS now: 500 or more in total"
+    );
+    let more = dues("2026-03-03", &facts(Some(501), &[("TX", 501)], None));
+    assert!(has(&more, "media_notice", Some("TX"), "2026-05-02"));
+    let spread = dues(
+        "2026-03-03",
+        &facts(Some(600), &[("TX", 200), ("OK", 200), ("NM", 200)], None),
+    );
+    assert!(
+        !spread.iter().any(|(k, ..)| *k == "media_notice"),
+        "600 over three states: no media"
+    );
+    assert!(
+        has(&spread, "hhs_notice", None, "2026-05-02"),
+        "600 in total: HHS within 60 days"
+    );
+    let two = dues(
+        "2026-03-03",
+        &facts(Some(2000), &[("TX", 900), ("OK", 700), ("NM", 400)], None),
+    );
+    assert!(
+        has(&two, "media_notice", Some("TX"), "2026-05-02")
+            && has(&two, "media_notice", Some("OK"), "2026-05-02")
+    );
+    assert_eq!(
+        two.iter().filter(|(k, ..)| *k == "media_notice").count(),
+        2,
+        "one per state"
+    );
+}
+
+#[test]
+fn substitute_notice_changes_form_at_ten_unreachable() {
+    let form = |u| {
+        due_dates(day("2026-03-03"), &facts(Some(50), &[], Some(u)), true)
+            .0
+            .into_iter()
+            .find(|o| o.key == Key::SubstituteNotice)
+            .map(|o| o.form.unwrap())
+    };
+    assert_eq!(form(0), None);
+    assert_eq!(form(1), Some(SubstituteForm::Alternative));
+    assert_eq!(form(9), Some(SubstituteForm::Alternative));
+    assert_eq!(form(10), Some(SubstituteForm::WebOrMedia));
+}
+
+#[test]
+fn the_annual_report_falls_on_1_march_or_29_february() {
+    assert_eq!(
+        annual_report_due(day("2026-12-31")),
+        day("2027-03-01"),
+        "discovered on 31 December"
+    );
+    assert_eq!(
+        annual_report_due(day("2027-01-01")),
+        day("2028-02-29"),
+        "year before a leap year"
+    );
+    assert_eq!(
+        annual_report_due(day("2028-02-29")),
+        day("2029-03-01"),
+        "discovered on 29 February"
+    );
+    assert_eq!(
+        annual_report_due(day("2019-06-01")),
+        day("2020-02-29"),
+        "matches the published 2020 date"
+    );
+    assert_eq!(
+        annual_report_due(day("2021-06-01")),
+        day("2022-03-01"),
+        "the earlier of two published 2022 dates"
+    );
+}
+
+#[test]
+fn sixty_days_counts_calendar_days_across_year_ends_and_leap_days() {
+    let list = dues("2026-12-31", &facts(Some(3), &[], None));
+    assert!(has(&list, "individual_notice", None, "2027-03-01"));
+    let leap = dues("2028-02-29", &facts(Some(3), &[], None));
+    assert!(has(&leap, "individual_notice", None, "2028-04-29"));
+    // The published Presence Health count: 22 October 2013 + 101 days = 31 January 2014.
+    assert_eq!(
+        day("2013-10-22") + chrono::Duration::days(101),
+        day("2014-01-31")
+    );
+}
+
+#[test]
+fn an_unknown_head_count_assumes_the_earlier_hhs_deadline_and_says_why() {
+    let (list, assumptions, warnings) = due_dates(day("2026-03-03"), &Facts::default(), true);
+    let hhs = list
+        .iter()
+        .find(|o| o.key == Key::HhsNotice)
+        .expect("HHS within 60 days");
+    assert_eq!(hhs.due, day("2026-05-02"));
+    assert!(hhs.why.contains("unknown"));
+    assert!(
+        assumptions
+            .iter()
+            .any(|a| a.contains("assumes 500 or more"))
+    );
+    assert!(warnings.iter().any(|w| w.contains("--state")));
+}
+
+#[test]
+fn a_business_associate_owes_the_covered_entity_its_notice() {
+    let f = Facts {
+        business_associate: true,
+        ..facts(Some(800), &[("TX", 800)], Some(20))
+    };
+    let list = dues("2026-03-03", &f);
+    assert_eq!(
+        list,
+        vec![("business_associate_notice", None, "2026-05-02".to_owned())]
+    );
+}
+
+#[test]
+fn a_determination_that_no_notice_is_needed_removes_every_obligation() {
+    let (list, ..) = due_dates(
+        day("2026-03-03"),
+        &facts(Some(900), &[("TX", 900)], Some(20)),
+        false,
+    );
+    assert!(list.is_empty());
+}
+
+#[test]
+fn an_oral_delay_holds_at_most_30_days_and_a_written_one_its_period() {
+    let mut f = facts(Some(10), &[], None);
+    f.law_enforcement_delay = Some(Delay {
+        statement: Statement::Oral,
+        official: "Det. R. Okafor, City PD".into(),
+        stated_on: day("2026-04-20"),
+        until: None,
+    });
+    let (list, assumptions, _) = due_dates(day("2026-03-03"), &f, true);
+    let individual = list
+        .iter()
+        .find(|o| o.key == Key::IndividualNotice)
+        .unwrap();
+    assert_eq!(
+        individual.held_until,
+        Some(day("2026-05-20")),
+        "30 days from the oral statement"
+    );
+    assert_eq!(
+        individual.due,
+        day("2026-05-20"),
+        "the hold ends after the 60 days"
+    );
+    assert!(assumptions.iter().any(|a| a.contains("at most 30 days")));
+    f.law_enforcement_delay = Some(Delay {
+        statement: Statement::Written,
+        official: "SA M. Ortiz, FBI".into(),
+        stated_on: day("2026-04-20"),
+        until: Some(day("2026-07-01")),
+    });
+    let (list, ..) = due_dates(day("2026-03-03"), &f, true);
+    assert!(
+        list.iter()
+            .all(|o| o.held_until == Some(day("2026-07-01")) && o.due >= day("2026-07-01"))
+    );
+}
+
+#[test]
+fn status_follows_the_notices_sent() {
+    let f = facts(Some(700), &[("TX", 600)], None);
+    let notices = [
+        SentNotice {
+            to: Audience::Individuals,
+            date: day("2026-04-01"),
+            state: None,
+        },
+        SentNotice {
+            to: Audience::Hhs,
+            date: day("2026-05-10"),
+            state: None,
+        },
+        SentNotice {
+            to: Audience::Media,
+            date: day("2026-04-02"),
+            state: Some("OK".into()),
+        },
+    ];
+    let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-05-20"));
+    let status = |key: Key| c.obligations.iter().find(|o| o.key == key).unwrap().status;
+    assert_eq!(status(Key::IndividualNotice), Status::Met);
+    assert_eq!(
+        status(Key::HhsNotice),
+        Status::MetLate,
+        "sent after the due date"
+    );
+    assert_eq!(
+        status(Key::MediaNotice),
+        Status::Overdue,
+        "a notice to OK media does not meet TX"
+    );
+    assert_eq!(c.obligations[0].key, Key::MediaNotice, "overdue first");
+    let early = clock(day("2026-03-03"), &f, true, &[], day("2026-03-10"));
+    assert!(
+        early
+            .obligations
+            .iter()
+            .all(|o| o.status == Status::Pending && o.days_left == 53)
+    );
+}
+
+#[test]
+fn a_change_of_facts_lists_each_moved_due_date() {
+    let before = due_dates(day("2026-03-03"), &facts(Some(499), &[], None), true).0;
+    let after = due_dates(day("2026-03-03"), &facts(Some(500), &[], None), true).0;
+    let moved = changes(&before, &after);
+    assert_eq!(moved.len(), 2);
+    assert!(moved.contains(&DueChange {
+        key: "hhs_annual_report".into(),
+        state: None,
+        old: Some(day("2027-03-01")),
+        new: None
+    }));
+    assert!(moved.contains(&DueChange {
+        key: "hhs_notice".into(),
+        state: None,
+        old: None,
+        new: Some(day("2026-05-02"))
+    }));
+}
+
+fn any_facts() -> impl Strategy<Value = Facts> {
+    (
+        proptest::option::of(0u64..3000),
+        proptest::collection::btree_map(
+            prop::sample::select(&["TX", "OK", "NM", "CA"][..]),
+            0u64..1200,
+            0..4,
+        ),
+        proptest::option::of(0u64..40),
+    )
+        .prop_map(|(affected, states, unreachable)| {
+            let states: BTreeMap<String, u64> =
+                states.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let in_states: u64 = states.values().sum();
+            Facts {
+                affected: affected.map(|a| a.max(in_states)),
+                states,
+                unreachable,
+                ..Facts::default()
+            }
+        })
+}
+
+fn any_date() -> impl Strategy<Value = NaiveDate> {
+    (2015i32..2040, 1u32..=366).prop_map(|(y, d)| {
+        NaiveDate::from_yo_opt(y, d).unwrap_or_else(|| NaiveDate::from_yo_opt(y, 365).unwrap())
+    })
+}
+
+fn audiences(list: &[Obligation]) -> Vec<(Audience, Option<String>)> {
+    let mut a: Vec<_> = list
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.key.audience(),
+                Audience::Individuals | Audience::Hhs | Audience::Media
+            )
+        })
+        .map(|o| (o.key.audience(), o.state.clone()))
+        .collect();
+    a.sort();
+    a.dedup();
+    a
+}
+
+proptest! {
+    #[test]
+    fn no_due_date_is_before_discovery(discovered in any_date(), f in any_facts()) {
+        for o in due_dates(discovered, &f, true).0 {
+            prop_assert!(o.due > discovered, "{:?} due {} before discovery {}", o.key, o.due, discovered);
+        }
+    }
+
+    #[test]
+    fn once_the_count_is_known_hhs_is_exactly_one_of_notice_or_annual_report(discovered in any_date(), f in any_facts()) {
+        prop_assume!(f.affected.is_some());
+        let list = due_dates(discovered, &f, true).0;
+        let hhs: Vec<Key> = list.iter().map(|o| o.key).filter(|k| matches!(k, Key::HhsNotice | Key::HhsAnnualReport)).collect();
+        prop_assert_eq!(hhs.len(), 1);
+        let expected = if f.affected.unwrap() >= 500 { Key::HhsNotice } else { Key::HhsAnnualReport };
+        prop_assert_eq!(hhs[0], expected);
+    }
+
+    #[test]
+    fn more_people_affected_never_moves_a_due_date_later_or_drops_an_audience(
+        discovered in any_date(),
+        f in any_facts(),
+        more in 0u64..2000,
+        state in prop::sample::select(&["TX", "OK", "NM", "CA"][..]),
+    ) {
+        let mut grown = f.clone();
+        grown.affected = f.affected.map(|a| a + more);
+        if f.affected.is_some() {
+            *grown.states.entry(state.to_owned()).or_insert(0) += more;
+        }
+        let before = due_dates(discovered, &f, true).0;
+        let after = due_dates(discovered, &grown, true).0;
+        for audience in audiences(&before) {
+            prop_assert!(audiences(&after).contains(&audience), "{:?} dropped", audience);
+        }
+        let earliest = |list: &[Obligation], a: &(Audience, Option<String>)| {
+            list.iter().filter(|o| (o.key.audience(), o.state.clone()) == *a).map(|o| o.due).min()
+        };
+        for audience in audiences(&before) {
+            prop_assert!(earliest(&after, &audience) <= earliest(&before, &audience), "{:?} moved later", audience);
+        }
+    }
+}

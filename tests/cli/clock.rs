@@ -1,0 +1,560 @@
+//! The regulatory clock through the binary: facts, the assessment, notices and `deadlines --json`.
+
+use serde_json::Value;
+
+use crate::Env;
+
+fn obligations(env: &Env) -> Vec<Value> {
+    env.breach(["--json", "deadlines"]).ok().json()["obligations"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn find<'a>(list: &'a [Value], key: &str, state: Option<&str>) -> Option<&'a Value> {
+    list.iter()
+        .find(|o| o["key"] == key && o.get("state").and_then(Value::as_str) == state)
+}
+
+fn last_entry(env: &Env, id: &str) -> Value {
+    let text = std::fs::read_to_string(env.log_path(id)).unwrap();
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+const LOW_PROBABILITY: &[&str] = &[
+    "assess",
+    "--secured",
+    "no",
+    "--exception",
+    "none",
+    "--nature",
+    "low",
+    "--nature-why",
+    "names and appointment dates only",
+    "--recipient",
+    "low",
+    "--recipient-why",
+    "another covered entity",
+    "--acquired",
+    "low",
+    "--acquired-why",
+    "recipient attests it was not opened",
+    "--mitigation",
+    "low",
+    "--mitigation-why",
+    "deleted; attestation attached",
+    "--determination",
+    "low-probability",
+    "--signed-by",
+    "Dana Whit",
+    "--role",
+    "Privacy Officer",
+];
+
+#[test]
+fn deadlines_json_has_the_contract_keys_and_an_unknown_count_assumes_hhs_in_60_days() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    let list = doc["obligations"].as_array().unwrap();
+    for o in list {
+        for key in ["key", "due", "status", "basis"] {
+            assert!(!o[key].is_null(), "{key} in {o}");
+        }
+        assert_eq!(o["status"], "pending");
+    }
+    let individual = find(list, "individual_notice", None).unwrap();
+    assert_eq!(
+        individual["due"], "2026-04-30",
+        "discovered 2026-03-01 09:30 + 60 days"
+    );
+    assert_eq!(individual["days_left"], 51);
+    assert!(
+        individual["basis"]
+            .as_str()
+            .unwrap()
+            .starts_with("45 CFR 164.404(b)")
+    );
+    let hhs = find(list, "hhs_notice", None).unwrap();
+    assert_eq!(hhs["due"], "2026-04-30");
+    assert!(doc["assumptions"][0].as_str().unwrap().contains("unknown"));
+}
+
+#[test]
+fn facts_move_the_obligations_and_each_move_is_logged_with_old_and_new_dates() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    env.breach(["facts", "--affected", "499"]).ok();
+    let entry = last_entry(&env, &id);
+    assert_eq!(entry["kind"], "facts_changed");
+    assert_eq!(entry["data"]["affected"], 499);
+    let moved = entry["data"]["recomputed"].as_array().unwrap();
+    assert!(
+        moved
+            .iter()
+            .any(|c| c["key"] == "hhs_notice" && c["old"] == "2026-04-30" && c["new"].is_null())
+    );
+    assert!(moved.iter().any(|c| c["key"] == "hhs_annual_report"
+        && c["old"].is_null()
+        && c["new"] == "2027-03-01"));
+    let list = obligations(&env);
+    assert_eq!(
+        find(&list, "hhs_annual_report", None).unwrap()["due"],
+        "2027-03-01"
+    );
+    assert!(find(&list, "hhs_notice", None).is_none());
+
+    let out = env
+        .breach([
+            "facts",
+            "--affected",
+            "640",
+            "--state",
+            "TX=501",
+            "--state",
+            "NM=139",
+            "--unreachable",
+            "9",
+            "--reason",
+            "recount",
+        ])
+        .ok();
+    assert!(
+        out.stdout
+            .contains("media_notice (TX): now applies, due 2026-04-30"),
+        "{}",
+        out.stdout
+    );
+    let list = obligations(&env);
+    assert_eq!(
+        find(&list, "hhs_notice", None).unwrap()["due"],
+        "2026-04-30"
+    );
+    assert_eq!(
+        find(&list, "media_notice", Some("TX")).unwrap()["due"],
+        "2026-04-30"
+    );
+    assert!(find(&list, "media_notice", Some("NM")).is_none());
+    assert_eq!(
+        find(&list, "substitute_notice", None).unwrap()["form"],
+        "alternative"
+    );
+    env.breach(["facts", "--unreachable", "10"]).ok();
+    assert_eq!(
+        find(&obligations(&env), "substitute_notice", None).unwrap()["form"],
+        "web_or_media"
+    );
+    assert_eq!(
+        last_entry(&env, &id)["data"]["recomputed"],
+        Value::Null,
+        "a change that moves no date records no recomputation"
+    );
+}
+
+#[test]
+fn facts_refuse_counts_that_cannot_be_true_and_record_nothing() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let before = std::fs::read(env.log_path(&id)).unwrap();
+    for (args, message) in [
+        (
+            vec!["--affected", "100", "--state", "TX=80", "--state", "OK=30"],
+            "add up to 110",
+        ),
+        (
+            vec!["--affected", "5", "--unreachable", "6"],
+            "6 unreachable is more than the 5",
+        ),
+        (vec!["--state", "XX=3"], "not the postal code"),
+        (
+            vec!["--affected=-4"],
+            "expected a whole number or `unknown`",
+        ),
+        (
+            vec![
+                "--breach-started",
+                "2026-03-05",
+                "--breach-ended",
+                "2026-03-02",
+            ],
+            "ended (2026-03-02) before it started",
+        ),
+        (vec!["--discovered", "2026-04-01"], "in the future"),
+        (
+            vec![
+                "--delay",
+                "written",
+                "--delay-official",
+                "SA Ortiz, FBI",
+                "--delay-stated",
+                "2026-03-05",
+            ],
+            "--delay-until",
+        ),
+    ] {
+        let mut full = vec!["facts"];
+        full.extend(args);
+        let out = env.breach(full).fails(1);
+        assert!(
+            out.error_line().contains(message),
+            "{message}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+}
+
+#[test]
+fn a_corrected_discovery_time_moves_every_deadline() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--discovered",
+        "2026-02-20",
+        "--reason",
+        "the sender reported it to her manager that day",
+    ])
+    .ok();
+    assert_eq!(
+        find(&obligations(&env), "individual_notice", None).unwrap()["due"],
+        "2026-04-21"
+    );
+    let status = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(status["discovered"]["date"], "2026-02-20");
+}
+
+#[test]
+fn an_oral_law_enforcement_delay_holds_notices_at_most_30_days() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--affected",
+        "20",
+        "--delay",
+        "oral",
+        "--delay-official",
+        "Det. R. Okafor, City PD",
+        "--delay-stated",
+        "2026-03-05",
+    ])
+    .ok();
+    let list = obligations(&env);
+    let individual = find(&list, "individual_notice", None).unwrap();
+    assert_eq!(individual["held_until"], "2026-04-04");
+    assert_eq!(
+        individual["due"], "2026-04-30",
+        "the hold ends before the 60 days do"
+    );
+    // Past 30 days, no written statement: the hold has lapsed and the text says what it was.
+    let out = env
+        .breach(["deadlines"])
+        .ok()
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        out.contains("Held by a law-enforcement delay until 2026-04-04"),
+        "{out}"
+    );
+    assert!(out.contains("at most 30 days"), "{out}");
+    env.breach([
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Det. R. Okafor, City PD",
+        "--delay-stated",
+        "2026-03-08",
+        "--delay-until",
+        "2026-06-15",
+    ])
+    .ok();
+    let individual = find(&obligations(&env), "individual_notice", None)
+        .unwrap()
+        .clone();
+    assert_eq!(individual["held_until"], "2026-06-15");
+    assert_eq!(individual["due"], "2026-06-15");
+    env.breach(["facts", "--delay-lifted"]).ok();
+    assert!(
+        find(&obligations(&env), "individual_notice", None)
+            .unwrap()
+            .get("held_until")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_notice_meets_its_obligation_on_time_or_late() {
+    let mut env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--affected",
+        "700",
+        "--state",
+        "TX=650",
+        "--state",
+        "OK=50",
+    ])
+    .ok();
+    env.set_now("2026-05-15T15:00:00Z");
+    let out = env
+        .breach([
+            "notify",
+            "--to",
+            "individuals",
+            "--date",
+            "2026-04-20",
+            "--method",
+            "first-class-mail",
+            "--count",
+            "700",
+        ])
+        .ok();
+    assert!(
+        out.stdout
+            .contains("individual_notice is met (due 2026-04-30)"),
+        "{}",
+        out.stdout
+    );
+    env.breach([
+        "notify",
+        "--to",
+        "hhs",
+        "--date",
+        "2026-05-05",
+        "--method",
+        "portal",
+    ])
+    .ok();
+    let list = obligations(&env);
+    assert_eq!(
+        find(&list, "individual_notice", None).unwrap()["status"],
+        "met"
+    );
+    assert_eq!(
+        find(&list, "hhs_notice", None).unwrap()["status"],
+        "met_late"
+    );
+    let media = find(&list, "media_notice", Some("TX")).unwrap();
+    assert_eq!(media["status"], "overdue");
+    assert_eq!(media["days_left"], -15);
+    assert_eq!(
+        list[0]["key"], "media_notice",
+        "overdue obligations come first"
+    );
+    let status = env.breach(["status"]).ok().stdout;
+    let overdue = status
+        .find("OVERDUE  media_notice (TX)")
+        .expect("status shows the overdue obligation");
+    assert!(
+        overdue < status.find("Progress").unwrap(),
+        "before the progress:\n{status}"
+    );
+    let bad = env
+        .breach([
+            "notify",
+            "--to",
+            "media",
+            "--date",
+            "2026-05-01",
+            "--method",
+            "press",
+        ])
+        .fails(1);
+    assert!(bad.error_line().contains("--state XX"));
+    let early = env
+        .breach([
+            "notify",
+            "--to",
+            "hhs",
+            "--date",
+            "2026-02-01",
+            "--method",
+            "portal",
+        ])
+        .fails(1);
+    assert!(
+        early
+            .error_line()
+            .contains("before the breach was discovered")
+    );
+}
+
+#[test]
+fn a_low_probability_determination_removes_the_notices_and_a_later_one_supersedes_it() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    env.breach(["facts", "--affected", "3"]).ok();
+    env.breach(LOW_PROBABILITY).ok();
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    assert_eq!(doc["obligations"].as_array().unwrap().len(), 0);
+    assert!(
+        doc["rests_on"]
+            .as_str()
+            .unwrap()
+            .starts_with("low probability")
+    );
+    let next = env.breach(["--json", "next"]).ok().json();
+    assert!(
+        !next["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == "notify-individuals"),
+        "notify steps no longer apply"
+    );
+
+    let mut again: Vec<&str> = LOW_PROBABILITY.to_vec();
+    let d = again.iter().position(|a| *a == "low-probability").unwrap();
+    again[d] = "notification-required";
+    let out = env.breach(again).ok();
+    assert!(
+        out.stdout.contains("supersedes the earlier assessment"),
+        "{}",
+        out.stdout
+    );
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    assert!(
+        doc["rests_on"]
+            .as_str()
+            .unwrap()
+            .contains("supersedes 1 earlier assessment")
+    );
+    assert!(
+        find(
+            doc["obligations"].as_array().unwrap(),
+            "individual_notice",
+            None
+        )
+        .is_some()
+    );
+    let kinds: Vec<String> = std::fs::read_to_string(env.log_path(&id))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "assessment_recorded").count(),
+        2,
+        "both stay in the log"
+    );
+}
+
+#[test]
+fn an_assessment_that_contradicts_itself_is_refused() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    let cases = [
+        (
+            vec![
+                "--secured",
+                "yes",
+                "--exception",
+                "none",
+                "--determination",
+                "notification-required",
+            ],
+            "use --determination secured",
+        ),
+        (
+            vec![
+                "--secured",
+                "no",
+                "--exception",
+                "could-not-retain",
+                "--exception-basis",
+                "x",
+                "--determination",
+                "low-probability",
+            ],
+            "use --determination exception",
+        ),
+        (
+            vec![
+                "--secured",
+                "no",
+                "--exception",
+                "none",
+                "--determination",
+                "exception",
+            ],
+            "--exception is none",
+        ),
+        (
+            vec![
+                "--secured",
+                "no",
+                "--exception",
+                "none",
+                "--determination",
+                "low-probability",
+                "--nature",
+                "low",
+            ],
+            "--nature needs its rationale",
+        ),
+        (
+            vec!["--secured", "no", "--exception", "none"],
+            "needs --determination, --signed-by, --role",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut full = vec![
+            "assess",
+            "--signed-by",
+            "Dana Whit",
+            "--role",
+            "Privacy Officer",
+        ];
+        if message.starts_with("needs") {
+            full = vec!["assess"];
+        }
+        full.extend(args);
+        let out = env.breach(full).fails(1);
+        assert!(
+            out.error_line().contains(message),
+            "{message}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn a_business_associate_sees_its_own_clock() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--business-associate",
+        "yes",
+        "--affected",
+        "900",
+        "--state",
+        "TX=900",
+    ])
+    .ok();
+    let list = obligations(&env);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["key"], "business_associate_notice");
+    assert_eq!(list[0]["due"], "2026-04-30");
+    env.breach([
+        "notify",
+        "--to",
+        "covered-entity",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "secure email",
+    ])
+    .ok();
+    assert_eq!(obligations(&env)[0]["status"], "met");
+}
