@@ -176,6 +176,37 @@ pub enum Command {
     /// List every notification obligation that applies, with due date and status
     Deadlines,
 
+    /// Export the incident for counsel, auditors or a calendar
+    #[command(
+        after_help = "Examples:\n  breach export --format html -o incident.html\n  breach export --format ics -o deadlines.ics\n  breach export --format json | jq .verification"
+    )]
+    Export {
+        /// md, html, json, csv (the timeline) or ics (the deadlines)
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+
+    /// Draft a notice, and check it against the content the regulation requires
+    #[command(
+        after_help = "Examples:\n  breach letter individual -o letter.md\n  breach letter hhs\n  breach letter individual --strict   # exit 1 while a required element is missing"
+    )]
+    Letter {
+        /// Which notice
+        #[arg(value_enum)]
+        kind: crate::render::letters::LetterKind,
+        /// Exit 1 when any required content element is missing
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+
+    /// Show or set the organisation profile used by letters and exports
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
     /// Close the incident (refused while required steps are open)
     Close {
         /// Close even though required steps are open; needs --reason
@@ -202,6 +233,39 @@ pub enum Command {
     /// List, show and validate runbooks
     #[command(subcommand)]
     Runbook(RunbookCommand),
+}
+
+/// Where an export or letter goes.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write to FILE (created 0600) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// A directory of the organisation's own templates (report.md.j2, report.html.j2, letter-*.md.j2)
+    #[arg(long, env = "BREACH_TEMPLATES", value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Html,
+    Json,
+    Csv,
+    Ics,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the profile and every key it can hold
+    Show,
+    /// Set a key (name, address, privacy_officer, toll_free, email, website, time_zone)
+    Set { key: String, value: String },
+    /// Remove a key
+    Unset { key: String },
 }
 
 /// Who a notice went to.
@@ -252,6 +316,18 @@ pub struct FactsArgs {
     /// The delay has been lifted
     #[arg(long, conflicts_with = "delay")]
     pub delay_lifted: bool,
+    /// For the notices: a brief description of what happened (no names or other PHI)
+    #[arg(long, value_name = "TEXT")]
+    pub what_happened: Option<String>,
+    /// For the notices: the types of PHI involved (types, never values)
+    #[arg(long, value_name = "TEXT")]
+    pub phi_types: Option<String>,
+    /// For the notices: the steps individuals should take to protect themselves
+    #[arg(long, value_name = "TEXT")]
+    pub protective_steps: Option<String>,
+    /// For the notices: what the organisation is doing to investigate, mitigate and prevent
+    #[arg(long, value_name = "TEXT")]
+    pub our_response: Option<String>,
     /// Why the facts changed (kept in the log)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod error;
 pub mod incident;
 pub mod log;
+pub mod profile;
 pub mod render;
 pub mod runbook;
 pub mod store;

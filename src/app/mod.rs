@@ -20,6 +20,7 @@ use crate::render::{self, sanitize, terminal};
 use crate::runbook::{self, Catalog};
 use crate::store::{self, Store};
 
+mod output;
 mod regulatory;
 
 /// What a command printed and how it ended.
@@ -145,6 +146,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             },
         ),
         Command::Deadlines => regulatory::deadlines(&settings),
+        Command::Export { format, out } => output::export(&settings, format, &out),
+        Command::Letter { kind, strict, out } => output::letter(&settings, kind, strict, &out),
+        Command::Config(cmd) => output::config(&settings, cmd),
         Command::Verify { expect_head } => verify(&settings, expect_head.as_deref()),
         Command::Repair => repair(&settings),
         Command::Runbook(cmd) => runbook_command(&settings, cmd),

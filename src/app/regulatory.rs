@@ -167,6 +167,13 @@ fn facts_update(args: &FactsArgs, today: NaiveDate) -> Result<FactsUpdate, Error
         ));
     }
     update.delay_lifted = args.delay_lifted;
+    let text = |flag: &str, v: &Option<String>| {
+        v.as_deref().map(|t| check_text(flag, t, true)).transpose()
+    };
+    update.notice.what_happened = text("--what-happened", &args.what_happened)?;
+    update.notice.phi_types = text("--phi-types", &args.phi_types)?;
+    update.notice.protective_steps = text("--protective-steps", &args.protective_steps)?;
+    update.notice.our_response = text("--our-response", &args.our_response)?;
     Ok(update)
 }
 
@@ -202,11 +209,11 @@ pub(super) fn facts(settings: &Settings, args: FactsArgs) -> Result<Outcome, Err
             return Err(Error::refused(format!("not recorded: {problem}")));
         }
         let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
-        Ok(Event::FactsChanged(FactsChanged {
+        Ok(Event::FactsChanged(Box::new(FactsChanged {
             update: update.clone(),
             reason: reason.clone(),
             recomputed,
-        }))
+        })))
     })?;
     let Event::FactsChanged(change) = &event else {
         unreachable!("facts records a facts change")

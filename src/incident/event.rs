@@ -139,7 +139,7 @@ events! {
     Note(Note) = "note",
     Attachment(Attachment) = "attachment",
     Closed(Closed) = "incident_closed",
-    FactsChanged(FactsChanged) = "facts_changed",
+    FactsChanged(Box<FactsChanged>) = "facts_changed",
     Assessed(Box<Assessment>) = "assessment_recorded",
     NoticeSent(NoticeSent) = "notice_sent",
     Repaired(RepairData) = "log_repaired",

@@ -106,6 +106,23 @@ pub struct FactsUpdate {
     /// The delay was lifted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delay_lifted: bool,
+    /// What the notices will say (164.404(c)); each field given replaces the earlier text.
+    #[serde(default, flatten)]
+    pub notice: NoticeContent,
+}
+
+/// The content of the notices that only people can write: what happened, the types of PHI, the
+/// steps individuals should take, and what the organisation is doing (45 CFR 164.404(c)(1)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeContent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_happened: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phi_types: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protective_steps: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub our_response: Option<String>,
 }
 
 impl FactsUpdate {
@@ -126,6 +143,7 @@ pub struct Facts {
     pub breach_ended: Option<NaiveDate>,
     pub business_associate: bool,
     pub law_enforcement_delay: Option<Delay>,
+    pub notice: NoticeContent,
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
     pub assessment_recorded: bool,
@@ -141,6 +159,7 @@ impl Default for Facts {
             breach_ended: None,
             business_associate: false,
             law_enforcement_delay: None,
+            notice: NoticeContent::default(),
             notification_required: true,
             assessment_recorded: false,
         }
@@ -178,6 +197,17 @@ impl Facts {
         }
         if update.delay_lifted {
             f.law_enforcement_delay = None;
+        }
+        let n = &update.notice;
+        for (field, new) in [
+            (&mut f.notice.what_happened, &n.what_happened),
+            (&mut f.notice.phi_types, &n.phi_types),
+            (&mut f.notice.protective_steps, &n.protective_steps),
+            (&mut f.notice.our_response, &n.our_response),
+        ] {
+            if new.is_some() {
+                field.clone_from(new);
+            }
         }
         f
     }

@@ -60,6 +60,9 @@ pub struct Entry<'a> {
     /// Byte offset of the line in the file.
     #[serde(skip)]
     pub offset: u64,
+    /// The whole line as written, without its newline.
+    #[serde(skip)]
+    pub line: &'a str,
 }
 
 impl Entry<'_> {
@@ -177,6 +180,7 @@ pub fn check_line<'a>(
         return Err(LineFault::BadPrev);
     }
     entry.offset = offset;
+    entry.line = text;
     Ok(entry)
 }
 

@@ -5,6 +5,9 @@
 //! sequences or bidirectional-override characters that would rewrite what a responder sees.
 //! Every such string goes through [`sanitize`] before it reaches a terminal.
 
+pub mod export;
+pub mod letters;
+pub mod templates;
 pub mod terminal;
 
 use std::borrow::Cow;

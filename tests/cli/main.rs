@@ -2,6 +2,7 @@
 //! store through the small builder below, with a fixed clock, time zone and actor.
 
 mod clock;
+mod export;
 mod integrity;
 mod lifecycle;
 mod runbooks;

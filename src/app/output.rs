@@ -1,0 +1,207 @@
+//! Exports, letters and the organisation profile: the commands whose output is a document.
+//! A document goes to standard output, or to a file created 0600 that is never overwritten
+//! without `--force` (and then replaced atomically).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use minijinja::Value as Tpl;
+use serde_json::json;
+
+use super::{Outcome, Settings, json_doc};
+use crate::cli::{ConfigCommand, ExportFormat, OutputArgs};
+use crate::clock;
+use crate::error::Error;
+use crate::incident::{Incident, Replay};
+use crate::log::Access;
+use crate::profile::{KEYS, Profile};
+use crate::render::export::{self, RawEntry};
+use crate::render::letters::{self, LetterKind};
+use crate::render::{sanitize, templates};
+use crate::store::Store;
+
+/// The incident with its whole timeline, and every entry exactly as written.
+fn load_with_entries(settings: &Settings) -> Result<(Store, Incident, Vec<RawEntry>), Error> {
+    let store = settings.open_store()?;
+    let id = store.resolve(settings.incident.as_deref())?;
+    let mut log = store.open_log(&id, Access::Read)?;
+    let mut replay = Replay::with_timeline();
+    let mut raw = Vec::new();
+    log.read_verified(|e| {
+        replay.apply(e);
+        raw.push(RawEntry {
+            seq: e.seq,
+            kind: e.kind.to_string(),
+            hash: e.hash.to_owned(),
+            line: e.line.to_owned(),
+        });
+    })?;
+    Ok((store, replay.finish()?, raw))
+}
+
+fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = &out.templates {
+        dirs.push(d.clone());
+    }
+    dirs.push(store.root.join("templates"));
+    dirs
+}
+
+/// Writes `text` to the output file, or returns it for standard output.
+fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> {
+    let Some(path) = &out.output else {
+        return Ok(text);
+    };
+    write_private(path, text.as_bytes(), out.force)?;
+    Ok(format!(
+        "Wrote {what} to {} ({} bytes).\n",
+        path.display(),
+        text.len()
+    ))
+}
+
+fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<(), Error> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::refused(format!(
+            "{} exists; add --force to replace it",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = dir.join(format!(".breach-{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| {
+            if force {
+                std::fs::rename(&temp, path)
+            } else {
+                // Hard-link then unlink: fails rather than replace a file that appeared meanwhile.
+                std::fs::hard_link(&temp, path).and_then(|()| std::fs::remove_file(&temp))
+            }
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io("write", path, e));
+    }
+    Ok(())
+}
+
+pub(super) fn export(
+    settings: &Settings,
+    format: ExportFormat,
+    out: &OutputArgs,
+) -> Result<Outcome, Error> {
+    let (store, incident, entries) = load_with_entries(settings)?;
+    let now = clock::now()?;
+    let today = now.with_timezone(&chrono::Local).date_naive();
+    let profile = Profile::load(&store.root)?;
+    let clock = incident.clock(today);
+    let report = export::report(&incident, &profile, &clock, now);
+    let text = match format {
+        ExportFormat::Json => export::json_export(&report, &entries),
+        ExportFormat::Csv => export::csv_export(&report)?,
+        ExportFormat::Ics => export::ics_export(&report, &clock, now),
+        ExportFormat::Md | ExportFormat::Html => {
+            let env = templates::environment(template_dirs(&store, out));
+            let svg = export::timeline_svg(&incident, &clock, now);
+            let ctx = minijinja::context! { r => Tpl::from_serialize(&report), svg => Tpl::from_safe_string(svg) };
+            let name = if format == ExportFormat::Md {
+                "report.md.j2"
+            } else {
+                "report.html.j2"
+            };
+            templates::render(&env, name, ctx)?
+        }
+    };
+    let what = format!("the {} export of {}", format_name(format), incident.id);
+    Ok(Outcome::ok(deliver(out, text, &what)?))
+}
+
+fn format_name(f: ExportFormat) -> &'static str {
+    match f {
+        ExportFormat::Md => "Markdown",
+        ExportFormat::Html => "HTML",
+        ExportFormat::Json => "JSON",
+        ExportFormat::Csv => "CSV",
+        ExportFormat::Ics => "iCalendar",
+    }
+}
+
+pub(super) fn letter(
+    settings: &Settings,
+    kind: LetterKind,
+    strict: bool,
+    out: &OutputArgs,
+) -> Result<Outcome, Error> {
+    let (store, incident, _) = load_with_entries(settings)?;
+    let today = clock::now()?.with_timezone(&chrono::Local).date_naive();
+    let profile = Profile::load(&store.root)?;
+    let env = templates::environment(template_dirs(&store, out));
+    let letter = letters::draft(&env, kind, &incident, &profile, today)?;
+    let missing = letter.elements.iter().filter(|e| !e.present).count();
+    let code = u8::from(strict && missing > 0);
+    if settings.json {
+        let doc = json!({
+            "id": incident.id,
+            "letter": letter.text,
+            "basis": letter.basis,
+            "elements": letter.elements,
+            "complete": missing == 0,
+        });
+        return Ok(Outcome {
+            stdout: json_doc(&doc),
+            code,
+        });
+    }
+    let checklist = letters::checklist(&letter);
+    let stdout = if out.output.is_some() {
+        let done = deliver(out, letter.text, "the draft")?;
+        format!("{done}{checklist}")
+    } else {
+        format!("{}\n---\n{checklist}", letter.text)
+    };
+    Ok(Outcome { stdout, code })
+}
+
+pub(super) fn config(settings: &Settings, cmd: ConfigCommand) -> Result<Outcome, Error> {
+    let store = settings.open_store()?;
+    let mut profile = Profile::load(&store.root)?;
+    match cmd {
+        ConfigCommand::Show => {}
+        ConfigCommand::Set { key, value } => {
+            profile.set(&key, Some(&value))?;
+            profile.save(&store.root)?;
+        }
+        ConfigCommand::Unset { key } => {
+            profile.set(&key, None)?;
+            profile.save(&store.root)?;
+        }
+    }
+    if settings.json {
+        return Ok(Outcome::ok(json_doc(&json!({ "profile": profile }))));
+    }
+    let mut out = format!(
+        "Organisation profile ({})\n",
+        store.root.join("profile.json").display()
+    );
+    for (key, what) in KEYS {
+        match profile.get(key) {
+            Some(v) => out.push_str(&format!("  {key:<16} {}\n", sanitize(v))),
+            None => out.push_str(&format!("  {key:<16} (not set: {what})\n")),
+        }
+    }
+    Ok(Outcome::ok(out))
+}

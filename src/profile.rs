@@ -1,0 +1,112 @@
+//! The organisation profile: who the organisation is and how people reach it, used by the notice
+//! drafts and the exports. A small JSON file in the store (`profile.json`, 0600), written whole
+//! to a temporary file and renamed into place so it is never half-written.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The profile's keys, with what each is for.
+pub const KEYS: &[(&str, &str)] = &[
+    ("name", "the organisation's legal name"),
+    (
+        "address",
+        "postal address for questions (one line; use ; between lines)",
+    ),
+    ("privacy_officer", "the privacy officer's name and title"),
+    ("toll_free", "toll-free telephone number for questions"),
+    ("email", "email address for questions"),
+    ("website", "web site for questions and substitute notice"),
+    (
+        "time_zone",
+        "the organisation's time zone, as shown in letters and exports",
+    ),
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Profile {
+    values: BTreeMap<String, String>,
+}
+
+const FILE: &str = "profile.json";
+
+impl Profile {
+    /// Reads the store's profile; an absent file is an empty profile.
+    pub fn load(store: &Path) -> Result<Profile, Error> {
+        let path = store.join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::input(format!(
+                    "{} is not a valid profile ({e}); fix or remove it",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profile::default()),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Sets (or, with `None`, removes) a key, refusing unknown keys.
+    pub fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), Error> {
+        if !KEYS.iter().any(|(k, _)| *k == key) {
+            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+            return Err(Error::input(format!(
+                "no profile key `{}`; keys: {}",
+                crate::render::sanitize(key),
+                known.join(", ")
+            )));
+        }
+        match value.map(str::trim) {
+            Some(v) if !v.is_empty() => {
+                if v.len() > 500 || v.contains('\n') || v.chars().any(char::is_control) {
+                    return Err(Error::input(format!(
+                        "`{key}` must be one line of at most 500 characters"
+                    )));
+                }
+                self.values.insert(key.to_owned(), v.to_owned());
+            }
+            _ => {
+                self.values.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the profile into the store, atomically, mode 0600.
+    pub fn save(&self, store: &Path) -> Result<(), Error> {
+        let path = store.join(FILE);
+        let temp = store.join(format!(".{FILE}.{}", std::process::id()));
+        let text = serde_json::to_string_pretty(self).expect("a profile serialises");
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+            .and_then(|mut f| {
+                f.write_all(text.as_bytes())?;
+                f.write_all(b"\n")?;
+                f.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(Error::io("write", &path, e));
+        }
+        crate::log::sync_dir(store)
+    }
+}

@@ -1,0 +1,719 @@
+//! Exports for counsel, auditors and calendars: Markdown, self-contained HTML, JSON, CSV and
+//! iCalendar, all drawn from one [`Report`] built from the verified log.
+//!
+//! Untrusted text (titles, notes, evidence) is escaped by the template engine in HTML, made
+//! table-safe in Markdown, and neutralised in CSV against spreadsheet formula injection. The JSON
+//! export carries every log entry exactly, so the incident can be rebuilt from it and checked
+//! link by link ([`log_from_json`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::clock::obligations::{Clock, Status};
+use crate::clock::{self, GivenTime};
+use crate::error::Error;
+use crate::incident::event::Event;
+use crate::incident::{Facts, Incident, StepState, TimelineEntry};
+use crate::log::{self, Head};
+use crate::profile::Profile;
+use crate::runbook::Phase;
+
+/// One log entry for the JSON export: its place in the chain, and the line exactly as written
+/// (re-serialising the payload could reorder its keys and so change its hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct RawEntry {
+    pub seq: u64,
+    pub kind: String,
+    pub hash: String,
+    pub line: String,
+}
+
+/// Everything an export shows, in the order a reader needs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format: &'static str,
+    pub tool: String,
+    pub exported_at: String,
+    pub exported_local: String,
+    pub incident: IncidentSummary,
+    pub organisation: Profile,
+    pub runbook: RunbookSummary,
+    pub facts: Facts,
+    pub determination: Option<Value>,
+    pub deadlines: Value,
+    pub obligations: Vec<ObligationRow>,
+    pub phases: Vec<PhaseReport>,
+    pub notices: Vec<Value>,
+    pub attachments: Vec<AttachmentRow>,
+    pub timeline: Vec<TimelineRow>,
+    pub verification: Verification,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub title: String,
+    pub state: &'static str,
+    pub discovered: GivenTime,
+    pub discovered_local: String,
+    pub opened_at: String,
+    pub opened_by: String,
+    pub closed: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookSummary {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub sha256: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObligationRow {
+    pub key: &'static str,
+    pub label: String,
+    pub due: NaiveDate,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub basis: String,
+    pub why: String,
+    pub met_on: Option<NaiveDate>,
+    pub held_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    pub name: &'static str,
+    pub steps: Vec<StepReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub id: String,
+    pub title: String,
+    pub owner: &'static str,
+    pub required: bool,
+    pub applies: bool,
+    pub state: &'static str,
+    pub actor: Option<String>,
+    pub at: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentRow {
+    pub seq: u64,
+    pub name: String,
+    pub stored: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub step: Option<String>,
+    pub at: String,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    pub seq: u64,
+    pub ts: String,
+    pub local: String,
+    pub actor: String,
+    pub kind: String,
+    pub summary: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub ok: bool,
+    pub entries: u64,
+    pub head: Head,
+    pub result: String,
+}
+
+fn local(ts: &str) -> String {
+    DateTime::parse_from_rfc3339(ts)
+        .map(|t| clock::local_display(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| ts.to_owned())
+}
+
+/// One line saying what an entry recorded.
+pub fn summarise(event: &Event) -> String {
+    match event {
+        Event::Opened(o) => format!(
+            "incident opened on runbook {} {}",
+            o.runbook.id, o.runbook.version
+        ),
+        Event::StepDone(d) => {
+            let mut s = format!("step {} done", d.step);
+            if !d.evidence.is_empty() {
+                let fields: Vec<String> = d
+                    .evidence
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
+                s.push_str(&format!(" ({})", fields.join("; ")));
+            }
+            if let Some(n) = &d.note {
+                s.push_str(&format!(". Note: {n}"));
+            }
+            s
+        }
+        Event::StepSkipped(r) => format!("step {} skipped: {}", r.step, r.reason),
+        Event::StepNotApplicable(r) => format!("step {} not applicable: {}", r.step, r.reason),
+        Event::StepReopened(r) => format!("step {} reopened: {}", r.step, r.reason),
+        Event::Note(n) => match &n.step {
+            Some(s) => format!("note on {s}: {}", n.text),
+            None => format!("note: {}", n.text),
+        },
+        Event::Attachment(a) => format!(
+            "attached {} ({} bytes, sha256 {})",
+            a.name, a.bytes, a.sha256
+        ),
+        Event::Closed(c) => {
+            if c.forced {
+                format!(
+                    "incident closed with {} required step(s) open: {}",
+                    c.open_required.len(),
+                    c.reason.clone().unwrap_or_default()
+                )
+            } else {
+                "incident closed".to_owned()
+            }
+        }
+        Event::Repaired(r) => format!(
+            "torn tail of {} byte(s) at offset {} quarantined (sha256 {})",
+            r.length, r.offset, r.sha256
+        ),
+        Event::FactsChanged(f) => {
+            let mut s = format!(
+                "facts changed: {}",
+                serde_json::to_string(&f.update).unwrap_or_default()
+            );
+            if let Some(r) = &f.reason {
+                s.push_str(&format!(". Reason: {r}"));
+            }
+            for c in &f.recomputed {
+                s.push_str(&format!(
+                    ". {}{}: {} -> {}",
+                    c.key,
+                    c.state
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    c.old.map_or("none".to_owned(), |d| d.to_string()),
+                    c.new.map_or("none".to_owned(), |d| d.to_string())
+                ));
+            }
+            s
+        }
+        Event::Assessed(a) => format!(
+            "risk assessment: {} (signed off by {}, {})",
+            a.determination.label(),
+            a.signed_by,
+            a.role
+        ),
+        Event::NoticeSent(n) => format!(
+            "notice to {}{} sent {} by {}{}",
+            serde_json::to_value(n.to)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            n.state
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            n.date,
+            n.method,
+            n.count
+                .map(|c| format!(", {c} notice(s)"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Builds the report from an incident replayed with its timeline.
+pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTime<Utc>) -> Report {
+    let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut attachments = Vec::new();
+    for t in &incident.timeline {
+        match &t.event {
+            Event::Note(n) => {
+                if let Some(s) = &n.step {
+                    notes_by_step.entry(s.clone()).or_default().push(format!(
+                        "{} ({}, {})",
+                        n.text,
+                        t.actor,
+                        local(&t.ts)
+                    ));
+                }
+            }
+            Event::Attachment(a) => attachments.push(AttachmentRow {
+                seq: t.seq,
+                name: a.name.clone(),
+                stored: a.stored.clone(),
+                sha256: a.sha256.clone(),
+                bytes: a.bytes,
+                step: a.step.clone(),
+                at: local(&t.ts),
+                actor: t.actor.clone(),
+            }),
+            _ => {}
+        }
+    }
+    let views = incident.step_views();
+    let phases = Phase::ALL
+        .iter()
+        .map(|&phase| PhaseReport {
+            name: phase.name(),
+            steps: views
+                .iter()
+                .filter(|v| v.phase == phase)
+                .map(|v| StepReport {
+                    id: v.step.id.value.clone(),
+                    title: v.step.title.value.clone(),
+                    owner: v.step.owner.label(),
+                    required: v.step.required,
+                    applies: v.active,
+                    state: if v.active {
+                        v.state().label()
+                    } else {
+                        "does not apply"
+                    },
+                    actor: v.record.map(|r| r.actor.clone()),
+                    at: v.record.map(|r| local(&r.at)),
+                    reason: v.record.and_then(|r| r.reason.clone()),
+                    note: v.record.and_then(|r| r.note.clone()),
+                    // In the runbook's order, not alphabetical: the order the author meant.
+                    evidence: v
+                        .record
+                        .map(|r| {
+                            v.step
+                                .evidence
+                                .iter()
+                                .filter_map(|f| {
+                                    r.evidence
+                                        .get(&f.name.value)
+                                        .map(|val| (f.name.value.clone(), val.clone()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    notes: notes_by_step
+                        .get(&v.step.id.value)
+                        .cloned()
+                        .unwrap_or_default(),
+                    references: v.step.references.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let obligations = clock
+        .obligations
+        .iter()
+        .map(|o| ObligationRow {
+            key: o.key.name(),
+            label: match &o.state {
+                Some(s) => format!("{} ({s})", o.key.label()),
+                None => o.key.label().to_owned(),
+            },
+            due: o.due,
+            status: match o.status {
+                Status::Pending => "pending",
+                Status::Overdue => "overdue",
+                Status::Met => "met",
+                Status::MetLate => "met_late",
+            },
+            status_label: o.status.label(),
+            basis: o.basis.clone(),
+            why: o.why.clone(),
+            met_on: o.met_on,
+            held_until: o.held_until,
+        })
+        .collect();
+    let timeline = incident
+        .timeline
+        .iter()
+        .map(|t: &TimelineEntry| TimelineRow {
+            seq: t.seq,
+            ts: t.ts.clone(),
+            local: local(&t.ts),
+            actor: t.actor.clone(),
+            kind: t.event.kind().to_owned(),
+            summary: summarise(&t.event),
+            hash: t.hash.clone(),
+        })
+        .collect();
+    let today = now.with_timezone(&Local).date_naive();
+    Report {
+        format: "breach-export/1",
+        tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
+        exported_at: clock::log_timestamp(now),
+        exported_local: clock::local_display(now),
+        incident: IncidentSummary {
+            id: incident.id.clone(),
+            title: incident.title.clone(),
+            state: incident.state_label(),
+            discovered: incident.discovered.clone(),
+            discovered_local: crate::render::terminal::discovered_line(&incident.discovered),
+            opened_at: local(&incident.opened_at),
+            opened_by: incident.opened_by.clone(),
+            closed: incident.closed.as_ref().map(|(at, by, c)| json!({"at": local(at), "by": by, "forced": c.forced, "reason": c.reason, "open_required": c.open_required})),
+        },
+        organisation: profile.clone(),
+        runbook: RunbookSummary {
+            id: incident.pinned.id.clone(),
+            version: incident.pinned.version.clone(),
+            title: incident.pinned.title.clone(),
+            sha256: incident.pinned.sha256.clone(),
+            source: incident.pinned.source.clone(),
+        },
+        facts: incident.facts.clone(),
+        determination: incident.assessment.as_ref().map(|a| {
+            json!({
+                "text": incident.rests_on(),
+                "determination": a.value.determination,
+                "label": a.value.determination.label(),
+                "assessment": a.value,
+                "at": local(&a.at),
+                "by": a.by,
+                "seq": a.seq,
+            })
+        }),
+        deadlines: json!({
+            "today": today,
+            "rests_on": incident.rests_on(),
+            "notification_required": incident.facts.notification_required,
+            "obligations": clock.obligations,
+            "assumptions": clock.assumptions,
+            "warnings": clock.warnings,
+        }),
+        obligations,
+        phases,
+        notices: incident
+            .notices
+            .iter()
+            .map(|n| json!({"seq": n.seq, "recorded_at": local(&n.at), "by": n.by, "to": n.value.to, "date": n.value.date, "method": n.value.method, "count": n.value.count, "state": n.value.state, "note": n.value.note}))
+            .collect(),
+        attachments,
+        timeline,
+        verification: Verification {
+            ok: true,
+            entries: incident.head.seq + 1,
+            head: incident.head.clone(),
+            result: format!(
+                "intact: {} entries verified, every sequence number, link and hash checked",
+                incident.head.seq + 1
+            ),
+        },
+    }
+}
+
+/// The JSON export: the report plus every entry exactly as written.
+pub fn json_export(report: &Report, entries: &[RawEntry]) -> String {
+    let mut doc = serde_json::to_value(report).expect("the report serialises");
+    doc["entries"] = serde_json::to_value(entries).expect("entries serialise");
+    let mut s = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+    s.push('\n');
+    s
+}
+
+/// Rebuilds the log bytes from a JSON export's `entries` and verifies them as `breach verify`
+/// would: every sequence number, link and hash.
+pub fn log_from_json(export: &str) -> Result<Vec<u8>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Entries {
+        entries: Vec<Line>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Line {
+        line: String,
+    }
+    let doc: Entries = serde_json::from_str(export)
+        .map_err(|e| Error::input(format!("not a breach JSON export: {e}")))?;
+    let mut out = Vec::new();
+    for e in doc.entries {
+        out.extend_from_slice(e.line.as_bytes());
+        out.push(b'\n');
+    }
+    let scan = log::scan(&out[..], |_| {})
+        .map_err(|e| Error::input(format!("cannot read the entries: {e}")))?;
+    if let Some(damage) = scan.damage {
+        return Err(Error::input(format!(
+            "the exported entries do not verify: {damage}"
+        )));
+    }
+    Ok(out)
+}
+
+/// A spreadsheet-safe cell: text that a spreadsheet would run as a formula is prefixed with `'`.
+pub fn csv_cell(text: &str) -> String {
+    let clean = crate::render::sanitize_multiline(text);
+    if clean.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{clean}")
+    } else {
+        clean
+    }
+}
+
+/// The CSV export: the timeline, one row per log entry.
+pub fn csv_export(report: &Report) -> Result<String, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| Error::input(format!("cannot write CSV: {e}"));
+    w.write_record([
+        "seq",
+        "time_utc",
+        "time_local",
+        "actor",
+        "kind",
+        "what",
+        "hash",
+    ])
+    .map_err(io)?;
+    for t in &report.timeline {
+        w.write_record([
+            t.seq.to_string(),
+            t.ts.clone(),
+            t.local.clone(),
+            csv_cell(&t.actor),
+            t.kind.clone(),
+            csv_cell(&t.summary),
+            t.hash.clone(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::input(format!("cannot write CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::input(format!("cannot write CSV: {e}")))
+}
+
+/// Escapes a TEXT value (RFC 5545 section 3.3.11).
+fn ics_text(text: &str) -> String {
+    crate::render::sanitize_multiline(text)
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+/// Appends one content line, folded at 75 octets on character boundaries, ended with CRLF.
+fn ics_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+/// The iCalendar export (RFC 5545): one all-day event per obligation on its due date, with
+/// reminders 7 days and 1 day before. The UID is stable per incident and obligation, so a
+/// re-import after a change updates the event instead of adding a second one. Written directly:
+/// a generic writer would add a random UID and a wall-clock stamp to every alarm.
+pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = String::new();
+    for line in [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        format!("PRODID:-//breach//breach {}//EN", env!("CARGO_PKG_VERSION")),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        format!(
+            "X-WR-CALNAME:{}",
+            ics_text(&format!("Breach {} deadlines", report.incident.id))
+        ),
+    ] {
+        ics_line(&mut out, &line);
+    }
+    for o in &clock.obligations {
+        let key = o.key.name();
+        let uid = match &o.state {
+            Some(s) => format!(
+                "{}-{key}-{}@breach",
+                report.incident.id,
+                s.to_ascii_lowercase()
+            ),
+            None => format!("{}-{key}@breach", report.incident.id),
+        };
+        let label = match &o.state {
+            Some(s) => format!("{} ({s})", o.key.label()),
+            None => o.key.label().to_owned(),
+        };
+        let summary = format!("{label} due: incident {}", report.incident.id);
+        let mut description = format!("{}. {}. Status: {}.", o.why, o.basis, o.status.label());
+        if let Some(h) = o.held_until {
+            description.push_str(&format!(" Held by a law-enforcement delay until {h}."));
+        }
+        let next_day = o.due + chrono::Duration::days(1);
+        for line in [
+            "BEGIN:VEVENT".to_owned(),
+            format!("UID:{uid}"),
+            format!("DTSTAMP:{stamp}"),
+            format!("LAST-MODIFIED:{stamp}"),
+            format!("DTSTART;VALUE=DATE:{}", o.due.format("%Y%m%d")),
+            format!("DTEND;VALUE=DATE:{}", next_day.format("%Y%m%d")),
+            format!("SUMMARY:{}", ics_text(&summary)),
+            format!("DESCRIPTION:{}", ics_text(&description)),
+            "TRANSP:TRANSPARENT".to_owned(),
+        ] {
+            ics_line(&mut out, &line);
+        }
+        for (trigger, left) in [("-P7D", "7 days left"), ("-P1D", "1 day left")] {
+            ics_line(&mut out, "BEGIN:VALARM");
+            ics_line(&mut out, "ACTION:DISPLAY");
+            ics_line(
+                &mut out,
+                &format!("DESCRIPTION:{}", ics_text(&format!("{left}: {summary}"))),
+            );
+            ics_line(&mut out, &format!("TRIGGER:{trigger}"));
+            ics_line(&mut out, "END:VALARM");
+        }
+        ics_line(&mut out, "END:VEVENT");
+    }
+    ics_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// The step states in a report, for tests that compare states.
+pub fn step_states(report: &Report) -> Vec<(String, &'static str)> {
+    report
+        .phases
+        .iter()
+        .flat_map(|p| p.steps.iter().map(|s| (s.id.clone(), s.state)))
+        .collect()
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A picture of the response against the clock: one bar per phase from its first to its last
+/// settled step, a dashed line per obligation's due date, a dot per notice sent, and today.
+pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> String {
+    let day_of = |ts: &str| {
+        DateTime::parse_from_rfc3339(ts)
+            .ok()
+            .map(|t| t.with_timezone(&Local).date_naive())
+    };
+    let start = incident.discovered.date;
+    let today = now.with_timezone(&Local).date_naive();
+    let mut end = today.max(start + chrono::Duration::days(60));
+    for o in &clock.obligations {
+        end = end.max(o.due);
+    }
+    for n in &incident.notices {
+        end = end.max(n.value.date);
+    }
+    let span = (end - start).num_days().max(1) as f64 + 2.0;
+    let (left, width) = (150.0, 600.0);
+    let x = |d: NaiveDate| left + width * ((d - start).num_days() as f64 + 1.0) / span;
+    let row_h = 22.0;
+    let mut rows: Vec<String> = Vec::new();
+    let mut y = 30.0;
+    let views = incident.step_views();
+    for phase in Phase::ALL {
+        let days: Vec<NaiveDate> = views
+            .iter()
+            .filter(|v| v.phase == phase && v.state() != StepState::Open)
+            .filter_map(|v| v.record.and_then(|r| day_of(&r.at)))
+            .collect();
+        rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
+            y + 11.0,
+            phase.name()
+        ));
+        if let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) {
+            let (x1, x2) = (x(*first), x(*last));
+            rows.push(format!(
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" rx="2" fill="#4c6ef5"><title>{} settled {first} to {last}</title></rect>"##,
+                y + 2.0,
+                (x2 - x1).max(4.0),
+                phase.name()
+            ));
+        } else {
+            rows.push(format!(
+                r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#5b6470">no step settled yet</text>"##,
+                left + 4.0,
+                y + 11.0
+            ));
+        }
+        y += row_h;
+    }
+    for o in &clock.obligations {
+        let label = match &o.state {
+            Some(s) => format!("{} ({s})", o.key.label()),
+            None => o.key.label().to_owned(),
+        };
+        let late = matches!(o.status, Status::Overdue | Status::MetLate);
+        let colour = if late { "#b42318" } else { "#1b1f24" };
+        rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
+            y + 11.0,
+            xml(&label)
+        ));
+        let xd = x(o.due);
+        rows.push(format!(
+            r#"<line x1="{xd:.1}" x2="{xd:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="3 2"><title>due {}</title></line>"#,
+            y,
+            y + 16.0,
+            o.due
+        ));
+        if let Some(h) = o.held_until {
+            rows.push(format!(
+                r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9a6700" stroke-width="3"><title>held until {h}</title></line>"##,
+                x(start),
+                x(h),
+                y + 8.0,
+                y + 8.0
+            ));
+        }
+        if let Some(m) = o.met_on {
+            rows.push(format!(
+                r#"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{}"><title>sent {m}</title></circle>"#,
+                x(m),
+                y + 8.0,
+                if late { "#b42318" } else { "#1a7f37" }
+            ));
+        }
+        y += row_h;
+    }
+    let height = y + 24.0;
+    let xt = x(today);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 760 {height:.0}" role="img" aria-label="Timeline of the response against the regulatory deadlines" font-family="Helvetica, Arial, sans-serif">"#
+    );
+    svg.push_str(&format!(
+        r##"<line x1="{left}" x2="{:.1}" y1="20" y2="20" stroke="#c9ced6"/><text x="{left}" y="14" font-size="10">discovered {start}</text><text x="{:.1}" y="14" font-size="10" text-anchor="end">{end}</text>"##,
+        left + width,
+        left + width
+    ));
+    svg.push_str(&format!(
+        r##"<line x1="{xt:.1}" x2="{xt:.1}" y1="20" y2="{:.1}" stroke="#9a6700" stroke-width="1"/><text x="{xt:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#9a6700">today {today}</text>"##,
+        height - 16.0,
+        height - 4.0
+    ));
+    for r in rows {
+        svg.push_str(&r);
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -1,0 +1,433 @@
+//! Exports and notice drafts through the binary: every format for a fixed incident (snapshots),
+//! hostile text, the iCalendar and JSON round trips, output files, letters and the profile.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde_json::Value;
+
+use crate::Env;
+
+/// An incident with every step state, facts, an assessment, notices, a note and an attachment.
+fn full_incident() -> (Env, String) {
+    let env = Env::new();
+    env.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
+    let run = |args: &[&str]| {
+        let mut full = vec!["--runbooks", "org"];
+        full.extend_from_slice(args);
+        env.breach(full).ok();
+    };
+    let id = env
+        .breach([
+            "--json",
+            "--runbooks",
+            "org",
+            "start",
+            "--runbook",
+            "minimal",
+            "--discovered",
+            "2026-03-01 09:30",
+            "--title",
+            "Lab results to the wrong address",
+        ])
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&["config", "set", "name", "Riverside Family Clinic"]);
+    run(&["config", "set", "toll_free", "1-800-555-0100"]);
+    run(&[
+        "done",
+        "identify",
+        "--set",
+        "message_id=<CAF1@mail.example.org>",
+        "--set",
+        "recipients=1",
+        "--set",
+        "kind=external",
+        "--note",
+        "found in the trace",
+    ]);
+    run(&[
+        "skip",
+        "recall",
+        "--reason",
+        "External recipient: no recall possible",
+    ]);
+    run(&["na", "retrain", "--reason", "Annual training covers it"]);
+    run(&[
+        "note",
+        "Recipient called back and deleted the message",
+        "--step",
+        "identify",
+    ]);
+    env.write("trace.csv", "time,recipient\n09:10,someone@example.net\n");
+    run(&["attach", "trace.csv", "--step", "identify"]);
+    run(&[
+        "facts",
+        "--affected",
+        "640",
+        "--state",
+        "TX=520",
+        "--state",
+        "OK=120",
+        "--unreachable",
+        "3",
+        "--breach-started",
+        "2026-03-01",
+        "--what-happened",
+        "A message with lab results went to the wrong address.",
+    ]);
+    run(&[
+        "assess",
+        "--secured",
+        "no",
+        "--exception",
+        "none",
+        "--nature",
+        "medium",
+        "--nature-why",
+        "names and lab results",
+        "--recipient",
+        "low",
+        "--recipient-why",
+        "a member of the public who called back",
+        "--acquired",
+        "medium",
+        "--acquired-why",
+        "opened, then deleted",
+        "--mitigation",
+        "low",
+        "--mitigation-why",
+        "deletion attested",
+        "--determination",
+        "notification-required",
+        "--signed-by",
+        "Dana Whit",
+        "--role",
+        "Privacy Officer",
+    ]);
+    run(&[
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "637",
+    ]);
+    (env, id)
+}
+
+fn filtered(text: &str, id: &str) -> String {
+    let mut out = text.replace(id, "[ID]");
+    // Hashes depend on the random incident id; keep their shape, not their value.
+    let hex = regex_lite_hex(&out);
+    for h in hex {
+        out = out.replace(&h, "[SHA256]");
+    }
+    out
+}
+
+/// Every run of 64 lower-case hex digits.
+fn regex_lite_hex(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .count();
+        if run == 64 {
+            found.push(text[i..i + 64].to_owned());
+        }
+        i += run.max(1);
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn markdown_export_snapshot() {
+    let (env, id) = full_incident();
+    let out = env.breach(["export", "--format", "md"]).ok().stdout;
+    insta::assert_snapshot!(filtered(&out, &id));
+}
+
+#[test]
+fn html_export_snapshot() {
+    let (env, id) = full_incident();
+    let out = env.breach(["export", "--format", "html"]).ok().stdout;
+    assert!(
+        !out.contains("http://")
+            || out
+                .matches("http://")
+                .all(|_| out.contains("http://www.w3.org/2000/svg")),
+        "no network resources"
+    );
+    assert!(
+        out.contains("<svg") && out.contains("@media print") && out.contains("break-before: page")
+    );
+    insta::assert_snapshot!(filtered(&out, &id));
+}
+
+#[test]
+fn csv_export_snapshot() {
+    let (env, id) = full_incident();
+    let out = env.breach(["export", "--format", "csv"]).ok().stdout;
+    insta::assert_snapshot!(filtered(&out, &id));
+}
+
+#[test]
+fn ics_export_snapshot() {
+    let (env, id) = full_incident();
+    let out = env.breach(["export", "--format", "ics"]).ok().stdout;
+    insta::assert_snapshot!(filtered(&out, &id).replace("\r\n", "\n"));
+}
+
+#[test]
+fn hostile_notes_are_escaped_in_html_and_neutralised_in_csv() {
+    let (env, _) = full_incident();
+    env.breach([
+        "note",
+        "<img src=x onerror=alert(1)> & <script>steal()</script>",
+    ])
+    .ok();
+    env.breach(["note", "=HYPERLINK(\"http://evil.example\",\"click\")"])
+        .ok();
+    env.breach(["note", "+1+1"]).ok();
+    env.breach(["note", "--", "-2+3"]).ok();
+    env.breach(["note", "@SUM(A1:A2)"]).ok();
+    env.breach(["--actor", "=cmd|' /C calc'!A0", "note", "\tleading tab"])
+        .ok();
+    let html = env.breach(["export", "--format", "html"]).ok().stdout;
+    assert!(
+        !html.contains("<script>steal") && !html.contains("<img src=x"),
+        "markup escaped"
+    );
+    assert!(html.contains("&lt;script&gt;steal()"));
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(
+        !md.contains("<script>steal") && md.contains("&lt;script&gt;"),
+        "no raw HTML in Markdown"
+    );
+    let csv = env.breach(["export", "--format", "csv"]).ok().stdout;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    for row in reader.records() {
+        let row = row.unwrap();
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "unneutralised cell {cell:?}"
+            );
+        }
+    }
+    assert!(
+        csv.contains("'=cmd|"),
+        "a hostile actor name is neutralised too"
+    );
+}
+
+#[test]
+fn the_ics_export_parses_and_keeps_its_uids_across_a_change() {
+    let (env, _) = full_incident();
+    let first = env.breach(["export", "--format", "ics"]).ok().stdout;
+    let uids = |text: &str| -> Vec<String> {
+        let cal: icalendar::Calendar = text.parse().expect("valid iCalendar");
+        let mut uids: Vec<String> = cal
+            .components
+            .iter()
+            .filter_map(|c| c.as_event())
+            .map(|e| icalendar::Component::get_uid(e).unwrap().to_owned())
+            .collect();
+        uids.sort();
+        uids
+    };
+    let before = uids(&first);
+    assert_eq!(before.len(), 4, "one event per obligation: {before:?}");
+    assert!(first.contains("TRIGGER:-P7D") && first.contains("TRIGGER:-P1D"));
+    assert!(first.lines().all(|l| l.len() <= 76), "lines are folded");
+    env.breach(["facts", "--state", "OK=0", "--unreachable", "0"])
+        .ok();
+    let after = uids(&env.breach(["export", "--format", "ics"]).ok().stdout);
+    assert!(
+        after.iter().all(|u| before.contains(u)),
+        "the remaining events keep their UIDs: {after:?}"
+    );
+    assert_eq!(after.len(), 3);
+}
+
+#[test]
+fn the_json_export_round_trips_to_the_same_state() {
+    let (env, id) = full_incident();
+    let export = env.breach(["export", "--format", "json"]).ok().stdout;
+    let doc: Value = serde_json::from_str(&export).unwrap();
+    for key in [
+        "incident",
+        "runbook",
+        "facts",
+        "determination",
+        "obligations",
+        "phases",
+        "notices",
+        "attachments",
+        "timeline",
+        "verification",
+        "entries",
+    ] {
+        assert!(!doc[key].is_null(), "{key} in the export");
+    }
+    assert_eq!(doc["verification"]["ok"], true);
+    let rebuilt =
+        breach::render::export::log_from_json(&export).expect("every entry re-encodes to its hash");
+    assert_eq!(
+        rebuilt,
+        std::fs::read(env.log_path(&id)).unwrap(),
+        "the export holds the log byte for byte"
+    );
+    // A second store holding only the rebuilt log reads back to the same state.
+    let copy = Env::new();
+    let dir = copy.store().join("incidents").join(&id);
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [copy.store(), copy.store().join("incidents"), dir.clone()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::write(dir.join("log.jsonl"), &rebuilt).unwrap();
+    std::fs::set_permissions(
+        dir.join("log.jsonl"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let mut original = env.breach(["--json", "status"]).ok().json();
+    let mut from_export = copy.breach(["--json", "status"]).ok().json();
+    original["store"] = Value::Null;
+    from_export["store"] = Value::Null;
+    assert_eq!(original, from_export);
+}
+
+#[test]
+fn an_output_file_is_private_and_never_overwritten_without_force() {
+    let (env, _) = full_incident();
+    let out = env
+        .breach(["export", "--format", "md", "-o", "report.md"])
+        .ok();
+    assert!(out.stdout.starts_with("Wrote the Markdown export"));
+    let path = env.path().join("report.md");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::write(&path, "counsel's copy").unwrap();
+    let refused = env
+        .breach(["export", "--format", "md", "-o", "report.md"])
+        .fails(1);
+    assert!(refused.error_line().contains("--force"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "counsel's copy");
+    env.breach(["export", "--format", "md", "-o", "report.md", "--force"])
+        .ok();
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("# Incident")
+    );
+}
+
+#[test]
+fn a_letter_names_each_missing_element_and_strict_fails_until_complete() {
+    let (env, _) = full_incident();
+    let out = env.breach(["letter", "individual"]).ok().stdout;
+    assert!(out.contains("[MISSING: steps individuals should take to protect themselves]"));
+    assert!(out.contains(
+        "[ ] MISSING: types of unsecured PHI involved (164.404(c)(1)(B)) — breach facts --phi-types"
+    ));
+    assert!(out.contains("[x] contact procedures"));
+    assert!(
+        !out.lines()
+            .any(|l| l.trim() == "**What information was involved.**"),
+        "no empty element"
+    );
+    env.breach(["letter", "individual", "--strict"]).fails(1);
+    env.breach([
+        "facts",
+        "--phi-types",
+        "name, date of birth, lab result",
+        "--protective-steps",
+        "Watch your explanation-of-benefits statements.",
+        "--our-response",
+        "We retrained staff and turned on external-recipient warnings.",
+    ])
+    .ok();
+    env.breach(["config", "set", "address", "12 Elm St, Springfield"])
+        .ok();
+    env.breach([
+        "config",
+        "set",
+        "privacy_officer",
+        "Dana Whit, Privacy Officer",
+    ])
+    .ok();
+    let done = env.breach(["letter", "individual", "--strict"]).ok().stdout;
+    assert!(!done.contains("MISSING"), "{done}");
+    let json = env.breach(["--json", "letter", "media"]).ok().json();
+    assert_eq!(json["complete"], true);
+    assert!(json["letter"].as_str().unwrap().contains("residents of TX"));
+}
+
+#[test]
+fn the_hhs_draft_lays_out_the_portal_fields_and_marks_what_is_not_confirmed() {
+    let (env, _) = full_incident();
+    let out = env.breach(["letter", "hhs"]).ok().stdout;
+    for needle in [
+        "Breach affecting | 500 or more individuals",
+        "Location of breached information | Email",
+        "NOT CONFIRMED",
+        "Breach end date (mandatory) | [MISSING: breach end date (mandatory)]",
+        "Individual notice provided on | 2026-03-09",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn an_organisation_template_replaces_the_built_in_wording() {
+    let (env, _) = full_incident();
+    env.write(
+        "counsel/letter-individual.md.j2",
+        "Approved wording for {{ org.name }}: {{ c.what_happened }}\n",
+    );
+    let out = env
+        .breach(["letter", "individual", "--templates", "counsel"])
+        .ok()
+        .stdout;
+    assert!(
+        out.starts_with("Approved wording for Riverside Family Clinic: A message with lab results"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_profile_is_set_shown_and_checked() {
+    let env = Env::new();
+    env.breach(["config", "set", "email", "privacy@example.org"])
+        .ok();
+    let shown = env.breach(["config", "show"]).ok().stdout;
+    assert!(shown.contains("email            privacy@example.org"));
+    assert!(shown.contains("toll_free        (not set"));
+    let bad = env.breach(["config", "set", "fax", "555"]).fails(1);
+    assert!(bad.error_line().contains("no profile key `fax`"));
+    env.breach(["config", "unset", "email"]).ok();
+    assert_eq!(
+        env.breach(["--json", "config", "show"]).ok().json()["profile"],
+        serde_json::json!({})
+    );
+    let mode = std::fs::metadata(env.store().join("profile.json"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
