@@ -386,9 +386,35 @@ pub enum RunbookCommand {
     /// List the available runbooks and where each comes from
     List,
     /// Show a runbook for reading: phases, steps, roles, evidence, due times, references
+    #[command(
+        after_help = "Give facts to see only the steps they would activate:\n  breach runbook show misdirected-email --affected 800 --state TX=600 --unreachable 12"
+    )]
     Show {
         /// The runbook id
         id: String,
+        /// Show the steps for this many individuals affected
+        #[arg(long, value_name = "N")]
+        affected: Option<u64>,
+        /// ... with this many residents of a state (repeat)
+        #[arg(long = "state", value_name = "XX=N")]
+        states: Vec<String>,
+        /// ... with this many unreachable
+        #[arg(long, value_name = "N")]
+        unreachable: Option<u64>,
+        /// ... with a yes/no fact set, e.g. business_associate=yes, notification_required=no (repeat)
+        #[arg(long = "fact", value_name = "NAME=yes|no")]
+        facts: Vec<String>,
+    },
+    /// Copy a runbook into a directory to adapt it (default: the store's runbooks/)
+    #[command(
+        after_help = "Example:\n  breach runbook init misdirected-email\n  $EDITOR ~/.local/share/breach/runbooks/misdirected-email.yaml\n  breach runbook validate ~/.local/share/breach/runbooks/misdirected-email.yaml"
+    )]
+    Init {
+        /// The runbook to copy
+        id: String,
+        /// Where to put the copy
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Check runbook files; exit 0 only when every file is valid
     #[command(after_help = "Example:\n  breach runbook validate my-runbooks/*.yaml")]

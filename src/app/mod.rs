@@ -927,23 +927,132 @@ fn runbook_command(settings: &Settings, cmd: RunbookCommand) -> Result<Outcome, 
             }
             Ok(Outcome::ok(terminal::runbook_list_text(&catalog)))
         }
-        RunbookCommand::Show { id } => {
+        RunbookCommand::Show {
+            id,
+            affected,
+            states,
+            unreachable,
+            facts,
+        } => {
             let catalog = Catalog::load(&settings.runbook_dirs()?)?;
             let entry = catalog.get(&id)?;
+            let given = hypothetical_facts(affected, &states, unreachable, &facts)?;
             if settings.json {
                 let mut doc = serde_json::to_value(&entry.runbook)
                     .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?;
                 doc["source"] = json!(entry.source.to_string());
                 doc["sha256"] = json!(hex::encode(Sha256::digest(entry.text.as_bytes())));
+                if let Some(f) = &given {
+                    let (active, inactive): (Vec<_>, Vec<_>) = entry
+                        .runbook
+                        .steps()
+                        .partition(|(_, s)| s.when.as_ref().is_none_or(|c| f.satisfies(&c.value)));
+                    let ids = |list: Vec<(runbook::Phase, &runbook::Step)>| -> Vec<String> {
+                        list.into_iter().map(|(_, s)| s.id.value.clone()).collect()
+                    };
+                    doc["active_steps"] = json!(ids(active));
+                    doc["inactive_steps"] = json!(ids(inactive));
+                }
                 return Ok(Outcome::ok(json_doc(&doc)));
             }
             Ok(Outcome::ok(terminal::runbook_text(
                 entry,
                 terminal::width(),
+                given.as_ref(),
+            )))
+        }
+        RunbookCommand::Init { id, dir } => {
+            let catalog = Catalog::load(&settings.runbook_dirs()?)?;
+            let entry = catalog.get(&id)?;
+            let dir = match dir {
+                Some(d) => {
+                    std::fs::create_dir_all(&d)
+                        .map_err(|e| Error::io("create directory", &d, e))?;
+                    d
+                }
+                None => {
+                    let d = settings.open_store()?.runbooks_dir();
+                    log::create_private_dir(&d)?;
+                    d
+                }
+            };
+            let path = dir.join(format!("{id}.yaml"));
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Error::refused(format!(
+                        "{} exists; edit it, or remove it to start again",
+                        path.display()
+                    )),
+                    _ => Error::io("create", &path, e),
+                })?;
+            file.write_all(entry.text.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io("write", &path, e))?;
+            Ok(Outcome::ok(format!(
+                "Copied {id} {} to {}.\nEdit it, then check it with `breach runbook validate {}`.\nRunbooks in the store's runbooks/ (or --runbooks DIR) replace the bundled one of the same id;\nincidents already open keep the runbook they started with.\n",
+                entry.runbook.version.value,
+                path.display(),
+                path.display()
             )))
         }
         RunbookCommand::Validate { paths } => validate(settings, &paths),
     }
+}
+
+/// The facts `runbook show` was given to evaluate its conditions against, if any.
+fn hypothetical_facts(
+    affected: Option<u64>,
+    states: &[String],
+    unreachable: Option<u64>,
+    flags: &[String],
+) -> Result<Option<crate::incident::Facts>, Error> {
+    if affected.is_none() && states.is_empty() && unreachable.is_none() && flags.is_empty() {
+        return Ok(None);
+    }
+    let mut f = crate::incident::Facts {
+        affected,
+        unreachable,
+        ..Default::default()
+    };
+    for s in states {
+        let (code, n) = s
+            .split_once('=')
+            .ok_or_else(|| Error::input(format!("--state `{}` must be XX=N", sanitize(s))))?;
+        let n = n
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::input(format!("--state {code}=…: expected a whole number")))?;
+        f.states.insert(regulatory::parse_state(code)?, n);
+    }
+    for flag in flags {
+        let (name, value) = flag.split_once('=').ok_or_else(|| {
+            Error::input(format!("--fact `{}` must be NAME=yes|no", sanitize(flag)))
+        })?;
+        let on = regulatory::parse_yes_no(&format!("--fact {name}"), value)?;
+        match name.trim() {
+            "business_associate" => f.business_associate = on,
+            "notification_required" => f.notification_required = on,
+            "assessment_recorded" => f.assessment_recorded = on,
+            "law_enforcement_delay" => {
+                f.law_enforcement_delay = on.then(|| crate::incident::facts::Delay {
+                    statement: crate::incident::facts::Statement::Oral,
+                    official: "(hypothetical)".to_owned(),
+                    stated_on: chrono::NaiveDate::MIN,
+                    until: None,
+                });
+            }
+            other => {
+                return Err(Error::input(format!(
+                    "--fact: `{}` is not a yes/no fact; use business_associate, notification_required, assessment_recorded or law_enforcement_delay (affected_known follows --affected)",
+                    sanitize(other)
+                )));
+            }
+        }
+    }
+    Ok(Some(f))
 }
 
 fn warn_invalid(catalog: &Catalog) {

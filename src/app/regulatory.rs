@@ -36,7 +36,7 @@ fn parse_count(flag: &str, text: &str) -> Result<Count, Error> {
         .ok_or_else(|| Error::input(format!("{flag}: expected a whole number or `unknown`")))
 }
 
-fn parse_yes_no(flag: &str, text: &str) -> Result<bool, Error> {
+pub(super) fn parse_yes_no(flag: &str, text: &str) -> Result<bool, Error> {
     match text.trim().to_ascii_lowercase().as_str() {
         "yes" | "y" | "true" => Ok(true),
         "no" | "n" | "false" => Ok(false),
@@ -60,7 +60,7 @@ fn parse_past_date(flag: &str, text: &str, today: NaiveDate) -> Result<NaiveDate
     Ok(date)
 }
 
-fn parse_state(text: &str) -> Result<String, Error> {
+pub(super) fn parse_state(text: &str) -> Result<String, Error> {
     let code = text.trim().to_ascii_uppercase();
     if JURISDICTIONS.contains(&code.as_str()) {
         Ok(code)

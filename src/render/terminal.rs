@@ -290,8 +290,8 @@ pub fn runbook_list_text(catalog: &Catalog) -> String {
     out
 }
 
-/// A runbook laid out for reading on screen.
-pub fn runbook_text(entry: &Entry, width: usize) -> String {
+/// A runbook laid out for reading on screen; with `facts`, only the steps they activate.
+pub fn runbook_text(entry: &Entry, width: usize, facts: Option<&crate::incident::Facts>) -> String {
     let rb = &entry.runbook;
     let mut out = format!(
         "{} ({} {})\nsource: {}{}\n\n{}\n",
@@ -306,11 +306,37 @@ pub fn runbook_text(entry: &Entry, width: usize) -> String {
         },
         wrap(&sanitize_multiline(&rb.description.value), width, "")
     );
+    let applies = |s: &Step| match (facts, &s.when) {
+        (Some(f), Some(c)) => f.satisfies(&c.value),
+        _ => true,
+    };
+    if facts.is_some() {
+        let hidden: Vec<&str> = rb
+            .steps()
+            .filter(|(_, s)| !applies(s))
+            .map(|(_, s)| s.id.value.as_str())
+            .collect();
+        out.push('\n');
+        out.push_str(&wrap(
+            &if hidden.is_empty() {
+                "Every step applies to the facts given.".to_owned()
+            } else {
+                format!(
+                    "For the facts given, {} step(s) do not apply and are left out: {}.",
+                    hidden.len(),
+                    hidden.join(", ")
+                )
+            },
+            width,
+            "",
+        ));
+        out.push('\n');
+    }
     let mut number = 0;
     for phase in Phase::ALL {
         let steps: Vec<&Step> = rb
             .steps()
-            .filter(|(p, _)| *p == phase)
+            .filter(|(p, s)| *p == phase && applies(s))
             .map(|(_, s)| s)
             .collect();
         if steps.is_empty() {

@@ -19,10 +19,24 @@ pub use validate::{MAX_RUNBOOK_BYTES, Problem, parse_runbook};
 use crate::error::Error;
 
 /// The runbooks shipped in `runbooks/`, by file name.
-pub const BUNDLED: &[(&str, &str)] = &[(
-    "misdirected-email.yaml",
-    include_str!("../../runbooks/misdirected-email.yaml"),
-)];
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "misdirected-email.yaml",
+        include_str!("../../runbooks/misdirected-email.yaml"),
+    ),
+    (
+        "compromised-mailbox.yaml",
+        include_str!("../../runbooks/compromised-mailbox.yaml"),
+    ),
+    (
+        "unencrypted-or-exposed.yaml",
+        include_str!("../../runbooks/unencrypted-or-exposed.yaml"),
+    ),
+    (
+        "business-associate.yaml",
+        include_str!("../../runbooks/business-associate.yaml"),
+    ),
+];
 
 /// Where a runbook came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -424,3 +424,117 @@ fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
         "secured PHI needs no factors"
     );
 }
+
+/// Answers every prompt of a walk the way a diligent responder would: "Done" at every menu,
+/// the first choice, and a well-formed value of the type the prompt asks for.
+#[derive(Debug, Default)]
+struct Diligent {
+    steps_done: usize,
+}
+
+impl Responder for Diligent {
+    fn say(&mut self, _text: &str) {}
+
+    fn choose(&mut self, prompt: &str, _options: &[String]) -> Result<usize, Stop> {
+        if prompt == "What now?" {
+            self.steps_done += 1;
+            assert!(self.steps_done < 200, "the walk does not end");
+        }
+        Ok(0)
+    }
+
+    fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop> {
+        let value = if prompt.starts_with("Note") {
+            ""
+        } else if help.starts_with("number") {
+            "12"
+        } else if help.starts_with("date-time") {
+            "2026-03-02 10:00"
+        } else if help.starts_with("date") {
+            "2026-03-02"
+        } else if help.starts_with("email") {
+            "someone@example.org"
+        } else {
+            "Recorded by the scenario test"
+        };
+        Ok(value.to_owned())
+    }
+
+    fn confirm(&mut self, _prompt: &str, _default: bool) -> Result<bool, Stop> {
+        Ok(true)
+    }
+}
+
+fn run(settings: &Settings, args: &[&str]) -> crate::app::Outcome {
+    let mut full = vec![
+        "breach",
+        "--store",
+        settings.store.to_str().unwrap(),
+        "--actor",
+        "walker",
+    ];
+    full.extend_from_slice(args);
+    crate::app::run(<crate::cli::Cli as clap::Parser>::parse_from(full)).unwrap()
+}
+
+#[test]
+fn every_bundled_scenario_walks_to_closure_and_exports() {
+    for (file, _) in crate::runbook::BUNDLED {
+        let id = file.trim_end_matches(".yaml");
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            store: dir.path().join("store"),
+            actor: "walker".to_owned(),
+            json: false,
+            incident: None,
+            runbooks: None,
+            interactive: false,
+        };
+        crate::app::run_start(&settings, id, "2026-03-01 09:30", "Scenario test").unwrap();
+        // A large breach, so every conditional notice step appears.
+        let mut facts = vec![
+            "facts",
+            "--affected",
+            "900",
+            "--state",
+            "TX=600",
+            "--state",
+            "OK=300",
+            "--unreachable",
+            "12",
+        ];
+        if id == "business-associate" {
+            facts.extend(["--business-associate", "yes"]);
+        }
+        run(&settings, &facts);
+        let mut r = Diligent::default();
+        assert_eq!(
+            walk(&settings, &mut r).unwrap(),
+            WalkEnd::NothingWorkable,
+            "{id}"
+        );
+        assert!(
+            r.steps_done >= 10,
+            "{id}: only {} steps walked",
+            r.steps_done
+        );
+        let closed = run(&settings, &["close"]);
+        assert!(
+            closed.stdout.starts_with("Closed incident"),
+            "{id}: {}",
+            closed.stdout
+        );
+        let export = run(&settings, &["export", "--format", "json"]).stdout;
+        let doc: serde_json::Value = serde_json::from_str(&export).unwrap();
+        assert_eq!(doc["incident"]["state"], "closed", "{id}");
+        assert_eq!(doc["verification"]["ok"], true, "{id}");
+        let open: Vec<&serde_json::Value> = doc["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["steps"].as_array().unwrap())
+            .filter(|s| s["state"] == "open" && s["required"] == true)
+            .collect();
+        assert!(open.is_empty(), "{id}: required steps left open: {open:?}");
+    }
+}

@@ -4,6 +4,7 @@
 mod clock;
 mod export;
 mod integrity;
+mod library;
 mod lifecycle;
 mod runbooks;
 mod walk;
