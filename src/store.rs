@@ -155,15 +155,20 @@ impl Store {
         }
         let temp = incidents.join(format!(".{id}.creating"));
         let _ = std::fs::remove_dir_all(&temp);
-        log::create_private_dir(&temp)?;
-        let made = Log::create(&temp.join(LOG_FILE), ts, actor, kind, genesis).and_then(|head| {
-            std::fs::rename(&temp, &final_dir)
-                .map_err(|e| Error::io("create incident", &final_dir, e))?;
-            log::sync_dir(&incidents)?;
-            Ok(head)
-        });
+        let made = log::create_private_dir(&temp)
+            .and_then(|()| Log::create(&temp.join(LOG_FILE), ts, actor, kind, genesis))
+            .and_then(|head| {
+                log::fault::point()
+                    .and_then(|()| std::fs::rename(&temp, &final_dir))
+                    .map_err(|e| Error::io("create incident", &final_dir, e))?;
+                log::sync_dir(&incidents)?;
+                Ok(head)
+            });
         if made.is_err() {
+            // Whatever step failed, no half-made incident stays behind: not the temporary
+            // directory, and not the renamed one whose directory entry may not be durable.
             let _ = std::fs::remove_dir_all(&temp);
+            let _ = std::fs::remove_dir_all(&final_dir);
         }
         made
     }
@@ -200,4 +205,118 @@ pub fn new_incident_id(date: chrono::NaiveDate, attempt: u32) -> String {
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
     format!("{}-{suffix}", date.format("%Y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::fault;
+
+    fn note(n: usize) -> serde_json::Value {
+        serde_json::json!({ "text": format!("note {n}") })
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_failure_at_any_io_operation_of_an_append_records_nothing_and_keeps_every_entry() {
+        let (_dir, store) = store();
+        let ts = "2026-03-10T15:00:00.000Z";
+        store
+            .create_incident("20260310-aaaa", ts, "ana", "opened", &note(0))
+            .unwrap();
+        let path = store.log_path("20260310-aaaa");
+        for n in 1..=3 {
+            let mut log = Log::open(&path, Access::Write).unwrap();
+            log.read_verified(|_| {}).unwrap();
+            log.append(ts, "ana", "note", &note(n)).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let mut failures = 0;
+        for at in 0.. {
+            let mut log = Log::open(&path, Access::Write).unwrap();
+            log.read_verified(|_| {}).unwrap();
+            fault::fail_at(Some(at));
+            let result = log.append(ts, "ana", "note", &note(99));
+            fault::fail_at(None);
+            drop(log);
+            match result {
+                Ok(head) => {
+                    assert_eq!(
+                        head.seq, 4,
+                        "the append that finally succeeds is the next entry"
+                    );
+                    break;
+                }
+                Err(e) => {
+                    failures += 1;
+                    let message = e.to_string();
+                    assert!(
+                        message.starts_with("entry NOT recorded")
+                            && message.contains("No space left"),
+                        "{message}"
+                    );
+                    assert_eq!(
+                        std::fs::read(&path).unwrap(),
+                        before,
+                        "operation {at}: the log is as it was"
+                    );
+                    let mut check = Log::open(&path, Access::Read).unwrap();
+                    assert_eq!(check.read_verified(|_| {}).unwrap().entries, 4);
+                }
+            }
+        }
+        assert_eq!(
+            failures, 2,
+            "an append is two operations: the write and the sync"
+        );
+    }
+
+    #[test]
+    fn a_failure_at_any_io_operation_of_creation_leaves_no_incident() {
+        let (_dir, store) = store();
+        let mut failures = 0;
+        for at in 0.. {
+            fault::fail_at(Some(at));
+            let result = store.create_incident(
+                "20260310-bbbb",
+                "2026-03-10T15:00:00.000Z",
+                "ana",
+                "opened",
+                &note(0),
+            );
+            let ops = fault::operations();
+            fault::fail_at(None);
+            match result {
+                Ok(_) => {
+                    assert!(at >= ops, "succeeded only once no operation failed");
+                    break;
+                }
+                Err(e) => {
+                    failures += 1;
+                    assert!(e.to_string().contains("No space left"), "{e}");
+                    assert!(
+                        store.ids().unwrap().is_empty(),
+                        "operation {at}: no incident"
+                    );
+                    let leftovers: Vec<_> = std::fs::read_dir(store.root.join("incidents"))
+                        .unwrap()
+                        .collect();
+                    assert!(
+                        leftovers.is_empty(),
+                        "operation {at}: nothing half-made left: {leftovers:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            failures >= 7,
+            "creation passes through at least seven operations, each tested: {failures}"
+        );
+        assert_eq!(store.ids().unwrap(), ["20260310-bbbb"]);
+    }
 }
