@@ -7,37 +7,33 @@
 use std::io::{self, Write};
 
 #[cfg(test)]
-mod plan {
-    use std::cell::Cell;
-
-    thread_local! {
-        pub static FAIL_AT: Cell<Option<usize>> = const { Cell::new(None) };
-        pub static SEEN: Cell<usize> = const { Cell::new(0) };
-    }
+thread_local! {
+    static FAIL_AT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    static SEEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Makes the `n`-th I/O operation from now fail (0 is the next one); `None` stops injecting.
 #[cfg(test)]
 pub fn fail_at(n: Option<usize>) {
-    plan::FAIL_AT.with(|f| f.set(n));
-    plan::SEEN.with(|s| s.set(0));
+    FAIL_AT.with(|f| f.set(n));
+    SEEN.with(|s| s.set(0));
 }
 
 /// How many I/O operations have passed since the last [`fail_at`].
 #[cfg(test)]
 pub fn operations() -> usize {
-    plan::SEEN.with(std::cell::Cell::get)
+    SEEN.with(std::cell::Cell::get)
 }
 
 /// Whether this operation is the one chosen to fail.
 #[cfg(test)]
 fn chosen() -> bool {
-    let n = plan::SEEN.with(|s| {
+    let n = SEEN.with(|s| {
         let n = s.get();
         s.set(n + 1);
         n
     });
-    plan::FAIL_AT.with(|f| f.get() == Some(n))
+    FAIL_AT.with(|f| f.get() == Some(n))
 }
 
 #[cfg(not(test))]
