@@ -37,6 +37,12 @@ impl Store {
     pub fn open(root: &Path) -> Result<Store, Error> {
         log::create_private_dir(root)?;
         log::create_private_dir(&root.join(INCIDENTS))?;
+        if let Some(kind) = log::network_file_system(root) {
+            eprintln!(
+                "breach: warning: the store {} is on a network file system ({kind}); locks and appends are not reliable there: keep the store on a local disk",
+                root.display()
+            );
+        }
         Ok(Store {
             root: root.to_owned(),
         })

@@ -174,7 +174,17 @@ fn check_text(what: &str, text: &str, multiline: bool) -> Result<String, Error> 
     if trimmed.chars().any(|c| c == '\0') {
         return Err(Error::input(format!("{what} contains a NUL character")));
     }
+    warn_if_phi(what, trimmed);
     Ok(trimmed.to_owned())
+}
+
+/// Warns, without echoing the text, when it looks like it holds a raw identifier.
+fn warn_if_phi(what: &str, text: &str) {
+    if let Some(kind) = render::phi::looks_like_phi(text) {
+        eprintln!(
+            "breach: warning: {what} looks like it contains {kind}; the log keeps every entry for six years, so describe identifiers (\"the patient's SSN\") instead of copying them"
+        );
+    }
 }
 
 fn start(
@@ -528,6 +538,9 @@ pub fn apply(settings: &Settings, action: Action) -> Result<(Incident, Head, Str
             evidence: pairs,
         } => {
             let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
+            for (name, value) in &pairs {
+                warn_if_phi(&format!("evidence `{name}`"), value);
+            }
             let (incident, _, head) = record(settings, |_, incident| {
                 let view = incident.check_transition(&step, StepState::Done)?;
                 let evidence = evidence::collect(view.step, &pairs)?;
@@ -608,15 +621,14 @@ fn settle(
     )
 }
 
-/// Splits `--set FIELD=VALUE` arguments into pairs.
+/// Splits `--set FIELD=VALUE` arguments into pairs. The argument is not echoed in the error:
+/// it may hold PHI.
 fn evidence_pairs(sets: &[String]) -> Result<Vec<(String, String)>, Error> {
     sets.iter()
         .map(|set| {
             set.split_once('=')
                 .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                .ok_or_else(|| {
-                    Error::input(format!("--set `{}` must be FIELD=VALUE", sanitize(set)))
-                })
+                .ok_or_else(|| Error::input("a --set argument has no `=`: give FIELD=VALUE"))
         })
         .collect()
 }

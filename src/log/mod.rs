@@ -516,6 +516,40 @@ pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
     }
 }
 
+/// The kind of network file system `path` is on, if it is on one: their locks and appends are
+/// not the guarantees the log relies on.
+pub fn network_file_system(path: &Path) -> Option<&'static str> {
+    network_fs_name(fs_magic(path)?)
+}
+
+#[allow(unsafe_code)]
+fn fs_magic(path: &Path) -> Option<i64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `c_path` is a valid NUL-terminated string and `stat` is a properly sized,
+    // zero-initialised buffer that statfs only writes into.
+    let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statfs(c_path.as_ptr(), &mut stat) };
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+    (rc == 0).then(|| i64::from(stat.f_type as i64))
+}
+
+/// Names the file-system magic numbers of network file systems (see statfs(2)).
+pub fn network_fs_name(magic: i64) -> Option<&'static str> {
+    match magic {
+        0x6969 => Some("NFS"),
+        0x517B => Some("SMB"),
+        0xFF53_4D42 => Some("CIFS"),
+        0xFE53_4D42 => Some("SMB2"),
+        0x5346_414F => Some("AFS"),
+        0x0BD0_0BD0 => Some("Lustre"),
+        0x4750_4653 => Some("GPFS"),
+        0x0102_1997 => Some("9P"),
+        0x6573_5546 => Some("FUSE, possibly a network mount"),
+        _ => None,
+    }
+}
+
 /// Makes a directory's entries durable (a new file's name, a rename).
 pub fn sync_dir(dir: &Path) -> Result<(), Error> {
     fault::point()

@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod letters;
+pub mod phi;
 pub mod templates;
 pub mod terminal;
 
