@@ -9,6 +9,8 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod incident;
 pub mod log;
 pub mod profile;

@@ -23,6 +23,8 @@ use crate::store::{self, Store};
 mod output;
 mod regulatory;
 
+pub use regulatory::facts_update as parse_facts;
+
 /// What a command printed and how it ended.
 #[derive(Debug)]
 pub struct Outcome {

@@ -73,7 +73,7 @@ pub(super) fn parse_state(text: &str) -> Result<String, Error> {
 }
 
 /// The update `breach facts` asks for, checked field by field.
-fn facts_update(args: &FactsArgs, today: NaiveDate) -> Result<FactsUpdate, Error> {
+pub fn facts_update(args: &FactsArgs, today: NaiveDate) -> Result<FactsUpdate, Error> {
     let mut update = FactsUpdate {
         affected: args
             .affected

@@ -12,12 +12,32 @@ pub fn looks_like_phi(text: &str) -> Option<&'static str> {
     if has_ssn(text) {
         return Some("a Social Security number");
     }
-    if keyword_then(&lower, &["mrn", "medical record number", "medical record no", "med rec"], 16, |rest| {
-        digit_run(rest) >= 5
-    }) {
+    if keyword_then(
+        &lower,
+        &[
+            "mrn",
+            "medical record number",
+            "medical record no",
+            "med rec",
+        ],
+        16,
+        |rest| digit_run(rest) >= 5,
+    ) {
         return Some("a medical record number");
     }
-    if keyword_then(&lower, &["dob", "d.o.b", "date of birth", "birth date", "birthdate", "born"], 20, looks_like_date) {
+    if keyword_then(
+        &lower,
+        &[
+            "dob",
+            "d.o.b",
+            "date of birth",
+            "birth date",
+            "birthdate",
+            "born",
+        ],
+        20,
+        looks_like_date,
+    ) {
         return Some("a date of birth");
     }
     if has_card_number(text) {
@@ -44,10 +64,18 @@ fn has_ssn(text: &str) -> bool {
 }
 
 /// Whether one of `keywords` is followed, within `window` characters, by text `matches` accepts.
-fn keyword_then(lower: &str, keywords: &[&str], window: usize, matches: impl Fn(&str) -> bool) -> bool {
+fn keyword_then(
+    lower: &str,
+    keywords: &[&str],
+    window: usize,
+    matches: impl Fn(&str) -> bool,
+) -> bool {
     keywords.iter().any(|k| {
         lower.match_indices(k).any(|(i, _)| {
-            let before_ok = lower[..i].chars().last().is_none_or(|c| !c.is_alphanumeric());
+            let before_ok = lower[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric());
             let rest = &lower[i + k.len()..];
             let start = rest
                 .char_indices()
@@ -99,7 +127,8 @@ fn has_card_number(text: &str) -> bool {
         while j < b.len() && digits.len() < 19 {
             if b[j].is_ascii_digit() {
                 digits.push(b[j] - b'0');
-            } else if !(matches!(b[j], b' ' | b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit)) {
+            } else if !(matches!(b[j], b' ' | b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit))
+            {
                 break;
             }
             j += 1;
@@ -128,7 +157,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -139,11 +168,23 @@ mod tests {
     fn recognises_the_identifiers_it_warns_about() {
         // Invented numbers only: 078-05-1120 is the well-known specimen SSN; the card number is a
         // standard test number.
-        assert_eq!(looks_like_phi("patient SSN 078-05-1120 in body"), Some("a Social Security number"));
-        assert_eq!(looks_like_phi("MRN: 00482913"), Some("a medical record number"));
+        assert_eq!(
+            looks_like_phi("patient SSN 078-05-1120 in body"),
+            Some("a Social Security number")
+        );
+        assert_eq!(
+            looks_like_phi("MRN: 00482913"),
+            Some("a medical record number")
+        );
         assert_eq!(looks_like_phi("DOB 04/12/1961"), Some("a date of birth"));
-        assert_eq!(looks_like_phi("date of birth: 1961-04-12"), Some("a date of birth"));
-        assert_eq!(looks_like_phi("card 4111 1111 1111 1111 on file"), Some("a payment card number"));
+        assert_eq!(
+            looks_like_phi("date of birth: 1961-04-12"),
+            Some("a date of birth")
+        );
+        assert_eq!(
+            looks_like_phi("card 4111 1111 1111 1111 on file"),
+            Some("a payment card number")
+        );
     }
 
     #[test]

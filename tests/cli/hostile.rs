@@ -16,16 +16,48 @@ fn a_note_that_looks_like_an_identifier_is_warned_about_without_echoing_it() {
         ("DOB 04/12/1961 in the attachment", "a date of birth"),
     ] {
         let out = env.breach(["note", text]).ok();
-        assert!(out.stderr.contains(&format!("looks like it contains {kind}")), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("looks like it contains {kind}")),
+            "{}",
+            out.stderr
+        );
         for fragment in ["078-05-1120", "00482913", "04/12/1961"] {
-            assert!(!out.stderr.contains(fragment), "the warning echoes the identifier: {}", out.stderr);
+            assert!(
+                !out.stderr.contains(fragment),
+                "the warning echoes the identifier: {}",
+                out.stderr
+            );
         }
     }
     let evidence = env
-        .breach(["done", "identify-message", "--set", "message_id=<a@b>", "--set", "sent_at=2026-03-01 09:00", "--set", "sender=a@example.org", "--set", "wrong_recipients=b@example.org", "--set", "recipient_type=external", "--set", "phi_types=SSN 078-05-1120"])
+        .breach([
+            "done",
+            "identify-message",
+            "--set",
+            "message_id=<a@b>",
+            "--set",
+            "sent_at=2026-03-01 09:00",
+            "--set",
+            "sender=a@example.org",
+            "--set",
+            "wrong_recipients=b@example.org",
+            "--set",
+            "recipient_type=external",
+            "--set",
+            "phi_types=SSN 078-05-1120",
+        ])
         .ok();
-    assert!(evidence.stderr.contains("evidence `phi_types` looks like it contains a Social Security number"), "{}", evidence.stderr);
-    let quiet = env.breach(["note", "Recipient deleted the message at 14:05"]).ok();
+    assert!(
+        evidence
+            .stderr
+            .contains("evidence `phi_types` looks like it contains a Social Security number"),
+        "{}",
+        evidence.stderr
+    );
+    let quiet = env
+        .breach(["note", "Recipient deleted the message at 14:05"])
+        .ok();
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 }
 
@@ -33,7 +65,9 @@ fn a_note_that_looks_like_an_identifier_is_warned_about_without_echoing_it() {
 fn errors_do_not_echo_evidence_values() {
     let env = Env::new();
     env.start("misdirected-email");
-    let out = env.breach(["done", "identify-message", "--set", "078-05-1120"]).fails(1);
+    let out = env
+        .breach(["done", "identify-message", "--set", "078-05-1120"])
+        .fails(1);
     assert!(!out.stderr.contains("078-05-1120"), "{}", out.stderr);
     assert!(out.error_line().contains("has no `=`"));
 }
@@ -42,20 +76,51 @@ fn errors_do_not_echo_evidence_values() {
 fn terminal_escapes_and_bidi_controls_are_neutralised_on_screen() {
     let env = Env::new();
     let title = "Wiped\u{1b}[2J\u{1b}]0;owned\u{7}title \u{202e}desrever";
-    env.breach(["start", "--runbook", "misdirected-email", "--discovered", "2026-03-01", "--title", title]).ok();
-    let actor = env.breach(["--actor", "mallory\u{1b}[31m", "note", "x"]).fails(1);
-    assert!(actor.error_line().contains("--actor"), "an actor name with control characters is refused");
+    env.breach([
+        "start",
+        "--runbook",
+        "misdirected-email",
+        "--discovered",
+        "2026-03-01",
+        "--title",
+        title,
+    ])
+    .ok();
+    let actor = env
+        .breach(["--actor", "mallory\u{1b}[31m", "note", "x"])
+        .fails(1);
+    assert!(
+        actor.error_line().contains("--actor"),
+        "an actor name with control characters is refused"
+    );
     env.breach(["note", "hidden \u{1b}[8m text"]).ok();
-    for args in [vec!["status"], vec!["list"], vec!["export", "--format", "md"], vec!["deadlines"]] {
+    for args in [
+        vec!["status"],
+        vec!["list"],
+        vec!["export", "--format", "md"],
+        vec!["deadlines"],
+    ] {
         let out = env.breach(args.clone()).ok().stdout;
-        assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}') && !out.contains('\u{7}'), "{args:?} let a control character through");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}') && !out.contains('\u{7}'),
+            "{args:?} let a control character through"
+        );
     }
     let status = env.breach(["status"]).ok().stdout;
-    assert!(status.contains("Wiped\\u{1b}[2J"), "escapes are shown, visibly: {status}");
+    assert!(
+        status.contains("Wiped\\u{1b}[2J"),
+        "escapes are shown, visibly: {status}"
+    );
     // Runbook text is untrusted too.
-    let rb = include_str!("../fixtures/minimal.yaml").replace("title: Minimal test runbook", "title: \"Minimal \\e[31mred\"");
+    let rb = include_str!("../fixtures/minimal.yaml").replace(
+        "title: Minimal test runbook",
+        "title: \"Minimal \\e[31mred\"",
+    );
     env.write("org/minimal.yaml", &rb);
-    let list = env.breach(["--runbooks", "org", "runbook", "list"]).ok().stdout;
+    let list = env
+        .breach(["--runbooks", "org", "runbook", "list"])
+        .ok()
+        .stdout;
     assert!(!list.contains('\u{1b}'), "{list}");
 }
 
@@ -65,8 +130,22 @@ fn very_long_input_is_refused_with_its_size() {
     env.start("misdirected-email");
     let long = "x".repeat(20_000);
     let out = env.breach(["note", &long]).fails(1);
-    assert!(out.error_line().contains("20000 bytes; at most 16384"), "{}", out.stderr);
-    let title = env.breach(["start", "--runbook", "misdirected-email", "--discovered", "2026-03-01", "--title", &long]).fails(1);
+    assert!(
+        out.error_line().contains("20000 bytes; at most 16384"),
+        "{}",
+        out.stderr
+    );
+    let title = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            &long,
+        ])
+        .fails(1);
     assert!(title.error_line().contains("--title is 20000 bytes"));
 }
 
@@ -83,7 +162,12 @@ fn a_store_or_log_belonging_to_another_user_is_refused() {
     let path = env.log_path(&id);
     std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
     let out = env.breach(["note", "x"]).fails(1);
-    assert!(out.error_line().contains("belongs to user id 65534, not to you"), "{}", out.stderr);
+    assert!(
+        out.error_line()
+            .contains("belongs to user id 65534, not to you"),
+        "{}",
+        out.stderr
+    );
     std::os::unix::fs::chown(&path, Some(0), Some(0)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     env.breach(["note", "x"]).ok();
@@ -95,7 +179,11 @@ fn network_file_systems_are_recognised() {
     assert_eq!(breach::log::network_fs_name(0xFF53_4D42), Some("CIFS"));
     assert_eq!(breach::log::network_fs_name(0xEF53), None, "ext4 is local");
     let env = Env::new();
-    assert_eq!(breach::log::network_file_system(env.path()), None, "the test's temp dir is local");
+    assert_eq!(
+        breach::log::network_file_system(env.path()),
+        None,
+        "the test's temp dir is local"
+    );
     let out = env.breach(["list"]).ok();
     assert!(!out.stderr.contains("network file system"));
 }

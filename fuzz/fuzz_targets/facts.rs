@@ -1,0 +1,4 @@
+#![no_main]
+//! Fuzzes breach::fuzz::facts: no input may make it panic, hang or exhaust memory.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| breach::fuzz::facts(data));
