@@ -124,6 +124,13 @@ def main():
             t, rss = measure([breach, "verify"], env, args.runs)
             rows.append(("verify", label, t, f"{t / sha_t:.2f}x sha256sum; {size / t / 1e6:.2f} M entries/s", rss))
             if size <= 100000:
+                for name, argv in [
+                    ("export --format json", [breach, "export", "--format", "json"]),
+                    ("export --format md", [breach, "export", "--format", "md"]),
+                ]:
+                    t, rss = measure(argv, env, args.runs)
+                    vs = f"{t / trivial_t:.1f}x start-up" if size <= 1000 else f"{t / wc_t:.1f}x wc -l"
+                    rows.append((name, label, t, vs, rss))
                 t, rss = measure([breach, "note", "benchmark note"], env, args.runs)
                 rows.append(("append (note)", label, t,
                              f"{t / (trivial_t + fsync_t):.1f}x (start-up + fsync)", rss))

@@ -233,6 +233,22 @@ pub enum Command {
     /// List, show and validate runbooks
     #[command(subcommand)]
     Runbook(RunbookCommand),
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  breach completions bash > ~/.local/share/bash-completion/completions/breach\n  breach completions zsh > \"${fpath[1]}/_breach\"\n  breach completions fish > ~/.config/fish/completions/breach.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff)
+    #[command(
+        after_help = "Example:\n  breach man > ~/.local/share/man/man1/breach.1 && man breach"
+    )]
+    Man,
 }
 
 /// Where an export or letter goes.

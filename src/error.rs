@@ -33,8 +33,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    #[error("no incident matches `{0}`; see `breach list`")]
-    IncidentNotFound(String),
+    #[error("no incident matches `{given}`{}; see `breach list`", did_you_mean(suggestion.as_deref()))]
+    IncidentNotFound {
+        given: String,
+        suggestion: Option<String>,
+    },
 
     #[error("`{given}` matches several incidents ({}); give more of the id", candidates.join(", "))]
     IncidentAmbiguous {

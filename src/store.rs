@@ -99,9 +99,10 @@ impl Store {
             let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
             return match matches.as_slice() {
                 [one] => Ok((*one).clone()),
-                [] => Err(Error::IncidentNotFound(
-                    crate::render::sanitize(given).into_owned(),
-                )),
+                [] => Err(Error::IncidentNotFound {
+                    given: crate::render::sanitize(given).into_owned(),
+                    suggestion: crate::render::closest(given, ids.iter().map(String::as_str)),
+                }),
                 many => Err(Error::IncidentAmbiguous {
                     given: given.to_owned(),
                     candidates: many.iter().map(|s| (*s).clone()).collect(),

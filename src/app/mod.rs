@@ -148,6 +148,23 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             },
         ),
         Command::Deadlines => regulatory::deadlines(&settings),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "breach",
+                &mut out,
+            );
+            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::input(format!("cannot render the manual page: {e}")))?;
+            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
+        }
         Command::Export { format, out } => output::export(&settings, format, &out),
         Command::Letter { kind, strict, out } => output::letter(&settings, kind, strict, &out),
         Command::Config(cmd) => output::config(&settings, cmd),

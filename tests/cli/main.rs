@@ -3,6 +3,7 @@
 
 mod clock;
 mod export;
+mod finish;
 mod hostile;
 mod integrity;
 mod library;
