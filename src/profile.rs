@@ -3,8 +3,6 @@
 //! to a temporary file and renamed into place so it is never half-written.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -88,25 +86,8 @@ impl Profile {
 
     /// Writes the profile into the store, atomically, mode 0600.
     pub fn save(&self, store: &Path) -> Result<(), Error> {
-        let path = store.join(FILE);
-        let temp = store.join(format!(".{FILE}.{}", std::process::id()));
-        let text = serde_json::to_string_pretty(self).expect("a profile serialises");
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)
-            .and_then(|mut f| {
-                f.write_all(text.as_bytes())?;
-                f.write_all(b"\n")?;
-                f.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&temp, &path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(Error::io("write", &path, e));
-        }
-        crate::log::sync_dir(store)
+        let mut text = serde_json::to_string_pretty(self).expect("a profile serialises");
+        text.push('\n');
+        crate::log::write_private_file(&store.join(FILE), text.as_bytes(), true)
     }
 }

@@ -2,9 +2,7 @@
 //! A document goes to standard output, or to a file created 0600 that is never overwritten
 //! without `--force` (and then replaced atomically).
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use minijinja::Value as Tpl;
 use serde_json::json;
@@ -54,49 +52,12 @@ fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> 
     let Some(path) = &out.output else {
         return Ok(text);
     };
-    write_private(path, text.as_bytes(), out.force)?;
+    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
     Ok(format!(
         "Wrote {what} to {} ({} bytes).\n",
         path.display(),
         text.len()
     ))
-}
-
-fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<(), Error> {
-    if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(Error::refused(format!(
-            "{} exists; add --force to replace it",
-            path.display()
-        )));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = dir.join(format!(".breach-{}.tmp", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| {
-            if force {
-                std::fs::rename(&temp, path)
-            } else {
-                // Hard-link then unlink: fails rather than replace a file that appeared meanwhile.
-                std::fs::hard_link(&temp, path).and_then(|()| std::fs::remove_file(&temp))
-            }
-        });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("write", path, e));
-    }
-    Ok(())
 }
 
 pub(super) fn export(

@@ -550,6 +550,45 @@ pub fn network_fs_name(magic: i64) -> Option<&'static str> {
     }
 }
 
+/// Writes a whole file, mode 0600, atomically: to a temporary file beside it, synced, then moved
+/// into place. Without `replace`, an existing file is refused, even one that appears meanwhile.
+pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
+    if !replace && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::refused(format!(
+            "{} exists; add --force to replace it",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = dir.join(format!(".breach-{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| {
+            if replace {
+                std::fs::rename(&temp, path)
+            } else {
+                // Hard-link then unlink: fails rather than replace a file that appeared meanwhile.
+                std::fs::hard_link(&temp, path).and_then(|()| std::fs::remove_file(&temp))
+            }
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io("write", path, e));
+    }
+    sync_dir(dir)
+}
+
 /// Makes a directory's entries durable (a new file's name, a rename).
 pub fn sync_dir(dir: &Path) -> Result<(), Error> {
     fault::point()
