@@ -145,13 +145,15 @@ def main():
     table = header + body
     print(table)
     if args.markdown:
+        # Only the table between the markers is replaced; the reading around it is written by hand.
+        start, end = "<!-- table -->\n", "<!-- /table -->"
+        text = open(args.markdown).read() if os.path.exists(args.markdown) else f"# Benchmarks\n\n{start}{end}\n"
+        if start not in text or end not in text:
+            text = f"{text.rstrip()}\n\n{start}{end}\n"
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         with open(args.markdown, "w") as f:
-            f.write("# Benchmarks\n\n")
-            f.write("Produced by `python3 bench/run.py --markdown BENCHMARKS.md` on a 2-core machine; medians of "
-                    f"{args.runs} runs after a warm-up, page cache warm. Every figure is read against a floor measured "
-                    "in the same run: a trivial Rust binary's start-up, `wc -l` and `sha256sum` of the same log, "
-                    "and one line appended and fdatasync'd on the same disk. Peak RSS is each process's own.\n\n")
-            f.write(table)
+            f.write(f"{before}{start}{table}{end}{after}")
 
 
 if __name__ == "__main__":

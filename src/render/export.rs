@@ -420,9 +420,16 @@ pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTi
 
 /// The JSON export: the report plus every entry exactly as written.
 pub fn json_export(report: &Report, entries: &[RawEntry]) -> String {
-    let mut doc = serde_json::to_value(report).expect("the report serialises");
-    doc["entries"] = serde_json::to_value(entries).expect("entries serialise");
-    let mut s = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+    // Serialised straight from the report, without an intermediate JSON tree: that tree costs
+    // several times the log's size in memory.
+    #[derive(Serialize)]
+    struct Export<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        entries: &'a [RawEntry],
+    }
+    let mut s =
+        serde_json::to_string_pretty(&Export { report, entries }).expect("the report serialises");
     s.push('\n');
     s
 }
