@@ -409,14 +409,9 @@ fn status(settings: &Settings) -> Result<Outcome, Error> {
             .step_views()
             .iter()
             .map(|v| {
-                let mut s = json!({
-                    "id": v.step.id.value, "phase": v.phase, "title": v.step.title.value,
-                    "owner": v.step.owner, "required": v.step.required, "applies": v.active,
-                    "state": v.state(),
-                });
-                if let Some(due) = terminal::due_at(&incident, v.step) {
-                    s["due"] = json!(due);
-                }
+                let mut s = step_json(&incident, v);
+                s["applies"] = json!(v.active);
+                s["state"] = json!(v.state());
                 if let Some(r) = v.record {
                     s["actor"] = json!(r.actor);
                     s["at"] = json!(r.at);
@@ -465,6 +460,18 @@ fn status(settings: &Settings) -> Result<Outcome, Error> {
     )))
 }
 
+/// The fields every JSON view of a step shares.
+fn step_json(incident: &Incident, v: &crate::incident::StepView<'_>) -> Value {
+    let mut s = json!({
+        "id": v.step.id.value, "phase": v.phase, "title": v.step.title.value,
+        "owner": v.step.owner, "required": v.step.required,
+    });
+    if let Some(due) = terminal::due_at(incident, v.step) {
+        s["due"] = json!(due);
+    }
+    s
+}
+
 fn next(settings: &Settings) -> Result<Outcome, Error> {
     let (_, incident) = load_current(settings)?;
     let now = clock::now()?;
@@ -473,16 +480,10 @@ fn next(settings: &Settings) -> Result<Outcome, Error> {
             .workable()
             .iter()
             .map(|v| {
-                let mut s = json!({
-                    "id": v.step.id.value, "phase": v.phase, "title": v.step.title.value,
-                    "owner": v.step.owner, "required": v.step.required,
-                    "evidence": v.step.evidence.iter().map(|f| json!({
-                        "name": f.name.value, "type": f.kind.value, "required": f.required, "prompt": f.prompt.value,
-                    })).collect::<Vec<_>>(),
-                });
-                if let Some(due) = terminal::due_at(&incident, v.step) {
-                    s["due"] = json!(due);
-                }
+                let mut s = step_json(&incident, v);
+                s["evidence"] = json!(v.step.evidence.iter().map(|f| json!({
+                    "name": f.name.value, "type": f.kind.value, "required": f.required, "prompt": f.prompt.value,
+                })).collect::<Vec<_>>());
                 s
             })
             .collect();

@@ -10,30 +10,10 @@ use crate::Env;
 /// An incident with every step state, facts, an assessment, notices, a note and an attachment.
 fn full_incident() -> (Env, String) {
     let env = Env::new();
-    env.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
+    let id = env.start_minimal("Lab results to the wrong address");
     let run = |args: &[&str]| {
-        let mut full = vec!["--runbooks", "org"];
-        full.extend_from_slice(args);
-        env.breach(full).ok();
+        env.breach(args).ok();
     };
-    let id = env
-        .breach([
-            "--json",
-            "--runbooks",
-            "org",
-            "start",
-            "--runbook",
-            "minimal",
-            "--discovered",
-            "2026-03-01 09:30",
-            "--title",
-            "Lab results to the wrong address",
-        ])
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     run(&["config", "set", "name", "Riverside Family Clinic"]);
     run(&["config", "set", "toll_free", "1-800-555-0100"]);
     run(&[

@@ -8,25 +8,7 @@ use crate::Env;
 /// An env with the minimal fixture runbook available in `org/` and an incident started from it.
 fn with_incident() -> (Env, String) {
     let env = Env::new();
-    env.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
-    let id = env
-        .breach([
-            "--json",
-            "--runbooks",
-            "org",
-            "start",
-            "--runbook",
-            "minimal",
-            "--discovered",
-            "2026-03-01 09:30",
-            "--title",
-            "Wrong recipient",
-        ])
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = env.start_minimal("Wrong recipient");
     (env, id)
 }
 

@@ -102,6 +102,27 @@ impl Env {
         out.json()["id"].as_str().expect("id").to_owned()
     }
 
+    /// Starts an incident on the minimal fixture runbook (kept in `org/`); returns its id.
+    /// Later commands need no `--runbooks`: the runbook is pinned into the log.
+    pub fn start_minimal(&self, title: &str) -> String {
+        self.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
+        let out = self
+            .breach([
+                "--json",
+                "--runbooks",
+                "org",
+                "start",
+                "--runbook",
+                "minimal",
+                "--discovered",
+                "2026-03-01 09:30",
+                "--title",
+                title,
+            ])
+            .ok();
+        out.json()["id"].as_str().expect("id").to_owned()
+    }
+
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.store().join("incidents").join(id).join("log.jsonl")
     }
