@@ -65,17 +65,22 @@ pub enum Command {
     },
 
     /// List the incidents in the store
+    #[command(
+        after_help = "Examples:\n  breach list\n  breach --json list | jq -r '.incidents[] | select(.state == \"open\") | .id'"
+    )]
     List,
 
     /// Show an incident: progress per phase, every step, what is next, the log's head
+    #[command(after_help = "Examples:\n  breach status\n  breach -i 20261122-k7qm status --json")]
     Status,
 
     /// Show the steps that can be worked now
+    #[command(after_help = "Examples:\n  breach next\n  breach --json next | jq -r '.steps[].id'")]
     Next,
 
     /// Work the open steps one at a time, guided, in a terminal
     #[command(
-        after_help = "Leave at any prompt with Ctrl-C: nothing of the step in hand is recorded, and\n`breach walk` resumes at the next workable step, for you or another responder."
+        after_help = "Example:\n  breach walk\n\nLeave at any prompt with Ctrl-C: nothing of the step in hand is recorded, and\n`breach walk` resumes at the next workable step, for you or another responder."
     )]
     Walk,
 
@@ -95,6 +100,9 @@ pub enum Command {
     },
 
     /// Skip a step, with the reason
+    #[command(
+        after_help = "Example:\n  breach skip apply-sanctions-policy --reason \"Reviewed with HR; honest error\""
+    )]
     Skip {
         step: String,
         /// Why the step is skipped (required)
@@ -103,6 +111,9 @@ pub enum Command {
     },
 
     /// Mark a step not applicable to this incident, with the reason
+    #[command(
+        after_help = "Example:\n  breach na attempt-recall --reason \"External recipient: recall is not possible\""
+    )]
     Na {
         step: String,
         /// Why the step does not apply (required)
@@ -111,6 +122,9 @@ pub enum Command {
     },
 
     /// Reopen a done, skipped or not-applicable step, with the reason
+    #[command(
+        after_help = "Example:\n  breach reopen contact-recipient --reason \"The recipient called back: forwarded after all\""
+    )]
     Reopen {
         step: String,
         /// Why the step is reopened (required)
@@ -119,6 +133,9 @@ pub enum Command {
     },
 
     /// Record a note in the log
+    #[command(
+        after_help = "Examples:\n  breach note \"Recipient called back and deleted the message\"\n  breach note \"Trace shows no forwarding\" --step stop-further-spread"
+    )]
     Note {
         /// The note; avoid patient identifiers, describe instead
         text: String,
@@ -128,6 +145,7 @@ pub enum Command {
     },
 
     /// Copy an evidence file into the incident, recording its SHA-256
+    #[command(after_help = "Example:\n  breach attach message-trace.csv --step preserve-evidence")]
     Attach {
         /// The file to copy (the original is left untouched)
         file: PathBuf,
@@ -174,6 +192,9 @@ pub enum Command {
     },
 
     /// List every notification obligation that applies, with due date and status
+    #[command(
+        after_help = "Examples:\n  breach deadlines\n  breach --json deadlines | jq '.obligations[] | select(.status == \"overdue\")'"
+    )]
     Deadlines,
 
     /// Export the incident for counsel, auditors or a calendar
@@ -204,10 +225,16 @@ pub enum Command {
     },
 
     /// Show or set the organisation profile used by letters and exports
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  breach config show\n  breach config set toll_free 1-800-555-0100"
+    )]
     Config(ConfigCommand),
 
     /// Close the incident (refused while required steps are open)
+    #[command(
+        after_help = "Examples:\n  breach close\n  breach close --force --reason \"Merged into incident 20261120-abcd\""
+    )]
     Close {
         /// Close even though required steps are open; needs --reason
         #[arg(long, requires = "reason")]
@@ -219,7 +246,7 @@ pub enum Command {
 
     /// Check every entry of the log; exit 0 only when it is intact
     #[command(
-        after_help = "Keep the head printed after each write somewhere else (a ticket, an email to counsel); \n`breach verify --expect-head SEQ:HASH` then proves the log was not truncated or rewritten since."
+        after_help = "Examples:\n  breach verify\n  breach verify --expect-head 42:3f5c…\n\nKeep the head printed after each write somewhere else (a ticket, an email to counsel); \n`breach verify --expect-head SEQ:HASH` then proves the log was not truncated or rewritten since."
     )]
     Verify {
         /// A head kept elsewhere, as SEQ:HASH (or just the hash), that the log must still contain
@@ -228,10 +255,16 @@ pub enum Command {
     },
 
     /// Quarantine a torn final line left by a crash, and log what was removed
+    #[command(
+        after_help = "Example (after `breach verify` reports a torn tail):\n  breach repair && breach verify"
+    )]
     Repair,
 
     /// List, show and validate runbooks
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  breach runbook list\n  breach runbook show misdirected-email --affected 800 --state TX=600"
+    )]
     Runbook(RunbookCommand),
 
     /// Print a shell completion script
@@ -277,10 +310,13 @@ pub enum ExportFormat {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Show the profile and every key it can hold
+    #[command(after_help = "Example:\n  breach config show")]
     Show,
     /// Set a key (name, address, privacy_officer, toll_free, email, website, time_zone)
+    #[command(after_help = "Example:\n  breach config set name \"Riverside Family Clinic\"")]
     Set { key: String, value: String },
     /// Remove a key
+    #[command(after_help = "Example:\n  breach config unset website")]
     Unset { key: String },
 }
 
@@ -400,10 +436,11 @@ pub struct AssessArgs {
 #[derive(Debug, Subcommand)]
 pub enum RunbookCommand {
     /// List the available runbooks and where each comes from
+    #[command(after_help = "Example:\n  breach runbook list --runbooks ./our-runbooks")]
     List,
     /// Show a runbook for reading: phases, steps, roles, evidence, due times, references
     #[command(
-        after_help = "Give facts to see only the steps they would activate:\n  breach runbook show misdirected-email --affected 800 --state TX=600 --unreachable 12"
+        after_help = "Examples:\n  breach runbook show misdirected-email\n  breach runbook show misdirected-email --affected 800 --state TX=600 --unreachable 12\n\nGiven facts, it shows only the steps they would activate."
     )]
     Show {
         /// The runbook id

@@ -205,13 +205,26 @@ fn a_mistyped_incident_id_gets_a_suggestion() {
 }
 
 #[test]
-fn every_command_has_help_with_a_summary() {
+fn every_command_has_help_with_a_summary_and_an_example() {
     let env = Env::new();
-    for command in COMMANDS {
-        let out = env.breach([command, "--help"]).ok().stdout;
+    let subcommands = [
+        vec!["runbook", "list"],
+        vec!["runbook", "show"],
+        vec!["runbook", "validate"],
+        vec!["runbook", "init"],
+        vec!["config", "show"],
+        vec!["config", "set"],
+        vec!["config", "unset"],
+        vec!["man"],
+    ];
+    for args in COMMANDS.iter().map(|c| vec![*c]).chain(subcommands) {
+        let mut full = args.clone();
+        full.push("--help");
+        let out = env.breach(full).ok().stdout;
         assert!(
             out.lines().next().is_some_and(|l| !l.trim().is_empty()),
-            "{command} --help has a summary"
+            "{args:?} --help has a summary"
         );
+        assert!(out.contains("Example"), "{args:?} --help has an example");
     }
 }
