@@ -170,26 +170,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  breach notify --to individuals --date 2026-12-01 --method first-class-mail --count 640\n  breach notify --to media --state TX --date 2026-12-02 --method press-release"
     )]
-    Notify {
-        /// Who was notified
-        #[arg(long, value_enum)]
-        to: NoticeAudience,
-        /// The date the notice was sent (YYYY-MM-DD)
-        #[arg(long, value_name = "DATE")]
-        date: String,
-        /// How it was sent (e.g. first-class-mail, email, portal, press-release, web-posting)
-        #[arg(long, value_name = "METHOD")]
-        method: String,
-        /// How many notices were sent
-        #[arg(long, value_name = "N")]
-        count: Option<u64>,
-        /// The state or jurisdiction (required for media notice)
-        #[arg(long, value_name = "XX")]
-        state: Option<String>,
-        /// A note for the record
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-    },
+    Notify(NotifyArgs),
 
     /// List every notification obligation that applies, with due date and status
     #[command(
@@ -328,6 +309,28 @@ pub enum NoticeAudience {
     Hhs,
     Media,
     CoveredEntity,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Who was notified
+    #[arg(long, value_enum)]
+    pub to: NoticeAudience,
+    /// The date the notice was sent (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub date: String,
+    /// How it was sent (e.g. first-class-mail, email, portal, press-release, web-posting)
+    #[arg(long, value_name = "METHOD")]
+    pub method: String,
+    /// How many notices were sent
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The state or jurisdiction (required for media notice)
+    #[arg(long, value_name = "XX")]
+    pub state: Option<String>,
+    /// A note for the record
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -129,24 +129,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Close { force, reason } => close(&settings, force, reason),
         Command::Facts(args) => regulatory::facts(&settings, args),
         Command::Assess(args) => regulatory::assess(&settings, args),
-        Command::Notify {
-            to,
-            date,
-            method,
-            count,
-            state,
-            note,
-        } => regulatory::notify(
-            &settings,
-            regulatory::NotifyArgs {
-                to,
-                date,
-                method,
-                count,
-                state,
-                note,
-            },
-        ),
+        Command::Notify(args) => regulatory::notify(&settings, args),
         Command::Deadlines => regulatory::deadlines(&settings),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -447,7 +430,7 @@ fn status(settings: &Settings) -> Result<Outcome, Error> {
             "progress": progress,
             "steps": steps,
             "next": next,
-            "deadlines": regulatory::deadlines_json(&incident, &incident.clock(today), today),
+            "deadlines": render::export::deadlines_json(&incident, &incident.clock(today), today),
             "entries": incident.head.seq + 1,
             "head": incident.head,
         }))));

@@ -5,10 +5,10 @@
 //! the change and the record of its effect cannot be separated by a crash.
 
 use chrono::{Local, NaiveDate};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Outcome, Settings, check_text, json_doc, load_current, record, written};
-use crate::cli::{AssessArgs, FactsArgs, NoticeAudience};
+use crate::cli::{AssessArgs, FactsArgs, NoticeAudience, NotifyArgs};
 use crate::clock::obligations::{self, Audience, Clock};
 use crate::clock::{self, parse_date};
 use crate::error::Error;
@@ -472,15 +472,6 @@ pub(super) fn assess(settings: &Settings, args: AssessArgs) -> Result<Outcome, E
     Ok(written(settings, &incident, message, &head))
 }
 
-pub(super) struct NotifyArgs {
-    pub to: NoticeAudience,
-    pub date: String,
-    pub method: String,
-    pub count: Option<u64>,
-    pub state: Option<String>,
-    pub note: Option<String>,
-}
-
 pub(super) fn notify(settings: &Settings, args: NotifyArgs) -> Result<Outcome, Error> {
     let today = today()?;
     let to = match args.to {
@@ -571,9 +562,9 @@ pub(super) fn deadlines(settings: &Settings) -> Result<Outcome, Error> {
     let today = today()?;
     let clock = incident.clock(today);
     if settings.json {
-        return Ok(Outcome::ok(json_doc(&deadlines_json(
-            &incident, &clock, today,
-        ))));
+        return Ok(Outcome::ok(json_doc(
+            &crate::render::export::deadlines_json(&incident, &clock, today),
+        )));
     }
     Ok(Outcome::ok(deadlines_text(
         &incident,
@@ -581,19 +572,6 @@ pub(super) fn deadlines(settings: &Settings) -> Result<Outcome, Error> {
         today,
         terminal::width(),
     )))
-}
-
-pub(super) fn deadlines_json(incident: &Incident, clock: &Clock, today: NaiveDate) -> Value {
-    json!({
-        "id": incident.id,
-        "discovered": incident.discovered.date,
-        "today": today,
-        "rests_on": incident.rests_on(),
-        "notification_required": incident.facts.notification_required,
-        "obligations": clock.obligations,
-        "assumptions": clock.assumptions,
-        "warnings": clock.warnings,
-    })
 }
 
 fn days_phrase(o: &obligations::Obligation) -> String {
@@ -634,10 +612,7 @@ pub(super) fn deadlines_text(
     }
     out.push('\n');
     for o in &clock.obligations {
-        let what = match &o.state {
-            Some(s) => format!("{} ({s})", o.key.label()),
-            None => o.key.label().to_owned(),
-        };
+        let what = o.label();
         out.push_str(&format!(
             "  {:<9} {:<32} due {}  {}\n",
             o.status.label(),

@@ -133,6 +133,16 @@ pub struct Obligation {
     pub met_on: Option<NaiveDate>,
 }
 
+impl Obligation {
+    /// The obligation in words, with its state for media notice: "Notice to media (TX)".
+    pub fn label(&self) -> String {
+        match &self.state {
+            Some(s) => format!("{} ({s})", self.key.label()),
+            None => self.key.label().to_owned(),
+        }
+    }
+}
+
 /// What the clock says for an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Clock {

@@ -241,6 +241,20 @@ pub fn summarise(event: &Event) -> String {
     }
 }
 
+/// The deadlines as `breach deadlines --json` prints them; the exports and `status` carry the same.
+pub fn deadlines_json(incident: &Incident, clock: &Clock, today: NaiveDate) -> Value {
+    json!({
+        "id": incident.id,
+        "discovered": incident.discovered.date,
+        "today": today,
+        "rests_on": incident.rests_on(),
+        "notification_required": incident.facts.notification_required,
+        "obligations": clock.obligations,
+        "assumptions": clock.assumptions,
+        "warnings": clock.warnings,
+    })
+}
+
 /// Builds the report from an incident replayed with its timeline.
 pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTime<Utc>) -> Report {
     let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -322,10 +336,7 @@ pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTi
         .iter()
         .map(|o| ObligationRow {
             key: o.key.name(),
-            label: match &o.state {
-                Some(s) => format!("{} ({s})", o.key.label()),
-                None => o.key.label().to_owned(),
-            },
+            label: o.label(),
             due: o.due,
             status: match o.status {
                 Status::Pending => "pending",
@@ -389,14 +400,7 @@ pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTi
                 "seq": a.seq,
             })
         }),
-        deadlines: json!({
-            "today": today,
-            "rests_on": incident.rests_on(),
-            "notification_required": incident.facts.notification_required,
-            "obligations": clock.obligations,
-            "assumptions": clock.assumptions,
-            "warnings": clock.warnings,
-        }),
+        deadlines: deadlines_json(incident, clock, today),
         obligations,
         phases,
         notices: incident
@@ -558,10 +562,7 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
             ),
             None => format!("{}-{key}@breach", report.incident.id),
         };
-        let label = match &o.state {
-            Some(s) => format!("{} ({s})", o.key.label()),
-            None => o.key.label().to_owned(),
-        };
+        let label = o.label();
         let summary = format!("{label} due: incident {}", report.incident.id);
         let mut description = format!("{}. {}. Status: {}.", o.why, o.basis, o.status.label());
         if let Some(h) = o.held_until {
@@ -666,10 +667,7 @@ pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> S
         y += row_h;
     }
     for o in &clock.obligations {
-        let label = match &o.state {
-            Some(s) => format!("{} ({s})", o.key.label()),
-            None => o.key.label().to_owned(),
-        };
+        let label = o.label();
         let late = matches!(o.status, Status::Overdue | Status::MetLate);
         let colour = if late { "#b42318" } else { "#1b1f24" };
         rows.push(format!(
