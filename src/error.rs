@@ -2,10 +2,14 @@
 //! line, the step id, the sequence number — and its message says what to do next. `main` prints
 //! it as a single line; nothing here ever contains a note's or an evidence value's text, so an
 //! error message cannot leak PHI into a terminal scrollback or a CI log.
+//!
+//! It sits at the bottom of the crate with `text`: it imports nothing of the crate, so every
+//! layer can return it. [`Error::kind`] says what sort of failure an error is, and
+//! [`Kind::exit_code`] is the one table from kinds to exit statuses.
 
 use std::path::{Path, PathBuf};
 
-use crate::runbook::Problem;
+use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -80,7 +84,58 @@ pub enum Error {
     NotRecorded(Box<Error>),
 }
 
+/// What sort of failure an error is: what a script or a person does about it differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The command line itself is wrong: a missing argument, a malformed value.
+    Usage,
+    /// A value given is wrong where it is (a date in the future, an unknown id), with its location.
+    Input,
+    /// The command was understood and a rule of the record refused it.
+    Refused,
+    /// The record on disk is damaged or does not verify.
+    Damaged,
+    /// The operating system failed an operation on a path.
+    Io,
+    /// The person left a prompt; nothing was recorded.
+    Interrupted,
+}
+
+impl Kind {
+    /// The one table from kinds of failure to exit statuses: 2 for a usage error (as clap's own
+    /// errors), 1 for everything else.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Usage => 2,
+            Kind::Input | Kind::Refused | Kind::Damaged | Kind::Io | Kind::Interrupted => 1,
+        }
+    }
+}
+
 impl Error {
+    /// The kind of failure, which decides the exit status.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Usage(_) => Kind::Usage,
+            Error::RunbookInvalid { .. }
+            | Error::UnknownRunbook { .. }
+            | Error::InvalidInput(_)
+            | Error::IncidentNotFound { .. }
+            | Error::IncidentAmbiguous { .. }
+            | Error::NoIncidentChosen(_)
+            | Error::UnknownStep { .. } => Kind::Input,
+            Error::Refused(_) | Error::NoTerminal(_) | Error::Unsafe(_) => Kind::Refused,
+            Error::LogDamaged { .. } => Kind::Damaged,
+            Error::Io { .. } => Kind::Io,
+            Error::Interrupted(_) => Kind::Interrupted,
+            Error::NotRecorded(inner) => inner.kind(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::Usage(message.into())
+    }
+
     pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             action,
@@ -116,4 +171,47 @@ fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default()
+}
+
+/// One thing wrong with a runbook file, located for its author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    /// The source line the problem is on, when the location is known.
+    pub source_line: Option<String>,
+}
+
+impl Problem {
+    /// The problem as one line, without the snippet.
+    pub fn headline(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.file, self.message)
+        } else {
+            format!(
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.headline())?;
+        if let Some(src) = &self.source_line {
+            let gutter = self.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_at = usize::try_from(self.column.saturating_sub(1)).unwrap_or(0);
+            let lead: String = src
+                .chars()
+                .take(caret_at)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n {pad} |\n {gutter} | {src}\n {pad} | {lead}^")?;
+        }
+        Ok(())
+    }
 }

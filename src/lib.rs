@@ -17,6 +17,7 @@ pub mod profile;
 pub mod render;
 pub mod runbook;
 pub mod store;
+pub mod text;
 pub mod walk;
 
 pub use error::Error;

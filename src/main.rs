@@ -27,10 +27,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("breach: error: {e:#}");
-            match e {
-                breach::Error::Usage(_) => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
-            }
+            ExitCode::from(e.kind().exit_code())
         }
     }
 }

@@ -64,7 +64,7 @@ impl Profile {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             return Err(Error::input(format!(
                 "no profile key `{}`; keys: {}",
-                crate::render::sanitize(key),
+                crate::text::sanitize(key),
                 known.join(", ")
             )));
         }

@@ -100,8 +100,8 @@ impl Store {
             return match matches.as_slice() {
                 [one] => Ok((*one).clone()),
                 [] => Err(Error::IncidentNotFound {
-                    given: crate::render::sanitize(given).into_owned(),
-                    suggestion: crate::render::closest(given, ids.iter().map(String::as_str)),
+                    given: crate::text::sanitize(given).into_owned(),
+                    suggestion: crate::text::closest(given, ids.iter().map(String::as_str)),
                 }),
                 many => Err(Error::IncidentAmbiguous {
                     given: given.to_owned(),

@@ -16,9 +16,10 @@ use crate::error::Error;
 use crate::incident::event::{self, Opened, PinnedRunbook};
 use crate::incident::{Event, Incident, StepState, evidence};
 use crate::log::{self, Access, Head};
-use crate::render::{self, sanitize, terminal};
+use crate::render::{self, terminal};
 use crate::runbook::{self, Catalog};
 use crate::store::{self, Store};
+use crate::text::sanitize;
 
 mod output;
 mod regulatory;
@@ -182,7 +183,7 @@ fn check_text(what: &str, text: &str, multiline: bool) -> Result<String, Error> 
 
 /// Warns, without echoing the text, when it looks like it holds a raw identifier.
 fn warn_if_phi(what: &str, text: &str) {
-    if let Some(kind) = render::phi::looks_like_phi(text) {
+    if let Some(kind) = crate::text::identifiers::looks_like_phi(text) {
         eprintln!(
             "breach: warning: {what} looks like it contains {kind}; the log keeps every entry for six years, so describe identifiers (\"the patient's SSN\") instead of copying them"
         );
@@ -278,7 +279,7 @@ fn start(
         sanitize(&incident.title),
         pinned.id,
         pinned.version,
-        render::short_hash(&pinned.sha256),
+        crate::text::short_hash(&pinned.sha256),
         terminal::discovered_line(&incident.discovered),
         store.root.display()
     );
@@ -841,11 +842,11 @@ fn verify(settings: &Settings, expect_head: Option<&str>) -> Result<Outcome, Err
             ),
             Some(s) => format!(
                 "entry {s} does not have the kept hash {}: the log was rewritten",
-                render::short_hash(hash)
+                crate::text::short_hash(hash)
             ),
             None => format!(
                 "no entry has the kept hash {}: the log was truncated or rewritten",
-                render::short_hash(hash)
+                crate::text::short_hash(hash)
             ),
         });
     }

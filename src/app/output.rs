@@ -16,8 +16,9 @@ use crate::log::Access;
 use crate::profile::{KEYS, Profile};
 use crate::render::export::{self, RawEntry};
 use crate::render::letters::{self, LetterKind};
-use crate::render::{sanitize, templates};
+use crate::render::templates;
 use crate::store::Store;
+use crate::text::sanitize;
 
 /// The incident with its whole timeline, and every entry exactly as written.
 fn load_with_entries(settings: &Settings) -> Result<(Store, Incident, Vec<RawEntry>), Error> {

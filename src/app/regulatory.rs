@@ -17,7 +17,8 @@ use crate::incident::event::{
 };
 use crate::incident::facts::{Delay, JURISDICTIONS, Statement};
 use crate::incident::{Count, Event, FactsUpdate, Incident};
-use crate::render::{sanitize, terminal, wrap};
+use crate::render::terminal;
+use crate::text::{sanitize, wrap};
 
 /// Today's calendar date in the organisation's time zone.
 fn today() -> Result<NaiveDate, Error> {

@@ -120,7 +120,7 @@ pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
         }
         Err(_) => Err(Error::input(format!(
             "{what}: `{}` is not a valid date or time; {expected}",
-            crate::render::sanitize(text)
+            crate::text::sanitize(text)
         ))),
     }
 }

@@ -108,12 +108,12 @@ pub fn collect(step: &Step, pairs: &[(String, String)]) -> Result<BTreeMap<Strin
                 Error::input(if known.is_empty() {
                     format!(
                         "step `{id}` has no evidence fields, so `--set {}=…` does not apply",
-                        crate::render::sanitize(name)
+                        crate::text::sanitize(name)
                     )
                 } else {
                     format!(
                         "step `{id}` has no evidence field `{}`; its fields are: {}",
-                        crate::render::sanitize(name),
+                        crate::text::sanitize(name),
                         known.join(", ")
                     )
                 })

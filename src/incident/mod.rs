@@ -408,9 +408,9 @@ impl Incident {
     /// The step with this id, or an error that suggests the closest id.
     pub fn find_step(&self, id: &str) -> Result<StepView<'_>, Error> {
         self.view(id).ok_or_else(|| Error::UnknownStep {
-            step: crate::render::sanitize(id).into_owned(),
+            step: crate::text::sanitize(id).into_owned(),
             incident: self.id.clone(),
-            suggestion: crate::render::closest(
+            suggestion: crate::text::closest(
                 id,
                 self.runbook.steps().map(|(_, s)| s.id.value.as_str()),
             ),

@@ -468,7 +468,7 @@ pub fn log_from_json(export: &str) -> Result<Vec<u8>, Error> {
 
 /// A spreadsheet-safe cell: text that a spreadsheet would run as a formula is prefixed with `'`.
 pub fn csv_cell(text: &str) -> String {
-    let clean = crate::render::sanitize_multiline(text);
+    let clean = crate::text::sanitize_multiline(text);
     if clean.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{clean}")
     } else {
@@ -510,7 +510,7 @@ pub fn csv_export(report: &Report) -> Result<String, Error> {
 
 /// Escapes a TEXT value (RFC 5545 section 3.3.11).
 fn ics_text(text: &str) -> String {
-    crate::render::sanitize_multiline(text)
+    crate::text::sanitize_multiline(text)
         .replace('\\', "\\\\")
         .replace(';', "\\;")
         .replace(',', "\\,")

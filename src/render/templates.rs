@@ -93,7 +93,7 @@ pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, E
 
 /// Untrusted text for a Markdown document: visible control characters, no raw HTML.
 fn markdown_text(text: &str) -> String {
-    crate::render::sanitize_multiline(text)
+    crate::text::sanitize_multiline(text)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -7,12 +7,12 @@ use chrono::{DateTime, Local, Utc};
 use tabled::builder::Builder;
 use tabled::settings::{Style, Width, peaker::Priority};
 
-use super::{bar, sanitize, sanitize_multiline, short_hash, wrap};
 use crate::clock::{GivenTime, Precision, local_display};
 use crate::error::Error;
 use crate::incident::{Incident, StepState};
 use crate::log::Head;
 use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
+use crate::text::{bar, sanitize, sanitize_multiline, short_hash, wrap};
 
 /// The width to lay text out for: `COLUMNS` when set, else the terminal's, else 80.
 pub fn width() -> usize {

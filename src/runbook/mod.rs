@@ -11,10 +11,11 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::error::Problem;
 pub use model::{
     Condition, Due, EvidenceField, FieldType, KNOWN_FACTS, Phase, PhaseSteps, Role, Runbook, Step,
 };
-pub use validate::{MAX_RUNBOOK_BYTES, Problem, parse_runbook};
+pub use validate::{MAX_RUNBOOK_BYTES, parse_runbook};
 
 use crate::error::Error;
 

@@ -5,58 +5,15 @@
 //! file has the right shape, every meaning check runs and all its problems are reported together.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 
 use serde_saphyr::{Budget, Location, Options, Spanned};
 
 use super::model::{Condition, FieldType, KNOWN_FACTS, Phase, Runbook};
+use crate::error::Problem;
 
 /// Runbooks are small documents; anything bigger is refused before parsing.
 pub const MAX_RUNBOOK_BYTES: usize = 1024 * 1024;
 const MAX_NESTING: usize = 32;
-
-/// One thing wrong with a runbook file, located for its author.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: u64,
-    pub column: u64,
-    pub message: String,
-    /// The source line the problem is on, when the location is known.
-    pub source_line: Option<String>,
-}
-
-impl Problem {
-    /// The problem as one line, without the snippet.
-    pub fn headline(&self) -> String {
-        if self.line == 0 {
-            format!("{}: {}", self.file, self.message)
-        } else {
-            format!(
-                "{}:{}:{}: {}",
-                self.file, self.line, self.column, self.message
-            )
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.headline())?;
-        if let Some(src) = &self.source_line {
-            let gutter = self.line.to_string();
-            let pad = " ".repeat(gutter.len());
-            let caret_at = usize::try_from(self.column.saturating_sub(1)).unwrap_or(0);
-            let lead: String = src
-                .chars()
-                .take(caret_at)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            write!(f, "\n {pad} |\n {gutter} | {src}\n {pad} | {lead}^")?;
-        }
-        Ok(())
-    }
-}
 
 /// Collects problems against one file's text.
 struct Report<'a> {
@@ -457,7 +414,7 @@ fn check_cycles(rb: &Runbook, report: &mut Report<'_>) {
 
 /// The source line for a snippet; none for a very long line, where the location says enough.
 fn snippet_of(line: &str) -> Option<String> {
-    (line.chars().count() <= 160).then(|| crate::render::sanitize(line).into_owned())
+    (line.chars().count() <= 160).then(|| crate::text::sanitize(line).into_owned())
 }
 
 fn is_identifier(s: &str) -> bool {

@@ -15,8 +15,9 @@ pub use terminal::TerminalResponder;
 use crate::app::{self, Action, Settings};
 use crate::error::Error;
 use crate::incident::{Incident, StepState, StepView, evidence};
-use crate::render::{self, sanitize, sanitize_multiline, wrap};
+use crate::render;
 use crate::runbook::{FieldType, Phase};
+use crate::text::{sanitize, sanitize_multiline, wrap};
 use crate::{clock, store};
 
 /// Why a person left a prompt without answering.

@@ -1,0 +1,137 @@
+//! Small text helpers every layer shares: neutralising untrusted text before it reaches a
+//! terminal, "did you mean", wrapping, short hashes, progress bars, and spotting raw identifiers.
+//!
+//! This is the bottom of the crate: it imports nothing of it, so anything may use it.
+//! Notes, titles, evidence and runbook text are untrusted: a note can carry terminal escape
+//! sequences or bidirectional-override characters that would rewrite what a responder sees.
+//! Every such string goes through [`sanitize`] before it reaches a terminal.
+
+pub mod identifiers;
+
+use std::borrow::Cow;
+
+/// Replaces control characters (other than tab) and bidirectional controls with visible escapes,
+/// so untrusted text can neither move the cursor nor reorder what is shown.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`sanitize`] but keeps line breaks, for multi-line text such as instructions.
+pub fn sanitize_multiline(text: &str) -> String {
+    text.split('\n')
+        .map(|line| sanitize(line.strip_suffix('\r').unwrap_or(line)).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c,
+            '\u{200E}' | '\u{200F}' | '\u{061C}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}')
+}
+
+/// The candidate closest to `given` by edit distance, when it is close enough to be a typo.
+pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let limit = (given.chars().count() / 3).clamp(1, 4);
+    candidates
+        .map(|c| (strsim::levenshtein(given, c), c))
+        .filter(|(d, c)| *d <= limit || (c.starts_with(given) && given.len() >= 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_owned())
+}
+
+/// A fixed-width progress bar, e.g. `[####------] 4/10`.
+pub fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(0);
+    format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    )
+}
+
+/// Wraps `text` to `width` columns, keeping paragraphs and list items apart.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        let lead_len = line.len() - line.trim_start().len();
+        let bullet = line.trim_start().starts_with("- ") || line.trim_start().starts_with("* ");
+        let hang = " ".repeat(lead_len + if bullet { 2 } else { 0 });
+        let mut current = format!("{indent}{}", &line[..lead_len]);
+        let mut current_len = current.chars().count();
+        let start_len = current_len;
+        for word in line.split_whitespace() {
+            let wlen = word.chars().count();
+            if current_len > start_len && current_len + 1 + wlen > width {
+                out.push(current);
+                current = format!("{indent}{hang}");
+                current_len = current.chars().count();
+            } else if current_len > start_len {
+                current.push(' ');
+                current_len += 1;
+            }
+            current.push_str(word);
+            current_len += wlen;
+        }
+        out.push(current);
+    }
+    while out.last().is_some_and(String::is_empty) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+/// A short form of a hash for people: the first 12 hex digits.
+pub fn short_hash(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_bidi_controls_are_made_visible() {
+        let hostile = "ok\u{1b}[2Jwiped\u{202E}desrever";
+        let shown = sanitize(hostile);
+        assert!(!shown.contains('\u{1b}'));
+        assert!(!shown.contains('\u{202E}'));
+        assert!(shown.contains("\\u{1b}"));
+        assert_eq!(sanitize("plain text"), "plain text");
+    }
+
+    #[test]
+    fn suggests_near_ids_only() {
+        let ids = ["recall-message", "notify-hhs"];
+        assert_eq!(
+            closest("recal-message", ids.iter().copied()).as_deref(),
+            Some("recall-message")
+        );
+        assert_eq!(closest("zzz", ids.iter().copied()), None);
+    }
+
+    #[test]
+    fn wraps_to_width() {
+        let text = "one two three four five six seven eight nine ten eleven twelve";
+        for line in wrap(text, 20, "  ").lines() {
+            assert!(line.chars().count() <= 20, "{line:?}");
+        }
+    }
+}
