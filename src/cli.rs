@@ -1,5 +1,6 @@
 //! The command line, as clap types and nothing else. Doc comments here are the `--help` text.
-//! `app` converts these once into the settings and commands the rest of the crate takes.
+//! `commands` converts these once into the session and the domain values the rest of the crate
+//! takes; this module imports nothing of the crate, so clap stays at the edge.
 
 use std::path::PathBuf;
 
@@ -197,7 +198,7 @@ pub enum Command {
     Letter {
         /// Which notice
         #[arg(value_enum)]
-        kind: crate::render::letters::LetterKind,
+        kind: LetterArg,
         /// Exit 1 when any required content element is missing
         #[arg(long)]
         strict: bool,
@@ -288,6 +289,126 @@ pub enum ExportFormat {
     Ics,
 }
 
+impl ExportFormat {
+    /// The format's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Md => "Markdown",
+            ExportFormat::Html => "HTML",
+            ExportFormat::Json => "JSON",
+            ExportFormat::Csv => "CSV",
+            ExportFormat::Ics => "iCalendar",
+        }
+    }
+}
+
+/// The notices `breach letter` drafts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum LetterArg {
+    Individual,
+    Substitute,
+    Media,
+    Hhs,
+    #[value(alias = "business-associate")]
+    BusinessAssociate,
+}
+
+/// A yes-or-no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum YesNo {
+    #[value(alias = "y", alias = "true")]
+    Yes,
+    #[value(alias = "n", alias = "false")]
+    No,
+}
+
+impl YesNo {
+    pub fn is_yes(self) -> bool {
+        self == YesNo::Yes
+    }
+
+    /// The same words clap accepts, for values inside other arguments (`--fact NAME=yes`).
+    pub fn parse(text: &str) -> Option<YesNo> {
+        <YesNo as clap::ValueEnum>::from_str(text.trim(), true).ok()
+    }
+}
+
+/// How a law-enforcement official asked for the delay (45 CFR 164.412).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DelayKind {
+    Oral,
+    Written,
+}
+
+/// The exceptions of 45 CFR 164.402(1), or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExceptionArg {
+    None,
+    #[value(alias = "unintentional_workforce_use")]
+    UnintentionalWorkforceUse,
+    #[value(alias = "inadvertent_disclosure")]
+    InadvertentDisclosure,
+    #[value(alias = "could_not_retain")]
+    CouldNotRetain,
+}
+
+/// The risk a factor of the assessment carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RatingArg {
+    Low,
+    Medium,
+    High,
+}
+
+/// The conclusion of the risk assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeterminationArg {
+    #[value(alias = "notification_required")]
+    NotificationRequired,
+    #[value(alias = "low_probability")]
+    LowProbability,
+    Exception,
+    Secured,
+}
+
+/// How a notice was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NoticeMethod {
+    /// Written notice by first-class mail (164.404(d)(1)(i))
+    FirstClassMail,
+    /// Email, where the individual agreed to electronic notice
+    Email,
+    /// Telephone (urgent notice, or substitute notice for fewer than 10)
+    Telephone,
+    /// The HHS breach portal
+    Portal,
+    /// A press release to prominent media outlets (164.406)
+    PressRelease,
+    /// A conspicuous posting on the home page (substitute notice)
+    WebPosting,
+    /// Major print or broadcast media (substitute notice)
+    Broadcast,
+    /// Hand delivery or another written form
+    OtherWritten,
+}
+
+impl NoticeMethod {
+    /// The method as it is written into the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeMethod::FirstClassMail => "first-class-mail",
+            NoticeMethod::Email => "email",
+            NoticeMethod::Telephone => "telephone",
+            NoticeMethod::Portal => "portal",
+            NoticeMethod::PressRelease => "press-release",
+            NoticeMethod::WebPosting => "web-posting",
+            NoticeMethod::Broadcast => "broadcast",
+            NoticeMethod::OtherWritten => "other-written",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Show the profile and every key it can hold
@@ -319,9 +440,9 @@ pub struct NotifyArgs {
     /// The date the notice was sent (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub date: String,
-    /// How it was sent (e.g. first-class-mail, email, portal, press-release, web-posting)
-    #[arg(long, value_name = "METHOD")]
-    pub method: String,
+    /// How it was sent
+    #[arg(long, value_enum)]
+    pub method: NoticeMethod,
     /// How many notices were sent
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
@@ -354,11 +475,11 @@ pub struct FactsArgs {
     #[arg(long, value_name = "DATE")]
     pub breach_ended: Option<String>,
     /// Whether the team is a business associate reporting to a covered entity
-    #[arg(long, value_name = "yes|no")]
-    pub business_associate: Option<String>,
+    #[arg(long, value_enum)]
+    pub business_associate: Option<YesNo>,
     /// A law-enforcement request to delay notices: oral or written
-    #[arg(long, value_name = "oral|written", requires_all = ["delay_official", "delay_stated"])]
-    pub delay: Option<String>,
+    #[arg(long, value_enum, requires_all = ["delay_official", "delay_stated"])]
+    pub delay: Option<DelayKind>,
     /// The official who asked for the delay, and the agency
     #[arg(long, value_name = "NAME")]
     pub delay_official: Option<String>,
@@ -391,40 +512,40 @@ pub struct FactsArgs {
 #[derive(Debug, Args)]
 pub struct AssessArgs {
     /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
-    #[arg(long, value_name = "yes|no")]
-    pub secured: Option<String>,
+    #[arg(long, value_enum)]
+    pub secured: Option<YesNo>,
     /// How that was established
     #[arg(long, value_name = "TEXT")]
     pub secured_basis: Option<String>,
     /// Which exception of 45 CFR 164.402(1) applies, if any
-    #[arg(long, value_name = "KIND")]
-    pub exception: Option<String>,
+    #[arg(long, value_enum)]
+    pub exception: Option<ExceptionArg>,
     /// Why the exception applies
     #[arg(long, value_name = "TEXT")]
     pub exception_basis: Option<String>,
     /// Factor (i): the nature and extent of the PHI: low, medium or high risk
-    #[arg(long, value_name = "RATING")]
-    pub nature: Option<String>,
+    #[arg(long, value_enum)]
+    pub nature: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub nature_why: Option<String>,
     /// Factor (ii): the unauthorised recipient
-    #[arg(long, value_name = "RATING")]
-    pub recipient: Option<String>,
+    #[arg(long, value_enum)]
+    pub recipient: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub recipient_why: Option<String>,
     /// Factor (iii): whether the PHI was actually acquired or viewed
-    #[arg(long, value_name = "RATING")]
-    pub acquired: Option<String>,
+    #[arg(long, value_enum)]
+    pub acquired: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub acquired_why: Option<String>,
     /// Factor (iv): the extent of mitigation
-    #[arg(long, value_name = "RATING")]
-    pub mitigation: Option<String>,
+    #[arg(long, value_enum)]
+    pub mitigation: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub mitigation_why: Option<String>,
-    /// notification-required, low-probability, exception or secured
-    #[arg(long, value_name = "DETERMINATION")]
-    pub determination: Option<String>,
+    /// The conclusion
+    #[arg(long, value_enum)]
+    pub determination: Option<DeterminationArg>,
     /// The overall reasoning
     #[arg(long, value_name = "TEXT")]
     pub rationale: Option<String>,

@@ -4,7 +4,7 @@
 //! so a fixed finding stays fixed. None may panic, hang or use memory out of proportion to its
 //! input.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
@@ -50,8 +50,7 @@ pub fn facts(data: &[u8]) {
         ..
     }) = Cli::try_parse_from(args)
     {
-        let today = NaiveDate::from_ymd_opt(2026, 3, 10).expect("a valid date");
-        let _ = crate::app::parse_facts(&args, today);
+        let _ = crate::commands::parse_facts(&args, fixed_now());
     }
 }
 

@@ -7,7 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = breach::cli::Cli::parse();
-    match breach::app::run(cli) {
+    match breach::commands::run(cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
             match stdout

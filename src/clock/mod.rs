@@ -1,4 +1,5 @@
-//! Time: the one place that reads "now", and the parsing of the dates people type.
+//! Time: the one place that reads "now", and the parsing of the dates people type. Date and
+//! time arithmetic only: what the regulation makes of dates lives in `incident::obligations`.
 //!
 //! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339); nothing else in the
 //! crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
@@ -9,8 +10,6 @@ use chrono::{DateTime, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-
-pub mod obligations;
 
 /// The environment variable that fixes "now" (RFC 3339), for tests and reproducible output.
 pub const NOW_VAR: &str = "BREACH_NOW";
@@ -155,6 +154,11 @@ fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
 /// Parses a calendar date `YYYY-MM-DD`.
 pub fn parse_date(input: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").ok()
+}
+
+/// The calendar date an instant falls on in the local time zone.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Local).date_naive()
 }
 
 /// Formats an instant for people: local time with its offset.

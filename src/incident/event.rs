@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::GivenTime;
-use crate::clock::obligations::{Audience, DueChange};
 use crate::error::Error;
+use crate::incident::obligations::{Audience, DueChange};
 use crate::log::{Entry, RepairData};
 
 /// The runbook as pinned into an incident at `start`.

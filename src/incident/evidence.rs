@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::runbook::{EvidenceField, FieldType, Step};
 
 /// Longest note, reason or evidence value accepted, in bytes.
-pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+pub use super::input::MAX_TEXT_BYTES;
 
 /// Checks one value against its field; returns the normalised value or why it does not fit.
 pub fn normalise(field: &EvidenceField, raw: &str) -> Result<String, String> {

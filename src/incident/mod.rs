@@ -4,19 +4,24 @@
 //! log is the single source of truth. The step rules (what is workable, what a transition needs)
 //! live here so the scriptable commands and the guided walk apply exactly the same ones.
 
+pub mod action;
+pub mod assessment;
 pub mod event;
 pub mod evidence;
 pub mod facts;
+pub mod input;
+pub mod obligations;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use action::Action;
 pub use event::Event;
 pub use facts::{Count, Facts, FactsUpdate};
 
-use crate::clock::{GivenTime, obligations};
+use crate::clock::GivenTime;
 use crate::error::Error;
 use crate::log::{Entry, Head};
 use crate::runbook::{Phase, Runbook, Step, parse_runbook};

@@ -20,7 +20,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 pub use record::{
-    Entry, FORMAT, GENESIS_PREV, Head, LineFault, MAX_LINE_BYTES, check_line, encode,
+    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, check_line,
+    encode,
 };
 
 use crate::error::Error;

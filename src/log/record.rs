@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 /// The format this code writes and reads.
 pub const FORMAT: &str = "breach-log/1";
+/// The hash algorithm of the chain, as the first record names it.
+pub const HASH_ALGORITHM: &str = "sha256";
 /// The `prev` of the first record.
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Longest line a reader accepts; an append that would exceed it is refused before writing.

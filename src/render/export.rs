@@ -10,15 +10,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use crate::clock::obligations::{Clock, Status};
 use crate::clock::{self, GivenTime};
 use crate::error::Error;
-use crate::incident::event::Event;
+use crate::incident::event::{Assessment, Determination, Event};
+use crate::incident::obligations::{Audience, Clock, Status};
 use crate::incident::{Facts, Incident, StepState, TimelineEntry};
 use crate::log::{self, Head};
 use crate::profile::Profile;
+use crate::render::deadlines::DeadlinesView;
 use crate::runbook::Phase;
 
 /// One log entry for the JSON export: its place in the chain, and the line exactly as written
@@ -33,7 +33,7 @@ pub struct RawEntry {
 
 /// Everything an export shows, in the order a reader needs it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     pub format: &'static str,
     pub tool: String,
     pub exported_at: String,
@@ -42,11 +42,11 @@ pub struct Report {
     pub organisation: Profile,
     pub runbook: RunbookSummary,
     pub facts: Facts,
-    pub determination: Option<Value>,
-    pub deadlines: Value,
+    pub determination: Option<DeterminationSection>,
+    pub deadlines: DeadlinesView<'a>,
     pub obligations: Vec<ObligationRow>,
     pub phases: Vec<PhaseReport>,
-    pub notices: Vec<Value>,
+    pub notices: Vec<NoticeRow>,
     pub attachments: Vec<AttachmentRow>,
     pub timeline: Vec<TimelineRow>,
     pub verification: Verification,
@@ -61,7 +61,42 @@ pub struct IncidentSummary {
     pub discovered_local: String,
     pub opened_at: String,
     pub opened_by: String,
-    pub closed: Option<Value>,
+    pub closed: Option<ClosedRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedRow {
+    pub at: String,
+    pub by: String,
+    pub forced: bool,
+    pub reason: Option<String>,
+    pub open_required: Vec<String>,
+}
+
+/// The determination in force and the assessment it rests on.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeterminationSection {
+    pub text: Option<String>,
+    pub determination: Determination,
+    pub label: &'static str,
+    pub assessment: Assessment,
+    pub at: String,
+    pub by: String,
+    pub seq: u64,
+}
+
+/// A notice recorded as sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeRow {
+    pub seq: u64,
+    pub recorded_at: String,
+    pub by: String,
+    pub to: Audience,
+    pub date: NaiveDate,
+    pub method: String,
+    pub count: Option<u64>,
+    pub state: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,22 +276,13 @@ pub fn summarise(event: &Event) -> String {
     }
 }
 
-/// The deadlines as `breach deadlines --json` prints them; the exports and `status` carry the same.
-pub fn deadlines_json(incident: &Incident, clock: &Clock, today: NaiveDate) -> Value {
-    json!({
-        "id": incident.id,
-        "discovered": incident.discovered.date,
-        "today": today,
-        "rests_on": incident.rests_on(),
-        "notification_required": incident.facts.notification_required,
-        "obligations": clock.obligations,
-        "assumptions": clock.assumptions,
-        "warnings": clock.warnings,
-    })
-}
-
 /// Builds the report from an incident replayed with its timeline.
-pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTime<Utc>) -> Report {
+pub fn report<'a>(
+    incident: &'a Incident,
+    profile: &Profile,
+    clock: &'a Clock,
+    now: DateTime<Utc>,
+) -> Report<'a> {
     let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut attachments = Vec::new();
     for t in &incident.timeline {
@@ -375,10 +401,16 @@ pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTi
             title: incident.title.clone(),
             state: incident.state_label(),
             discovered: incident.discovered.clone(),
-            discovered_local: crate::render::terminal::discovered_line(&incident.discovered),
+            discovered_local: super::terminal::discovered_line(&incident.discovered),
             opened_at: local(&incident.opened_at),
             opened_by: incident.opened_by.clone(),
-            closed: incident.closed.as_ref().map(|(at, by, c)| json!({"at": local(at), "by": by, "forced": c.forced, "reason": c.reason, "open_required": c.open_required})),
+            closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
+                at: local(at),
+                by: by.clone(),
+                forced: c.forced,
+                reason: c.reason.clone(),
+                open_required: c.open_required.clone(),
+            }),
         },
         organisation: profile.clone(),
         runbook: RunbookSummary {
@@ -389,24 +421,32 @@ pub fn report(incident: &Incident, profile: &Profile, clock: &Clock, now: DateTi
             source: incident.pinned.source.clone(),
         },
         facts: incident.facts.clone(),
-        determination: incident.assessment.as_ref().map(|a| {
-            json!({
-                "text": incident.rests_on(),
-                "determination": a.value.determination,
-                "label": a.value.determination.label(),
-                "assessment": a.value,
-                "at": local(&a.at),
-                "by": a.by,
-                "seq": a.seq,
-            })
+        determination: incident.assessment.as_ref().map(|a| DeterminationSection {
+            text: incident.rests_on(),
+            determination: a.value.determination,
+            label: a.value.determination.label(),
+            assessment: a.value.clone(),
+            at: local(&a.at),
+            by: a.by.clone(),
+            seq: a.seq,
         }),
-        deadlines: deadlines_json(incident, clock, today),
+        deadlines: DeadlinesView::new(incident, clock, today),
         obligations,
         phases,
         notices: incident
             .notices
             .iter()
-            .map(|n| json!({"seq": n.seq, "recorded_at": local(&n.at), "by": n.by, "to": n.value.to, "date": n.value.date, "method": n.value.method, "count": n.value.count, "state": n.value.state, "note": n.value.note}))
+            .map(|n| NoticeRow {
+                seq: n.seq,
+                recorded_at: local(&n.at),
+                by: n.by.clone(),
+                to: n.value.to,
+                date: n.value.date,
+                method: n.value.method.clone(),
+                count: n.value.count,
+                state: n.value.state.clone(),
+                note: n.value.note.clone(),
+            })
             .collect(),
         attachments,
         timeline,
@@ -429,7 +469,7 @@ pub fn json_export(report: &Report, entries: &[RawEntry]) -> String {
     #[derive(Serialize)]
     struct Export<'a> {
         #[serde(flatten)]
-        report: &'a Report,
+        report: &'a Report<'a>,
         entries: &'a [RawEntry],
     }
     let mut s =

@@ -5,16 +5,18 @@
 
 use chrono::NaiveDate;
 use minijinja::Environment;
-use serde_json::json;
+use minijinja::context;
 
 use crate::error::Error;
 use crate::incident::Incident;
+use crate::incident::obligations::{
+    Audience, HHS_THRESHOLD, MEDIA_THRESHOLD, SUBSTITUTE_WEB_OR_MEDIA,
+};
 use crate::profile::Profile;
 use crate::render::templates;
 
 /// The notices `breach letter` drafts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LetterKind {
     Individual,
     Substitute,
@@ -99,10 +101,10 @@ pub fn draft(
     let states: Vec<String> = f
         .states
         .iter()
-        .filter(|(_, n)| **n > 500)
+        .filter(|(_, n)| **n > MEDIA_THRESHOLD)
         .map(|(s, _)| s.clone())
         .collect();
-    let web_or_media = f.unreachable.is_some_and(|u| u >= 10);
+    let web_or_media = f.unreachable.is_some_and(|u| u >= SUBSTITUTE_WEB_OR_MEDIA);
 
     need(
         "organisation name",
@@ -196,51 +198,75 @@ pub fn draft(
     let individual_notices: Vec<String> = incident
         .notices
         .iter()
-        .filter(|n| n.value.to == crate::clock::obligations::Audience::Individuals)
+        .filter(|n| n.value.to == Audience::Individuals)
         .map(|n| n.value.date.to_string())
         .collect();
-    let ctx = json!({
-        "today": today,
-        "incident": {"id": incident.id, "title": incident.title},
-        "org": {
-            "name": org("name", "organisation name"),
-            "address": org("address", "postal address"),
-            "privacy_officer": org("privacy_officer", "privacy officer's name and title"),
-            "toll_free": org("toll_free", "toll-free number"),
-            "email": org("email", "email address"),
-            "website": org("website", "web site"),
+    let affected = f.affected.map_or_else(
+        || missing("number of individuals affected"),
+        |n| n.to_string(),
+    );
+    let contact = if contacts.is_empty() {
+        missing("a toll-free number, email address, web site or postal address")
+    } else {
+        contacts.join("; ")
+    };
+    let media_states = if states.is_empty() {
+        missing(&format!(
+            "a state with more than {MEDIA_THRESHOLD} affected residents"
+        ))
+    } else {
+        states.join(", ")
+    };
+    let affecting = match f.affected {
+        Some(n) if n >= HHS_THRESHOLD => format!("{HHS_THRESHOLD} or more individuals"),
+        Some(_) => format!("Fewer than {HHS_THRESHOLD} individuals"),
+        None => missing("number of individuals affected"),
+    };
+    let breach_type = match incident.runbook.scenario.value.as_str() {
+        "misdirected_email" => {
+            "Unauthorized Access/Disclosure (a secondary source's mapping for misdirected email; confirm with counsel)"
+        }
+        "compromised_mailbox" => {
+            "Hacking/IT Incident (a secondary source's mapping; confirm with counsel)"
+        }
+        _ => {
+            "NOT CONFIRMED: no source found for this kind of incident; choose on the portal with counsel"
+        }
+    };
+    let ctx = context! {
+        today => today,
+        incident => context! { id => &incident.id, title => &incident.title },
+        org => context! {
+            name => org("name", "organisation name"),
+            address => org("address", "postal address"),
+            privacy_officer => org("privacy_officer", "privacy officer's name and title"),
+            toll_free => org("toll_free", "toll-free number"),
+            email => org("email", "email address"),
+            website => org("website", "web site"),
         },
-        "c": {
-            "what_happened": value(content.what_happened.as_deref(), "a brief description of what happened"),
-            "phi_types": value(content.phi_types.as_deref(), "the types of information involved"),
-            "protective_steps": value(content.protective_steps.as_deref(), "steps individuals should take to protect themselves"),
-            "our_response": value(content.our_response.as_deref(), "what the organisation is doing"),
-            "breach_date": breach_date,
-            "discovered": incident.discovered.date,
-            "affected": f.affected.map_or_else(|| missing("number of individuals affected"), |n| n.to_string()),
-            "contact": if contacts.is_empty() { missing("a toll-free number, email address, web site or postal address") } else { contacts.join("; ") },
+        c => context! {
+            what_happened => value(content.what_happened.as_deref(), "a brief description of what happened"),
+            phi_types => value(content.phi_types.as_deref(), "the types of information involved"),
+            protective_steps => value(content.protective_steps.as_deref(), "steps individuals should take to protect themselves"),
+            our_response => value(content.our_response.as_deref(), "what the organisation is doing"),
+            breach_date => breach_date,
+            discovered => incident.discovered.date,
+            affected => affected,
+            contact => contact,
         },
-        "states": if states.is_empty() { missing("a state with more than 500 affected residents") } else { states.join(", ") },
-        "web_or_media": web_or_media,
-        "hhs": {
-            "affecting": match f.affected {
-                Some(n) if n >= 500 => "500 or more individuals".to_owned(),
-                Some(_) => "Fewer than 500 individuals".to_owned(),
-                None => missing("number of individuals affected"),
-            },
-            "business_associate": if f.business_associate { "yes" } else { "no" },
-            "breach_end": f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), |d| d.to_string()),
-            "breach_type": match incident.runbook.scenario.value.as_str() {
-                "misdirected_email" => "Unauthorized Access/Disclosure (a secondary source's mapping for misdirected email; confirm with counsel)",
-                "compromised_mailbox" => "Hacking/IT Incident (a secondary source's mapping; confirm with counsel)",
-                _ => "NOT CONFIRMED: no source found for this kind of incident; choose on the portal with counsel",
-            },
-            "individual_notice": if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
-            "substitute": if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },
-            "media": if states.is_empty() { "no" } else { "yes" },
+        states => media_states,
+        web_or_media => web_or_media,
+        hhs => context! {
+            affecting => affecting,
+            business_associate => if f.business_associate { "yes" } else { "no" },
+            breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), |d| d.to_string()),
+            breach_type => breach_type,
+            individual_notice => if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
+            substitute => if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },
+            media => if states.is_empty() { "no" } else { "yes" },
         },
-    });
-    let text = templates::render(env, kind.template(), minijinja::Value::from_serialize(&ctx))?;
+    };
+    let text = templates::render(env, kind.template(), ctx)?;
     Ok(Letter {
         text,
         elements,

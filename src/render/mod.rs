@@ -2,6 +2,7 @@
 //! read — terminal screens, exports, notice drafts and the templates behind them. Views read the
 //! domain and never change it; the commands decide what to show and where it goes.
 
+pub mod deadlines;
 pub mod export;
 pub mod letters;
 pub mod templates;

@@ -456,3 +456,42 @@ pub fn describe_condition(cond: &crate::runbook::Condition) -> String {
         C::Not(inner) => format!("not ({})", describe_condition(inner)),
     }
 }
+
+/// The facts screen of `breach facts` with no flags.
+pub fn facts_text(incident: &Incident) -> String {
+    let f = &incident.facts;
+    let count = |c: Option<u64>| c.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+    let states = if f.states.is_empty() {
+        "none recorded".to_owned()
+    } else {
+        f.states
+            .iter()
+            .map(|(s, n)| format!("{s}={n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "Facts of {}\n  discovered           {}\n  affected             {}\n  residents by state   {states}\n  unreachable          {}\n  business associate   {}\n",
+        incident.id,
+        discovered_line(&incident.discovered),
+        count(f.affected),
+        count(f.unreachable),
+        if f.business_associate { "yes" } else { "no" },
+    );
+    if let Some(d) = f.breach_started {
+        out.push_str(&format!("  breach started       {d}\n"));
+    }
+    if let Some(d) = f.breach_ended {
+        out.push_str(&format!("  breach ended         {d}\n"));
+    }
+    if let Some(d) = &f.law_enforcement_delay {
+        out.push_str(&format!(
+            "  law-enforcement hold {:?} statement of {} by {}; notices held until {}\n",
+            d.statement,
+            d.stated_on,
+            sanitize(&d.official),
+            d.held_until()
+        ));
+    }
+    out
+}

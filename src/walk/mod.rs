@@ -1,8 +1,9 @@
 //! The guided walk: one step at a time, the way a checklist app leads a responder.
 //!
 //! The walk talks to a person only through the small [`Responder`] interface, so its logic is
-//! tested with scripted answers, and it records only through [`crate::app::apply`], so a walked
-//! step produces exactly the entries the scriptable commands would. Answers are collected in
+//! tested with scripted answers, and it reads and records only through the small [`Recorder`]
+//! interface the commands give it, so a walked step produces exactly the entries the scriptable
+//! commands would, and the walk never reaches past the domain into a store or a command. Answers are collected in
 //! memory and become an entry only when the person confirms the step: leaving at any prompt
 //! (Ctrl-C, end of input) leaves the log as it was before that step.
 
@@ -12,13 +13,15 @@ use chrono::{DateTime, Utc};
 
 pub use terminal::TerminalResponder;
 
-use crate::app::{self, Action, Settings};
+use crate::clock;
 use crate::error::Error;
-use crate::incident::{Incident, StepState, StepView, evidence};
+use crate::incident::assessment::{AssessmentDraft, FACTORS};
+use crate::incident::event::{Determination, ExceptionKind, Rating};
+use crate::incident::{Action, Incident, StepState, StepView, evidence};
+use crate::log::Head;
 use crate::render;
 use crate::runbook::{FieldType, Phase};
 use crate::text::{sanitize, sanitize_multiline, wrap};
-use crate::{clock, store};
 
 /// Why a person left a prompt without answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,14 @@ pub trait Responder {
     /// A line of text; `help` says what form it takes.
     fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop>;
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Stop>;
+}
+
+/// Where the walk reads the incident and records what the person decided.
+pub trait Recorder {
+    /// The incident as it stands now (another responder may have worked it meanwhile).
+    fn load(&mut self) -> Result<Incident, Error>;
+    /// Records one action; returns the new head and a one-line summary.
+    fn record(&mut self, action: Action) -> Result<(Head, String), Error>;
 }
 
 /// How a walk ended, when it did not fail.
@@ -67,17 +78,11 @@ const MENU: [&str; 7] = [
 ];
 
 /// Walks the incident's workable steps until the person quits or nothing is workable.
-pub fn walk(settings: &Settings, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
-    let store = store::Store::open(&settings.store)?;
-    let id = store.resolve(settings.incident.as_deref())?;
-    let settings = Settings {
-        incident: Some(id.clone()),
-        ..settings.clone()
-    };
+pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
     loop {
-        let incident = store.load(&id)?;
+        let incident = recorder.load()?;
         if incident.is_closed() {
-            r.say(&format!("Incident {id} is closed."));
+            r.say(&format!("Incident {} is closed.", incident.id));
             return Ok(WalkEnd::Closed);
         }
         let now = clock::now()?;
@@ -155,8 +160,8 @@ pub fn walk(settings: &Settings, r: &mut dyn Responder) -> Result<WalkEnd, Error
             }
             _ => return Ok(WalkEnd::Quit),
         };
-        match app::apply(&settings, action) {
-            Ok((_, head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
+        match recorder.record(action) {
+            Ok((head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
             // Refusals (a step done elsewhere meanwhile, a missing file) are shown, and the walk
             // goes on from the log's current state. Anything else ends it.
             Err(
@@ -319,37 +324,33 @@ pub fn ask_start(
 
 /// Asks, in order, for the parts of a risk assessment not given as flags: the gate (secured?
 /// an exception?), the four factors when they are needed, the determination and the sign-off.
-pub fn ask_assessment(
-    r: &mut dyn Responder,
-    args: &mut crate::cli::AssessArgs,
-) -> Result<(), Stop> {
-    let yes_no = ["no".to_owned(), "yes".to_owned()];
-    if args.secured.is_none() {
+pub fn ask_assessment(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Result<(), Stop> {
+    if draft.secured.is_none() {
         r.say("Gate 1: was the PHI secured? Only encryption to the HHS guidance standard, with the key not disclosed, counts; TLS between mail servers does not.");
-        let i = r.choose("Was the PHI secured?", &yes_no)?;
-        args.secured = Some(yes_no[i].clone());
+        let options = ["no".to_owned(), "yes".to_owned()];
+        draft.secured = Some(r.choose("Was the PHI secured?", &options)? == 1);
     }
-    let secured = args.secured.as_deref() == Some("yes");
-    if secured && args.secured_basis.is_none() {
-        args.secured_basis = Some(ask_nonempty(
+    let secured = draft.secured == Some(true);
+    if secured && draft.secured_basis.is_none() {
+        draft.secured_basis = Some(ask_nonempty(
             r,
             "How was that established?",
             "the encryption used and where the key was",
         )?);
     }
-    if args.exception.is_none() {
+    if draft.exception.is_none() {
         let kinds = [
-            ("none", "None applies"),
+            (ExceptionKind::None, "None applies"),
             (
-                "unintentional-workforce-use",
+                ExceptionKind::UnintentionalWorkforceUse,
                 "Unintentional, good-faith use by a workforce member, no further disclosure",
             ),
             (
-                "inadvertent-disclosure",
+                ExceptionKind::InadvertentDisclosure,
                 "Inadvertent disclosure between persons authorised at the same entity or OHCA",
             ),
             (
-                "could-not-retain",
+                ExceptionKind::CouldNotRetain,
                 "The recipient could not reasonably have retained the information",
             ),
         ];
@@ -358,48 +359,26 @@ pub fn ask_assessment(
             "Gate 2: does an exception of 45 CFR 164.402(1) apply?",
             &options,
         )?;
-        args.exception = Some(kinds[i].0.to_owned());
+        draft.exception = Some(kinds[i].0);
     }
-    let exception = args.exception.as_deref().is_some_and(|e| e != "none");
-    if exception && args.exception_basis.is_none() {
-        args.exception_basis = Some(ask_nonempty(
+    let exception = draft.exception.is_some_and(|e| e != ExceptionKind::None);
+    if exception && draft.exception_basis.is_none() {
+        draft.exception_basis = Some(ask_nonempty(
             r,
             "Why does the exception apply?",
             "the facts it rests on",
         )?);
     }
     if !secured && !exception {
-        let ratings = ["low".to_owned(), "medium".to_owned(), "high".to_owned()];
-        let factors: [(&str, &mut Option<String>, &mut Option<String>); 4] = [
-            (
-                "Factor 1: the nature and extent of the PHI (identifiers, likelihood of re-identification)",
-                &mut args.nature,
-                &mut args.nature_why,
-            ),
-            (
-                "Factor 2: the unauthorised person who received it",
-                &mut args.recipient,
-                &mut args.recipient_why,
-            ),
-            (
-                "Factor 3: was the PHI actually acquired or viewed?",
-                &mut args.acquired,
-                &mut args.acquired_why,
-            ),
-            (
-                "Factor 4: the extent to which the risk has been mitigated",
-                &mut args.mitigation,
-                &mut args.mitigation_why,
-            ),
-        ];
-        for (title, rating, why) in factors {
-            if rating.is_none() {
+        let ratings = [Rating::Low, Rating::Medium, Rating::High];
+        let options = ["low".to_owned(), "medium".to_owned(), "high".to_owned()];
+        for ((_, _, title), factor) in FACTORS.iter().zip(draft.factors.iter_mut()) {
+            if factor.rating.is_none() {
                 r.say(title);
-                let i = r.choose("Risk from this factor", &ratings)?;
-                *rating = Some(ratings[i].clone());
+                factor.rating = Some(ratings[r.choose("Risk from this factor", &options)?]);
             }
-            if why.is_none() {
-                *why = Some(ask_nonempty(
+            if factor.why.is_none() {
+                factor.why = Some(ask_nonempty(
                     r,
                     "Rationale",
                     "the reasoning, for the record",
@@ -407,11 +386,11 @@ pub fn ask_assessment(
             }
         }
     }
-    if args.determination.is_none() {
-        let determination = if secured {
-            "secured"
+    if draft.determination.is_none() {
+        draft.determination = Some(if secured {
+            Determination::Secured
         } else if exception {
-            "exception"
+            Determination::Exception
         } else {
             let options = [
                 "No: notification is required".to_owned(),
@@ -419,19 +398,21 @@ pub fn ask_assessment(
             ];
             let question =
                 "Determination: is there a low probability that the PHI has been compromised?";
-            ["notification-required", "low-probability"][r.choose(question, &options)?]
-        };
-        args.determination = Some(determination.to_owned());
+            [
+                Determination::NotificationRequired,
+                Determination::LowProbability,
+            ][r.choose(question, &options)?]
+        });
     }
-    if args.signed_by.is_none() {
-        args.signed_by = Some(ask_nonempty(
+    if draft.signed_by.is_none() {
+        draft.signed_by = Some(ask_nonempty(
             r,
             "Signed off by",
             "name of the person accountable for the determination",
         )?);
     }
-    if args.role.is_none() {
-        args.role = Some(ask_nonempty(r, "Their role", "e.g. Privacy Officer")?);
+    if draft.role.is_none() {
+        draft.role = Some(ask_nonempty(r, "Their role", "e.g. Privacy Officer")?);
     }
     Ok(())
 }
@@ -525,25 +506,17 @@ fn all_steps(incident: &Incident) -> String {
     out
 }
 
-/// The message for a walk left at a prompt: what was not recorded, and whether the log verifies.
-pub fn left_message(settings: &Settings, step: Option<&str>, stop: Stop) -> String {
+/// The message for a walk left at a prompt: what was not recorded, and (from the caller's
+/// check of the log) whether it verifies.
+pub fn left_message(step: Option<&str>, stop: Stop, check: Result<u64, Error>) -> String {
     let how = match stop {
         Stop::EndOfInput => "Input ended",
         _ => "Interrupted",
     };
     let what = step.map_or_else(String::new, |s| format!(": nothing recorded for `{s}`"));
-    let check = store::Store::open(&settings.store)
-        .and_then(|st| {
-            let id = st.resolve(settings.incident.as_deref())?;
-            let mut log = st.open_log(&id, crate::log::Access::Read)?;
-            log.read_verified(|_| {})
-        })
-        .map_or_else(
-            |e| format!("; check the log: {e}"),
-            |scan| format!("; the log verifies ({} entries)", scan.entries),
-        );
+    let check = check.map_or_else(
+        |e| format!("; check the log: {e}"),
+        |entries| format!("; the log verifies ({entries} entries)"),
+    );
     format!("{how}{what}{check}. Resume with `breach walk`.")
 }
-
-#[cfg(test)]
-mod tests;

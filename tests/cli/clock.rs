@@ -194,7 +194,11 @@ fn facts_refuse_counts_that_cannot_be_true_and_record_nothing() {
     ] {
         let mut full = vec!["facts"];
         full.extend(args);
-        let out = env.breach(full).fails(1);
+        // A malformed argument is a usage error (2); a value a rule refuses is 1.
+        let usage = ["not the postal code", "whole number", "--delay-until"]
+            .iter()
+            .any(|m| message.contains(m));
+        let out = env.breach(full).fails(if usage { 2 } else { 1 });
         assert!(
             out.error_line().contains(message),
             "{message}: {}",
@@ -362,9 +366,9 @@ fn a_notice_meets_its_obligation_on_time_or_late() {
             "--date",
             "2026-05-01",
             "--method",
-            "press",
+            "press-release",
         ])
-        .fails(1);
+        .fails(2);
     assert!(bad.error_line().contains("--state XX"));
     let early = env
         .breach([
@@ -519,7 +523,9 @@ fn an_assessment_that_contradicts_itself_is_refused() {
             full = vec!["assess"];
         }
         full.extend(args);
-        let out = env.breach(full).fails(1);
+        // A malformed or missing argument is a usage error (2); a refusal by a rule is 1.
+        let usage = message.contains("rationale") || message.starts_with("needs");
+        let out = env.breach(full).fails(if usage { 2 } else { 1 });
         assert!(
             out.error_line().contains(message),
             "{message}: {}",
@@ -553,7 +559,7 @@ fn a_business_associate_sees_its_own_clock() {
         "--date",
         "2026-03-09",
         "--method",
-        "secure email",
+        "email",
     ])
     .ok();
     assert_eq!(obligations(&env)[0]["status"], "met");

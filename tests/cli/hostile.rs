@@ -67,7 +67,7 @@ fn errors_do_not_echo_evidence_values() {
     env.start("misdirected-email");
     let out = env
         .breach(["done", "identify-message", "--set", "078-05-1120"])
-        .fails(1);
+        .fails(2);
     assert!(!out.stderr.contains("078-05-1120"), "{}", out.stderr);
     assert!(out.error_line().contains("has no `=`"));
 }
@@ -88,7 +88,7 @@ fn terminal_escapes_and_bidi_controls_are_neutralised_on_screen() {
     .ok();
     let actor = env
         .breach(["--actor", "mallory\u{1b}[31m", "note", "x"])
-        .fails(1);
+        .fails(2);
     assert!(
         actor.error_line().contains("--actor"),
         "an actor name with control characters is refused"

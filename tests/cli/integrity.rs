@@ -128,7 +128,7 @@ fn a_kept_head_detects_truncation_and_rewriting() {
         "{}",
         out.stdout
     );
-    let bad = env.breach(["verify", "--expect-head", "12:xyz"]).fails(1);
+    let bad = env.breach(["verify", "--expect-head", "12:xyz"]).fails(2);
     assert!(bad.error_line().contains("64 hexadecimal digits"));
 }
 

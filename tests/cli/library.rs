@@ -179,7 +179,7 @@ fn a_low_probability_determination_hides_every_notice_step() {
             "--fact",
             "colour=yes",
         ])
-        .fails(1);
+        .fails(2);
     assert!(bad.error_line().contains("not a yes/no fact"));
 }
 

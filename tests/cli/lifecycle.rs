@@ -155,7 +155,7 @@ fn start_without_its_arguments_and_no_terminal_fails_at_once_naming_them() {
     let env = Env::new();
     let out = env
         .breach(["start", "--runbook", "misdirected-email"])
-        .fails(1);
+        .fails(2);
     assert!(
         out.error_line()
             .contains("needs --discovered WHEN, --title TEXT and there is no terminal"),
@@ -632,7 +632,7 @@ fn the_actor_comes_from_the_flag_then_the_environment() {
     let log = entries(&env, &id);
     assert_eq!(log[1]["actor"], "bo.chen");
     assert_eq!(log[2]["actor"], "cy.diaz");
-    let bad = env.breach(["--actor", "", "note", "x"]).fails(1);
+    let bad = env.breach(["--actor", "", "note", "x"]).fails(2);
     assert!(bad.error_line().contains("--actor"));
 }
 

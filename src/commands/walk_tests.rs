@@ -1,10 +1,41 @@
-//! The walk's logic with scripted answers, against a real temporary store.
+//! The walk's logic with scripted answers, against a real temporary store, recording through
+//! the same path as the scriptable commands.
 
 use std::collections::VecDeque;
 
-use super::*;
-use crate::app::Settings;
+use super::steps::walk_with as walk;
+use super::{Session, record_action};
+use crate::incident::{Action, StepState};
 use crate::log::Access;
+use crate::walk::{Responder, Stop, WalkEnd, ask_assessment, ask_start, left_message};
+
+type Settings = Session;
+
+/// A session in `store` as `walker`, with the fixed test clock.
+fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json: bool) -> Session {
+    Session {
+        store,
+        actor: "walker".to_owned(),
+        json,
+        incident: None,
+        runbooks,
+        interactive: false,
+        now: chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    }
+}
+
+/// Opens an incident with every argument given (never prompts).
+fn run_start(s: &Session, runbook: &str, discovered: &str, title: &str) {
+    super::lifecycle::start(
+        s,
+        Some(runbook.to_owned()),
+        Some(discovered.to_owned()),
+        Some(title.to_owned()),
+    )
+    .unwrap();
+}
 
 #[derive(Debug)]
 enum Answer {
@@ -90,15 +121,8 @@ fn incident() -> (tempfile::TempDir, Settings) {
         include_str!("../../tests/fixtures/minimal.yaml"),
     )
     .unwrap();
-    let settings = Settings {
-        store: dir.path().join("store"),
-        actor: "walker".to_owned(),
-        json: true,
-        incident: None,
-        runbooks: Some(runbooks),
-        interactive: false,
-    };
-    crate::app::run_start(&settings, "minimal", "2026-03-01 09:30", "Walk test").unwrap();
+    let settings = session(dir.path().join("store"), Some(runbooks), true);
+    run_start(&settings, "minimal", "2026-03-01 09:30", "Walk test");
     (dir, settings)
 }
 
@@ -172,7 +196,7 @@ fn the_walk_records_what_the_scriptable_command_would() {
     ]);
     walk(&settings, &mut r).unwrap();
     let (walked_dir, scripted) = incident();
-    crate::app::apply(
+    record_action(
         &scripted,
         Action::Done {
             step: "identify".into(),
@@ -226,7 +250,11 @@ fn leaving_in_the_middle_of_a_step_records_nothing() {
             entries(&settings).is_empty(),
             "nothing of the step was written"
         );
-        let message = left_message(&settings, Some("identify"), stop);
+        let message = left_message(
+            Some("identify"),
+            stop,
+            super::steps::SessionRecorder::new(&settings).and_then(|r| r.check()),
+        );
         assert!(
             message.contains("nothing recorded for `identify`")
                 && message.contains("the log verifies (1 entries)"),
@@ -258,7 +286,7 @@ fn declining_the_confirmation_records_nothing_and_escape_goes_back() {
 #[test]
 fn resuming_offers_the_next_workable_step_and_not_one_done_elsewhere() {
     let (_dir, settings) = incident();
-    crate::app::apply(
+    record_action(
         &settings,
         Action::Settle {
             step: "identify".into(),
@@ -298,7 +326,7 @@ fn resuming_offers_the_next_workable_step_and_not_one_done_elsewhere() {
 #[test]
 fn the_walk_ends_when_nothing_is_workable() {
     let (_dir, settings) = incident();
-    crate::app::apply(
+    record_action(
         &settings,
         Action::Settle {
             step: "identify".into(),
@@ -314,7 +342,7 @@ fn the_walk_ends_when_nothing_is_workable() {
         "notify-media",
         "retrain",
     ] {
-        crate::app::apply(
+        record_action(
             &settings,
             Action::Settle {
                 step: step.into(),
@@ -334,7 +362,7 @@ fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
     let catalog = crate::runbook::Catalog::load(&[]).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
         .unwrap()
-        .with_timezone(&Utc);
+        .with_timezone(&chrono::Utc);
     let mut r = Scripted::new(vec![
         Answer::Pick(0),
         Answer::Text("2027-01-01"),
@@ -365,23 +393,11 @@ fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
 
 #[test]
 fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
-    let mut args = crate::cli::AssessArgs {
-        secured: None,
-        secured_basis: None,
-        exception: None,
-        exception_basis: None,
-        nature: None,
-        nature_why: None,
-        recipient: None,
-        recipient_why: None,
-        acquired: None,
-        acquired_why: None,
-        mitigation: None,
-        mitigation_why: None,
-        determination: None,
-        rationale: None,
-        signed_by: None,
+    use crate::incident::assessment::AssessmentDraft;
+    use crate::incident::event::{Determination, ExceptionKind, Rating};
+    let mut draft = AssessmentDraft {
         role: Some("Privacy Officer".into()),
+        ..AssessmentDraft::default()
     };
     let mut r = Scripted::new(vec![
         Answer::Pick(0),
@@ -397,30 +413,33 @@ fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
         Answer::Pick(1),
         Answer::Text("Dana Whit"),
     ]);
-    ask_assessment(&mut r, &mut args).unwrap();
-    assert_eq!(args.secured.as_deref(), Some("no"));
-    assert_eq!(args.exception.as_deref(), Some("none"));
-    assert_eq!(args.acquired.as_deref(), Some("medium"));
-    assert_eq!(args.mitigation_why.as_deref(), Some("deleted and attested"));
-    assert_eq!(args.determination.as_deref(), Some("low-probability"));
-    assert_eq!(args.signed_by.as_deref(), Some("Dana Whit"));
+    ask_assessment(&mut r, &mut draft).unwrap();
+    assert_eq!(draft.secured, Some(false));
+    assert_eq!(draft.exception, Some(ExceptionKind::None));
+    assert_eq!(draft.factors[2].rating, Some(Rating::Medium));
+    assert_eq!(
+        draft.factors[3].why.as_deref(),
+        Some("deleted and attested")
+    );
+    assert_eq!(draft.determination, Some(Determination::LowProbability));
+    assert_eq!(draft.signed_by.as_deref(), Some("Dana Whit"));
     assert!(r.answers.is_empty(), "a given role is not asked again");
 
-    let mut secured = crate::cli::AssessArgs {
+    let mut secured = AssessmentDraft {
         secured: None,
-        ..args
+        secured_basis: None,
+        determination: None,
+        ..draft
     };
-    secured.determination = None;
     let mut r = Scripted::new(vec![
         Answer::Pick(1),
         Answer::Text("S/MIME, key never sent"),
         Answer::Pick(0),
     ]);
-    secured.secured_basis = None;
     ask_assessment(&mut r, &mut secured).unwrap();
     assert_eq!(
-        secured.determination.as_deref(),
-        Some("secured"),
+        secured.determination,
+        Some(Determination::Secured),
         "secured PHI needs no factors"
     );
 }
@@ -465,7 +484,7 @@ impl Responder for Diligent {
     }
 }
 
-fn run(settings: &Settings, args: &[&str]) -> crate::app::Outcome {
+fn run(settings: &Settings, args: &[&str]) -> super::Outcome {
     let mut full = vec![
         "breach",
         "--store",
@@ -474,7 +493,7 @@ fn run(settings: &Settings, args: &[&str]) -> crate::app::Outcome {
         "walker",
     ];
     full.extend_from_slice(args);
-    crate::app::run(<crate::cli::Cli as clap::Parser>::parse_from(full)).unwrap()
+    super::run(<crate::cli::Cli as clap::Parser>::parse_from(full)).unwrap()
 }
 
 #[test]
@@ -482,15 +501,8 @@ fn every_bundled_scenario_walks_to_closure_and_exports() {
     for (file, _) in crate::runbook::BUNDLED {
         let id = file.trim_end_matches(".yaml");
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            store: dir.path().join("store"),
-            actor: "walker".to_owned(),
-            json: false,
-            incident: None,
-            runbooks: None,
-            interactive: false,
-        };
-        crate::app::run_start(&settings, id, "2026-03-01 09:30", "Scenario test").unwrap();
+        let settings = session(dir.path().join("store"), None, false);
+        run_start(&settings, id, "2026-03-01 09:30", "Scenario test");
         // A large breach, so every conditional notice step appears.
         let mut facts = vec![
             "facts",

@@ -1,29 +1,27 @@
-//! Exports, letters and the organisation profile: the commands whose output is a document.
-//! A document goes to standard output, or to a file created 0600 that is never overwritten
-//! without `--force` (and then replaced atomically).
+//! The commands whose output is a document: `export` and `letter`. A document goes to standard
+//! output, or to a file created 0600 that is never overwritten without `--force` (and then
+//! replaced atomically).
 
 use std::path::PathBuf;
 
 use minijinja::Value as Tpl;
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Outcome, Settings, json_doc};
-use crate::cli::{ConfigCommand, ExportFormat, OutputArgs};
-use crate::clock;
+use super::{Outcome, Session};
+use crate::cli::{ExportFormat, LetterArg, OutputArgs};
 use crate::error::Error;
 use crate::incident::{Incident, Replay};
 use crate::log::Access;
-use crate::profile::{KEYS, Profile};
+use crate::profile::Profile;
 use crate::render::export::{self, RawEntry};
-use crate::render::letters::{self, LetterKind};
+use crate::render::letters::{self, Element, LetterKind};
 use crate::render::templates;
 use crate::store::Store;
-use crate::text::sanitize;
 
 /// The incident with its whole timeline, and every entry exactly as written.
-fn load_with_entries(settings: &Settings) -> Result<(Store, Incident, Vec<RawEntry>), Error> {
-    let store = settings.open_store()?;
-    let id = store.resolve(settings.incident.as_deref())?;
+fn load_with_entries(s: &Session) -> Result<(Store, Incident, Vec<RawEntry>), Error> {
+    let store = s.open_store()?;
+    let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Read)?;
     let mut replay = Replay::with_timeline();
     let mut raw = Vec::new();
@@ -62,15 +60,14 @@ fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> 
 }
 
 pub(super) fn export(
-    settings: &Settings,
+    s: &Session,
     format: ExportFormat,
     out: &OutputArgs,
 ) -> Result<Outcome, Error> {
-    let (store, incident, entries) = load_with_entries(settings)?;
-    let now = clock::now()?;
-    let today = now.with_timezone(&chrono::Local).date_naive();
+    let (store, incident, entries) = load_with_entries(s)?;
+    let now = s.now;
     let profile = Profile::load(&store.root)?;
-    let clock = incident.clock(today);
+    let clock = incident.clock(s.today());
     let report = export::report(&incident, &profile, &clock, now);
     let text = match format {
         ExportFormat::Json => export::json_export(&report, &entries),
@@ -88,43 +85,49 @@ pub(super) fn export(
             templates::render(&env, name, ctx)?
         }
     };
-    let what = format!("the {} export of {}", format_name(format), incident.id);
+    let what = format!("the {} export of {}", format.name(), incident.id);
     Ok(Outcome::ok(deliver(out, text, &what)?))
 }
 
-fn format_name(f: ExportFormat) -> &'static str {
-    match f {
-        ExportFormat::Md => "Markdown",
-        ExportFormat::Html => "HTML",
-        ExportFormat::Json => "JSON",
-        ExportFormat::Csv => "CSV",
-        ExportFormat::Ics => "iCalendar",
-    }
+/// `letter --json`.
+#[derive(Debug, Serialize)]
+pub struct Drafted<'a> {
+    pub id: &'a str,
+    pub letter: &'a str,
+    pub basis: &'a str,
+    pub elements: &'a [Element],
+    pub complete: bool,
 }
 
 pub(super) fn letter(
-    settings: &Settings,
-    kind: LetterKind,
+    s: &Session,
+    kind: LetterArg,
     strict: bool,
     out: &OutputArgs,
 ) -> Result<Outcome, Error> {
-    let (store, incident, _) = load_with_entries(settings)?;
-    let today = clock::now()?.with_timezone(&chrono::Local).date_naive();
+    let kind = match kind {
+        LetterArg::Individual => LetterKind::Individual,
+        LetterArg::Substitute => LetterKind::Substitute,
+        LetterArg::Media => LetterKind::Media,
+        LetterArg::Hhs => LetterKind::Hhs,
+        LetterArg::BusinessAssociate => LetterKind::BusinessAssociate,
+    };
+    let (store, incident, _) = load_with_entries(s)?;
     let profile = Profile::load(&store.root)?;
     let env = templates::environment(template_dirs(&store, out));
-    let letter = letters::draft(&env, kind, &incident, &profile, today)?;
+    let letter = letters::draft(&env, kind, &incident, &profile, s.today())?;
     let missing = letter.elements.iter().filter(|e| !e.present).count();
     let code = u8::from(strict && missing > 0);
-    if settings.json {
-        let doc = json!({
-            "id": incident.id,
-            "letter": letter.text,
-            "basis": letter.basis,
-            "elements": letter.elements,
-            "complete": missing == 0,
-        });
+    if s.json {
+        let doc = Drafted {
+            id: &incident.id,
+            letter: &letter.text,
+            basis: letter.basis,
+            elements: &letter.elements,
+            complete: missing == 0,
+        };
         return Ok(Outcome {
-            stdout: json_doc(&doc),
+            stdout: super::json_doc(&doc),
             code,
         });
     }
@@ -136,34 +139,4 @@ pub(super) fn letter(
         format!("{}\n---\n{checklist}", letter.text)
     };
     Ok(Outcome { stdout, code })
-}
-
-pub(super) fn config(settings: &Settings, cmd: ConfigCommand) -> Result<Outcome, Error> {
-    let store = settings.open_store()?;
-    let mut profile = Profile::load(&store.root)?;
-    match cmd {
-        ConfigCommand::Show => {}
-        ConfigCommand::Set { key, value } => {
-            profile.set(&key, Some(&value))?;
-            profile.save(&store.root)?;
-        }
-        ConfigCommand::Unset { key } => {
-            profile.set(&key, None)?;
-            profile.save(&store.root)?;
-        }
-    }
-    if settings.json {
-        return Ok(Outcome::ok(json_doc(&json!({ "profile": profile }))));
-    }
-    let mut out = format!(
-        "Organisation profile ({})\n",
-        store.root.join("profile.json").display()
-    );
-    for (key, what) in KEYS {
-        match profile.get(key) {
-            Some(v) => out.push_str(&format!("  {key:<16} {}\n", sanitize(v))),
-            None => out.push_str(&format!("  {key:<16} (not set: {what})\n")),
-        }
-    }
-    Ok(Outcome::ok(out))
 }

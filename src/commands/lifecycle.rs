@@ -1,0 +1,414 @@
+//! Opening and closing an incident, and the views of where incidents stand: `start`, `list`,
+//! `status`, `close`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::steps::{StepSummary, walk_incident};
+use super::{Outcome, Session, record, written};
+use crate::clock::{self, GivenTime};
+use crate::error::Error;
+use crate::incident::event::{self, Opened, PinnedRunbook};
+use crate::incident::input::check_text;
+use crate::incident::{Event, Incident, StepRecord, StepState};
+use crate::log::{self, Head};
+use crate::render::deadlines::{DeadlinesView, deadline_summary};
+use crate::render::terminal;
+use crate::runbook::Phase;
+use crate::store;
+use crate::text::{sanitize, short_hash};
+
+/// The runbook an incident follows, as scripts see it.
+#[derive(Debug, Serialize)]
+pub struct RunbookRef<'a> {
+    pub id: &'a str,
+    pub version: &'a str,
+    pub sha256: &'a str,
+}
+
+impl<'a> RunbookRef<'a> {
+    fn of(pinned: &'a PinnedRunbook) -> RunbookRef<'a> {
+        RunbookRef {
+            id: &pinned.id,
+            version: &pinned.version,
+            sha256: &pinned.sha256,
+        }
+    }
+}
+
+/// `start --json`.
+#[derive(Debug, Serialize)]
+pub struct Started<'a> {
+    pub id: &'a str,
+    pub store: &'a Path,
+    pub runbook: RunbookRef<'a>,
+    pub discovered: &'a GivenTime,
+    pub head: &'a Head,
+}
+
+pub(super) fn start(
+    s: &Session,
+    runbook: Option<String>,
+    discovered: Option<String>,
+    title: Option<String>,
+) -> Result<Outcome, Error> {
+    let missing: Vec<&str> = [
+        ("--runbook ID", runbook.is_none()),
+        ("--discovered WHEN", discovered.is_none()),
+        ("--title TEXT", title.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| *n)
+    .collect();
+    let now = s.now;
+    let catalog = s.catalog()?;
+    let asked = !missing.is_empty();
+    let (runbook_id, discovered, title) = match (runbook, discovered, title) {
+        (Some(r), Some(d), Some(t)) => (r, d, t),
+        (r, d, t) if s.interactive => {
+            let mut prompts = crate::walk::TerminalResponder::new();
+            crate::walk::ask_start(&mut prompts, &catalog, r, d, t, now)
+                .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?
+        }
+        _ => {
+            return Err(Error::usage(format!(
+                "`breach start` needs {} and there is no terminal to ask on: breach start --runbook ID --discovered WHEN --title TEXT",
+                missing.join(", ")
+            )));
+        }
+    };
+    let title = check_text("--title", &title, false)?;
+    let discovered = clock::parse_past(&discovered, "--discovered", now)?;
+    let entry = catalog.get(&runbook_id)?;
+    let store = s.open_store()?;
+    let pinned = PinnedRunbook {
+        id: entry.runbook.id.value.clone(),
+        version: entry.runbook.version.value.clone(),
+        title: entry.runbook.title.value.clone(),
+        sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
+        source: entry.source.to_string(),
+        text: entry.text.clone(),
+        parsed: Some(
+            serde_json::value::to_raw_value(&entry.runbook)
+                .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?,
+        ),
+    };
+    let ts = clock::log_timestamp(now);
+    let local_today = clock::local_date(now);
+    let mut attempt = 0;
+    let (id, head) = loop {
+        let id = store::new_incident_id(local_today, attempt);
+        let opened = Opened {
+            format: log::FORMAT.to_owned(),
+            hash_algorithm: log::HASH_ALGORITHM.to_owned(),
+            tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
+            incident: id.clone(),
+            title: title.clone(),
+            discovered: discovered.clone(),
+            runbook: pinned.clone(),
+        };
+        match store.create_incident(
+            &id,
+            &ts,
+            &s.actor,
+            Event::Opened(Box::new(opened.clone())).kind(),
+            &opened,
+        ) {
+            Ok(head) => break (id, head),
+            Err(Error::Refused(_)) if attempt < 8 => attempt += 1,
+            Err(e) => return Err(Error::NotRecorded(Box::new(e))),
+        }
+    };
+    let incident = store.load(&id)?;
+    if s.json {
+        return Ok(Outcome::json(&Started {
+            id: &id,
+            store: &store.root,
+            runbook: RunbookRef::of(&pinned),
+            discovered: &incident.discovered,
+            head: &head,
+        }));
+    }
+    let mut out = format!(
+        "Opened incident {id}: {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  store       {}\n",
+        sanitize(&incident.title),
+        pinned.id,
+        pinned.version,
+        short_hash(&pinned.sha256),
+        terminal::discovered_line(&incident.discovered),
+        store.root.display()
+    );
+    out.push_str(&terminal::next_text(&incident, now));
+    out.push_str(&terminal::head_line(&head));
+    // Offered only to someone who was asked for the arguments: given everything on the command
+    // line, `start` never prompts.
+    if asked && s.interactive {
+        print!("{out}");
+        let mut prompts = crate::walk::TerminalResponder::new();
+        let begin =
+            crate::walk::Responder::confirm(&mut prompts, "Begin the guided walk now?", true);
+        if begin == Ok(true) {
+            let session = Session {
+                incident: Some(id),
+                ..s.clone()
+            };
+            return walk_incident(&session, &mut prompts);
+        }
+        return Ok(Outcome::ok(
+            "Work the steps any time with `breach walk`.\n".to_owned(),
+        ));
+    }
+    Ok(Outcome::ok(out))
+}
+
+/// Settled and applicable steps.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Progress {
+    pub settled: usize,
+    pub applicable: usize,
+}
+
+impl Progress {
+    pub fn of(incident: &Incident) -> Progress {
+        let (settled, applicable) = incident
+            .progress()
+            .iter()
+            .fold((0, 0), |(s, t), (_, settled, total)| {
+                (s + settled, t + total)
+            });
+        Progress {
+            settled,
+            applicable,
+        }
+    }
+}
+
+/// One incident in `list --json`: readable, or named with why it cannot be read.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ListRow<'a> {
+    Readable {
+        id: &'a str,
+        title: &'a str,
+        state: &'static str,
+        discovered: chrono::NaiveDate,
+        runbook: &'a str,
+        progress: Progress,
+        head: &'a Head,
+    },
+    Unreadable {
+        id: &'a str,
+        state: &'static str,
+        error: String,
+    },
+}
+
+/// `list --json`.
+#[derive(Debug, Serialize)]
+pub struct Listed<'a> {
+    pub store: &'a Path,
+    pub incidents: Vec<ListRow<'a>>,
+}
+
+pub(super) fn list(s: &Session) -> Result<Outcome, Error> {
+    let store = s.open_store()?;
+    let mut rows = Vec::new();
+    for id in store.ids()? {
+        rows.push((id.clone(), store.load(&id)));
+    }
+    if s.json {
+        let incidents = rows
+            .iter()
+            .map(|(id, loaded)| match loaded {
+                Ok(i) => ListRow::Readable {
+                    id,
+                    title: &i.title,
+                    state: i.state_label(),
+                    discovered: i.discovered.date,
+                    runbook: &i.pinned.id,
+                    progress: Progress::of(i),
+                    head: &i.head,
+                },
+                Err(e) => ListRow::Unreadable {
+                    id,
+                    state: "unreadable",
+                    error: e.to_string(),
+                },
+            })
+            .collect();
+        return Ok(Outcome::json(&Listed {
+            store: &store.root,
+            incidents,
+        }));
+    }
+    Ok(Outcome::ok(terminal::list_text(&store.root, &rows)))
+}
+
+/// One step in `status --json`: what every step view shares, then where it stands.
+#[derive(Debug, Serialize)]
+pub struct StepStatus<'a> {
+    #[serde(flatten)]
+    pub step: StepSummary<'a>,
+    pub applies: bool,
+    pub state: StepState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<&'a BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PhaseProgress {
+    pub phase: Phase,
+    pub settled: usize,
+    pub applicable: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Opening<'a> {
+    pub at: &'a str,
+    pub by: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Closing<'a> {
+    pub at: &'a str,
+    pub by: &'a str,
+    pub forced: bool,
+    pub reason: Option<&'a str>,
+}
+
+/// `status --json`.
+#[derive(Debug, Serialize)]
+pub struct Status<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub state: &'static str,
+    pub store: &'a Path,
+    pub runbook: RunbookRef<'a>,
+    pub discovered: &'a GivenTime,
+    pub opened: Opening<'a>,
+    pub closed: Option<Closing<'a>>,
+    pub progress: Vec<PhaseProgress>,
+    pub steps: Vec<StepStatus<'a>>,
+    pub next: Vec<&'a str>,
+    pub deadlines: DeadlinesView<'a>,
+    pub entries: u64,
+    pub head: &'a Head,
+}
+
+pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
+    let (store, incident) = s.load_current()?;
+    let today = s.today();
+    if s.json {
+        let steps = incident
+            .step_views()
+            .into_iter()
+            .map(|v| {
+                let record: Option<&StepRecord> = v.record;
+                StepStatus {
+                    step: StepSummary::of(&incident, &v),
+                    applies: v.active,
+                    state: v.state(),
+                    actor: record.map(|r| r.actor.as_str()),
+                    at: record.map(|r| r.at.as_str()),
+                    reason: record.and_then(|r| r.reason.as_deref()),
+                    note: record.and_then(|r| r.note.as_deref()),
+                    evidence: record.map(|r| &r.evidence).filter(|e| !e.is_empty()),
+                }
+            })
+            .collect();
+        let progress = incident
+            .progress()
+            .into_iter()
+            .map(|(phase, settled, applicable)| PhaseProgress {
+                phase,
+                settled,
+                applicable,
+            })
+            .collect();
+        let clock = incident.clock(today);
+        let doc = Status {
+            id: &incident.id,
+            title: &incident.title,
+            state: incident.state_label(),
+            store: &store.root,
+            runbook: RunbookRef::of(&incident.pinned),
+            discovered: &incident.discovered,
+            opened: Opening {
+                at: &incident.opened_at,
+                by: &incident.opened_by,
+            },
+            closed: incident.closed.as_ref().map(|(at, by, c)| Closing {
+                at,
+                by,
+                forced: c.forced,
+                reason: c.reason.as_deref(),
+            }),
+            progress,
+            steps,
+            next: incident
+                .workable()
+                .iter()
+                .map(|v| v.step.id.value.as_str())
+                .collect(),
+            deadlines: DeadlinesView::new(&incident, &clock, today),
+            entries: incident.head.seq + 1,
+            head: &incident.head,
+        };
+        return Ok(Outcome::json(&doc));
+    }
+    Ok(Outcome::ok(terminal::status_text(
+        &incident,
+        &store.root,
+        s.now,
+        &deadline_summary(&incident, today),
+    )))
+}
+
+pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<Outcome, Error> {
+    let reason = reason
+        .map(|r| check_text("--reason", &r, true))
+        .transpose()?;
+    let (incident, event, head) = record(s, |_, incident| {
+        if incident.is_closed() {
+            return Err(Error::refused(format!(
+                "incident {} is already closed",
+                incident.id
+            )));
+        }
+        let open = incident.open_required();
+        if !open.is_empty() && !force {
+            return Err(Error::refused(format!(
+                "{} required step(s) still open: {}; finish, skip or mark them not applicable, or close with --force --reason",
+                open.len(),
+                open.join(", ")
+            )));
+        }
+        Ok(Event::Closed(event::Closed {
+            forced: !open.is_empty(),
+            reason,
+            open_required: open,
+        }))
+    })?;
+    let message = match &event {
+        Event::Closed(c) if c.forced => format!(
+            "Closed incident {} with {} required step(s) open (override recorded): {}",
+            incident.id,
+            c.open_required.len(),
+            c.open_required.join(", ")
+        ),
+        _ => format!("Closed incident {}.", incident.id),
+    };
+    Ok(written(s, &incident, message, &head))
+}

@@ -1,0 +1,232 @@
+//! The commands: the top of the crate. Each family of commands has its own module with its
+//! arguments (from [`crate::cli`]) and its own output types; each is given one small [`Session`]
+//! value (store, actor, incident, the time, whether it may prompt).
+//!
+//! Every write follows the same path — resolve the incident, take the exclusive lock, replay
+//! (and so verify) the log, check the change against the rules, append one entry — so no command
+//! can record a change the rules would refuse. See ARCHITECTURE.md for the layers below.
+
+mod documents;
+mod integrity;
+mod lifecycle;
+mod profile;
+mod regulatory;
+mod runbooks;
+mod steps;
+
+#[cfg(test)]
+mod walk_tests;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::cli::{Cli, Command};
+use crate::clock;
+use crate::error::Error;
+use crate::incident::{Event, Incident};
+use crate::log::{Access, Head};
+use crate::render::terminal;
+use crate::runbook::Catalog;
+use crate::store::{self, Store};
+
+pub use regulatory::facts_update as parse_facts;
+pub use steps::record_action;
+
+/// What a command printed and how it ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stdout: String,
+    /// 0 on success; 1 when the command ran but found a failure (verify, validate, --strict).
+    pub code: u8,
+}
+
+impl Outcome {
+    fn ok(stdout: String) -> Outcome {
+        Outcome { stdout, code: 0 }
+    }
+
+    /// One JSON document on stdout: the typed output of a command.
+    fn json(doc: &impl Serialize) -> Outcome {
+        Outcome::ok(json_doc(doc))
+    }
+}
+
+/// What every command is given, resolved once from flags and environment.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub store: PathBuf,
+    pub actor: String,
+    pub json: bool,
+    pub incident: Option<String>,
+    pub runbooks: Option<PathBuf>,
+    /// Whether prompts may be shown: a terminal on standard input and no `--non-interactive`.
+    pub interactive: bool,
+    /// "Now" for this command, read once from the one clock ([`clock::now`]).
+    pub now: DateTime<Utc>,
+}
+
+impl Session {
+    pub fn from_cli(cli: &Cli) -> Result<Session, Error> {
+        let g = &cli.global;
+        let actor = match &g.actor {
+            Some(a) => a.clone(),
+            None => std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| format!("uid-{}", crate::log::current_uid())),
+        };
+        let actor = actor.trim().to_owned();
+        if actor.is_empty() || actor.len() > 128 || actor.chars().any(char::is_control) {
+            return Err(Error::usage(
+                "--actor / BREACH_ACTOR must be a name of 1 to 128 printable characters",
+            ));
+        }
+        Ok(Session {
+            store: g.store.clone().unwrap_or_else(store::default_root),
+            actor,
+            json: g.json,
+            incident: g.incident.clone(),
+            runbooks: g.runbooks.clone(),
+            interactive: !g.non_interactive && std::io::stdin().is_terminal(),
+            now: clock::now()?,
+        })
+    }
+
+    /// Today's calendar date in the local time zone.
+    fn today(&self) -> NaiveDate {
+        clock::local_date(self.now)
+    }
+
+    fn open_store(&self) -> Result<Store, Error> {
+        Store::open(&self.store)
+    }
+
+    /// The runbook directories in precedence order: the store's, then `--runbooks`.
+    fn runbook_dirs(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut dirs = Vec::new();
+        let in_store = self.store.join("runbooks");
+        if in_store.is_dir() {
+            dirs.push(in_store);
+        }
+        if let Some(dir) = &self.runbooks {
+            if !dir.is_dir() {
+                return Err(Error::input(format!(
+                    "--runbooks {}: not a directory",
+                    dir.display()
+                )));
+            }
+            dirs.push(dir.clone());
+        }
+        Ok(dirs)
+    }
+
+    fn catalog(&self) -> Result<Catalog, Error> {
+        Catalog::load(&self.runbook_dirs()?)
+    }
+
+    /// The store and the incident this command is about, replayed from its verified log.
+    fn load_current(&self) -> Result<(Store, Incident), Error> {
+        let store = self.open_store()?;
+        let id = store.resolve(self.incident.as_deref())?;
+        let incident = store.load(&id)?;
+        Ok((store, incident))
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    let session = Session::from_cli(&cli)?;
+    let s = &session;
+    match cli.command {
+        Command::Start {
+            runbook,
+            discovered,
+            title,
+        } => lifecycle::start(s, runbook, discovered, title),
+        Command::List => lifecycle::list(s),
+        Command::Status => lifecycle::status(s),
+        Command::Close { force, reason } => lifecycle::close(s, force, reason),
+        Command::Walk => steps::walk(s),
+        Command::Next => steps::next(s),
+        Command::Done { step, note, set } => steps::done(s, step, note, &set),
+        Command::Skip { step, reason } => steps::skip(s, step, reason),
+        Command::Na { step, reason } => steps::not_applicable(s, step, reason),
+        Command::Reopen { step, reason } => steps::reopen(s, step, reason),
+        Command::Note { text, step } => steps::note(s, text, step),
+        Command::Attach { file, step } => steps::attach(s, file, step),
+        Command::Facts(args) => regulatory::facts(s, &args),
+        Command::Assess(args) => regulatory::assess(s, args),
+        Command::Notify(args) => regulatory::notify(s, &args),
+        Command::Deadlines => regulatory::deadlines(s),
+        Command::Export { format, out } => documents::export(s, format, &out),
+        Command::Letter { kind, strict, out } => documents::letter(s, kind, strict, &out),
+        Command::Config(cmd) => profile::config(s, cmd),
+        Command::Verify { expect_head } => integrity::verify(s, expect_head.as_deref()),
+        Command::Repair => integrity::repair(s),
+        Command::Runbook(cmd) => runbooks::runbook(s, cmd),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "breach",
+                &mut out,
+            );
+            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::input(format!("cannot render the manual page: {e}")))?;
+            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
+        }
+    }
+}
+
+/// The shared write path: lock, replay, decide, append. `decide` sees the verified state and
+/// returns the event to record, or refuses.
+fn record(
+    session: &Session,
+    decide: impl FnOnce(&Store, &Incident) -> Result<Event, Error>,
+) -> Result<(Incident, Event, Head), Error> {
+    let store = session.open_store()?;
+    let id = store.resolve(session.incident.as_deref())?;
+    let mut log = store.open_log(&id, Access::Write)?;
+    let incident = store::replay(&mut log)?;
+    let event = decide(&store, &incident)?;
+    let ts = clock::log_timestamp(clock::now()?);
+    let head = event
+        .append(&mut log, &ts, &session.actor)
+        .map_err(|e| match e {
+            Error::NotRecorded(_) => e,
+            other => Error::NotRecorded(Box::new(other)),
+        })?;
+    Ok((incident, event, head))
+}
+
+/// What a writing command prints under `--json`: the incident and the log's new head.
+#[derive(Debug, Serialize)]
+pub struct Written<'a> {
+    pub id: &'a str,
+    pub head: &'a Head,
+}
+
+/// The output of a write: the message and the head for a person, or [`Written`] for a script.
+fn written(session: &Session, incident: &Incident, message: String, head: &Head) -> Outcome {
+    if session.json {
+        return Outcome::json(&Written {
+            id: &incident.id,
+            head,
+        });
+    }
+    Outcome::ok(format!("{message}\n{}", terminal::head_line(head)))
+}
+
+fn json_doc(value: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("command outputs always serialise");
+    s.push('\n');
+    s
+}

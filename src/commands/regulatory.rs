@@ -1,0 +1,442 @@
+//! The commands of the regulatory clock: `facts`, `assess`, `notify`, `deadlines`.
+//!
+//! A change that can move a deadline (a fact, an assessment) is checked against the verified
+//! state and written as one entry that also carries every due date it moved, so the record of
+//! the change and the record of its effect cannot be separated by a crash.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{Outcome, Session, record, written};
+use crate::cli::{
+    AssessArgs, DelayKind, DeterminationArg, ExceptionArg, FactsArgs, NoticeAudience, NotifyArgs,
+    RatingArg, YesNo,
+};
+use crate::clock::{self, GivenTime, parse_date};
+use crate::error::Error;
+use crate::incident::assessment::{AssessmentDraft, FactorDraft};
+use crate::incident::event::{Determination, ExceptionKind, FactsChanged, NoticeSent, Rating};
+use crate::incident::facts::{Delay, JURISDICTIONS, Statement};
+use crate::incident::input::check_text;
+use crate::incident::obligations::{self, Audience, DueChange};
+use crate::incident::{Count, Event, Facts, FactsUpdate, Incident, Signed};
+use crate::render::deadlines::{DeadlinesView, deadlines_text, describe_change, obligation_name};
+use crate::render::terminal;
+use crate::text::sanitize;
+
+fn parse_count(flag: &str, text: &str) -> Result<Count, Error> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("unknown") {
+        return Ok(Count::UNKNOWN);
+    }
+    t.parse::<u64>()
+        .ok()
+        .filter(|n| *n <= 1_000_000_000)
+        .map(Count::Known)
+        .ok_or_else(|| Error::usage(format!("{flag}: expected a whole number or `unknown`")))
+}
+
+/// A past or present calendar date.
+fn parse_past_date(flag: &str, text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
+    let date = parse_date(text).ok_or_else(|| {
+        Error::usage(format!(
+            "{flag}: `{}` is not a date (YYYY-MM-DD)",
+            sanitize(text.trim())
+        ))
+    })?;
+    if date > today {
+        return Err(Error::input(format!(
+            "{flag}: {date} is in the future (today is {today})"
+        )));
+    }
+    Ok(date)
+}
+
+/// The postal code of a US state, DC or territory.
+pub(super) fn parse_state(text: &str) -> Result<String, Error> {
+    let code = text.trim().to_ascii_uppercase();
+    if JURISDICTIONS.contains(&code.as_str()) {
+        Ok(code)
+    } else {
+        Err(Error::usage(format!(
+            "`{}` is not the postal code of a US state, DC or territory",
+            sanitize(text.trim())
+        )))
+    }
+}
+
+/// `XX=N` as a state and a count.
+pub(super) fn parse_state_count(flag: &str, text: &str) -> Result<(String, u64), Error> {
+    let (code, n) = text
+        .split_once('=')
+        .ok_or_else(|| Error::usage(format!("{flag} `{}` must be XX=N", sanitize(text))))?;
+    let code = parse_state(code).map_err(|e| Error::usage(format!("{flag}: {e}")))?;
+    let n = n
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n <= 1_000_000_000)
+        .ok_or_else(|| Error::usage(format!("{flag} {code}=…: expected a whole number")))?;
+    Ok((code, n))
+}
+
+/// The update `breach facts` asks for, checked field by field.
+pub fn facts_update(
+    args: &FactsArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FactsUpdate, Error> {
+    let today = clock::local_date(now);
+    let mut update = FactsUpdate {
+        affected: args
+            .affected
+            .as_deref()
+            .map(|a| parse_count("--affected", a))
+            .transpose()?,
+        unreachable: args
+            .unreachable
+            .as_deref()
+            .map(|u| parse_count("--unreachable", u))
+            .transpose()?,
+        ..FactsUpdate::default()
+    };
+    for state in &args.states {
+        let (code, n) = parse_state_count("--state", state)?;
+        if update.states.insert(code.clone(), n).is_some() {
+            return Err(Error::usage(format!("--state {code} is given twice")));
+        }
+    }
+    if let Some(d) = &args.discovered {
+        update.discovered = Some(clock::parse_past(d, "--discovered", now)?);
+    }
+    update.breach_started = args
+        .breach_started
+        .as_deref()
+        .map(|d| parse_past_date("--breach-started", d, today))
+        .transpose()?;
+    update.breach_ended = args
+        .breach_ended
+        .as_deref()
+        .map(|d| parse_past_date("--breach-ended", d, today))
+        .transpose()?;
+    update.business_associate = args.business_associate.map(YesNo::is_yes);
+    if let Some(kind) = args.delay {
+        let statement = match kind {
+            DelayKind::Oral => Statement::Oral,
+            DelayKind::Written => Statement::Written,
+        };
+        let official = check_text(
+            "--delay-official",
+            args.delay_official.as_deref().unwrap_or(""),
+            false,
+        )?;
+        let stated_on = parse_past_date(
+            "--delay-stated",
+            args.delay_stated.as_deref().unwrap_or(""),
+            today,
+        )?;
+        let until = args
+            .delay_until
+            .as_deref()
+            .map(|u| {
+                parse_date(u)
+                    .ok_or_else(|| Error::usage("--delay-until: expected a date (YYYY-MM-DD)"))
+            })
+            .transpose()?;
+        if statement == Statement::Written && until.is_none() {
+            return Err(Error::usage(
+                "--delay written: a written statement specifies the period; give its end with --delay-until DATE",
+            ));
+        }
+        if until.is_some_and(|u| u < stated_on) {
+            return Err(Error::input("--delay-until is before the statement's date"));
+        }
+        update.law_enforcement_delay = Some(Delay {
+            statement,
+            official,
+            stated_on,
+            until,
+        });
+    } else if args.delay_until.is_some()
+        || args.delay_official.is_some()
+        || args.delay_stated.is_some()
+    {
+        return Err(Error::usage(
+            "--delay-official, --delay-stated and --delay-until describe a --delay oral|written",
+        ));
+    }
+    update.delay_lifted = args.delay_lifted;
+    let text = |flag: &str, v: &Option<String>| {
+        v.as_deref().map(|t| check_text(flag, t, true)).transpose()
+    };
+    update.notice.what_happened = text("--what-happened", &args.what_happened)?;
+    update.notice.phi_types = text("--phi-types", &args.phi_types)?;
+    update.notice.protective_steps = text("--protective-steps", &args.protective_steps)?;
+    update.notice.our_response = text("--our-response", &args.our_response)?;
+    Ok(update)
+}
+
+/// The incident as it would be after `update`, to compare due dates.
+fn with_update(incident: &Incident, update: &FactsUpdate) -> Incident {
+    let mut next = incident.clone();
+    next.facts = incident.facts.updated(update);
+    if let Some(d) = &update.discovered {
+        next.discovered = d.clone();
+    }
+    next
+}
+
+/// `facts --json` after a change: the due dates it moved.
+#[derive(Debug, Serialize)]
+pub struct FactsRecorded<'a> {
+    pub id: &'a str,
+    pub head: &'a crate::log::Head,
+    pub recomputed: &'a [DueChange],
+}
+
+/// `facts --json` with no flags: the facts as they stand.
+#[derive(Debug, Serialize)]
+pub struct FactsShown<'a> {
+    pub id: &'a str,
+    pub discovered: &'a GivenTime,
+    pub facts: &'a Facts,
+}
+
+pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
+    let update = facts_update(args, s.now)?;
+    let reason = args
+        .reason
+        .as_deref()
+        .map(|r| check_text("--reason", r, true))
+        .transpose()?;
+    if update.is_empty() {
+        if reason.is_some() {
+            return Err(Error::usage(
+                "--reason explains a change: give the facts that changed",
+            ));
+        }
+        let (_, incident) = s.load_current()?;
+        if s.json {
+            return Ok(Outcome::json(&FactsShown {
+                id: &incident.id,
+                discovered: &incident.discovered,
+                facts: &incident.facts,
+            }));
+        }
+        return Ok(Outcome::ok(terminal::facts_text(&incident)));
+    }
+    let (incident, event, head) = record(s, |_, incident| {
+        let after = with_update(incident, &update);
+        if let Some(problem) = after.facts.inconsistency() {
+            return Err(Error::refused(format!("not recorded: {problem}")));
+        }
+        let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
+        Ok(Event::FactsChanged(Box::new(FactsChanged {
+            update: update.clone(),
+            reason: reason.clone(),
+            recomputed,
+        })))
+    })?;
+    let Event::FactsChanged(change) = &event else {
+        unreachable!("facts records a facts change")
+    };
+    if s.json {
+        return Ok(Outcome::json(&FactsRecorded {
+            id: &incident.id,
+            head: &head,
+            recomputed: &change.recomputed,
+        }));
+    }
+    let mut message = String::from("Facts recorded.");
+    for c in &change.recomputed {
+        message.push_str(&format!("\n  {}", describe_change(c)));
+    }
+    Ok(written(s, &incident, message, &head))
+}
+
+fn rating(r: RatingArg) -> Rating {
+    match r {
+        RatingArg::Low => Rating::Low,
+        RatingArg::Medium => Rating::Medium,
+        RatingArg::High => Rating::High,
+    }
+}
+
+/// The assessment as the flags give it; what they leave out stays missing.
+fn draft_from(args: AssessArgs) -> AssessmentDraft {
+    let factor = |r: Option<RatingArg>, why: Option<String>| FactorDraft {
+        rating: r.map(rating),
+        why,
+    };
+    AssessmentDraft {
+        secured: args.secured.map(YesNo::is_yes),
+        secured_basis: args.secured_basis,
+        exception: args.exception.map(|e| match e {
+            ExceptionArg::None => ExceptionKind::None,
+            ExceptionArg::UnintentionalWorkforceUse => ExceptionKind::UnintentionalWorkforceUse,
+            ExceptionArg::InadvertentDisclosure => ExceptionKind::InadvertentDisclosure,
+            ExceptionArg::CouldNotRetain => ExceptionKind::CouldNotRetain,
+        }),
+        exception_basis: args.exception_basis,
+        factors: [
+            factor(args.nature, args.nature_why),
+            factor(args.recipient, args.recipient_why),
+            factor(args.acquired, args.acquired_why),
+            factor(args.mitigation, args.mitigation_why),
+        ],
+        determination: args.determination.map(|d| match d {
+            DeterminationArg::NotificationRequired => Determination::NotificationRequired,
+            DeterminationArg::LowProbability => Determination::LowProbability,
+            DeterminationArg::Exception => Determination::Exception,
+            DeterminationArg::Secured => Determination::Secured,
+        }),
+        rationale: args.rationale,
+        signed_by: args.signed_by,
+        role: args.role,
+    }
+}
+
+/// `assess --json`.
+#[derive(Debug, Serialize)]
+pub struct Assessed<'a> {
+    pub id: &'a str,
+    pub head: &'a crate::log::Head,
+    pub determination: Determination,
+    pub recomputed: &'a [DueChange],
+}
+
+pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
+    let mut draft = draft_from(args);
+    if !draft.missing().is_empty() && s.interactive {
+        let mut prompts = crate::walk::TerminalResponder::new();
+        crate::walk::ask_assessment(&mut prompts, &mut draft)
+            .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
+    }
+    let assessment = draft.finish()?;
+    let (incident, event, head) = record(s, |_, incident| {
+        let mut after = incident.clone();
+        after.facts.notification_required = assessment.determination.requires_notification();
+        let mut a = assessment.clone();
+        a.recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
+        Ok(Event::Assessed(Box::new(a)))
+    })?;
+    let Event::Assessed(a) = &event else {
+        unreachable!("assess records an assessment")
+    };
+    if s.json {
+        return Ok(Outcome::json(&Assessed {
+            id: &incident.id,
+            head: &head,
+            determination: a.determination,
+            recomputed: &a.recomputed,
+        }));
+    }
+    let mut message = format!(
+        "Assessment recorded: {}{}.",
+        a.determination.label(),
+        if incident.assessment.is_some() {
+            " (supersedes the earlier assessment)"
+        } else {
+            ""
+        }
+    );
+    if !a.determination.requires_notification() {
+        message.push_str("\n  No notice obligations apply while this determination stands; `breach deadlines` says so.");
+    }
+    for c in &a.recomputed {
+        message.push_str(&format!("\n  {}", describe_change(c)));
+    }
+    Ok(written(s, &incident, message, &head))
+}
+
+pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
+    let today = s.today();
+    let to = match args.to {
+        NoticeAudience::Individuals => Audience::Individuals,
+        NoticeAudience::Substitute => Audience::Substitute,
+        NoticeAudience::Hhs => Audience::Hhs,
+        NoticeAudience::Media => Audience::Media,
+        NoticeAudience::CoveredEntity => Audience::CoveredEntity,
+    };
+    let date = parse_past_date("--date", &args.date, today)?;
+    let state = args.state.as_deref().map(parse_state).transpose()?;
+    match (to, &state) {
+        (Audience::Media, None) => {
+            return Err(Error::usage(
+                "--to media needs --state XX: media notice is per state or jurisdiction",
+            ));
+        }
+        (Audience::Media, Some(_)) => {}
+        (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
+        _ => {}
+    }
+    let notice = NoticeSent {
+        to,
+        date,
+        method: args.method.as_str().to_owned(),
+        count: args.count,
+        state,
+        note: args
+            .note
+            .as_deref()
+            .map(|n| check_text("--note", n, true))
+            .transpose()?,
+    };
+    let (incident, _, head) = record(s, |_, incident| {
+        if date < incident.discovered.date {
+            return Err(Error::input(format!(
+                "--date {date} is before the breach was discovered ({})",
+                incident.discovered.date
+            )));
+        }
+        Ok(Event::NoticeSent(notice.clone()))
+    })?;
+    // Say which obligation the notice meets, from the state as it is now.
+    let after = {
+        let mut i = incident.clone();
+        i.notices.push(Signed {
+            at: String::new(),
+            by: String::new(),
+            seq: head.seq,
+            value: notice.clone(),
+        });
+        i.clock(today)
+    };
+    let met: Vec<String> = after
+        .obligations
+        .iter()
+        .filter(|o| {
+            o.met_on == Some(date)
+                && o.key.audience() == to
+                && (o.state.is_none() || o.state == notice.state)
+        })
+        .map(|o| {
+            format!(
+                "{} is {} (due {})",
+                obligation_name(o),
+                o.status.label(),
+                o.due
+            )
+        })
+        .collect();
+    let message = if met.is_empty() {
+        "Notice recorded. It meets no open obligation (see `breach deadlines`).".to_owned()
+    } else {
+        format!("Notice recorded: {}.", met.join("; "))
+    };
+    Ok(written(s, &incident, message, &head))
+}
+
+pub(super) fn deadlines(s: &Session) -> Result<Outcome, Error> {
+    let (_, incident) = s.load_current()?;
+    let today = s.today();
+    let clock = incident.clock(today);
+    if s.json {
+        return Ok(Outcome::json(&DeadlinesView::new(&incident, &clock, today)));
+    }
+    Ok(Outcome::ok(deadlines_text(
+        &incident,
+        &clock,
+        today,
+        terminal::width(),
+    )))
+}

@@ -1,0 +1,323 @@
+//! `runbook list | show | init | validate`: the runbooks available, one laid out for reading, a
+//! copy to adapt, and the validator an author runs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::regulatory::parse_state_count;
+use super::{Outcome, Session};
+use crate::cli::{RunbookCommand, YesNo};
+use crate::error::Error;
+use crate::incident::Facts;
+use crate::incident::facts::{Delay, Statement};
+use crate::render::terminal;
+use crate::runbook::{self, Catalog, Runbook};
+use crate::text::sanitize;
+
+pub(super) fn runbook(s: &Session, cmd: RunbookCommand) -> Result<Outcome, Error> {
+    match cmd {
+        RunbookCommand::List => list(s),
+        RunbookCommand::Show {
+            id,
+            affected,
+            states,
+            unreachable,
+            facts,
+        } => show(
+            s,
+            &id,
+            hypothetical_facts(affected, &states, unreachable, &facts)?,
+        ),
+        RunbookCommand::Init { id, dir } => init(s, &id, dir),
+        RunbookCommand::Validate { paths } => validate(s, &paths),
+    }
+}
+
+/// One runbook in `runbook list --json`.
+#[derive(Debug, Serialize)]
+pub struct RunbookRow<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub version: &'a str,
+    pub scenario: &'a str,
+    pub source: String,
+    pub replaces_bundled: bool,
+}
+
+/// `runbook list --json`.
+#[derive(Debug, Serialize)]
+pub struct RunbookList<'a> {
+    pub runbooks: Vec<RunbookRow<'a>>,
+}
+
+fn list(s: &Session) -> Result<Outcome, Error> {
+    let catalog = s.catalog()?;
+    warn_invalid(&catalog);
+    if s.json {
+        let runbooks = catalog
+            .entries
+            .iter()
+            .map(|e| RunbookRow {
+                id: &e.runbook.id.value,
+                title: &e.runbook.title.value,
+                version: &e.runbook.version.value,
+                scenario: &e.runbook.scenario.value,
+                source: e.source.to_string(),
+                replaces_bundled: e.replaces_bundled,
+            })
+            .collect();
+        return Ok(Outcome::json(&RunbookList { runbooks }));
+    }
+    Ok(Outcome::ok(terminal::runbook_list_text(&catalog)))
+}
+
+/// `runbook show --json`: the runbook itself, where it came from, and (given facts) which steps
+/// those facts activate.
+#[derive(Debug, Serialize)]
+pub struct RunbookShown<'a> {
+    #[serde(flatten)]
+    pub runbook: &'a Runbook,
+    pub source: String,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_steps: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inactive_steps: Option<Vec<&'a str>>,
+}
+
+fn show(s: &Session, id: &str, given: Option<Facts>) -> Result<Outcome, Error> {
+    let catalog = s.catalog()?;
+    let entry = catalog.get(id)?;
+    if s.json {
+        let (active, inactive) = match &given {
+            Some(f) => {
+                let (a, i): (Vec<_>, Vec<_>) = entry
+                    .runbook
+                    .steps()
+                    .partition(|(_, st)| st.when.as_ref().is_none_or(|c| f.satisfies(&c.value)));
+                (Some(step_ids(a)), Some(step_ids(i)))
+            }
+            None => (None, None),
+        };
+        return Ok(Outcome::json(&RunbookShown {
+            runbook: &entry.runbook,
+            source: entry.source.to_string(),
+            sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
+            active_steps: active,
+            inactive_steps: inactive,
+        }));
+    }
+    Ok(Outcome::ok(terminal::runbook_text(
+        entry,
+        terminal::width(),
+        given.as_ref(),
+    )))
+}
+
+fn step_ids(list: Vec<(runbook::Phase, &runbook::Step)>) -> Vec<&str> {
+    list.into_iter()
+        .map(|(_, st)| st.id.value.as_str())
+        .collect()
+}
+
+fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
+    let catalog = s.catalog()?;
+    let entry = catalog.get(id)?;
+    let dir = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(|e| Error::io("create directory", &d, e))?;
+            d
+        }
+        None => {
+            let d = s.open_store()?.runbooks_dir();
+            crate::log::create_private_dir(&d)?;
+            d
+        }
+    };
+    let path = dir.join(format!("{id}.yaml"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::refused(format!(
+                "{} exists; edit it, or remove it to start again",
+                path.display()
+            )),
+            _ => Error::io("create", &path, e),
+        })?;
+    file.write_all(entry.text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io("write", &path, e))?;
+    Ok(Outcome::ok(format!(
+        "Copied {id} {} to {}.\nEdit it, then check it with `breach runbook validate {}`.\nRunbooks in the store's runbooks/ (or --runbooks DIR) replace the bundled one of the same id;\nincidents already open keep the runbook they started with.\n",
+        entry.runbook.version.value,
+        path.display(),
+        path.display()
+    )))
+}
+
+/// The facts `runbook show` was given to evaluate its conditions against, if any.
+fn hypothetical_facts(
+    affected: Option<u64>,
+    states: &[String],
+    unreachable: Option<u64>,
+    flags: &[String],
+) -> Result<Option<Facts>, Error> {
+    if affected.is_none() && states.is_empty() && unreachable.is_none() && flags.is_empty() {
+        return Ok(None);
+    }
+    let mut f = Facts {
+        affected,
+        unreachable,
+        ..Default::default()
+    };
+    for st in states {
+        let (code, n) = parse_state_count("--state", st)?;
+        f.states.insert(code, n);
+    }
+    for flag in flags {
+        let (name, value) = flag.split_once('=').ok_or_else(|| {
+            Error::usage(format!("--fact `{}` must be NAME=yes|no", sanitize(flag)))
+        })?;
+        let on = YesNo::parse(value)
+            .ok_or_else(|| Error::usage(format!("--fact {name}: expected yes or no")))?
+            .is_yes();
+        match name.trim() {
+            "business_associate" => f.business_associate = on,
+            "notification_required" => f.notification_required = on,
+            "assessment_recorded" => f.assessment_recorded = on,
+            "law_enforcement_delay" => {
+                f.law_enforcement_delay = on.then(|| Delay {
+                    statement: Statement::Oral,
+                    official: "(hypothetical)".to_owned(),
+                    stated_on: chrono::NaiveDate::MIN,
+                    until: None,
+                });
+            }
+            other => {
+                return Err(Error::usage(format!(
+                    "--fact: `{}` is not a yes/no fact; use business_associate, notification_required, assessment_recorded or law_enforcement_delay (affected_known follows --affected)",
+                    sanitize(other)
+                )));
+            }
+        }
+    }
+    Ok(Some(f))
+}
+
+fn warn_invalid(catalog: &Catalog) {
+    for (path, problems) in &catalog.invalid {
+        eprintln!(
+            "breach: warning: skipping {} ({} problem(s); run `breach runbook validate {}`)",
+            path.display(),
+            problems.len(),
+            path.display()
+        );
+    }
+}
+
+/// One problem in `runbook validate --json`.
+#[derive(Debug, Serialize)]
+pub struct ProblemRow<'a> {
+    pub line: u64,
+    pub column: u64,
+    pub message: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileResult<'a> {
+    pub path: &'a Path,
+    pub valid: bool,
+    pub problems: Vec<ProblemRow<'a>>,
+}
+
+/// `runbook validate --json`.
+#[derive(Debug, Serialize)]
+pub struct Validation<'a> {
+    pub ok: bool,
+    pub files: Vec<FileResult<'a>>,
+}
+
+fn validate(s: &Session, paths: &[PathBuf]) -> Result<Outcome, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let found = runbook::runbook_files(path)?;
+            if found.is_empty() {
+                return Err(Error::input(format!(
+                    "{}: no .yaml files in this directory",
+                    path.display()
+                )));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut results = Vec::new();
+    for file in &files {
+        let problems = match runbook::read_runbook_text(file) {
+            Ok(text) => runbook::parse_runbook(&file.display().to_string(), &text)
+                .err()
+                .unwrap_or_default(),
+            Err(Error::RunbookInvalid { problems, .. }) => problems,
+            Err(e) => vec![runbook::Problem {
+                file: file.display().to_string(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+                source_line: None,
+            }],
+        };
+        results.push((file, problems));
+    }
+    let invalid = results.iter().filter(|(_, p)| !p.is_empty()).count();
+    let stdout = if s.json {
+        super::json_doc(&Validation {
+            ok: invalid == 0,
+            files: results
+                .iter()
+                .map(|(f, problems)| FileResult {
+                    path: f,
+                    valid: problems.is_empty(),
+                    problems: problems
+                        .iter()
+                        .map(|p| ProblemRow {
+                            line: p.line,
+                            column: p.column,
+                            message: &p.message,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    } else {
+        let mut out = String::new();
+        for (file, problems) in &results {
+            if problems.is_empty() {
+                out.push_str(&format!("ok: {}\n", file.display()));
+            }
+            for p in problems {
+                out.push_str(&format!("{p}\n"));
+            }
+        }
+        let count: usize = results.iter().map(|(_, p)| p.len()).sum();
+        out.push_str(&if invalid == 0 {
+            format!("{} file(s) valid\n", results.len())
+        } else {
+            format!(
+                "{count} problem(s) in {invalid} of {} file(s)\n",
+                results.len()
+            )
+        });
+        out
+    };
+    Ok(Outcome {
+        stdout,
+        code: u8::from(invalid > 0),
+    })
+}

@@ -1,0 +1,164 @@
+//! The regulatory clock as people and scripts read it: the deadlines document that `deadlines
+//! --json`, `status` and every export share, the deadlines screen, and the summary `status`
+//! leads with.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::incident::Incident;
+use crate::incident::obligations::{Clock, DueChange, Obligation, Status};
+use crate::text::wrap;
+
+/// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlinesView<'a> {
+    pub id: &'a str,
+    pub discovered: NaiveDate,
+    pub today: NaiveDate,
+    pub rests_on: Option<String>,
+    pub notification_required: bool,
+    pub obligations: &'a [Obligation],
+    pub assumptions: &'a [String],
+    pub warnings: &'a [String],
+}
+
+impl<'a> DeadlinesView<'a> {
+    pub fn new(incident: &'a Incident, clock: &'a Clock, today: NaiveDate) -> DeadlinesView<'a> {
+        DeadlinesView {
+            id: &incident.id,
+            discovered: incident.discovered.date,
+            today,
+            rests_on: incident.rests_on(),
+            notification_required: incident.facts.notification_required,
+            obligations: &clock.obligations,
+            assumptions: &clock.assumptions,
+            warnings: &clock.warnings,
+        }
+    }
+}
+
+/// A moved due date in words: "hhs_notice: due 2026-04-30 -> 2027-03-01".
+pub fn describe_change(c: &DueChange) -> String {
+    let what = match &c.state {
+        Some(s) => format!("{} ({s})", c.key),
+        None => c.key.clone(),
+    };
+    match (c.old, c.new) {
+        (Some(o), Some(n)) => format!("{what}: due {o} -> {n}"),
+        (None, Some(n)) => format!("{what}: now applies, due {n}"),
+        (Some(o), None) => format!("{what}: no longer applies (was due {o})"),
+        (None, None) => what,
+    }
+}
+
+/// An obligation by its key, with its state for media notice: "media_notice (TX)".
+pub fn obligation_name(o: &Obligation) -> String {
+    match &o.state {
+        Some(s) => format!("{} ({s})", o.key.name()),
+        None => o.key.name().to_owned(),
+    }
+}
+
+fn days_phrase(o: &Obligation) -> String {
+    match o.status {
+        Status::Met | Status::MetLate => {
+            format!(
+                "sent {}",
+                o.met_on.map(|d| d.to_string()).unwrap_or_default()
+            )
+        }
+        _ if o.days_left < 0 => format!("{} day(s) overdue", -o.days_left),
+        _ if o.days_left == 0 => "due today".to_owned(),
+        _ => format!("{} day(s) left", o.days_left),
+    }
+}
+
+/// The deadlines screen.
+pub fn deadlines_text(
+    incident: &Incident,
+    clock: &Clock,
+    today: NaiveDate,
+    width: usize,
+) -> String {
+    let mut out = format!(
+        "Deadlines for {} (discovered {}; today {today})\n",
+        incident.id, incident.discovered.date
+    );
+    if let Some(rests) = incident.rests_on() {
+        out.push_str(&wrap(&format!("Determination: {rests}"), width, ""));
+        out.push('\n');
+    }
+    if clock.obligations.is_empty() {
+        out.push_str(&wrap(
+            "No notice obligations apply: the recorded determination is that notification is not required. Keep the assessment: it is the proof (45 CFR 164.414(b)).",
+            width,
+            "",
+        ));
+        out.push('\n');
+    }
+    out.push('\n');
+    for o in &clock.obligations {
+        out.push_str(&format!(
+            "  {:<9} {:<32} due {}  {}\n",
+            o.status.label(),
+            o.label(),
+            o.due,
+            days_phrase(o)
+        ));
+        let mut detail = format!("{}. {}", o.why, o.basis);
+        if let Some(h) = o.held_until {
+            detail.push_str(&format!(
+                " Held by a law-enforcement delay until {h} (45 CFR 164.412)."
+            ));
+        }
+        out.push_str(&wrap(&detail, width, "            "));
+        out.push('\n');
+    }
+    for a in clock.assumptions.iter().chain(&clock.warnings) {
+        out.push('\n');
+        out.push_str(&wrap(&format!("Note: {a}"), width, ""));
+        out.push('\n');
+    }
+    out
+}
+
+/// The lines `status` leads with: overdue obligations, then the next deadline.
+pub fn deadline_summary(incident: &Incident, today: NaiveDate) -> String {
+    let clock = incident.clock(today);
+    let mut lines = Vec::new();
+    for o in clock
+        .obligations
+        .iter()
+        .filter(|o| o.status == Status::Overdue)
+    {
+        lines.push(format!(
+            "  OVERDUE  {} due {} ({})",
+            obligation_name(o),
+            o.due,
+            days_phrase(o)
+        ));
+    }
+    if let Some(o) = clock
+        .obligations
+        .iter()
+        .find(|o| o.status == Status::Pending)
+    {
+        lines.push(format!(
+            "  next     {} due {} ({})",
+            obligation_name(o),
+            o.due,
+            days_phrase(o)
+        ));
+    }
+    if clock.obligations.is_empty() {
+        lines.push(
+            "  none: the recorded determination is that notification is not required".to_owned(),
+        );
+    } else if lines.is_empty() {
+        lines.push("  every obligation is met".to_owned());
+    }
+    format!(
+        "\nDeadlines (see `breach deadlines`)\n{}\n",
+        lines.join("\n")
+    )
+}
