@@ -24,13 +24,13 @@ fn main() {
     };
     let store = Store::open(&root).expect("open store");
     let (_, text) = breach::runbook::BUNDLED[0];
-    let now = breach::clock::now().expect("now");
+    let now = breach::clock::Clock::from_env().expect("BREACH_NOW").now();
     let discovered =
         breach::clock::parse_past("2026-03-01 09:30", "--discovered", now).expect("date");
     let id = store::new_incident_id(now.date_naive(), 0);
     let opened = Opened {
         format: log::FORMAT.to_owned(),
-        hash_algorithm: "sha256".to_owned(),
+        hash_algorithm: log::HASH_ALGORITHM.to_owned(),
         tool: "gen_incident".to_owned(),
         incident: id.clone(),
         title: "Benchmark incident".to_owned(),

@@ -1,8 +1,8 @@
 //! Time: the one place that reads "now", and the parsing of the dates people type. Date and
 //! time arithmetic only: what the regulation makes of dates lives in `incident::obligations`.
 //!
-//! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339); nothing else in the
-//! crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
+//! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339), or hand a fixed
+//! [`Clock`] to the commands; nothing else in the crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
 //! regulatory deadline) are taken in the local time zone of the person who gave them, and pinned
 //! into the log as dates so that a later change of time zone cannot move a deadline.
 
@@ -14,13 +14,32 @@ use crate::error::Error;
 /// The environment variable that fixes "now" (RFC 3339), for tests and reproducible output.
 pub const NOW_VAR: &str = "BREACH_NOW";
 
-/// The current instant: `BREACH_NOW` when set, the system clock otherwise.
-pub fn now() -> Result<DateTime<Utc>, Error> {
-    match std::env::var(NOW_VAR) {
-        Ok(fixed) => DateTime::parse_from_rfc3339(fixed.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| Error::input(format!("{NOW_VAR}=`{fixed}` is not an RFC 3339 time: {e}"))),
-        Err(_) => Ok(Utc::now()),
+/// Where "now" comes from: the system clock, or an instant fixed for tests and demonstrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// `BREACH_NOW` when set, the system clock otherwise.
+    pub fn from_env() -> Result<Clock, Error> {
+        match std::env::var(NOW_VAR) {
+            Ok(fixed) => DateTime::parse_from_rfc3339(fixed.trim())
+                .map(|t| Clock::Fixed(t.with_timezone(&Utc)))
+                .map_err(|e| {
+                    Error::usage(format!("{NOW_VAR}=`{fixed}` is not an RFC 3339 time: {e}"))
+                }),
+            Err(_) => Ok(Clock::System),
+        }
+    }
+
+    /// The current instant by this clock. The only read of the system clock in the crate.
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => at,
+        }
     }
 }
 

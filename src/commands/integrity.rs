@@ -136,7 +136,7 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
-    let ts = clock::log_timestamp(clock::now()?);
+    let ts = clock::log_timestamp(s.clock.now());
     let repaired = log.repair(&store.incident_dir(&id).join("quarantine"), &ts, &s.actor)?;
     if s.json {
         return Ok(Outcome::json(&RepairedOutput {

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::cli::{Cli, Command};
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::error::Error;
 use crate::incident::{Event, Incident};
 use crate::log::{Access, Head};
@@ -64,12 +64,14 @@ pub struct Session {
     pub runbooks: Option<PathBuf>,
     /// Whether prompts may be shown: a terminal on standard input and no `--non-interactive`.
     pub interactive: bool,
-    /// "Now" for this command, read once from the one clock ([`clock::now`]).
+    /// Where "now" comes from; the system clock unless fixed (tests, training).
+    pub clock: Clock,
+    /// "Now" when the command started, for its views.
     pub now: DateTime<Utc>,
 }
 
 impl Session {
-    pub fn from_cli(cli: &Cli) -> Result<Session, Error> {
+    pub fn from_cli(cli: &Cli, clock: Clock) -> Result<Session, Error> {
         let g = &cli.global;
         let actor = match &g.actor {
             Some(a) => a.clone(),
@@ -90,7 +92,8 @@ impl Session {
             incident: g.incident.clone(),
             runbooks: g.runbooks.clone(),
             interactive: !g.non_interactive && std::io::stdin().is_terminal(),
-            now: clock::now()?,
+            clock,
+            now: clock.now(),
         })
     }
 
@@ -135,9 +138,14 @@ impl Session {
     }
 }
 
-/// Runs one parsed command line.
+/// Runs one parsed command line on the clock the environment gives (`BREACH_NOW` or the system's).
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    let session = Session::from_cli(&cli)?;
+    run_on(cli, Clock::from_env()?)
+}
+
+/// Runs one parsed command line on the given clock.
+pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
+    let session = Session::from_cli(&cli, clock)?;
     let s = &session;
     match cli.command {
         Command::Start {
@@ -197,7 +205,7 @@ fn record(
     let mut log = store.open_log(&id, Access::Write)?;
     let incident = store::replay(&mut log)?;
     let event = decide(&store, &incident)?;
-    let ts = clock::log_timestamp(clock::now()?);
+    let ts = clock::log_timestamp(session.clock.now());
     let head = event
         .append(&mut log, &ts, &session.actor)
         .map_err(|e| match e {

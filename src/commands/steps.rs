@@ -177,7 +177,7 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
             }
             let (incident, _, head) = record(s, |_, incident| {
                 let view = incident.check_transition(&step, StepState::Done)?;
-                let evidence = evidence::collect(view.step, &pairs)?;
+                let evidence = evidence::collect(view.step, &pairs, s.clock.now())?;
                 Ok(Event::StepDone(event::StepDone {
                     step: step.clone(),
                     note,
@@ -389,6 +389,10 @@ impl Recorder for SessionRecorder {
     fn record(&mut self, action: Action) -> Result<(Head, String), Error> {
         let (_, head, message) = record_action(&self.session, action)?;
         Ok((head, message))
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.session.clock.now()
     }
 }
 

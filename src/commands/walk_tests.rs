@@ -20,10 +20,16 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         incident: None,
         runbooks,
         interactive: false,
-        now: chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc),
+        clock: crate::clock::Clock::Fixed(test_now()),
+        now: test_now(),
     }
+}
+
+/// The fixed instant of these tests: unit tests never read the wall clock.
+fn test_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
 }
 
 /// Opens an incident with every argument given (never prompts).
@@ -493,7 +499,11 @@ fn run(settings: &Settings, args: &[&str]) -> super::Outcome {
         "walker",
     ];
     full.extend_from_slice(args);
-    super::run(<crate::cli::Cli as clap::Parser>::parse_from(full)).unwrap()
+    super::run_on(
+        <crate::cli::Cli as clap::Parser>::parse_from(full),
+        crate::clock::Clock::Fixed(test_now()),
+    )
+    .unwrap()
 }
 
 #[test]

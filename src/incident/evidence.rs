@@ -14,7 +14,11 @@ use crate::runbook::{EvidenceField, FieldType, Step};
 pub use super::input::MAX_TEXT_BYTES;
 
 /// Checks one value against its field; returns the normalised value or why it does not fit.
-pub fn normalise(field: &EvidenceField, raw: &str) -> Result<String, String> {
+pub fn normalise(
+    field: &EvidenceField,
+    raw: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, String> {
     let value = raw.trim();
     if value.is_empty() {
         return Err("is empty".to_owned());
@@ -54,16 +58,13 @@ pub fn normalise(field: &EvidenceField, raw: &str) -> Result<String, String> {
         FieldType::Date => clock::parse_date(value)
             .map(|d| d.to_string())
             .ok_or_else(|| "is not a date (YYYY-MM-DD)".to_owned()),
-        FieldType::DateTime => {
-            let now = clock::now().map_err(|e| e.to_string())?;
-            match clock::parse_when(value, "value", now) {
-                Ok(t) if t.precision != clock::Precision::Date => Ok(t
-                    .at
-                    .with_timezone(&Local)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
-                _ => Err("is not a date and time (YYYY-MM-DD HH:MM or RFC 3339)".to_owned()),
-            }
-        }
+        FieldType::DateTime => match clock::parse_when(value, "value", now) {
+            Ok(t) if t.precision != clock::Precision::Date => Ok(t
+                .at
+                .with_timezone(&Local)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
+            _ => Err("is not a date and time (YYYY-MM-DD HH:MM or RFC 3339)".to_owned()),
+        },
         FieldType::Email => {
             let mut parts = value.splitn(2, '@');
             let local = parts.next().unwrap_or("");
@@ -90,7 +91,11 @@ pub fn normalise(field: &EvidenceField, raw: &str) -> Result<String, String> {
 }
 
 /// Checks (field, value) pairs for `step`; every required field must be present.
-pub fn collect(step: &Step, pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Error> {
+pub fn collect(
+    step: &Step,
+    pairs: &[(String, String)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<BTreeMap<String, String>, Error> {
     let id = &step.id.value;
     let mut values = BTreeMap::new();
     for (name, raw) in pairs {
@@ -124,7 +129,7 @@ pub fn collect(step: &Step, pairs: &[(String, String)]) -> Result<BTreeMap<Strin
             )));
         }
         // The message names the field and the rule, never the value: it may be PHI.
-        let value = normalise(field, raw).map_err(|why| {
+        let value = normalise(field, raw, now).map_err(|why| {
             Error::input(format!(
                 "step `{id}`: evidence `{name}` {why} (expected {})",
                 field.kind.value.label()

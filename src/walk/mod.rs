@@ -51,6 +51,8 @@ pub trait Recorder {
     fn load(&mut self) -> Result<Incident, Error>;
     /// Records one action; returns the new head and a one-line summary.
     fn record(&mut self, action: Action) -> Result<(Head, String), Error>;
+    /// "Now", from the clock the commands were given.
+    fn now(&self) -> DateTime<Utc>;
 }
 
 /// How a walk ended, when it did not fail.
@@ -85,7 +87,7 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
             r.say(&format!("Incident {} is closed.", incident.id));
             return Ok(WalkEnd::Closed);
         }
-        let now = clock::now()?;
+        let now = recorder.now();
         let workable = incident.workable();
         let Some(view) = workable.first().copied() else {
             r.say(render::terminal::next_text(&incident, now).trim());
@@ -106,7 +108,7 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
             Err(stop) => return left(stop),
         };
         let action = match choice {
-            0 => match gather_done(view, r) {
+            0 => match gather_done(view, r, now) {
                 Ok(Some(action)) => action,
                 Ok(None) | Err(Stop::Cancelled) => {
                     r.say("Not recorded.");
@@ -179,7 +181,11 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
 
 /// Prompts for each evidence field of the step, then for a note, then for confirmation.
 /// Returns `None` when the person declines to record.
-fn gather_done(view: StepView<'_>, r: &mut dyn Responder) -> Result<Option<Action>, Stop> {
+fn gather_done(
+    view: StepView<'_>,
+    r: &mut dyn Responder,
+    now: DateTime<Utc>,
+) -> Result<Option<Action>, Stop> {
     let step = view.step;
     let mut pairs = Vec::new();
     for field in &step.evidence {
@@ -222,7 +228,7 @@ fn gather_done(view: StepView<'_>, r: &mut dyn Responder) -> Result<Option<Actio
                         break None;
                     }
                     // The reason names the rule, never echoes the value: it may be PHI.
-                    match evidence::normalise(field, &raw) {
+                    match evidence::normalise(field, &raw, now) {
                         Ok(value) => break Some(value),
                         Err(why) => r.say(&format!(
                             "✗ The answer {why}; expected {}. Try again.",
