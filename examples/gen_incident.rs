@@ -6,7 +6,8 @@
 
 use breach::incident::event::{Note, Opened, PinnedRunbook};
 use breach::log::{self, Head};
-use breach::store::{self, Store};
+use breach::store::Backend;
+use breach::store::{self, DirStore};
 use sha2::Digest;
 use std::io::Write;
 
@@ -22,7 +23,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let store = Store::open(&root).expect("open store");
+    let store = DirStore::open(&root).expect("open store");
     let (_, text) = breach::runbook::BUNDLED[0];
     let now = breach::clock::Clock::from_env().expect("BREACH_NOW").now();
     let discovered =
@@ -53,7 +54,13 @@ fn main() {
     };
     let ts = breach::clock::log_timestamp(now);
     let Head { hash, .. } = store
-        .create_incident(&id, &ts, "bench", "incident_opened", &opened)
+        .create_incident(
+            &id,
+            &ts,
+            "bench",
+            "incident_opened",
+            &serde_json::value::to_raw_value(&opened).expect("encode"),
+        )
         .expect("create incident");
     let mut prev = hash;
     let file = std::fs::OpenOptions::new()

@@ -42,7 +42,7 @@ fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
     if let Some(d) = &out.templates {
         dirs.push(d.clone());
     }
-    dirs.push(store.root.join("templates"));
+    dirs.push(store.files_dir().join("templates"));
     dirs
 }
 
@@ -66,7 +66,7 @@ pub(super) fn export(
 ) -> Result<Outcome, Error> {
     let (store, incident, entries) = load_with_entries(s)?;
     let now = s.now;
-    let profile = Profile::load(&store.root)?;
+    let profile = Profile::load(&store.files_dir())?;
     let clock = incident.clock(s.today());
     let report = export::report(&incident, &profile, &clock, now);
     let text = match format {
@@ -113,7 +113,7 @@ pub(super) fn letter(
         LetterArg::BusinessAssociate => LetterKind::BusinessAssociate,
     };
     let (store, incident, _) = load_with_entries(s)?;
-    let profile = Profile::load(&store.root)?;
+    let profile = Profile::load(&store.files_dir())?;
     let env = templates::environment(template_dirs(&store, out));
     let letter = letters::draft(&env, kind, &incident, &profile, s.today())?;
     let missing = letter.elements.iter().filter(|e| !e.present).count();

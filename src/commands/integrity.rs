@@ -50,7 +50,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
     let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
-    let scan = log.scan(|entry| {
+    let scan = log.scan(&mut |entry| {
         if let Some((seq, hash)) = &expected
             && entry.hash == *hash
             && seq.is_none_or(|s| s == entry.seq)
@@ -137,7 +137,7 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
     let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
     let ts = clock::log_timestamp(s.clock.now());
-    let repaired = log.repair(&store.incident_dir(&id).join("quarantine"), &ts, &s.actor)?;
+    let repaired = log.repair(&ts, &s.actor)?;
     if s.json {
         return Ok(Outcome::json(&RepairedOutput {
             id: &id,

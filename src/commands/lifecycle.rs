@@ -2,7 +2,6 @@
 //! `status`, `close`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -43,7 +42,7 @@ impl<'a> RunbookRef<'a> {
 #[derive(Debug, Serialize)]
 pub struct Started<'a> {
     pub id: &'a str,
-    pub store: &'a Path,
+    pub store: String,
     pub runbook: RunbookRef<'a>,
     pub discovered: &'a GivenTime,
     pub head: &'a Head,
@@ -127,7 +126,7 @@ pub(super) fn start(
     if s.json {
         return Ok(Outcome::json(&Started {
             id: &id,
-            store: &store.root,
+            store: store.location(),
             runbook: RunbookRef::of(&pinned),
             discovered: &incident.discovered,
             head: &head,
@@ -140,7 +139,7 @@ pub(super) fn start(
         pinned.version,
         short_hash(&pinned.sha256),
         terminal::discovered_line(&incident.discovered),
-        store.root.display()
+        store.location()
     );
     out.push_str(&terminal::next_text(&incident, now));
     out.push_str(&terminal::head_line(&head));
@@ -210,7 +209,7 @@ pub enum ListRow<'a> {
 /// `list --json`.
 #[derive(Debug, Serialize)]
 pub struct Listed<'a> {
-    pub store: &'a Path,
+    pub store: String,
     pub incidents: Vec<ListRow<'a>>,
 }
 
@@ -241,11 +240,11 @@ pub(super) fn list(s: &Session) -> Result<Outcome, Error> {
             })
             .collect();
         return Ok(Outcome::json(&Listed {
-            store: &store.root,
+            store: store.location(),
             incidents,
         }));
     }
-    Ok(Outcome::ok(terminal::list_text(&store.root, &rows)))
+    Ok(Outcome::ok(terminal::list_text(&store.location(), &rows)))
 }
 
 /// One step in `status --json`: what every step view shares, then where it stands.
@@ -294,7 +293,7 @@ pub struct Status<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub state: &'static str,
-    pub store: &'a Path,
+    pub store: String,
     pub runbook: RunbookRef<'a>,
     pub discovered: &'a GivenTime,
     pub opened: Opening<'a>,
@@ -342,7 +341,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
             id: &incident.id,
             title: &incident.title,
             state: incident.state_label(),
-            store: &store.root,
+            store: store.location(),
             runbook: RunbookRef::of(&incident.pinned),
             discovered: &incident.discovered,
             opened: Opening {
@@ -370,7 +369,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
     }
     Ok(Outcome::ok(terminal::status_text(
         &incident,
-        &store.root,
+        &store.location(),
         s.now,
         &deadline_summary(&incident, today),
     )))

@@ -203,11 +203,11 @@ fn record(
     let store = session.open_store()?;
     let id = store.resolve(session.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
-    let incident = store::replay(&mut log)?;
+    let incident = store::replay(log.as_mut())?;
     let event = decide(&store, &incident)?;
     let ts = clock::log_timestamp(session.clock.now());
-    let head = event
-        .append(&mut log, &ts, &session.actor)
+    let head = log
+        .append_raw(&ts, &session.actor, event.kind(), &event.payload()?)
         .map_err(|e| match e {
             Error::NotRecorded(_) => e,
             other => Error::NotRecorded(Box::new(other)),

@@ -16,16 +16,17 @@ pub struct ProfileShown<'a> {
 
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
     let store = s.open_store()?;
-    let mut profile = Profile::load(&store.root)?;
+    let files = store.files_dir();
+    let mut profile = Profile::load(&files)?;
     match cmd {
         ConfigCommand::Show => {}
         ConfigCommand::Set { key, value } => {
             profile.set(&key, Some(&value))?;
-            profile.save(&store.root)?;
+            profile.save(&files)?;
         }
         ConfigCommand::Unset { key } => {
             profile.set(&key, None)?;
-            profile.save(&store.root)?;
+            profile.save(&files)?;
         }
     }
     if s.json {
@@ -33,7 +34,7 @@ pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> 
     }
     let mut out = format!(
         "Organisation profile ({})\n",
-        store.root.join("profile.json").display()
+        files.join("profile.json").display()
     );
     for (key, what) in KEYS {
         match profile.get(key) {

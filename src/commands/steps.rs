@@ -1,18 +1,15 @@
 //! Working the steps: `next`, `done`, `skip`, `na`, `reopen`, `note`, `attach`, and the guided
 //! `walk`, which records through the same [`record_action`] as the scriptable commands.
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{Outcome, Session, record, written};
 use crate::error::Error;
 use crate::incident::input::{check_text, warn_if_identifier};
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
-use crate::log::{self, Access, Head};
+use crate::log::{Access, Head};
 use crate::render::terminal;
 use crate::runbook::{FieldType, Phase, Role};
 use crate::text::sanitize;
@@ -259,7 +256,7 @@ fn attach_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "attachment".to_owned());
-    let mut stored_path = None;
+    let mut stored = None;
     let result = record(s, |store, incident| {
         if incident.is_closed() {
             return Err(Error::refused(format!(
@@ -270,20 +267,16 @@ fn attach_file(
         if let Some(st) = &step {
             incident.find_step(st)?;
         }
-        let dir = store.incident_dir(&incident.id).join("attachments");
-        log::create_private_dir(&dir)?;
-        let (sha256, bytes, path) = copy_in(file, &dir, &name)?;
-        stored_path = Some(path.clone());
-        Ok(Event::Attachment(event::Attachment {
+        let copy = store.put_attachment(&incident.id, file, &name)?;
+        let event = Event::Attachment(event::Attachment {
             name: name.clone(),
-            stored: format!(
-                "attachments/{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            ),
-            sha256,
-            bytes,
+            stored: copy.stored.clone(),
+            sha256: copy.sha256.clone(),
+            bytes: copy.bytes,
             step: step.clone(),
-        }))
+        });
+        stored = Some((incident.id.clone(), copy));
+        Ok(event)
     });
     match result {
         Ok((incident, Event::Attachment(a), head)) => {
@@ -297,61 +290,13 @@ fn attach_file(
         }
         Ok(_) => unreachable!("attach records an attachment"),
         Err(e) => {
-            if let Some(path) = stored_path {
-                let _ = std::fs::remove_file(path);
+            // Only a copy this command made goes; one an earlier entry names stays.
+            if let (Some((id, copy)), Ok(store)) = (stored, s.open_store()) {
+                store.discard_attachment(&id, &copy);
             }
             Err(e)
         }
     }
-}
-
-/// Copies `file` into `dir` under a content-addressed name; returns its SHA-256, size and path.
-fn copy_in(file: &Path, dir: &Path, name: &str) -> Result<(String, u64, PathBuf), Error> {
-    let mut src = std::fs::File::open(file).map_err(|e| Error::io("read", file, e))?;
-    let temp = dir.join(format!(".incoming-{}", std::process::id()));
-    let mut dst = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temp)
-        .map_err(|e| Error::io("create", &temp, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    let copied: std::io::Result<()> = (|| {
-        loop {
-            let n = src.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            dst.write_all(&buf[..n])?;
-            total += n as u64;
-        }
-        dst.sync_all()
-    })();
-    if let Err(e) = copied {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("copy", file, e));
-    }
-    let sha256 = hex::encode(hasher.finalize());
-    let safe_name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(80)
-        .collect();
-    let path = dir.join(format!("{}-{safe_name}", &sha256[..12]));
-    std::fs::rename(&temp, &path).map_err(|e| Error::io("store attachment", &path, e))?;
-    log::sync_dir(dir)?;
-    Ok((sha256, total, path))
 }
 
 /// The walk's window on the store: it reads and records through the commands' own path.

@@ -103,11 +103,12 @@ macro_rules! events {
                 }
             }
 
-            /// Writes the event to `log` as one entry.
-            pub fn append(&self, log: &mut crate::log::Log, ts: &str, actor: &str) -> Result<crate::log::Head, Error> {
+            /// The payload as it is written into the entry.
+            pub fn payload(&self) -> Result<Box<serde_json::value::RawValue>, Error> {
                 match self {
-                    $(Event::$variant(p) => log.append(ts, actor, $kind, p),)*
+                    $(Event::$variant(p) => serde_json::value::to_raw_value(p),)*
                 }
+                .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
             }
 
             /// Decodes an entry's payload according to its kind.

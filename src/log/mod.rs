@@ -347,7 +347,7 @@ impl Log {
         self.append_raw(ts, actor, kind, &payload)
     }
 
-    fn append_raw(
+    pub fn append_raw(
         &mut self,
         ts: &str,
         actor: &str,

@@ -1,8 +1,6 @@
 //! The human views printed in a terminal: status, list, next, and runbooks for reading.
 //! Everything untrusted is sanitised here; layout aims at an 80-column terminal.
 
-use std::path::Path;
-
 use chrono::{DateTime, Local, Utc};
 use tabled::builder::Builder;
 use tabled::settings::{Style, Width, peaker::Priority};
@@ -86,11 +84,11 @@ fn table(builder: Builder, max_width: usize) -> String {
     table.to_string()
 }
 
-pub fn list_text(store: &Path, rows: &[(String, Result<Incident, Error>)]) -> String {
+pub fn list_text(store: &str, rows: &[(String, Result<Incident, Error>)]) -> String {
     if rows.is_empty() {
         return format!(
             "No incidents in {}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n",
-            store.display()
+            store
         );
     }
     let mut b = Builder::default();
@@ -119,7 +117,7 @@ pub fn list_text(store: &Path, rows: &[(String, Result<Incident, Error>)]) -> St
             ]),
         }
     }
-    format!("{}\nstore {}\n", table(b, width()), store.display())
+    format!("{}\nstore {}\n", table(b, width()), store)
 }
 
 pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
@@ -161,7 +159,7 @@ pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
 /// The status view; `deadlines` is the clock's summary, shown right after the header.
 pub fn status_text(
     incident: &Incident,
-    store: &Path,
+    store: &str,
     now: DateTime<Utc>,
     deadlines: &str,
 ) -> String {
@@ -177,7 +175,7 @@ pub fn status_text(
         discovered_line(&incident.discovered),
         ts_display(&incident.opened_at),
         sanitize(&incident.opened_by),
-        store.display(),
+        store,
         now.with_timezone(&Local).format("%:z"),
     );
     if let Some((at, by, c)) = &incident.closed {

@@ -1,18 +1,23 @@
-//! The store: the private directory that holds every incident and the organisation's own files.
+//! The directory store: the private directory that holds every incident and the
+//! organisation's own files, on a local disk.
 //!
 //! Layout: `<store>/incidents/<id>/log.jsonl` (the record), `<store>/incidents/<id>/attachments/`
-//! (copies of evidence files), `<store>/incidents/<id>/quarantine/` (bytes removed by `repair`),
-//! and `<store>/runbooks/` (the organisation's runbooks). An incident is created under a hidden
+//! (copies of evidence files, named by their full SHA-256), `<store>/incidents/<id>/quarantine/`
+//! (bytes removed by `repair`), and `<store>/runbooks/`, `<store>/templates/`,
+//! `<store>/profile.json` (the organisation's own). An incident is created under a hidden
 //! temporary name and renamed into place only once its first entry is on disk, so a failed
 //! `start` never leaves a half-made incident behind.
 
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
+use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
-use crate::incident::{Incident, Replay};
-use crate::log::{self, Access, Head, Log};
+use crate::log::{self, Access, Entry, Head, Log, Repaired, Scan};
 
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
@@ -27,14 +32,14 @@ pub fn default_root() -> PathBuf {
 }
 
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct DirStore {
     pub root: PathBuf,
 }
 
-impl Store {
+impl DirStore {
     /// Opens the store, creating it (mode 0700) when it does not exist yet, and refusing one that
     /// is a symlink, belongs to someone else or is writable by others.
-    pub fn open(root: &Path) -> Result<Store, Error> {
+    pub fn open(root: &Path) -> Result<DirStore, Error> {
         log::create_private_dir(root)?;
         log::create_private_dir(&root.join(INCIDENTS))?;
         if let Some(kind) = log::network_file_system(root) {
@@ -43,13 +48,9 @@ impl Store {
                 root.display()
             );
         }
-        Ok(Store {
+        Ok(DirStore {
             root: root.to_owned(),
         })
-    }
-
-    pub fn runbooks_dir(&self) -> PathBuf {
-        self.root.join("runbooks")
     }
 
     pub fn incident_dir(&self, id: &str) -> PathBuf {
@@ -59,9 +60,50 @@ impl Store {
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.incident_dir(id).join(LOG_FILE)
     }
+}
+
+/// A file log with the directory its repairs quarantine into.
+#[derive(Debug)]
+struct FileLog {
+    log: Log,
+    quarantine: PathBuf,
+}
+
+impl IncidentLog for FileLog {
+    fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+        self.log.scan(on_entry)
+    }
+
+    fn append_raw(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        payload: &RawValue,
+    ) -> Result<Head, Error> {
+        self.log.append_raw(ts, actor, kind, payload)
+    }
+
+    fn repair(&mut self, ts: &str, actor: &str) -> Result<Repaired, Error> {
+        self.log.repair(&self.quarantine, ts, actor)
+    }
+
+    fn location(&self) -> String {
+        self.log.path().display().to_string()
+    }
+}
+
+impl Backend for DirStore {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn files_dir(&self) -> PathBuf {
+        self.root.clone()
+    }
 
     /// Every incident id in the store, sorted.
-    pub fn ids(&self) -> Result<Vec<String>, Error> {
+    fn ids(&self) -> Result<Vec<String>, Error> {
         let dir = self.root.join(INCIDENTS);
         let mut ids = Vec::new();
         for item in std::fs::read_dir(&dir).map_err(|e| Error::io("read store", &dir, e))? {
@@ -75,69 +117,6 @@ impl Store {
         Ok(ids)
     }
 
-    /// Opens and locks an incident's log.
-    pub fn open_log(&self, id: &str, access: Access) -> Result<Log, Error> {
-        let dir = self.incident_dir(id);
-        log::create_private_dir(&dir)?;
-        Log::open(&dir.join(LOG_FILE), access)
-    }
-
-    /// Reads an incident under a shared lock.
-    pub fn load(&self, id: &str) -> Result<Incident, Error> {
-        let mut log = self.open_log(id, Access::Read)?;
-        replay(&mut log)
-    }
-
-    /// Resolves the incident a command is about: the id or unique id prefix given, or else the
-    /// only open incident.
-    pub fn resolve(&self, given: Option<&str>) -> Result<String, Error> {
-        let ids = self.ids()?;
-        if let Some(given) = given {
-            if ids.iter().any(|i| i == given) {
-                return Ok(given.to_owned());
-            }
-            let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
-            return match matches.as_slice() {
-                [one] => Ok((*one).clone()),
-                [] => Err(Error::IncidentNotFound {
-                    given: crate::text::sanitize(given).into_owned(),
-                    suggestion: crate::text::closest(given, ids.iter().map(String::as_str)),
-                }),
-                many => Err(Error::IncidentAmbiguous {
-                    given: given.to_owned(),
-                    candidates: many.iter().map(|s| (*s).clone()).collect(),
-                }),
-            };
-        }
-        // Choosing which incident is meant needs no verified replay (the chosen log is verified
-        // when it is read), so a single incident is taken as it is and, among several, a closed
-        // one is recognised by its closing entry. An unreadable one counts as open: a damaged
-        // log must stay reachable without -i, so that `verify` and `repair` can be pointed at it.
-        let open: Vec<String> = if ids.len() == 1 {
-            ids.clone()
-        } else {
-            ids.iter()
-                .filter(|id| !self.looks_closed(id))
-                .cloned()
-                .collect()
-        };
-        match open.as_slice() {
-            [one] => Ok(one.clone()),
-            [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(
-                "no incidents in {}; start one with `breach start`",
-                self.root.display()
-            ))),
-            [] => Err(Error::NoIncidentChosen(
-                "no incident is open; name one with -i ID (see `breach list`)".to_owned(),
-            )),
-            many => Err(Error::NoIncidentChosen(format!(
-                "{} incidents are open ({}); name one with -i ID",
-                many.len(),
-                many.join(", ")
-            ))),
-        }
-    }
-
     /// Whether an incident's log holds a closing entry. Inside a JSON string every quote is
     /// escaped, so this exact byte sequence can only be a record's own `kind` key.
     fn looks_closed(&self, id: &str) -> bool {
@@ -146,14 +125,23 @@ impl Store {
             .is_ok_and(|bytes| memchr::memmem::find(&bytes, CLOSED).is_some())
     }
 
+    fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
+        let dir = self.incident_dir(id);
+        log::create_private_dir(&dir)?;
+        Ok(Box::new(FileLog {
+            log: Log::open(&dir.join(LOG_FILE), access)?,
+            quarantine: dir.join("quarantine"),
+        }))
+    }
+
     /// Creates a new incident whose log starts with `genesis`, atomically.
-    pub fn create_incident(
+    fn create_incident(
         &self,
         id: &str,
         ts: &str,
         actor: &str,
         kind: &str,
-        genesis: &impl Serialize,
+        genesis: &RawValue,
     ) -> Result<Head, Error> {
         let incidents = self.root.join(INCIDENTS);
         let final_dir = incidents.join(id);
@@ -163,7 +151,7 @@ impl Store {
         let temp = incidents.join(format!(".{id}.creating"));
         let _ = std::fs::remove_dir_all(&temp);
         let made = log::create_private_dir(&temp)
-            .and_then(|()| Log::create(&temp.join(LOG_FILE), ts, actor, kind, genesis))
+            .and_then(|()| Log::create(&temp.join(LOG_FILE), ts, actor, kind, &genesis))
             .and_then(|head| {
                 log::fault::point()
                     .and_then(|()| std::fs::rename(&temp, &final_dir))
@@ -179,13 +167,121 @@ impl Store {
         }
         made
     }
+
+    fn put_attachment(
+        &self,
+        id: &str,
+        file: &Path,
+        _name: &str,
+    ) -> Result<StoredAttachment, Error> {
+        let dir = self.incident_dir(id).join("attachments");
+        log::create_private_dir(&dir)?;
+        copy_in(file, &dir)
+    }
+
+    fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {
+        if attachment.created {
+            let _ = std::fs::remove_file(self.incident_dir(id).join(&attachment.stored));
+        }
+    }
 }
 
-/// Verifies and replays a whole log into an incident.
-pub fn replay(log: &mut Log) -> Result<Incident, Error> {
-    let mut replay = Replay::new();
-    log.read_verified(|entry| replay.apply(entry))?;
-    replay.finish()
+/// Copies `file` into `dir` under its full SHA-256. A file already stored under that name is
+/// never replaced: when its content is the same, the copy is shared (and not `created`, so a
+/// failed entry cannot remove what an earlier entry names); when it differs, the store is
+/// damaged and the attach is refused.
+fn copy_in(file: &Path, dir: &Path) -> Result<StoredAttachment, Error> {
+    let mut src = std::fs::File::open(file).map_err(|e| Error::io("read", file, e))?;
+    let (temp, mut dst) = create_temp(dir)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    let copied: std::io::Result<()> = (|| {
+        loop {
+            let n = src.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            log::fault::write_all(&mut dst, &buf[..n])?;
+            total += n as u64;
+        }
+        log::fault::point()?;
+        dst.sync_all()
+    })();
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io("copy", file, e));
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    let stored = format!("attachments/{sha256}");
+    let path = dir.join(&sha256);
+    // A hard link fails instead of replacing a file that exists: nothing stored is overwritten.
+    let linked = log::fault::point().and_then(|()| std::fs::hard_link(&temp, &path));
+    let _ = std::fs::remove_file(&temp);
+    let created = match linked {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let found = sha256_of_file(&path)?;
+            if found != sha256 {
+                return Err(Error::LogDamaged {
+                    path: path.clone(),
+                    detail: format!(
+                        "the stored attachment named by SHA-256 {sha256} holds content with SHA-256 {found}"
+                    ),
+                    torn_tail: false,
+                });
+            }
+            false
+        }
+        Err(e) => return Err(Error::io("store attachment", &path, e)),
+    };
+    if let Err(e) = log::sync_dir(dir) {
+        if created {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Err(e);
+    }
+    Ok(StoredAttachment {
+        stored,
+        sha256,
+        bytes: total,
+        created,
+    })
+}
+
+/// A new private temporary file in `dir`, under a name no other process is using.
+fn create_temp(dir: &Path) -> Result<(PathBuf, std::fs::File), Error> {
+    for attempt in 0u32.. {
+        let temp = dir.join(format!(".incoming-{}-{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&temp)
+        {
+            Ok(f) => return Ok((temp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 64 => {}
+            Err(e) => return Err(Error::io("create", &temp, e)),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// The SHA-256 of a file's content, read in pieces (memory stays flat).
+pub fn sha256_of_file(path: &Path) -> Result<String, Error> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// A new incident id: the date, then four random letters and digits, e.g. `20261122-k7qm`.
@@ -219,13 +315,14 @@ mod tests {
     use super::*;
     use crate::log::fault;
 
-    fn note(n: usize) -> serde_json::Value {
-        serde_json::json!({ "text": format!("note {n}") })
+    fn note(n: usize) -> Box<RawValue> {
+        serde_json::value::to_raw_value(&serde_json::json!({ "text": format!("note {n}") }))
+            .unwrap()
     }
 
-    fn store() -> (tempfile::TempDir, Store) {
+    fn store() -> (tempfile::TempDir, DirStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("store")).unwrap();
+        let store = DirStore::open(&dir.path().join("store")).unwrap();
         (dir, store)
     }
 

@@ -1,0 +1,233 @@
+//! The store: where incidents live. Commands reach it only through [`Store`], which holds one
+//! [`Backend`]; the directory store ([`dir::DirStore`]) is the one backend today, and a second
+//! (a database) plugs in behind the same two small traits without a command changing.
+//!
+//! The store knows lines, files, locks and directories — never steps. It replays a log into an
+//! incident only through [`crate::incident::Replay`], the domain's own reader.
+
+pub mod dir;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::error::Error;
+use crate::incident::{Incident, Replay};
+use crate::log::{Access, Entry, Head, Repaired, Scan};
+
+pub use dir::{DirStore, default_root, new_incident_id};
+
+/// One incident's log, open and locked for reading or writing.
+pub trait IncidentLog: std::fmt::Debug {
+    /// Reads the whole log, reporting damage in the result instead of failing.
+    fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error>;
+
+    /// Appends one entry after a full verified read under the same lock. Success means the
+    /// entry is durable; any error means it was NOT recorded.
+    fn append_raw(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        payload: &RawValue,
+    ) -> Result<Head, Error>;
+
+    /// Quarantines a torn tail and logs what was removed; refuses anything else.
+    fn repair(&mut self, ts: &str, actor: &str) -> Result<Repaired, Error>;
+
+    /// Where the log is, for messages.
+    fn location(&self) -> String;
+}
+
+impl dyn IncidentLog + '_ {
+    /// Reads and verifies the whole log, handing each entry to `on_entry`. Damage anywhere is
+    /// an error: a damaged log is reported, never worked on.
+    pub fn read_verified(&mut self, mut on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+        let scan = self.scan(&mut on_entry)?;
+        if let Some(damage) = &scan.damage {
+            return Err(Error::LogDamaged {
+                path: PathBuf::from(self.location()),
+                detail: damage.to_string(),
+                torn_tail: damage.is_torn_tail(),
+            });
+        }
+        Ok(scan)
+    }
+
+    /// Appends one entry whose payload is `data`.
+    pub fn append(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        data: &impl Serialize,
+    ) -> Result<Head, Error> {
+        let payload = serde_json::value::to_raw_value(data)
+            .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
+        self.append_raw(ts, actor, kind, &payload)
+    }
+}
+
+/// An evidence file as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    /// Where the copy lives, relative to the incident.
+    pub stored: String,
+    pub sha256: String,
+    pub bytes: u64,
+    /// Whether this call made the copy (false when the same content was already there).
+    pub created: bool,
+}
+
+/// What a place that keeps incidents must do. Small on purpose: every command is written
+/// against it, so a second backend is this trait and [`IncidentLog`], nothing more.
+pub trait Backend: std::fmt::Debug {
+    /// Where the store is, for people and `--json` (never with a password in it).
+    fn location(&self) -> String;
+    /// Every incident id, sorted.
+    fn ids(&self) -> Result<Vec<String>, Error>;
+    /// Whether an incident's log holds a closing entry, without a verified replay.
+    fn looks_closed(&self, id: &str) -> bool;
+    /// Creates an incident whose log starts with `genesis`; refuses an id that exists.
+    fn create_incident(
+        &self,
+        id: &str,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        genesis: &RawValue,
+    ) -> Result<Head, Error>;
+    /// Opens and locks an incident's log.
+    fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error>;
+    /// Copies an evidence file into the incident under its content's address.
+    fn put_attachment(&self, id: &str, file: &Path, name: &str) -> Result<StoredAttachment, Error>;
+    /// Removes a copy this process made when the entry naming it could not be recorded.
+    fn discard_attachment(&self, id: &str, attachment: &StoredAttachment);
+    /// The directory of the organisation's own files: `profile.json`, `runbooks/`, `templates/`.
+    fn files_dir(&self) -> PathBuf;
+}
+
+/// The store a command works on.
+#[derive(Debug)]
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+impl Store {
+    /// Opens the directory store at `root`, creating it when it does not exist yet.
+    pub fn open(root: &Path) -> Result<Store, Error> {
+        Ok(Store {
+            backend: Box::new(DirStore::open(root)?),
+        })
+    }
+
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    pub fn files_dir(&self) -> PathBuf {
+        self.backend.files_dir()
+    }
+
+    pub fn runbooks_dir(&self) -> PathBuf {
+        self.files_dir().join("runbooks")
+    }
+
+    pub fn ids(&self) -> Result<Vec<String>, Error> {
+        self.backend.ids()
+    }
+
+    pub fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
+        self.backend.open_log(id, access)
+    }
+
+    pub fn create_incident(
+        &self,
+        id: &str,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        genesis: &impl Serialize,
+    ) -> Result<Head, Error> {
+        let payload = serde_json::value::to_raw_value(genesis)
+            .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
+        self.backend.create_incident(id, ts, actor, kind, &payload)
+    }
+
+    pub fn put_attachment(
+        &self,
+        id: &str,
+        file: &Path,
+        name: &str,
+    ) -> Result<StoredAttachment, Error> {
+        self.backend.put_attachment(id, file, name)
+    }
+
+    pub fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {
+        self.backend.discard_attachment(id, attachment);
+    }
+
+    /// Reads an incident under a shared lock.
+    pub fn load(&self, id: &str) -> Result<Incident, Error> {
+        let mut log = self.open_log(id, Access::Read)?;
+        replay(log.as_mut())
+    }
+
+    /// Resolves the incident a command is about: the id or unique id prefix given, or else the
+    /// only open incident.
+    pub fn resolve(&self, given: Option<&str>) -> Result<String, Error> {
+        let ids = self.ids()?;
+        if let Some(given) = given {
+            if ids.iter().any(|i| i == given) {
+                return Ok(given.to_owned());
+            }
+            let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
+            return match matches.as_slice() {
+                [one] => Ok((*one).clone()),
+                [] => Err(Error::IncidentNotFound {
+                    given: crate::text::sanitize(given).into_owned(),
+                    suggestion: crate::text::closest(given, ids.iter().map(String::as_str)),
+                }),
+                many => Err(Error::IncidentAmbiguous {
+                    given: given.to_owned(),
+                    candidates: many.iter().map(|s| (*s).clone()).collect(),
+                }),
+            };
+        }
+        // Choosing which incident is meant needs no verified replay (the chosen log is verified
+        // when it is read), so a single incident is taken as it is and, among several, a closed
+        // one is recognised by its closing entry. An unreadable one counts as open: a damaged
+        // log must stay reachable without -i, so that `verify` and `repair` can be pointed at it.
+        let open: Vec<String> = if ids.len() == 1 {
+            ids.clone()
+        } else {
+            ids.iter()
+                .filter(|id| !self.backend.looks_closed(id))
+                .cloned()
+                .collect()
+        };
+        match open.as_slice() {
+            [one] => Ok(one.clone()),
+            [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(
+                "no incidents in {}; start one with `breach start`",
+                self.location()
+            ))),
+            [] => Err(Error::NoIncidentChosen(
+                "no incident is open; name one with -i ID (see `breach list`)".to_owned(),
+            )),
+            many => Err(Error::NoIncidentChosen(format!(
+                "{} incidents are open ({}); name one with -i ID",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
+}
+
+/// Verifies and replays a whole log into an incident.
+pub fn replay(log: &mut dyn IncidentLog) -> Result<Incident, Error> {
+    let mut replay = Replay::new();
+    log.read_verified(|entry| replay.apply(entry))?;
+    replay.finish()
+}
