@@ -2,8 +2,8 @@
 //! discovery date and the recorded facts, determination and notices.
 //!
 //! Pure calendar arithmetic: no clock, no I/O, so every threshold edge is tested directly. Every
-//! deadline is a calendar date, trigger date + N days (reference section 2, DERIVED counting
-//! rule). Where a fact is unknown the computation is conservative and says so.
+//! deadline is a calendar date, trigger date + N days (a DERIVED counting rule: see
+//! ARCHITECTURE.md, "Regulatory sources"). Where a fact is unknown the computation is conservative and says so.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::incident::Facts;
 
-/// The obligations PRODUCT.md names, as their `key`s.
+/// The obligations the command-line contract names, as their `key`s (README, "The regulatory clock").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Key {

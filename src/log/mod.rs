@@ -1,7 +1,7 @@
 //! The evidence log on disk: create, lock, append, read and verify, repair.
 //!
 //! This module knows bytes, locks and the hash chain, not incidents: a payload is opaque JSON
-//! with a `kind`. The rules in DESIGN.md ("The evidence log") are enforced here and only here:
+//! with a `kind`. The rules in ARCHITECTURE.md ("The evidence log") are enforced here and only here:
 //! one commit point per append (exclusive lock, tail from a full verified read, one write,
 //! `sync_data`, then success); `create_new` with 0600 and a synced directory; refusal of logs
 //! that are symlinks, owned by someone else or writable by others; readers under a shared lock;

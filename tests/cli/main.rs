@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test drives the real `breach` binary in a temporary
 //! store through the small builder below, with a fixed clock, time zone and actor.
 
+mod architecture;
 mod clock;
 mod export;
 mod finish;
