@@ -3,6 +3,7 @@
 
 mod architecture;
 mod clock;
+mod contract;
 mod export;
 mod finish;
 mod hostile;

@@ -1,0 +1,285 @@
+//! The README's command table is the JSON contract scripts rely on. This reads the table and
+//! checks that every key it documents for a command is in what that command prints with
+//! `--json` (keys marked `?` may be absent; nested objects and arrays are checked too).
+
+use serde_json::Value;
+
+use crate::Env;
+
+/// A documented JSON shape: `{"a", "b"?, "c": {...}, "d": [{...}]}`.
+#[derive(Debug)]
+enum Shape {
+    Object(Vec<(String, bool, Option<Shape>)>),
+    Array(Box<Shape>),
+    /// `{...}`: an object whose keys the table does not list.
+    Any,
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn skip_ws(&mut self) {
+        while self.s.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        if self.s.get(self.at) == Some(&c) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn shape(&mut self) -> Shape {
+        if self.eat(b'[') {
+            let inner = self.shape();
+            assert!(self.eat(b']'), "unclosed [ at {}", self.at);
+            return Shape::Array(Box::new(inner));
+        }
+        assert!(self.eat(b'{'), "expected {{ at {}", self.at);
+        if self.s[self.at..].starts_with(b"...}") {
+            self.at += 4;
+            return Shape::Any;
+        }
+        let mut keys = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.eat(b'}') {
+                break;
+            }
+            if self.s[self.at..].starts_with(b"...") {
+                self.at += 3;
+                continue;
+            }
+            assert!(self.eat(b'"'), "expected a key at {}", self.at);
+            let start = self.at;
+            while self.s[self.at] != b'"' {
+                self.at += 1;
+            }
+            let key = String::from_utf8(self.s[start..self.at].to_vec()).unwrap();
+            self.at += 1;
+            let optional = self.eat(b'?');
+            let nested = if self.eat(b':') {
+                Some(self.shape())
+            } else {
+                None
+            };
+            keys.push((key, optional, nested));
+            self.eat(b',');
+        }
+        Shape::Object(keys)
+    }
+}
+
+/// Every `(command cell, first JSON shape)` of the README's command table.
+fn documented() -> Vec<(String, Shape)> {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let mut rows = Vec::new();
+    for line in readme.lines() {
+        let Some(rest) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let Some(json) = cells.last().map(|c| c.trim_end_matches(" |").trim()) else {
+            continue;
+        };
+        let Some(start) = json.find("`{") else {
+            continue;
+        };
+        let body = &json[start + 1..];
+        let end = body.find('`').unwrap();
+        let mut p = Parser {
+            s: &body.as_bytes()[..end],
+            at: 0,
+        };
+        let command = rest.split('`').next().unwrap().to_owned();
+        rows.push((command, p.shape()));
+    }
+    rows
+}
+
+/// Checks `value` against `shape`, collecting what is missing as JSON paths.
+fn check(shape: &Shape, value: &Value, path: &str, missing: &mut Vec<String>) {
+    match shape {
+        Shape::Any => assert!(value.is_object(), "{path} is an object"),
+        Shape::Array(inner) => {
+            let items = value
+                .as_array()
+                .unwrap_or_else(|| panic!("{path} is an array: {value}"));
+            for (i, item) in items.iter().enumerate() {
+                check(inner, item, &format!("{path}[{i}]"), missing);
+            }
+        }
+        Shape::Object(keys) => {
+            for (key, optional, nested) in keys {
+                match value.get(key) {
+                    None if *optional => {}
+                    None => missing.push(format!("{path}.{key}")),
+                    Some(v) => {
+                        if let Some(n) = nested {
+                            check(n, v, &format!("{path}.{key}"), missing);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The arguments that exercise a documented command in the store `env` prepared.
+fn invocation(env: &Env, command: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let args: Vec<&str> = match words.as_slice() {
+        ["start", ..] => vec![
+            "start",
+            "--runbook",
+            "minimal",
+            "--discovered",
+            "2026-03-02",
+            "--title",
+            "Contract check",
+        ],
+        ["list"] => vec!["list"],
+        ["status"] => vec!["status"],
+        ["next"] => vec!["next"],
+        ["deadlines"] => vec!["deadlines"],
+        ["done", ..] => vec![
+            "done",
+            "identify",
+            "--set",
+            "message_id=<m@example.org>",
+            "--set",
+            "recipients=1",
+            "--set",
+            "kind=external",
+        ],
+        ["skip", ..] => vec!["skip", "recall", "--reason", "not possible"],
+        ["reopen", ..] => vec!["reopen", "recall", "--reason", "possible after all"],
+        ["note", ..] => vec!["note", "called the recipient"],
+        ["attach", ..] => {
+            env.write("trace.csv", "time,action\n");
+            vec!["attach", "trace.csv"]
+        }
+        ["facts", ..] => vec!["facts", "--affected", "12", "--state", "TX=12"],
+        ["assess", ..] => vec![
+            "assess",
+            "--secured",
+            "no",
+            "--exception",
+            "none",
+            "--determination",
+            "notification-required",
+            "--signed-by",
+            "Dana Whit",
+            "--role",
+            "Privacy Officer",
+        ],
+        ["notify", ..] => vec![
+            "notify",
+            "--to",
+            "individuals",
+            "--date",
+            "2026-03-05",
+            "--method",
+            "first-class-mail",
+            "--count",
+            "12",
+        ],
+        ["letter", ..] => vec!["letter", "individual"],
+        ["config", ..] => vec!["config", "show"],
+        ["verify", ..] => vec!["verify"],
+        ["repair"] => {
+            let log = env.log_path(
+                &env.breach(["--json", "list"]).ok().json()["incidents"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+            std::io::Write::write_all(&mut f, b"{\"seq\":").unwrap();
+            vec!["repair"]
+        }
+        ["close", ..] => vec!["close", "--force", "--reason", "contract check done"],
+        ["runbook", "list"] => vec!["runbook", "list"],
+        ["runbook", "validate", ..] => {
+            env.write("check.yaml", include_str!("../fixtures/minimal.yaml"));
+            vec!["runbook", "validate", "check.yaml"]
+        }
+        _ => return None,
+    };
+    Some(args.iter().map(|a| (*a).to_owned()).collect())
+}
+
+#[test]
+fn every_json_key_the_readme_documents_is_printed() {
+    let rows = documented();
+    assert!(
+        rows.len() >= 15,
+        "the README's command table documents the JSON of every command: {} rows",
+        rows.len()
+    );
+    let env = Env::new();
+    env.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
+    let mut checked = Vec::new();
+    // In the table's order, which is also an order in which each command can run.
+    let order = [
+        "start",
+        "list",
+        "status",
+        "next",
+        "done",
+        "skip",
+        "reopen",
+        "note",
+        "attach",
+        "facts",
+        "assess",
+        "notify",
+        "deadlines",
+        "letter",
+        "config",
+        "verify",
+        "repair",
+        "runbook list",
+        "runbook validate",
+        "close",
+    ];
+    for want in order {
+        let Some((command, shape)) = rows.iter().find(|(c, _)| c.starts_with(want)) else {
+            panic!("the README documents `{want}`");
+        };
+        let args =
+            invocation(&env, command).unwrap_or_else(|| panic!("no invocation for {command}"));
+        let mut full = vec![
+            "--json".to_owned(),
+            "--runbooks".to_owned(),
+            "org".to_owned(),
+        ];
+        full.extend(args);
+        let out = env.breach(&full).run();
+        assert!(
+            out.code == 0 || (want == "letter" && out.code == 1),
+            "{command}: exit {}\n{}",
+            out.code,
+            out.stderr
+        );
+        let mut missing = Vec::new();
+        check(shape, &out.json(), "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "`{command}` does not print what the README documents: {missing:?}\n{}",
+            out.stdout
+        );
+        checked.push(want);
+    }
+    assert_eq!(checked.len(), order.len());
+}
