@@ -9,7 +9,15 @@ use crate::Env;
 
 /// An incident with every step state, facts, an assessment, notices, a note and an attachment.
 fn full_incident() -> (Env, String) {
-    let env = Env::new();
+    full_incident_in(Env::new())
+}
+
+/// The same incident in UTC, for snapshots of the layout.
+fn full_incident_utc() -> (Env, String) {
+    full_incident_in(Env::utc())
+}
+
+fn full_incident_in(env: Env) -> (Env, String) {
     let id = env.start_minimal("Lab results to the wrong address");
     let run = |args: &[&str]| {
         env.breach(args).ok();
@@ -133,14 +141,14 @@ fn regex_lite_hex(text: &str) -> Vec<String> {
 
 #[test]
 fn markdown_export_snapshot() {
-    let (env, id) = full_incident();
+    let (env, id) = full_incident_utc();
     let out = env.breach(["export", "--format", "md"]).ok().stdout;
     insta::assert_snapshot!(filtered(&out, &id));
 }
 
 #[test]
 fn html_export_snapshot() {
-    let (env, id) = full_incident();
+    let (env, id) = full_incident_utc();
     let out = env.breach(["export", "--format", "html"]).ok().stdout;
     assert!(
         !out.contains("http://")
@@ -157,14 +165,14 @@ fn html_export_snapshot() {
 
 #[test]
 fn csv_export_snapshot() {
-    let (env, id) = full_incident();
+    let (env, id) = full_incident_utc();
     let out = env.breach(["export", "--format", "csv"]).ok().stdout;
     insta::assert_snapshot!(filtered(&out, &id));
 }
 
 #[test]
 fn ics_export_snapshot() {
-    let (env, id) = full_incident();
+    let (env, id) = full_incident_utc();
     let out = env.breach(["export", "--format", "ics"]).ok().stdout;
     insta::assert_snapshot!(filtered(&out, &id).replace("\r\n", "\n"));
 }

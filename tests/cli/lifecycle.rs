@@ -24,7 +24,7 @@ fn entries(env: &Env, id: &str) -> Vec<serde_json::Value> {
 fn start_pins_the_runbook_discovery_and_actor_in_the_first_entry() {
     let (env, id) = with_incident();
     assert!(
-        id.len() == 13 && id.starts_with("20260310-"),
+        id.len() == 13 && id.starts_with(&format!("{}-", crate::today().replace('-', ""))),
         "short, dated id: {id}"
     );
     assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
@@ -44,9 +44,17 @@ fn start_pins_the_runbook_discovery_and_actor_in_the_first_entry() {
     let sha = sha2_hex(include_str!("../fixtures/minimal.yaml").as_bytes());
     assert_eq!(data["runbook"]["sha256"], sha);
     assert_eq!(data["discovered"]["given"], "2026-03-01 09:30");
-    assert_eq!(data["discovered"]["at"], "2026-03-01T09:30:00Z");
-    assert_eq!(data["discovered"]["offset"], "+00:00");
-    assert_eq!(data["discovered"]["zone"], "UTC");
+    // 09:30 local on 1 March, as the UTC instant the test zone makes of it.
+    let expected_at = match crate::test_zone().as_str() {
+        "UTC" => "2026-03-01T09:30:00Z",
+        "America/Los_Angeles" => "2026-03-01T17:30:00Z",
+        "Pacific/Kiritimati" => "2026-02-28T19:30:00Z",
+        other => panic!("no hand-worked instant for {other}"),
+    };
+    assert_eq!(data["discovered"]["at"], expected_at);
+    assert_eq!(data["discovered"]["date"], "2026-03-01");
+    assert_eq!(data["discovered"]["offset"], crate::offset_early_march());
+    assert_eq!(data["discovered"]["zone"], crate::test_zone());
     assert_eq!(data["format"], "breach-log/1");
 }
 
@@ -89,7 +97,7 @@ fn start_refuses_future_impossible_dates_and_unknown_runbooks_and_creates_nothin
                 "--runbook",
                 "misdirected-email",
                 "--discovered",
-                "2026-03-11",
+                "2026-03-12",
                 "--title",
                 "t",
             ],
@@ -185,7 +193,10 @@ fn next_shows_only_workable_steps() {
             "retrain"
         ]
     );
-    assert_eq!(next["steps"][0]["due"], "2026-03-02T09:30:00+00:00");
+    assert_eq!(
+        next["steps"][0]["due"],
+        format!("2026-03-02T09:30:00{}", crate::offset_early_march())
+    );
 }
 
 #[test]
@@ -333,7 +344,7 @@ fn yes_no_and_date_time_values_are_normalised() {
     assert_eq!(log[2]["data"]["evidence"]["recalled"], "yes");
     assert_eq!(
         log[2]["data"]["evidence"]["when"],
-        "2026-03-01T10:00:00+00:00"
+        format!("2026-03-01T10:00:00{}", crate::offset_early_march())
     );
 }
 

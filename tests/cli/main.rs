@@ -22,11 +22,52 @@ use tempfile::TempDir;
 /// The fixed "now" of every test unless one sets its own.
 pub const NOW: &str = "2026-03-10T15:00:00Z";
 
+/// The time zone the binary runs in: `BREACH_TEST_TZ`, or UTC. CI runs the whole suite in
+/// zones far from UTC too (`Pacific/Kiritimati`, +14; `America/Los_Angeles`, -8/-7), so a
+/// date taken in the wrong zone shows up as a failure.
+pub fn test_zone() -> String {
+    std::env::var("BREACH_TEST_TZ").unwrap_or_else(|_| "UTC".to_owned())
+}
+
+/// "Today" at [`NOW`] in the test zone, worked out by hand: 2026-03-10T15:00Z is 08:00 on
+/// 10 March in Los Angeles (PDT, -07:00) and 05:00 on 11 March on Kiritimati (+14:00).
+pub fn today() -> &'static str {
+    match test_zone().as_str() {
+        "UTC" | "America/Los_Angeles" => "2026-03-10",
+        "Pacific/Kiritimati" => "2026-03-11",
+        other => panic!("no hand-worked date for BREACH_TEST_TZ={other}; add it here"),
+    }
+}
+
+/// The UTC offset of the test zone in early March 2026 (before any change of daylight time
+/// around the test dates: Los Angeles moved to PDT on 8 March).
+pub fn offset_early_march() -> &'static str {
+    match test_zone().as_str() {
+        "UTC" => "+00:00",
+        "America/Los_Angeles" => "-08:00",
+        "Pacific/Kiritimati" => "+14:00",
+        other => panic!("no hand-worked offset for BREACH_TEST_TZ={other}; add it here"),
+    }
+}
+
+/// Days from [`today`] to `date` (negative when `date` is earlier).
+pub fn days_until(date: &str) -> i64 {
+    days_between(today(), date)
+}
+
+/// Days from `from` to `to`, both `YYYY-MM-DD`.
+pub fn days_between(from: &str, to: &str) -> i64 {
+    let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    (parse(to) - parse(from)).num_days()
+}
+
 /// A temporary home for one test: a store, a scratch directory, a fixed clock.
 #[derive(Debug)]
 pub struct Env {
     dir: TempDir,
     now: String,
+    /// The zone this env runs in, when a test pins one (format snapshots are laid out in UTC).
+    zone: Option<String>,
 }
 
 impl Default for Env {
@@ -40,6 +81,16 @@ impl Env {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
             now: NOW.to_owned(),
+            zone: None,
+        }
+    }
+
+    /// An env pinned to UTC whatever `BREACH_TEST_TZ` says: for snapshots of a layout, where
+    /// the zone is not what is under test.
+    pub fn utc() -> Env {
+        Env {
+            zone: Some("UTC".to_owned()),
+            ..Env::new()
         }
     }
 
@@ -81,7 +132,7 @@ impl Env {
             .env("BREACH_STORE", self.store())
             .env("BREACH_NOW", &self.now)
             .env("BREACH_ACTOR", "ana.lima")
-            .env("TZ", "UTC")
+            .env("TZ", self.zone.clone().unwrap_or_else(test_zone))
             .env("COLUMNS", "80")
             .env("NO_COLOR", "1");
         cmd

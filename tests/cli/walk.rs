@@ -67,7 +67,10 @@ fn a_walk_through_several_steps_records_what_was_answered() {
     let done = &log[1].1;
     assert_eq!(done["step"], "identify-message");
     assert_eq!(done["evidence"]["message_id"], "<CAF1@mail.example.org>");
-    assert_eq!(done["evidence"]["sent_at"], "2026-03-01T09:00:00+00:00");
+    assert_eq!(
+        done["evidence"]["sent_at"],
+        format!("2026-03-01T09:00:00{}", crate::offset_early_march())
+    );
     assert_eq!(done["evidence"]["sender"], "clinic@example.org");
     assert_eq!(done["evidence"]["recipient_type"], "external");
     assert_eq!(
