@@ -156,6 +156,7 @@ impl Replay {
                     entry.kind
                 )));
             };
+            check_opening(opened, entry.seq)?;
             let runbook = pinned_runbook(&opened.runbook)?;
             self.incident = Some(Incident {
                 id: opened.incident.clone(),
@@ -290,6 +291,40 @@ impl Replay {
         self.incident
             .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))
     }
+}
+
+/// Checks what the first entry pins instead of trusting it: the log format and hash algorithm
+/// this build reads, and the pinned runbook's SHA-256 recomputed from its text.
+fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
+    if opened.format != crate::log::FORMAT {
+        return Err(Error::refused(format!(
+            "entry {seq} says the log is in format `{}`; this version of breach reads `{}`: use a breach that knows that format",
+            crate::text::sanitize(&opened.format),
+            crate::log::FORMAT
+        )));
+    }
+    if opened.hash_algorithm != crate::log::HASH_ALGORITHM {
+        return Err(Error::refused(format!(
+            "entry {seq} says the chain uses hash algorithm `{}`; this version of breach checks `{}` only",
+            crate::text::sanitize(&opened.hash_algorithm),
+            crate::log::HASH_ALGORITHM
+        )));
+    }
+    let computed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        opened.runbook.text.as_bytes(),
+    ));
+    if computed != opened.runbook.sha256 {
+        return Err(Error::LogDamaged {
+            path: std::path::PathBuf::from("log"),
+            detail: format!(
+                "entry {seq}: the pinned runbook `{}` has SHA-256 {computed}, but the entry records {}: the pinned text was altered",
+                opened.runbook.id,
+                crate::text::sanitize(&opened.runbook.sha256)
+            ),
+            torn_tail: false,
+        });
+    }
+    Ok(())
 }
 
 /// The runbook an incident follows, from its pinned JSON rendering when present, else its text.

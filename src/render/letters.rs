@@ -255,6 +255,7 @@ pub fn draft(
             contact => contact,
         },
         states => media_states,
+        media_threshold => MEDIA_THRESHOLD,
         web_or_media => web_or_media,
         hhs => context! {
             affecting => affecting,

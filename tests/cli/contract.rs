@@ -198,12 +198,8 @@ fn invocation(env: &Env, command: &str) -> Option<Vec<String>> {
         ["config", ..] => vec!["config", "show"],
         ["verify", ..] => vec!["verify"],
         ["repair"] => {
-            let log = env.log_path(
-                &env.breach(["--json", "list"]).ok().json()["incidents"][0]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            );
+            let listed = env.breach(["--json", "list"]).ok().json();
+            let log = env.log_path(listed["incidents"][0]["id"].as_str().unwrap());
             let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
             std::io::Write::write_all(&mut f, b"{\"seq\":").unwrap();
             vec!["repair"]

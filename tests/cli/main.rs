@@ -3,6 +3,7 @@
 
 mod architecture;
 mod clock;
+mod compat;
 mod contract;
 mod export;
 mod finish;
