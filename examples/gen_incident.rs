@@ -25,7 +25,8 @@ fn main() {
     };
     let store = DirStore::open(&root).expect("open store");
     let (_, text) = breach::runbook::BUNDLED[0];
-    let now = breach::clock::Clock::from_env().expect("BREACH_NOW").now();
+    let clock = breach::clock::Clock::from_env().expect("BREACH_NOW");
+    let now = clock.now();
     let discovered =
         breach::clock::parse_past("2026-03-01 09:30", "--discovered", now).expect("date");
     let id = store::new_incident_id(now.date_naive(), 0);
@@ -53,10 +54,15 @@ fn main() {
         },
     };
     let ts = breach::clock::log_timestamp(now);
+    let stamp = log::Stamp {
+        ts: &ts,
+        substituted: clock.is_substituted(),
+        at: None,
+    };
     let Head { hash, .. } = store
         .create_incident(
             &id,
-            &ts,
+            &stamp,
             "bench",
             "incident_opened",
             &serde_json::value::to_raw_value(&opened).expect("encode"),
@@ -76,7 +82,7 @@ fn main() {
             step: None,
         };
         let data = serde_json::value::to_raw_value(&note).expect("encode");
-        let (line, hash) = log::encode(seq, &prev, &ts, "bench.responder", "note", &data);
+        let (line, hash) = log::encode(seq, &prev, &stamp, "bench.responder", "note", &data);
         out.write_all(line.as_bytes()).expect("write");
         prev = hash;
     }

@@ -98,6 +98,8 @@ pub enum Command {
         /// An evidence value, FIELD=VALUE; repeat for each field
         #[arg(long = "set", value_name = "FIELD=VALUE")]
         set: Vec<String>,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Skip a step, with the reason
@@ -109,6 +111,8 @@ pub enum Command {
         /// Why the step is skipped (required)
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Mark a step not applicable to this incident, with the reason
@@ -120,6 +124,8 @@ pub enum Command {
         /// Why the step does not apply (required)
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Reopen a done, skipped or not-applicable step, with the reason
@@ -131,6 +137,8 @@ pub enum Command {
         /// Why the step is reopened (required)
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Record a note in the log
@@ -143,6 +151,8 @@ pub enum Command {
         /// The step the note is about
         #[arg(long, value_name = "STEP")]
         step: Option<String>,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Copy an evidence file into the incident, recording its SHA-256
@@ -153,6 +163,8 @@ pub enum Command {
         /// The step the file is evidence for
         #[arg(long, value_name = "STEP")]
         step: Option<String>,
+        #[command(flatten)]
+        happened: HappenedAt,
     },
 
     /// Record the facts that drive the clock (with no flags: show them)
@@ -264,6 +276,15 @@ pub enum Command {
         after_help = "Example:\n  breach man > ~/.local/share/man/man1/breach.1 && man breach"
     )]
     Man,
+}
+
+/// When something recorded happened, when that was earlier than now.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HappenedAt {
+    /// When it happened, if earlier than now (same forms as `start --discovered`); kept beside
+    /// the time it is recorded
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
 }
 
 /// Where an export or letter goes.
@@ -452,6 +473,8 @@ pub struct NotifyArgs {
     /// A note for the record
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    #[command(flatten)]
+    pub happened: HappenedAt,
 }
 
 #[derive(Debug, Args)]
@@ -507,6 +530,8 @@ pub struct FactsArgs {
     /// Why the facts changed (kept in the log)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    #[command(flatten)]
+    pub happened: HappenedAt,
 }
 
 #[derive(Debug, Args)]
@@ -555,6 +580,8 @@ pub struct AssessArgs {
     /// Their role
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
+    #[command(flatten)]
+    pub happened: HappenedAt,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,11 @@ impl Clock {
         }
     }
 
+    /// Whether "now" is fixed rather than read from the system clock.
+    pub fn is_substituted(self) -> bool {
+        matches!(self, Clock::Fixed(_))
+    }
+
     /// The current instant by this clock. The only read of the system clock in the crate.
     pub fn now(self) -> DateTime<Utc> {
         match self {

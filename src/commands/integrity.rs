@@ -137,7 +137,7 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
     let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
     let ts = clock::log_timestamp(s.clock.now());
-    let repaired = log.repair(&ts, &s.actor)?;
+    let repaired = log.repair(&s.stamp(&ts, None), &s.actor)?;
     if s.json {
         return Ok(Outcome::json(&RepairedOutput {
             id: &id,

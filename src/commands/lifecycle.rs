@@ -112,7 +112,7 @@ pub(super) fn start(
         };
         match store.create_incident(
             &id,
-            &ts,
+            &s.stamp(&ts, None),
             &s.actor,
             Event::Opened(Box::new(opened.clone())).kind(),
             &opened,

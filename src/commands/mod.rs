@@ -24,10 +24,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::cli::{Cli, Command};
+use crate::clock::GivenTime;
 use crate::clock::{self, Clock};
 use crate::error::Error;
 use crate::incident::{Event, Incident};
-use crate::log::{Access, Head};
+use crate::log::{Access, Head, Stamp};
 use crate::render::terminal;
 use crate::runbook::Catalog;
 use crate::store::{self, Store};
@@ -68,6 +69,16 @@ pub struct Session {
     pub clock: Clock,
     /// "Now" when the command started, for its views.
     pub now: DateTime<Utc>,
+    /// When what this command records happened, when that was earlier (`--at`).
+    pub happened: Option<Happened>,
+}
+
+/// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
+#[derive(Debug, Clone)]
+pub struct Happened {
+    pub at: GivenTime,
+    /// Facts about the breach itself may describe what happened before it was discovered.
+    pub may_precede_discovery: bool,
 }
 
 impl Session {
@@ -94,7 +105,17 @@ impl Session {
             interactive: !g.non_interactive && std::io::stdin().is_terminal(),
             clock,
             now: clock.now(),
+            happened: None,
         })
+    }
+
+    /// The stamp of an entry recorded now: on which clock, and when it happened.
+    pub fn stamp<'a>(&self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
+        Stamp {
+            ts,
+            substituted: self.clock.is_substituted(),
+            at,
+        }
     }
 
     /// Today's calendar date in the local time zone.
@@ -145,7 +166,19 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
 
 /// Runs one parsed command line on the given clock.
 pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
-    let session = Session::from_cli(&cli, clock)?;
+    let mut session = Session::from_cli(&cli, clock)?;
+    if let Some((happened, about_the_breach)) = happened_at(&cli.command) {
+        session.happened = happened
+            .at
+            .as_deref()
+            .map(|w| -> Result<Happened, Error> {
+                Ok(Happened {
+                    at: clock::parse_past(w, "--at", session.now)?,
+                    may_precede_discovery: about_the_breach,
+                })
+            })
+            .transpose()?;
+    }
     let s = &session;
     match cli.command {
         Command::Start {
@@ -158,12 +191,14 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
         Command::Walk => steps::walk(s),
         Command::Next => steps::next(s),
-        Command::Done { step, note, set } => steps::done(s, step, note, &set),
-        Command::Skip { step, reason } => steps::skip(s, step, reason),
-        Command::Na { step, reason } => steps::not_applicable(s, step, reason),
-        Command::Reopen { step, reason } => steps::reopen(s, step, reason),
-        Command::Note { text, step } => steps::note(s, text, step),
-        Command::Attach { file, step } => steps::attach(s, file, step),
+        Command::Done {
+            step, note, set, ..
+        } => steps::done(s, step, note, &set),
+        Command::Skip { step, reason, .. } => steps::skip(s, step, reason),
+        Command::Na { step, reason, .. } => steps::not_applicable(s, step, reason),
+        Command::Reopen { step, reason, .. } => steps::reopen(s, step, reason),
+        Command::Note { text, step, .. } => steps::note(s, text, step),
+        Command::Attach { file, step, .. } => steps::attach(s, file, step),
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),
         Command::Notify(args) => regulatory::notify(s, &args),
@@ -194,6 +229,22 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
     }
 }
 
+/// The `--at` of a writing command, and whether what it records may precede discovery.
+fn happened_at(command: &Command) -> Option<(&crate::cli::HappenedAt, bool)> {
+    match command {
+        Command::Done { happened, .. }
+        | Command::Skip { happened, .. }
+        | Command::Na { happened, .. }
+        | Command::Reopen { happened, .. }
+        | Command::Note { happened, .. }
+        | Command::Attach { happened, .. } => Some((happened, false)),
+        Command::Notify(args) => Some((&args.happened, false)),
+        Command::Assess(args) => Some((&args.happened, false)),
+        Command::Facts(args) => Some((&args.happened, true)),
+        _ => None,
+    }
+}
+
 /// The shared write path: lock, replay, decide, append. `decide` sees the verified state and
 /// returns the event to record, or refuses.
 fn record(
@@ -205,9 +256,26 @@ fn record(
     let mut log = store.open_log(&id, Access::Write)?;
     let incident = store::replay(log.as_mut())?;
     let event = decide(&store, &incident)?;
+    if let Some(h) = &session.happened
+        && !h.may_precede_discovery
+        && h.at.at < incident.discovered.at
+    {
+        return Err(Error::input(format!(
+            "--at {} is before the breach was discovered ({}); only facts about the breach itself may be dated earlier",
+            h.at.given,
+            clock::local_display(incident.discovered.at)
+        )));
+    }
+    // Read under the lock, after the replay: a concurrent writer's entry is already in the tail,
+    // so this time is never earlier than the entry before it unless the clock was set back.
     let ts = clock::log_timestamp(session.clock.now());
+    let at = session
+        .happened
+        .as_ref()
+        .map(|h| clock::log_timestamp(h.at.at));
+    let stamp = session.stamp(&ts, at.as_deref());
     let head = log
-        .append_raw(&ts, &session.actor, event.kind(), &event.payload()?)
+        .append_raw(&stamp, &session.actor, event.kind(), &event.payload()?)
         .map_err(|e| match e {
             Error::NotRecorded(_) => e,
             other => Error::NotRecorded(Box::new(other)),

@@ -22,6 +22,7 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         interactive: false,
         clock: crate::clock::Clock::Fixed(test_now()),
         now: test_now(),
+        happened: None,
     }
 }
 

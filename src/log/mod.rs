@@ -20,8 +20,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 pub use record::{
-    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, check_line,
-    encode,
+    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, SUBSTITUTED,
+    Stamp, check_line, earlier_than, encode,
 };
 
 use crate::error::Error;
@@ -64,6 +64,8 @@ impl std::fmt::Display for Damage {
 pub struct Scan {
     pub entries: u64,
     pub head: Option<Head>,
+    /// The recording time of the last good entry.
+    pub last_ts: Option<String>,
     /// Length of the verified prefix in bytes.
     pub good_bytes: u64,
     pub damage: Option<Damage>,
@@ -71,11 +73,16 @@ pub struct Scan {
 
 /// Reads entries from `reader`, verifying each, and hands each good one to `on_entry`.
 /// Memory stays flat in the number of entries. Stops at the first damage.
+///
+/// Only bytes after the last newline can be a torn tail (an append cut short: the one write of a
+/// line ends with its newline). A complete line that is not the valid next link — unreadable,
+/// altered, out of order, or recorded earlier than the entry before it — is damage.
 pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::with_capacity(4096);
     let mut scan = Scan::default();
     let mut prev = GENESIS_PREV.to_owned();
+    let mut last_ts = String::new();
     let mut last_seq: Option<u64> = None;
     loop {
         // The head is rebuilt from the last good link only when it is needed: once, at the end.
@@ -83,6 +90,7 @@ pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(&Entry<'_>)) -> std::io
             seq,
             hash: prev.clone(),
         });
+        scan.last_ts = last_seq.map(|_| last_ts.clone());
         line.clear();
         let n = (&mut reader)
             .take(MAX_LINE_BYTES as u64 + 2)
@@ -116,65 +124,35 @@ pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(&Entry<'_>)) -> std::io
             return Ok(scan);
         }
         let body = &line[..line.len() - 1];
-        match check_line(body, offset, scan.entries, &prev) {
+        let checked = check_line(body, offset, scan.entries, &prev).and_then(|entry| {
+            if last_seq.is_some() && earlier_than(&entry.ts, &last_ts) {
+                Err(LineFault::TimeWentBackwards {
+                    previous: last_ts.clone(),
+                    found: entry.ts.to_string(),
+                })
+            } else {
+                Ok(entry)
+            }
+        });
+        match checked {
             Ok(entry) => {
                 on_entry(&entry);
                 prev.clear();
                 prev.push_str(entry.hash);
+                last_ts.clear();
+                last_ts.push_str(&entry.ts);
                 last_seq = Some(entry.seq);
                 scan.entries += 1;
                 scan.good_bytes += line.len() as u64;
             }
             Err(fault) => {
-                // A final line that is not even a record is what a crash leaves behind when the
-                // unsynced part of a write came back as garbage: treat it as a torn tail. A
-                // well-formed record with a wrong hash or link is tampering, never "torn".
-                let unparseable = matches!(
+                scan.damage = Some(Damage::BadEntry {
+                    seq: scan.entries,
+                    offset,
                     fault,
-                    LineFault::NotUtf8 | LineFault::NulByte | LineFault::NotJson(_)
-                );
-                // Power loss can leave the unsynced part of a write as garbage, newlines and all:
-                // so a torn tail is an unparseable line after which nothing is a record.
-                let rest = if unparseable {
-                    rest_if_no_records(&mut reader)?
-                } else {
-                    None
-                };
-                scan.damage = Some(if let Some(rest) = rest {
-                    Damage::TornTail {
-                        offset,
-                        length: line.len() as u64 + rest,
-                    }
-                } else {
-                    Damage::BadEntry {
-                        seq: scan.entries,
-                        offset,
-                        fault,
-                    }
                 });
                 return Ok(scan);
             }
-        }
-    }
-}
-
-/// Reads the rest of a log; returns its length when no line of it is a record (one line at a
-/// time, so memory stays flat), or `None` as soon as one is.
-fn rest_if_no_records<R: BufRead>(reader: &mut R) -> std::io::Result<Option<u64>> {
-    let mut total = 0u64;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .take(MAX_LINE_BYTES as u64 + 2)
-            .read_until(b'\n', &mut line)?;
-        if n == 0 {
-            return Ok(Some(total));
-        }
-        total += n as u64;
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        if serde_json::from_slice::<Entry<'_>>(body).is_ok() {
-            return Ok(None);
         }
     }
 }
@@ -194,8 +172,17 @@ pub struct Log {
     path: PathBuf,
     file: File,
     access: Access,
-    /// Head and length after the last full read or append; appends need them.
-    tail: Option<(Option<Head>, u64)>,
+    /// Head, length and last recording time after the last full read or append; appends need
+    /// them.
+    tail: Option<Tail>,
+}
+
+/// Where a verified log ends.
+#[derive(Debug, Clone)]
+struct Tail {
+    head: Option<Head>,
+    len: u64,
+    last_ts: Option<String>,
 }
 
 /// Refuses a path that is a symlink, not a regular file, owned by another user, or writable by
@@ -249,13 +236,13 @@ impl Log {
     /// Creates a new log holding only `genesis` and syncs it and its directory.
     pub fn create(
         path: &Path,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         data: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = to_raw(data)?;
-        let (line, hash) = encode(0, GENESIS_PREV, ts, actor, kind, &payload);
+        let (line, hash) = encode(0, GENESIS_PREV, stamp, actor, kind, &payload);
         let mut file = fault::point()
             .and_then(|()| {
                 OpenOptions::new()
@@ -328,28 +315,32 @@ impl Log {
             .seek(SeekFrom::Start(0))
             .map_err(|e| Error::io("read log", &self.path, e))?;
         let scan = scan(&self.file, on_entry).map_err(|e| Error::io("read log", &self.path, e))?;
-        self.tail = scan
-            .damage
-            .is_none()
-            .then(|| (scan.head.clone(), scan.good_bytes));
+        self.tail = scan.damage.is_none().then(|| Tail {
+            head: scan.head.clone(),
+            len: scan.good_bytes,
+            last_ts: scan.last_ts.clone(),
+        });
         Ok(scan)
     }
 
     /// Appends one entry after a full verified read. Success means the entry is on disk.
     pub fn append(
         &mut self,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         data: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = to_raw(data)?;
-        self.append_raw(ts, actor, kind, &payload)
+        self.append_raw(stamp, actor, kind, &payload)
     }
 
+    /// Appends one entry whose payload is already encoded. Refused when the recording time is
+    /// earlier than the last entry's: the machine's clock was set back, and the log's times must
+    /// only move forward.
     pub fn append_raw(
         &mut self,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         payload: &RawValue,
@@ -359,7 +350,7 @@ impl Log {
             Access::Write,
             "append needs the exclusive lock"
         );
-        let (head, len) = self
+        let Tail { head, len, last_ts } = self
             .tail
             .clone()
             .expect("append follows a full verified read under the same lock");
@@ -367,7 +358,14 @@ impl Log {
             Some(h) => (h.seq + 1, h.hash.clone()),
             None => (0, GENESIS_PREV.to_owned()),
         };
-        let (line, hash) = encode(seq, &prev, ts, actor, kind, payload);
+        if let Some(last) = last_ts.as_deref().filter(|l| earlier_than(stamp.ts, l)) {
+            return Err(Error::NotRecorded(Box::new(Error::refused(format!(
+                "the clock reads {}, earlier than entry {} ({last}); the log's times only move forward: check the machine's clock",
+                stamp.ts,
+                seq.saturating_sub(1)
+            )))));
+        }
+        let (line, hash) = encode(seq, &prev, stamp, actor, kind, payload);
         if line.len() > MAX_LINE_BYTES {
             return Err(Error::NotRecorded(Box::new(Error::input(format!(
                 "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",
@@ -388,7 +386,11 @@ impl Log {
             ))));
         }
         let new_head = Head { seq, hash };
-        self.tail = Some((Some(new_head.clone()), len + line.len() as u64));
+        self.tail = Some(Tail {
+            head: Some(new_head.clone()),
+            len: len + line.len() as u64,
+            last_ts: Some(stamp.ts.to_owned()),
+        });
         Ok(new_head)
     }
 
@@ -397,7 +399,7 @@ impl Log {
     pub fn repair(
         &mut self,
         quarantine_dir: &Path,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
     ) -> Result<Repaired, Error> {
         let scan = self.scan(|_| {})?;
@@ -439,14 +441,18 @@ impl Log {
             .set_len(offset)
             .and_then(|()| self.file.sync_all())
             .map_err(|e| Error::io("truncate log", &self.path, e))?;
-        self.tail = Some((scan.head.clone(), offset));
+        self.tail = Some(Tail {
+            head: scan.head.clone(),
+            len: offset,
+            last_ts: scan.last_ts.clone(),
+        });
         let data = RepairData {
             offset,
             length,
             sha256: sha256.clone(),
             quarantine: format!("quarantine/{name}"),
         };
-        let head = self.append(ts, actor, "log_repaired", &data)?;
+        let head = self.append(stamp, actor, "log_repaired", &data)?;
         Ok(Repaired { data, head })
     }
 }
@@ -617,7 +623,7 @@ mod tests {
             let (line, hash) = encode(
                 seq as u64,
                 &prev,
-                "2026-01-01T00:00:00.000Z",
+                &Stamp::plain("2026-01-01T00:00:00.000Z"),
                 "ana",
                 "note",
                 &data,
@@ -655,8 +661,11 @@ mod tests {
         }
     }
 
-    /// Every way power loss can leave the last, unsynced write: dropped, kept, cut anywhere,
-    /// zeroed, or replaced by garbage (newlines included).
+    /// Every way power loss can leave the last, unsynced write of one line: dropped, kept, cut
+    /// anywhere, zeroed, or replaced by garbage. The line's one newline is its last byte, so
+    /// whatever comes back short of the whole line ends without one (garbage here never holds a
+    /// newline); a torn write that kept the newline but not the bytes before it is reported as
+    /// damage, not repaired (SECURITY.md).
     fn power_loss_outcomes(unsynced: &[u8]) -> Vec<(String, Vec<u8>)> {
         let mut out = vec![
             ("dropped".to_owned(), Vec::new()),
@@ -674,9 +683,11 @@ mod tests {
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
                 garbage.push(match seed % 11 {
-                    0 => b'\n',
-                    1 => 0,
-                    _ => (seed >> 8) as u8,
+                    0 | 1 => 0,
+                    _ => match (seed >> 8) as u8 {
+                        b'\n' => b'?',
+                        b => b,
+                    },
                 });
             }
             let keep = round * unsynced.len() / 64;
@@ -719,7 +730,7 @@ mod tests {
                         let repaired = log
                             .repair(
                                 &dir.path().join("quarantine"),
-                                "2026-01-01T00:00:00.000Z",
+                                &Stamp::plain("2026-01-01T00:00:00.000Z"),
                                 "ana",
                             )
                             .unwrap();
@@ -761,30 +772,97 @@ mod tests {
     }
 
     #[test]
-    fn a_garbage_final_line_is_torn_but_an_altered_one_is_not() {
+    fn a_complete_final_line_that_fails_is_damage_never_a_torn_tail() {
         let (bytes, starts) = build(&["a".to_owned(), "b".to_owned()]);
+        // A final line of garbage with its newline: damage at entry 2, not "torn".
         let mut zeros = bytes[..starts[2]].to_vec();
         zeros.extend_from_slice(&[0u8; 20]);
         zeros.push(b'\n');
+        let damage = scan(&zeros[..], |_| {}).unwrap().damage.unwrap();
         assert!(
-            scan(&zeros[..], |_| {})
-                .unwrap()
-                .damage
-                .unwrap()
-                .is_torn_tail()
+            matches!(damage, Damage::BadEntry { seq: 2, .. }),
+            "{damage:?}"
         );
-        let altered = String::from_utf8(bytes).unwrap().replace("\"b\"", "\"c\"");
-        let damage = scan(altered.as_bytes(), |_| {}).unwrap().damage.unwrap();
+        // A flipped byte in the last complete line, newline intact, whether it breaks the JSON
+        // or only the hash.
+        for (from, to) in [("\"b\"", "\"c\""), ("\"b\"", "\"b\u{0}")] {
+            let altered = String::from_utf8(bytes.clone()).unwrap().replacen(from, to, 1);
+            let damage = scan(altered.as_bytes(), |_| {}).unwrap().damage.unwrap();
+            assert!(
+                matches!(damage, Damage::BadEntry { seq: 2, .. }),
+                "{to}: {damage:?}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        let brace = bytes.len() - 2;
+        flipped[brace] = b']';
+        let damage = scan(&flipped[..], |_| {}).unwrap().damage.unwrap();
+        assert!(!damage.is_torn_tail(), "{damage:?}");
+    }
+
+    #[test]
+    fn an_entry_recorded_earlier_than_the_one_before_it_is_damage() {
+        let mut bytes = Vec::new();
+        let mut prev = GENESIS_PREV.to_owned();
+        for (seq, ts) in ["2026-01-02T00:00:00.000Z", "2026-01-01T23:59:59.999Z"]
+            .iter()
+            .enumerate()
+        {
+            let data = serde_json::value::to_raw_value(&serde_json::json!({})).unwrap();
+            let (line, hash) = encode(seq as u64, &prev, &Stamp::plain(ts), "ana", "note", &data);
+            bytes.extend_from_slice(line.as_bytes());
+            prev = hash;
+        }
+        let damage = scan(&bytes[..], |_| {}).unwrap().damage.unwrap();
         assert!(
             matches!(
                 damage,
                 Damage::BadEntry {
-                    seq: 2,
-                    fault: LineFault::BadHash,
+                    seq: 1,
+                    fault: LineFault::TimeWentBackwards { .. },
                     ..
                 }
             ),
             "{damage:?}"
         );
+        assert!(damage.to_string().contains("time went backwards"));
+    }
+
+    #[test]
+    fn an_append_on_a_clock_set_back_is_refused_and_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        Log::create(
+            &path,
+            &Stamp::plain("2026-01-02T00:00:00.000Z"),
+            "ana",
+            "note",
+            &serde_json::json!({}),
+        )
+        .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let mut log = Log::open(&path, Access::Write).unwrap();
+        log.read_verified(|_| {}).unwrap();
+        let err = log
+            .append(
+                &Stamp::plain("2026-01-01T12:00:00.000Z"),
+                "ana",
+                "note",
+                &serde_json::json!({}),
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("entry NOT recorded")
+                && err.to_string().contains("only move forward"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        log.append(
+            &Stamp::plain("2026-01-02T00:00:00.000Z"),
+            "ana",
+            "note",
+            &serde_json::json!({}),
+        )
+        .expect("the same instant is not earlier");
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! A line is written in one fixed field order,
 //! `{"seq":N,"prev":"<hex>","ts":"<RFC 3339 UTC>","actor":"…","kind":"…","data":{…},"hash":"<hex>"}`,
+//! with two optional fields after `ts` when they apply: `"clock":"substituted"` (the entry was
+//! recorded on a fixed clock, not the system's) and `"at":"<RFC 3339>"` (when the thing recorded
+//! happened, when that was earlier than `ts`).
 //! and `hash` is the SHA-256 of the exact bytes before `,"hash":`. Hashing the bytes as written
 //! (rather than a re-serialisation) means the writer's output *is* the canonical encoding, a
 //! verifier needs no JSON canonicaliser, and an auditor can check any link by hand:
@@ -27,6 +30,31 @@ const HASH_KEY: &[u8] = b",\"hash\":\"";
 /// `,"hash":"` + 64 hex digits + `"}`.
 const SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 
+/// The marker of an entry recorded on a substituted clock (`BREACH_NOW`).
+pub const SUBSTITUTED: &str = "substituted";
+
+/// When an entry is recorded, on which clock, and when what it records happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp<'a> {
+    /// When the entry is recorded: RFC 3339 UTC with milliseconds.
+    pub ts: &'a str,
+    /// Whether `ts` comes from a substituted clock rather than the system's.
+    pub substituted: bool,
+    /// When the thing recorded happened, if earlier than `ts`.
+    pub at: Option<&'a str>,
+}
+
+impl<'a> Stamp<'a> {
+    /// A recording time on the system clock, with nothing happening earlier.
+    pub fn plain(ts: &'a str) -> Stamp<'a> {
+        Stamp {
+            ts,
+            substituted: false,
+            at: None,
+        }
+    }
+}
+
 /// The position of the log after an entry: what a person keeps elsewhere to detect truncation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Head {
@@ -50,6 +78,12 @@ pub struct Entry<'a> {
     pub prev: &'a str,
     #[serde(borrow)]
     pub ts: Cow<'a, str>,
+    /// `"substituted"` when the entry was recorded on a substituted clock.
+    #[serde(borrow, default)]
+    pub clock: Option<Cow<'a, str>>,
+    /// When what the entry records happened, when that was earlier than `ts`.
+    #[serde(borrow, default)]
+    pub at: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub actor: Cow<'a, str>,
     #[serde(borrow)]
@@ -68,6 +102,11 @@ pub struct Entry<'a> {
 }
 
 impl Entry<'_> {
+    /// Whether the entry was recorded on a substituted clock.
+    pub fn substituted(&self) -> bool {
+        self.clock.is_some()
+    }
+
     pub fn head(&self) -> Head {
         Head {
             seq: self.seq,
@@ -80,18 +119,26 @@ impl Entry<'_> {
 pub fn encode(
     seq: u64,
     prev: &str,
-    ts: &str,
+    stamp: &Stamp<'_>,
     actor: &str,
     kind: &str,
     data: &RawValue,
 ) -> (String, String) {
-    let mut line = String::with_capacity(160 + data.get().len());
+    let mut line = String::with_capacity(200 + data.get().len());
     line.push_str("{\"seq\":");
     line.push_str(&seq.to_string());
     line.push_str(",\"prev\":\"");
     line.push_str(prev);
     line.push_str("\",\"ts\":");
-    line.push_str(&json_string(ts));
+    line.push_str(&json_string(stamp.ts));
+    if stamp.substituted {
+        line.push_str(",\"clock\":");
+        line.push_str(&json_string(SUBSTITUTED));
+    }
+    if let Some(at) = stamp.at {
+        line.push_str(",\"at\":");
+        line.push_str(&json_string(at));
+    }
     line.push_str(",\"actor\":");
     line.push_str(&json_string(actor));
     line.push_str(",\"kind\":");
@@ -115,11 +162,21 @@ pub enum LineFault {
     NotUtf8,
     NulByte,
     NotJson(String),
-    BadSeq { expected: u64, found: u64 },
+    BadSeq {
+        expected: u64,
+        found: u64,
+    },
     BadPrev,
     BadHash,
     NotCanonical,
     TooLong,
+    /// An unknown `clock` marker.
+    UnknownClock,
+    /// Recorded earlier than the entry before it.
+    TimeWentBackwards {
+        previous: String,
+        found: String,
+    },
 }
 
 impl std::fmt::Display for LineFault {
@@ -139,6 +196,11 @@ impl std::fmt::Display for LineFault {
             }
             LineFault::NotCanonical => f.write_str("not in the canonical field order"),
             LineFault::TooLong => write!(f, "longer than {MAX_LINE_BYTES} bytes"),
+            LineFault::UnknownClock => f.write_str("names a clock this version does not know"),
+            LineFault::TimeWentBackwards { previous, found } => write!(
+                f,
+                "recorded at {found}, earlier than the entry before it ({previous}): time went backwards"
+            ),
         }
     }
 }
@@ -181,9 +243,29 @@ pub fn check_line<'a>(
     if entry.prev != prev_hash {
         return Err(LineFault::BadPrev);
     }
+    if entry.clock.as_deref().is_some_and(|c| c != SUBSTITUTED) {
+        return Err(LineFault::UnknownClock);
+    }
     entry.offset = offset;
     entry.line = text;
     Ok(entry)
+}
+
+/// Whether recording time `later` is earlier than `earlier`, both as the log writes them.
+pub fn earlier_than(later: &str, earlier: &str) -> bool {
+    // The log writes one fixed-width UTC form, where text order is time order; anything else is
+    // parsed.
+    let fixed = |s: &str| s.len() == 24 && s.ends_with('Z');
+    if fixed(later) && fixed(earlier) {
+        return later < earlier;
+    }
+    match (
+        chrono::DateTime::parse_from_rfc3339(later),
+        chrono::DateTime::parse_from_rfc3339(earlier),
+    ) {
+        (Ok(a), Ok(b)) => a < b,
+        _ => false,
+    }
 }
 
 /// serde_json's message names a column in the line; keep just the reason.
@@ -208,7 +290,7 @@ mod tests {
         let (line, hash) = encode(
             0,
             GENESIS_PREV,
-            "2026-01-01T00:00:00.000Z",
+            &Stamp::plain("2026-01-01T00:00:00.000Z"),
             "ana",
             "note",
             &raw(r#"{"text":"hi"}"#),
@@ -225,7 +307,7 @@ mod tests {
         let (line, _) = encode(
             0,
             GENESIS_PREV,
-            "2026-01-01T00:00:00.000Z",
+            &Stamp::plain("2026-01-01T00:00:00.000Z"),
             "ana",
             "note",
             &raw(r#"{"text":"hi"}"#),

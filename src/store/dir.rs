@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
-use crate::log::{self, Access, Entry, Head, Log, Repaired, Scan};
+use crate::log::{self, Access, Entry, Head, Log, Repaired, Scan, Stamp};
 
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
@@ -76,16 +76,16 @@ impl IncidentLog for FileLog {
 
     fn append_raw(
         &mut self,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         payload: &RawValue,
     ) -> Result<Head, Error> {
-        self.log.append_raw(ts, actor, kind, payload)
+        self.log.append_raw(stamp, actor, kind, payload)
     }
 
-    fn repair(&mut self, ts: &str, actor: &str) -> Result<Repaired, Error> {
-        self.log.repair(&self.quarantine, ts, actor)
+    fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error> {
+        self.log.repair(&self.quarantine, stamp, actor)
     }
 
     fn location(&self) -> String {
@@ -138,7 +138,7 @@ impl Backend for DirStore {
     fn create_incident(
         &self,
         id: &str,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         genesis: &RawValue,
@@ -151,7 +151,7 @@ impl Backend for DirStore {
         let temp = incidents.join(format!(".{id}.creating"));
         let _ = std::fs::remove_dir_all(&temp);
         let made = log::create_private_dir(&temp)
-            .and_then(|()| Log::create(&temp.join(LOG_FILE), ts, actor, kind, &genesis))
+            .and_then(|()| Log::create(&temp.join(LOG_FILE), stamp, actor, kind, &genesis))
             .and_then(|head| {
                 log::fault::point()
                     .and_then(|()| std::fs::rename(&temp, &final_dir))
@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn a_failure_at_any_io_operation_of_an_append_records_nothing_and_keeps_every_entry() {
         let (_dir, store) = store();
-        let ts = "2026-03-10T15:00:00.000Z";
+        let ts = &Stamp::plain("2026-03-10T15:00:00.000Z");
         store
             .create_incident("20260310-aaaa", ts, "ana", "opened", &note(0))
             .unwrap();
@@ -388,7 +388,7 @@ mod tests {
             fault::fail_at(Some(at));
             let result = store.create_incident(
                 "20260310-bbbb",
-                "2026-03-10T15:00:00.000Z",
+                &Stamp::plain("2026-03-10T15:00:00.000Z"),
                 "ana",
                 "opened",
                 &note(0),

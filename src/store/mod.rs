@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::incident::{Incident, Replay};
-use crate::log::{Access, Entry, Head, Repaired, Scan};
+use crate::log::{Access, Entry, Head, Repaired, Scan, Stamp};
 
 pub use dir::{DirStore, default_root, new_incident_id};
 
@@ -27,14 +27,14 @@ pub trait IncidentLog: std::fmt::Debug {
     /// entry is durable; any error means it was NOT recorded.
     fn append_raw(
         &mut self,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         payload: &RawValue,
     ) -> Result<Head, Error>;
 
     /// Quarantines a torn tail and logs what was removed; refuses anything else.
-    fn repair(&mut self, ts: &str, actor: &str) -> Result<Repaired, Error>;
+    fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error>;
 
     /// Where the log is, for messages.
     fn location(&self) -> String;
@@ -58,14 +58,14 @@ impl dyn IncidentLog + '_ {
     /// Appends one entry whose payload is `data`.
     pub fn append(
         &mut self,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         data: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = serde_json::value::to_raw_value(data)
             .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
-        self.append_raw(ts, actor, kind, &payload)
+        self.append_raw(stamp, actor, kind, &payload)
     }
 }
 
@@ -93,7 +93,7 @@ pub trait Backend: std::fmt::Debug {
     fn create_incident(
         &self,
         id: &str,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         genesis: &RawValue,
@@ -145,14 +145,15 @@ impl Store {
     pub fn create_incident(
         &self,
         id: &str,
-        ts: &str,
+        stamp: &Stamp<'_>,
         actor: &str,
         kind: &str,
         genesis: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = serde_json::value::to_raw_value(genesis)
             .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
-        self.backend.create_incident(id, ts, actor, kind, &payload)
+        self.backend
+            .create_incident(id, stamp, actor, kind, &payload)
     }
 
     pub fn put_attachment(
