@@ -77,6 +77,10 @@ pub enum Error {
         torn_tail: bool,
     },
 
+    /// A file of the store other than a log is not what the log says it is.
+    #[error("the store is damaged at {}: {detail}; nothing was recorded (run `breach verify`, and restore the file from a copy)", path.display())]
+    StoreDamaged { path: PathBuf, detail: String },
+
     #[error("unsafe store: {0}")]
     Unsafe(String),
 
@@ -125,7 +129,7 @@ impl Error {
             | Error::NoIncidentChosen(_)
             | Error::UnknownStep { .. } => Kind::Input,
             Error::Refused(_) | Error::NoTerminal(_) | Error::Unsafe(_) => Kind::Refused,
-            Error::LogDamaged { .. } => Kind::Damaged,
+            Error::LogDamaged { .. } | Error::StoreDamaged { .. } => Kind::Damaged,
             Error::Io { .. } => Kind::Io,
             Error::Interrupted(_) => Kind::Interrupted,
             Error::NotRecorded(inner) => inner.kind(),

@@ -5,9 +5,10 @@ use serde::Serialize;
 use super::{Outcome, Session};
 use crate::clock;
 use crate::error::Error;
+use crate::incident::verify_opening;
 use crate::log::{self, Access, Damage, Head, RepairData};
 use crate::render::terminal;
-use crate::text::short_hash;
+use crate::text::{sanitize, seq_ranges, short_hash};
 
 /// A head kept elsewhere: `SEQ:HASH` or just `HASH`.
 fn parse_expected_head(text: &str) -> Result<(Option<u64>, String), Error> {
@@ -30,6 +31,40 @@ fn parse_expected_head(text: &str) -> Result<(Option<u64>, String), Error> {
     Ok((seq, hash.to_ascii_lowercase()))
 }
 
+/// An attachment whose stored content is missing or is not what its entry recorded.
+#[derive(Debug, Serialize)]
+pub struct AttachmentProblem {
+    pub seq: u64,
+    pub name: String,
+    pub stored: String,
+    pub expected: String,
+    /// The SHA-256 found, or `None` when the file is missing.
+    pub found: Option<String>,
+}
+
+impl std::fmt::Display for AttachmentProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.found {
+            None => write!(
+                f,
+                "entry {}: attachment {} ({}) is missing; expected SHA-256 {}",
+                self.seq,
+                sanitize(&self.name),
+                sanitize(&self.stored),
+                self.expected
+            ),
+            Some(found) => write!(
+                f,
+                "entry {}: attachment {} ({}) was changed: expected SHA-256 {}, found {found}",
+                self.seq,
+                sanitize(&self.name),
+                sanitize(&self.stored),
+                self.expected
+            ),
+        }
+    }
+}
+
 /// `verify --json`.
 #[derive(Debug, Serialize)]
 pub struct Verified<'a> {
@@ -42,6 +77,20 @@ pub struct Verified<'a> {
     /// Byte offset of the first damage, when there is damage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// How many attachments were re-hashed.
+    pub attachments_checked: usize,
+    /// Attachments missing or changed.
+    pub attachment_problems: &'a [AttachmentProblem],
+    /// Entries recorded on a substituted clock (`BREACH_NOW`), not the system's.
+    pub substituted_clock: &'a [u64],
+}
+
+/// What an attachment entry names, as verify needs it.
+#[derive(Debug, serde::Deserialize)]
+struct AttachmentRef {
+    name: String,
+    stored: String,
+    sha256: String,
 }
 
 pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, Error> {
@@ -50,6 +99,10 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
     let id = store.resolve(s.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
+    let mut opening: Option<Error> = None;
+    let mut attachments: Vec<(u64, AttachmentRef)> = Vec::new();
+    let mut unreadable_attachment: Option<String> = None;
+    let mut substituted: Vec<u64> = Vec::new();
     let scan = log.scan(&mut |entry| {
         if let Some((seq, hash)) = &expected
             && entry.hash == *hash
@@ -57,8 +110,46 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
         {
             found_expected = Some(entry.seq);
         }
+        if entry.seq == 0 {
+            opening = verify_opening(entry).err();
+        }
+        if entry.substituted() {
+            substituted.push(entry.seq);
+        }
+        if entry.kind == "attachment" {
+            match serde_json::from_str::<AttachmentRef>(entry.data.get()) {
+                Ok(a) => attachments.push((entry.seq, a)),
+                Err(e) => {
+                    unreadable_attachment.get_or_insert_with(|| {
+                        format!(
+                            "entry {}: the attachment entry cannot be read: {e}",
+                            entry.seq
+                        )
+                    });
+                }
+            }
+        }
     })?;
     let mut error = scan.damage.as_ref().map(ToString::to_string);
+    if error.is_none() {
+        error = opening.map(|e| e.to_string()).or(unreadable_attachment);
+    }
+    let mut problems = Vec::new();
+    for (seq, a) in &attachments {
+        let found = store.attachment_sha256(&id, &a.stored)?;
+        if found.as_deref() != Some(a.sha256.as_str()) {
+            problems.push(AttachmentProblem {
+                seq: *seq,
+                name: a.name.clone(),
+                stored: a.stored.clone(),
+                expected: a.sha256.clone(),
+                found,
+            });
+        }
+    }
+    if error.is_none() {
+        error = problems.first().map(ToString::to_string);
+    }
     if error.is_none()
         && let Some((seq, hash)) = &expected
         && found_expected.is_none()
@@ -79,6 +170,12 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
         });
     }
     let ok = error.is_none();
+    let clock_note = (!substituted.is_empty()).then(|| {
+        format!(
+            "Entries {} were recorded on a substituted clock (BREACH_NOW), not the system clock: their times are what whoever ran breach set, not when they were written.",
+            seq_ranges(&substituted)
+        )
+    });
     let stdout = if s.json {
         super::json_doc(&Verified {
             id: &id,
@@ -89,16 +186,20 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
             offset: scan.damage.as_ref().map(|d| match d {
                 Damage::TornTail { offset, .. } | Damage::BadEntry { offset, .. } => *offset,
             }),
+            attachments_checked: attachments.len(),
+            attachment_problems: &problems,
+            substituted_clock: &substituted,
         })
     } else {
         let head = scan
             .head
             .as_ref()
             .map_or_else(|| "none".to_owned(), ToString::to_string);
-        match &error {
+        let mut out = match &error {
             None => format!(
-                "OK: {id}: {} entries, chain intact{}\nhead {head}\n",
+                "OK: {id}: {} entries, chain intact, pinned runbook checked, {} attachment(s) re-hashed{}\nhead {head}\n",
                 scan.entries,
+                attachments.len(),
                 if expected.is_some() {
                     ", kept head present"
                 } else {
@@ -109,14 +210,22 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
                 let hint = if scan.damage.as_ref().is_some_and(log::Damage::is_torn_tail) {
                     "\nThe last write was cut short (a crash or power loss). `breach repair` quarantines the torn bytes and records that it did."
                 } else {
-                    "\nThe log was altered or damaged after it was written. Restore it from a copy; keep this one for investigation."
+                    "\nThe record was altered or damaged after it was written. Restore it from a copy; keep this one for investigation."
                 };
+                let mut more = String::new();
+                for p in problems.iter().skip(1) {
+                    more.push_str(&format!("\n{p}"));
+                }
                 format!(
-                    "FAILED: {id}: {e}\n{} entries verified before the problem; last good head {head}{hint}\n",
+                    "FAILED: {id}: {e}{more}\n{} entries verified before the problem; last good head {head}{hint}\n",
                     scan.entries
                 )
             }
+        };
+        if let Some(note) = clock_note {
+            out.push_str(&format!("Note: {note}\n"));
         }
+        out
     };
     Ok(Outcome {
         stdout,

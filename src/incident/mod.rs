@@ -293,6 +293,44 @@ impl Replay {
     }
 }
 
+/// What `verify` checks of the first entry, beyond what every replay checks: that the
+/// pinned runbook's pre-parsed form (which replays read, for speed) is exactly the runbook its
+/// text parses to, so the steps cannot be changed without changing the text and its SHA-256.
+pub fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
+    let Event::Opened(opened) = Event::decode(entry)? else {
+        return Err(Error::refused(format!(
+            "the log does not start with an `incident_opened` entry (found `{}`)",
+            entry.kind
+        )));
+    };
+    check_opening(&opened, entry.seq)?;
+    if let Some(parsed) = &opened.runbook.parsed {
+        let from_text = parse_runbook(
+            &format!("pinned runbook {}", opened.runbook.id),
+            &opened.runbook.text,
+        )
+        .map_err(|problems| Error::RunbookInvalid {
+            path: format!("pinned runbook `{}`", opened.runbook.id).into(),
+            problems,
+        })?;
+        let rendered: serde_json::Value = serde_json::to_value(&from_text)
+            .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?;
+        let pinned: serde_json::Value = serde_json::from_str(parsed.get())
+            .map_err(|e| Error::input(format!("the pinned runbook cannot be read: {e}")))?;
+        if rendered != pinned {
+            return Err(Error::LogDamaged {
+                path: std::path::PathBuf::from("log"),
+                detail: format!(
+                    "entry {}: the pinned runbook `{}` read by replays differs from its pinned text: the entry was altered",
+                    entry.seq, opened.runbook.id
+                ),
+                torn_tail: false,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks what the first entry pins instead of trusting it: the log format and hash algorithm
 /// this build reads, and the pinned runbook's SHA-256 recomputed from its text.
 fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {

@@ -786,7 +786,9 @@ mod tests {
         // A flipped byte in the last complete line, newline intact, whether it breaks the JSON
         // or only the hash.
         for (from, to) in [("\"b\"", "\"c\""), ("\"b\"", "\"b\u{0}")] {
-            let altered = String::from_utf8(bytes.clone()).unwrap().replacen(from, to, 1);
+            let altered = String::from_utf8(bytes.clone())
+                .unwrap()
+                .replacen(from, to, 1);
             let damage = scan(altered.as_bytes(), |_| {}).unwrap().damage.unwrap();
             assert!(
                 matches!(damage, Damage::BadEntry { seq: 2, .. }),

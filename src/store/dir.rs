@@ -179,6 +179,25 @@ impl Backend for DirStore {
         copy_in(file, &dir)
     }
 
+    fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error> {
+        // An entry names a path inside its incident; anything else is not an attachment of it.
+        let relative = Path::new(stored);
+        if relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Ok(None);
+        }
+        let path = self.incident_dir(id).join(relative);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => sha256_of_file(&path).map(Some),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
+    }
+
     fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {
         if attachment.created {
             let _ = std::fs::remove_file(self.incident_dir(id).join(&attachment.stored));
@@ -224,12 +243,11 @@ fn copy_in(file: &Path, dir: &Path) -> Result<StoredAttachment, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let found = sha256_of_file(&path)?;
             if found != sha256 {
-                return Err(Error::LogDamaged {
+                return Err(Error::StoreDamaged {
                     path: path.clone(),
                     detail: format!(
-                        "the stored attachment named by SHA-256 {sha256} holds content with SHA-256 {found}"
+                        "the attachment named by SHA-256 {sha256} holds content with SHA-256 {found}"
                     ),
-                    torn_tail: false,
                 });
             }
             false

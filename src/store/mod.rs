@@ -102,6 +102,8 @@ pub trait Backend: std::fmt::Debug {
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error>;
     /// Copies an evidence file into the incident under its content's address.
     fn put_attachment(&self, id: &str, file: &Path, name: &str) -> Result<StoredAttachment, Error>;
+    /// The SHA-256 of an attachment's content as stored now, or `None` when it is missing.
+    fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error>;
     /// Removes a copy this process made when the entry naming it could not be recorded.
     fn discard_attachment(&self, id: &str, attachment: &StoredAttachment);
     /// The directory of the organisation's own files: `profile.json`, `runbooks/`, `templates/`.
@@ -163,6 +165,10 @@ impl Store {
         name: &str,
     ) -> Result<StoredAttachment, Error> {
         self.backend.put_attachment(id, file, name)
+    }
+
+    pub fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error> {
+        self.backend.attachment_sha256(id, stored)
     }
 
     pub fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {

@@ -98,6 +98,27 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out.join("\n")
 }
 
+/// Sequence numbers as ranges for people: `0–3, 7, 9–12`.
+pub fn seq_ranges(seqs: &[u64]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < seqs.len() {
+        let start = seqs[i];
+        let mut end = start;
+        while i + 1 < seqs.len() && seqs[i + 1] == end + 1 {
+            i += 1;
+            end = seqs[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
 /// A short form of a hash for people: the first 12 hex digits.
 pub fn short_hash(hash: &str) -> &str {
     &hash[..hash.len().min(12)]

@@ -5,6 +5,7 @@ mod architecture;
 mod clock;
 mod compat;
 mod contract;
+mod evidence;
 mod export;
 mod finish;
 mod hostile;

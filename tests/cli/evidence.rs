@@ -1,0 +1,177 @@
+//! Evidence that holds up: attachments re-hashed by verify and never overwritten, the time an
+//! entry was recorded and the time it happened, and the substituted clock said in plain words.
+
+use crate::Env;
+
+fn attached(env: &Env) -> (String, serde_json::Value) {
+    let id = env.start_minimal("Evidence test");
+    env.write("trace.csv", "time,action\n09:31,sent\n");
+    env.breach(["attach", "trace.csv", "--step", "identify"])
+        .ok();
+    let export: serde_json::Value =
+        serde_json::from_str(&env.breach(["export", "--format", "json"]).ok().stdout).unwrap();
+    (id, export["attachments"][0].clone())
+}
+
+fn stored_path(env: &Env, id: &str, attachment: &serde_json::Value) -> std::path::PathBuf {
+    env.store()
+        .join("incidents")
+        .join(id)
+        .join(attachment["stored"].as_str().unwrap())
+}
+
+#[test]
+fn attachments_are_stored_under_their_full_sha256_and_verify_rehashes_them() {
+    let env = Env::new();
+    let (id, a) = attached(&env);
+    let sha = a["sha256"].as_str().unwrap();
+    assert_eq!(a["stored"], format!("attachments/{sha}"));
+    assert_eq!(a["name"], "trace.csv");
+    let ok = env.breach(["--json", "verify"]).ok().json();
+    assert_eq!(ok["attachments_checked"], 1);
+
+    let path = stored_path(&env, &id, &a);
+    std::fs::write(&path, "time,action\n09:31,never sent\n").unwrap();
+    let out = env.breach(["verify"]).fails(1);
+    assert!(
+        out.stdout.contains("entry 1: attachment trace.csv")
+            && out.stdout.contains(&format!("expected SHA-256 {sha}"))
+            && out.stdout.contains("found "),
+        "{}",
+        out.stdout
+    );
+    let doc = env.breach(["--json", "verify"]).fails(1).json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["attachment_problems"][0]["seq"], 1);
+    assert_eq!(doc["attachment_problems"][0]["expected"], sha);
+    assert!(doc["attachment_problems"][0]["found"].is_string());
+
+    std::fs::remove_file(&path).unwrap();
+    let doc = env.breach(["--json", "verify"]).fails(1).json();
+    assert!(doc["attachment_problems"][0]["found"].is_null());
+    assert!(doc["error"].as_str().unwrap().contains("is missing"));
+}
+
+#[test]
+fn attaching_the_same_content_again_shares_the_copy_and_a_planted_collision_is_refused() {
+    let env = Env::new();
+    let (id, a) = attached(&env);
+    let path = stored_path(&env, &id, &a);
+    let original = std::fs::read(&path).unwrap();
+    // The same content under another name: one copy, two entries naming it.
+    env.write("copy.csv", std::str::from_utf8(&original).unwrap());
+    env.breach(["attach", "copy.csv"]).ok();
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+    env.breach(["verify"]).ok();
+
+    // A file planted under the name the next content will take, holding something else: the
+    // store is damaged there, so the attach is refused and the planted file left alone.
+    env.write("new.csv", "other evidence\n");
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(b"other evidence\n"));
+    let planted = path.with_file_name(&sha);
+    std::fs::write(&planted, "not the content its name says\n").unwrap();
+    let before = std::fs::read(env.log_path(&id)).unwrap();
+    let out = env.breach(["attach", "new.csv"]).fails(1);
+    assert!(
+        out.error_line().contains("the store is damaged")
+            && out.error_line().contains("nothing was recorded"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(&planted).unwrap(),
+        b"not the content its name says\n"
+    );
+    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+}
+
+#[test]
+fn at_records_when_something_happened_beside_when_it_was_recorded() {
+    let env = Env::new();
+    let id = env.start_minimal("At test");
+    env.breach([
+        "note",
+        "Recipient called on Friday",
+        "--at",
+        "2026-03-06 16:30",
+    ])
+    .ok();
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["ts"], "2026-03-10T15:00:00.000Z", "recorded now");
+    assert!(last["at"].as_str().unwrap().starts_with("2026-03-0"));
+    assert_eq!(last["clock"], "substituted");
+
+    for (at, message) in [
+        ("2026-03-20", "in the future"),
+        ("2026-02-20", "before the breach was discovered"),
+    ] {
+        let out = env.breach(["note", "x", "--at", at]).fails(1);
+        assert!(out.error_line().contains(message), "{at}: {}", out.stderr);
+    }
+    // A fact about the breach itself may be dated before its discovery.
+    env.breach([
+        "facts",
+        "--breach-started",
+        "2026-02-20",
+        "--at",
+        "2026-02-21",
+    ])
+    .ok();
+}
+
+#[test]
+fn verify_says_which_entries_were_recorded_on_a_substituted_clock() {
+    let env = Env::new();
+    env.start_minimal("Clock test");
+    env.breach(["note", "one"]).ok();
+    let doc = env.breach(["--json", "verify"]).ok().json();
+    assert_eq!(doc["substituted_clock"], serde_json::json!([0, 1]));
+    let out = env.breach(["verify"]).ok();
+    assert!(
+        out.stdout
+            .contains("Entries 0–1 were recorded on a substituted clock (BREACH_NOW)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_earlier_clock_is_refused_and_records_nothing() {
+    let mut env = Env::new();
+    let id = env.start_minimal("Clock set back");
+    let before = std::fs::read(env.log_path(&id)).unwrap();
+    env.set_now("2026-03-09T15:00:00Z");
+    let out = env.breach(["note", "written on a clock set back"]).fails(1);
+    assert!(
+        out.error_line().contains("NOT recorded") && out.error_line().contains("only move forward"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+}
+
+#[test]
+fn a_pinned_runbook_whose_parsed_form_was_edited_fails_verify() {
+    let env = Env::new();
+    let id = env.start_minimal("Parsed form");
+    let path = env.log_path(&id);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.replacen("\"required\":true", "\"required\":false", 1))
+        .collect();
+    assert_ne!(
+        lines.join("\n") + "\n",
+        text,
+        "the parsed form holds a required step"
+    );
+    std::fs::write(&path, crate::compat::rechain(&lines)).unwrap();
+    let out = env.breach(["verify"]).fails(1);
+    assert!(
+        out.stdout.contains("differs from its pinned text"),
+        "{}",
+        out.stdout
+    );
+}
