@@ -15,6 +15,8 @@ mod runbooks;
 mod steps;
 
 #[cfg(test)]
+mod attach_tests;
+#[cfg(test)]
 mod walk_tests;
 
 use std::io::IsTerminal;

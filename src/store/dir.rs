@@ -9,7 +9,7 @@
 //! `start` never leaves a half-made incident behind.
 
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde_json::value::RawValue;
@@ -145,25 +145,42 @@ impl Backend for DirStore {
     ) -> Result<Head, Error> {
         let incidents = self.root.join(INCIDENTS);
         let final_dir = incidents.join(id);
-        if final_dir.exists() {
+        if std::fs::symlink_metadata(&final_dir).is_ok() {
             return Err(Error::refused(format!("incident {id} already exists")));
         }
-        let temp = incidents.join(format!(".{id}.creating"));
-        let _ = std::fs::remove_dir_all(&temp);
-        let made = log::create_private_dir(&temp)
-            .and_then(|()| Log::create(&temp.join(LOG_FILE), stamp, actor, kind, &genesis))
-            .and_then(|head| {
+        // A temporary directory of this process's own, made with a call that fails rather than
+        // reuse one: another `start` working on the same id is never touched.
+        let temp = (0u32..64)
+            .map(|n| incidents.join(format!(".{id}.creating-{}-{n}", std::process::id())))
+            .find(|t| std::fs::symlink_metadata(t).is_err())
+            .ok_or_else(|| Error::refused(format!("incident {id} is being created elsewhere")))?;
+        let made_temp = log::fault::point()
+            .and_then(|()| std::fs::DirBuilder::new().mode(0o700).create(&temp))
+            .map_err(|e| Error::io("create directory", &temp, e));
+        made_temp?;
+        let mut renamed = false;
+        let made =
+            Log::create(&temp.join(LOG_FILE), stamp, actor, kind, &genesis).and_then(|head| {
                 log::fault::point()
-                    .and_then(|()| std::fs::rename(&temp, &final_dir))
-                    .map_err(|e| Error::io("create incident", &final_dir, e))?;
+                    .and_then(|()| rename_no_replace(&temp, &final_dir))
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::AlreadyExists => {
+                            Error::refused(format!("incident {id} already exists"))
+                        }
+                        _ => Error::io("create incident", &final_dir, e),
+                    })?;
+                renamed = true;
                 log::sync_dir(&incidents)?;
                 Ok(head)
             });
         if made.is_err() {
-            // Whatever step failed, no half-made incident stays behind: not the temporary
-            // directory, and not the renamed one whose directory entry may not be durable.
-            let _ = std::fs::remove_dir_all(&temp);
-            let _ = std::fs::remove_dir_all(&final_dir);
+            // Only what this process made goes: its temporary directory, or the incident it
+            // renamed into place but could not make durable. Never a directory another made.
+            if renamed {
+                let _ = std::fs::remove_dir_all(&final_dir);
+            } else {
+                let _ = std::fs::remove_dir_all(&temp);
+            }
         }
         made
     }
@@ -202,6 +219,34 @@ impl Backend for DirStore {
         if attachment.created {
             let _ = std::fs::remove_file(self.incident_dir(id).join(&attachment.stored));
         }
+    }
+}
+
+/// Renames `from` to `to`, failing with `AlreadyExists` instead of replacing anything at `to`
+/// (an empty directory included, which a plain rename would silently replace).
+#[allow(unsafe_code)]
+fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in a path"))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both arguments are valid NUL-terminated strings that outlive the call, and
+    // renameat2 reads them only.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -396,6 +441,43 @@ mod tests {
             failures, 2,
             "an append is two operations: the write and the sync"
         );
+    }
+
+    #[test]
+    fn creating_an_incident_never_replaces_or_removes_another() {
+        let (_dir, store) = store();
+        let incidents = store.root.join("incidents");
+        // The winner of a race on the same id, caught between its mkdir and its first entry:
+        // an empty directory. A plain rename would have replaced it.
+        std::fs::create_dir(incidents.join("20260310-cccc")).unwrap();
+        // Another process's temporary directory for the same id, mid-creation.
+        let theirs = incidents.join(".20260310-cccc.creating-1-0");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join(LOG_FILE), "theirs").unwrap();
+        let err = store
+            .create_incident(
+                "20260310-cccc",
+                &Stamp::plain("2026-03-10T15:00:00.000Z"),
+                "ana",
+                "opened",
+                &note(0),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("already exists"), "{err}");
+        assert!(
+            incidents.join("20260310-cccc").is_dir(),
+            "the winner's stays"
+        );
+        assert_eq!(std::fs::read(theirs.join(LOG_FILE)).unwrap(), b"theirs");
+
+        // The race itself: the id appears after the check, before the rename.
+        let from = incidents.join(".mine");
+        std::fs::create_dir(&from).unwrap();
+        let to = incidents.join("20260310-dddd");
+        std::fs::create_dir(&to).unwrap();
+        let e = rename_no_replace(&from, &to).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(from.is_dir() && to.is_dir());
     }
 
     #[test]
