@@ -473,6 +473,10 @@ pub struct NotifyArgs {
     /// A note for the record
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Record it even though an identical notice (audience, date, method, count, state) is
+    /// already recorded: a second mailing, not a retried command
+    #[arg(long)]
+    pub again: bool,
     #[command(flatten)]
     pub happened: HappenedAt,
 }

@@ -126,10 +126,7 @@ pub(super) fn letter(
             elements: &letter.elements,
             complete: missing == 0,
         };
-        return Ok(Outcome {
-            stdout: super::json_doc(&doc),
-            code,
-        });
+        return Ok(Outcome::with_code(super::json_doc(&doc), code));
     }
     let checklist = letters::checklist(&letter);
     let stdout = if out.output.is_some() {
@@ -138,5 +135,5 @@ pub(super) fn letter(
     } else {
         format!("{}\n---\n{checklist}", letter.text)
     };
-    Ok(Outcome { stdout, code })
+    Ok(Outcome::with_code(stdout, code))
 }

@@ -227,10 +227,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
         }
         out
     };
-    Ok(Outcome {
-        stdout,
-        code: u8::from(!ok),
-    })
+    Ok(Outcome::with_code(stdout, u8::from(!ok)))
 }
 
 /// `repair --json`.
@@ -252,7 +249,8 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
             id: &id,
             removed: &repaired.data,
             head: &repaired.head,
-        }));
+        })
+        .recorded(&repaired.head));
     }
     Ok(Outcome::ok(format!(
         "Repaired {id}: quarantined {} torn byte(s) from offset {} (sha256 {}) to {}; the repair is entry {}.\n{}",
@@ -262,5 +260,6 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
         repaired.data.quarantine,
         repaired.head.seq,
         terminal::head_line(&repaired.head)
-    )))
+    ))
+    .recorded(&repaired.head))
 }

@@ -130,7 +130,8 @@ pub(super) fn start(
             runbook: RunbookRef::of(&pinned),
             discovered: &incident.discovered,
             head: &head,
-        }));
+        })
+        .recorded(&head));
     }
     let mut out = format!(
         "Opened incident {id}: {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  store       {}\n",
@@ -161,7 +162,7 @@ pub(super) fn start(
             "Work the steps any time with `breach walk`.\n".to_owned(),
         ));
     }
-    Ok(Outcome::ok(out))
+    Ok(Outcome::ok(out).recorded(&head))
 }
 
 /// Settled and applicable steps.

@@ -44,11 +44,32 @@ pub struct Outcome {
     pub stdout: String,
     /// 0 on success; 1 when the command ran but found a failure (verify, validate, --strict).
     pub code: u8,
+    /// The head of the entry this command recorded, if it recorded one: when the confirmation
+    /// cannot be printed, the entry is still on disk, and a script must not record it again.
+    pub recorded: Option<Head>,
 }
 
 impl Outcome {
     fn ok(stdout: String) -> Outcome {
-        Outcome { stdout, code: 0 }
+        Outcome {
+            stdout,
+            code: 0,
+            recorded: None,
+        }
+    }
+
+    fn with_code(stdout: String, code: u8) -> Outcome {
+        Outcome {
+            stdout,
+            code,
+            recorded: None,
+        }
+    }
+
+    /// This outcome, saying that `head` was recorded.
+    fn recorded(mut self, head: &Head) -> Outcome {
+        self.recorded = Some(head.clone());
+        self
     }
 
     /// One JSON document on stdout: the typed output of a command.
@@ -298,9 +319,10 @@ fn written(session: &Session, incident: &Incident, message: String, head: &Head)
         return Outcome::json(&Written {
             id: &incident.id,
             head,
-        });
+        })
+        .recorded(head);
     }
-    Outcome::ok(format!("{message}\n{}", terminal::head_line(head)))
+    Outcome::ok(format!("{message}\n{}", terminal::head_line(head))).recorded(head)
 }
 
 fn json_doc(value: &impl Serialize) -> String {

@@ -244,7 +244,8 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
             id: &incident.id,
             head: &head,
             recomputed: &change.recomputed,
-        }));
+        })
+        .recorded(&head));
     }
     let mut message = String::from("Facts recorded.");
     for c in &change.recomputed {
@@ -328,7 +329,8 @@ pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
             head: &head,
             determination: a.determination,
             recomputed: &a.recomputed,
-        }));
+        })
+        .recorded(&head));
     }
     let mut message = format!(
         "Assessment recorded: {}{}.",
@@ -386,6 +388,22 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
             return Err(Error::input(format!(
                 "--date {date} is before the breach was discovered ({})",
                 incident.discovered.date
+            )));
+        }
+        let same = |n: &NoticeSent| {
+            n.to == notice.to
+                && n.date == notice.date
+                && n.method == notice.method
+                && n.count == notice.count
+                && n.state == notice.state
+        };
+        if !args.again
+            && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value))
+        {
+            return Err(Error::refused(format!(
+                "an identical notice is already recorded (entry {}, by {}); if this is a second mailing and not a retry, add --again",
+                earlier.seq,
+                sanitize(&earlier.by)
             )));
         }
         Ok(Event::NoticeSent(notice.clone()))

@@ -316,8 +316,5 @@ fn validate(s: &Session, paths: &[PathBuf]) -> Result<Outcome, Error> {
         });
         out
     };
-    Ok(Outcome {
-        stdout,
-        code: u8::from(invalid > 0),
-    })
+    Ok(Outcome::with_code(stdout, u8::from(invalid > 0)))
 }

@@ -267,7 +267,9 @@ pub fn draft(
             media => if states.is_empty() { "no" } else { "yes" },
         },
     };
-    let text = templates::render(env, kind.template(), ctx)?;
+    // A letter goes to patients and regulators: whatever the facts held, it carries no control
+    // character but newline and tab, to a file or to a terminal.
+    let text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
     Ok(Letter {
         text,
         elements,

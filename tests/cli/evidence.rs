@@ -175,3 +175,91 @@ fn a_pinned_runbook_whose_parsed_form_was_edited_fails_verify() {
         out.stdout
     );
 }
+
+#[test]
+fn a_recorded_entry_whose_confirmation_cannot_be_printed_says_so_and_exits_0() {
+    let env = Env::new();
+    let id = env.start_minimal("Confirmation lost");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .command(["note", "written once"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("entry 1 was recorded (head 1:")
+            && stderr.contains("do not record it again"),
+        "{stderr}"
+    );
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    assert_eq!(log.matches("written once").count(), 1);
+}
+
+#[test]
+fn an_identical_notice_is_refused_unless_again() {
+    let env = Env::new();
+    env.start_minimal("Notices");
+    let notice = [
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-05",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "10",
+    ];
+    env.breach(notice).ok();
+    let out = env.breach(notice).fails(1);
+    assert!(
+        out.error_line()
+            .contains("identical notice is already recorded (entry 1")
+            && out.error_line().contains("--again"),
+        "{}",
+        out.stderr
+    );
+    let mut again = notice.to_vec();
+    again.push("--again");
+    env.breach(&again).ok();
+    // A different count is a different notice.
+    let mut other = notice.to_vec();
+    other[8] = "11";
+    env.breach(&other).ok();
+}
+
+#[test]
+fn a_letter_carries_no_control_character_to_a_file_or_a_terminal() {
+    let env = Env::new();
+    env.start_minimal("Letter escapes");
+    // OSC 52 writes the clipboard of the terminal that shows it.
+    env.breach([
+        "facts",
+        "--what-happened",
+        "An email\u{1b}]52;c;ZXZpbA==\u{7} went astray\r\u{1b}[2K",
+    ])
+    .ok();
+    env.breach(["letter", "individual", "-o", "letter.md"]).ok();
+    let letter = std::fs::read_to_string(env.path().join("letter.md")).unwrap();
+    assert!(letter.contains("went astray"));
+    assert!(
+        !letter
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{letter:?}"
+    );
+    let mut p =
+        rexpect::session::spawn_command(env.command(["letter", "individual"]), Some(10_000))
+            .unwrap();
+    let shown = p.exp_eof().unwrap();
+    assert!(shown.contains("went astray"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+}
