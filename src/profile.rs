@@ -33,20 +33,21 @@ pub struct Profile {
 }
 
 const FILE: &str = "profile.json";
+/// Largest profile read: a few lines of contact details.
+pub const MAX_PROFILE_BYTES: u64 = 64 * 1024;
 
 impl Profile {
     /// Reads the store's profile; an absent file is an empty profile.
     pub fn load(store: &Path) -> Result<Profile, Error> {
         let path = store.join(FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+        match crate::log::read_small_file(&path, MAX_PROFILE_BYTES, "profile")? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::input(format!(
                     "{} is not a valid profile ({e}); fix or remove it",
                     path.display()
                 ))
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profile::default()),
-            Err(e) => Err(Error::io("read", &path, e)),
+            None => Ok(Profile::default()),
         }
     }
 

@@ -74,7 +74,10 @@ pub(super) fn export(
         ExportFormat::Csv => export::csv_export(&report)?,
         ExportFormat::Ics => export::ics_export(&report, &clock, now),
         ExportFormat::Md | ExportFormat::Html => {
-            let env = templates::environment(template_dirs(&store, out));
+            let env = templates::environment(
+                template_dirs(&store, out),
+                templates::fuel_for(incident.head.seq + 1),
+            );
             let svg = export::timeline_svg(&incident, &clock, now);
             let ctx = minijinja::context! { r => Tpl::from_serialize(&report), svg => Tpl::from_safe_string(svg) };
             let name = if format == ExportFormat::Md {
@@ -114,7 +117,10 @@ pub(super) fn letter(
     };
     let (store, incident, _) = load_with_entries(s)?;
     let profile = Profile::load(&store.files_dir())?;
-    let env = templates::environment(template_dirs(&store, out));
+    let env = templates::environment(
+        template_dirs(&store, out),
+        templates::fuel_for(incident.head.seq + 1),
+    );
     let letter = letters::draft(&env, kind, &incident, &profile, s.today())?;
     let missing = letter.elements.iter().filter(|e| !e.present).count();
     let code = u8::from(strict && missing > 0);

@@ -596,6 +596,48 @@ pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()
     sync_dir(dir)
 }
 
+/// Reads a small file someone could have planted (a runbook, a template, the profile): only a
+/// regular file of at most `max_bytes`, refused at once otherwise, with its path, so a FIFO, a
+/// device such as `/dev/zero` or an enormous file can neither hang nor exhaust the machine.
+/// `Ok(None)` when nothing is there.
+pub fn read_small_file(path: &Path, max_bytes: u64, what: &str) -> Result<Option<Vec<u8>>, Error> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    if !meta.is_file() {
+        return Err(Error::input(format!(
+            "{}: the {what} is not a regular file; refusing to read it",
+            path.display()
+        )));
+    }
+    if meta.len() > max_bytes {
+        return Err(Error::input(format!(
+            "{}: the {what} is {} bytes; at most {max_bytes} bytes are accepted",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Error::io("read", path, e))?;
+    // Read at most one byte past the limit, in case the file grew after the check.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::input(format!(
+            "{}: the {what} is larger than {max_bytes} bytes",
+            path.display()
+        )));
+    }
+    Ok(Some(bytes))
+}
+
 /// Makes a directory's entries durable (a new file's name, a rename).
 pub fn sync_dir(dir: &Path) -> Result<(), Error> {
     fault::point()

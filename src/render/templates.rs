@@ -38,8 +38,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// Largest template read from the organisation's directory.
+pub const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+/// The work one rendering may do, in minijinja's fuel (about one unit per instruction), for an
+/// incident of `entries` log entries: measured, the built-in reports need at most about 100 per
+/// entry and letters under 1,000 in all, so twice that with a floor is ample for any honest
+/// template, and a loop without end stops within a fraction of a second.
+pub fn fuel_for(entries: u64) -> u64 {
+    1_000_000 + 200 * entries
+}
+/// How deep templates may nest macro calls and includes.
+pub const RECURSION_LIMIT: usize = 64;
+
 /// A template environment that prefers the organisation's files in `dirs` (first match wins).
-pub fn environment(dirs: Vec<PathBuf>) -> Environment<'static> {
+pub fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html.j2") {
@@ -48,16 +60,24 @@ pub fn environment(dirs: Vec<PathBuf>) -> Environment<'static> {
             AutoEscape::None
         }
     });
+    // An organisation's template runs with bounded work and depth: a loop without end or a
+    // macro calling itself stops with an error naming the template.
+    env.set_fuel(Some(fuel));
+    env.set_recursion_limit(RECURSION_LIMIT);
     env.set_loader(move |name| {
+        let refuse = |message: String| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
+        };
         for dir in &dirs {
             let path = dir.join(name);
-            if path.is_file() {
-                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                    minijinja::Error::new(
-                        minijinja::ErrorKind::InvalidOperation,
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                });
+            match crate::log::read_small_file(&path, MAX_TEMPLATE_BYTES, "template") {
+                Ok(Some(bytes)) => {
+                    return String::from_utf8(bytes)
+                        .map(Some)
+                        .map_err(|_| refuse(format!("{} is not UTF-8 text", path.display())));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(refuse(e.to_string())),
             }
         }
         Ok(BUILTIN
@@ -86,9 +106,15 @@ pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, E
     let template = env
         .get_template(name)
         .map_err(|e| Error::input(format!("template {name}: {e}")))?;
-    template
-        .render(ctx)
-        .map_err(|e| Error::input(format!("template {name}: {e:#}")))
+    template.render(ctx).map_err(|e| {
+        let why = match e.kind() {
+            minijinja::ErrorKind::OutOfFuel => {
+                "it does more work than any report needs (a loop without end?)".to_owned()
+            }
+            _ => format!("{e:#}"),
+        };
+        Error::input(format!("template {name}: {why}"))
+    })
 }
 
 /// Untrusted text for a Markdown document: visible control characters, no raw HTML.

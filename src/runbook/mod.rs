@@ -153,7 +153,9 @@ pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         let item = item.map_err(|e| Error::io("read runbook directory", dir, e))?;
         let path = item.path();
         let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
-        if is_yaml && path.is_file() {
+        // Anything named like a runbook is read, so a FIFO or a device planted there is
+        // reported with its path rather than skipped in silence.
+        if is_yaml && !path.is_dir() {
             files.push(path);
         }
     }
@@ -163,23 +165,34 @@ pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 
 /// Reads a runbook file, refusing oversized or non-UTF-8 input with a clear error.
 pub fn read_runbook_text(path: &Path) -> Result<String, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io("read runbook", path, e))?;
-    if meta.len() > MAX_RUNBOOK_BYTES as u64 {
-        return Err(Error::RunbookInvalid {
-            path: path.to_owned(),
-            problems: vec![Problem {
-                file: path.display().to_string(),
-                line: 0,
-                column: 0,
-                message: format!(
-                    "file is {} bytes; a runbook may be at most {MAX_RUNBOOK_BYTES} bytes",
-                    meta.len()
-                ),
-                source_line: None,
-            }],
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read runbook", path, e))?;
+    let located = |message: String| Error::RunbookInvalid {
+        path: path.to_owned(),
+        problems: vec![Problem {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message,
+            source_line: None,
+        }],
+    };
+    let bytes = match crate::log::read_small_file(path, MAX_RUNBOOK_BYTES as u64, "runbook") {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(Error::io(
+                "read runbook",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        Err(Error::InvalidInput(message)) => {
+            let message = message
+                .strip_prefix(&format!("{}: ", path.display()))
+                .unwrap_or(&message)
+                .to_owned();
+            return Err(located(message));
+        }
+        Err(e) => return Err(e),
+    };
     String::from_utf8(bytes).map_err(|e| Error::RunbookInvalid {
         path: path.to_owned(),
         problems: vec![Problem {

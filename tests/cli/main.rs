@@ -12,6 +12,7 @@ mod hostile;
 mod integrity;
 mod library;
 mod lifecycle;
+mod planted;
 mod runbooks;
 mod walk;
 
