@@ -30,10 +30,7 @@ fn a_template_that_loops_without_end_or_recurses_stops_with_its_name() {
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
             "unknown statement macro (in report.md.j2:1)",
         ),
-        (
-            "{% include \"report.md.j2\" %}",
-            "(in report.md.j2:1)",
-        ),
+        ("{% include \"report.md.j2\" %}", "(in report.md.j2:1)"),
     ] {
         env.write("tpl/report.md.j2", body);
         let out = env

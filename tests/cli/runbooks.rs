@@ -181,8 +181,9 @@ fn enormous_input_is_refused_with_its_size() {
     env.write("huge.yaml", &huge);
     let out = env.breach(["runbook", "validate", "huge.yaml"]).fails(1);
     assert!(
-        out.stdout
-            .contains("a runbook may be at most 1048576 bytes"),
+        out.stdout.contains(
+            "huge.yaml: the runbook is 2099210 bytes; at most 1048576 bytes are accepted"
+        ),
         "{}",
         out.stdout
     );
