@@ -12,6 +12,7 @@ fn session(dir: &std::path::Path) -> Session {
         .with_timezone(&chrono::Utc);
     Session {
         store: dir.join("store"),
+        store_is_default: false,
         actor: "ana".to_owned(),
         json: true,
         incident: None,

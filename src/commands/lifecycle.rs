@@ -83,7 +83,7 @@ pub(super) fn start(
     let title = check_text("--title", &title, false)?;
     let discovered = clock::parse_past(&discovered, "--discovered", now)?;
     let entry = catalog.get(&runbook_id)?;
-    let store = s.open_store()?;
+    let store = s.create_store()?;
     let pinned = PinnedRunbook {
         id: entry.runbook.id.value.clone(),
         version: entry.runbook.version.value.clone(),

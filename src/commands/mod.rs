@@ -82,6 +82,8 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub store: PathBuf,
+    /// Whether `store` is the per-user default rather than named by `--store` or `BREACH_STORE`.
+    pub store_is_default: bool,
     pub actor: String,
     pub json: bool,
     pub incident: Option<String>,
@@ -121,6 +123,7 @@ impl Session {
         }
         Ok(Session {
             store: g.store.clone().unwrap_or_else(store::default_root),
+            store_is_default: g.store.is_none(),
             actor,
             json: g.json,
             incident: g.incident.clone(),
@@ -150,6 +153,13 @@ impl Session {
         Store::open(&self.store)
     }
 
+    /// The store, created when missing: for the commands that must write (`start`, `config
+    /// set`, `runbook init`). The default store is made with its parents, as on a fresh machine;
+    /// one named by `--store` or `BREACH_STORE` only when its parent exists.
+    fn create_store(&self) -> Result<Store, Error> {
+        Store::create(&self.store, self.store_is_default)
+    }
+
     /// The runbook directories in precedence order: the store's, then `--runbooks`.
     fn runbook_dirs(&self) -> Result<Vec<PathBuf>, Error> {
         let mut dirs = Vec::new();
@@ -169,8 +179,12 @@ impl Session {
         Ok(dirs)
     }
 
+    /// Every runbook available, with a warning for each of the organisation's that cannot be
+    /// used.
     fn catalog(&self) -> Result<Catalog, Error> {
-        Catalog::load(&self.runbook_dirs()?)
+        let catalog = Catalog::load(&self.runbook_dirs()?)?;
+        runbooks::warn_invalid(&catalog);
+        Ok(catalog)
     }
 
     /// The store and the incident this command is about, replayed from its verified log.

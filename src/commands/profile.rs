@@ -15,7 +15,10 @@ pub struct ProfileShown<'a> {
 }
 
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
-    let store = s.open_store()?;
+    let store = match cmd {
+        ConfigCommand::Set { .. } => s.create_store()?,
+        _ => s.open_store()?,
+    };
     let files = store.files_dir();
     let mut profile = Profile::load(&files)?;
     match cmd {

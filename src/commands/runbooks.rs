@@ -55,7 +55,6 @@ pub struct RunbookList<'a> {
 
 fn list(s: &Session) -> Result<Outcome, Error> {
     let catalog = s.catalog()?;
-    warn_invalid(&catalog);
     if s.json {
         let runbooks = catalog
             .entries
@@ -132,7 +131,7 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
             d
         }
         None => {
-            let d = s.open_store()?.runbooks_dir();
+            let d = s.create_store()?.runbooks_dir();
             crate::log::create_private_dir(&d)?;
             d
         }
@@ -209,13 +208,21 @@ fn hypothetical_facts(
     Ok(Some(f))
 }
 
-fn warn_invalid(catalog: &Catalog) {
-    for (path, problems) in &catalog.invalid {
+/// One warning line per organisation runbook that cannot be used, located.
+pub(super) fn warn_invalid(catalog: &Catalog) {
+    for bad in &catalog.invalid {
+        let first = bad
+            .problems
+            .first()
+            .map_or_else(|| bad.path.display().to_string(), |p| p.headline());
         eprintln!(
-            "breach: warning: skipping {} ({} problem(s); run `breach runbook validate {}`)",
-            path.display(),
-            problems.len(),
-            path.display()
+            "breach: warning: runbook not used: {}{} (run `breach runbook validate {}`)",
+            crate::text::sanitize(&first),
+            match bad.problems.len() {
+                0 | 1 => String::new(),
+                n => format!(" and {} more problem(s)", n - 1),
+            },
+            bad.path.display()
         );
     }
 }

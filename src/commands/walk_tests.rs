@@ -15,6 +15,7 @@ type Settings = Session;
 fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json: bool) -> Session {
     Session {
         store,
+        store_is_default: false,
         actor: "walker".to_owned(),
         json,
         incident: None,

@@ -70,7 +70,31 @@ pub struct Entry {
 pub struct Catalog {
     pub entries: Vec<Entry>,
     /// Organisation files that failed validation; they are listed as warnings, never used.
-    pub invalid: Vec<(PathBuf, Vec<Problem>)>,
+    pub invalid: Vec<InvalidRunbook>,
+}
+
+/// An organisation runbook file that cannot be used, with what is wrong.
+#[derive(Debug, Clone)]
+pub struct InvalidRunbook {
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+    /// The id the file declares, when its `id:` line can be read.
+    pub id: Option<String>,
+}
+
+impl InvalidRunbook {
+    /// Whether this file was meant to be runbook `id` (by its declared id or its file name).
+    fn is(&self, id: &str) -> bool {
+        self.id.as_deref() == Some(id) || self.path.file_stem().is_some_and(|s| s == id)
+    }
+}
+
+/// The id a runbook's text declares on a top-level `id:` line, read without parsing the YAML.
+fn declared_id(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("id:"))
+        .map(|v| v.trim().trim_matches(['"', '\'']).to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 impl Catalog {
@@ -93,7 +117,19 @@ impl Catalog {
         }
         for dir in dirs {
             for path in runbook_files(dir)? {
-                let text = read_runbook_text(&path)?;
+                // One bad file never blocks the others: it is set aside with its problems.
+                let text = match read_runbook_text(&path) {
+                    Ok(text) => text,
+                    Err(Error::RunbookInvalid { problems, .. }) => {
+                        catalog.invalid.push(InvalidRunbook {
+                            path,
+                            problems,
+                            id: None,
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 match parse_runbook(&path.display().to_string(), &text) {
                     Ok(runbook) => catalog.add(Entry {
                         runbook,
@@ -101,7 +137,11 @@ impl Catalog {
                         source: Source::File(path),
                         replaces_bundled: false,
                     }),
-                    Err(problems) => catalog.invalid.push((path, problems)),
+                    Err(problems) => catalog.invalid.push(InvalidRunbook {
+                        path,
+                        problems,
+                        id: declared_id(&text),
+                    }),
                 }
             }
         }
@@ -120,19 +160,17 @@ impl Catalog {
         }
     }
 
+    /// The runbook `id`. An organisation's file meant to be `id` that is invalid is refused with
+    /// its problems, never silently replaced by the bundled runbook of the same id.
     pub fn get(&self, id: &str) -> Result<&Entry, Error> {
+        if let Some(bad) = self.invalid.iter().find(|b| b.is(id)) {
+            return Err(Error::RunbookInvalid {
+                path: bad.path.clone(),
+                problems: bad.problems.clone(),
+            });
+        }
         if let Some(entry) = self.entries.iter().find(|e| e.runbook.id.value == id) {
             return Ok(entry);
-        }
-        if let Some((path, problems)) = self
-            .invalid
-            .iter()
-            .find(|(p, _)| p.file_stem().is_some_and(|s| s == id))
-        {
-            return Err(Error::RunbookInvalid {
-                path: path.clone(),
-                problems: problems.clone(),
-            });
         }
         Err(Error::UnknownRunbook {
             id: id.to_owned(),

@@ -37,11 +37,45 @@ pub struct DirStore {
 }
 
 impl DirStore {
-    /// Opens the store, creating it (mode 0700) when it does not exist yet, and refusing one that
-    /// is a symlink, belongs to someone else or is writable by others.
+    /// Opens an existing store (an existing empty directory is an empty store), refusing one
+    /// that is a symlink, belongs to someone else or is writable by others. A missing store is
+    /// an error: a read never creates one where the user did not mean it to be.
     pub fn open(root: &Path) -> Result<DirStore, Error> {
+        match std::fs::symlink_metadata(root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::input(format!(
+                    "there is no store at {}: nothing has been recorded there (`breach start` creates one; check --store and BREACH_STORE)",
+                    root.display()
+                )));
+            }
+            _ => log::create_private_dir(root)?,
+        }
+        Self::opened(root)
+    }
+
+    /// Opens the store, creating it (0700) when it does not exist: for the commands that must
+    /// write. With `parents`, missing parent directories are created too (the per-user default,
+    /// on a fresh machine); without, a missing parent is refused, because a store named with
+    /// `--store` or `BREACH_STORE` whose parent is missing is most likely on a volume that is
+    /// not mounted, and a new store on the disk underneath would be a record nobody finds.
+    pub fn create(root: &Path, parents: bool) -> Result<DirStore, Error> {
+        if std::fs::symlink_metadata(root).is_ok() {
+            return Self::open(root);
+        }
+        let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
+        if !parents && parent.is_some_and(|p| !p.is_dir()) {
+            return Err(Error::refused(format!(
+                "the store {} would be created in {}, which does not exist (an unmounted volume?); mount it or create the directory first",
+                root.display(),
+                parent.map(Path::display).expect("checked")
+            )));
+        }
         log::create_private_dir(root)?;
-        log::create_private_dir(&root.join(INCIDENTS))?;
+        eprintln!("breach: created a new store at {}", root.display());
+        Self::opened(root)
+    }
+
+    fn opened(root: &Path) -> Result<DirStore, Error> {
         if let Some(kind) = log::network_file_system(root) {
             eprintln!(
                 "breach: warning: the store {} is on a network file system ({kind}); locks and appends are not reliable there: keep the store on a local disk",
@@ -106,7 +140,13 @@ impl Backend for DirStore {
     fn ids(&self) -> Result<Vec<String>, Error> {
         let dir = self.root.join(INCIDENTS);
         let mut ids = Vec::new();
-        for item in std::fs::read_dir(&dir).map_err(|e| Error::io("read store", &dir, e))? {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // An empty directory is a store without incidents yet.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(Error::io("read store", &dir, e)),
+        };
+        for item in entries {
             let item = item.map_err(|e| Error::io("read store", &dir, e))?;
             let name = item.file_name().to_string_lossy().into_owned();
             if !name.starts_with('.') && item.path().join(LOG_FILE).exists() {
@@ -144,6 +184,7 @@ impl Backend for DirStore {
         genesis: &RawValue,
     ) -> Result<Head, Error> {
         let incidents = self.root.join(INCIDENTS);
+        log::create_private_dir(&incidents)?;
         let final_dir = incidents.join(id);
         if std::fs::symlink_metadata(&final_dir).is_ok() {
             return Err(Error::refused(format!("incident {id} already exists")));
@@ -385,7 +426,8 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, DirStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = DirStore::open(&dir.path().join("store")).unwrap();
+        let store = DirStore::create(&dir.path().join("store"), false).unwrap();
+        log::create_private_dir(&store.root.join(INCIDENTS)).unwrap();
         (dir, store)
     }
 

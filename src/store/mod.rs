@@ -117,10 +117,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the directory store at `root`, creating it when it does not exist yet.
+    /// Opens the directory store at `root`; a missing store is an error.
     pub fn open(root: &Path) -> Result<Store, Error> {
         Ok(Store {
             backend: Box::new(DirStore::open(root)?),
+        })
+    }
+
+    /// Opens the directory store at `root`, creating it when it does not exist (see
+    /// [`DirStore::create`] for when its parents are created too).
+    pub fn create(root: &Path, parents: bool) -> Result<Store, Error> {
+        Ok(Store {
+            backend: Box::new(DirStore::create(root, parents)?),
         })
     }
 

@@ -184,6 +184,7 @@ fn network_file_systems_are_recognised() {
         None,
         "the test's temp dir is local"
     );
+    env.start_minimal("Local store");
     let out = env.breach(["list"]).ok();
     assert!(!out.stderr.contains("network file system"));
 }

@@ -154,8 +154,14 @@ fn start_refuses_future_impossible_dates_and_unknown_runbooks_and_creates_nothin
         let out = env.breach(full).fails(1);
         assert!(out.error_line().contains(message), "{}", out.stderr);
     }
-    let listed = env.breach(["--json", "list"]).ok().json();
-    assert_eq!(listed["incidents"].as_array().unwrap().len(), 0);
+    // A refused start creates nothing, not even the store.
+    assert!(!env.store().exists());
+    let out = env.breach(["list"]).fails(1);
+    assert!(
+        out.error_line().contains("there is no store at"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

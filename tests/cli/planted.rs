@@ -126,3 +126,115 @@ fn a_store_path_that_is_not_utf8_works() {
     assert_eq!(status["id"], id.as_str());
     env.breach(["verify"]).env("BREACH_STORE", &odd).ok();
 }
+
+#[test]
+fn only_a_writing_command_creates_a_store_and_says_so() {
+    let env = Env::new();
+    for read in [vec!["list"], vec!["status"], vec!["config", "show"]] {
+        let out = env.breach(&read).fails(1);
+        assert!(
+            out.error_line().contains("there is no store at"),
+            "{read:?}: {}",
+            out.stderr
+        );
+    }
+    assert!(!env.store().exists(), "reads created nothing");
+    // An existing empty directory is a store.
+    std::fs::create_dir(env.store()).unwrap();
+    std::fs::set_permissions(
+        env.store(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let listed = env.breach(["--json", "list"]).ok().json();
+    assert_eq!(listed["incidents"], serde_json::json!([]));
+    std::fs::remove_dir(env.store()).unwrap();
+    let out = env
+        .breach(["config", "set", "name", "Riverside Family Clinic"])
+        .ok();
+    assert!(
+        out.stderr.contains("created a new store at"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .breach(["config", "set", "email", "privacy@example.org"])
+        .ok();
+    assert!(!out.stderr.contains("created"), "only once: {}", out.stderr);
+}
+
+#[test]
+fn a_named_store_whose_parent_is_missing_is_refused_as_an_unmounted_volume() {
+    let env = Env::new();
+    let unmounted = env.path().join("Volumes/EncryptedRecords/breach");
+    let out = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "On the encrypted volume",
+        ])
+        .env("BREACH_STORE", &unmounted)
+        .fails(1);
+    assert!(
+        out.error_line()
+            .contains("does not exist (an unmounted volume?)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path().join("Volumes").exists(), "nothing was created");
+}
+
+#[test]
+fn an_invalid_runbook_in_the_store_warns_with_its_location_and_blocks_only_itself() {
+    let env = Env::new();
+    let runbooks = env.store().join("runbooks");
+    std::fs::create_dir_all(&runbooks).unwrap();
+    for dir in [env.store(), runbooks.clone()] {
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+    }
+    // A broken copy of a bundled runbook, and a file that is not a runbook at all.
+    std::fs::write(
+        runbooks.join("misdirected-email.yaml"),
+        "id: misdirected-email\ntitle: [unclosed\n",
+    )
+    .unwrap();
+    mkfifo(&runbooks.join("pipe.yaml"));
+    let out = env
+        .breach([
+            "start",
+            "--runbook",
+            "compromised-mailbox",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "Phished mailbox",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("misdirected-email.yaml:2:") && out.stderr.contains("pipe.yaml"),
+        "warnings locate each problem: {}",
+        out.stderr
+    );
+    let out = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "Wrong address",
+        ])
+        .fails(1);
+    let error = out.stderr.lines().last().unwrap();
+    assert!(
+        error.starts_with("breach: error: runbook") && error.contains("misdirected-email.yaml:2:"),
+        "the broken organisation runbook is refused, never replaced by the bundled one: {}",
+        out.stderr
+    );
+}

@@ -249,7 +249,12 @@ fn an_invalid_organisation_runbook_is_skipped_with_a_warning() {
     let env = Env::new();
     env.write("org/broken.yaml", "id: broken\n");
     let out = env.breach(["--runbooks", "org", "runbook", "list"]).ok();
-    assert!(out.stderr.contains("warning: skipping"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: runbook not used: org/broken.yaml:1:1: missing field `title`"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.contains("misdirected-email"));
 }
 
