@@ -305,6 +305,11 @@ pub struct Status<'a> {
     pub deadlines: DeadlinesView<'a>,
     pub entries: u64,
     pub head: &'a Head,
+    /// Entries recorded on a substituted clock, as inclusive `[first, last]` ranges of seq.
+    pub substituted_clock: &'a [(u64, u64)],
+    /// The same in plain words, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_note: Option<String>,
 }
 
 pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
@@ -365,6 +370,8 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
             deadlines: DeadlinesView::new(&incident, &clock, today),
             entries: incident.head.seq + 1,
             head: &incident.head,
+            substituted_clock: &incident.substituted_clock,
+            clock_note: incident.substituted_clock_note(),
         };
         return Ok(Outcome::json(&doc));
     }

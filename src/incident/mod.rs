@@ -77,6 +77,10 @@ pub struct Signed<T> {
 pub struct TimelineEntry {
     pub seq: u64,
     pub ts: String,
+    /// When what the entry records happened, when given earlier than `ts` (`--at`).
+    pub at: Option<String>,
+    /// Whether `ts` comes from a substituted clock.
+    pub substituted: bool,
     pub actor: String,
     pub event: Event,
     pub hash: String,
@@ -101,6 +105,8 @@ pub struct Incident {
     pub notices: Vec<Signed<event::NoticeSent>>,
     /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
     pub timeline: Vec<TimelineEntry>,
+    /// The entries recorded on a substituted clock (`BREACH_NOW`), as inclusive ranges of seq.
+    pub substituted_clock: Vec<(u64, u64)>,
     pub head: Head,
 }
 
@@ -174,6 +180,7 @@ impl Replay {
                 notices: Vec::new(),
                 head: entry.head(),
                 timeline: Vec::new(),
+                substituted_clock: Vec::new(),
             });
             self.push(entry, event);
             return Ok(());
@@ -271,12 +278,20 @@ impl Replay {
     fn push(&mut self, entry: &Entry<'_>, event: Event) {
         if let Some(incident) = self.incident.as_mut() {
             incident.head = entry.head();
+            if entry.substituted() {
+                match incident.substituted_clock.last_mut() {
+                    Some((_, end)) if *end + 1 == entry.seq => *end = entry.seq,
+                    _ => incident.substituted_clock.push((entry.seq, entry.seq)),
+                }
+            }
             if !self.keep_timeline {
                 return;
             }
             incident.timeline.push(TimelineEntry {
                 seq: entry.seq,
                 ts: entry.ts.to_string(),
+                at: entry.at.as_deref().map(str::to_owned),
+                substituted: entry.substituted(),
                 actor: entry.actor.to_string(),
                 event,
                 hash: entry.hash.to_owned(),
@@ -573,6 +588,32 @@ impl Incident {
                 state: n.value.state.clone(),
             })
             .collect()
+    }
+
+    /// Which entries were recorded on a substituted clock, in plain words, when any were.
+    pub fn substituted_clock_note(&self) -> Option<String> {
+        if self.substituted_clock.is_empty() {
+            return None;
+        }
+        let ranges: Vec<String> = self
+            .substituted_clock
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}–{b}")
+                }
+            })
+            .collect();
+        let which = if self.substituted_clock == [(0, self.head.seq)] {
+            "Every entry of this log was".to_owned()
+        } else {
+            format!("Entries {} were", ranges.join(", "))
+        };
+        Some(format!(
+            "{which} recorded on a substituted clock (BREACH_NOW), not the system clock: their times are what whoever ran breach set, not when they were written."
+        ))
     }
 
     /// The determination the clock rests on, in words, when one has been recorded.

@@ -161,6 +161,11 @@ pub struct TimelineRow {
     pub seq: u64,
     pub ts: String,
     pub local: String,
+    /// When it happened (`--at`), UTC and local, when earlier than when it was recorded.
+    pub happened: Option<String>,
+    pub happened_local: Option<String>,
+    /// Whether `ts` comes from a substituted clock.
+    pub substituted_clock: bool,
     pub actor: String,
     pub kind: String,
     pub summary: String,
@@ -173,6 +178,10 @@ pub struct Verification {
     pub entries: u64,
     pub head: Head,
     pub result: String,
+    /// Entries recorded on a substituted clock, as inclusive `[first, last]` ranges of seq.
+    pub substituted_clock: Vec<(u64, u64)>,
+    /// The same in plain words, when there are any.
+    pub clock_note: Option<String>,
 }
 
 fn local(ts: &str) -> String {
@@ -384,6 +393,9 @@ pub fn report<'a>(
             seq: t.seq,
             ts: t.ts.clone(),
             local: local(&t.ts),
+            happened: t.at.clone(),
+            happened_local: t.at.as_deref().map(local),
+            substituted_clock: t.substituted,
             actor: t.actor.clone(),
             kind: t.event.kind().to_owned(),
             summary: summarise(&t.event),
@@ -458,6 +470,8 @@ pub fn report<'a>(
                 "intact: {} entries verified, every sequence number, link and hash checked",
                 incident.head.seq + 1
             ),
+            substituted_clock: incident.substituted_clock.clone(),
+            clock_note: incident.substituted_clock_note(),
         },
     }
 }
@@ -524,6 +538,8 @@ pub fn csv_export(report: &Report) -> Result<String, Error> {
         "seq",
         "time_utc",
         "time_local",
+        "happened_utc",
+        "clock",
         "actor",
         "kind",
         "what",
@@ -535,6 +551,12 @@ pub fn csv_export(report: &Report) -> Result<String, Error> {
             t.seq.to_string(),
             t.ts.clone(),
             t.local.clone(),
+            t.happened.clone().unwrap_or_default(),
+            if t.substituted_clock {
+                "substituted".to_owned()
+            } else {
+                "system".to_owned()
+            },
             csv_cell(&t.actor),
             t.kind.clone(),
             csv_cell(&t.summary),
@@ -591,6 +613,9 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
         ),
     ] {
         ics_line(&mut out, &line);
+    }
+    if let Some(note) = &report.verification.clock_note {
+        ics_line(&mut out, &format!("X-WR-CALDESC:{}", ics_text(note)));
     }
     for o in &clock.obligations {
         let key = o.key.name();

@@ -193,6 +193,10 @@ pub fn status_text(
             }
         ));
     }
+    if let Some(note) = incident.substituted_clock_note() {
+        out.push_str(&wrap(&format!("clock       {note}"), w, "  "));
+        out.push('\n');
+    }
     out.push_str(deadlines);
     out.push_str("\nProgress\n");
     for (phase, settled, total) in incident.progress() {

@@ -263,3 +263,34 @@ fn a_letter_carries_no_control_character_to_a_file_or_a_terminal() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn status_and_every_export_say_which_entries_were_on_a_substituted_clock() {
+    let env = Env::new();
+    env.start_minimal("Clock in every view");
+    env.breach(["note", "Called on Friday", "--at", "2026-03-06 16:30"])
+        .ok();
+    let words = "recorded on a substituted clock (BREACH_NOW)";
+    let status = env.breach(["status"]).ok().stdout;
+    let flat = status.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(words), "{status}");
+    let doc = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(doc["substituted_clock"], serde_json::json!([[0, 1]]));
+    assert!(doc["clock_note"].as_str().unwrap().contains(words));
+    for format in ["md", "html", "json", "ics"] {
+        let out = env.breach(["export", "--format", format]).ok().stdout;
+        let flat = out.replace("\r\n ", "");
+        assert!(flat.contains(words), "{format}: {out}");
+    }
+    let csv = env.breach(["export", "--format", "csv"]).ok().stdout;
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.contains(",2026-03-06T16:30:00.000Z,substituted,"),
+        "the CSV shows when it happened and which clock: {last}"
+    );
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(
+        md.contains("| 2026-03-06 16:30 "),
+        "the report shows when it happened beside when it was recorded: {md}"
+    );
+}
