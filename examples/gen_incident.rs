@@ -58,6 +58,7 @@ fn main() {
         ts: &ts,
         substituted: clock.is_substituted(),
         at: None,
+        allowed: None,
     };
     let Head { hash, .. } = store
         .create_incident(

@@ -45,6 +45,11 @@ pub struct GlobalArgs {
     /// Never prompt, even in a terminal (what scripts, CI and cron get anyway)
     #[arg(long, global = true)]
     pub non_interactive: bool,
+
+    /// Record text that looks like it holds identifiers (an SSN, a phone number…) as it is;
+    /// the override is recorded in the entry. Prefer describing them ("the patient's SSN")
+    #[arg(long, global = true)]
+    pub allow_identifiers: bool,
 }
 
 #[derive(Debug, Subcommand)]

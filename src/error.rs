@@ -86,6 +86,14 @@ pub enum Error {
 
     #[error("entry NOT recorded: {0}")]
     NotRecorded(Box<Error>),
+
+    /// Text to be recorded looks like it holds identifiers: where and which kinds, never the
+    /// text. The commands decide whether to ask.
+    #[error("not recorded: {described}")]
+    IdentifiersFound {
+        described: String,
+        kinds: Vec<&'static str>,
+    },
 }
 
 /// What sort of failure an error is: what a script or a person does about it differs.
@@ -128,7 +136,10 @@ impl Error {
             | Error::IncidentAmbiguous { .. }
             | Error::NoIncidentChosen(_)
             | Error::UnknownStep { .. } => Kind::Input,
-            Error::Refused(_) | Error::NoTerminal(_) | Error::Unsafe(_) => Kind::Refused,
+            Error::Refused(_)
+            | Error::NoTerminal(_)
+            | Error::Unsafe(_)
+            | Error::IdentifiersFound { .. } => Kind::Refused,
             Error::LogDamaged { .. } | Error::StoreDamaged { .. } => Kind::Damaged,
             Error::Io { .. } => Kind::Io,
             Error::Interrupted(_) => Kind::Interrupted,

@@ -18,6 +18,7 @@ fn session(dir: &std::path::Path) -> Session {
         incident: None,
         runbooks: None,
         interactive: false,
+        allow_identifiers: false,
         clock: crate::clock::Clock::Fixed(now),
         now,
         happened: None,

@@ -81,6 +81,7 @@ pub(super) fn start(
         }
     };
     let title = check_text("--title", &title, false)?;
+    let allowed = super::screen_before_writing(s, "the title", &title)?;
     let discovered = clock::parse_past(&discovered, "--discovered", now)?;
     let entry = catalog.get(&runbook_id)?;
     let store = s.create_store()?;
@@ -110,9 +111,11 @@ pub(super) fn start(
             discovered: discovered.clone(),
             runbook: pinned.clone(),
         };
+        let mut stamp = s.stamp(&ts, None);
+        stamp.allowed = allowed.as_deref();
         match store.create_incident(
             &id,
-            &s.stamp(&ts, None),
+            &stamp,
             &s.actor,
             Event::Opened(Box::new(opened.clone())).kind(),
             &opened,
@@ -404,7 +407,7 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
         }
         Ok(Event::Closed(event::Closed {
             forced: !open.is_empty(),
-            reason,
+            reason: reason.clone(),
             open_required: open,
         }))
     })?;

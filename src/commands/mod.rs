@@ -29,11 +29,13 @@ use crate::cli::{Cli, Command};
 use crate::clock::GivenTime;
 use crate::clock::{self, Clock};
 use crate::error::Error;
+use crate::incident::screen::{Finding, screen_event, screen_text};
 use crate::incident::{Event, Incident};
 use crate::log::{Access, Head, Stamp};
 use crate::render::terminal;
 use crate::runbook::Catalog;
 use crate::store::{self, Store};
+use crate::text::identifiers;
 
 pub use regulatory::facts_update as parse_facts;
 pub use steps::record_action;
@@ -90,6 +92,8 @@ pub struct Session {
     pub runbooks: Option<PathBuf>,
     /// Whether prompts may be shown: a terminal on standard input and no `--non-interactive`.
     pub interactive: bool,
+    /// Whether text that looks like it holds identifiers may be recorded (`--allow-identifiers`).
+    pub allow_identifiers: bool,
     /// Where "now" comes from; the system clock unless fixed (tests, training).
     pub clock: Clock,
     /// "Now" when the command started, for its views.
@@ -129,6 +133,7 @@ impl Session {
             incident: g.incident.clone(),
             runbooks: g.runbooks.clone(),
             interactive: !g.non_interactive && std::io::stdin().is_terminal(),
+            allow_identifiers: g.allow_identifiers,
             clock,
             now: clock.now(),
             happened: None,
@@ -141,7 +146,73 @@ impl Session {
             ts,
             substituted: self.clock.is_substituted(),
             at,
+            allowed: None,
         }
+    }
+
+    /// What the identifier check knows of the organisation: its own domains, numbers and
+    /// address (from the profile) are not identifiers of anyone affected.
+    fn identifier_context(&self) -> identifiers::Context {
+        // The directory store keeps the organisation's files at its root.
+        let profile = crate::profile::Profile::load(&self.store).unwrap_or_default();
+        let host = |v: &str| {
+            let v = v.trim().to_lowercase();
+            let v = v.split("://").last().unwrap_or(&v).to_owned();
+            let v = v.split(['/', '@']).next_back().unwrap_or("").to_owned();
+            v.trim_start_matches("www.").to_owned()
+        };
+        let mut own_domains = Vec::new();
+        if let Some(email) = profile.get("email") {
+            own_domains.push(host(email.rsplit('@').next().unwrap_or("")));
+        }
+        if let Some(site) = profile.get("website") {
+            own_domains.push(host(site.split('/').nth(2).unwrap_or(site)));
+        }
+        own_domains.retain(|d| d.contains('.'));
+        identifiers::Context {
+            own_domains,
+            own_numbers: profile
+                .get("toll_free")
+                .map(|n| n.chars().filter(char::is_ascii_digit).collect())
+                .into_iter()
+                .collect(),
+            own_address: profile.get("address").map(str::to_lowercase),
+            email_expected: false,
+            this_year: Some(chrono::Datelike::year(&self.now)),
+        }
+    }
+
+    /// Decides what to do with text that looks like it holds identifiers: with
+    /// `--allow-identifiers`, record it and say so in the entry; in a terminal, ask; otherwise
+    /// refuse, naming where and what kind (never the text). `Ok(Some(kinds))` is an override.
+    fn allow(&self, described: &str, kinds: &[&str]) -> Result<Option<String>, Error> {
+        let override_text = || format!("identifiers: {}", kinds.join(", "));
+        if self.allow_identifiers {
+            return Ok(Some(override_text()));
+        }
+        if self.interactive {
+            let mut prompts = crate::walk::TerminalResponder::new();
+            crate::walk::Responder::say(
+                &mut prompts,
+                &format!(
+                    "{described}. The log keeps every entry for six years and cannot forget: describe identifiers (\"the patient's SSN\") instead of copying them."
+                ),
+            );
+            let record_anyway = crate::walk::Responder::confirm(
+                &mut prompts,
+                "Record it as it is anyway (the override is recorded)?",
+                false,
+            );
+            return match record_anyway {
+                Ok(true) => Ok(Some(override_text())),
+                _ => Err(Error::Interrupted(
+                    "not recorded: edit the text to describe the identifier, and run the command again".to_owned(),
+                )),
+            };
+        }
+        Err(Error::refused(format!(
+            "not recorded: {described}; describe it instead (\"the patient's SSN\"), or add --allow-identifiers to record it as it is (the override is recorded in the entry)"
+        )))
     }
 
     /// Today's calendar date in the local time zone.
@@ -282,17 +353,64 @@ fn happened_at(command: &Command) -> Option<(&crate::cli::HappenedAt, bool)> {
     }
 }
 
-/// The shared write path: lock, replay, decide, append. `decide` sees the verified state and
-/// returns the event to record, or refuses.
+/// The override for text that looks like it holds identifiers, if any was found: asked in a
+/// terminal, taken from `--allow-identifiers`, or refused.
+fn screen_before_writing(
+    session: &Session,
+    what: &str,
+    text: &str,
+) -> Result<Option<String>, Error> {
+    match screen_text(what, text, &session.identifier_context()) {
+        None => Ok(None),
+        Some(finding) => {
+            let findings = [finding];
+            session.allow(&Finding::describe(&findings), &Finding::kinds(&findings))
+        }
+    }
+}
+
+/// The shared write path: lock, replay, decide, screen, append. `decide` sees the verified state
+/// and returns the event to record, or refuses. When the event's text looks like it holds
+/// identifiers and a terminal can ask, the lock is released before asking, and on a yes the
+/// whole path runs again (so `decide` may be called twice).
 fn record(
     session: &Session,
-    decide: impl FnOnce(&Store, &Incident) -> Result<Event, Error>,
+    decide: impl Fn(&Store, &Incident) -> Result<Event, Error>,
+) -> Result<(Incident, Event, Head), Error> {
+    match record_once(session, &decide, None) {
+        Err(Error::IdentifiersFound { described, kinds }) => {
+            let allowed = session.allow(&described, &kinds)?;
+            record_once(session, &decide, allowed)
+        }
+        other => other,
+    }
+}
+
+/// One pass of [`record`]: `allowed` is an override already given for identifiers.
+fn record_once(
+    session: &Session,
+    decide: &impl Fn(&Store, &Incident) -> Result<Event, Error>,
+    allowed: Option<String>,
 ) -> Result<(Incident, Event, Head), Error> {
     let store = session.open_store()?;
     let id = store.resolve(session.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
     let incident = store::replay(log.as_mut())?;
     let event = decide(&store, &incident)?;
+    let findings = screen_event(&event, &incident, &session.identifier_context());
+    let allowed = if findings.is_empty() {
+        None
+    } else if allowed.is_some() {
+        allowed
+    } else if session.interactive && !session.allow_identifiers {
+        // Ask with the lock released; `record` runs the path again on a yes.
+        return Err(Error::IdentifiersFound {
+            described: Finding::describe(&findings),
+            kinds: Finding::kinds(&findings),
+        });
+    } else {
+        session.allow(&Finding::describe(&findings), &Finding::kinds(&findings))?
+    };
     if let Some(h) = &session.happened
         && !h.may_precede_discovery
         && h.at.at < incident.discovered.at
@@ -310,7 +428,8 @@ fn record(
         .happened
         .as_ref()
         .map(|h| clock::log_timestamp(h.at.at));
-    let stamp = session.stamp(&ts, at.as_deref());
+    let mut stamp = session.stamp(&ts, at.as_deref());
+    stamp.allowed = allowed.as_deref();
     let head = log
         .append_raw(&stamp, &session.actor, event.kind(), &event.payload()?)
         .map_err(|e| match e {

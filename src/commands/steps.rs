@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Outcome, Session, record, written};
 use crate::error::Error;
-use crate::incident::input::{check_text, warn_if_identifier};
+use crate::incident::input::check_text;
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
 use crate::log::{Access, Head};
 use crate::render::terminal;
@@ -169,15 +169,12 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
             evidence: pairs,
         } => {
             let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
-            for (name, value) in &pairs {
-                warn_if_identifier(&format!("evidence `{name}`"), value);
-            }
             let (incident, _, head) = record(s, |_, incident| {
                 let view = incident.check_transition(&step, StepState::Done)?;
                 let evidence = evidence::collect(view.step, &pairs, s.clock.now())?;
                 Ok(Event::StepDone(event::StepDone {
                     step: step.clone(),
-                    note,
+                    note: note.clone(),
                     evidence,
                 }))
             })?;
@@ -198,7 +195,7 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
                 incident.check_transition(&step, target)?;
                 let payload = event::StepReason {
                     step: step.clone(),
-                    reason,
+                    reason: reason.clone(),
                 };
                 Ok(match target {
                     StepState::Skipped => Event::StepSkipped(payload),
@@ -222,7 +219,10 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
                 if let Some(st) = &step {
                     incident.find_step(st)?;
                 }
-                Ok(Event::Note(event::Note { text, step }))
+                Ok(Event::Note(event::Note {
+                    text: text.clone(),
+                    step: step.clone(),
+                }))
             })?;
             Ok((incident, head, "Note recorded.".to_owned()))
         }
@@ -256,7 +256,7 @@ fn attach_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "attachment".to_owned());
-    let mut stored = None;
+    let stored = std::cell::RefCell::new(None);
     let result = record(s, |store, incident| {
         if incident.is_closed() {
             return Err(Error::refused(format!(
@@ -275,7 +275,7 @@ fn attach_file(
             bytes: copy.bytes,
             step: step.clone(),
         });
-        stored = Some((incident.id.clone(), copy));
+        *stored.borrow_mut() = Some((incident.id.clone(), copy));
         Ok(event)
     });
     match result {
@@ -291,7 +291,7 @@ fn attach_file(
         Ok(_) => unreachable!("attach records an attachment"),
         Err(e) => {
             // Only a copy this command made goes; one an earlier entry names stays.
-            if let (Some((id, copy)), Ok(store)) = (stored, s.open_store()) {
+            if let (Some((id, copy)), Ok(store)) = (stored.into_inner(), s.open_store()) {
                 store.discard_attachment(&id, &copy);
             }
             Err(e)

@@ -21,6 +21,7 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         incident: None,
         runbooks,
         interactive: false,
+        allow_identifiers: false,
         clock: crate::clock::Clock::Fixed(test_now()),
         now: test_now(),
         happened: None,

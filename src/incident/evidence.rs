@@ -66,19 +66,27 @@ pub fn normalise(
             _ => Err("is not a date and time (YYYY-MM-DD HH:MM or RFC 3339)".to_owned()),
         },
         FieldType::Email => {
-            let mut parts = value.splitn(2, '@');
-            let local = parts.next().unwrap_or("");
-            let domain = parts.next().unwrap_or("");
-            let ok = !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-            if ok {
+            if is_email(value) {
                 Ok(value.to_owned())
             } else {
                 Err("is not an email address".to_owned())
+            }
+        }
+        FieldType::EmailList => {
+            let addresses: Vec<&str> = value
+                .split([',', ';', '\n'])
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect();
+            match addresses.iter().position(|a| !is_email(a)) {
+                _ if addresses.is_empty() => Err("holds no email address".to_owned()),
+                // Which one, by position: the value itself may not be echoed.
+                Some(n) => Err(format!(
+                    "has an entry ({} of {}) that is not an email address",
+                    n + 1,
+                    addresses.len()
+                )),
+                None => Ok(addresses.join(", ")),
             }
         }
         FieldType::Choice => field
@@ -88,6 +96,19 @@ pub fn normalise(
             .cloned()
             .ok_or_else(|| format!("must be one of: {}", field.choices.join(", "))),
     }
+}
+
+/// Whether `value` has the shape of one email address.
+fn is_email(value: &str) -> bool {
+    let mut parts = value.splitn(2, '@');
+    let local = parts.next().unwrap_or("");
+    let domain = parts.next().unwrap_or("");
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Checks (field, value) pairs for `step`; every required field must be present.

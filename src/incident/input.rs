@@ -1,9 +1,8 @@
 //! Checks on the free text people type before it can become part of the record: not empty,
-//! not too long, one line where one line is meant, no NUL, and a warning (never an echo) when it
-//! looks like a raw identifier. The log cannot forget, so this happens before anything is written.
+//! not too long, one line where one line is meant, no NUL. Whether it looks like a raw
+//! identifier is checked on the whole entry before it is written ([`super::screen`]).
 
 use crate::error::Error;
-use crate::text::identifiers::looks_like_phi;
 
 /// Longest note, reason or evidence value accepted; longer text belongs in an attached file.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
@@ -26,15 +25,5 @@ pub fn check_text(what: &str, text: &str, multiline: bool) -> Result<String, Err
     if trimmed.chars().any(|c| c == '\0') {
         return Err(Error::input(format!("{what} contains a NUL character")));
     }
-    warn_if_identifier(what, trimmed);
     Ok(trimmed.to_owned())
-}
-
-/// Warns, without echoing the text, when it looks like it holds a raw identifier.
-pub fn warn_if_identifier(what: &str, text: &str) {
-    if let Some(kind) = looks_like_phi(text) {
-        eprintln!(
-            "breach: warning: {what} looks like it contains {kind}; the log keeps every entry for six years, so describe identifiers (\"the patient's SSN\") instead of copying them"
-        );
-    }
 }

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod facts;
 pub mod input;
 pub mod obligations;
+pub mod screen;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -3,8 +3,9 @@
 //! A line is written in one fixed field order,
 //! `{"seq":N,"prev":"<hex>","ts":"<RFC 3339 UTC>","actor":"…","kind":"…","data":{…},"hash":"<hex>"}`,
 //! with two optional fields after `ts` when they apply: `"clock":"substituted"` (the entry was
-//! recorded on a fixed clock, not the system's) and `"at":"<RFC 3339>"` (when the thing recorded
-//! happened, when that was earlier than `ts`).
+//! recorded on a fixed clock, not the system's), `"at":"<RFC 3339>"` (when the thing recorded
+//! happened, when that was earlier than `ts`) and `"allowed":"…"` (a check the person overrode
+//! to record this entry, such as text that looks like an identifier).
 //! and `hash` is the SHA-256 of the exact bytes before `,"hash":`. Hashing the bytes as written
 //! (rather than a re-serialisation) means the writer's output *is* the canonical encoding, a
 //! verifier needs no JSON canonicaliser, and an auditor can check any link by hand:
@@ -42,6 +43,8 @@ pub struct Stamp<'a> {
     pub substituted: bool,
     /// When the thing recorded happened, if earlier than `ts`.
     pub at: Option<&'a str>,
+    /// A check the person overrode to record this entry, in words.
+    pub allowed: Option<&'a str>,
 }
 
 impl<'a> Stamp<'a> {
@@ -51,6 +54,7 @@ impl<'a> Stamp<'a> {
             ts,
             substituted: false,
             at: None,
+            allowed: None,
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct Entry<'a> {
     /// When what the entry records happened, when that was earlier than `ts`.
     #[serde(borrow, default)]
     pub at: Option<Cow<'a, str>>,
+    /// A check the person overrode to record this entry.
+    #[serde(borrow, default)]
+    pub allowed: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub actor: Cow<'a, str>,
     #[serde(borrow)]
@@ -138,6 +145,10 @@ pub fn encode(
     if let Some(at) = stamp.at {
         line.push_str(",\"at\":");
         line.push_str(&json_string(at));
+    }
+    if let Some(allowed) = stamp.allowed {
+        line.push_str(",\"allowed\":");
+        line.push_str(&json_string(allowed));
     }
     line.push_str(",\"actor\":");
     line.push_str(&json_string(actor));

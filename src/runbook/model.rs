@@ -150,6 +150,8 @@ pub enum FieldType {
     Date,
     DateTime,
     Email,
+    /// Email addresses, one per line or separated by commas or semicolons.
+    EmailList,
     Choice,
 }
 
@@ -164,6 +166,7 @@ impl FieldType {
             FieldType::Date => "date",
             FieldType::DateTime => "date-time",
             FieldType::Email => "email",
+            FieldType::EmailList => "email list",
             FieldType::Choice => "choice",
         }
     }
@@ -178,6 +181,7 @@ impl FieldType {
             FieldType::Date => "date (YYYY-MM-DD)",
             FieldType::DateTime => "date-time (YYYY-MM-DD HH:MM or RFC 3339)",
             FieldType::Email => "email address",
+            FieldType::EmailList => "email addresses, separated by commas",
             FieldType::Choice => "one of the choices",
         }
     }

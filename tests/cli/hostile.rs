@@ -7,58 +7,133 @@ use std::os::unix::fs::PermissionsExt;
 use crate::Env;
 
 #[test]
-fn a_note_that_looks_like_an_identifier_is_warned_about_without_echoing_it() {
+fn text_that_looks_like_an_identifier_is_refused_before_it_is_written_and_never_echoed() {
     let env = Env::new();
-    env.start("misdirected-email");
+    let id = env.start("misdirected-email");
+    let before = std::fs::read(env.log_path(&id)).unwrap();
     for (text, kind) in [
         ("Patient SSN is 078-05-1120", "a Social Security number"),
-        ("MRN 00482913 was in the subject", "a medical record number"),
+        (
+            "the SSN 078051120 was in the body",
+            "a Social Security number",
+        ),
+        (
+            "MRN 00482913 was in the subject",
+            "a medical record or account number",
+        ),
         ("DOB 04/12/1961 in the attachment", "a date of birth"),
+        ("call back on (503) 555-0142", "a phone number"),
+        (
+            "it went to jroe@example.net",
+            "an email address outside the organisation",
+        ),
+        ("returned from 4417 Alder Creek Rd", "a street address"),
     ] {
-        let out = env.breach(["note", text]).ok();
+        let out = env.breach(["note", text]).fails(1);
         assert!(
-            out.stderr
-                .contains(&format!("looks like it contains {kind}")),
-            "{}",
+            out.error_line()
+                .contains(&format!("the note looks like it contains {kind}"))
+                && out.error_line().contains("--allow-identifiers"),
+            "{text}: {}",
             out.stderr
         );
-        for fragment in ["078-05-1120", "00482913", "04/12/1961"] {
+        for fragment in [
+            "078-05-1120",
+            "078051120",
+            "00482913",
+            "04/12/1961",
+            "555-0142",
+            "jroe@",
+            "Alder",
+        ] {
             assert!(
                 !out.stderr.contains(fragment),
-                "the warning echoes the identifier: {}",
+                "the refusal echoes the identifier: {}",
                 out.stderr
             );
         }
     }
-    let evidence = env
-        .breach([
-            "done",
-            "identify-message",
-            "--set",
-            "message_id=<a@b>",
-            "--set",
-            "sent_at=2026-03-01 09:00",
-            "--set",
-            "sender=a@example.org",
-            "--set",
-            "wrong_recipients=b@example.org",
-            "--set",
-            "recipient_type=external",
-            "--set",
-            "phi_types=SSN 078-05-1120",
-        ])
-        .ok();
-    assert!(
-        evidence
-            .stderr
-            .contains("evidence `phi_types` looks like it contains a Social Security number"),
-        "{}",
-        evidence.stderr
+    assert_eq!(
+        std::fs::read(env.log_path(&id)).unwrap(),
+        before,
+        "nothing was written"
     );
-    let quiet = env
-        .breach(["note", "Recipient deleted the message at 14:05"])
+    // Evidence: the wrong recipients' addresses are what the step asks for; an SSN is not.
+    let mut evidence = vec![
+        "done",
+        "identify-message",
+        "--set",
+        "message_id=<a@b>",
+        "--set",
+        "sent_at=2026-03-01 09:00",
+        "--set",
+        "sender=clinic@example.org",
+        "--set",
+        "wrong_recipients=b@example.net, c@example.com",
+        "--set",
+        "recipient_type=external",
+        "--set",
+        "phi_types=SSN 078-05-1120",
+    ];
+    let out = env.breach(&evidence).fails(1);
+    assert!(
+        out.error_line()
+            .contains("evidence `phi_types` looks like it contains a Social Security number")
+            && !out.error_line().contains("wrong_recipients"),
+        "{}",
+        out.stderr
+    );
+    evidence[13] = "phi_types=names and lab results";
+    env.breach(&evidence).ok();
+    // The title at start, before the incident exists.
+    let out = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "Results for MRN 00482913",
+        ])
+        .fails(1);
+    assert!(
+        out.error_line()
+            .contains("the title looks like it contains"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn allow_identifiers_records_the_text_and_the_override_in_the_entry() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    env.breach(["--allow-identifiers", "note", "Patient SSN is 078-05-1120"])
         .ok();
-    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["allowed"], "identifiers: a Social Security number");
+    assert_eq!(last["data"]["text"], "Patient SSN is 078-05-1120");
+    env.breach(["verify"]).ok();
+}
+
+#[test]
+fn the_organisations_own_contact_details_are_not_identifiers() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    for (key, value) in [
+        ("email", "privacy@riverside-clinic.example"),
+        ("toll_free", "1-503-555-0100"),
+        ("address", "12 Elm Street, Springfield"),
+    ] {
+        env.breach(["config", "set", key, value]).ok();
+    }
+    env.breach([
+        "note",
+        "Letter gives privacy@riverside-clinic.example, 503-555-0100 and 12 Elm Street, Springfield",
+    ])
+    .ok();
 }
 
 #[test]

@@ -208,7 +208,7 @@ fn validate_exits_1_when_any_file_is_invalid_and_checks_them_all() {
 fn an_organisation_runbook_with_a_bundled_id_replaces_it_and_the_list_says_so() {
     let env = Env::new();
     let own = include_str!("../../runbooks/misdirected-email.yaml").replacen(
-        "version: \"1.0\"",
+        "version: \"1.1\"",
         "version: \"1.0-acme\"",
         1,
     );

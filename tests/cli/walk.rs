@@ -173,3 +173,30 @@ fn start_in_a_terminal_asks_for_what_is_missing_then_offers_the_walk() {
         "Lab results to wrong address"
     );
 }
+
+#[test]
+fn in_a_terminal_text_that_looks_like_an_identifier_is_confirmed_first() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let note = |answer: &str| {
+        let mut p = spawn_command(
+            env.command(["note", "Patient SSN is 078-05-1120"]),
+            Some(10_000),
+        )
+        .unwrap();
+        p.exp_string("the note looks like it contains a Social Security number")
+            .unwrap();
+        p.exp_string("Record it as it is anyway").unwrap();
+        p.send(answer).unwrap();
+        p.send(ENTER).unwrap();
+        p.flush().unwrap();
+        p.exp_eof().unwrap()
+    };
+    note("n");
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    assert!(!log.contains("078-05-1120"), "declined: nothing written");
+    note("y");
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["allowed"], "identifiers: a Social Security number");
+}
