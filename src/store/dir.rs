@@ -565,4 +565,35 @@ mod tests {
         );
         assert_eq!(store.ids().unwrap(), ["20260310-bbbb"]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_single_changed_byte_of_an_attachment_is_noticed(
+            content in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..2048),
+            where_frac in 0.0f64..1.0,
+            flip in 1u8..=255,
+        ) {
+            let (dir, store) = store();
+            let file = dir.path().join("evidence.bin");
+            std::fs::write(&file, &content).unwrap();
+            let id = "20260310-eeee";
+            store
+                .create_incident(id, &Stamp::plain("2026-03-10T15:00:00.000Z"), "ana", "opened", &note(0))
+                .unwrap();
+            let stored = store.put_attachment(id, &file, "evidence.bin").unwrap();
+            proptest::prop_assert_eq!(
+                store.attachment_sha256(id, &stored.stored).unwrap(),
+                Some(stored.sha256.clone())
+            );
+            let path = store.incident_dir(id).join(&stored.stored);
+            let mut bytes = std::fs::read(&path).unwrap();
+            let pos = ((bytes.len() as f64) * where_frac) as usize % bytes.len();
+            bytes[pos] ^= flip;
+            std::fs::write(&path, &bytes).unwrap();
+            proptest::prop_assert_ne!(
+                store.attachment_sha256(id, &stored.stored).unwrap(),
+                Some(stored.sha256)
+            );
+        }
+    }
 }

@@ -164,12 +164,14 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
         };
         match recorder.record(action) {
             Ok((head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
-            // Refusals (a step done elsewhere meanwhile, a missing file) are shown, and the walk
-            // goes on from the log's current state. Anything else ends it.
+            // Refusals (a step done elsewhere meanwhile, a missing file, text declined at the
+            // identifier check) are shown, and the walk goes on from the log's current state.
+            // Anything else ends it.
             Err(
                 e @ (Error::Refused(_)
                 | Error::InvalidInput(_)
                 | Error::UnknownStep { .. }
+                | Error::Interrupted(_)
                 | Error::Io { .. }),
             ) => {
                 r.say(&format!("✗ Not recorded: {e}"));
