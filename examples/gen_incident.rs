@@ -23,7 +23,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let store = DirStore::open(&root).expect("open store");
+    let store = DirStore::create(&root, true).expect("create store");
     let (_, text) = breach::runbook::BUNDLED[0];
     let clock = breach::clock::Clock::from_env().expect("BREACH_NOW");
     let now = clock.now();
