@@ -208,6 +208,13 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|r| check_text("--reason", r, true))
         .transpose()?;
+    if update.discovered.is_some() && reason.is_none() {
+        // The burden of proof is the organisation's (45 CFR 164.414(b)): a later discovery date
+        // moves every deadline, so the record says why.
+        return Err(Error::usage(
+            "--discovered moves every deadline: give --reason saying why the discovery time changed (45 CFR 164.414(b))",
+        ));
+    }
     if update.is_empty() {
         if reason.is_some() {
             return Err(Error::usage(
@@ -228,6 +235,15 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
         let after = with_update(incident, &update);
         if let Some(problem) = after.facts.inconsistency() {
             return Err(Error::refused(format!("not recorded: {problem}")));
+        }
+        if let Some(d) = &update.discovered
+            && let Some(first) = incident.notices.iter().min_by_key(|n| n.value.date)
+            && d.date > first.value.date
+        {
+            return Err(Error::refused(format!(
+                "not recorded: discovery on {} would come after the notice sent on {} (entry {}); a breach is discovered before it is notified",
+                d.date, first.value.date, first.seq
+            )));
         }
         let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
         Ok(Event::FactsChanged(Box::new(FactsChanged {

@@ -251,7 +251,9 @@ impl Facts {
                     self.states.values().any(|c| c > n)
                 }
             }
-            Condition::UnreachableAtLeast(n) => self.unreachable.is_some_and(|u| u >= *n),
+            // Unknown reads as "at least", as an unknown head count does: the substitute-notice
+            // steps stay until a count says they do not apply.
+            Condition::UnreachableAtLeast(n) => self.unreachable.is_none_or(|u| u >= *n),
             Condition::Fact(name) => self.flag(&name.value),
             Condition::All(list) => list.iter().all(|c| self.satisfies(c)),
             Condition::Any(list) => list.iter().any(|c| self.satisfies(c)),
@@ -293,6 +295,11 @@ mod tests {
         assert!(!f.satisfies(&Condition::AnyStateMoreThan(500)));
         f.states.insert("TX".into(), 501);
         assert!(f.satisfies(&Condition::AnyStateMoreThan(500)));
+        assert!(
+            f.satisfies(&Condition::UnreachableAtLeast(10)),
+            "unknown is read as at least, like an unknown head count"
+        );
+        f.unreachable = Some(0);
         assert!(!f.satisfies(&Condition::UnreachableAtLeast(1)));
         f.unreachable = Some(9);
         assert!(!f.satisfies(&Condition::UnreachableAtLeast(10)));

@@ -209,8 +209,20 @@ pub fn due_dates(
             "45 CFR 164.404(b): without unreasonable delay and no later than 60 calendar days after discovery",
             "every breach of unsecured PHI".to_owned(),
         ));
-        if let Some(unreachable) = facts.unreachable.filter(|u| *u > 0) {
-            let web = unreachable >= SUBSTITUTE_WEB_OR_MEDIA;
+        // An unknown number unreachable is read conservatively, as an unknown head count is:
+        // the substitute notice applies, in its more demanding form, until a count says it
+        // does not.
+        let unreachable = match facts.unreachable {
+            Some(0) => None,
+            Some(n) => Some((n, n >= SUBSTITUTE_WEB_OR_MEDIA)),
+            None => {
+                assumptions.push(format!(
+                    "The number of individuals who cannot be reached is unknown, so the clock keeps the substitute notice in its form for {SUBSTITUTE_WEB_OR_MEDIA} or more (web posting or major media for 90 days, with a toll-free number, 45 CFR 164.404(d)(2)(ii)); record the count with `breach facts --unreachable N` (0 when everyone can be reached)."
+                ));
+                Some((0, true))
+            }
+        };
+        if let Some((unreachable, web)) = unreachable {
             let mut o = obligation(
                 Key::SubstituteNotice,
                 sixty,
@@ -219,10 +231,15 @@ pub fn due_dates(
                 } else {
                     "45 CFR 164.404(d)(2)(i): an alternative form of written notice, telephone or other means; due with the individual notice (DERIVED)"
                 },
-                format!(
-                    "{unreachable} individual(s) with insufficient or out-of-date contact details ({})",
-                    if web { "10 or more" } else { "fewer than 10" }
-                ),
+                if facts.unreachable.is_none() {
+                    "the number who cannot be reached is unknown: assumed 10 or more until recorded"
+                        .to_owned()
+                } else {
+                    format!(
+                        "{unreachable} individual(s) with insufficient or out-of-date contact details ({})",
+                        if web { "10 or more" } else { "fewer than 10" }
+                    )
+                },
             );
             o.form = Some(if web {
                 SubstituteForm::WebOrMedia

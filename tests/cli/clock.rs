@@ -302,6 +302,8 @@ fn a_notice_meets_its_obligation_on_time_or_late() {
         "TX=650",
         "--state",
         "OK=50",
+        "--unreachable",
+        "0",
     ])
     .ok();
     env.set_now("2026-05-15T15:00:00Z");
@@ -573,4 +575,56 @@ fn a_business_associate_sees_its_own_clock() {
     ])
     .ok();
     assert_eq!(obligations(&env)[0]["status"], "met");
+}
+
+#[test]
+fn moving_discovery_needs_a_reason_and_never_passes_a_notice_already_sent() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let out = env.breach(["facts", "--discovered", "2026-03-02"]).fails(2);
+    assert!(out.error_line().contains("--reason"), "{}", out.stderr);
+    env.breach([
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-05",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "1",
+    ])
+    .ok();
+    let before = std::fs::read(env.log_path(&id)).unwrap();
+    let out = env
+        .breach([
+            "facts",
+            "--discovered",
+            "2026-03-06",
+            "--reason",
+            "the audit log shows it was seen later",
+        ])
+        .fails(1);
+    assert!(
+        out.error_line()
+            .contains("would come after the notice sent on 2026-03-05"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+    let doc = env
+        .breach([
+            "--json",
+            "facts",
+            "--discovered",
+            "2026-03-02",
+            "--reason",
+            "the help desk ticket was opened the next morning",
+        ])
+        .ok()
+        .json();
+    assert!(
+        doc["recomputed"].as_array().is_some_and(|r| !r.is_empty()),
+        "the entry records every due date it moved: {doc}"
+    );
 }

@@ -232,7 +232,7 @@ fn an_oral_delay_holds_at_most_30_days_and_a_written_one_its_period() {
 
 #[test]
 fn status_follows_the_notices_sent() {
-    let f = facts(Some(700), &[("TX", 600)], None);
+    let f = facts(Some(700), &[("TX", 600)], Some(0));
     let notices = [
         SentNotice {
             to: Audience::Individuals,
@@ -380,4 +380,30 @@ proptest! {
             prop_assert!(earliest(&after, &audience) <= earliest(&before, &audience), "{:?} moved later", audience);
         }
     }
+}
+
+#[test]
+fn an_unknown_number_unreachable_keeps_the_substitute_notice_as_an_unknown_count_keeps_hhs() {
+    let unknown = facts(Some(40), &[], None);
+    let (list, assumptions, _) = due_dates(day("2026-03-03"), &unknown, true);
+    let substitute = list
+        .iter()
+        .find(|o| o.key == Key::SubstituteNotice)
+        .expect("kept while unknown");
+    assert_eq!(substitute.form, Some(SubstituteForm::WebOrMedia));
+    assert_eq!(substitute.due, day("2026-05-02"));
+    assert!(
+        assumptions
+            .iter()
+            .any(|a| a.contains("cannot be reached is unknown")),
+        "{assumptions:?}"
+    );
+    let none = facts(Some(40), &[], Some(0));
+    assert!(
+        due_dates(day("2026-03-03"), &none, true)
+            .0
+            .iter()
+            .all(|o| o.key != Key::SubstituteNotice),
+        "a recorded 0 removes it"
+    );
 }
