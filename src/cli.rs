@@ -589,6 +589,10 @@ pub struct AssessArgs {
     /// Their role
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
+    /// Why a low-probability determination stands although the factors as rated do not support
+    /// it (recorded with the assessment)
+    #[arg(long, value_name = "TEXT")]
+    pub override_reason: Option<String>,
     #[command(flatten)]
     pub happened: HappenedAt,
 }

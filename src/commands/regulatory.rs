@@ -309,6 +309,7 @@ fn draft_from(args: AssessArgs) -> AssessmentDraft {
         rationale: args.rationale,
         signed_by: args.signed_by,
         role: args.role,
+        override_reason: args.override_reason,
     }
 }
 

@@ -49,6 +49,7 @@ pub struct AssessmentDraft {
     pub rationale: Option<String>,
     pub signed_by: Option<String>,
     pub role: Option<String>,
+    pub override_reason: Option<String>,
 }
 
 impl AssessmentDraft {
@@ -141,6 +142,7 @@ impl AssessmentDraft {
                 false,
             )?,
             role: check_text("--role", self.role.as_deref().unwrap_or(""), false)?,
+            override_reason: text("--override-reason", &self.override_reason)?,
             recomputed: Vec::new(),
         };
         if let Some(problem) = assessment.problem() {

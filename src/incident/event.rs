@@ -225,6 +225,32 @@ pub struct Factors {
     pub mitigation: Factor,
 }
 
+impl Factors {
+    /// Why these ratings cannot support a low probability of compromise, if they cannot: every
+    /// factor high, or the PHI high-risk, the recipient high-risk and the acquisition high-risk
+    /// with the risk not mitigated.
+    pub fn against_low_probability(&self) -> Option<String> {
+        let high = |f: &Factor| f.rating == Rating::High;
+        let all = [
+            &self.nature,
+            &self.recipient,
+            &self.acquired,
+            &self.mitigation,
+        ];
+        if all.iter().all(|f| high(f)) {
+            return Some(
+                "every factor is rated high, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
+            );
+        }
+        if high(&self.recipient) && high(&self.acquired) && high(&self.mitigation) {
+            return Some(
+                "the recipient and the acquisition are rated high and the risk is not mitigated, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
+            );
+        }
+        None
+    }
+}
+
 /// A risk assessment and its sign-off. A later one supersedes an earlier one; both stay logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
@@ -241,6 +267,9 @@ pub struct Assessment {
     pub rationale: Option<String>,
     pub signed_by: String,
     pub role: String,
+    /// Why the determination stands although the factors as rated do not support it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
     /// Every due date this assessment moved, added or removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recomputed: Vec<DueChange>,
@@ -266,6 +295,9 @@ impl Assessment {
             D::LowProbability if self.factors.is_none() => Some(
                 "a low-probability determination rests on the four factors: give each with its rating and rationale".to_owned(),
             ),
+            D::LowProbability if self.override_reason.is_none() => {
+                self.factors.as_ref().and_then(Factors::against_low_probability)
+            }
             _ if self.secured_basis.is_none() && self.phi_secured => {
                 Some("say how the PHI was secured (--secured-basis)".to_owned())
             }

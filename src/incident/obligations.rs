@@ -179,7 +179,7 @@ pub fn due_dates(
     let mut list = Vec::new();
     let mut assumptions = Vec::new();
     let mut warnings = Vec::new();
-    if !notification_required {
+    if !notification_required && !facts.business_associate {
         return (list, assumptions, warnings);
     }
     let sixty = discovered + chrono::Duration::days(NOTICE_DAYS);
@@ -202,6 +202,11 @@ pub fn due_dates(
             "45 CFR 164.410(b): without unreasonable delay and no later than 60 calendar days after the business associate's discovery",
             "the team is a business associate: it notifies the covered entity, which notifies individuals, HHS and media".to_owned(),
         ));
+        if !notification_required {
+            assumptions.push(
+                "The business associate's own assessment found a low probability of compromise, but the determination is the covered entity's: the associate still reports the incident to it under its agreement (45 CFR 164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)). INTERPRETATION.".to_owned(),
+            );
+        }
     } else {
         list.push(obligation(
             Key::IndividualNotice,

@@ -628,3 +628,119 @@ fn moving_discovery_needs_a_reason_and_never_passes_a_notice_already_sent() {
         "the entry records every due date it moved: {doc}"
     );
 }
+
+#[test]
+fn a_low_probability_determination_the_factors_do_not_support_needs_an_override_reason() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let assess = |ratings: [&str; 4], extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "assess",
+            "--secured",
+            "no",
+            "--exception",
+            "none",
+            "--determination",
+            "low-probability",
+            "--signed-by",
+            "Dana Whit",
+            "--role",
+            "Privacy Officer",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        for (flag, rating) in ["--nature", "--recipient", "--acquired", "--mitigation"]
+            .iter()
+            .zip(ratings)
+        {
+            args.extend([
+                (*flag).to_owned(),
+                rating.to_owned(),
+                format!("{flag}-why"),
+                "as assessed".to_owned(),
+            ]);
+        }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        env.breach(&args)
+    };
+    for ratings in [
+        ["high", "high", "high", "high"],
+        ["low", "high", "high", "high"],
+    ] {
+        let out = assess(ratings, &[]).fails(1);
+        assert!(
+            out.error_line()
+                .contains("does not support a low probability")
+                && out.error_line().contains("--override-reason"),
+            "{ratings:?}: {}",
+            out.stderr
+        );
+    }
+    assess(["high", "high", "high", "low"], &[]).ok();
+    assess(
+        ["high", "high", "high", "high"],
+        &[
+            "--override-reason",
+            "counsel's opinion of 2026-03-08 attached",
+        ],
+    )
+    .ok();
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["data"]["override_reason"],
+        "counsel's opinion of 2026-03-08 attached"
+    );
+}
+
+#[test]
+fn a_business_associates_low_probability_view_keeps_its_duty_to_the_covered_entity() {
+    let env = Env::new();
+    env.start("business-associate");
+    env.breach(["facts", "--business-associate", "yes"]).ok();
+    env.breach([
+        "assess",
+        "--secured",
+        "no",
+        "--exception",
+        "none",
+        "--determination",
+        "low-probability",
+        "--nature",
+        "low",
+        "--nature-why",
+        "names only",
+        "--recipient",
+        "low",
+        "--recipient-why",
+        "another covered entity",
+        "--acquired",
+        "low",
+        "--acquired-why",
+        "not opened",
+        "--mitigation",
+        "low",
+        "--mitigation-why",
+        "deleted",
+        "--signed-by",
+        "Bo Chen",
+        "--role",
+        "Security Officer",
+    ])
+    .ok();
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    let keys: Vec<&str> = doc["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["business_associate_notice"]);
+    assert!(
+        doc["assumptions"]
+            .to_string()
+            .contains("164.504(e)(2)(ii)(C)"),
+        "{doc}"
+    );
+}
