@@ -500,8 +500,8 @@ pub struct FactsArgs {
     /// A corrected discovery time (same forms as `start --discovered`)
     #[arg(long, value_name = "WHEN")]
     pub discovered: Option<String>,
-    /// The date the breach started
-    #[arg(long, value_name = "DATE")]
+    /// The date the breach started, or `unknown` (the notices then say it is not known)
+    #[arg(long, value_name = "DATE|unknown")]
     pub breach_started: Option<String>,
     /// The date the breach ended
     #[arg(long, value_name = "DATE")]

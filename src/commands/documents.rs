@@ -123,14 +123,38 @@ pub(super) fn letter(
     );
     let letter = letters::draft(&env, kind, &incident, &profile, s.today())?;
     let missing = letter.elements.iter().filter(|e| !e.present).count();
-    let code = u8::from(strict && missing > 0);
+    // A draft that still holds a marker is incomplete, whatever the checklist says.
+    let marked = letter.text.contains("[MISSING:");
+    let code = u8::from(strict && (missing > 0 || marked));
+    if code == 1 {
+        // What is missing, named on stderr, whatever goes to stdout.
+        let mut names: Vec<String> = letter
+            .elements
+            .iter()
+            .filter(|e| !e.present)
+            .map(|e| e.name.to_owned())
+            .collect();
+        for (at, _) in letter.text.match_indices("[MISSING: ") {
+            let rest = &letter.text[at + "[MISSING: ".len()..];
+            if let Some(end) = rest.find(']') {
+                let name = rest[..end].to_owned();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        eprintln!(
+            "breach: the draft is incomplete (--strict): missing {}",
+            crate::text::sanitize(&names.join("; "))
+        );
+    }
     if s.json {
         let doc = Drafted {
             id: &incident.id,
             letter: &letter.text,
             basis: letter.basis,
             elements: &letter.elements,
-            complete: missing == 0,
+            complete: missing == 0 && !marked,
         };
         return Ok(Outcome::with_code(super::json_doc(&doc), code));
     }

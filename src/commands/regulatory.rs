@@ -16,7 +16,7 @@ use crate::clock::{self, GivenTime, parse_date};
 use crate::error::Error;
 use crate::incident::assessment::{AssessmentDraft, FactorDraft};
 use crate::incident::event::{Determination, ExceptionKind, FactsChanged, NoticeSent, Rating};
-use crate::incident::facts::{Delay, JURISDICTIONS, Statement};
+use crate::incident::facts::{DateOrUnknown, Delay, JURISDICTIONS, Statement};
 use crate::incident::input::check_text;
 use crate::incident::obligations::{self, Audience, DueChange};
 use crate::incident::{Count, Event, Facts, FactsUpdate, Incident, Signed};
@@ -111,7 +111,13 @@ pub fn facts_update(
     update.breach_started = args
         .breach_started
         .as_deref()
-        .map(|d| parse_past_date("--breach-started", d, today))
+        .map(|d| {
+            if d.trim().eq_ignore_ascii_case("unknown") {
+                Ok(DateOrUnknown::UNKNOWN)
+            } else {
+                parse_past_date("--breach-started", d, today).map(DateOrUnknown::Known)
+            }
+        })
         .transpose()?;
     update.breach_ended = args
         .breach_ended

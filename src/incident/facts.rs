@@ -81,6 +81,18 @@ impl Delay {
     }
 }
 
+/// A date that may be recorded as not known (written as the date or `"unknown"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DateOrUnknown {
+    Known(NaiveDate),
+    Unknown(UnknownMarker),
+}
+
+impl DateOrUnknown {
+    pub const UNKNOWN: DateOrUnknown = DateOrUnknown::Unknown(UnknownMarker::Unknown);
+}
+
 /// A recorded change of facts: only the facts given are changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactsUpdate {
@@ -94,8 +106,9 @@ pub struct FactsUpdate {
     /// A corrected discovery time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<GivenTime>,
+    /// When the breach started, or that this is not known (164.404(c)(1)(A): "if known").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breach_started: Option<NaiveDate>,
+    pub breach_started: Option<DateOrUnknown>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breach_ended: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +153,9 @@ pub struct Facts {
     /// Individuals with insufficient or out-of-date contact details; `None` while unknown.
     pub unreachable: Option<u64>,
     pub breach_started: Option<NaiveDate>,
+    /// The date the breach started is recorded as not known.
+    #[serde(default)]
+    pub breach_started_unknown: bool,
     pub breach_ended: Option<NaiveDate>,
     pub business_associate: bool,
     pub law_enforcement_delay: Option<Delay>,
@@ -156,6 +172,7 @@ impl Default for Facts {
             states: BTreeMap::new(),
             unreachable: None,
             breach_started: None,
+            breach_started_unknown: false,
             breach_ended: None,
             business_associate: false,
             law_enforcement_delay: None,
@@ -183,8 +200,16 @@ impl Facts {
         if let Some(u) = update.unreachable {
             f.unreachable = u.known();
         }
-        if update.breach_started.is_some() {
-            f.breach_started = update.breach_started;
+        match update.breach_started {
+            Some(DateOrUnknown::Known(d)) => {
+                f.breach_started = Some(d);
+                f.breach_started_unknown = false;
+            }
+            Some(DateOrUnknown::Unknown(_)) => {
+                f.breach_started = None;
+                f.breach_started_unknown = true;
+            }
+            None => {}
         }
         if update.breach_ended.is_some() {
             f.breach_ended = update.breach_ended;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::clock::{self, GivenTime};
 use crate::error::Error;
 use crate::incident::event::{Assessment, Determination, Event};
-use crate::incident::obligations::{Audience, Clock, Status};
+use crate::incident::obligations::{Audience, Clock, Status, SubstituteForm};
 use crate::incident::{Facts, Incident, StepState, TimelineEntry};
 use crate::log::{self, Head};
 use crate::profile::Profile;
@@ -109,10 +109,18 @@ pub struct RunbookSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One obligation, identified exactly as `deadlines --json` identifies it (`key`, `state`,
+/// `due`, `status`, `held_until`, `met_on`), with words for people beside.
 pub struct ObligationRow {
     pub key: &'static str,
+    /// The state or jurisdiction, for media notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     pub label: String,
     pub due: NaiveDate,
+    pub days_left: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<SubstituteForm>,
     pub status: &'static str,
     pub status_label: &'static str,
     pub basis: String,
@@ -371,8 +379,11 @@ pub fn report<'a>(
         .iter()
         .map(|o| ObligationRow {
             key: o.key.name(),
+            state: o.state.clone(),
             label: o.label(),
             due: o.due,
+            days_left: o.days_left,
+            form: o.form,
             status: match o.status {
                 Status::Pending => "pending",
                 Status::Overdue => "overdue",

@@ -96,6 +96,8 @@ pub fn draft(
     let breach_date = match (f.breach_started, f.breach_ended) {
         (Some(s), Some(e)) if s != e => format!("{s} to {e}"),
         (Some(s), _) => s.to_string(),
+        // "The date of the breach, if known" (164.404(c)(1)(A)): not known is an answer.
+        _ if f.breach_started_unknown => "a date we have not been able to determine".to_owned(),
         _ => missing("date of the breach, if known"),
     };
     let states: Vec<String> = f
@@ -119,7 +121,7 @@ pub fn draft(
         );
         need(
             "date of the breach, if known (164.404(c)(1)(A))",
-            f.breach_started.is_some(),
+            f.breach_started.is_some() || f.breach_started_unknown,
             "breach facts --breach-started DATE",
         );
         need("date of discovery (164.404(c)(1)(A))", true, "");
@@ -168,7 +170,7 @@ pub fn draft(
             );
             need(
                 "breach start date",
-                f.breach_started.is_some(),
+                f.breach_started.is_some() || f.breach_started_unknown,
                 "breach facts --breach-started DATE",
             );
             need(

@@ -482,6 +482,8 @@ pub fn facts_text(incident: &Incident) -> String {
     );
     if let Some(d) = f.breach_started {
         out.push_str(&format!("  breach started       {d}\n"));
+    } else if f.breach_started_unknown {
+        out.push_str("  breach started       not known\n");
     }
     if let Some(d) = f.breach_ended {
         out.push_str(&format!("  breach ended         {d}\n"));

@@ -79,10 +79,22 @@ fn a_log_from_an_earlier_version_verifies_replays_and_exports_identically() {
     assert_eq!(status["id"], ID);
     let export = env.breach(["export", "--format", "json"]).ok().stdout;
     let expected = std::fs::read_to_string(fixture().join("export.json")).unwrap();
+    let (got, want) = (without_tool(&export), without_tool(&expected));
+    if let Some((n, (g, w))) = got
+        .lines()
+        .zip(want.lines())
+        .enumerate()
+        .find(|(_, (g, w))| g != w)
+    {
+        panic!(
+            "the JSON export of the fixture changed at line {}:\n  was: {w}\n  now: {g}",
+            n + 1
+        );
+    }
     assert_eq!(
-        without_tool(&export),
-        without_tool(&expected),
-        "the JSON export of the fixture changed"
+        got.lines().count(),
+        want.lines().count(),
+        "the JSON export of the fixture changed in length"
     );
     // The attachment an earlier version stored (under a 48-bit prefix) is still where its entry
     // says, with the content its entry records.

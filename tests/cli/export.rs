@@ -419,3 +419,67 @@ fn the_profile_is_set_shown_and_checked() {
         & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn a_breach_date_recorded_as_unknown_satisfies_if_known_and_strict_fails_on_any_marker() {
+    let (env, _) = full_incident();
+    env.breach(["facts", "--breach-started", "unknown"]).ok();
+    let facts = env.breach(["facts"]).ok().stdout;
+    assert!(facts.contains("breach started       not known"), "{facts}");
+    let letter = env.breach(["--json", "letter", "individual"]).ok().json();
+    let text = letter["letter"].as_str().unwrap();
+    assert!(
+        text.contains("happened on a date we have not been able to determine"),
+        "{text}"
+    );
+    let element = letter["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("date of the breach")
+        })
+        .unwrap();
+    assert_eq!(element["present"], true, "not known is an answer in law");
+    // The HHS draft still holds the breach end date's marker: --strict fails and names it.
+    let out = env.breach(["letter", "hhs", "--strict"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("the draft is incomplete (--strict): missing")
+            && out.stderr.contains("breach end date (mandatory)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_exports_obligations_are_identified_exactly_as_deadlines_identifies_them() {
+    let (env, _) = full_incident();
+    let deadlines = env.breach(["--json", "deadlines"]).ok().json();
+    let export: serde_json::Value =
+        serde_json::from_str(&env.breach(["export", "--format", "json"]).ok().stdout).unwrap();
+    let identity = |o: &serde_json::Value| {
+        ["key", "state", "due", "status", "held_until", "met_on"]
+            .map(|k| o.get(k).cloned().unwrap_or(serde_json::Value::Null))
+    };
+    let from_deadlines: Vec<_> = deadlines["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(identity)
+        .collect();
+    let from_export: Vec<_> = export["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(identity)
+        .collect();
+    assert_eq!(from_export, from_deadlines);
+    assert!(
+        from_export.iter().any(|o| o[1] == "TX"),
+        "the media notice names its state: {from_export:?}"
+    );
+}
