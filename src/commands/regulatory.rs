@@ -237,7 +237,17 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
         }
         return Ok(Outcome::ok(terminal::facts_text(&incident)));
     }
+    let mut update = update;
+    if update.delay_lifted {
+        // The day it was lifted: when it happened (--at), or today.
+        update.delay_lifted_on = Some(s.happened.as_ref().map_or_else(|| s.today(), |h| h.at.date));
+    }
     let (incident, event, head) = record(s, |_, incident| {
+        if update.delay_lifted && incident.facts.law_enforcement_holds.is_empty() {
+            return Err(Error::refused(
+                "not recorded: no law-enforcement hold has been recorded, so there is none to lift",
+            ));
+        }
         let after = with_update(incident, &update);
         if let Some(problem) = after.facts.inconsistency() {
             return Err(Error::refused(format!("not recorded: {problem}")));

@@ -72,11 +72,14 @@ pub struct Delay {
 }
 
 impl Delay {
-    /// The last day notices are held.
+    /// The last day this statement alone would hold notices: a written statement's stated
+    /// period; an oral one's period asked for, and at most 30 days after it (164.412(b)).
     pub fn held_until(&self) -> NaiveDate {
+        let cap = self.stated_on + chrono::Duration::days(30);
         match (self.statement, self.until) {
             (Statement::Written, Some(until)) => until,
-            _ => self.stated_on + chrono::Duration::days(30),
+            (Statement::Oral, Some(until)) => until.min(cap),
+            _ => cap,
         }
     }
 }
@@ -113,12 +116,15 @@ pub struct FactsUpdate {
     pub breach_ended: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_associate: Option<bool>,
-    /// A law-enforcement delay documented (replacing any earlier one).
+    /// A law-enforcement statement asking notices to wait, added to the history of statements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub law_enforcement_delay: Option<Delay>,
     /// The delay was lifted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delay_lifted: bool,
+    /// The day it was lifted (entries written before this field take the day they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_lifted_on: Option<NaiveDate>,
     /// What the notices will say (164.404(c)); each field given replaces the earlier text.
     #[serde(default, flatten)]
     pub notice: NoticeContent,
@@ -158,7 +164,14 @@ pub struct Facts {
     pub breach_started_unknown: bool,
     pub breach_ended: Option<NaiveDate>,
     pub business_associate: bool,
+    /// The latest law-enforcement statement, if any.
     pub law_enforcement_delay: Option<Delay>,
+    /// Every law-enforcement statement, in the order recorded: nothing erases one.
+    #[serde(default)]
+    pub law_enforcement_holds: Vec<Delay>,
+    /// When the hold in force was lifted, if it was.
+    #[serde(default)]
+    pub hold_lifted_on: Option<NaiveDate>,
     pub notice: NoticeContent,
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
@@ -176,6 +189,8 @@ impl Default for Facts {
             breach_ended: None,
             business_associate: false,
             law_enforcement_delay: None,
+            law_enforcement_holds: Vec::new(),
+            hold_lifted_on: None,
             notice: NoticeContent::default(),
             notification_required: true,
             assessment_recorded: false,
@@ -219,9 +234,10 @@ impl Facts {
         }
         if let Some(delay) = &update.law_enforcement_delay {
             f.law_enforcement_delay = Some(delay.clone());
+            f.law_enforcement_holds.push(delay.clone());
         }
         if update.delay_lifted {
-            f.law_enforcement_delay = None;
+            f.hold_lifted_on = update.delay_lifted_on.or(f.hold_lifted_on);
         }
         let n = &update.notice;
         for (field, new) in [

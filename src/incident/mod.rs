@@ -245,7 +245,14 @@ impl Replay {
                 incident.closed = Some((entry.ts.to_string(), entry.actor.to_string(), c.clone()));
             }
             Event::FactsChanged(change) => {
-                incident.facts = incident.facts.updated(&change.update);
+                // A lift recorded before lifts were dated took effect the day it was recorded.
+                let mut update = change.update.clone();
+                if update.delay_lifted && update.delay_lifted_on.is_none() {
+                    update.delay_lifted_on = chrono::DateTime::parse_from_rfc3339(&entry.ts)
+                        .ok()
+                        .map(|t| t.date_naive());
+                }
+                incident.facts = incident.facts.updated(&update);
                 if let Some(d) = &change.update.discovered {
                     incident.discovered = d.clone();
                 }

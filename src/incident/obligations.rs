@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::incident::Facts;
+use crate::incident::facts::{Delay, Statement};
 
 /// The obligations the command-line contract names, as their `key`s (README, "The regulatory clock").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -162,6 +163,48 @@ pub const MEDIA_THRESHOLD: u64 = 500;
 /// Substitute notice takes the web-or-media form from this many unreachable people (164.404(d)(2)(ii)).
 pub const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
 
+/// A period during which a law-enforcement hold is in force, first and last day inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HoldPeriod {
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+}
+
+/// The periods the law-enforcement statements hold notices, from their history (164.412):
+/// - an oral statement holds from its date to the earlier of the period asked for and 30 days;
+/// - a written statement received while a hold is in force sets that hold's end to its period;
+/// - a statement received when no hold is in force starts a new one from its own date, so the
+///   gap after a lapsed hold is not held;
+/// - a hold in force when it is lifted ends on the day it is lifted.
+pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<HoldPeriod> {
+    let mut periods: Vec<HoldPeriod> = Vec::new();
+    for st in statements {
+        let end = st.held_until();
+        match periods.last_mut() {
+            Some(last) if last.from <= st.stated_on && st.stated_on <= last.until => {
+                last.until = match st.statement {
+                    Statement::Written => end,
+                    // An oral statement during a hold cannot shorten it, and reaches at most 30
+                    // days from itself.
+                    Statement::Oral => last.until.max(end),
+                };
+            }
+            _ => periods.push(HoldPeriod {
+                from: st.stated_on,
+                until: end.max(st.stated_on),
+            }),
+        }
+    }
+    if let Some(lifted) = lifted_on {
+        for p in &mut periods {
+            if p.from <= lifted && lifted < p.until {
+                p.until = lifted;
+            }
+        }
+    }
+    periods
+}
+
 /// The annual-report date for a small breach: 60 days after 31 December of the year of
 /// discovery — 1 March, or 29 February when the following year is a leap year.
 pub fn annual_report_due(discovered: NaiveDate) -> NaiveDate {
@@ -302,24 +345,25 @@ pub fn due_dates(
             );
         }
     }
-    if let Some(delay) = &facts.law_enforcement_delay {
-        let until = delay.held_until();
-        for o in &mut list {
-            o.held_until = Some(until);
-            if until > o.due {
-                o.due = until;
+    let holds = hold_periods(&facts.law_enforcement_holds, facts.hold_lifted_on);
+    for o in &mut list {
+        // Periods in order of their start: an obligation moved past one may land in the next.
+        for h in &holds {
+            if h.from <= o.due && o.due <= h.until {
+                o.due = h.until + chrono::Duration::days(1);
+                o.held_until = Some(h.until);
             }
         }
-        if matches!(delay.statement, crate::incident::facts::Statement::Oral) {
-            assumptions.push(format!(
-                "An oral law-enforcement statement of {} holds notices at most 30 days, until {until}, unless a written statement arrives in that time (45 CFR 164.412(b)); a held notice is due no earlier than the end of the hold (DERIVED).",
-                delay.stated_on
-            ));
-        } else {
-            assumptions.push(format!(
-                "A written law-enforcement statement holds notices until {until} (45 CFR 164.412(a)); a held notice is due no earlier than the end of the hold (DERIVED)."
-            ));
-        }
+    }
+    if !holds.is_empty() {
+        let periods: Vec<String> = holds
+            .iter()
+            .map(|h| format!("{} to {}", h.from, h.until))
+            .collect();
+        assumptions.push(format!(
+            "Law-enforcement hold (45 CFR 164.412) in force {}. INTERPRETATION: an oral statement holds from its date to the earlier of the period asked for and 30 days; a written statement received while a hold is in force sets its end, and one received after a hold lapsed starts a new hold from its own date; a lifted hold ends the day it is lifted. A notice whose date falls inside a hold is due the first day after it ends; a hold that starts after a notice was due does not cure it, and a hold that ends before a notice is due changes nothing.",
+            periods.join("; ")
+        ));
     }
     (list, assumptions, warnings)
 }

@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::incident::Incident;
-use crate::incident::obligations::{Clock, DueChange, Obligation, Status};
+use crate::incident::facts::Delay;
+use crate::incident::obligations::{
+    Clock, DueChange, HoldPeriod, Obligation, Status, hold_periods,
+};
 use crate::text::wrap;
 
 /// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
@@ -20,6 +23,11 @@ pub struct DeadlinesView<'a> {
     pub obligations: &'a [Obligation],
     pub assumptions: &'a [String],
     pub warnings: &'a [String],
+    /// Every law-enforcement statement recorded, in order.
+    pub law_enforcement_holds: &'a [Delay],
+    /// When notices are held, worked out from those statements.
+    pub hold_periods: Vec<HoldPeriod>,
+    pub hold_lifted_on: Option<NaiveDate>,
 }
 
 impl<'a> DeadlinesView<'a> {
@@ -33,6 +41,12 @@ impl<'a> DeadlinesView<'a> {
             obligations: &clock.obligations,
             assumptions: &clock.assumptions,
             warnings: &clock.warnings,
+            law_enforcement_holds: &incident.facts.law_enforcement_holds,
+            hold_periods: hold_periods(
+                &incident.facts.law_enforcement_holds,
+                incident.facts.hold_lifted_on,
+            ),
+            hold_lifted_on: incident.facts.hold_lifted_on,
         }
     }
 }
@@ -114,10 +128,47 @@ pub fn deadlines_text(
         out.push_str(&wrap(&detail, width, "            "));
         out.push('\n');
     }
+    out.push_str(&holds_text(incident, width));
     for a in clock.assumptions.iter().chain(&clock.warnings) {
         out.push('\n');
         out.push_str(&wrap(&format!("Note: {a}"), width, ""));
         out.push('\n');
+    }
+    out
+}
+
+/// Every law-enforcement statement, and when notices are held because of them.
+pub fn holds_text(incident: &Incident, width: usize) -> String {
+    let f = &incident.facts;
+    if f.law_enforcement_holds.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nLaw-enforcement hold (45 CFR 164.412)\n");
+    for d in &f.law_enforcement_holds {
+        let asked = match d.until {
+            Some(u) => format!(", asking until {u}"),
+            None => String::new(),
+        };
+        out.push_str(&wrap(
+            &format!(
+                "{} statement of {} by {}{asked}",
+                match d.statement {
+                    crate::incident::facts::Statement::Oral => "oral",
+                    crate::incident::facts::Statement::Written => "written",
+                },
+                d.stated_on,
+                crate::text::sanitize(&d.official)
+            ),
+            width,
+            "  ",
+        ));
+        out.push('\n');
+    }
+    if let Some(l) = f.hold_lifted_on {
+        out.push_str(&format!("  lifted on {l}\n"));
+    }
+    for h in hold_periods(&f.law_enforcement_holds, f.hold_lifted_on) {
+        out.push_str(&format!("  notices held {} to {}\n", h.from, h.until));
     }
     out
 }

@@ -488,14 +488,6 @@ pub fn facts_text(incident: &Incident) -> String {
     if let Some(d) = f.breach_ended {
         out.push_str(&format!("  breach ended         {d}\n"));
     }
-    if let Some(d) = &f.law_enforcement_delay {
-        out.push_str(&format!(
-            "  law-enforcement hold {:?} statement of {} by {}; notices held until {}\n",
-            d.statement,
-            d.stated_on,
-            sanitize(&d.official),
-            d.held_until()
-        ));
-    }
+    out.push_str(&crate::render::deadlines::holds_text(incident, 80));
     out
 }

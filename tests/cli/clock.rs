@@ -229,13 +229,15 @@ fn a_corrected_discovery_time_moves_every_deadline() {
 }
 
 #[test]
-fn an_oral_law_enforcement_delay_holds_notices_at_most_30_days() {
+fn the_law_enforcement_hold_is_a_history_oral_then_written_then_lifted() {
     let env = Env::new();
     env.start("misdirected-email");
     env.breach([
         "facts",
         "--affected",
         "20",
+        "--unreachable",
+        "0",
         "--delay",
         "oral",
         "--delay-official",
@@ -244,26 +246,16 @@ fn an_oral_law_enforcement_delay_holds_notices_at_most_30_days() {
         "2026-03-05",
     ])
     .ok();
-    let list = obligations(&env);
-    let individual = find(&list, "individual_notice", None).unwrap();
-    assert_eq!(individual["held_until"], "2026-04-04");
+    // Oral: held 2026-03-05 to 2026-04-04, which ends before the notice's own date.
+    let individual = find(&obligations(&env), "individual_notice", None)
+        .unwrap()
+        .clone();
     assert_eq!(
         individual["due"], "2026-04-30",
-        "the hold ends before the 60 days do"
+        "a short hold changes nothing"
     );
-    // Past 30 days, no written statement: the hold has lapsed and the text says what it was.
-    let out = env
-        .breach(["deadlines"])
-        .ok()
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        out.contains("Held by a law-enforcement delay until 2026-04-04"),
-        "{out}"
-    );
-    assert!(out.contains("at most 30 days"), "{out}");
+    assert!(individual.get("held_until").is_none());
+    // Written, while the oral hold is in force: the hold now ends on its stated day.
     env.breach([
         "facts",
         "--delay",
@@ -280,13 +272,54 @@ fn an_oral_law_enforcement_delay_holds_notices_at_most_30_days() {
         .unwrap()
         .clone();
     assert_eq!(individual["held_until"], "2026-06-15");
-    assert_eq!(individual["due"], "2026-06-15");
-    env.breach(["facts", "--delay-lifted"]).ok();
+    assert_eq!(
+        individual["due"], "2026-06-16",
+        "the first day after the hold"
+    );
+    // Lifted on 2026-03-09 (--at): the hold ended that day, and the notice's own date stands.
+    env.breach(["facts", "--delay-lifted", "--at", "2026-03-09 12:00"])
+        .ok();
+    let individual = find(&obligations(&env), "individual_notice", None)
+        .unwrap()
+        .clone();
+    assert_eq!(individual["due"], "2026-04-30");
+    assert!(individual.get("held_until").is_none());
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    assert_eq!(
+        doc["law_enforcement_holds"].as_array().unwrap().len(),
+        2,
+        "nothing erased"
+    );
+    assert_eq!(doc["hold_lifted_on"], "2026-03-09");
+    assert_eq!(
+        doc["hold_periods"],
+        serde_json::json!([{"from": "2026-03-05", "until": "2026-03-09"}])
+    );
+    let text = env
+        .breach(["deadlines"])
+        .ok()
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in [
+        "oral statement of 2026-03-05 by Det. R. Okafor, City PD",
+        "written statement of 2026-03-08",
+        "lifted on 2026-03-09",
+        "notices held 2026-03-05 to 2026-03-09",
+        "INTERPRETATION",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let out = env.breach(["facts", "--delay-lifted"]).ok();
+    assert!(out.stdout.contains("Facts recorded"));
+    let none = Env::new();
+    none.start("misdirected-email");
+    let out = none.breach(["facts", "--delay-lifted"]).fails(1);
     assert!(
-        find(&obligations(&env), "individual_notice", None)
-            .unwrap()
-            .get("held_until")
-            .is_none()
+        out.error_line().contains("no law-enforcement hold"),
+        "{}",
+        out.stderr
     );
 }
 

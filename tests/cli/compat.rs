@@ -1,6 +1,8 @@
 //! A log written by an earlier version of breach (format `breach-log/1`, every kind of entry,
 //! an attachment, a repaired torn tail), committed under `tests/fixtures/compat/` with its JSON
-//! export. It must verify, replay and export identically from now on. Also: what the first
+//! export. It must verify, replay and export identically from now on. New keys may be added;
+//! what the clock derives (due dates, holds, assumptions) may change only when a reading of the
+//! regulation is corrected, and then `export.json` changes in the commit that says so. Also: what the first
 //! entry pins is checked, not trusted, even when an attacker rebuilds the whole chain.
 
 use std::os::unix::fs::PermissionsExt;

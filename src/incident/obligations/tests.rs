@@ -192,41 +192,180 @@ fn a_determination_that_no_notice_is_needed_removes_every_obligation() {
     assert!(list.is_empty());
 }
 
-#[test]
-fn an_oral_delay_holds_at_most_30_days_and_a_written_one_its_period() {
-    let mut f = facts(Some(10), &[], None);
-    f.law_enforcement_delay = Some(Delay {
+fn oral(stated: &str, until: Option<&str>) -> Delay {
+    Delay {
         statement: Statement::Oral,
         official: "Det. R. Okafor, City PD".into(),
-        stated_on: day("2026-04-20"),
-        until: None,
-    });
-    let (list, assumptions, _) = due_dates(day("2026-03-03"), &f, true);
-    let individual = list
+        stated_on: day(stated),
+        until: until.map(day),
+    }
+}
+
+fn written(stated: &str, until: &str) -> Delay {
+    Delay {
+        statement: Statement::Written,
+        official: "SA M. Ortiz, FBI".into(),
+        stated_on: day(stated),
+        until: Some(day(until)),
+    }
+}
+
+/// The individual notice's due date and held_until for a breach discovered on 2026-03-01
+/// (due 2026-04-30 without a hold), under `statements` and a lift.
+fn individual_under(statements: Vec<Delay>, lifted: Option<&str>) -> (String, Option<String>) {
+    let mut f = facts(Some(10), &[], Some(0));
+    f.law_enforcement_holds = statements;
+    f.hold_lifted_on = lifted.map(day);
+    let (list, ..) = due_dates(day("2026-03-01"), &f, true);
+    let o = list
         .iter()
         .find(|o| o.key == Key::IndividualNotice)
         .unwrap();
-    assert_eq!(
-        individual.held_until,
-        Some(day("2026-05-20")),
-        "30 days from the oral statement"
+    (o.due.to_string(), o.held_until.map(|d| d.to_string()))
+}
+
+#[test]
+fn the_hold_is_worked_out_from_its_history() {
+    // Each row worked out by hand from 45 CFR 164.412 and the reading stated in `assumptions`.
+    /// (what, statements, lifted on, expected due, expected held_until)
+    type Case = (
+        &'static str,
+        Vec<Delay>,
+        Option<&'static str>,
+        &'static str,
+        Option<&'static str>,
     );
+    let cases: Vec<Case> = vec![
+        ("no hold", vec![], None, "2026-04-30", None),
+        (
+            "an oral request for 5 days holds 5 days, not 30 (ends before day 60: no change)",
+            vec![oral("2026-04-01", Some("2026-04-06"))],
+            None,
+            "2026-04-30",
+            None,
+        ),
+        (
+            "an oral request holds at most 30 days; due the first day after",
+            vec![oral("2026-04-20", None)],
+            None,
+            "2026-05-21",
+            Some("2026-05-20"),
+        ),
+        (
+            "a written statement holds its period; due the day after it ends",
+            vec![written("2026-04-20", "2026-07-01")],
+            None,
+            "2026-07-02",
+            Some("2026-07-01"),
+        ),
+        (
+            "a short hold inside the 60 days changes nothing",
+            vec![oral("2026-03-05", Some("2026-03-10"))],
+            None,
+            "2026-04-30",
+            None,
+        ),
+        (
+            "a first request after day 60 does not cure an overdue notice",
+            vec![written("2026-05-05", "2026-06-30")],
+            None,
+            "2026-04-30",
+            None,
+        ),
+        (
+            "a lifted hold ends the day it is lifted, never retroactively overdue",
+            vec![written("2026-04-20", "2026-06-30")],
+            Some("2026-05-05"),
+            "2026-05-06",
+            Some("2026-05-05"),
+        ),
+        (
+            "a written statement while an oral hold is in force sets the end",
+            vec![
+                oral("2026-04-20", None),
+                written("2026-05-01", "2026-06-15"),
+            ],
+            None,
+            "2026-06-16",
+            Some("2026-06-15"),
+        ),
+        (
+            "a written statement after an oral hold lapsed starts anew; the gap is not held",
+            vec![
+                oral("2026-04-01", None),
+                written("2026-05-20", "2026-06-30"),
+            ],
+            None,
+            "2026-05-02",
+            Some("2026-05-01"),
+        ),
+        (
+            "oral, then written, then lifted",
+            vec![
+                oral("2026-04-20", None),
+                written("2026-05-01", "2026-08-31"),
+            ],
+            Some("2026-06-10"),
+            "2026-06-11",
+            Some("2026-06-10"),
+        ),
+        (
+            "a hold across day 60 that ends exactly on day 60 moves the notice one day",
+            vec![written("2026-04-01", "2026-04-30")],
+            None,
+            "2026-05-01",
+            Some("2026-04-30"),
+        ),
+    ];
+    for (what, statements, lifted, due, held) in cases {
+        let (got_due, got_held) = individual_under(statements, lifted);
+        assert_eq!(got_due, due, "{what}: due");
+        assert_eq!(got_held.as_deref(), held, "{what}: held_until");
+    }
+}
+
+#[test]
+fn a_hold_across_a_year_end_moves_the_annual_report_and_only_what_it_covers() {
+    // Discovered 2026-11-20, 40 affected: individual notice 2027-01-19, annual report to HHS
+    // 2027-03-01 (60 days after 31 December 2026).
+    let mut f = facts(Some(40), &[], Some(0));
+    f.law_enforcement_holds = vec![written("2027-02-15", "2027-03-20")];
+    let (list, assumptions, _) = due_dates(day("2026-11-20"), &f, true);
+    let due = |key: Key| list.iter().find(|o| o.key == key).unwrap().due;
+    assert_eq!(due(Key::IndividualNotice), day("2027-01-19"), "not held");
     assert_eq!(
-        individual.due,
-        day("2026-05-20"),
-        "the hold ends after the 60 days"
+        due(Key::HhsAnnualReport),
+        day("2027-03-21"),
+        "held past the year end"
     );
-    assert!(assumptions.iter().any(|a| a.contains("at most 30 days")));
-    f.law_enforcement_delay = Some(Delay {
-        statement: Statement::Written,
-        official: "SA M. Ortiz, FBI".into(),
-        stated_on: day("2026-04-20"),
-        until: Some(day("2026-07-01")),
-    });
-    let (list, ..) = due_dates(day("2026-03-03"), &f, true);
     assert!(
-        list.iter()
-            .all(|o| o.held_until == Some(day("2026-07-01")) && o.due >= day("2026-07-01"))
+        assumptions.iter().any(|a| a.contains("INTERPRETATION")),
+        "the reading is said to be one: {assumptions:?}"
+    );
+}
+
+#[test]
+fn hold_periods_follow_the_rules_of_164_412() {
+    let periods = hold_periods(
+        &[
+            oral("2026-04-01", Some("2026-05-30")),
+            written("2026-06-10", "2026-07-01"),
+        ],
+        None,
+    );
+    assert_eq!(
+        periods,
+        vec![
+            HoldPeriod {
+                from: day("2026-04-01"),
+                until: day("2026-05-01"),
+            },
+            HoldPeriod {
+                from: day("2026-06-10"),
+                until: day("2026-07-01"),
+            },
+        ],
+        "an oral statement is capped at 30 days, and the gap before the written one is not held"
     );
 }
 
