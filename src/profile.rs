@@ -22,7 +22,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("website", "web site for questions and substitute notice"),
     (
         "time_zone",
-        "the organisation's time zone, as shown in letters and exports",
+        "the organisation's time zone (IANA, e.g. America/Chicago): its day for every deadline and date",
     ),
 ];
 
@@ -70,6 +70,10 @@ impl Profile {
             )));
         }
         match value.map(str::trim) {
+            Some(v) if !v.is_empty() && key == "time_zone" => {
+                let tz = crate::clock::parse_zone(v)?;
+                self.values.insert(key.to_owned(), tz.name().to_owned());
+            }
             Some(v) if !v.is_empty() => {
                 if v.len() > 500 || v.contains('\n') || v.chars().any(char::is_control) {
                     return Err(Error::input(format!(

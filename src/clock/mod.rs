@@ -1,10 +1,16 @@
 //! Time: the one place that reads "now", and the parsing of the dates people type. Date and
 //! time arithmetic only: what the regulation makes of dates lives in `incident::obligations`.
 //!
+//! The organisation's day is kept in the zone its profile names (`time_zone`, an IANA name), or
+//! the machine's when it names none: [`set_zone`] is called once, at the edge, and every local
+//! date and time in the crate comes from here.
+//!
 //! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339), or hand a fixed
 //! [`Clock`] to the commands; nothing else in the crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
 //! regulatory deadline) are taken in the local time zone of the person who gave them, and pinned
 //! into the log as dates so that a later change of time zone cannot move a deadline.
+
+use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,6 +54,56 @@ impl Clock {
     }
 }
 
+/// The zone the organisation's day is kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// The machine's zone (`TZ`, or the system's).
+    Machine,
+    /// A zone the profile names.
+    Named(chrono_tz::Tz),
+}
+
+static ZONE: OnceLock<Zone> = OnceLock::new();
+
+/// Sets the zone for this process, once, from the profile; later calls change nothing.
+pub fn set_zone(zone: Zone) {
+    let _ = ZONE.set(zone);
+}
+
+/// The zone in force.
+pub fn zone() -> Zone {
+    ZONE.get().copied().unwrap_or(Zone::Machine)
+}
+
+/// Checks an IANA zone name, such as `America/Chicago`.
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, Error> {
+    name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::input(format!(
+            "`{}` is not an IANA time zone name (such as America/Chicago or Europe/London)",
+            crate::text::sanitize(name.trim())
+        ))
+    })
+}
+
+/// The name of the zone in force, for views: the profile's, `TZ`, or the machine's.
+pub fn zone_name() -> String {
+    match zone() {
+        Zone::Named(tz) => tz.name().to_owned(),
+        Zone::Machine => std::env::var("TZ")
+            .ok()
+            .filter(|z| !z.is_empty())
+            .unwrap_or_else(|| "the machine's zone".to_owned()),
+    }
+}
+
+/// An instant as the wall-clock time of the zone in force.
+pub fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    match zone() {
+        Zone::Named(tz) => at.with_timezone(&tz).fixed_offset(),
+        Zone::Machine => at.with_timezone(&Local).fixed_offset(),
+    }
+}
+
 /// How precisely a discovery time was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,13 +136,16 @@ pub struct GivenTime {
 /// value in error messages, e.g. "--discovered".
 pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let text = input.trim();
-    let zone = std::env::var("TZ").ok().filter(|z| !z.is_empty());
+    let zone = match zone() {
+        Zone::Named(tz) => Some(tz.name().to_owned()),
+        Zone::Machine => std::env::var("TZ").ok().filter(|z| !z.is_empty()),
+    };
     let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
     if text.len() > 64 {
         return Err(Error::input(format!("{what}: value too long; {expected}")));
     }
     if text.eq_ignore_ascii_case("now") {
-        let local = now.with_timezone(&Local);
+        let local = in_zone(now);
         return Ok(GivenTime {
             at: now,
             date: local.date_naive(),
@@ -130,17 +189,16 @@ pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
         }
     }
     match DateTime::parse_from_rfc3339(text) {
-        Ok(t) => {
-            let local = t.with_timezone(&Local);
-            Ok(GivenTime {
-                at: t.with_timezone(&Utc),
-                date: local.date_naive(),
-                offset: t.offset().to_string(),
-                zone,
-                precision: Precision::Instant,
-                given: text.to_owned(),
-            })
-        }
+        // A time given with its own offset keeps its own calendar date: 23:30 on 31 December at
+        // -05:00 is 31 December, whatever zone the machine is in.
+        Ok(t) => Ok(GivenTime {
+            at: t.with_timezone(&Utc),
+            date: t.date_naive(),
+            offset: t.offset().to_string(),
+            zone,
+            precision: Precision::Instant,
+            given: text.to_owned(),
+        }),
         Err(_) => Err(Error::input(format!(
             "{what}: `{}` is not a valid date or time; {expected}",
             crate::text::sanitize(text)
@@ -151,7 +209,7 @@ pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
 /// Like [`parse_when`], and refuses a time later than `now`.
 pub fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let given = parse_when(input, what, now)?;
-    let today = now.with_timezone(&Local).date_naive();
+    let today = local_date(now);
     let future = match given.precision {
         Precision::Date => given.date > today,
         _ => given.at > now,
@@ -160,7 +218,7 @@ pub fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
         return Err(Error::input(format!(
             "{what}: {} is in the future (now is {})",
             given.given,
-            now.with_timezone(&Local).format("%Y-%m-%d %H:%M %:z")
+            local_display(now)
         )));
     }
     Ok(given)
@@ -168,10 +226,14 @@ pub fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
 
 /// A local wall-clock time as an instant; the earlier one when a fall-back makes it ambiguous.
 fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    match Local.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Some(t.fixed_offset()),
-        LocalResult::Ambiguous(a, _) => Some(a.fixed_offset()),
+    let pick = |r: LocalResult<DateTime<FixedOffset>>| match r {
+        LocalResult::Single(t) => Some(t),
+        LocalResult::Ambiguous(a, _) => Some(a),
         LocalResult::None => None,
+    };
+    match zone() {
+        Zone::Named(tz) => pick(tz.from_local_datetime(&naive).map(|t| t.fixed_offset())),
+        Zone::Machine => pick(Local.from_local_datetime(&naive).map(|t| t.fixed_offset())),
     }
 }
 
@@ -180,16 +242,14 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").ok()
 }
 
-/// The calendar date an instant falls on in the local time zone.
+/// The calendar date an instant falls on in the organisation's zone.
 pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&Local).date_naive()
+    in_zone(at).date_naive()
 }
 
-/// Formats an instant for people: local time with its offset.
+/// Formats an instant for people: wall-clock time in the organisation's zone, with its offset.
 pub fn local_display(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local)
-        .format("%Y-%m-%d %H:%M %:z")
-        .to_string()
+    in_zone(at).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
 /// Formats an instant for the log: RFC 3339 UTC with milliseconds.

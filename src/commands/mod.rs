@@ -111,6 +111,11 @@ pub struct Happened {
 }
 
 impl Session {
+    /// The store directory the command line names, or the per-user default.
+    fn store_root(cli: &Cli) -> PathBuf {
+        cli.global.store.clone().unwrap_or_else(store::default_root)
+    }
+
     pub fn from_cli(cli: &Cli, clock: Clock) -> Result<Session, Error> {
         let g = &cli.global;
         let actor = match &g.actor {
@@ -274,6 +279,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
 
 /// Runs one parsed command line on the given clock.
 pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
+    // The organisation's day: the zone its profile names, before anything reads a date.
+    if let Ok(profile) = crate::profile::Profile::load(&Session::store_root(&cli))
+        && let Some(name) = profile.get("time_zone")
+        && let Ok(tz) = clock::parse_zone(name)
+    {
+        clock::set_zone(clock::Zone::Named(tz));
+    }
     let mut session = Session::from_cli(&cli, clock)?;
     if let Some((happened, about_the_breach)) = happened_at(&cli.command) {
         session.happened = happened

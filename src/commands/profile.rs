@@ -15,8 +15,12 @@ pub struct ProfileShown<'a> {
 }
 
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
-    let store = match cmd {
-        ConfigCommand::Set { .. } => s.create_store()?,
+    let store = match &cmd {
+        ConfigCommand::Set { key, value } => {
+            // A bad key or value is refused before a store is created for it.
+            Profile::default().set(key, Some(value))?;
+            s.create_store()?
+        }
         _ => s.open_store()?,
     };
     let files = store.files_dir();

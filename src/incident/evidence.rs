@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Local;
-
 use crate::clock;
 use crate::error::Error;
 use crate::runbook::{EvidenceField, FieldType, Step};
@@ -59,10 +57,9 @@ pub fn normalise(
             .map(|d| d.to_string())
             .ok_or_else(|| "is not a date (YYYY-MM-DD)".to_owned()),
         FieldType::DateTime => match clock::parse_when(value, "value", now) {
-            Ok(t) if t.precision != clock::Precision::Date => Ok(t
-                .at
-                .with_timezone(&Local)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
+            Ok(t) if t.precision != clock::Precision::Date => {
+                Ok(clock::in_zone(t.at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+            }
             _ => Err("is not a date and time (YYYY-MM-DD HH:MM or RFC 3339)".to_owned()),
         },
         FieldType::Email => {

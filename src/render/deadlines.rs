@@ -18,6 +18,8 @@ pub struct DeadlinesView<'a> {
     pub id: &'a str,
     pub discovered: NaiveDate,
     pub today: NaiveDate,
+    /// The zone `today` and every date are taken in.
+    pub zone: String,
     pub rests_on: Option<String>,
     pub notification_required: bool,
     pub obligations: &'a [Obligation],
@@ -36,6 +38,7 @@ impl<'a> DeadlinesView<'a> {
             id: &incident.id,
             discovered: incident.discovered.date,
             today,
+            zone: crate::clock::zone_name(),
             rests_on: incident.rests_on(),
             notification_required: incident.facts.notification_required,
             obligations: &clock.obligations,
@@ -95,8 +98,10 @@ pub fn deadlines_text(
     width: usize,
 ) -> String {
     let mut out = format!(
-        "Deadlines for {} (discovered {}; today {today})\n",
-        incident.id, incident.discovered.date
+        "Deadlines for {} (discovered {}; today {today}, {})\n",
+        incident.id,
+        incident.discovered.date,
+        crate::clock::zone_name()
     );
     if let Some(rests) = incident.rests_on() {
         out.push_str(&wrap(&format!("Determination: {rests}"), width, ""));

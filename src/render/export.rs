@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::clock::{self, GivenTime};
@@ -413,7 +413,7 @@ pub fn report<'a>(
             hash: t.hash.clone(),
         })
         .collect();
-    let today = now.with_timezone(&Local).date_naive();
+    let today = clock::local_date(now);
     Report {
         format: "breach-export/1",
         tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
@@ -696,10 +696,10 @@ pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> S
     let day_of = |ts: &str| {
         DateTime::parse_from_rfc3339(ts)
             .ok()
-            .map(|t| t.with_timezone(&Local).date_naive())
+            .map(|t| clock::local_date(t.with_timezone(&Utc)))
     };
     let start = incident.discovered.date;
-    let today = now.with_timezone(&Local).date_naive();
+    let today = clock::local_date(now);
     let mut end = today.max(start + chrono::Duration::days(60));
     for o in &clock.obligations {
         end = end.max(o.due);

@@ -1,7 +1,7 @@
 //! The human views printed in a terminal: status, list, next, and runbooks for reading.
 //! Everything untrusted is sanitised here; layout aims at an 80-column terminal.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use tabled::builder::Builder;
 use tabled::settings::{Style, Width, peaker::Priority};
 
@@ -48,10 +48,7 @@ pub fn discovered_line(d: &GivenTime) -> String {
 pub fn due_at(incident: &Incident, step: &Step) -> Option<String> {
     let due = step.due.as_ref()?;
     let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
-    Some(
-        at.with_timezone(&Local)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-    )
+    Some(crate::clock::in_zone(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
 }
 
 /// "due 2026-11-21 16:05 (in 5h)" or "OVERDUE since … (2d 3h)".
@@ -165,7 +162,7 @@ pub fn status_text(
 ) -> String {
     let w = width();
     let mut out = format!(
-        "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n  times       local ({})\n",
+        "Incident {} [{}]\n  {}\n  runbook     {} {} (sha256 {})\n  discovered  {}\n  opened      {} by {}\n  store       {}\n  times       {} ({})\n",
         incident.id,
         incident.state_label(),
         sanitize(&incident.title),
@@ -176,7 +173,8 @@ pub fn status_text(
         ts_display(&incident.opened_at),
         sanitize(&incident.opened_by),
         store,
-        now.with_timezone(&Local).format("%:z"),
+        crate::clock::zone_name(),
+        crate::clock::in_zone(now).format("%:z"),
     );
     if let Some((at, by, c)) = &incident.closed {
         out.push_str(&format!(
@@ -246,7 +244,11 @@ pub fn status_text(
 /// A log timestamp as a compact local time, `MM-DD HH:MM`; the header states the zone.
 fn ts_short(ts: &str) -> String {
     DateTime::parse_from_rfc3339(ts)
-        .map(|t| t.with_timezone(&Local).format("%m-%d %H:%M").to_string())
+        .map(|t| {
+            crate::clock::in_zone(t.with_timezone(&Utc))
+                .format("%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_else(|_| sanitize(ts).into_owned())
 }
 
@@ -255,7 +257,7 @@ fn due_short(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<Str
     let due = step.due.as_ref()?;
     let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
     Some(if at >= now {
-        format!("due {}", at.with_timezone(&Local).format("%m-%d %H:%M"))
+        format!("due {}", crate::clock::in_zone(at).format("%m-%d %H:%M"))
     } else {
         format!("OVERDUE {}", span(now - at))
     })

@@ -777,3 +777,75 @@ fn a_business_associates_low_probability_view_keeps_its_duty_to_the_covered_enti
         "{doc}"
     );
 }
+
+#[test]
+fn a_time_given_with_its_offset_keeps_its_own_calendar_date() {
+    // 23:30 on 31 December at -05:00 is 04:30 on 1 January in UTC. Dated in the machine's zone
+    // it would move the annual report a whole year, to 29 February 2028.
+    let mut env = Env::utc();
+    env.set_now("2027-01-05T15:00:00Z");
+    let doc = env
+        .breach([
+            "--json",
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-12-31T23:30:00-05:00",
+            "--title",
+            "New Year's Eve misdirect",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["discovered"]["date"], "2026-12-31");
+    env.breach(["facts", "--affected", "12", "--unreachable", "0"])
+        .ok();
+    let annual = find(&obligations(&env), "hhs_annual_report", None)
+        .unwrap()
+        .clone();
+    assert_eq!(annual["due"], "2027-03-01");
+}
+
+#[test]
+fn the_profiles_time_zone_is_the_organisations_day_and_is_named() {
+    let env = Env::utc();
+    let out = env
+        .breach(["config", "set", "time_zone", "Mars/Olympus_Mons"])
+        .fails(1);
+    assert!(
+        out.error_line().contains("is not an IANA time zone name"),
+        "{}",
+        out.stderr
+    );
+    // Started in UTC: the discovery date is pinned and never moves with a later zone.
+    env.start("misdirected-email");
+    env.breach(["config", "set", "time_zone", "Pacific/Kiritimati"])
+        .ok();
+    let status = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(status["discovered"]["date"], "2026-03-01");
+    // 2026-03-10T15:00Z is already 11 March on Kiritimati (+14), whatever TZ the machine has.
+    let deadlines = env.breach(["--json", "deadlines"]).ok().json();
+    assert_eq!(deadlines["today"], "2026-03-11");
+    assert_eq!(deadlines["zone"], "Pacific/Kiritimati");
+    let text = env.breach(["status"]).ok().stdout;
+    assert!(
+        text.contains("times       Pacific/Kiritimati (+14:00)"),
+        "{text}"
+    );
+    // A wall-clock time is read in the organisation's zone.
+    let doc = env
+        .breach([
+            "--json",
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01 09:30",
+            "--title",
+            "Read in the profile's zone",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["discovered"]["at"], "2026-02-28T19:30:00Z");
+    assert_eq!(doc["discovered"]["zone"], "Pacific/Kiritimati");
+}
