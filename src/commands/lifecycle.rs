@@ -313,6 +313,8 @@ pub struct Status<'a> {
     /// The same in plain words, when there are any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_note: Option<String>,
+    /// The last day the record must be kept (six years, 45 CFR 164.530(j)(2)).
+    pub retain_until: chrono::NaiveDate,
 }
 
 pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
@@ -375,6 +377,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
             head: &incident.head,
             substituted_clock: &incident.substituted_clock,
             clock_note: incident.substituted_clock_note(),
+            retain_until: incident.retain_until(),
         };
         return Ok(Outcome::json(&doc));
     }

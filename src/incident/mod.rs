@@ -108,6 +108,8 @@ pub struct Incident {
     pub timeline: Vec<TimelineEntry>,
     /// The entries recorded on a substituted clock (`BREACH_NOW`), as inclusive ranges of seq.
     pub substituted_clock: Vec<(u64, u64)>,
+    /// When the last entry was recorded.
+    pub last_at: String,
     pub head: Head,
 }
 
@@ -182,6 +184,7 @@ impl Replay {
                 head: entry.head(),
                 timeline: Vec::new(),
                 substituted_clock: Vec::new(),
+                last_at: entry.ts.to_string(),
             });
             self.push(entry, event);
             return Ok(());
@@ -286,6 +289,8 @@ impl Replay {
     fn push(&mut self, entry: &Entry<'_>, event: Event) {
         if let Some(incident) = self.incident.as_mut() {
             incident.head = entry.head();
+            incident.last_at.clear();
+            incident.last_at.push_str(&entry.ts);
             if entry.substituted() {
                 match incident.substituted_clock.last_mut() {
                     Some((_, end)) if *end + 1 == entry.seq => *end = entry.seq,
@@ -596,6 +601,16 @@ impl Incident {
                 state: n.value.state.clone(),
             })
             .collect()
+    }
+
+    /// The last day this record must be kept (six years, 45 CFR 164.530(j)(2)).
+    pub fn retain_until(&self) -> chrono::NaiveDate {
+        let date = |ts: &str| {
+            chrono::DateTime::parse_from_rfc3339(ts)
+                .map(|t| crate::clock::local_date(t.with_timezone(&chrono::Utc)))
+                .unwrap_or(self.discovered.date)
+        };
+        obligations::retain_until(date(&self.opened_at), date(&self.last_at))
     }
 
     /// Which entries were recorded on a substituted clock, in plain words, when any were.

@@ -132,6 +132,10 @@ pub struct Obligation {
     /// The date of the notice that met it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub met_on: Option<NaiveDate>,
+    /// For a substitute notice on the web or in the media: the 90 days its posting and the
+    /// toll-free line must stay up, from the day it was given (164.404(d)(2)(ii)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_up: Option<Period>,
 }
 
 impl Obligation {
@@ -160,12 +164,28 @@ pub const NOTICE_DAYS: i64 = 60;
 pub const HHS_THRESHOLD: u64 = 500;
 /// Media notice applies to a state with *more than* this many residents (164.406).
 pub const MEDIA_THRESHOLD: u64 = 500;
+/// How long a web posting and its toll-free line stay up, in days (164.404(d)(2)(ii)).
+pub const SUBSTITUTE_POSTING_DAYS: i64 = 90;
+/// How long the record is kept: six years (164.530(j)(2)).
+pub const RETENTION_YEARS: i32 = 6;
+
+/// The last day the incident's record must be kept: six years from when it was created or
+/// last in effect, whichever is later (45 CFR 164.530(j)(2)). DERIVED: "last in effect" is read
+/// as the day of its last entry.
+pub fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> NaiveDate {
+    let from = created.max(last_in_effect);
+    NaiveDate::from_ymd_opt(from.year() + RETENTION_YEARS, from.month(), from.day())
+        // 29 February six years on is 28 February.
+        .or_else(|| NaiveDate::from_ymd_opt(from.year() + RETENTION_YEARS, from.month(), 28))
+        .expect("a valid date")
+}
+
 /// Substitute notice takes the web-or-media form from this many unreachable people (164.404(d)(2)(ii)).
 pub const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
 
-/// A period during which a law-enforcement hold is in force, first and last day inclusive.
+/// A span of days, first and last inclusive: a law-enforcement hold, a posting kept up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct HoldPeriod {
+pub struct Period {
     pub from: NaiveDate,
     pub until: NaiveDate,
 }
@@ -176,8 +196,8 @@ pub struct HoldPeriod {
 /// - a statement received when no hold is in force starts a new one from its own date, so the
 ///   gap after a lapsed hold is not held;
 /// - a hold in force when it is lifted ends on the day it is lifted.
-pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<HoldPeriod> {
-    let mut periods: Vec<HoldPeriod> = Vec::new();
+pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<Period> {
+    let mut periods: Vec<Period> = Vec::new();
     for st in statements {
         let end = st.held_until();
         match periods.last_mut() {
@@ -189,7 +209,7 @@ pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<H
                     Statement::Oral => last.until.max(end),
                 };
             }
-            _ => periods.push(HoldPeriod {
+            _ => periods.push(Period {
                 from: st.stated_on,
                 until: end.max(st.stated_on),
             }),
@@ -237,6 +257,7 @@ pub fn due_dates(
         form: None,
         held_until: None,
         met_on: None,
+        keep_up: None,
     };
     if facts.business_associate {
         list.push(obligation(
@@ -385,6 +406,14 @@ pub fn clock(
             .map(|n| n.date)
             .min();
         o.met_on = met_on;
+        if o.form == Some(SubstituteForm::WebOrMedia)
+            && let Some(from) = met_on
+        {
+            o.keep_up = Some(Period {
+                from,
+                until: from + chrono::Duration::days(SUBSTITUTE_POSTING_DAYS - 1),
+            });
+        }
         o.days_left = (o.due - today).num_days();
         o.status = match met_on {
             Some(d) if d <= o.due => Status::Met,

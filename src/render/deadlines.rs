@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use crate::incident::Incident;
 use crate::incident::facts::Delay;
-use crate::incident::obligations::{
-    Clock, DueChange, HoldPeriod, Obligation, Status, hold_periods,
-};
+use crate::incident::obligations::{Clock, DueChange, Obligation, Period, Status, hold_periods};
 use crate::text::wrap;
 
 /// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
@@ -28,7 +26,7 @@ pub struct DeadlinesView<'a> {
     /// Every law-enforcement statement recorded, in order.
     pub law_enforcement_holds: &'a [Delay],
     /// When notices are held, worked out from those statements.
-    pub hold_periods: Vec<HoldPeriod>,
+    pub hold_periods: Vec<Period>,
     pub hold_lifted_on: Option<NaiveDate>,
 }
 
@@ -125,6 +123,12 @@ pub fn deadlines_text(
             days_phrase(o)
         ));
         let mut detail = format!("{}. {}", o.why, o.basis);
+        if let Some(k) = o.keep_up {
+            detail.push_str(&format!(
+                " The posting and the toll-free line stay up {} to {} (90 days, 45 CFR 164.404(d)(2)(ii)).",
+                k.from, k.until
+            ));
+        }
         if let Some(h) = o.held_until {
             detail.push_str(&format!(
                 " Held by a law-enforcement delay until {h} (45 CFR 164.412)."

@@ -62,6 +62,8 @@ pub struct IncidentSummary {
     pub opened_at: String,
     pub opened_by: String,
     pub closed: Option<ClosedRow>,
+    /// The last day the record must be kept (six years, 45 CFR 164.530(j)(2)).
+    pub retain_until: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -427,6 +429,7 @@ pub fn report<'a>(
             discovered_local: super::terminal::discovered_line(&incident.discovered),
             opened_at: local(&incident.opened_at),
             opened_by: incident.opened_by.clone(),
+            retain_until: incident.retain_until(),
             closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
                 at: local(at),
                 by: by.clone(),

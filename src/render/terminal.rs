@@ -191,6 +191,10 @@ pub fn status_text(
             }
         ));
     }
+    out.push_str(&format!(
+        "  keep until  {} (six years from the last entry, 45 CFR 164.530(j)(2))\n",
+        incident.retain_until()
+    ));
     if let Some(note) = incident.substituted_clock_note() {
         out.push_str(&wrap(&format!("clock       {note}"), w, "  "));
         out.push('\n');

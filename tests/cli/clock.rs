@@ -849,3 +849,16 @@ fn the_profiles_time_zone_is_the_organisations_day_and_is_named() {
     assert_eq!(doc["discovered"]["at"], "2026-02-28T19:30:00Z");
     assert_eq!(doc["discovered"]["zone"], "Pacific/Kiritimati");
 }
+
+#[test]
+fn status_says_how_long_the_record_must_be_kept() {
+    let env = Env::utc();
+    env.start("misdirected-email");
+    let doc = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(
+        doc["retain_until"], "2032-03-10",
+        "six years from the last entry"
+    );
+    let text = env.breach(["status"]).ok().stdout;
+    assert!(text.contains("keep until  2032-03-10"), "{text}");
+}

@@ -356,11 +356,11 @@ fn hold_periods_follow_the_rules_of_164_412() {
     assert_eq!(
         periods,
         vec![
-            HoldPeriod {
+            Period {
                 from: day("2026-04-01"),
                 until: day("2026-05-01"),
             },
-            HoldPeriod {
+            Period {
                 from: day("2026-06-10"),
                 until: day("2026-07-01"),
             },
@@ -544,5 +544,48 @@ fn an_unknown_number_unreachable_keeps_the_substitute_notice_as_an_unknown_count
             .iter()
             .all(|o| o.key != Key::SubstituteNotice),
         "a recorded 0 removes it"
+    );
+}
+
+#[test]
+fn the_record_is_kept_six_years_from_its_last_entry() {
+    assert_eq!(
+        retain_until(day("2026-03-10"), day("2026-09-01")),
+        day("2032-09-01")
+    );
+    assert_eq!(
+        retain_until(day("2028-02-29"), day("2028-02-29")),
+        day("2034-02-28"),
+        "29 February six years on"
+    );
+}
+
+#[test]
+fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() {
+    let f = facts(Some(40), &[], Some(12));
+    let notices = [SentNotice {
+        to: Audience::Substitute,
+        date: day("2026-04-10"),
+        state: None,
+    }];
+    let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-04-20"));
+    let substitute = c
+        .obligations
+        .iter()
+        .find(|o| o.key == Key::SubstituteNotice)
+        .unwrap();
+    assert_eq!(
+        substitute.keep_up,
+        Some(Period {
+            from: day("2026-04-10"),
+            until: day("2026-07-08"),
+        }),
+        "90 days counting the first"
+    );
+    let few = facts(Some(40), &[], Some(3));
+    let c = clock(day("2026-03-03"), &few, true, &notices, day("2026-04-20"));
+    assert!(
+        c.obligations.iter().all(|o| o.keep_up.is_none()),
+        "an alternative form for fewer than 10 has no posting to keep up"
     );
 }
