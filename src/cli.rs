@@ -379,6 +379,15 @@ pub enum ExceptionArg {
     CouldNotRetain,
 }
 
+/// How PHI was secured, as the HHS guidance names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecuredBasisArg {
+    /// Encrypted to the guidance standard, the key not compromised
+    Encrypted,
+    /// Destroyed so that it cannot be read or reconstructed
+    Destroyed,
+}
+
 /// The risk a factor of the assessment carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RatingArg {
@@ -396,6 +405,9 @@ pub enum DeterminationArg {
     LowProbability,
     Exception,
     Secured,
+    /// No impermissible use or disclosure (the recipient was entitled to the PHI, for example)
+    #[value(alias = "no-impermissible-use-or-disclosure")]
+    NoImpermissibleUse,
 }
 
 /// How a notice was sent.
@@ -548,9 +560,12 @@ pub struct AssessArgs {
     /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
     #[arg(long, value_enum)]
     pub secured: Option<YesNo>,
-    /// How that was established
+    /// How it was secured, in the terms of the HHS guidance
+    #[arg(long, value_enum)]
+    pub secured_basis: Option<SecuredBasisArg>,
+    /// The details: the encryption used and where the key was, or how the media was destroyed
     #[arg(long, value_name = "TEXT")]
-    pub secured_basis: Option<String>,
+    pub secured_details: Option<String>,
     /// Which exception of 45 CFR 164.402(1) applies, if any
     #[arg(long, value_enum)]
     pub exception: Option<ExceptionArg>,

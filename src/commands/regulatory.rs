@@ -10,12 +10,14 @@ use serde::Serialize;
 use super::{Outcome, Session, record, written};
 use crate::cli::{
     AssessArgs, DelayKind, DeterminationArg, ExceptionArg, FactsArgs, NoticeAudience, NotifyArgs,
-    RatingArg, YesNo,
+    RatingArg, SecuredBasisArg, YesNo,
 };
 use crate::clock::{self, GivenTime, parse_date};
 use crate::error::Error;
 use crate::incident::assessment::{AssessmentDraft, FactorDraft};
-use crate::incident::event::{Determination, ExceptionKind, FactsChanged, NoticeSent, Rating};
+use crate::incident::event::{
+    Determination, ExceptionKind, FactsChanged, NoticeSent, Rating, SecuredBy,
+};
 use crate::incident::facts::{DateOrUnknown, Delay, JURISDICTIONS, Statement};
 use crate::incident::input::check_text;
 use crate::incident::obligations::{self, Audience, DueChange};
@@ -302,7 +304,11 @@ fn draft_from(args: AssessArgs) -> AssessmentDraft {
     };
     AssessmentDraft {
         secured: args.secured.map(YesNo::is_yes),
-        secured_basis: args.secured_basis,
+        secured_by: args.secured_basis.map(|b| match b {
+            SecuredBasisArg::Encrypted => SecuredBy::Encrypted,
+            SecuredBasisArg::Destroyed => SecuredBy::Destroyed,
+        }),
+        secured_basis: args.secured_details,
         exception: args.exception.map(|e| match e {
             ExceptionArg::None => ExceptionKind::None,
             ExceptionArg::UnintentionalWorkforceUse => ExceptionKind::UnintentionalWorkforceUse,
@@ -321,6 +327,7 @@ fn draft_from(args: AssessArgs) -> AssessmentDraft {
             DeterminationArg::LowProbability => Determination::LowProbability,
             DeterminationArg::Exception => Determination::Exception,
             DeterminationArg::Secured => Determination::Secured,
+            DeterminationArg::NoImpermissibleUse => Determination::NoImpermissibleUse,
         }),
         rationale: args.rationale,
         signed_by: args.signed_by,

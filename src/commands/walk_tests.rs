@@ -436,12 +436,14 @@ fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
 
     let mut secured = AssessmentDraft {
         secured: None,
+        secured_by: None,
         secured_basis: None,
         determination: None,
         ..draft
     };
     let mut r = Scripted::new(vec![
         Answer::Pick(1),
+        Answer::Pick(0),
         Answer::Text("S/MIME, key never sent"),
         Answer::Pick(0),
     ]);
@@ -450,6 +452,10 @@ fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
         secured.determination,
         Some(Determination::Secured),
         "secured PHI needs no factors"
+    );
+    assert_eq!(
+        secured.secured_by,
+        Some(crate::incident::event::SecuredBy::Encrypted)
     );
 }
 

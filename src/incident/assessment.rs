@@ -2,7 +2,7 @@
 //! complete enough to record. [`AssessmentDraft::finish`] applies every rule a recorded
 //! [`Assessment`] must meet, so the command line and the prompts cannot disagree.
 
-use super::event::{Assessment, Determination, ExceptionKind, Factor, Factors, Rating};
+use super::event::{Assessment, Determination, ExceptionKind, Factor, Factors, Rating, SecuredBy};
 use super::input::check_text;
 use crate::error::Error;
 
@@ -40,6 +40,8 @@ pub const FACTORS: [(&str, &str, &str); 4] = [
 #[derive(Debug, Clone, Default)]
 pub struct AssessmentDraft {
     pub secured: Option<bool>,
+    pub secured_by: Option<SecuredBy>,
+    /// The details of how it was secured.
     pub secured_basis: Option<String>,
     pub exception: Option<ExceptionKind>,
     pub exception_basis: Option<String>,
@@ -128,7 +130,8 @@ impl AssessmentDraft {
         };
         let assessment = Assessment {
             phi_secured: self.secured.unwrap_or_default(),
-            secured_basis: text("--secured-basis", &self.secured_basis)?,
+            secured_by: self.secured_by,
+            secured_basis: text("--secured-details", &self.secured_basis)?,
             exception: self.exception.unwrap_or(ExceptionKind::None),
             exception_basis: text("--exception-basis", &self.exception_basis)?,
             factors,

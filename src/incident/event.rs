@@ -170,6 +170,21 @@ pub enum Determination {
     Exception,
     /// The PHI was secured (not "unsecured PHI"): no notification duty.
     Secured,
+    /// There was no impermissible use or disclosure at all (for example, the recipient was
+    /// entitled to the PHI): not a breach, and distinct from the three exceptions.
+    #[serde(rename = "no_impermissible_use_or_disclosure")]
+    NoImpermissibleUse,
+}
+
+/// How PHI was secured, in the terms of the HHS guidance (74 FR 19006): rendered unusable,
+/// unreadable or indecipherable by encryption, or destroyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecuredBy {
+    /// Encrypted to the guidance standard, the key not compromised.
+    Encrypted,
+    /// The media destroyed so the PHI cannot be read or reconstructed.
+    Destroyed,
 }
 
 impl Determination {
@@ -183,6 +198,7 @@ impl Determination {
             Determination::LowProbability => "low probability that the PHI has been compromised",
             Determination::Exception => "an exception applies: not a breach",
             Determination::Secured => "the PHI was secured: not a breach of unsecured PHI",
+            Determination::NoImpermissibleUse => "no impermissible use or disclosure: not a breach",
         }
     }
 }
@@ -255,6 +271,10 @@ impl Factors {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     pub phi_secured: bool,
+    /// How it was secured, as the guidance names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secured_by: Option<SecuredBy>,
+    /// The details: the encryption used and where the key was, or how it was destroyed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secured_basis: Option<String>,
     pub exception: ExceptionKind,
@@ -298,9 +318,15 @@ impl Assessment {
             D::LowProbability if self.override_reason.is_none() => {
                 self.factors.as_ref().and_then(Factors::against_low_probability)
             }
-            _ if self.secured_basis.is_none() && self.phi_secured => {
-                Some("say how the PHI was secured (--secured-basis)".to_owned())
-            }
+            D::NoImpermissibleUse if self.rationale.is_none() => Some(
+                "say why the use or disclosure was permitted (--rationale): whoever received it was entitled to it, for example".to_owned(),
+            ),
+            _ if self.phi_secured && self.secured_by.is_none() => Some(
+                "say how the PHI was secured: --secured-basis encrypted or destroyed".to_owned(),
+            ),
+            _ if self.secured_basis.is_none() && self.phi_secured => Some(
+                "give the details of how the PHI was secured (--secured-details)".to_owned(),
+            ),
             _ if self.exception_basis.is_none() && self.exception != ExceptionKind::None => {
                 Some("say why the exception applies (--exception-basis)".to_owned())
             }

@@ -16,7 +16,7 @@ pub use terminal::TerminalResponder;
 use crate::clock;
 use crate::error::Error;
 use crate::incident::assessment::{AssessmentDraft, FACTORS};
-use crate::incident::event::{Determination, ExceptionKind, Rating};
+use crate::incident::event::{Determination, ExceptionKind, Rating, SecuredBy};
 use crate::incident::{Action, Incident, StepState, StepView, evidence};
 use crate::log::Head;
 use crate::render;
@@ -339,11 +339,21 @@ pub fn ask_assessment(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Res
         draft.secured = Some(r.choose("Was the PHI secured?", &options)? == 1);
     }
     let secured = draft.secured == Some(true);
+    if secured && draft.secured_by.is_none() {
+        let options = [
+            "Encrypted to the HHS guidance standard, the key not compromised".to_owned(),
+            "Destroyed so it cannot be read or reconstructed".to_owned(),
+        ];
+        draft.secured_by = Some(
+            [SecuredBy::Encrypted, SecuredBy::Destroyed]
+                [r.choose("How was it secured?", &options)?],
+        );
+    }
     if secured && draft.secured_basis.is_none() {
         draft.secured_basis = Some(ask_nonempty(
             r,
-            "How was that established?",
-            "the encryption used and where the key was",
+            "The details",
+            "the encryption used and where the key was, or how the media was destroyed",
         )?);
     }
     if draft.exception.is_none() {
@@ -403,12 +413,14 @@ pub fn ask_assessment(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Res
             let options = [
                 "No: notification is required".to_owned(),
                 "Yes: low probability of compromise (no notices)".to_owned(),
+                "Not a breach at all: the use or disclosure was permitted".to_owned(),
             ];
             let question =
                 "Determination: is there a low probability that the PHI has been compromised?";
             [
                 Determination::NotificationRequired,
                 Determination::LowProbability,
+                Determination::NoImpermissibleUse,
             ][r.choose(question, &options)?]
         });
     }

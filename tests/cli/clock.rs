@@ -862,3 +862,89 @@ fn status_says_how_long_the_record_must_be_kept() {
     let text = env.breach(["status"]).ok().stdout;
     assert!(text.contains("keep until  2032-03-10"), "{text}");
 }
+
+#[test]
+fn secured_names_its_basis_and_no_impermissible_use_is_its_own_outcome() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    let base = [
+        "assess",
+        "--exception",
+        "none",
+        "--signed-by",
+        "Dana Whit",
+        "--role",
+        "Privacy Officer",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        env.breach(&args)
+    };
+    let out = run(&[
+        "--secured",
+        "yes",
+        "--determination",
+        "secured",
+        "--secured-basis",
+        "tls",
+    ])
+    .fails(2);
+    assert!(
+        out.stderr
+            .contains("[possible values: encrypted, destroyed]"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&[
+        "--secured",
+        "yes",
+        "--determination",
+        "secured",
+        "--secured-basis",
+        "encrypted",
+    ])
+    .fails(1);
+    assert!(
+        out.error_line().contains("--secured-details"),
+        "{}",
+        out.stderr
+    );
+    run(&[
+        "--secured",
+        "yes",
+        "--determination",
+        "secured",
+        "--secured-basis",
+        "encrypted",
+        "--secured-details",
+        "S/MIME to the recipient's certificate; the key never left the HSM",
+    ])
+    .ok();
+    let out = run(&["--secured", "no", "--determination", "no-impermissible-use"]).fails(1);
+    assert!(out.error_line().contains("--rationale"), "{}", out.stderr);
+    run(&[
+        "--secured",
+        "no",
+        "--determination",
+        "no-impermissible-use",
+        "--rationale",
+        "the recipient is the patient's own treating physician, entitled to the results",
+    ])
+    .ok();
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["data"]["determination"],
+        "no_impermissible_use_or_disclosure"
+    );
+    let doc = env.breach(["--json", "deadlines"]).ok().json();
+    assert_eq!(doc["obligations"], serde_json::json!([]));
+    assert!(
+        doc["rests_on"]
+            .as_str()
+            .unwrap()
+            .contains("no impermissible use or disclosure"),
+        "{doc}"
+    );
+}
