@@ -247,6 +247,14 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     in_zone(at).date_naive()
 }
 
+/// The last minute of a calendar day in the organisation's zone: when "due on" that day ends.
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    let last = date.and_hms_opt(23, 59, 0).expect("23:59 exists");
+    resolve_local(last)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&last))
+}
+
 /// Formats an instant for people: wall-clock time in the organisation's zone, with its offset.
 pub fn local_display(at: DateTime<Utc>) -> String {
     in_zone(at).format("%Y-%m-%d %H:%M %:z").to_string()

@@ -566,6 +566,25 @@ impl Incident {
         Ok(view)
     }
 
+    /// When a step is due. A step that carries a notice the regulation times (it cites the
+    /// paragraph of an obligation that applies) is due when the clock says that obligation is
+    /// due, at the end of that day: held by law enforcement, moved by the facts, per state. Any
+    /// other step is due its runbook offset after discovery.
+    pub fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
+        let offset = step.due.as_ref()?;
+        if let Some(key) = obligations::cited_by(&step.references)
+            && let Some(due) = self
+                .due_dates()
+                .iter()
+                .filter(|o| o.key == key)
+                .map(|o| o.due)
+                .min()
+        {
+            return Some(crate::clock::end_of_day(due));
+        }
+        Some(self.discovered_at() + chrono::Duration::hours(offset.value.hours()))
+    }
+
     /// The discovery instant.
     pub fn discovered_at(&self) -> DateTime<Utc> {
         self.discovered.at

@@ -225,6 +225,24 @@ pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<P
     periods
 }
 
+/// The obligation a runbook step carries, by the paragraph it cites, if it cites one.
+pub fn cited_by(references: &[String]) -> Option<Key> {
+    // Most specific first: 164.404(d)(2) is substitute notice, 164.404(d)(1) individual notice.
+    const PARAGRAPHS: [(&str, Key); 7] = [
+        ("164.404(d)(2)", Key::SubstituteNotice),
+        ("164.408(c)", Key::HhsAnnualReport),
+        ("164.408(b)", Key::HhsNotice),
+        ("164.406", Key::MediaNotice),
+        ("164.410", Key::BusinessAssociateNotice),
+        ("164.404(b)", Key::IndividualNotice),
+        ("164.404(d)(1)", Key::IndividualNotice),
+    ];
+    PARAGRAPHS
+        .iter()
+        .find(|(p, _)| references.iter().any(|r| r.contains(p)))
+        .map(|(_, k)| *k)
+}
+
 /// The annual-report date for a small breach: 60 days after 31 December of the year of
 /// discovery — 1 March, or 29 February when the following year is a leap year.
 pub fn annual_report_due(discovered: NaiveDate) -> NaiveDate {

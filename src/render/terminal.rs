@@ -46,15 +46,13 @@ pub fn discovered_line(d: &GivenTime) -> String {
 
 /// When a step is due, as a local RFC 3339 time.
 pub fn due_at(incident: &Incident, step: &Step) -> Option<String> {
-    let due = step.due.as_ref()?;
-    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    let at = incident.step_due(step)?;
     Some(crate::clock::in_zone(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
 }
 
 /// "due 2026-11-21 16:05 (in 5h)" or "OVERDUE since … (2d 3h)".
 pub fn due_phrase(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
-    let due = step.due.as_ref()?;
-    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    let at = incident.step_due(step)?;
     let left = at - now;
     Some(if left.num_minutes() >= 0 {
         format!("due {} (in {})", local_display(at), span(left))
@@ -258,8 +256,7 @@ fn ts_short(ts: &str) -> String {
 
 /// "due 04-30 09:30" or "OVERDUE 3d 2h" for a table cell.
 fn due_short(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
-    let due = step.due.as_ref()?;
-    let at = incident.discovered_at() + chrono::Duration::hours(due.value.hours());
+    let at = incident.step_due(step)?;
     Some(if at >= now {
         format!("due {}", crate::clock::in_zone(at).format("%m-%d %H:%M"))
     } else {

@@ -948,3 +948,52 @@ fn secured_names_its_basis_and_no_impermissible_use_is_its_own_outcome() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_notify_steps_due_date_follows_the_clock_through_a_hold() {
+    let env = Env::utc();
+    env.start("misdirected-email");
+    let due_of = |step: &str| {
+        let status = env.breach(["--json", "status"]).ok().json();
+        status["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == step)
+            .unwrap()["due"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        due_of("notify-individuals"),
+        "2026-04-30T23:59:00+00:00",
+        "the individual notice's own date"
+    );
+    env.breach([
+        "facts",
+        "--affected",
+        "20",
+        "--unreachable",
+        "0",
+        "--delay",
+        "written",
+        "--delay-official",
+        "SA M. Ortiz, FBI",
+        "--delay-stated",
+        "2026-03-08",
+        "--delay-until",
+        "2026-06-15",
+    ])
+    .ok();
+    assert_eq!(
+        due_of("notify-individuals"),
+        "2026-06-16T23:59:00+00:00",
+        "held: the step is due when its notice is, never 60 days from discovery"
+    );
+    let text = env.breach(["status"]).ok().stdout;
+    assert!(
+        !text.contains("notify-individuals  open, OVERDUE"),
+        "a held notify step is not overdue: {text}"
+    );
+}
