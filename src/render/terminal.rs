@@ -198,6 +198,7 @@ pub fn status_text(
         out.push('\n');
     }
     out.push_str(deadlines);
+    out.push_str(&crate::render::deadlines::holds_text(incident, w));
     out.push_str("\nProgress\n");
     for (phase, settled, total) in incident.progress() {
         out.push_str(&format!(
