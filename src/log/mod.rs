@@ -71,6 +71,20 @@ pub struct Scan {
     pub damage: Option<Damage>,
 }
 
+impl Scan {
+    /// The scan, or the damage it found as the error every reader reports.
+    pub fn verified(self, path: &Path) -> Result<Scan, Error> {
+        match &self.damage {
+            Some(damage) => Err(Error::LogDamaged {
+                path: path.to_owned(),
+                detail: damage.to_string(),
+                torn_tail: damage.is_torn_tail(),
+            }),
+            None => Ok(self),
+        }
+    }
+}
+
 /// Reads entries from `reader`, verifying each, and hands each good one to `on_entry`.
 /// Memory stays flat in the number of entries. Stops at the first damage.
 ///
@@ -299,14 +313,7 @@ impl Log {
     /// Damage anywhere is an error: a damaged log is reported, never worked on.
     pub fn read_verified(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         let scan = self.scan(on_entry)?;
-        if let Some(damage) = &scan.damage {
-            return Err(Error::LogDamaged {
-                path: self.path.clone(),
-                detail: damage.to_string(),
-                torn_tail: damage.is_torn_tail(),
-            });
-        }
-        Ok(scan)
+        scan.verified(&self.path)
     }
 
     /// Reads the whole log, reporting damage in the result instead of failing.
@@ -472,7 +479,8 @@ pub struct Repaired {
     pub head: Head,
 }
 
-fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
+/// An entry's payload, encoded once as it will be written.
+pub fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(data)
         .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
 }

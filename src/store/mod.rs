@@ -45,14 +45,7 @@ impl dyn IncidentLog + '_ {
     /// an error: a damaged log is reported, never worked on.
     pub fn read_verified(&mut self, mut on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         let scan = self.scan(&mut on_entry)?;
-        if let Some(damage) = &scan.damage {
-            return Err(Error::LogDamaged {
-                path: PathBuf::from(self.location()),
-                detail: damage.to_string(),
-                torn_tail: damage.is_torn_tail(),
-            });
-        }
-        Ok(scan)
+        scan.verified(Path::new(&self.location()))
     }
 
     /// Appends one entry whose payload is `data`.
@@ -63,9 +56,7 @@ impl dyn IncidentLog + '_ {
         kind: &str,
         data: &impl Serialize,
     ) -> Result<Head, Error> {
-        let payload = serde_json::value::to_raw_value(data)
-            .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
-        self.append_raw(stamp, actor, kind, &payload)
+        self.append_raw(stamp, actor, kind, &crate::log::to_raw(data)?)
     }
 }
 
@@ -160,10 +151,8 @@ impl Store {
         kind: &str,
         genesis: &impl Serialize,
     ) -> Result<Head, Error> {
-        let payload = serde_json::value::to_raw_value(genesis)
-            .map_err(|e| Error::input(format!("cannot encode entry: {e}")))?;
         self.backend
-            .create_incident(id, stamp, actor, kind, &payload)
+            .create_incident(id, stamp, actor, kind, &crate::log::to_raw(genesis)?)
     }
 
     pub fn put_attachment(

@@ -312,7 +312,10 @@ fn the_law_enforcement_hold_is_a_history_oral_then_written_then_lifted() {
         assert!(text.contains(needle), "{needle}: {text}");
     }
     let status = env.breach(["status"]).ok().stdout;
-    assert!(status.contains("notices held 2026-03-05 to 2026-03-09"), "{status}");
+    assert!(
+        status.contains("notices held 2026-03-05 to 2026-03-09"),
+        "{status}"
+    );
     for format in ["md", "html"] {
         let report = env.breach(["export", "--format", format]).ok().stdout;
         assert!(
