@@ -267,6 +267,10 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
         Ok(Event::FactsChanged(Box::new(FactsChanged {
             update: update.clone(),
             reason: reason.clone(),
+            previous_discovered: update
+                .discovered
+                .as_ref()
+                .map(|_| incident.discovered.clone()),
             recomputed,
         })))
     })?;

@@ -153,6 +153,9 @@ pub struct FactsChanged {
     pub update: crate::incident::FactsUpdate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The discovery time this change replaced, when it moved discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_discovered: Option<crate::clock::GivenTime>,
     /// Every due date this change moved, added or removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recomputed: Vec<DueChange>,

@@ -38,6 +38,8 @@ pub struct Report<'a> {
     pub tool: String,
     pub exported_at: String,
     pub exported_local: String,
+    /// The zone every local time and date of the export is in.
+    pub zone: String,
     pub incident: IncidentSummary,
     pub organisation: Profile,
     pub runbook: RunbookSummary,
@@ -421,6 +423,7 @@ pub fn report<'a>(
         tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
         exported_at: clock::log_timestamp(now),
         exported_local: clock::local_display(now),
+        zone: clock::zone_name(),
         incident: IncidentSummary {
             id: incident.id.clone(),
             title: incident.title.clone(),

@@ -673,6 +673,16 @@ fn moving_discovery_needs_a_reason_and_never_passes_a_notice_already_sent() {
         doc["recomputed"].as_array().is_some_and(|r| !r.is_empty()),
         "the entry records every due date it moved: {doc}"
     );
+    let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["data"]["previous_discovered"]["date"], "2026-03-01",
+        "the old value"
+    );
+    assert_eq!(
+        last["data"]["discovered"]["date"], "2026-03-02",
+        "the new value"
+    );
 }
 
 #[test]
