@@ -133,13 +133,14 @@ pub enum Command {
         happened: HappenedAt,
     },
 
-    /// Reopen a done, skipped or not-applicable step, with the reason
+    /// Reopen a done, skipped or not-applicable step, or a closed incident, with the reason
     #[command(
-        after_help = "Example:\n  breach reopen contact-recipient --reason \"The recipient called back: forwarded after all\""
+        after_help = "Examples:\n  breach reopen contact-recipient --reason \"The recipient called back: forwarded after all\"\n  breach reopen --reason \"The count grew: 40 more patients found in the trace\""
     )]
     Reopen {
-        step: String,
-        /// Why the step is reopened (required)
+        /// The step to reopen; leave it out to reopen a closed incident
+        step: Option<String>,
+        /// Why it is reopened (required)
         #[arg(long, value_name = "TEXT")]
         reason: String,
         #[command(flatten)]
@@ -230,12 +231,12 @@ pub enum Command {
     )]
     Config(ConfigCommand),
 
-    /// Close the incident (refused while required steps are open)
+    /// Close the incident (refused while required steps are open or an obligation is not met)
     #[command(
         after_help = "Examples:\n  breach close\n  breach close --force --reason \"Merged into incident 20261120-abcd\""
     )]
     Close {
-        /// Close even though required steps are open; needs --reason
+        /// Close even though required steps are open or obligations are not met; needs --reason
         #[arg(long, requires = "reason")]
         force: bool,
         /// Why the incident is closed with steps open

@@ -10,10 +10,12 @@ use super::steps::{StepSummary, walk_incident};
 use super::{Outcome, Session, record, written};
 use crate::clock::{self, GivenTime};
 use crate::error::Error;
-use crate::incident::event::{self, Opened, PinnedRunbook};
+use crate::incident::event::{self, FinalObligation, Opened, PinnedRunbook};
 use crate::incident::input::check_text;
+use crate::incident::obligations::Status as ObligationStatus;
 use crate::incident::{Event, Incident, StepRecord, StepState};
 use crate::log::{self, Head};
+use crate::render::deadlines::obligation_name;
 use crate::render::deadlines::{DeadlinesView, deadline_summary};
 use crate::render::terminal;
 use crate::runbook::Phase;
@@ -393,6 +395,7 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
     let reason = reason
         .map(|r| check_text("--reason", &r, true))
         .transpose()?;
+    let today = s.today();
     let (incident, event, head) = record(s, |_, incident| {
         if incident.is_closed() {
             return Err(Error::refused(format!(
@@ -401,27 +404,98 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
             )));
         }
         let open = incident.open_required();
-        if !open.is_empty() && !force {
+        let clock = incident.clock(today);
+        // Every obligation not yet met keeps the incident open: the record must not say
+        // "closed" beside a notice still owed.
+        let unsettled: Vec<String> = clock
+            .obligations
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o.status,
+                    ObligationStatus::Pending | ObligationStatus::Overdue
+                )
+            })
+            .map(|o| {
+                format!(
+                    "{} ({}, due {})",
+                    obligation_name(o),
+                    o.status.name(),
+                    o.due
+                )
+            })
+            .collect();
+        if (!open.is_empty() || !unsettled.is_empty()) && !force {
+            let mut why = Vec::new();
+            if !unsettled.is_empty() {
+                why.push(format!(
+                    "{} obligation(s) not met: {}",
+                    unsettled.len(),
+                    unsettled.join(", ")
+                ));
+            }
+            if !open.is_empty() {
+                why.push(format!(
+                    "{} required step(s) still open: {}",
+                    open.len(),
+                    open.join(", ")
+                ));
+            }
             return Err(Error::refused(format!(
-                "{} required step(s) still open: {}; finish, skip or mark them not applicable, or close with --force --reason",
-                open.len(),
-                open.join(", ")
+                "{}; settle them, or close with --force --reason",
+                why.join("; ")
             )));
         }
         Ok(Event::Closed(event::Closed {
-            forced: !open.is_empty(),
+            forced: !open.is_empty() || !unsettled.is_empty(),
             reason: reason.clone(),
             open_required: open,
+            obligations: clock
+                .obligations
+                .iter()
+                .map(|o| FinalObligation {
+                    key: o.key.name().to_owned(),
+                    state: o.state.clone(),
+                    due: o.due,
+                    status: o.status.name().to_owned(),
+                    met_on: o.met_on,
+                })
+                .collect(),
         }))
     })?;
     let message = match &event {
         Event::Closed(c) if c.forced => format!(
-            "Closed incident {} with {} required step(s) open (override recorded): {}",
+            "Closed incident {} with work outstanding (override recorded): {} required step(s) open, {} obligation(s) not met.",
             incident.id,
             c.open_required.len(),
-            c.open_required.join(", ")
+            c.obligations
+                .iter()
+                .filter(|o| o.status == "pending" || o.status == "overdue")
+                .count()
         ),
         _ => format!("Closed incident {}.", incident.id),
     };
     Ok(written(s, &incident, message, &head))
+}
+
+/// `reopen --reason` without a step: a closed incident takes work again.
+pub(super) fn reopen_incident(s: &Session, reason: String) -> Result<Outcome, Error> {
+    let reason = check_text("--reason", &reason, true)?;
+    let (incident, _, head) = record(s, |_, incident| {
+        if !incident.is_closed() {
+            return Err(Error::usage(format!(
+                "incident {} is open: name the step to reopen (`breach reopen STEP --reason …`)",
+                incident.id
+            )));
+        }
+        Ok(Event::Reopened(event::Reopened {
+            reason: reason.clone(),
+        }))
+    })?;
+    Ok(written(
+        s,
+        &incident,
+        format!("Reopened incident {}.", incident.id),
+        &head,
+    ))
 }

@@ -316,7 +316,14 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         } => steps::done(s, step, note, &set),
         Command::Skip { step, reason, .. } => steps::skip(s, step, reason),
         Command::Na { step, reason, .. } => steps::not_applicable(s, step, reason),
-        Command::Reopen { step, reason, .. } => steps::reopen(s, step, reason),
+        Command::Reopen {
+            step: Some(step),
+            reason,
+            ..
+        } => steps::reopen(s, step, reason),
+        Command::Reopen {
+            step: None, reason, ..
+        } => lifecycle::reopen_incident(s, reason),
         Command::Note { text, step, .. } => steps::note(s, text, step),
         Command::Attach { file, step, .. } => steps::attach(s, file, step),
         Command::Facts(args) => regulatory::facts(s, &args),

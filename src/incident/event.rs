@@ -85,6 +85,27 @@ pub struct Closed {
     /// Required steps still open when a forced close overrode them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_required: Vec<String>,
+    /// Every obligation as it stood at the close: the record's final word on each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<FinalObligation>,
+}
+
+/// An obligation as it stood when the incident was closed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FinalObligation {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub due: chrono::NaiveDate,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_on: Option<chrono::NaiveDate>,
+}
+
+/// A closed incident reopened, with the reason (something new arrived).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Reopened {
+    pub reason: String,
 }
 
 macro_rules! events {
@@ -140,6 +161,7 @@ events! {
     Note(Note) = "note",
     Attachment(Attachment) = "attachment",
     Closed(Closed) = "incident_closed",
+    Reopened(Reopened) = "incident_reopened",
     FactsChanged(Box<FactsChanged>) = "facts_changed",
     Assessed(Box<Assessment>) = "assessment_recorded",
     NoticeSent(NoticeSent) = "notice_sent",

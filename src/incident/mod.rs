@@ -247,6 +247,7 @@ impl Replay {
             Event::Closed(c) => {
                 incident.closed = Some((entry.ts.to_string(), entry.actor.to_string(), c.clone()));
             }
+            Event::Reopened(_) => incident.closed = None,
             Event::FactsChanged(change) => {
                 // A lift recorded before lifts were dated took effect the day it was recorded.
                 let mut update = change.update.clone();

@@ -81,6 +81,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the log and `--json` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Overdue => "overdue",
+            Status::Met => "met",
+            Status::MetLate => "met_late",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Pending => "pending",

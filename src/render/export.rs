@@ -246,6 +246,7 @@ pub fn summarise(event: &Event) -> String {
                 "incident closed".to_owned()
             }
         }
+        Event::Reopened(r) => format!("incident reopened: {}", r.reason),
         Event::Repaired(r) => format!(
             "torn tail of {} byte(s) at offset {} quarantined (sha256 {})",
             r.length, r.offset, r.sha256

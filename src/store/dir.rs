@@ -161,8 +161,13 @@ impl Backend for DirStore {
     /// escaped, so this exact byte sequence can only be a record's own `kind` key.
     fn looks_closed(&self, id: &str) -> bool {
         const CLOSED: &[u8] = b",\"kind\":\"incident_closed\",\"data\":";
-        std::fs::read(self.log_path(id))
-            .is_ok_and(|bytes| memchr::memmem::find(&bytes, CLOSED).is_some())
+        const REOPENED: &[u8] = b",\"kind\":\"incident_reopened\",\"data\":";
+        std::fs::read(self.log_path(id)).is_ok_and(|bytes| {
+            // Closed when the last close comes after the last reopening.
+            let closed = memchr::memmem::rfind(&bytes, CLOSED);
+            let reopened = memchr::memmem::rfind(&bytes, REOPENED);
+            closed.is_some() && closed > reopened
+        })
     }
 
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {

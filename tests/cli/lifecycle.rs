@@ -601,7 +601,7 @@ fn close_is_refused_while_required_steps_are_open_and_a_forced_close_is_logged()
 }
 
 #[test]
-fn close_succeeds_once_every_required_step_is_settled() {
+fn close_settles_the_whole_incident_and_a_closed_one_reopens_with_a_reason() {
     let (env, id) = with_incident();
     env.breach([
         "done",
@@ -616,15 +616,62 @@ fn close_succeeds_once_every_required_step_is_settled() {
     .ok();
     env.breach(["done", "recall", "--set", "recalled=yes"]).ok();
     env.breach(["done", "report-internally"]).ok();
-    env.breach(["na", "notify-hhs-now", "--reason", "one person affected"])
+    env.breach(["facts", "--affected", "1", "--unreachable", "0"])
         .ok();
-    env.breach(["na", "notify-media", "--reason", "one person affected"])
+    // Every required step is settled, but the notices are still owed.
+    let out = env.breach(["close"]).fails(1);
+    assert!(
+        out.error_line()
+            .contains("obligation(s) not met: individual_notice (pending, due 2026-04-30)")
+            && out
+                .error_line()
+                .contains("hhs_annual_report (pending, due 2027-03-01)"),
+        "{}",
+        out.stderr
+    );
+    for (to, method) in [("individuals", "first-class-mail"), ("hhs", "portal")] {
+        env.breach([
+            "notify",
+            "--to",
+            to,
+            "--date",
+            "2026-03-09",
+            "--method",
+            method,
+        ])
         .ok();
+    }
     env.breach(["close"]).ok();
     let log = entries(&env, &id);
-    assert_eq!(log.last().unwrap()["data"]["forced"], false);
+    let closed = &log.last().unwrap()["data"];
+    assert_eq!(closed["forced"], false);
+    let finals: Vec<(&str, &str)> = closed["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["key"].as_str().unwrap(), o["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        finals,
+        [("individual_notice", "met"), ("hhs_annual_report", "met")],
+        "the closing entry records every obligation's final state"
+    );
     let again = env.breach(["-i", &id, "close"]).fails(1);
     assert!(again.error_line().contains("already closed"));
+    // Something new arrives: the incident reopens, with the reason kept.
+    env.breach(["reopen", "--reason", "40 more patients found in the trace"])
+        .ok();
+    assert_eq!(
+        env.breach(["--json", "status"]).ok().json()["state"],
+        "open"
+    );
+    env.breach(["facts", "--affected", "41"]).ok();
+    let open_again = env.breach(["reopen", "--reason", "twice"]).fails(2);
+    assert!(
+        open_again.error_line().contains("is open: name the step"),
+        "{}",
+        open_again.stderr
+    );
 }
 
 #[test]
