@@ -495,6 +495,13 @@ pub struct NotifyArgs {
     /// already recorded: a second mailing, not a retried command
     #[arg(long)]
     pub again: bool,
+    /// Record a notice sent while a law-enforcement hold was in force (164.412 says to delay);
+    /// needs --reason
+    #[arg(long, requires = "reason")]
+    pub despite_hold: bool,
+    /// Why the notice went out during the hold (kept with the notice)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     #[command(flatten)]
     pub happened: HappenedAt,
 }

@@ -413,7 +413,9 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
             .filter(|o| {
                 matches!(
                     o.status,
-                    ObligationStatus::Pending | ObligationStatus::Overdue
+                    ObligationStatus::Pending
+                        | ObligationStatus::Partial
+                        | ObligationStatus::Overdue
                 )
             })
             .map(|o| {

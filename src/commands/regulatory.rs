@@ -415,7 +415,16 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
         (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
         _ => {}
     }
+    let despite_hold = args
+        .reason
+        .as_deref()
+        .map(|r| check_text("--reason", r, true))
+        .transpose()?;
+    if despite_hold.is_some() && !args.despite_hold {
+        return Err(Error::usage("--reason explains --despite-hold"));
+    }
     let notice = NoticeSent {
+        despite_hold,
         to,
         date,
         method: args.method.as_str().to_owned(),
@@ -433,6 +442,39 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
                 "--date {date} is before the breach was discovered ({})",
                 incident.discovered.date
             )));
+        }
+        let held = obligations::hold_periods(
+            &incident.facts.law_enforcement_holds,
+            incident.facts.hold_lifted_on,
+        );
+        if let Some(h) = held.iter().find(|h| h.from <= date && date <= h.until)
+            && notice.despite_hold.is_none()
+        {
+            return Err(Error::refused(format!(
+                "a law-enforcement hold is in force from {} to {} (45 CFR 164.412: notices are delayed); if this notice went out anyway, record it with --despite-hold --reason",
+                h.from, h.until
+            )));
+        }
+        if let Some(count) = notice.count {
+            let f = &incident.facts;
+            let sent_before: u64 = incident
+                .notices
+                .iter()
+                .filter(|n| n.value.to == notice.to)
+                .filter_map(|n| n.value.count)
+                .sum();
+            let can_reach = match notice.to {
+                Audience::Individuals => obligations::reachable(f).or(f.affected),
+                Audience::Substitute => f.unreachable,
+                _ => None,
+            };
+            if let Some(limit) = can_reach
+                && sent_before + count > limit
+            {
+                return Err(Error::refused(format!(
+                    "a count of {count} (with {sent_before} already recorded) is more than the {limit} this notice can reach; correct the count, or the facts first (`breach facts`)"
+                )));
+            }
         }
         let same = |n: &NoticeSent| {
             n.to == notice.to

@@ -363,6 +363,9 @@ impl Assessment {
 /// A notice recorded as sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NoticeSent {
+    /// Why it went out while a law-enforcement hold was in force, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub despite_hold: Option<String>,
     pub to: Audience,
     pub date: chrono::NaiveDate,
     pub method: String,

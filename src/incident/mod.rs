@@ -619,6 +619,7 @@ impl Incident {
                 to: n.value.to,
                 date: n.value.date,
                 state: n.value.state.clone(),
+                count: n.value.count,
             })
             .collect()
     }

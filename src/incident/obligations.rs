@@ -75,6 +75,8 @@ pub enum Audience {
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
+    /// Notices went to some of the people who can be reached, not all yet.
+    Partial,
     Overdue,
     Met,
     MetLate,
@@ -85,6 +87,7 @@ impl Status {
     pub fn name(self) -> &'static str {
         match self {
             Status::Pending => "pending",
+            Status::Partial => "partial",
             Status::Overdue => "overdue",
             Status::Met => "met",
             Status::MetLate => "met_late",
@@ -94,6 +97,7 @@ impl Status {
     pub fn label(self) -> &'static str {
         match self {
             Status::Pending => "pending",
+            Status::Partial => "partial",
             Status::Overdue => "OVERDUE",
             Status::Met => "met",
             Status::MetLate => "met late",
@@ -118,6 +122,8 @@ pub struct SentNotice {
     pub to: Audience,
     pub date: NaiveDate,
     pub state: Option<String>,
+    /// How many notices it was, when recorded.
+    pub count: Option<u64>,
 }
 
 /// One obligation that applies, with its due date and where it stands.
@@ -142,6 +148,11 @@ pub struct Obligation {
     /// The date of the notice that met it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub met_on: Option<NaiveDate>,
+    /// For the individual notice: how many have been notified, and how many can be reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notified: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<u64>,
     /// For a substitute notice on the web or in the media: the 90 days its posting and the
     /// toll-free line must stay up, from the day it was given (164.404(d)(2)(ii)).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,6 +246,17 @@ pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<P
     periods
 }
 
+/// How many individuals written notice can reach: those affected less those who cannot be
+/// reached, when both are known.
+pub fn reachable(facts: &Facts) -> Option<u64> {
+    Some(
+        facts
+            .affected?
+            .saturating_sub(facts.unreachable.unwrap_or(0)),
+    )
+    .filter(|_| facts.unreachable.is_some())
+}
+
 /// The obligation a runbook step carries, by the paragraph it cites, if it cites one.
 pub fn cited_by(references: &[String]) -> Option<Key> {
     // Most specific first: 164.404(d)(2) is substitute notice, 164.404(d)(1) individual notice.
@@ -285,6 +307,8 @@ pub fn due_dates(
         form: None,
         held_until: None,
         met_on: None,
+        notified: None,
+        reachable: None,
         keep_up: None,
     };
     if facts.business_associate {
@@ -427,12 +451,35 @@ pub fn clock(
 ) -> Clock {
     let (mut obligations, assumptions, warnings) =
         due_dates(discovered, facts, notification_required);
+    let reachable = reachable(facts);
     for o in &mut obligations {
-        let met_on = notices
+        let mut matching: Vec<&SentNotice> = notices
             .iter()
             .filter(|n| n.to == o.key.audience() && (o.state.is_none() || n.state == o.state))
-            .map(|n| n.date)
-            .min();
+            .collect();
+        matching.sort_by_key(|n| n.date);
+        let mut met_on = matching.first().map(|n| n.date);
+        let mut partial = false;
+        // The individual notice is met when everyone who can be reached has been notified: on
+        // the day the counts reach them. A notice recorded without a count is taken as all.
+        if o.key == Key::IndividualNotice
+            && let Some(reach) = reachable
+            && matching.iter().all(|n| n.count.is_some())
+            && !matching.is_empty()
+        {
+            let mut sum = 0u64;
+            met_on = None;
+            for n in &matching {
+                sum += n.count.unwrap_or(0);
+                if sum >= reach {
+                    met_on = Some(n.date);
+                    break;
+                }
+            }
+            o.notified = Some(sum);
+            o.reachable = Some(reach);
+            partial = met_on.is_none();
+        }
         o.met_on = met_on;
         if o.form == Some(SubstituteForm::WebOrMedia)
             && let Some(from) = met_on
@@ -447,6 +494,7 @@ pub fn clock(
             Some(d) if d <= o.due => Status::Met,
             Some(_) => Status::MetLate,
             None if today > o.due => Status::Overdue,
+            None if partial => Status::Partial,
             None => Status::Pending,
         };
     }

@@ -83,6 +83,12 @@ fn days_phrase(o: &Obligation) -> String {
             )
         }
         _ if o.days_left < 0 => format!("{} day(s) overdue", -o.days_left),
+        Status::Partial => format!(
+            "{} of {} notified; {} day(s) left",
+            o.notified.unwrap_or(0),
+            o.reachable.unwrap_or(0),
+            o.days_left
+        ),
         _ if o.days_left == 0 => "due today".to_owned(),
         _ => format!("{} day(s) left", o.days_left),
     }
@@ -201,7 +207,7 @@ pub fn deadline_summary(incident: &Incident, today: NaiveDate) -> String {
     if let Some(o) = clock
         .obligations
         .iter()
-        .find(|o| o.status == Status::Pending)
+        .find(|o| matches!(o.status, Status::Pending | Status::Partial))
     {
         lines.push(format!(
             "  next     {} due {} ({})",

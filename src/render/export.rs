@@ -389,12 +389,7 @@ pub fn report<'a>(
             due: o.due,
             days_left: o.days_left,
             form: o.form,
-            status: match o.status {
-                Status::Pending => "pending",
-                Status::Overdue => "overdue",
-                Status::Met => "met",
-                Status::MetLate => "met_late",
-            },
+            status: o.status.name(),
             status_label: o.status.label(),
             basis: o.basis.clone(),
             why: o.why.clone(),

@@ -1020,3 +1020,80 @@ fn a_notify_steps_due_date_follows_the_clock_through_a_hold() {
         "a held notify step is not overdue: {text}"
     );
 }
+
+#[test]
+fn notices_as_the_law_counts_them_held_limited_and_partial() {
+    let env = Env::utc();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--affected",
+        "1240",
+        "--unreachable",
+        "140",
+        "--delay",
+        "written",
+        "--delay-official",
+        "SA M. Ortiz, FBI",
+        "--delay-stated",
+        "2026-03-02",
+        "--delay-until",
+        "2026-03-06",
+    ])
+    .ok();
+    let mail = |date: &str, count: &str, extra: &[&str]| {
+        let mut args = vec![
+            "notify",
+            "--to",
+            "individuals",
+            "--date",
+            date,
+            "--method",
+            "first-class-mail",
+            "--count",
+            count,
+        ];
+        args.extend(extra);
+        env.breach(&args)
+    };
+    let out = mail("2026-03-04", "100", &[]).fails(1);
+    assert!(
+        out.error_line()
+            .contains("hold is in force from 2026-03-02 to 2026-03-06")
+            && out.error_line().contains("--despite-hold"),
+        "{}",
+        out.stderr
+    );
+    mail(
+        "2026-03-04",
+        "100",
+        &[
+            "--despite-hold",
+            "--reason",
+            "the batch was already with the mail house",
+        ],
+    )
+    .ok();
+    let out = mail("2026-03-09", "1001", &[]).fails(1);
+    assert!(
+        out.error_line()
+            .contains("more than the 1100 this notice can reach"),
+        "{}",
+        out.stderr
+    );
+    mail("2026-03-09", "900", &[]).ok();
+    let o = find(&obligations(&env), "individual_notice", None)
+        .unwrap()
+        .clone();
+    assert_eq!(o["status"], "partial");
+    assert_eq!(
+        (o["notified"].as_u64(), o["reachable"].as_u64()),
+        (Some(1000), Some(1100))
+    );
+    mail("2026-03-10", "100", &[]).ok();
+    let o = find(&obligations(&env), "individual_notice", None)
+        .unwrap()
+        .clone();
+    assert_eq!(o["status"], "met");
+    assert_eq!(o["met_on"], "2026-03-10");
+}

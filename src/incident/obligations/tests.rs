@@ -377,16 +377,19 @@ fn status_follows_the_notices_sent() {
             to: Audience::Individuals,
             date: day("2026-04-01"),
             state: None,
+            count: None,
         },
         SentNotice {
             to: Audience::Hhs,
             date: day("2026-05-10"),
             state: None,
+            count: None,
         },
         SentNotice {
             to: Audience::Media,
             date: day("2026-04-02"),
             state: Some("OK".into()),
+            count: None,
         },
     ];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-05-20"));
@@ -567,6 +570,7 @@ fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() 
         to: Audience::Substitute,
         date: day("2026-04-10"),
         state: None,
+        count: None,
     }];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-04-20"));
     let substitute = c
@@ -587,5 +591,36 @@ fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() 
     assert!(
         c.obligations.iter().all(|o| o.keep_up.is_none()),
         "an alternative form for fewer than 10 has no posting to keep up"
+    );
+}
+
+#[test]
+fn notices_to_part_of_the_reachable_people_leave_the_individual_notice_partial() {
+    // 1,240 affected, 140 unreachable: 1,100 can be reached by mail.
+    let f = facts(Some(1240), &[], Some(140));
+    let mailing = |date: &str, count: u64| SentNotice {
+        to: Audience::Individuals,
+        date: day(date),
+        state: None,
+        count: Some(count),
+    };
+    let status = |notices: &[SentNotice]| {
+        let c = clock(day("2026-03-03"), &f, true, notices, day("2026-04-10"));
+        let o = c
+            .obligations
+            .iter()
+            .find(|o| o.key == Key::IndividualNotice)
+            .unwrap()
+            .clone();
+        (o.status, o.notified, o.reachable, o.met_on)
+    };
+    assert_eq!(
+        status(&[mailing("2026-04-01", 600)]),
+        (Status::Partial, Some(600), Some(1100), None)
+    );
+    assert_eq!(
+        status(&[mailing("2026-04-01", 600), mailing("2026-04-08", 500)]),
+        (Status::Met, Some(1100), Some(1100), Some(day("2026-04-08"))),
+        "met on the day everyone reachable was notified"
     );
 }
