@@ -529,6 +529,10 @@ pub struct FactsArgs {
     /// Whether the team is a business associate reporting to a covered entity
     #[arg(long, value_enum)]
     pub business_associate: Option<YesNo>,
+    /// Days the business associate agreement allows to tell the covered entity (when fewer
+    /// than 60, its own deadline is on the clock)
+    #[arg(long, value_name = "N")]
+    pub ba_agreement_days: Option<u32>,
     /// A law-enforcement request to delay notices: oral or written
     #[arg(long, value_enum, requires_all = ["delay_official", "delay_stated"])]
     pub delay: Option<DelayKind>,

@@ -127,6 +127,7 @@ pub fn facts_update(
         .map(|d| parse_past_date("--breach-ended", d, today))
         .transpose()?;
     update.business_associate = args.business_associate.map(YesNo::is_yes);
+    update.ba_agreement_days = args.ba_agreement_days;
     if let Some(kind) = args.delay {
         let statement = match kind {
             DelayKind::Oral => Statement::Oral,

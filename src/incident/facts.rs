@@ -122,6 +122,9 @@ pub struct FactsUpdate {
     /// The delay was lifted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delay_lifted: bool,
+    /// Days the business associate agreement allows to tell the covered entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ba_agreement_days: Option<u32>,
     /// The day it was lifted (entries written before this field take the day they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_lifted_on: Option<NaiveDate>,
@@ -164,6 +167,9 @@ pub struct Facts {
     pub breach_started_unknown: bool,
     pub breach_ended: Option<NaiveDate>,
     pub business_associate: bool,
+    /// Days the business associate agreement allows to tell the covered entity.
+    #[serde(default)]
+    pub ba_agreement_days: Option<u32>,
     /// The latest law-enforcement statement, if any.
     pub law_enforcement_delay: Option<Delay>,
     /// Every law-enforcement statement, in the order recorded: nothing erases one.
@@ -188,6 +194,7 @@ impl Default for Facts {
             breach_started_unknown: false,
             breach_ended: None,
             business_associate: false,
+            ba_agreement_days: None,
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
             hold_lifted_on: None,
@@ -231,6 +238,9 @@ impl Facts {
         }
         if let Some(ba) = update.business_associate {
             f.business_associate = ba;
+        }
+        if update.ba_agreement_days.is_some() {
+            f.ba_agreement_days = update.ba_agreement_days;
         }
         if let Some(delay) = &update.law_enforcement_delay {
             f.law_enforcement_delay = Some(delay.clone());

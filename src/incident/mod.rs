@@ -167,6 +167,7 @@ impl Replay {
             };
             check_opening(opened, entry.seq)?;
             let runbook = pinned_runbook(&opened.runbook)?;
+            let implies = runbook.implies;
             self.incident = Some(Incident {
                 id: opened.incident.clone(),
                 title: opened.title.clone(),
@@ -176,7 +177,12 @@ impl Replay {
                 pinned: opened.runbook.clone(),
                 runbook,
                 steps: HashMap::new(),
-                facts: Facts::default(),
+                facts: Facts {
+                    // What the runbook implies holds from the start: a business associate's
+                    // runbook is followed by a business associate.
+                    business_associate: implies.business_associate,
+                    ..Facts::default()
+                },
                 closed: None,
                 assessment: None,
                 superseded_assessments: 0,

@@ -23,6 +23,8 @@ pub enum Key {
     HhsAnnualReport,
     MediaNotice,
     BusinessAssociateNotice,
+    /// The business associate agreement's own, shorter deadline to tell the covered entity.
+    BusinessAssociateAgreementNotice,
 }
 
 impl Key {
@@ -34,6 +36,7 @@ impl Key {
             Key::HhsAnnualReport => "hhs_annual_report",
             Key::MediaNotice => "media_notice",
             Key::BusinessAssociateNotice => "business_associate_notice",
+            Key::BusinessAssociateAgreementNotice => "business_associate_agreement_notice",
         }
     }
 
@@ -45,6 +48,7 @@ impl Key {
             Key::HhsAnnualReport => "Annual report to HHS",
             Key::MediaNotice => "Notice to media",
             Key::BusinessAssociateNotice => "Notice to the covered entity",
+            Key::BusinessAssociateAgreementNotice => "Notice to the covered entity (agreement)",
         }
     }
 
@@ -55,7 +59,9 @@ impl Key {
             Key::SubstituteNotice => Audience::Substitute,
             Key::HhsNotice | Key::HhsAnnualReport => Audience::Hhs,
             Key::MediaNotice => Audience::Media,
-            Key::BusinessAssociateNotice => Audience::CoveredEntity,
+            Key::BusinessAssociateNotice | Key::BusinessAssociateAgreementNotice => {
+                Audience::CoveredEntity
+            }
         }
     }
 }
@@ -318,6 +324,17 @@ pub fn due_dates(
             "45 CFR 164.410(b): without unreasonable delay and no later than 60 calendar days after the business associate's discovery",
             "the team is a business associate: it notifies the covered entity, which notifies individuals, HHS and media".to_owned(),
         ));
+        if let Some(days) = facts
+            .ba_agreement_days
+            .filter(|d| i64::from(*d) < NOTICE_DAYS)
+        {
+            list.push(obligation(
+                Key::BusinessAssociateAgreementNotice,
+                discovered + chrono::Duration::days(i64::from(days)),
+                "the business associate agreement's own deadline to report to the covered entity (164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)); the agreement, not the regulation, sets the number of days",
+                format!("the agreement allows {days} day(s), fewer than the regulation's 60"),
+            ));
+        }
         if !notification_required {
             assumptions.push(
                 "The business associate's own assessment found a low probability of compromise, but the determination is the covered entity's: the associate still reports the incident to it under its agreement (45 CFR 164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)). INTERPRETATION.".to_owned(),

@@ -18,7 +18,25 @@ pub struct Runbook {
     pub description: Spanned<String>,
     /// The kind of breach this runbook answers (e.g. `misdirected_email`).
     pub scenario: Spanned<String>,
+    /// Facts that following this runbook implies, set when an incident starts on it.
+    #[serde(default, skip_serializing_if = "Implies::is_empty")]
+    pub implies: Implies,
     pub phases: Spanned<Vec<PhaseSteps>>,
+}
+
+/// The facts a runbook implies: the business-associate runbook is followed by a business
+/// associate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Implies {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub business_associate: bool,
+}
+
+impl Implies {
+    pub fn is_empty(&self) -> bool {
+        *self == Implies::default()
+    }
 }
 
 /// The five phases of an email-breach response, in the order a runbook must list them.

@@ -1097,3 +1097,56 @@ fn notices_as_the_law_counts_them_held_limited_and_partial() {
     assert_eq!(o["status"], "met");
     assert_eq!(o["met_on"], "2026-03-10");
 }
+
+#[test]
+fn the_business_associate_runbook_implies_the_fact_and_the_agreement_deadline_is_on_the_clock() {
+    let env = Env::utc();
+    env.start("business-associate");
+    let keys = |env: &Env| -> Vec<(String, String)> {
+        obligations(env)
+            .iter()
+            .map(|o| {
+                (
+                    o["key"].as_str().unwrap().to_owned(),
+                    o["due"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        keys(&env),
+        [(
+            "business_associate_notice".to_owned(),
+            "2026-04-30".to_owned()
+        )],
+        "the runbook implies the business-associate fact from the start"
+    );
+    env.breach(["facts", "--ba-agreement-days", "10"]).ok();
+    assert!(
+        keys(&env).contains(&(
+            "business_associate_agreement_notice".to_owned(),
+            "2026-03-11".to_owned()
+        )),
+        "{:?}",
+        keys(&env)
+    );
+    let ics = env.breach(["export", "--format", "ics"]).ok().stdout;
+    assert!(
+        ics.contains("business_associate_agreement_notice"),
+        "in the calendar too"
+    );
+    env.breach([
+        "notify",
+        "--to",
+        "covered-entity",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "email",
+    ])
+    .ok();
+    assert!(
+        obligations(&env).iter().all(|o| o["status"] == "met"),
+        "one notice to the covered entity meets both"
+    );
+}

@@ -320,3 +320,28 @@ fn every_legal_step_of_the_bundled_runbook_cites_its_paragraph() {
         }
     }
 }
+
+#[test]
+fn an_unknown_implied_fact_is_located() {
+    let env = Env::new();
+    let text = MINIMAL.replacen(
+        "scenario: test\n",
+        "scenario: test\nimplies:\n  colour: true\n",
+        1,
+    );
+    assert_ne!(text, MINIMAL, "the fixture has the line to insert after");
+    env.write("implies.yaml", &text);
+    let out = env.breach(["runbook", "validate", "implies.yaml"]).fails(1);
+    assert!(
+        out.stdout.contains("implies.yaml:7:") && out.stdout.contains("unknown field `colour`"),
+        "{}",
+        out.stdout
+    );
+    let ok = MINIMAL.replacen(
+        "scenario: test\n",
+        "scenario: test\nimplies:\n  business_associate: true\n",
+        1,
+    );
+    env.write("implies-ok.yaml", &ok);
+    env.breach(["runbook", "validate", "implies-ok.yaml"]).ok();
+}
