@@ -215,3 +215,57 @@ fn runbook_init_copies_a_runbook_to_adapt_and_validate() {
         .join(" ");
     assert!(list.contains("replaces the bundled runbook"), "{list}");
 }
+
+#[test]
+fn the_runbooks_cover_what_review_against_the_regulation_found_missing() {
+    let runbook = |id: &str| {
+        Env::new()
+            .breach(["--json", "runbook", "show", id])
+            .ok()
+            .json()
+    };
+    let cites = |doc: &serde_json::Value, reference: &str| {
+        doc["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["steps"].as_array().unwrap())
+            .any(|s| {
+                s["references"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|x| x.as_str().unwrap().contains(reference)))
+            })
+    };
+    for id in [
+        "misdirected-email",
+        "compromised-mailbox",
+        "unencrypted-or-exposed",
+    ] {
+        let doc = runbook(id);
+        for reference in [
+            "164.404(d)(1)(ii)",
+            "164.404(d)(3)",
+            "164.528",
+            "164.530(f)",
+            "164.530(e)",
+            "42 CFR Part 2",
+        ] {
+            assert!(cites(&doc, reference), "{id} cites {reference}");
+        }
+        let steps: Vec<String> = doc["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["steps"].as_array().unwrap())
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            steps.iter().any(|s| s == "check-state-law"),
+            "{id} has the state-law step"
+        );
+    }
+    assert!(
+        cites(&runbook("business-associate"), "164.402(2)"),
+        "the associate's own view"
+    );
+}

@@ -207,11 +207,9 @@ fn validate_exits_1_when_any_file_is_invalid_and_checks_them_all() {
 #[test]
 fn an_organisation_runbook_with_a_bundled_id_replaces_it_and_the_list_says_so() {
     let env = Env::new();
-    let own = include_str!("../../runbooks/misdirected-email.yaml").replacen(
-        "version: \"1.1\"",
-        "version: \"1.0-acme\"",
-        1,
-    );
+    let bundled = include_str!("../../runbooks/misdirected-email.yaml");
+    let version_line = bundled.lines().find(|l| l.starts_with("version:")).unwrap();
+    let own = bundled.replacen(version_line, "version: \"1.0-acme\"", 1);
     env.write("org/misdirected-email.yaml", &own);
     env.write("org/minimal.yaml", MINIMAL);
     let out = env.breach(["--runbooks", "org", "runbook", "list"]).ok();
