@@ -22,6 +22,7 @@ fn session(dir: &std::path::Path) -> Session {
         clock: crate::clock::Clock::Fixed(now),
         now,
         happened: None,
+        profile: Default::default(),
     }
 }
 

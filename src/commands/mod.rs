@@ -100,6 +100,10 @@ pub struct Session {
     pub now: DateTime<Utc>,
     /// When what this command records happened, when that was earlier (`--at`).
     pub happened: Option<Happened>,
+    /// The organisation's profile as the command started, read once: its zone and its own
+    /// contact details. Commands that show or change it (`config`, letters, exports) read it
+    /// themselves, so that a damaged profile is reported there.
+    pub profile: crate::profile::Profile,
 }
 
 /// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
@@ -111,11 +115,6 @@ pub struct Happened {
 }
 
 impl Session {
-    /// The store directory the command line names, or the per-user default.
-    fn store_root(cli: &Cli) -> PathBuf {
-        cli.global.store.clone().unwrap_or_else(store::default_root)
-    }
-
     pub fn from_cli(cli: &Cli, clock: Clock) -> Result<Session, Error> {
         let g = &cli.global;
         let actor = match &g.actor {
@@ -130,8 +129,10 @@ impl Session {
                 "--actor / BREACH_ACTOR must be a name of 1 to 128 printable characters",
             ));
         }
+        let root = g.store.clone().unwrap_or_else(store::default_root);
         Ok(Session {
-            store: g.store.clone().unwrap_or_else(store::default_root),
+            profile: crate::profile::Profile::load(&root).unwrap_or_default(),
+            store: root,
             store_is_default: g.store.is_none(),
             actor,
             json: g.json,
@@ -158,8 +159,7 @@ impl Session {
     /// What the identifier check knows of the organisation: its own domains, numbers and
     /// address (from the profile) are not identifiers of anyone affected.
     fn identifier_context(&self) -> identifiers::Context {
-        // The directory store keeps the organisation's files at its root.
-        let profile = crate::profile::Profile::load(&self.store).unwrap_or_default();
+        let profile = &self.profile;
         let host = |v: &str| {
             let v = v.trim().to_lowercase();
             let v = v.split("://").last().unwrap_or(&v).to_owned();
@@ -279,14 +279,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
 
 /// Runs one parsed command line on the given clock.
 pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
+    let mut session = Session::from_cli(&cli, clock)?;
     // The organisation's day: the zone its profile names, before anything reads a date.
-    if let Ok(profile) = crate::profile::Profile::load(&Session::store_root(&cli))
-        && let Some(name) = profile.get("time_zone")
+    if let Some(name) = session.profile.get("time_zone")
         && let Ok(tz) = clock::parse_zone(name)
     {
         clock::set_zone(clock::Zone::Named(tz));
     }
-    let mut session = Session::from_cli(&cli, clock)?;
     if let Some((happened, about_the_breach)) = happened_at(&cli.command) {
         session.happened = happened
             .at

@@ -25,6 +25,7 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         clock: crate::clock::Clock::Fixed(test_now()),
         now: test_now(),
         happened: None,
+        profile: Default::default(),
     }
 }
 
