@@ -90,9 +90,9 @@ pub enum Command {
     )]
     Walk,
 
-    /// Mark a step done, with its evidence
+    /// Mark a step done, with its evidence (and, for a step that records an action, that action)
     #[command(
-        after_help = "Example:\n  breach done identify-message --set message_id='<abc@mail.example.org>' --set recipient_type=external"
+        after_help = "A step whose runbook entry says `records:` is done by recording that action, in the same entry: it takes the flags of `breach notify`, `breach facts` or `breach assess` below (`breach runbook show` says which step records what).\n\nExamples:\n  breach done identify-message --set message_id='<abc@mail.example.org>' --set recipient_type=external\n  breach done notify-individuals --date 2026-12-01 --method first-class-mail --count 640\n  breach done count-affected --affected 640 --state TX=520 --unreachable 12"
     )]
     Done {
         /// The step id (see `breach next`)
@@ -103,6 +103,8 @@ pub enum Command {
         /// An evidence value, FIELD=VALUE; repeat for each field
         #[arg(long = "set", value_name = "FIELD=VALUE")]
         set: Vec<String>,
+        #[command(flatten)]
+        action: Box<BoundFlags>,
         #[command(flatten)]
         happened: HappenedAt,
     },
@@ -506,7 +508,7 @@ pub struct NotifyArgs {
     pub happened: HappenedAt,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct FactsArgs {
     /// Number of individuals affected, or `unknown`
     #[arg(long, value_name = "N|unknown")]
@@ -569,6 +571,16 @@ pub struct FactsArgs {
 
 #[derive(Debug, Args)]
 pub struct AssessArgs {
+    #[command(flatten)]
+    pub values: AssessValues,
+    #[command(flatten)]
+    pub happened: HappenedAt,
+}
+
+/// The values of a risk assessment: the flags of `assess`, and of `done` on a step that records
+/// the assessment.
+#[derive(Debug, Args)]
+pub struct AssessValues {
     /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
     #[arg(long, value_enum)]
     pub secured: Option<YesNo>,
@@ -620,8 +632,108 @@ pub struct AssessArgs {
     /// it (recorded with the assessment)
     #[arg(long, value_name = "TEXT")]
     pub override_reason: Option<String>,
-    #[command(flatten)]
-    pub happened: HappenedAt,
+}
+
+/// What `done` takes for a step bound to an action (`records:` in the runbook): the flags of
+/// `notify`, `facts` or `assess`, by the action the step records.
+#[derive(Debug, Args)]
+pub struct BoundFlags {
+    /// The date the notice was sent (YYYY-MM-DD)
+    #[arg(
+        long,
+        value_name = "DATE",
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub date: Option<String>,
+    /// How it was sent
+    #[arg(
+        long,
+        value_enum,
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub method: Option<NoticeMethod>,
+    /// How many notices were sent
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub count: Option<u64>,
+    /// Record it even though an identical notice is already recorded (a second mailing)
+    #[arg(
+        long,
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub again: bool,
+    /// The notice went out while a law-enforcement hold was in force; needs --reason
+    #[arg(
+        long,
+        requires = "reason",
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub despite_hold: bool,
+    /// Why the notice went out during the hold
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub reason: Option<String>,
+    /// A media notice's state (XX), or affected residents of a state (XX=N, repeat) for a step
+    /// that records the counts
+    #[arg(
+        long = "state",
+        value_name = "XX|XX=N",
+        help_heading = "A step that records a notice (as `breach notify`)"
+    )]
+    pub states: Vec<String>,
+    /// Number of individuals affected, or `unknown`
+    #[arg(
+        long,
+        value_name = "N|unknown",
+        help_heading = "A step that records the counts (as `breach facts`)"
+    )]
+    pub affected: Option<String>,
+    /// Number with insufficient or out-of-date contact details, or `unknown`
+    #[arg(
+        long,
+        value_name = "N|unknown",
+        help_heading = "A step that records the counts (as `breach facts`)"
+    )]
+    pub unreachable: Option<String>,
+    /// A law-enforcement request to delay notices: oral or written
+    #[arg(
+        long,
+        value_enum,
+        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+    )]
+    pub delay: Option<DelayKind>,
+    /// The official who asked for the delay, and the agency
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+    )]
+    pub delay_official: Option<String>,
+    /// The date of the official's statement
+    #[arg(
+        long,
+        value_name = "DATE",
+        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+    )]
+    pub delay_stated: Option<String>,
+    /// The end of the period a written statement specifies
+    #[arg(
+        long,
+        value_name = "DATE",
+        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+    )]
+    pub delay_until: Option<String>,
+    #[command(
+        flatten,
+        next_help_heading = "A step that records the risk assessment (as `breach assess`)"
+    )]
+    pub assessment: AssessValues,
 }
 
 #[derive(Debug, Subcommand)]

@@ -260,6 +260,9 @@ pub struct StepStatus<'a> {
     pub step: StepSummary<'a>,
     pub applies: bool,
     pub state: StepState,
+    /// Why it does not apply, or why the clock's state differs from the last recorded change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -332,6 +335,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
                     step: StepSummary::of(&incident, &v),
                     applies: v.active,
                     state: v.state(),
+                    because: v.because.clone(),
                     actor: record.map(|r| r.actor.as_str()),
                     at: record.map(|r| r.at.as_str()),
                     reason: record.and_then(|r| r.reason.as_deref()),

@@ -311,8 +311,12 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         Command::Walk => steps::walk(s),
         Command::Next => steps::next(s),
         Command::Done {
-            step, note, set, ..
-        } => steps::done(s, step, note, &set),
+            step,
+            note,
+            set,
+            action,
+            ..
+        } => steps::done(s, step, note, &set, *action),
         Command::Skip { step, reason, .. } => steps::skip(s, step, reason),
         Command::Na { step, reason, .. } => steps::not_applicable(s, step, reason),
         Command::Reopen {

@@ -9,11 +9,12 @@ use serde::Serialize;
 
 use super::{Outcome, Session, record, written};
 use crate::cli::{
-    AssessArgs, DelayKind, DeterminationArg, ExceptionArg, FactsArgs, NoticeAudience, NotifyArgs,
-    RatingArg, SecuredBasisArg, YesNo,
+    AssessArgs, AssessValues, DelayKind, DeterminationArg, ExceptionArg, FactsArgs, NoticeAudience,
+    NotifyArgs, RatingArg, SecuredBasisArg, YesNo,
 };
 use crate::clock::{self, GivenTime, parse_date};
 use crate::error::Error;
+use crate::incident::action::NOTICE_METHODS;
 use crate::incident::assessment::{AssessmentDraft, FactorDraft};
 use crate::incident::event::{
     Determination, ExceptionKind, FactsChanged, NoticeSent, Rating, SecuredBy,
@@ -21,9 +22,10 @@ use crate::incident::event::{
 use crate::incident::facts::{DateOrUnknown, Delay, JURISDICTIONS, Statement};
 use crate::incident::input::check_text;
 use crate::incident::obligations::{self, Audience, DueChange};
-use crate::incident::{Count, Event, Facts, FactsUpdate, Incident, Signed};
+use crate::incident::{Count, Event, Facts, FactsUpdate, Incident};
 use crate::render::deadlines::{DeadlinesView, deadlines_text, describe_change, obligation_name};
 use crate::render::terminal;
+use crate::runbook::Records;
 use crate::text::sanitize;
 
 fn parse_count(flag: &str, text: &str) -> Result<Count, Error> {
@@ -245,7 +247,30 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
         // The day it was lifted: when it happened (--at), or today.
         update.delay_lifted_on = Some(s.happened.as_ref().map_or_else(|| s.today(), |h| h.at.date));
     }
-    let (incident, event, head) = record(s, |_, incident| {
+    let (incident, event, head) = record_facts(s, update, reason, None)?;
+    let Event::FactsChanged(change) = &event else {
+        unreachable!("facts records a facts change")
+    };
+    if s.json {
+        return Ok(Outcome::json(&FactsRecorded {
+            id: &incident.id,
+            head: &head,
+            recomputed: &change.recomputed,
+        })
+        .recorded(&head));
+    }
+    let message = facts_message(&event);
+    Ok(written(s, &incident, message, &head))
+}
+
+/// Records a change of facts, settling the steps bound to it (and `for_step`, for `done`).
+pub(super) fn record_facts(
+    s: &Session,
+    update: FactsUpdate,
+    reason: Option<String>,
+    for_step: Option<&ForStep>,
+) -> Result<(Incident, Event, crate::log::Head), Error> {
+    record(s, |_, incident| {
         if update.delay_lifted && incident.facts.law_enforcement_holds.is_empty() {
             return Err(Error::refused(
                 "not recorded: no law-enforcement hold has been recorded, so there is none to lift",
@@ -265,7 +290,7 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
             )));
         }
         let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
-        Ok(Event::FactsChanged(Box::new(FactsChanged {
+        let event = Event::FactsChanged(Box::new(FactsChanged {
             update: update.clone(),
             reason: reason.clone(),
             previous_discovered: update
@@ -273,24 +298,23 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
                 .as_ref()
                 .map(|_| incident.discovered.clone()),
             recomputed,
-        })))
-    })?;
-    let Event::FactsChanged(change) = &event else {
-        unreachable!("facts records a facts change")
+            steps: Default::default(),
+        }));
+        settling(s, incident, event, for_step)
+    })
+}
+
+/// The due dates a change of facts moved, and the steps it settled.
+pub(super) fn facts_message(event: &Event) -> String {
+    let Event::FactsChanged(change) = event else {
+        unreachable!("facts record a facts change")
     };
-    if s.json {
-        return Ok(Outcome::json(&FactsRecorded {
-            id: &incident.id,
-            head: &head,
-            recomputed: &change.recomputed,
-        })
-        .recorded(&head));
-    }
     let mut message = String::from("Facts recorded.");
     for c in &change.recomputed {
         message.push_str(&format!("\n  {}", describe_change(c)));
     }
-    Ok(written(s, &incident, message, &head))
+    message.push_str(&settled_text(event));
+    message
 }
 
 fn rating(r: RatingArg) -> Rating {
@@ -302,7 +326,7 @@ fn rating(r: RatingArg) -> Rating {
 }
 
 /// The assessment as the flags give it; what they leave out stays missing.
-fn draft_from(args: AssessArgs) -> AssessmentDraft {
+pub(super) fn draft_from(args: AssessValues) -> AssessmentDraft {
     let factor = |r: Option<RatingArg>, why: Option<String>| FactorDraft {
         rating: r.map(rating),
         why,
@@ -350,21 +374,30 @@ pub struct Assessed<'a> {
     pub recomputed: &'a [DueChange],
 }
 
+/// Records an assessment, settling the steps bound to it (and `for_step`, for `done`).
+pub(super) fn record_assessment(
+    s: &Session,
+    assessment: crate::incident::event::Assessment,
+    for_step: Option<&ForStep>,
+) -> Result<(Incident, Event, crate::log::Head), Error> {
+    record(s, |_, incident| {
+        let mut after = incident.clone();
+        after.facts.notification_required = assessment.determination.requires_notification();
+        let mut a = assessment.clone();
+        a.recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
+        settling(s, incident, Event::Assessed(Box::new(a)), for_step)
+    })
+}
+
 pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
-    let mut draft = draft_from(args);
+    let mut draft = draft_from(args.values);
     if !draft.missing().is_empty() && s.interactive {
         let mut prompts = crate::walk::TerminalResponder::new();
         crate::walk::ask_assessment(&mut prompts, &mut draft)
             .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
     }
     let assessment = draft.finish()?;
-    let (incident, event, head) = record(s, |_, incident| {
-        let mut after = incident.clone();
-        after.facts.notification_required = assessment.determination.requires_notification();
-        let mut a = assessment.clone();
-        a.recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
-        Ok(Event::Assessed(Box::new(a)))
-    })?;
+    let (incident, event, head) = record_assessment(s, assessment, None)?;
     let Event::Assessed(a) = &event else {
         unreachable!("assess records an assessment")
     };
@@ -377,6 +410,19 @@ pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
         })
         .recorded(&head));
     }
+    Ok(written(
+        s,
+        &incident,
+        assessment_message(&incident, &event),
+        &head,
+    ))
+}
+
+/// What a recorded assessment concluded and moved, and the steps it settled.
+pub(super) fn assessment_message(incident: &Incident, event: &Event) -> String {
+    let Event::Assessed(a) = event else {
+        unreachable!("an assessment records an assessment")
+    };
     let mut message = format!(
         "Assessment recorded: {}{}.",
         a.determination.label(),
@@ -392,21 +438,27 @@ pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
     for c in &a.recomputed {
         message.push_str(&format!("\n  {}", describe_change(c)));
     }
-    Ok(written(s, &incident, message, &head))
+    message.push_str(&settled_text(event));
+    message
 }
 
-pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
-    let today = s.today();
-    let to = match args.to {
-        NoticeAudience::Individuals => Audience::Individuals,
-        NoticeAudience::Substitute => Audience::Substitute,
-        NoticeAudience::Hhs => Audience::Hhs,
-        NoticeAudience::Media => Audience::Media,
-        NoticeAudience::CoveredEntity => Audience::CoveredEntity,
-    };
-    let date = parse_past_date("--date", &args.date, today)?;
-    let state = args.state.as_deref().map(parse_state).transpose()?;
-    match (to, &state) {
+/// A notice as the flags of `notify` (or `done` on a notice step, or the walk) give it.
+pub(super) struct NoticeRequest<'a> {
+    pub to: Audience,
+    pub date: &'a str,
+    pub method: &'a str,
+    pub count: Option<u64>,
+    pub state: Option<&'a str>,
+    pub note: Option<&'a str>,
+    /// `--despite-hold --reason`: why it went out during a law-enforcement hold.
+    pub despite_hold: Option<&'a str>,
+}
+
+/// The notice a request describes, each value checked.
+pub(super) fn notice_from(req: &NoticeRequest<'_>, today: NaiveDate) -> Result<NoticeSent, Error> {
+    let date = parse_past_date("--date", req.date, today)?;
+    let state = req.state.map(parse_state).transpose()?;
+    match (req.to, &state) {
         (Audience::Media, None) => {
             return Err(Error::usage(
                 "--to media needs --state XX: media notice is per state or jurisdiction",
@@ -416,28 +468,84 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
         (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
         _ => {}
     }
-    let despite_hold = args
-        .reason
-        .as_deref()
-        .map(|r| check_text("--reason", r, true))
-        .transpose()?;
-    if despite_hold.is_some() && !args.despite_hold {
-        return Err(Error::usage("--reason explains --despite-hold"));
-    }
-    let notice = NoticeSent {
-        despite_hold,
-        to,
+    let method = NOTICE_METHODS
+        .iter()
+        .find(|(m, _)| *m == req.method.trim())
+        .map(|(m, _)| (*m).to_owned())
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--method `{}` is not one of {}",
+                sanitize(req.method.trim()),
+                NOTICE_METHODS
+                    .iter()
+                    .map(|(m, _)| *m)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    Ok(NoticeSent {
+        steps: Default::default(),
+        despite_hold: req
+            .despite_hold
+            .map(|r| check_text("--reason", r, true))
+            .transpose()?,
+        to: req.to,
         date,
-        method: args.method.as_str().to_owned(),
-        count: args.count,
+        method,
+        count: req.count,
         state,
-        note: args
+        note: req
             .note
-            .as_deref()
             .map(|n| check_text("--note", n, true))
             .transpose()?,
-    };
-    let (incident, _, head) = record(s, |_, incident| {
+    })
+}
+
+pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
+    if args.reason.is_some() && !args.despite_hold {
+        return Err(Error::usage("--reason explains --despite-hold"));
+    }
+    let notice = notice_from(
+        &NoticeRequest {
+            to: audience(args.to),
+            date: &args.date,
+            method: args.method.as_str(),
+            count: args.count,
+            state: args.state.as_deref(),
+            note: args.note.as_deref(),
+            despite_hold: args.reason.as_deref(),
+        },
+        s.today(),
+    )?;
+    let (incident, event, head) = record_notice(s, notice, args.again, None)?;
+    Ok(written(
+        s,
+        &incident,
+        notice_message(s, &incident, &event, &head),
+        &head,
+    ))
+}
+
+pub(super) fn audience(to: NoticeAudience) -> Audience {
+    match to {
+        NoticeAudience::Individuals => Audience::Individuals,
+        NoticeAudience::Substitute => Audience::Substitute,
+        NoticeAudience::Hhs => Audience::Hhs,
+        NoticeAudience::Media => Audience::Media,
+        NoticeAudience::CoveredEntity => Audience::CoveredEntity,
+    }
+}
+
+/// Records a notice after the checks the law asks for (a hold, the people it can reach, a
+/// retried command), settling the steps bound to it (and `for_step`, for `done`).
+pub(super) fn record_notice(
+    s: &Session,
+    notice: NoticeSent,
+    again: bool,
+    for_step: Option<&ForStep>,
+) -> Result<(Incident, Event, crate::log::Head), Error> {
+    let date = notice.date;
+    record(s, |_, incident| {
         if date < incident.discovered.date {
             return Err(Error::input(format!(
                 "--date {date} is before the breach was discovered ({})",
@@ -484,34 +592,36 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
                 && n.count == notice.count
                 && n.state == notice.state
         };
-        if !args.again
-            && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value))
-        {
+        if !again && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value)) {
             return Err(Error::refused(format!(
                 "an identical notice is already recorded (entry {}, by {}); if this is a second mailing and not a retry, add --again",
                 earlier.seq,
                 sanitize(&earlier.by)
             )));
         }
-        Ok(Event::NoticeSent(notice.clone()))
-    })?;
-    // Say which obligation the notice meets, from the state as it is now.
-    let after = {
-        let mut i = incident.clone();
-        i.notices.push(Signed {
-            at: String::new(),
-            by: String::new(),
-            seq: head.seq,
-            value: notice.clone(),
-        });
-        i.clock(today)
+        settling(s, incident, Event::NoticeSent(notice.clone()), for_step)
+    })
+}
+
+/// What a recorded notice met, from the state as it is now, and the steps it settled.
+pub(super) fn notice_message(
+    s: &Session,
+    incident: &Incident,
+    event: &Event,
+    head: &crate::log::Head,
+) -> String {
+    let Event::NoticeSent(notice) = event else {
+        unreachable!("a notice records a notice")
     };
-    let met: Vec<String> = after
+    let mut after = incident.clone();
+    after.apply(event, head.seq, "", "");
+    let clock = after.clock(s.today());
+    let met: Vec<String> = clock
         .obligations
         .iter()
         .filter(|o| {
-            o.met_on == Some(date)
-                && o.key.audience() == to
+            o.met_on == Some(notice.date)
+                && o.key.audience() == notice.to
                 && (o.state.is_none() || o.state == notice.state)
         })
         .map(|o| {
@@ -523,12 +633,76 @@ pub(super) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
             )
         })
         .collect();
-    let message = if met.is_empty() {
+    let mut message = if met.is_empty() {
         "Notice recorded. It meets no open obligation (see `breach deadlines`).".to_owned()
     } else {
         format!("Notice recorded: {}.", met.join("; "))
     };
-    Ok(written(s, &incident, message, &head))
+    message.push_str(&settled_text(event));
+    message
+}
+
+/// "Step `x` is done." for the steps an entry settled.
+pub(super) fn settled_text(event: &Event) -> String {
+    event
+        .settles()
+        .iter()
+        .map(|step| format!("\n  Step `{step}` is done."))
+        .collect()
+}
+
+/// The step that `done STEP` completes with the action it is bound to.
+#[derive(Debug, Clone)]
+pub(super) struct ForStep {
+    pub step: String,
+    pub note: Option<String>,
+    pub evidence: Vec<(String, String)>,
+}
+
+/// Puts into `event` the open steps it settles. For `done STEP`, the step must be one of them,
+/// or nothing is recorded and the refusal says what the step still lacks.
+fn settling(
+    s: &Session,
+    incident: &Incident,
+    mut event: Event,
+    for_step: Option<&ForStep>,
+) -> Result<Event, Error> {
+    let settles = incident.settled_by(&event);
+    let Some(part) = event.settles_mut() else {
+        return Ok(event);
+    };
+    if let Some(fs) = for_step {
+        let view = incident.check_transition(&fs.step, crate::incident::StepState::Done)?;
+        if !settles.contains(&fs.step) {
+            let mut after = incident.clone();
+            after.apply(&event, incident.head.seq + 1, "", "");
+            let lacks = match view.step.records.as_ref().map(|r| r.value) {
+                Some(Records::Notice(to)) => match after.view(&fs.step) {
+                    Some(v) if !v.active => v.because.unwrap_or_default(),
+                    _ => format!(
+                        "{}; record this part with `breach notify --to {}`, and the step is done with the notice that completes it",
+                        after.notice_shortfall(to),
+                        to.flag()
+                    ),
+                },
+                Some(Records::Facts) => "the counts are not complete: give --affected N and --unreachable N (0 when everyone can be reached)".to_owned(),
+                _ => "the action does not complete it".to_owned(),
+            };
+            return Err(Error::refused(format!(
+                "not recorded: step `{}` would still not be done: {lacks}",
+                fs.step
+            )));
+        }
+        part.step_note = fs
+            .note
+            .as_deref()
+            .map(|n| check_text("the note", n, true))
+            .transpose()?;
+        part.step_evidence =
+            crate::incident::evidence::collect(view.step, &fs.evidence, s.clock.now())?;
+    }
+    part.settles = settles;
+    Ok(event)
 }
 
 pub(super) fn deadlines(s: &Session) -> Result<Outcome, Error> {

@@ -122,6 +122,22 @@ fn step_ids(list: Vec<(runbook::Phase, &runbook::Step)>) -> Vec<&str> {
         .collect()
 }
 
+/// What `runbook init` puts above the copy: the keys an author most often needs and cannot
+/// guess from the copy alone.
+const INIT_HEADER: &str = "\
+# A copy to adapt. Check it with `breach runbook validate FILE`.
+#
+# A step may say what it records on the regulatory record, so that checking it off and
+# recording the action are one entry (`breach done STEP` then takes the action's flags):
+#   records: assessment               the risk assessment (as `breach assess`)
+#   records: facts                    the counts: affected, per state, unreachable
+#   records: delay                    a law-enforcement delay (as `breach facts --delay`)
+#   records: {notice: individuals}    a notice: individuals, substitute, hhs, media, covered_entity
+# A step that records a notice is due when the clock says that notice is due (no `due:`),
+# and does not apply when the clock has no such notice. Its own evidence must be optional.
+#
+";
+
 fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
     let catalog = s.catalog()?;
     let entry = catalog.get(id)?;
@@ -148,7 +164,8 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
             )),
             _ => Error::io("create", &path, e),
         })?;
-    file.write_all(entry.text.as_bytes())
+    let text = format!("{INIT_HEADER}{}", entry.text);
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io("write", &path, e))?;
     Ok(Outcome::ok(format!(

@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::regulatory::{self, ForStep};
 use super::{Outcome, Session, record, written};
+use crate::cli::{BoundFlags, DelayKind, FactsArgs};
 use crate::error::Error;
+use crate::incident::action::Bound;
 use crate::incident::input::check_text;
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
 use crate::log::{Access, Head};
 use crate::render::terminal;
-use crate::runbook::{FieldType, Phase, Role};
+use crate::runbook::{FieldType, NoticeTo, Phase, Records, Role};
 use crate::text::sanitize;
 use crate::walk::{self, Recorder, Responder, WalkEnd};
 
@@ -25,6 +28,9 @@ pub struct StepSummary<'a> {
     pub required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
+    /// What the step records on the regulatory record, when it is bound to an action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<Records>,
 }
 
 impl<'a> StepSummary<'a> {
@@ -36,6 +42,7 @@ impl<'a> StepSummary<'a> {
             owner: v.step.owner,
             required: v.step.required,
             due: terminal::due_at(incident, v.step),
+            records: v.step.records.as_ref().map(|r| r.value),
         }
     }
 }
@@ -98,16 +105,104 @@ pub(super) fn done(
     step: String,
     note: Option<String>,
     set: &[String],
+    flags: BoundFlags,
 ) -> Result<Outcome, Error> {
     let evidence = evidence_pairs(set)?;
+    let records = bound_from(flags)?;
     act(
         s,
         Action::Done {
             step,
             note,
             evidence,
+            records,
         },
     )
+}
+
+/// The action `done`'s flags describe, if any: the flags of one of `notify`, `facts` (the counts
+/// or a delay) or `assess`.
+fn bound_from(f: BoundFlags) -> Result<Option<Bound>, Error> {
+    let draft = regulatory::draft_from(f.assessment);
+    let (notice_states, count_states): (Vec<String>, Vec<String>) =
+        f.states.into_iter().partition(|st| !st.contains('='));
+    let notice = f.date.is_some()
+        || f.method.is_some()
+        || f.count.is_some()
+        || f.again
+        || f.despite_hold
+        || !notice_states.is_empty();
+    let counts = f.affected.is_some() || f.unreachable.is_some() || !count_states.is_empty();
+    let delay = f.delay.is_some()
+        || f.delay_official.is_some()
+        || f.delay_stated.is_some()
+        || f.delay_until.is_some();
+    let assessment = !draft.is_blank();
+    if [notice, counts, delay, assessment]
+        .iter()
+        .filter(|given| **given)
+        .count()
+        > 1
+    {
+        return Err(Error::usage(
+            "give the flags of one action: a notice (--date, --method, --count, --state XX), the counts (--affected, --unreachable, --state XX=N), a delay (--delay …) or the assessment (--determination …)",
+        ));
+    }
+    if notice {
+        if notice_states.len() > 1 {
+            return Err(Error::usage(
+                "a media notice names one state: record each state's notice on its own",
+            ));
+        }
+        let (Some(date), Some(method)) = (f.date, f.method) else {
+            return Err(Error::usage(
+                "a notice needs --date DATE and --method METHOD (as `breach notify`)",
+            ));
+        };
+        if f.reason.is_some() && !f.despite_hold {
+            return Err(Error::usage("--reason explains --despite-hold"));
+        }
+        return Ok(Some(Bound::Notice {
+            date,
+            method: method.as_str().to_owned(),
+            count: f.count,
+            state: notice_states.into_iter().next(),
+            again: f.again,
+            despite_hold: f.reason,
+        }));
+    }
+    if f.reason.is_some() {
+        return Err(Error::usage(
+            "--reason explains --despite-hold, for a notice",
+        ));
+    }
+    if counts {
+        return Ok(Some(Bound::Counts {
+            affected: f.affected,
+            unreachable: f.unreachable,
+            states: count_states,
+        }));
+    }
+    if delay {
+        let (Some(kind), Some(official), Some(stated)) =
+            (f.delay, f.delay_official, f.delay_stated)
+        else {
+            return Err(Error::usage(
+                "a delay needs --delay oral|written, --delay-official NAME and --delay-stated DATE (as `breach facts`)",
+            ));
+        };
+        return Ok(Some(Bound::Delay {
+            kind: match kind {
+                DelayKind::Oral => "oral",
+                DelayKind::Written => "written",
+            }
+            .to_owned(),
+            official,
+            stated,
+            until: f.delay_until,
+        }));
+    }
+    Ok(assessment.then(|| Bound::Assessment(Box::new(draft))))
 }
 
 pub(super) fn skip(s: &Session, step: String, reason: String) -> Result<Outcome, Error> {
@@ -167,7 +262,11 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
             step,
             note,
             evidence: pairs,
+            records,
         } => {
+            if let Some(done) = done_by_action(s, &step, &note, &pairs, records)? {
+                return Ok(done);
+            }
             let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
             let (incident, _, head) = record(s, |_, incident| {
                 let view = incident.check_transition(&step, StepState::Done)?;
@@ -227,6 +326,164 @@ pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, Str
             Ok((incident, head, "Note recorded.".to_owned()))
         }
         Action::Attach { file, step } => attach_file(s, &file, step),
+    }
+}
+
+/// `done` on a step bound to an action: records the action, settling the step in the same
+/// entry. `None` when the step is an ordinary one (or its action is already on record), which
+/// `done` marks done on its own.
+fn done_by_action(
+    s: &Session,
+    step: &str,
+    note: &Option<String>,
+    pairs: &[(String, String)],
+    records: Option<Bound>,
+) -> Result<Option<(Incident, Head, String)>, Error> {
+    let (_, incident) = s.load_current()?;
+    let view = incident.find_step(step)?;
+    let binding = view.step.records.as_ref().map(|r| r.value);
+    let Some(binding) = binding else {
+        return match records {
+            None => Ok(None),
+            Some(_) => Err(Error::usage(format!(
+                "step `{step}` records nothing on the regulatory record, so it takes no action flags; record the action with its own command (`breach notify`, `breach facts`, `breach assess`)"
+            ))),
+        };
+    };
+    let for_step = ForStep {
+        step: step.to_owned(),
+        note: note.clone(),
+        evidence: pairs.to_vec(),
+    };
+    let wrong = |given: &str| {
+        Error::usage(format!(
+            "step `{step}` records {}, not {given}",
+            binding.label()
+        ))
+    };
+    let recorded = match (binding, records) {
+        (_, None) => {
+            if !matches!(binding, Records::Notice(_)) && incident.binding_satisfied(view.step) {
+                // The action is already on record (the step was reopened since): done as is.
+                return Ok(None);
+            }
+            return Err(Error::usage(format!(
+                "step `{step}` records {}: give {}",
+                binding.label(),
+                flags_for(binding)
+            )));
+        }
+        (
+            Records::Notice(to),
+            Some(Bound::Notice {
+                date,
+                method,
+                count,
+                state,
+                again,
+                despite_hold,
+            }),
+        ) => {
+            let notice = regulatory::notice_from(
+                &regulatory::NoticeRequest {
+                    to: to.into(),
+                    date: &date,
+                    method: &method,
+                    count,
+                    state: state.as_deref(),
+                    note: None,
+                    despite_hold: despite_hold.as_deref(),
+                },
+                s.today(),
+            )?;
+            let (incident, event, head) =
+                regulatory::record_notice(s, notice, again, Some(&for_step))?;
+            let message = regulatory::notice_message(s, &incident, &event, &head);
+            (incident, head, message)
+        }
+        (
+            Records::Facts,
+            Some(Bound::Counts {
+                affected,
+                unreachable,
+                states,
+            }),
+        ) => {
+            let args = FactsArgs {
+                affected,
+                unreachable,
+                states,
+                ..FactsArgs::default()
+            };
+            let update = regulatory::facts_update(&args, s.now)?;
+            let (incident, event, head) =
+                regulatory::record_facts(s, update, None, Some(&for_step))?;
+            (incident, head, regulatory::facts_message(&event))
+        }
+        (
+            Records::Delay,
+            Some(Bound::Delay {
+                kind,
+                official,
+                stated,
+                until,
+            }),
+        ) => {
+            let args = FactsArgs {
+                delay: Some(if kind == "written" {
+                    DelayKind::Written
+                } else {
+                    DelayKind::Oral
+                }),
+                delay_official: Some(official),
+                delay_stated: Some(stated),
+                delay_until: until,
+                ..FactsArgs::default()
+            };
+            let update = regulatory::facts_update(&args, s.now)?;
+            let (incident, event, head) =
+                regulatory::record_facts(s, update, None, Some(&for_step))?;
+            (incident, head, regulatory::facts_message(&event))
+        }
+        (Records::Assessment, Some(Bound::Assessment(mut draft))) => {
+            if !draft.missing().is_empty() && s.interactive {
+                let mut prompts = crate::walk::TerminalResponder::new();
+                crate::walk::ask_assessment(&mut prompts, &mut draft).map_err(|_| {
+                    Error::Interrupted("stopped: no assessment was recorded".to_owned())
+                })?;
+            }
+            let assessment = draft.finish()?;
+            let (incident, event, head) =
+                regulatory::record_assessment(s, assessment, Some(&for_step))?;
+            let message = regulatory::assessment_message(&incident, &event);
+            (incident, head, message)
+        }
+        (_, Some(Bound::Notice { .. })) => return Err(wrong("a notice (--date, --method)")),
+        (_, Some(Bound::Counts { .. })) => {
+            return Err(wrong("the counts (--affected, --unreachable)"));
+        }
+        (_, Some(Bound::Delay { .. })) => return Err(wrong("a delay (--delay)")),
+        (_, Some(Bound::Assessment(_))) => return Err(wrong("an assessment")),
+    };
+    Ok(Some(recorded))
+}
+
+/// The flags `done` needs for a step bound to `binding`.
+fn flags_for(binding: Records) -> &'static str {
+    match binding {
+        Records::Assessment => {
+            "the flags of `breach assess` (--secured, --exception, the four factors, --determination, --signed-by, --role)"
+        }
+        Records::Facts => {
+            "--affected N and --unreachable N (0 when everyone can be reached), and --state XX=N for each state, as `breach facts`"
+        }
+        Records::Delay => {
+            "--delay oral|written, --delay-official NAME and --delay-stated DATE (--delay-until DATE for a written one), as `breach facts`"
+        }
+        Records::Notice(NoticeTo::Media) => {
+            "--date DATE --method METHOD --state XX for one state's media notice, as `breach notify`"
+        }
+        Records::Notice(_) => "--date DATE and --method METHOD (and --count N), as `breach notify`",
     }
 }
 

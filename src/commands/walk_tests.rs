@@ -216,6 +216,7 @@ fn the_walk_records_what_the_scriptable_command_would() {
                 ("recipients".into(), "1".into()),
                 ("kind".into(), "internal".into()),
             ],
+            records: None,
         },
     )
     .unwrap();
@@ -465,13 +466,20 @@ fn assess_asks_the_gate_then_the_four_factors_then_the_sign_off() {
 #[derive(Debug, Default)]
 struct Diligent {
     steps_done: usize,
+    /// The last step card shown: a diligent responder invents no law-enforcement delay.
+    card: String,
 }
 
 impl Responder for Diligent {
-    fn say(&mut self, _text: &str) {}
+    fn say(&mut self, text: &str) {
+        self.card = text.to_owned();
+    }
 
     fn choose(&mut self, prompt: &str, _options: &[String]) -> Result<usize, Stop> {
         if prompt == "What now?" {
+            if self.card.contains("law-enforcement request to delay") {
+                return Ok(SKIP);
+            }
             self.steps_done += 1;
             assert!(self.steps_done < 200, "the walk does not end");
         }
@@ -479,8 +487,18 @@ impl Responder for Diligent {
     }
 
     fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop> {
-        let value = if prompt.starts_with("Note") {
+        let value = if prompt.starts_with("Note") || help.contains("Enter when not counted") {
             ""
+        } else if prompt.starts_with("How many individuals are affected") {
+            "900"
+        } else if prompt.starts_with("How many have insufficient") {
+            "12"
+        } else if help.starts_with("XX=N") {
+            "TX=600, OK=300"
+        } else if help.starts_with("its postal code") {
+            "TX"
+        } else if help.starts_with("YYYY-MM-DD") {
+            "2026-03-03"
         } else if help.starts_with("number") {
             "12"
         } else if help.starts_with("date-time") {
@@ -550,31 +568,12 @@ fn every_bundled_scenario_walks_to_closure_and_exports() {
             "{id}: only {} steps walked",
             r.steps_done
         );
-        // The walk settled the steps; the notices the clock asks for are recorded as sent, so
-        // that nothing is owed when the incident closes.
+        // The walk recorded every notice the clock asks for through the steps bound to them, so
+        // nothing is owed when the incident closes.
         let deadlines: serde_json::Value =
             serde_json::from_str(&run(&settings, &["--json", "deadlines"]).stdout).unwrap();
         for o in deadlines["obligations"].as_array().unwrap() {
-            let (to, method) = match o["key"].as_str().unwrap() {
-                "individual_notice" => ("individuals", "first-class-mail"),
-                "substitute_notice" => ("substitute", "web-posting"),
-                "hhs_notice" | "hhs_annual_report" => ("hhs", "portal"),
-                "media_notice" => ("media", "press-release"),
-                _ => ("covered-entity", "email"),
-            };
-            let mut args = vec![
-                "notify",
-                "--to",
-                to,
-                "--date",
-                "2026-03-09",
-                "--method",
-                method,
-            ];
-            if let Some(state) = o["state"].as_str() {
-                args.extend(["--state", state]);
-            }
-            run(&settings, &args);
+            assert_eq!(o["status"], "met", "{id}: {o}");
         }
         let closed = run(&settings, &["close"]);
         assert!(

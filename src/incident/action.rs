@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::StepState;
+use super::assessment::AssessmentDraft;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -13,6 +14,8 @@ pub enum Action {
         note: Option<String>,
         /// Evidence as (field, value) pairs, checked against the step's fields.
         evidence: Vec<(String, String)>,
+        /// For a step bound to an action (`records:` in the runbook): that action's values.
+        records: Option<Bound>,
     },
     /// Skip, not applicable or reopen, with the reason.
     Settle {
@@ -29,3 +32,62 @@ pub enum Action {
         step: Option<String>,
     },
 }
+
+/// The values of the action a bound step records, as a person gave them (flags of `done`, or
+/// answers in the walk). They are checked exactly as `assess`, `notify` and `facts` check theirs.
+#[derive(Debug, Clone)]
+pub enum Bound {
+    Assessment(Box<AssessmentDraft>),
+    /// `--affected`, `--unreachable`, `--state XX=N`.
+    Counts {
+        affected: Option<String>,
+        unreachable: Option<String>,
+        states: Vec<String>,
+    },
+    /// `--delay`, `--delay-official`, `--delay-stated`, `--delay-until`.
+    Delay {
+        kind: String,
+        official: String,
+        stated: String,
+        until: Option<String>,
+    },
+    /// `--date`, `--method`, `--count`, `--state XX` (media), `--again`, `--despite-hold --reason`.
+    Notice {
+        date: String,
+        method: String,
+        count: Option<u64>,
+        state: Option<String>,
+        again: bool,
+        despite_hold: Option<String>,
+    },
+}
+
+/// How a notice may be sent, as `breach notify --method` writes it.
+pub const NOTICE_METHODS: [(&str, &str); 8] = [
+    (
+        "first-class-mail",
+        "written notice by first-class mail (164.404(d)(1)(i))",
+    ),
+    (
+        "email",
+        "email, where the individual agreed to electronic notice",
+    ),
+    (
+        "telephone",
+        "telephone (urgent notice, or substitute notice for fewer than 10)",
+    ),
+    ("portal", "the HHS breach portal"),
+    (
+        "press-release",
+        "a press release to prominent media outlets (164.406)",
+    ),
+    (
+        "web-posting",
+        "a conspicuous posting on the home page (substitute notice)",
+    ),
+    (
+        "broadcast",
+        "major print or broadcast media (substitute notice)",
+    ),
+    ("other-written", "hand delivery or another written form"),
+];

@@ -55,6 +55,24 @@ pub struct AssessmentDraft {
 }
 
 impl AssessmentDraft {
+    /// Whether nothing at all has been given.
+    pub fn is_blank(&self) -> bool {
+        let d = self;
+        d.secured.is_none()
+            && d.secured_by.is_none()
+            && d.secured_basis.is_none()
+            && d.exception.is_none()
+            && d.exception_basis.is_none()
+            && d.factors
+                .iter()
+                .all(|f| f.rating.is_none() && f.why.is_none())
+            && d.determination.is_none()
+            && d.rationale.is_none()
+            && d.signed_by.is_none()
+            && d.role.is_none()
+            && d.override_reason.is_none()
+    }
+
     /// The flags of what a recorded assessment needs and the draft does not have yet.
     pub fn missing(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
@@ -129,6 +147,7 @@ impl AssessmentDraft {
             }
         };
         let assessment = Assessment {
+            steps: Default::default(),
             phi_secured: self.secured.unwrap_or_default(),
             secured_by: self.secured_by,
             secured_basis: text("--secured-details", &self.secured_basis)?,

@@ -51,6 +51,27 @@ pub struct StepDone {
     pub evidence: BTreeMap<String, String>,
 }
 
+/// The runbook steps an action settles in its own entry, with what the step recorded beside
+/// the action: a step bound to the assessment, the facts, a delay or a notice is done by the
+/// same entry that records it, with the same actor and time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Settles {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settles: Vec<String>,
+    /// A note for the step settled by `breach done STEP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_note: Option<String>,
+    /// The settled step's own (optional) evidence, from `breach done STEP --set`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub step_evidence: BTreeMap<String, String>,
+}
+
+impl Settles {
+    pub fn is_empty(&self) -> bool {
+        self.settles.is_empty()
+    }
+}
+
 /// Payload of skip, not-applicable and reopen: a step and the reason.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StepReason {
@@ -152,6 +173,28 @@ macro_rules! events {
     };
 }
 
+impl Event {
+    /// The steps an action's entry settles, for the kinds a step can be bound to.
+    pub fn settles_mut(&mut self) -> Option<&mut Settles> {
+        match self {
+            Event::FactsChanged(c) => Some(&mut c.steps),
+            Event::Assessed(a) => Some(&mut a.steps),
+            Event::NoticeSent(n) => Some(&mut n.steps),
+            _ => None,
+        }
+    }
+
+    /// The steps this entry settles, if it is an action that settles any.
+    pub fn settles(&self) -> &[String] {
+        match self {
+            Event::FactsChanged(c) => &c.steps.settles,
+            Event::Assessed(a) => &a.steps.settles,
+            Event::NoticeSent(n) => &n.steps.settles,
+            _ => &[],
+        }
+    }
+}
+
 events! {
     Opened(Box<Opened>) = "incident_opened",
     StepDone(StepDone) = "step_done",
@@ -181,6 +224,8 @@ pub struct FactsChanged {
     /// Every due date this change moved, added or removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recomputed: Vec<DueChange>,
+    #[serde(flatten)]
+    pub steps: Settles,
 }
 
 /// The conclusion of a risk assessment.
@@ -318,6 +363,8 @@ pub struct Assessment {
     /// Every due date this assessment moved, added or removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recomputed: Vec<DueChange>,
+    #[serde(flatten)]
+    pub steps: Settles,
 }
 
 impl Assessment {
@@ -375,4 +422,6 @@ pub struct NoticeSent {
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[serde(flatten)]
+    pub steps: Settles,
 }

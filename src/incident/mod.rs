@@ -25,7 +25,7 @@ pub use facts::{Count, Facts, FactsUpdate};
 use crate::clock::GivenTime;
 use crate::error::Error;
 use crate::log::{Entry, Head};
-use crate::runbook::{Phase, Runbook, Step, parse_runbook};
+use crate::runbook::{NoticeTo, Phase, Records, Runbook, Step, parse_runbook};
 
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,99 +195,13 @@ impl Replay {
             self.push(entry, event);
             return Ok(());
         };
-        let record = |state, reason: Option<String>, note: Option<String>, evidence| StepRecord {
-            state,
-            actor: entry.actor.to_string(),
-            at: entry.ts.to_string(),
-            seq: entry.seq,
-            reason,
-            note,
-            evidence,
-        };
-        match &event {
-            Event::Opened(_) => {
-                return Err(Error::refused(format!(
-                    "entry {} opens the incident a second time",
-                    entry.seq
-                )));
-            }
-            Event::StepDone(d) => {
-                incident.steps.insert(
-                    d.step.clone(),
-                    record(StepState::Done, None, d.note.clone(), d.evidence.clone()),
-                );
-            }
-            Event::StepSkipped(r) => {
-                incident.steps.insert(
-                    r.step.clone(),
-                    record(
-                        StepState::Skipped,
-                        Some(r.reason.clone()),
-                        None,
-                        BTreeMap::new(),
-                    ),
-                );
-            }
-            Event::StepNotApplicable(r) => {
-                incident.steps.insert(
-                    r.step.clone(),
-                    record(
-                        StepState::NotApplicable,
-                        Some(r.reason.clone()),
-                        None,
-                        BTreeMap::new(),
-                    ),
-                );
-            }
-            Event::StepReopened(r) => {
-                incident.steps.insert(
-                    r.step.clone(),
-                    record(
-                        StepState::Open,
-                        Some(r.reason.clone()),
-                        None,
-                        BTreeMap::new(),
-                    ),
-                );
-            }
-            Event::Closed(c) => {
-                incident.closed = Some((entry.ts.to_string(), entry.actor.to_string(), c.clone()));
-            }
-            Event::Reopened(_) => incident.closed = None,
-            Event::FactsChanged(change) => {
-                // A lift recorded before lifts were dated took effect the day it was recorded.
-                let mut update = change.update.clone();
-                if update.delay_lifted && update.delay_lifted_on.is_none() {
-                    update.delay_lifted_on = chrono::DateTime::parse_from_rfc3339(&entry.ts)
-                        .ok()
-                        .map(|t| t.date_naive());
-                }
-                incident.facts = incident.facts.updated(&update);
-                if let Some(d) = &change.update.discovered {
-                    incident.discovered = d.clone();
-                }
-            }
-            Event::Assessed(a) => {
-                incident.facts.assessment_recorded = true;
-                incident.facts.notification_required = a.determination.requires_notification();
-                if incident.assessment.is_some() {
-                    incident.superseded_assessments += 1;
-                }
-                incident.assessment = Some(Signed {
-                    at: entry.ts.to_string(),
-                    by: entry.actor.to_string(),
-                    seq: entry.seq,
-                    value: (**a).clone(),
-                });
-            }
-            Event::NoticeSent(n) => incident.notices.push(Signed {
-                at: entry.ts.to_string(),
-                by: entry.actor.to_string(),
-                seq: entry.seq,
-                value: n.clone(),
-            }),
-            Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
+        if let Event::Opened(_) = &event {
+            return Err(Error::refused(format!(
+                "entry {} opens the incident a second time",
+                entry.seq
+            )));
         }
+        incident.apply(&event, entry.seq, &entry.actor, &entry.ts);
         self.push(entry, event);
         Ok(())
     }
@@ -419,22 +333,127 @@ fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
 }
 
 /// A step of the runbook with its current state and whether it applies now.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StepView<'a> {
     pub phase: Phase,
     pub step: &'a Step,
+    /// The step's last recorded change, if any.
     pub record: Option<&'a StepRecord>,
-    /// Whether the step's condition holds for the current facts.
+    /// Whether the step applies to the incident as it stands: its `when` holds and, for a step
+    /// that records a notice, the clock has that notice.
     pub active: bool,
+    /// Where the step stands. For a step bound to a notice this is the clock's word: done when
+    /// the notice's obligations are met, open while they are not.
+    pub state: StepState,
+    /// Why it does not apply, or why its state is not its last recorded change.
+    pub because: Option<String>,
 }
 
 impl StepView<'_> {
     pub fn state(&self) -> StepState {
-        self.record.map_or(StepState::Open, |r| r.state)
+        self.state
     }
 }
 
+/// What the clock says about the notice a step is bound to.
+struct NoticeBinding {
+    /// The obligations of that audience that apply.
+    applies: bool,
+    met: bool,
+    /// The obligations in words with their status, for explanations.
+    summary: String,
+}
+
 impl Incident {
+    /// Applies one event recorded in entry `seq` by `actor` at `ts`: the whole of what an entry
+    /// means for the state. Replay calls it for every entry; a command calls it on a copy to see
+    /// what an entry would change before writing it.
+    pub fn apply(&mut self, event: &Event, seq: u64, actor: &str, ts: &str) {
+        let record = |state, reason: Option<String>, note: Option<String>, evidence| StepRecord {
+            state,
+            actor: actor.to_owned(),
+            at: ts.to_owned(),
+            seq,
+            reason,
+            note,
+            evidence,
+        };
+        let settled = |steps: &mut HashMap<String, StepRecord>, by: &event::Settles| {
+            for step in &by.settles {
+                steps.insert(
+                    step.clone(),
+                    record(
+                        StepState::Done,
+                        None,
+                        by.step_note.clone(),
+                        by.step_evidence.clone(),
+                    ),
+                );
+            }
+        };
+        match event {
+            Event::Opened(_) | Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
+            Event::StepDone(d) => {
+                self.steps.insert(
+                    d.step.clone(),
+                    record(StepState::Done, None, d.note.clone(), d.evidence.clone()),
+                );
+            }
+            Event::StepSkipped(r) | Event::StepNotApplicable(r) | Event::StepReopened(r) => {
+                let state = match event {
+                    Event::StepSkipped(_) => StepState::Skipped,
+                    Event::StepNotApplicable(_) => StepState::NotApplicable,
+                    _ => StepState::Open,
+                };
+                self.steps.insert(
+                    r.step.clone(),
+                    record(state, Some(r.reason.clone()), None, BTreeMap::new()),
+                );
+            }
+            Event::Closed(c) => {
+                self.closed = Some((ts.to_owned(), actor.to_owned(), c.clone()));
+            }
+            Event::Reopened(_) => self.closed = None,
+            Event::FactsChanged(change) => {
+                // A lift recorded before lifts were dated took effect the day it was recorded.
+                let mut update = change.update.clone();
+                if update.delay_lifted && update.delay_lifted_on.is_none() {
+                    update.delay_lifted_on = chrono::DateTime::parse_from_rfc3339(ts)
+                        .ok()
+                        .map(|t| t.date_naive());
+                }
+                self.facts = self.facts.updated(&update);
+                if let Some(d) = &change.update.discovered {
+                    self.discovered = d.clone();
+                }
+                settled(&mut self.steps, &change.steps);
+            }
+            Event::Assessed(a) => {
+                self.facts.assessment_recorded = true;
+                self.facts.notification_required = a.determination.requires_notification();
+                if self.assessment.is_some() {
+                    self.superseded_assessments += 1;
+                }
+                self.assessment = Some(Signed {
+                    at: ts.to_owned(),
+                    by: actor.to_owned(),
+                    seq,
+                    value: (**a).clone(),
+                });
+                settled(&mut self.steps, &a.steps);
+            }
+            Event::NoticeSent(n) => {
+                self.notices.push(Signed {
+                    at: ts.to_owned(),
+                    by: actor.to_owned(),
+                    seq,
+                    value: n.clone(),
+                });
+                settled(&mut self.steps, &n.steps);
+            }
+        }
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closed.is_some()
     }
@@ -445,18 +464,193 @@ impl Incident {
 
     /// Every runbook step in order, with its state.
     pub fn step_views(&self) -> Vec<StepView<'_>> {
+        let obligations = self.clock(self.discovered.date).obligations;
         self.runbook
             .steps()
-            .map(|(phase, step)| StepView {
-                phase,
-                step,
-                record: self.steps.get(&step.id.value),
-                active: step
-                    .when
-                    .as_ref()
-                    .is_none_or(|c| self.facts.satisfies(&c.value)),
-            })
+            .map(|(phase, step)| self.view_of(phase, step, &obligations))
             .collect()
+    }
+
+    fn view_of<'a>(
+        &'a self,
+        phase: Phase,
+        step: &'a Step,
+        obligations: &[obligations::Obligation],
+    ) -> StepView<'a> {
+        let record = self.steps.get(&step.id.value);
+        let recorded = record.map_or(StepState::Open, |r| r.state);
+        let when = step.when.as_ref();
+        let mut view = StepView {
+            phase,
+            step,
+            record,
+            active: when.is_none_or(|c| self.facts.satisfies(&c.value)),
+            state: recorded,
+            because: None,
+        };
+        if !view.active {
+            view.because = when.map(|c| format!("it applies only when {}", c.value.describe()));
+        }
+        let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) else {
+            return view;
+        };
+        let notice = self.notice_binding(to, obligations);
+        if !notice.applies {
+            if view.active {
+                view.active = false;
+                view.because = Some(self.no_notice_because(to));
+            }
+            return view;
+        }
+        if !view.active {
+            return view;
+        }
+        view.state = if notice.met {
+            StepState::Done
+        } else {
+            StepState::Open
+        };
+        view.because = match (recorded, view.state) {
+            (StepState::Done, StepState::Done) => None,
+            (_, StepState::Done) => Some(format!(
+                "the clock counts it done: {} (the notice was recorded before this step applied)",
+                notice.summary
+            )),
+            (StepState::Open, StepState::Open) => None,
+            (_, _) => Some(format!(
+                "the clock counts it open again: {}",
+                notice.summary
+            )),
+        };
+        view
+    }
+
+    /// The obligations of the clock a notice to `to` meets, and where they stand.
+    fn notice_binding(
+        &self,
+        to: NoticeTo,
+        obligations: &[obligations::Obligation],
+    ) -> NoticeBinding {
+        let audience = obligations::Audience::from(to);
+        let matching: Vec<&obligations::Obligation> = obligations
+            .iter()
+            .filter(|o| o.key.audience() == audience)
+            .collect();
+        let summary = matching
+            .iter()
+            .map(|o| {
+                let counts = match (o.notified, o.reachable) {
+                    (Some(n), Some(r)) if o.met_on.is_none() => format!(", {n} of {r} reachable"),
+                    _ => String::new(),
+                };
+                let status = if o.met_on.is_some() {
+                    "met"
+                } else if o.notified.is_some_and(|n| n > 0) {
+                    "partial"
+                } else {
+                    "not met"
+                };
+                let label = match &o.state {
+                    Some(state) => format!("{} ({state})", o.key.label().to_lowercase()),
+                    None => o.key.label().to_lowercase(),
+                };
+                format!("{label} is {status}{counts}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        NoticeBinding {
+            applies: !matching.is_empty(),
+            met: !matching.is_empty() && matching.iter().all(|o| o.met_on.is_some()),
+            summary,
+        }
+    }
+
+    /// Why the clock has no notice to `to`, in its own terms.
+    fn no_notice_because(&self, to: NoticeTo) -> String {
+        let f = &self.facts;
+        match to {
+            NoticeTo::CoveredEntity if !f.business_associate => {
+                "the clock has no notice to a covered entity: the team is not a business associate (`breach facts --business-associate yes` if it is)".to_owned()
+            }
+            _ if f.business_associate => format!(
+                "the clock has no notice to {}: a business associate notifies the covered entity, which gives the notices (45 CFR 164.410)",
+                to.label()
+            ),
+            _ if !f.notification_required => match &self.assessment {
+                Some(a) => format!(
+                    "the clock has no notices: the assessment in force (entry {}) concludes {}",
+                    a.seq,
+                    a.value.determination.label()
+                ),
+                None => "the clock has no notices: notification is not required".to_owned(),
+            },
+            NoticeTo::Substitute => "the clock has no substitute notice: everyone affected can be reached (0 unreachable recorded)".to_owned(),
+            NoticeTo::Media => "the clock has no media notice: no state or jurisdiction has more than 500 affected residents".to_owned(),
+            _ => format!("the clock has no notice to {}", to.label()),
+        }
+    }
+
+    /// Whether a bound step's action is on record, so the step can count as done: an
+    /// assessment, the counts (affected and unreachable), a law-enforcement hold, or the
+    /// notice's obligations met.
+    pub fn binding_satisfied(&self, step: &Step) -> bool {
+        match step.records.as_ref().map(|r| r.value) {
+            None => false,
+            Some(Records::Assessment) => self.assessment.is_some(),
+            Some(Records::Facts) => {
+                self.facts.affected.is_some() && self.facts.unreachable.is_some()
+            }
+            Some(Records::Delay) => !self.facts.law_enforcement_holds.is_empty(),
+            Some(Records::Notice(to)) => {
+                let obligations = self.clock(self.discovered.date).obligations;
+                self.notice_binding(to, &obligations).met
+            }
+        }
+    }
+
+    /// What a notice step still lacks, in the clock's words: "notice to individuals is partial,
+    /// 1000 of 1100 reachable".
+    pub fn notice_shortfall(&self, to: NoticeTo) -> String {
+        let obligations = self.clock(self.discovered.date).obligations;
+        self.notice_binding(to, &obligations).summary
+    }
+
+    /// The open steps bound to an action that `event`, recorded next, would settle: the write
+    /// path puts them in the same entry.
+    pub fn settled_by(&self, event: &Event) -> Vec<String> {
+        let mut after = self.clone();
+        after.apply(event, self.head.seq + 1, "", "");
+        let before = self.step_views();
+        let after_views = after.step_views();
+        before
+            .iter()
+            .zip(after_views.iter())
+            .filter(|(b, a)| {
+                b.step.records.is_some()
+                    && b.state == StepState::Open
+                    && a.active
+                    && after.binding_satisfied(a.step)
+                    && self.bound_to(b.step, event)
+            })
+            .map(|(b, _)| b.step.id.value.clone())
+            .collect()
+    }
+
+    /// Whether `event` is the kind of action `step` is bound to.
+    fn bound_to(&self, step: &Step, event: &Event) -> bool {
+        match (step.records.as_ref().map(|r| r.value), event) {
+            (Some(Records::Assessment), Event::Assessed(_)) => true,
+            (Some(Records::Facts), Event::FactsChanged(c)) => {
+                c.update.affected.is_some() || c.update.unreachable.is_some()
+            }
+            (Some(Records::Delay), Event::FactsChanged(c)) => {
+                c.update.law_enforcement_delay.is_some()
+            }
+            (Some(Records::Notice(to)), Event::NoticeSent(n)) => {
+                n.to == obligations::Audience::from(to)
+            }
+            _ => false,
+        }
     }
 
     pub fn view(&self, id: &str) -> Option<StepView<'_>> {
@@ -540,6 +734,23 @@ impl Incident {
         }
         let view = self.find_step(id)?;
         let current = view.state();
+        if let Some(Records::Notice(to)) = view.step.records.as_ref().map(|r| r.value)
+            && view.active
+            && target != StepState::Done
+        {
+            let summary = self.notice_shortfall(to);
+            return Err(Error::refused(if current == StepState::Done {
+                format!(
+                    "step `{id}` is done because the clock counts its notice as given ({summary}); a notice once sent stays sent: if a count changed, record it with `breach facts`"
+                )
+            } else {
+                format!(
+                    "step `{id}` stands for the notice to {} that the clock says is due ({summary}): it is done by recording the notice (`breach done {id} --date … --method …` or `breach notify --to {}`), and drops away only when the facts or an assessment say the notice is not needed",
+                    to.label(),
+                    to.flag()
+                )
+            }));
+        }
         if current == target {
             let hint = if target == StepState::Open {
                 String::new()
@@ -573,22 +784,21 @@ impl Incident {
         Ok(view)
     }
 
-    /// When a step is due. A step that carries a notice the regulation times (it cites the
-    /// paragraph of an obligation that applies) is due when the clock says that obligation is
-    /// due, at the end of that day: held by law enforcement, moved by the facts, per state. Any
-    /// other step is due its runbook offset after discovery.
+    /// When a step is due. A step bound to a notice is due when the clock says that notice is
+    /// due, at the end of that day: held by law enforcement, moved by the facts, per state (the
+    /// earliest of them). Any other step is due its runbook offset after discovery.
     pub fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
-        let offset = step.due.as_ref()?;
-        if let Some(key) = obligations::cited_by(&step.references)
-            && let Some(due) = self
+        if let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) {
+            let audience = obligations::Audience::from(to);
+            return self
                 .due_dates()
                 .iter()
-                .filter(|o| o.key == key)
+                .filter(|o| o.key.audience() == audience)
                 .map(|o| o.due)
                 .min()
-        {
-            return Some(crate::clock::end_of_day(due));
+                .map(crate::clock::end_of_day);
         }
+        let offset = step.due.as_ref()?;
         Some(self.discovered_at() + chrono::Duration::hours(offset.value.hours()))
     }
 

@@ -66,6 +66,19 @@ impl Key {
     }
 }
 
+impl From<crate::runbook::NoticeTo> for Audience {
+    fn from(to: crate::runbook::NoticeTo) -> Audience {
+        use crate::runbook::NoticeTo as T;
+        match to {
+            T::Individuals => Audience::Individuals,
+            T::Substitute => Audience::Substitute,
+            T::Hhs => Audience::Hhs,
+            T::Media => Audience::Media,
+            T::CoveredEntity => Audience::CoveredEntity,
+        }
+    }
+}
+
 /// Who a notice went to (`breach notify --to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,24 +274,6 @@ pub fn reachable(facts: &Facts) -> Option<u64> {
             .saturating_sub(facts.unreachable.unwrap_or(0)),
     )
     .filter(|_| facts.unreachable.is_some())
-}
-
-/// The obligation a runbook step carries, by the paragraph it cites, if it cites one.
-pub fn cited_by(references: &[String]) -> Option<Key> {
-    // Most specific first: 164.404(d)(2) is substitute notice, 164.404(d)(1) individual notice.
-    const PARAGRAPHS: [(&str, Key); 7] = [
-        ("164.404(d)(2)", Key::SubstituteNotice),
-        ("164.408(c)", Key::HhsAnnualReport),
-        ("164.408(b)", Key::HhsNotice),
-        ("164.406", Key::MediaNotice),
-        ("164.410", Key::BusinessAssociateNotice),
-        ("164.404(b)", Key::IndividualNotice),
-        ("164.404(d)(1)", Key::IndividualNotice),
-    ];
-    PARAGRAPHS
-        .iter()
-        .find(|(p, _)| references.iter().any(|r| r.contains(p)))
-        .map(|(_, k)| *k)
 }
 
 /// The annual-report date for a small breach: 60 days after 31 December of the year of

@@ -147,6 +147,12 @@ pub struct StepReport {
     pub required: bool,
     pub applies: bool,
     pub state: &'static str,
+    /// What the step records on the regulatory record, when it is bound to an action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::runbook::Records>,
+    /// Why it does not apply, or why the clock's state differs from the last recorded change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
     pub actor: Option<String>,
     pub at: Option<String>,
     pub reason: Option<String>,
@@ -351,6 +357,8 @@ pub fn report<'a>(
                     } else {
                         "does not apply"
                     },
+                    records: v.step.records.as_ref().map(|r| r.value),
+                    because: v.because.clone(),
                     actor: v.record.map(|r| r.actor.clone()),
                     at: v.record.map(|r| local(&r.at)),
                     reason: v.record.and_then(|r| r.reason.clone()),

@@ -384,11 +384,26 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
     if let Some(due) = &step.due {
         facts.push(format!("due {}", due.value));
     }
+    if let Some(crate::runbook::Records::Notice(_)) = step.records.as_ref().map(|r| r.value) {
+        facts.push("due when the clock says the notice is due".to_owned());
+    }
     out.push_str(&wrap(&facts.join(" · "), width, "   "));
     out.push('\n');
+    if let Some(records) = &step.records {
+        out.push_str(&wrap(
+            &format!(
+                "records: {} — done in the same entry as the action: `breach done {}` with its flags, or the action's own command",
+                records.value.label(),
+                step.id.value
+            ),
+            width,
+            "   ",
+        ));
+        out.push('\n');
+    }
     if let Some(cond) = &step.when {
         out.push_str(&wrap(
-            &format!("applies when: {}", describe_condition(&cond.value)),
+            &format!("applies when: {}", cond.value.describe()),
             width,
             "   ",
         ));
@@ -432,35 +447,6 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
         out.push('\n');
     }
     out
-}
-
-/// A condition in words.
-pub fn describe_condition(cond: &crate::runbook::Condition) -> String {
-    use crate::runbook::Condition as C;
-    match cond {
-        C::AffectedAtLeast(n) => {
-            format!("{n} or more individuals affected (or the count is unknown)")
-        }
-        C::AffectedBelow(n) => format!("fewer than {n} individuals affected"),
-        C::AnyStateMoreThan(n) => {
-            format!("more than {n} residents of one state or jurisdiction affected")
-        }
-        C::UnreachableAtLeast(n) => format!("{n} or more individuals cannot be reached"),
-        C::Fact(f) => f.value.replace('_', " "),
-        C::All(list) => list
-            .iter()
-            .map(describe_condition)
-            .collect::<Vec<_>>()
-            .join(" and "),
-        C::Any(list) => format!(
-            "({})",
-            list.iter()
-                .map(describe_condition)
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        C::Not(inner) => format!("not ({})", describe_condition(inner)),
-    }
 }
 
 /// The facts screen of `breach facts` with no flags.

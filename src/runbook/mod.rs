@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 pub use crate::error::Problem;
 pub use model::{
-    Condition, Due, EvidenceField, FieldType, Implies, KNOWN_FACTS, Phase, PhaseSteps, Role,
-    Runbook, Step,
+    Condition, Due, EvidenceField, FieldType, Implies, KNOWN_FACTS, NoticeTo, Phase, PhaseSteps,
+    Records, Role, Runbook, Step,
 };
 pub use validate::{MAX_RUNBOOK_BYTES, parse_runbook};
 

@@ -106,6 +106,76 @@ pub struct Step {
     pub due: Option<Spanned<Due>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// What completing the step records on the regulatory record: the risk assessment, the
+    /// facts, a law-enforcement delay, or a notice. Such a step and its action are one entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Spanned<Records>>,
+}
+
+/// The regulatory action a step stands for (`records:` in a runbook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Records {
+    /// The four-factor risk assessment and its determination (`breach assess`).
+    Assessment,
+    /// The counts the notices depend on: affected, per state, unreachable (`breach facts`).
+    Facts,
+    /// A law-enforcement request to delay notices (`breach facts --delay`).
+    Delay,
+    /// A notice to one audience (`breach notify --to`).
+    Notice(NoticeTo),
+}
+
+impl Records {
+    /// The binding as a person reads it: "the notice to individuals".
+    pub fn label(self) -> String {
+        match self {
+            Records::Assessment => "the risk assessment (`breach assess`)".to_owned(),
+            Records::Facts => {
+                "the counts: affected, per state, unreachable (`breach facts`)".to_owned()
+            }
+            Records::Delay => "a law-enforcement delay (`breach facts --delay`)".to_owned(),
+            Records::Notice(to) => format!(
+                "the notice to {} (`breach notify --to {}`)",
+                to.label(),
+                to.flag()
+            ),
+        }
+    }
+}
+
+/// Who a bound notice step notifies: the audiences of `breach notify --to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeTo {
+    Individuals,
+    Substitute,
+    Hhs,
+    Media,
+    CoveredEntity,
+}
+
+impl NoticeTo {
+    pub fn label(self) -> &'static str {
+        match self {
+            NoticeTo::Individuals => "individuals",
+            NoticeTo::Substitute => "the unreachable (substitute notice)",
+            NoticeTo::Hhs => "HHS",
+            NoticeTo::Media => "the media of each state concerned",
+            NoticeTo::CoveredEntity => "the covered entity",
+        }
+    }
+
+    /// The value of `breach notify --to`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            NoticeTo::Individuals => "individuals",
+            NoticeTo::Substitute => "substitute",
+            NoticeTo::Hhs => "hhs",
+            NoticeTo::Media => "media",
+            NoticeTo::CoveredEntity => "covered-entity",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -253,6 +323,33 @@ pub enum Condition {
     All(Vec<Condition>),
     Any(Vec<Condition>),
     Not(Box<Condition>),
+}
+
+impl Condition {
+    /// The condition in words.
+    pub fn describe(&self) -> String {
+        use Condition as C;
+        let all = |list: &[Condition], joiner: &str| {
+            list.iter()
+                .map(Condition::describe)
+                .collect::<Vec<_>>()
+                .join(joiner)
+        };
+        match self {
+            C::AffectedAtLeast(n) => {
+                format!("{n} or more individuals affected (or the count is unknown)")
+            }
+            C::AffectedBelow(n) => format!("fewer than {n} individuals affected"),
+            C::AnyStateMoreThan(n) => {
+                format!("more than {n} residents of one state or jurisdiction affected")
+            }
+            C::UnreachableAtLeast(n) => format!("{n} or more individuals cannot be reached"),
+            C::Fact(f) => f.value.replace('_', " "),
+            C::All(list) => all(list, " and "),
+            C::Any(list) => format!("({})", all(list, " or ")),
+            C::Not(inner) => format!("not ({})", inner.describe()),
+        }
+    }
 }
 
 /// The yes/no facts a condition may name, with what each means.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_saphyr::{Budget, Location, Options, Spanned};
 
-use super::model::{Condition, FieldType, KNOWN_FACTS, Phase, Runbook};
+use super::model::{Condition, FieldType, KNOWN_FACTS, Phase, Records, Runbook, Step};
 use crate::error::Problem;
 
 /// Runbooks are small documents; anything bigger is refused before parsing.
@@ -153,6 +153,7 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
     check_phases(rb, report);
 
     let mut seen: HashMap<&str, Location> = HashMap::new();
+    let mut bound: HashMap<Records, (&str, Location, bool)> = HashMap::new();
     for (_, step) in rb.steps() {
         let id = step.id.value.as_str();
         if !is_identifier(id) {
@@ -238,6 +239,9 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
         if let Some(cond) = &step.when {
             check_condition(&cond.value, cond.referenced, id, report);
         }
+        if let Some(records) = &step.records {
+            check_binding(step, records, &mut bound, report);
+        }
     }
 
     for (_, step) in rb.steps() {
@@ -256,6 +260,62 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
         }
     }
     check_cycles(rb, report);
+}
+
+/// What a step that records an action must be: its values come from the action, so its own
+/// evidence is optional; a notice's due date is the clock's; and two steps record the same
+/// action only when a `when` tells them apart.
+fn check_binding<'a>(
+    step: &'a Step,
+    records: &Spanned<Records>,
+    bound: &mut HashMap<Records, (&'a str, Location, bool)>,
+    report: &mut Report<'_>,
+) {
+    let id = step.id.value.as_str();
+    let what = records.value.label();
+    for field in step.evidence.iter().filter(|f| f.required) {
+        report.at_span(
+            &field.name,
+            format!(
+                "step `{id}` records {what}, which supplies its values: its own evidence `{}` must be optional (`required: false`)",
+                field.name.value
+            ),
+        );
+    }
+    if let (Records::Notice(_), Some(due)) = (records.value, &step.due) {
+        report.at_span(
+            due,
+            format!(
+                "step `{id}` records {what}: its due date is the clock's (held, moved, per state); remove `due`"
+            ),
+        );
+    }
+    if records.value == Records::Delay
+        && step.when.as_ref().is_some_and(
+            |w| matches!(&w.value, Condition::Fact(f) if f.value == "law_enforcement_delay"),
+        )
+    {
+        report.at_span(
+            records,
+            format!(
+                "step `{id}` records a law-enforcement delay but applies only `when` one is recorded, so it could never be done first; remove the `when` and make the step `required: false`"
+            ),
+        );
+    }
+    let has_when = step.when.is_some();
+    match bound.get(&records.value) {
+        Some((first, at, first_when)) if !(has_when && *first_when) => report.at_span(
+            records,
+            format!(
+                "step `{id}` records {what}, as step `{first}` (line {}) does; two steps may record the same action only when each has a `when` that tells them apart",
+                at.line()
+            ),
+        ),
+        Some(_) => {}
+        None => {
+            bound.insert(records.value, (id, records.referenced, has_when));
+        }
+    }
 }
 
 fn check_phases(rb: &Runbook, report: &mut Report<'_>) {

@@ -15,12 +15,13 @@ pub use terminal::TerminalResponder;
 
 use crate::clock;
 use crate::error::Error;
+use crate::incident::action::{Bound, NOTICE_METHODS};
 use crate::incident::assessment::{AssessmentDraft, FACTORS};
 use crate::incident::event::{Determination, ExceptionKind, Rating, SecuredBy};
 use crate::incident::{Action, Incident, StepState, StepView, evidence};
 use crate::log::Head;
 use crate::render;
-use crate::runbook::{FieldType, Phase};
+use crate::runbook::{FieldType, NoticeTo, Phase, Records};
 use crate::text::{sanitize, sanitize_multiline, wrap};
 
 /// Why a person left a prompt without answering.
@@ -89,12 +90,17 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
         }
         let now = recorder.now();
         let workable = incident.workable();
-        let Some(view) = workable.first().copied() else {
+        let Some(view) = workable.first().cloned() else {
             r.say(render::terminal::next_text(&incident, now).trim());
             return Ok(WalkEnd::NothingWorkable);
         };
         let step_id = view.step.id.value.clone();
-        r.say(&step_card(&incident, view, now, render::terminal::width()));
+        r.say(&step_card(
+            &incident,
+            view.clone(),
+            now,
+            render::terminal::width(),
+        ));
         let left = |stop| {
             Ok(WalkEnd::Left {
                 step: Some(step_id.clone()),
@@ -108,7 +114,7 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
             Err(stop) => return left(stop),
         };
         let action = match choice {
-            0 => match gather_done(view, r, now) {
+            0 => match gather_done(&incident, view, r, now) {
                 Ok(Some(action)) => action,
                 Ok(None) | Err(Stop::Cancelled) => {
                     r.say("Not recorded.");
@@ -184,11 +190,21 @@ pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEn
 /// Prompts for each evidence field of the step, then for a note, then for confirmation.
 /// Returns `None` when the person declines to record.
 fn gather_done(
+    incident: &Incident,
     view: StepView<'_>,
     r: &mut dyn Responder,
     now: DateTime<Utc>,
 ) -> Result<Option<Action>, Stop> {
     let step = view.step;
+    let records = match step.records.as_ref().map(|b| b.value) {
+        Some(binding)
+            if matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step) =>
+        {
+            r.say(&format!("This step records {}.", binding.label()));
+            Some(ask_bound(binding, r, now)?)
+        }
+        _ => None,
+    };
     let mut pairs = Vec::new();
     for field in &step.evidence {
         let optional = !field.required;
@@ -262,10 +278,119 @@ fn gather_done(
             step: step.id.value.clone(),
             note,
             evidence: pairs,
+            records,
         }))
     } else {
         Ok(None)
     }
+}
+
+/// Asks for the values of the action a bound step records, each checked as it is typed where
+/// the form allows; the full check is the command's, when the step is recorded.
+fn ask_bound(binding: Records, r: &mut dyn Responder, now: DateTime<Utc>) -> Result<Bound, Stop> {
+    let today = clock::local_date(now);
+    let ask_date = |r: &mut dyn Responder, prompt: &str| loop {
+        let answer = r.ask(prompt, "YYYY-MM-DD")?;
+        match clock::parse_date(&answer) {
+            Some(d) if d <= today => break Ok(answer.trim().to_owned()),
+            Some(_) => r.say(&format!("✗ That date is after today ({today}). Try again.")),
+            None => r.say("✗ Expected a date, YYYY-MM-DD. Try again."),
+        }
+    };
+    let ask_count = |r: &mut dyn Responder, prompt: &str, optional: bool| loop {
+        let help = if optional {
+            "a whole number; Enter when not counted"
+        } else {
+            "a whole number, or `unknown`"
+        };
+        let answer = r.ask(prompt, help)?;
+        let t = answer.trim();
+        if t.is_empty() && optional {
+            break Ok(None);
+        }
+        if t.parse::<u64>().is_ok() || (!optional && t.eq_ignore_ascii_case("unknown")) {
+            break Ok(Some(t.to_owned()));
+        }
+        r.say("✗ Expected a whole number. Try again.");
+    };
+    Ok(match binding {
+        Records::Assessment => {
+            let mut draft = AssessmentDraft::default();
+            ask_assessment(r, &mut draft)?;
+            Bound::Assessment(Box::new(draft))
+        }
+        Records::Facts => {
+            let affected = ask_count(r, "How many individuals are affected?", false)?;
+            let unreachable = ask_count(
+                r,
+                "How many have insufficient or out-of-date contact details?",
+                false,
+            )?;
+            let states = r.ask(
+                "Affected residents per state (optional)",
+                "XX=N, separated by commas (TX=520, OK=120); Enter for none",
+            )?;
+            Bound::Counts {
+                affected,
+                unreachable,
+                states: states
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        }
+        Records::Delay => {
+            let options = ["oral".to_owned(), "written".to_owned()];
+            let written = r.choose("Was the statement oral or written?", &options)? == 1;
+            let official = ask_nonempty(r, "The official's name and agency", "one line")?;
+            let stated = ask_date(r, "The date of the statement")?;
+            let until = if written {
+                Some(ask_date(
+                    r,
+                    "The end of the period the statement specifies",
+                )?)
+            } else {
+                None
+            };
+            Bound::Delay {
+                kind: options[usize::from(written)].clone(),
+                official,
+                stated,
+                until,
+            }
+        }
+        Records::Notice(to) => {
+            let date = ask_date(r, "Date the notice was sent")?;
+            let options: Vec<String> = NOTICE_METHODS
+                .iter()
+                .map(|(m, what)| format!("{m}: {what}"))
+                .collect();
+            let method = NOTICE_METHODS[r.choose("How was it sent?", &options)?]
+                .0
+                .to_owned();
+            let state = if to == NoticeTo::Media {
+                Some(ask_nonempty(
+                    r,
+                    "The state or jurisdiction notified",
+                    "its postal code, e.g. TX",
+                )?)
+            } else {
+                None
+            };
+            let count = ask_count(r, "How many notices were sent?", true)?
+                .and_then(|c| c.parse::<u64>().ok());
+            Bound::Notice {
+                date,
+                method,
+                count,
+                state,
+                again: false,
+                despite_hold: None,
+            }
+        }
+    })
 }
 
 fn ask_nonempty(r: &mut dyn Responder, prompt: &str, help: &str) -> Result<String, Stop> {

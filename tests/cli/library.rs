@@ -195,9 +195,15 @@ fn runbook_init_copies_a_runbook_to_adapt_and_validate() {
         out.stdout
     );
     let copy = env.path().join("ours/compromised-mailbox.yaml");
-    assert_eq!(
-        std::fs::read_to_string(&copy).unwrap(),
-        include_str!("../../runbooks/compromised-mailbox.yaml")
+    let copied = std::fs::read_to_string(&copy).unwrap();
+    // The bundled runbook, under a header that explains the keys an author needs.
+    assert!(copied.ends_with(include_str!("../../runbooks/compromised-mailbox.yaml")));
+    let header =
+        &copied[..copied.len() - include_str!("../../runbooks/compromised-mailbox.yaml").len()];
+    assert!(header.lines().all(|l| l.starts_with('#')), "{header}");
+    assert!(
+        header.contains("records: {notice: individuals}"),
+        "{header}"
     );
     env.breach(["runbook", "validate", "ours"]).ok();
     let again = env

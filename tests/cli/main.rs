@@ -12,6 +12,7 @@ mod hostile;
 mod integrity;
 mod library;
 mod lifecycle;
+mod onetruth;
 mod planted;
 mod runbooks;
 mod walk;

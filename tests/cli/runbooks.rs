@@ -343,3 +343,60 @@ fn an_unknown_implied_fact_is_located() {
     env.write("implies-ok.yaml", &ok);
     env.breach(["runbook", "validate", "implies-ok.yaml"]).ok();
 }
+
+#[test]
+fn bad_bindings_are_located() {
+    // A notice step with its own due date and required evidence, a second step recording the
+    // assessment with nothing to tell them apart, and a delay step that could never apply first.
+    let text = broken(
+        "        due: {days: 60}\n        when: {affected_at_least: 500}\n        references: [45 CFR 164.408(b)]",
+        "        due: {days: 60}\n        records: {notice: hhs}\n        evidence:\n          - name: transaction_number\n            prompt: The portal's number\n            type: text\n        references: [45 CFR 164.408(b)]",
+    )
+    .replacen(
+        "        owner: compliance_officer\n  - phase: notify",
+        "        owner: compliance_officer\n        records: assessment\n      - id: assess-again\n        title: Assess again\n        instructions: Again.\n        owner: privacy_officer\n        records: assessment\n      - id: delay\n        title: Document the delay\n        instructions: Document it.\n        owner: legal_counsel\n        records: delay\n        when: {fact: law_enforcement_delay}\n  - phase: notify",
+        1,
+    );
+    insta::assert_snapshot!(problems("bad-bindings.yaml", &text));
+}
+
+#[test]
+fn an_unknown_binding_is_located() {
+    let text = broken(
+        "        when: {any_state_more_than: 500}",
+        "        records: {notice: press}",
+    );
+    insta::assert_snapshot!(problems("unknown-binding.yaml", &text));
+}
+
+#[test]
+fn runbook_show_and_next_say_what_a_step_records() {
+    let env = Env::new();
+    let shown = env
+        .breach(["runbook", "show", "misdirected-email"])
+        .ok()
+        .stdout;
+    assert!(
+        shown.contains("records: the notice to individuals (`breach notify --to individuals`)"),
+        "{shown}"
+    );
+    let json = env
+        .breach(["--json", "runbook", "show", "misdirected-email"])
+        .ok()
+        .json();
+    let steps: Vec<&serde_json::Value> = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["steps"].as_array().unwrap())
+        .collect();
+    let records = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["records"].clone())
+            .unwrap()
+    };
+    assert_eq!(records("risk-assessment"), "assessment");
+    assert_eq!(records("notify-media")["notice"], "media");
+}
