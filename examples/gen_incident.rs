@@ -1,10 +1,13 @@
-//! Builds a large, valid incident for the benchmarks: `gen_incident STORE ENTRIES`.
+//! Builds large, valid incidents for the benchmarks: `gen_incident STORE ENTRIES [INCIDENTS]`.
 //!
-//! The incident is opened through the library exactly as `breach start` does, then filled with
-//! note entries written straight to the log with the record encoder — appending a million entries
-//! through the command line would replay the log each time. Prints the incident id.
+//! Each incident is opened through the library exactly as `breach start` does, then filled with
+//! entries written straight to the log with the record encoder — appending a million entries
+//! through the command line would take far longer than the benchmark. With INCIDENTS, a store of
+//! that many incidents, discovered over six years: each records its count of affected people
+//! (under 500 for most), then notes; every third is closed. Prints the first incident's id.
 
-use breach::incident::event::{Note, Opened, PinnedRunbook};
+use breach::incident::event::{Closed, FactsChanged, Note, Opened, PinnedRunbook};
+use breach::incident::{Count, FactsUpdate};
 use breach::log::{self, Head};
 use breach::store::Backend;
 use breach::store::{self, DirStore};
@@ -13,23 +16,59 @@ use std::io::Write;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (root, entries) = match args.as_slice() {
+    let (root, entries, incidents) = match args.as_slice() {
         [_, root, n] => (
             std::path::PathBuf::from(root),
             n.parse::<u64>().expect("ENTRIES is a number"),
+            None,
+        ),
+        [_, root, n, m] => (
+            std::path::PathBuf::from(root),
+            n.parse::<u64>().expect("ENTRIES is a number"),
+            Some(m.parse::<u64>().expect("INCIDENTS is a number")),
         ),
         _ => {
-            eprintln!("usage: gen_incident STORE ENTRIES");
+            eprintln!("usage: gen_incident STORE ENTRIES [INCIDENTS]");
             std::process::exit(2);
         }
     };
     let store = DirStore::create(&root, true).expect("create store");
-    let (_, text) = breach::runbook::BUNDLED[0];
     let clock = breach::clock::Clock::from_env().expect("BREACH_NOW");
     let now = clock.now();
-    let discovered =
-        breach::clock::parse_past("2026-03-01 09:30", "--discovered", now).expect("date");
-    let id = store::new_incident_id(now.date_naive(), 0);
+    let Some(count) = incidents else {
+        let discovered =
+            breach::clock::parse_past("2026-03-01 09:30", "--discovered", now).expect("date");
+        let id = store::new_incident_id(now.date_naive(), 0);
+        generate(&store, &clock, &id, discovered, entries, None);
+        println!("{id}");
+        return;
+    };
+    let mut first = None;
+    for i in 0..count {
+        // Spread over six years, a few a day.
+        let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")
+            + chrono::Duration::days(i64::try_from(i * 2190 / count.max(1)).expect("days"));
+        let discovered =
+            breach::clock::parse_past(&format!("{day} 09:30"), "--discovered", now).expect("date");
+        let id = format!("{}-b{i:05}", day.format("%Y%m%d"));
+        generate(&store, &clock, &id, discovered, entries, Some(i));
+        first.get_or_insert(id);
+    }
+    println!("{}", first.unwrap_or_default());
+}
+
+/// One incident of `entries` entries; with `variant`, one of a store's varied incidents.
+fn generate(
+    store: &DirStore,
+    clock: &breach::clock::Clock,
+    id: &str,
+    discovered: breach::clock::GivenTime,
+    entries: u64,
+    variant: Option<u64>,
+) {
+    let now = clock.now();
+    let (_, text) = breach::runbook::BUNDLED[0];
+    let id = id.to_owned();
     let opened = Opened {
         format: log::FORMAT.to_owned(),
         hash_algorithm: log::HASH_ALGORITHM.to_owned(),
@@ -76,17 +115,44 @@ fn main() {
         .expect("open log");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     for seq in 1..entries {
-        let note = Note {
-            text: format!(
-                "Benchmark note {seq}: recipient called back and confirmed deletion of the message."
-            ),
-            step: None,
+        let (kind, data) = match variant {
+            Some(i) if seq == 1 => {
+                let facts = FactsChanged {
+                    update: FactsUpdate {
+                        affected: Some(Count::Known(if i % 10 == 0 { 900 } else { 20 + i % 400 })),
+                        unreachable: Some(Count::Known(0)),
+                        ..FactsUpdate::default()
+                    },
+                    reason: None,
+                    previous_discovered: None,
+                    recomputed: Vec::new(),
+                    steps: Default::default(),
+                };
+                ("facts_changed", serde_json::value::to_raw_value(&facts))
+            }
+            Some(i) if seq == entries - 1 && i % 3 == 0 => {
+                let closed = Closed {
+                    forced: true,
+                    reason: Some("benchmark".to_owned()),
+                    open_required: Vec::new(),
+                    obligations: Vec::new(),
+                };
+                ("incident_closed", serde_json::value::to_raw_value(&closed))
+            }
+            _ => {
+                let note = Note {
+                    text: format!(
+                        "Benchmark note {seq}: recipient called back and confirmed deletion of the message."
+                    ),
+                    step: None,
+                };
+                ("note", serde_json::value::to_raw_value(&note))
+            }
         };
-        let data = serde_json::value::to_raw_value(&note).expect("encode");
-        let (line, hash) = log::encode(seq, &prev, &stamp, "bench.responder", "note", &data);
+        let data = data.expect("encode");
+        let (line, hash) = log::encode(seq, &prev, &stamp, "bench.responder", kind, &data);
         out.write_all(line.as_bytes()).expect("write");
         prev = hash;
     }
     out.into_inner().expect("flush").sync_all().expect("sync");
-    println!("{id}");
 }

@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The incident to act on (an id or a unique prefix); may be left out when exactly one is open
+    /// The incident to act on (an id, or any unique part of an id or a title); may be left out when exactly one is open
     #[arg(short, long, env = "BREACH_INCIDENT", global = true, value_name = "ID")]
     pub incident: Option<String>,
 
@@ -72,9 +72,9 @@ pub enum Command {
 
     /// List the incidents in the store
     #[command(
-        after_help = "Examples:\n  breach list\n  breach --json list | jq -r '.incidents[] | select(.state == \"open\") | .id'"
+        after_help = "Examples:\n  breach list\n  breach list --state open --overdue\n  breach list --year 2026 --runbook misdirected-email\n  breach --json list | jq -r '.incidents[] | select(.state == \"open\") | .id'"
     )]
-    List,
+    List(ListArgs),
 
     /// Show an incident: progress per phase, every step, what is next, the log's head
     #[command(after_help = "Examples:\n  breach status\n  breach -i 20261122-k7qm status --json")]
@@ -195,9 +195,32 @@ pub enum Command {
 
     /// List every notification obligation that applies, with due date and status
     #[command(
-        after_help = "Examples:\n  breach deadlines\n  breach --json deadlines | jq '.obligations[] | select(.status == \"overdue\")'"
+        after_help = "Examples:\n  breach deadlines\n  breach deadlines --all\n  breach deadlines --all --ics -o breach-deadlines.ics\n  breach --json deadlines | jq '.obligations[] | select(.status == \"overdue\")'"
     )]
-    Deadlines,
+    Deadlines {
+        /// Every open obligation of every open incident in the store, overdue first
+        #[arg(long)]
+        all: bool,
+        /// With --all: an iCalendar file of them, to subscribe to in a calendar application
+        #[arg(long, requires = "all")]
+        ics: bool,
+        #[command(flatten)]
+        out: FileOut,
+    },
+
+    /// The year-end report to HHS: every breach of fewer than 500 discovered in YEAR
+    #[command(
+        after_help = "Every incident discovered in YEAR whose assessment requires notification and that affected fewer than 500 people goes to HHS within 60 days after the year ends (45 CFR 164.408(c)), each as its own submission through the OCR portal. Incidents not yet assessed are named as a warning: they may belong in it.\n\nExamples:\n  breach annual 2026\n  breach annual 2026 --format csv -o annual-2026.csv\n  breach --json annual 2026"
+    )]
+    Annual {
+        /// The calendar year of discovery
+        year: i32,
+        /// table (the default), csv or json (as --json)
+        #[arg(long, value_enum, default_value = "table")]
+        format: AnnualFormat,
+        #[command(flatten)]
+        out: FileOut,
+    },
 
     /// Export the incident for counsel, auditors or a calendar
     #[command(
@@ -293,6 +316,47 @@ pub struct HappenedAt {
     /// the time it is recorded
     #[arg(long, value_name = "WHEN")]
     pub at: Option<String>,
+}
+
+/// `list`'s filters.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only open or only closed incidents
+    #[arg(long, value_enum)]
+    pub state: Option<OpenOrClosed>,
+    /// Only incidents discovered in this calendar year
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i32>,
+    /// Only incidents with an overdue obligation
+    #[arg(long)]
+    pub overdue: bool,
+    /// Only incidents on this runbook
+    #[arg(long, value_name = "ID")]
+    pub runbook: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OpenOrClosed {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnnualFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Where a document goes: standard output, or a file.
+#[derive(Debug, Args)]
+pub struct FileOut {
+    /// Write to FILE (created 0600) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 /// Where an export or letter goes.

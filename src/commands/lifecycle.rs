@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::incident::event::{self, FinalObligation, Opened, PinnedRunbook};
 use crate::incident::input::check_text;
 use crate::incident::obligations::Status as ObligationStatus;
-use crate::incident::{Event, Incident, StepRecord, StepState};
+use crate::incident::{Event, StepRecord, StepState};
 use crate::log::{self, Head};
 use crate::render::deadlines::obligation_name;
 use crate::render::deadlines::{DeadlinesView, deadline_summary};
@@ -175,82 +175,6 @@ pub(super) fn start(
 pub struct Progress {
     pub settled: usize,
     pub applicable: usize,
-}
-
-impl Progress {
-    pub fn of(incident: &Incident) -> Progress {
-        let (settled, applicable) = incident
-            .progress()
-            .iter()
-            .fold((0, 0), |(s, t), (_, settled, total)| {
-                (s + settled, t + total)
-            });
-        Progress {
-            settled,
-            applicable,
-        }
-    }
-}
-
-/// One incident in `list --json`: readable, or named with why it cannot be read.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum ListRow<'a> {
-    Readable {
-        id: &'a str,
-        title: &'a str,
-        state: &'static str,
-        discovered: chrono::NaiveDate,
-        runbook: &'a str,
-        progress: Progress,
-        head: &'a Head,
-    },
-    Unreadable {
-        id: &'a str,
-        state: &'static str,
-        error: String,
-    },
-}
-
-/// `list --json`.
-#[derive(Debug, Serialize)]
-pub struct Listed<'a> {
-    pub store: String,
-    pub incidents: Vec<ListRow<'a>>,
-}
-
-pub(super) fn list(s: &Session) -> Result<Outcome, Error> {
-    let store = s.open_store()?;
-    let mut rows = Vec::new();
-    for id in store.ids()? {
-        rows.push((id.clone(), store.load(&id)));
-    }
-    if s.json {
-        let incidents = rows
-            .iter()
-            .map(|(id, loaded)| match loaded {
-                Ok(i) => ListRow::Readable {
-                    id,
-                    title: &i.title,
-                    state: i.state_label(),
-                    discovered: i.discovered.date,
-                    runbook: &i.pinned.id,
-                    progress: Progress::of(i),
-                    head: &i.head,
-                },
-                Err(e) => ListRow::Unreadable {
-                    id,
-                    state: "unreadable",
-                    error: e.to_string(),
-                },
-            })
-            .collect();
-        return Ok(Outcome::json(&Listed {
-            store: store.location(),
-            incidents,
-        }));
-    }
-    Ok(Outcome::ok(terminal::list_text(&store.location(), &rows)))
 }
 
 /// One step in `status --json`: what every step view shares, then where it stands.

@@ -13,6 +13,7 @@ mod profile;
 mod regulatory;
 mod runbooks;
 mod steps;
+mod store_wide;
 
 #[cfg(test)]
 mod attach_tests;
@@ -305,7 +306,7 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
             discovered,
             title,
         } => lifecycle::start(s, runbook, discovered, title),
-        Command::List => lifecycle::list(s),
+        Command::List(args) => store_wide::list(s, &args),
         Command::Status => lifecycle::status(s),
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
         Command::Walk => steps::walk(s),
@@ -332,7 +333,9 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),
         Command::Notify(args) => regulatory::notify(s, &args),
-        Command::Deadlines => regulatory::deadlines(s),
+        Command::Deadlines { all: false, .. } => regulatory::deadlines(s),
+        Command::Deadlines { ics, out, .. } => store_wide::deadlines(s, ics, &out),
+        Command::Annual { year, format, out } => store_wide::annual(s, year, format, &out),
         Command::Export { format, out } => documents::export(s, format, &out),
         Command::Letter { kind, strict, out } => documents::letter(s, kind, strict, &out),
         Command::Config(cmd) => profile::config(s, cmd),

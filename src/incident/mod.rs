@@ -12,6 +12,7 @@ pub mod facts;
 pub mod input;
 pub mod obligations;
 pub mod screen;
+pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -14,7 +14,9 @@ use crate::incident::Facts;
 use crate::incident::facts::{Delay, Statement};
 
 /// The obligations the command-line contract names, as their `key`s (README, "The regulatory clock").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Key {
     IndividualNotice,

@@ -615,11 +615,31 @@ fn ics_line(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
-/// The iCalendar export (RFC 5545): one all-day event per obligation on its due date, with
+/// One obligation as a calendar event: the same event whether it comes from one incident's
+/// export or from the store-wide calendar, so the UIDs and texts agree.
+#[derive(Debug)]
+pub struct CalendarEvent<'a> {
+    pub incident: &'a str,
+    pub key: &'a str,
+    pub state: Option<&'a str>,
+    pub label: String,
+    pub due: chrono::NaiveDate,
+    pub why: &'a str,
+    pub basis: &'a str,
+    pub status: &'a str,
+    pub held_until: Option<chrono::NaiveDate>,
+}
+
+/// A calendar (RFC 5545) of `events`: one all-day event per obligation on its due date, with
 /// reminders 7 days and 1 day before. The UID is stable per incident and obligation, so a
 /// re-import after a change updates the event instead of adding a second one. Written directly:
 /// a generic writer would add a random UID and a wall-clock stamp to every alarm.
-pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
+pub fn ics_calendar<'a>(
+    name: &str,
+    description: Option<&str>,
+    events: impl IntoIterator<Item = CalendarEvent<'a>>,
+    now: DateTime<Utc>,
+) -> String {
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut out = String::new();
     for line in [
@@ -628,39 +648,31 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
         format!("PRODID:-//breach//breach {}//EN", env!("CARGO_PKG_VERSION")),
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
-        format!(
-            "X-WR-CALNAME:{}",
-            ics_text(&format!("Breach {} deadlines", report.incident.id))
-        ),
+        format!("X-WR-CALNAME:{}", ics_text(name)),
     ] {
         ics_line(&mut out, &line);
     }
-    if let Some(note) = &report.verification.clock_note {
+    if let Some(note) = description {
         ics_line(&mut out, &format!("X-WR-CALDESC:{}", ics_text(note)));
     }
-    for o in &clock.obligations {
-        let key = o.key.name();
-        let uid = match &o.state {
-            Some(s) => format!(
-                "{}-{key}-{}@breach",
-                report.incident.id,
-                s.to_ascii_lowercase()
-            ),
-            None => format!("{}-{key}@breach", report.incident.id),
+    for e in events {
+        let key = e.key;
+        let uid = match e.state {
+            Some(s) => format!("{}-{key}-{}@breach", e.incident, s.to_ascii_lowercase()),
+            None => format!("{}-{key}@breach", e.incident),
         };
-        let label = o.label();
-        let summary = format!("{label} due: incident {}", report.incident.id);
-        let mut description = format!("{}. {}. Status: {}.", o.why, o.basis, o.status.label());
-        if let Some(h) = o.held_until {
+        let summary = format!("{} due: incident {}", e.label, e.incident);
+        let mut description = format!("{}. {}. Status: {}.", e.why, e.basis, e.status);
+        if let Some(h) = e.held_until {
             description.push_str(&format!(" Held by a law-enforcement delay until {h}."));
         }
-        let next_day = o.due + chrono::Duration::days(1);
+        let next_day = e.due + chrono::Duration::days(1);
         for line in [
             "BEGIN:VEVENT".to_owned(),
             format!("UID:{uid}"),
             format!("DTSTAMP:{stamp}"),
             format!("LAST-MODIFIED:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", o.due.format("%Y%m%d")),
+            format!("DTSTART;VALUE=DATE:{}", e.due.format("%Y%m%d")),
             format!("DTEND;VALUE=DATE:{}", next_day.format("%Y%m%d")),
             format!("SUMMARY:{}", ics_text(&summary)),
             format!("DESCRIPTION:{}", ics_text(&description)),
@@ -682,6 +694,26 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
     }
     ics_line(&mut out, "END:VCALENDAR");
     out
+}
+
+/// The incident's iCalendar export: every obligation that applies.
+pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
+    ics_calendar(
+        &format!("Breach {} deadlines", report.incident.id),
+        report.verification.clock_note.as_deref(),
+        clock.obligations.iter().map(|o| CalendarEvent {
+            incident: &report.incident.id,
+            key: o.key.name(),
+            state: o.state.as_deref(),
+            label: o.label(),
+            due: o.due,
+            why: &o.why,
+            basis: &o.basis,
+            status: o.status.label(),
+            held_until: o.held_until,
+        }),
+        now,
+    )
 }
 
 /// The step states in a report, for tests that compare states.

@@ -224,17 +224,8 @@ pub fn draft(
         Some(_) => format!("Fewer than {HHS_THRESHOLD} individuals"),
         None => missing("number of individuals affected"),
     };
-    let breach_type = match incident.runbook.scenario.value.as_str() {
-        "misdirected_email" => {
-            "Unauthorized Access/Disclosure (a secondary source's mapping for misdirected email; confirm with counsel)"
-        }
-        "compromised_mailbox" => {
-            "Hacking/IT Incident (a secondary source's mapping; confirm with counsel)"
-        }
-        _ => {
-            "NOT CONFIRMED: no source found for this kind of incident; choose on the portal with counsel"
-        }
-    };
+    let breach_type =
+        crate::incident::summary::portal_breach_type(&incident.runbook.scenario.value);
     let ctx = context! {
         today => today,
         incident => context! { id => &incident.id, title => &incident.title },

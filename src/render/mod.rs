@@ -5,5 +5,7 @@
 pub mod deadlines;
 pub mod export;
 pub mod letters;
+pub mod progress;
+pub mod store_wide;
 pub mod templates;
 pub mod terminal;

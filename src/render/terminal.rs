@@ -6,7 +6,6 @@ use tabled::builder::Builder;
 use tabled::settings::{Style, Width, peaker::Priority};
 
 use crate::clock::{GivenTime, Precision, local_display};
-use crate::error::Error;
 use crate::incident::{Incident, StepState};
 use crate::log::Head;
 use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
@@ -71,48 +70,12 @@ fn span(d: chrono::Duration) -> String {
     }
 }
 
-fn table(builder: Builder, max_width: usize) -> String {
+pub fn table(builder: Builder, max_width: usize) -> String {
     let mut table = builder.build();
     table
         .with(Style::psql())
         .with(Width::wrap(max_width).priority(Priority::max(true)));
     table.to_string()
-}
-
-pub fn list_text(store: &str, rows: &[(String, Result<Incident, Error>)]) -> String {
-    if rows.is_empty() {
-        return format!(
-            "No incidents in {}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n",
-            store
-        );
-    }
-    let mut b = Builder::default();
-    b.push_record(["id", "state", "discovered", "progress", "title"]);
-    for (id, loaded) in rows {
-        match loaded {
-            Ok(i) => {
-                let (settled, total) = i
-                    .progress()
-                    .iter()
-                    .fold((0, 0), |(s, t), (_, a, b)| (s + a, t + b));
-                b.push_record([
-                    id.clone(),
-                    i.state_label().to_owned(),
-                    i.discovered.date.to_string(),
-                    format!("{settled}/{total}"),
-                    sanitize(&i.title).into_owned(),
-                ]);
-            }
-            Err(e) => b.push_record([
-                id.clone(),
-                "UNREADABLE".to_owned(),
-                String::new(),
-                String::new(),
-                e.to_string(),
-            ]),
-        }
-    }
-    format!("{}\nstore {}\n", table(b, width()), store)
 }
 
 pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {

@@ -17,12 +17,19 @@ use sha2::{Digest, Sha256};
 
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
+use crate::incident::summary::LogKey;
 use crate::log::{self, Access, Entry, Head, Log, Repaired, Scan, Stamp};
 
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
 
 /// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
+/// A cache larger than this is not read (it is rebuilt instead): room for some 200,000
+/// incidents' summaries.
+const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// Where the store keeps its caches.
+const CACHE: &str = "cache";
+
 pub fn default_root() -> PathBuf {
     use etcetera::BaseStrategy;
     match etcetera::choose_base_strategy() {
@@ -132,6 +139,51 @@ impl Backend for DirStore {
         self.root.display().to_string()
     }
 
+    fn log_key(&self, id: &str) -> Option<LogKey> {
+        use std::os::unix::fs::FileExt;
+        // `,"hash":"<64 hex>"}` and the newline close every complete record.
+        const TAIL: u64 = 96;
+        let file = std::fs::File::open(self.log_path(id)).ok()?;
+        let bytes = file.metadata().ok()?.len();
+        let start = bytes.saturating_sub(TAIL);
+        let mut tail = vec![0u8; usize::try_from(bytes - start).ok()?];
+        file.read_exact_at(&mut tail, start).ok()?;
+        let line = tail.strip_suffix(b"\"}\n")?;
+        let at = memchr::memmem::rfind(line, b"\"hash\":\"")?;
+        let hash = std::str::from_utf8(&line[at + 8..]).ok()?;
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| LogKey {
+            bytes,
+            last_hash: hash.to_owned(),
+        })
+    }
+
+    fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
+        log::read_small_file(&self.root.join(CACHE).join(name), MAX_CACHE_BYTES, "cache")
+            .ok()
+            .flatten()
+    }
+
+    fn write_cache(&self, name: &str, bytes: &[u8]) {
+        use std::io::Write;
+        // Not synced: a cache lost in a crash is rebuilt, and a torn line is not read.
+        let dir = self.root.join(CACHE);
+        if log::create_private_dir(&dir).is_err() {
+            return;
+        }
+        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+            .and_then(|mut f| f.write_all(bytes))
+            .and_then(|()| std::fs::rename(&temp, dir.join(name)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+
     fn files_dir(&self) -> PathBuf {
         self.root.clone()
     }
@@ -149,7 +201,9 @@ impl Backend for DirStore {
         for item in entries {
             let item = item.map_err(|e| Error::io("read store", &dir, e))?;
             let name = item.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && item.path().join(LOG_FILE).exists() {
+            // Incident directories appear whole, renamed into place with their log; the type
+            // comes with the directory entry, so listing costs no call per incident.
+            if !name.starts_with('.') && item.file_type().is_ok_and(|t| t.is_dir()) {
                 ids.push(name);
             }
         }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
+use crate::incident::summary::{Cached, LogKey, SUMMARY_VERSION, Summary};
 use crate::incident::{Incident, Replay};
 use crate::log::{Access, Entry, Head, Repaired, Scan, Stamp};
 
@@ -99,6 +100,14 @@ pub trait Backend: std::fmt::Debug {
     fn discard_attachment(&self, id: &str, attachment: &StoredAttachment);
     /// The directory of the organisation's own files: `profile.json`, `runbooks/`, `templates/`.
     fn files_dir(&self) -> PathBuf;
+    /// Which log an incident has now (its length and last hash), read without a lock or a
+    /// replay; `None` when that cannot be told cheaply (a torn or unreadable tail).
+    fn log_key(&self, id: &str) -> Option<LogKey>;
+    /// A cache the store keeps (never a record: rebuilt from the logs whenever it is missing,
+    /// unreadable or stale), if there is a readable one.
+    fn read_cache(&self, name: &str) -> Option<Vec<u8>>;
+    /// Keeps a cache; best effort (a read-only store keeps none).
+    fn write_cache(&self, name: &str, bytes: &[u8]);
 }
 
 /// The store a command works on.
@@ -186,7 +195,23 @@ impl Store {
             if ids.iter().any(|i| i == given) {
                 return Ok(given.to_owned());
             }
-            let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
+            let mut matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
+            if matches.is_empty() && !given.trim().is_empty() {
+                // Any unique part of an id or a title, whatever its case.
+                let part = given.trim().to_lowercase();
+                let summaries = self.summaries(&|_, _| {})?;
+                matches = ids
+                    .iter()
+                    .filter(|id| {
+                        id.to_lowercase().contains(&part)
+                            || summaries.iter().any(|(i, s)| {
+                                i == *id
+                                    && s.as_ref()
+                                        .is_ok_and(|s| s.title.to_lowercase().contains(&part))
+                            })
+                    })
+                    .collect();
+            }
             return match matches.as_slice() {
                 [one] => Ok((*one).clone()),
                 [] => Err(Error::IncidentNotFound {
@@ -226,6 +251,89 @@ impl Store {
                 many.join(", ")
             ))),
         }
+    }
+}
+
+/// Each incident's id with its summary, or why it cannot be read.
+pub type Summaries = Vec<(String, Result<Summary, Error>)>;
+
+/// The store-wide cache of summaries: one JSON line per incident, each keyed to its log.
+const SUMMARIES: &str = "summaries.jsonl";
+
+impl Store {
+    /// Every incident's summary, sorted by id: the cached one where it was built from the log as
+    /// it is now (its length and last hash, read from the log's tail), else one from a full
+    /// verified replay. An incident that cannot be read keeps its place with the error. The
+    /// cache is rewritten when anything in it changed. `progress` hears each incident done.
+    pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
+        let ids = self.ids()?;
+        let mut cached: std::collections::HashMap<String, Cached> = self
+            .backend
+            .read_cache(SUMMARIES)
+            .map(|bytes| {
+                bytes
+                    .split(|b| *b == b'\n')
+                    .filter_map(|line| serde_json::from_slice::<Cached>(line).ok())
+                    .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
+                    .map(|c| (c.summary.id.clone(), c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let before = cached.len();
+        let mut changed = false;
+        let total = ids.len() as u64;
+        let mut rows = Vec::with_capacity(ids.len());
+        for (n, id) in ids.into_iter().enumerate() {
+            progress(n as u64 + 1, total);
+            let key = self.backend.log_key(&id);
+            if let (Some(key), Some(c)) = (&key, cached.get(&id))
+                && &c.key == key
+            {
+                rows.push((id, Ok(c.summary.clone())));
+                continue;
+            }
+            let summary = self.load(&id).map(|incident| {
+                let summary = Summary::of(&incident);
+                // Cached only for the log the replay read: an append since changes the last hash.
+                match self
+                    .backend
+                    .log_key(&id)
+                    .filter(|k| k.last_hash == incident.head.hash)
+                {
+                    Some(key) => {
+                        cached.insert(
+                            id.clone(),
+                            Cached {
+                                version: SUMMARY_VERSION,
+                                tool: env!("CARGO_PKG_VERSION").to_owned(),
+                                key,
+                                summary: summary.clone(),
+                            },
+                        );
+                    }
+                    None => {
+                        cached.remove(&id);
+                    }
+                }
+                summary
+            });
+            changed = true;
+            rows.push((id, summary));
+        }
+        // Incidents that went away (none should: incidents are never deleted) leave the cache.
+        if changed || cached.len() != before || cached.len() != rows.len() {
+            cached.retain(|id, _| rows.iter().any(|(r, _)| r == id));
+            let mut bytes = Vec::new();
+            for (id, _) in &rows {
+                if let Some(c) = cached.get(id)
+                    && serde_json::to_writer(&mut bytes, c).is_ok()
+                {
+                    bytes.push(b'\n');
+                }
+            }
+            self.backend.write_cache(SUMMARIES, &bytes);
+        }
+        Ok(rows)
     }
 }
 

@@ -15,6 +15,7 @@ mod lifecycle;
 mod onetruth;
 mod planted;
 mod runbooks;
+mod store_wide;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,443 @@
+//! The commands that look across every incident in the store: `list`, `deadlines --all` and
+//! the year-end report to HHS (`annual`). They read each incident's summary (cached beside its
+//! log, keyed to the log it was built from), never hold more than one incident's state at a
+//! time, and stream what they print.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::lifecycle::Progress;
+use super::{Outcome, Session};
+use crate::cli::{AnnualFormat, FileOut, ListArgs, OpenOrClosed};
+use crate::error::Error;
+use crate::incident::obligations::{self, Audience, Key, Status};
+use crate::incident::summary::Summary;
+use crate::log::Head;
+use crate::render::{export, store_wide as view};
+use crate::store::{Store, Summaries};
+
+/// One incident in `list --json`: readable, or named with why it cannot be read.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ListRow<'a> {
+    Readable {
+        id: &'a str,
+        title: &'a str,
+        state: &'static str,
+        discovered: NaiveDate,
+        runbook: &'a str,
+        progress: Progress,
+        head: &'a Head,
+        /// Obligations overdue today.
+        overdue: usize,
+    },
+    Unreadable {
+        id: &'a str,
+        state: &'static str,
+        error: String,
+    },
+}
+
+/// `list --json`.
+#[derive(Debug, Serialize)]
+pub struct Listed<'a> {
+    pub store: String,
+    pub incidents: Vec<ListRow<'a>>,
+}
+
+/// Every incident's summary, in order of discovery (then id); an unreadable incident keeps
+/// its place by id, with the error. A progress bar on a terminal while summaries are built.
+fn summaries(store: &Store) -> Result<Summaries, Error> {
+    let bar = std::cell::OnceCell::new();
+    let mut rows = store.summaries(&|done, total| {
+        bar.get_or_init(|| crate::render::progress::bar(total, "reading incidents"))
+            .set_position(done);
+    })?;
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
+    rows.sort_by(|(a, sa), (b, sb)| {
+        let date = |s: &Result<Summary, Error>| s.as_ref().ok().map(|s| s.discovered);
+        date(sa).cmp(&date(sb)).then_with(|| a.cmp(b))
+    });
+    Ok(rows)
+}
+
+pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
+    let store = s.open_store()?;
+    let today = s.today();
+    let mut rows = summaries(&store)?;
+    rows.retain(|(_, summary)| match summary {
+        // An unreadable incident is always shown: it needs attention whatever the filter.
+        Err(_) => true,
+        Ok(sm) => {
+            args.state
+                .is_none_or(|st| (st == OpenOrClosed::Closed) == sm.closed)
+                && args.year.is_none_or(|y| sm.discovered.year() == y)
+                && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
+                && (!args.overdue || overdue(sm, today) > 0)
+        }
+    });
+    if s.json {
+        let incidents = rows
+            .iter()
+            .map(|(id, summary)| match summary {
+                Ok(sm) => ListRow::Readable {
+                    id,
+                    title: &sm.title,
+                    state: if sm.closed { "closed" } else { "open" },
+                    discovered: sm.discovered,
+                    runbook: &sm.runbook,
+                    progress: Progress {
+                        settled: sm.settled,
+                        applicable: sm.applicable,
+                    },
+                    head: &sm.head,
+                    overdue: overdue(sm, today),
+                },
+                Err(e) => ListRow::Unreadable {
+                    id,
+                    state: "unreadable",
+                    error: e.to_string(),
+                },
+            })
+            .collect();
+        return Ok(Outcome::json(&Listed {
+            store: store.location(),
+            incidents,
+        }));
+    }
+    let filtered =
+        args.state.is_some() || args.year.is_some() || args.overdue || args.runbook.is_some();
+    Ok(Outcome::ok(view::list_text(
+        &store.location(),
+        &rows,
+        today,
+        filtered,
+    )))
+}
+
+/// How many of an open incident's obligations are overdue on `today`.
+fn overdue(sm: &Summary, today: NaiveDate) -> usize {
+    if sm.closed {
+        return 0;
+    }
+    sm.obligations
+        .iter()
+        .filter(|o| o.status(today) == Status::Overdue)
+        .count()
+}
+
+/// One open obligation in `deadlines --all --json`.
+#[derive(Debug, Serialize)]
+pub struct DueRow<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub key: Key,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'a str>,
+    pub label: &'a str,
+    pub due: NaiveDate,
+    pub status: Status,
+    pub days_left: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<NaiveDate>,
+}
+
+/// `deadlines --all --json`.
+#[derive(Debug, Serialize)]
+pub struct AllDeadlines<'a> {
+    pub store: String,
+    pub today: NaiveDate,
+    pub zone: String,
+    pub obligations: Vec<DueRow<'a>>,
+    /// Incidents that could not be read: their deadlines are not in the list.
+    pub unreadable: Vec<&'a str>,
+}
+
+pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome, Error> {
+    let store = s.open_store()?;
+    let today = s.today();
+    let rows = summaries(&store)?;
+    let mut due: Vec<DueRow<'_>> = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut owed = Vec::new();
+    for (id, summary) in &rows {
+        match summary {
+            Err(_) => unreadable.push(id.as_str()),
+            Ok(sm) if sm.closed => {}
+            Ok(sm) => {
+                for o in sm.obligations.iter().filter(|o| o.is_open()) {
+                    owed.push((sm, o));
+                    due.push(DueRow {
+                        id: &sm.id,
+                        title: &sm.title,
+                        key: o.key,
+                        state: o.state.as_deref(),
+                        label: &o.label,
+                        due: o.due,
+                        status: o.status(today),
+                        days_left: (o.due - today).num_days(),
+                        held_until: o.held_until,
+                    });
+                }
+            }
+        }
+    }
+    // Overdue first, then by due date: what needs doing soonest leads.
+    due.sort_by_key(|r| (r.status != Status::Overdue, r.due, r.id, r.key));
+    if ics {
+        let text = export::ics_calendar(
+            &format!("Breach deadlines: {}", store.location()),
+            None,
+            owed.iter().map(|(sm, o)| export::CalendarEvent {
+                incident: &sm.id,
+                key: o.key.name(),
+                state: o.state.as_deref(),
+                label: o.label.clone(),
+                due: o.due,
+                why: &o.why,
+                basis: &o.basis,
+                status: o.status(today).label(),
+                held_until: o.held_until,
+            }),
+            s.now,
+        );
+        return deliver(out, text, "the calendar");
+    }
+    if s.json {
+        return Ok(Outcome::json(&AllDeadlines {
+            store: store.location(),
+            today,
+            zone: crate::clock::zone_name(),
+            obligations: due,
+            unreadable,
+        }));
+    }
+    deliver(
+        out,
+        view::deadlines_all_text(&store.location(), &due_lines(&due), &unreadable, today),
+        "the deadlines",
+    )
+}
+
+fn due_lines(rows: &[DueRow<'_>]) -> Vec<view::DueLine> {
+    rows.iter()
+        .map(|r| view::DueLine {
+            id: r.id.to_owned(),
+            title: r.title.to_owned(),
+            label: r.label.to_owned(),
+            due: r.due,
+            status: r.status,
+            days_left: r.days_left,
+        })
+        .collect()
+}
+
+/// Writes `text` to the output file, or returns it for standard output.
+fn deliver(out: &FileOut, text: String, what: &str) -> Result<Outcome, Error> {
+    let Some(path) = &out.output else {
+        return Ok(Outcome::ok(text));
+    };
+    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
+    Ok(Outcome::ok(format!(
+        "Wrote {what} to {} ({} bytes).\n",
+        path.display(),
+        text.len()
+    )))
+}
+
+/// One incident of the annual report, with the portal's fields.
+#[derive(Debug, Serialize)]
+pub struct AnnualRow<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub discovered: NaiveDate,
+    pub breach_started: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub breach_started_unknown: bool,
+    pub breach_ended: Option<NaiveDate>,
+    #[serde(rename = "type")]
+    pub breach_type: &'a str,
+    pub location: &'a str,
+    pub phi_types: Option<&'a str>,
+    pub affected: u64,
+    /// The safeguards in place before the breach: not recorded by breach (chosen on the portal).
+    pub safeguards: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub actions_taken: Option<&'a str>,
+    pub notices: Vec<NoticeGiven>,
+    pub reported: bool,
+    pub reported_on: Option<NaiveDate>,
+    pub due: NaiveDate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeGiven {
+    pub to: Audience,
+    pub date: NaiveDate,
+}
+
+/// `annual --json`.
+#[derive(Debug, Serialize)]
+pub struct AnnualReport<'a> {
+    pub year: i32,
+    pub store: String,
+    /// The base due date: 60 days after the end of the year (a law-enforcement hold may move an
+    /// incident's own, shown on its row).
+    pub due: NaiveDate,
+    pub basis: &'static str,
+    pub incidents: Vec<AnnualRow<'a>>,
+    /// Incidents that may belong in the report but cannot be placed yet, with why.
+    pub warnings: Vec<String>,
+}
+
+const ANNUAL_BASIS: &str = "45 CFR 164.408(c): every breach of unsecured PHI affecting fewer than 500 individuals, discovered in the year, reported to HHS no later than 60 days after the end of that calendar year, each as its own submission. The portal's field list is NOT CONFIRMED (see the reference); type of breach and location are mappings to confirm with counsel.";
+
+pub(super) fn annual(
+    s: &Session,
+    year: i32,
+    format: AnnualFormat,
+    out: &FileOut,
+) -> Result<Outcome, Error> {
+    let Some(first_day) =
+        NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (1990..=9999).contains(&year))
+    else {
+        return Err(Error::usage(format!(
+            "`{year}` is not a calendar year to report on"
+        )));
+    };
+    let store = s.open_store()?;
+    let rows = summaries(&store)?;
+    let mut incidents = Vec::new();
+    let mut warnings = Vec::new();
+    for (id, summary) in &rows {
+        let sm = match summary {
+            Ok(sm) => sm,
+            Err(e) => {
+                warnings.push(format!(
+                    "{id} cannot be read, so it may be missing here: {e}"
+                ));
+                continue;
+            }
+        };
+        if sm.discovered.year() != year {
+            continue;
+        }
+        let a = &sm.annual;
+        if a.business_associate {
+            continue;
+        }
+        if !a.assessed {
+            warnings.push(format!(
+                "{id} ({}) has no risk assessment yet: it may belong in this report (`breach -i {id} assess`)",
+                crate::text::sanitize(&sm.title)
+            ));
+            continue;
+        }
+        if a.notification_required && a.affected.is_none() {
+            warnings.push(format!(
+                "{id} ({}) requires notification but its number affected is unknown: under 500 it belongs in this report (`breach -i {id} facts --affected N`)",
+                crate::text::sanitize(&sm.title)
+            ));
+            continue;
+        }
+        if !a.in_annual_report() {
+            continue;
+        }
+        let due = sm
+            .obligations
+            .iter()
+            .find(|o| o.key == Key::HhsAnnualReport)
+            .map_or_else(|| obligations::annual_report_due(first_day), |o| o.due);
+        incidents.push(AnnualRow {
+            id: &sm.id,
+            title: &sm.title,
+            discovered: sm.discovered,
+            breach_started: a.breach_started,
+            breach_started_unknown: a.breach_started_unknown,
+            breach_ended: a.breach_ended,
+            breach_type: &a.breach_type,
+            location: &a.location,
+            phi_types: a.phi_types.as_deref(),
+            affected: a.affected.unwrap_or_default(),
+            safeguards: None,
+            description: a.description.as_deref(),
+            actions_taken: a.actions_taken.as_deref(),
+            notices: a
+                .notices
+                .iter()
+                .map(|(to, date)| NoticeGiven {
+                    to: *to,
+                    date: *date,
+                })
+                .collect(),
+            reported: a.reported_on().is_some(),
+            reported_on: a.reported_on(),
+            due,
+        });
+    }
+    let report = AnnualReport {
+        year,
+        store: store.location(),
+        due: obligations::annual_report_due(first_day),
+        basis: ANNUAL_BASIS,
+        incidents,
+        warnings,
+    };
+    if s.json || format == AnnualFormat::Json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::input(format!("cannot write JSON: {e}")))?;
+        return deliver(out, text + "\n", "the annual report");
+    }
+    let lines: Vec<view::AnnualLine> = report
+        .incidents
+        .iter()
+        .map(|r| view::AnnualLine {
+            id: r.id.to_owned(),
+            title: r.title.to_owned(),
+            discovered: r.discovered,
+            breach_started: match (r.breach_started, r.breach_started_unknown) {
+                (Some(d), _) => d.to_string(),
+                (None, true) => "unknown".to_owned(),
+                (None, false) => String::new(),
+            },
+            breach_ended: r.breach_ended.map(|d| d.to_string()).unwrap_or_default(),
+            breach_type: r.breach_type.to_owned(),
+            location: r.location.to_owned(),
+            phi_types: r.phi_types.unwrap_or_default().to_owned(),
+            affected: r.affected,
+            description: r.description.unwrap_or_default().to_owned(),
+            actions_taken: r.actions_taken.unwrap_or_default().to_owned(),
+            notices: r
+                .notices
+                .iter()
+                .map(|n| format!("{} {}", audience_name(n.to), n.date))
+                .collect::<Vec<_>>()
+                .join("; "),
+            reported_on: r.reported_on,
+            due: r.due,
+        })
+        .collect();
+    let text = match format {
+        AnnualFormat::Csv => view::annual_csv(&lines)?,
+        _ => view::annual_text(year, report.due, &lines, &report.warnings),
+    };
+    if format == AnnualFormat::Csv {
+        // The CSV is data only; the warnings go to the person.
+        for w in &report.warnings {
+            eprintln!("breach: warning: {w}");
+        }
+    }
+    deliver(out, text, "the annual report")
+}
+
+fn audience_name(to: Audience) -> &'static str {
+    match to {
+        Audience::Individuals => "individuals",
+        Audience::Substitute => "substitute",
+        Audience::Hhs => "hhs",
+        Audience::Media => "media",
+        Audience::CoveredEntity => "covered-entity",
+    }
+}

@@ -1,0 +1,197 @@
+//! One incident in a few hundred bytes: what the store-wide views need (`list`, `deadlines
+//! --all`, the annual report to HHS), derived from a full verified replay.
+//!
+//! A summary is a cache, never a record: the store keeps it beside the log keyed to the exact
+//! log it was built from (its length and last hash) and rebuilds it whenever the log differs, so
+//! a summary is only ever read for the log it describes, and `verify` never reads one.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::Incident;
+use super::obligations::{Audience, Key, Status};
+use crate::log::Head;
+
+/// The version of the summary's shape; a cache of another version is rebuilt.
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// Which log a cache was built from: its length in bytes and the hash of its last entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogKey {
+    pub bytes: u64,
+    pub last_hash: String,
+}
+
+/// A summary with the key of the log it was built from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cached {
+    pub version: u32,
+    pub tool: String,
+    pub key: LogKey,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub title: String,
+    pub closed: bool,
+    pub discovered: NaiveDate,
+    pub runbook: String,
+    pub settled: usize,
+    pub applicable: usize,
+    pub head: Head,
+    /// Every obligation that applies, with what it takes to say its status on any day.
+    pub obligations: Vec<Owed>,
+    pub annual: Annual,
+}
+
+/// An obligation as the clock left it: its status on a given day follows from these.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Owed {
+    pub key: Key,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_on: Option<NaiveDate>,
+    /// Notices went to part of the people it must reach.
+    pub partial: bool,
+    /// Why it applies, and its legal basis, as the clock says them.
+    pub why: String,
+    pub basis: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<NaiveDate>,
+}
+
+impl Owed {
+    /// The status on `today`, as the incident's own clock would say it.
+    pub fn status(&self, today: NaiveDate) -> Status {
+        match self.met_on {
+            Some(d) if d <= self.due => Status::Met,
+            Some(_) => Status::MetLate,
+            None if today > self.due => Status::Overdue,
+            None if self.partial => Status::Partial,
+            None => Status::Pending,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.met_on.is_none()
+    }
+}
+
+/// What the annual report to HHS asks of one incident (45 CFR 164.408(c); the portal's fields
+/// as the reference lists them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Annual {
+    pub assessed: bool,
+    pub notification_required: bool,
+    pub business_associate: bool,
+    pub affected: Option<u64>,
+    pub breach_started: Option<NaiveDate>,
+    pub breach_started_unknown: bool,
+    pub breach_ended: Option<NaiveDate>,
+    pub breach_type: String,
+    pub location: String,
+    pub phi_types: Option<String>,
+    pub description: Option<String>,
+    pub actions_taken: Option<String>,
+    /// Every notice given: to whom, when.
+    pub notices: Vec<(Audience, NaiveDate)>,
+}
+
+impl Annual {
+    /// The date HHS was notified, when it was.
+    pub fn reported_on(&self) -> Option<NaiveDate> {
+        self.notices
+            .iter()
+            .filter(|(to, _)| *to == Audience::Hhs)
+            .map(|(_, d)| *d)
+            .min()
+    }
+
+    /// Whether the annual report covers this incident: a breach of fewer than 500 that
+    /// requires notification, of a covered entity (a business associate reports to its covered
+    /// entity instead).
+    pub fn in_annual_report(&self) -> bool {
+        self.notification_required
+            && !self.business_associate
+            && self
+                .affected
+                .is_some_and(|n| n < super::obligations::HHS_THRESHOLD)
+    }
+}
+
+/// The portal's "type of breach" for a runbook's scenario, with how sure the mapping is.
+pub fn portal_breach_type(scenario: &str) -> &'static str {
+    match scenario {
+        "misdirected_email" => {
+            "Unauthorized Access/Disclosure (a secondary source's mapping for misdirected email; confirm with counsel)"
+        }
+        "compromised_mailbox" => {
+            "Hacking/IT Incident (a secondary source's mapping; confirm with counsel)"
+        }
+        _ => {
+            "NOT CONFIRMED: no source found for this kind of incident; choose on the portal with counsel"
+        }
+    }
+}
+
+impl Summary {
+    pub fn of(incident: &Incident) -> Summary {
+        let (settled, applicable) = incident
+            .progress()
+            .iter()
+            .fold((0, 0), |(s, t), (_, settled, total)| {
+                (s + settled, t + total)
+            });
+        let clock = incident.clock(incident.discovered.date);
+        let f = &incident.facts;
+        Summary {
+            id: incident.id.clone(),
+            title: incident.title.clone(),
+            closed: incident.is_closed(),
+            discovered: incident.discovered.date,
+            runbook: incident.pinned.id.clone(),
+            settled,
+            applicable,
+            head: incident.head.clone(),
+            obligations: clock
+                .obligations
+                .iter()
+                .map(|o| Owed {
+                    key: o.key,
+                    label: o.label(),
+                    state: o.state.clone(),
+                    due: o.due,
+                    met_on: o.met_on,
+                    partial: o.status == Status::Partial,
+                    why: o.why.clone(),
+                    basis: o.basis.clone(),
+                    held_until: o.held_until,
+                })
+                .collect(),
+            annual: Annual {
+                assessed: incident.assessment.is_some(),
+                notification_required: f.notification_required,
+                business_associate: f.business_associate,
+                affected: f.affected,
+                breach_started: f.breach_started,
+                breach_started_unknown: f.breach_started_unknown,
+                breach_ended: f.breach_ended,
+                breach_type: portal_breach_type(&incident.runbook.scenario.value).to_owned(),
+                location: "Email".to_owned(),
+                phi_types: f.notice.phi_types.clone(),
+                description: f.notice.what_happened.clone(),
+                actions_taken: f.notice.our_response.clone(),
+                notices: incident
+                    .notices
+                    .iter()
+                    .map(|n| (n.value.to, n.value.date))
+                    .collect(),
+            },
+        }
+    }
+}

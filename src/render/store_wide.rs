@@ -1,0 +1,251 @@
+//! The views across every incident of the store: the list, every deadline at once, and the
+//! year-end report to HHS as a table or CSV.
+
+use chrono::NaiveDate;
+use tabled::builder::Builder;
+
+use super::terminal::{table, width};
+use crate::error::Error;
+use crate::incident::obligations::Status;
+use crate::incident::summary::Summary;
+use crate::text::sanitize;
+
+pub fn list_text(
+    store: &str,
+    rows: &[(String, Result<Summary, Error>)],
+    today: NaiveDate,
+    filtered: bool,
+) -> String {
+    if rows.is_empty() {
+        return if filtered {
+            format!("No incidents in {store} match.\n")
+        } else {
+            format!(
+                "No incidents in {store}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n"
+            )
+        };
+    }
+    let mut b = Builder::default();
+    b.push_record(["id", "state", "discovered", "progress", "overdue", "title"]);
+    for (id, summary) in rows {
+        match summary {
+            Ok(sm) => {
+                let overdue = if sm.closed {
+                    0
+                } else {
+                    sm.obligations
+                        .iter()
+                        .filter(|o| o.status(today) == Status::Overdue)
+                        .count()
+                };
+                b.push_record([
+                    id.clone(),
+                    if sm.closed { "closed" } else { "open" }.to_owned(),
+                    sm.discovered.to_string(),
+                    format!("{}/{}", sm.settled, sm.applicable),
+                    if overdue == 0 {
+                        String::new()
+                    } else {
+                        overdue.to_string()
+                    },
+                    sanitize(&sm.title).into_owned(),
+                ]);
+            }
+            Err(e) => b.push_record([
+                id.clone(),
+                "UNREADABLE".to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                e.to_string(),
+            ]),
+        }
+    }
+    format!("{}\nstore {}\n", table(b, width()), store)
+}
+
+/// One open obligation of `deadlines --all`.
+#[derive(Debug, Clone)]
+pub struct DueLine {
+    pub id: String,
+    pub title: String,
+    pub label: String,
+    pub due: NaiveDate,
+    pub status: Status,
+    pub days_left: i64,
+}
+
+pub fn deadlines_all_text(
+    store: &str,
+    rows: &[DueLine],
+    unreadable: &[&str],
+    today: NaiveDate,
+) -> String {
+    let mut out = format!(
+        "Every open obligation in {store}, as of {today} ({}):\n\n",
+        crate::clock::zone_name()
+    );
+    if rows.is_empty() {
+        out.push_str("Nothing is owed: no open incident has an obligation that is not met.\n");
+    } else {
+        let mut b = Builder::default();
+        b.push_record(["due", "status", "days", "incident", "obligation", "title"]);
+        for r in rows {
+            b.push_record([
+                r.due.to_string(),
+                r.status.label().to_owned(),
+                r.days_left.to_string(),
+                r.id.clone(),
+                r.label.clone(),
+                sanitize(&r.title).into_owned(),
+            ]);
+        }
+        out.push_str(&table(b, width()));
+        out.push('\n');
+    }
+    if !unreadable.is_empty() {
+        out.push_str(&format!(
+            "\nNOT READ (their deadlines are missing above; run `breach -i ID verify`): {}\n",
+            unreadable.join(", ")
+        ));
+    }
+    out
+}
+
+/// One incident of the annual report, as text fields.
+#[derive(Debug, Clone)]
+pub struct AnnualLine {
+    pub id: String,
+    pub title: String,
+    pub discovered: NaiveDate,
+    pub breach_started: String,
+    pub breach_ended: String,
+    pub breach_type: String,
+    pub location: String,
+    pub phi_types: String,
+    pub affected: u64,
+    pub description: String,
+    pub actions_taken: String,
+    pub notices: String,
+    pub reported_on: Option<NaiveDate>,
+    pub due: NaiveDate,
+}
+
+pub fn annual_text(year: i32, due: NaiveDate, rows: &[AnnualLine], warnings: &[String]) -> String {
+    let mut out = format!(
+        "Breaches of fewer than 500 individuals discovered in {year}: report each to HHS through the OCR portal by {due} (45 CFR 164.408(c)).\n\n"
+    );
+    if rows.is_empty() {
+        out.push_str("None recorded.\n");
+    } else {
+        let mut b = Builder::default();
+        b.push_record([
+            "incident",
+            "discovered",
+            "breach",
+            "affected",
+            "PHI",
+            "notices",
+            "reported",
+            "due",
+        ]);
+        for r in rows {
+            b.push_record([
+                format!("{}\n{}", r.id, sanitize(&r.title)),
+                r.discovered.to_string(),
+                format!(
+                    "{} to {}",
+                    or_missing(&r.breach_started),
+                    or_missing(&r.breach_ended)
+                ),
+                r.affected.to_string(),
+                or_missing(&sanitize(&r.phi_types)),
+                r.notices.clone(),
+                r.reported_on
+                    .map_or_else(|| "not yet".to_owned(), |d| d.to_string()),
+                r.due.to_string(),
+            ]);
+        }
+        out.push_str(&table(b, width()));
+        out.push('\n');
+        let open = rows.iter().filter(|r| r.reported_on.is_none()).count();
+        out.push_str(&format!(
+            "\n{} incident(s); {open} not yet reported. `--format csv` gives every portal field (type, location, description, actions taken) for the spreadsheet.\n",
+            rows.len()
+        ));
+    }
+    for w in warnings {
+        out.push_str(&format!("\nWARNING: {}", sanitize(w)));
+    }
+    if !warnings.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+fn or_missing(s: &str) -> String {
+    if s.is_empty() {
+        "[not recorded]".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The annual report as CSV, one row per incident, spreadsheet-safe (a cell starting with
+/// `=`, `+`, `-` or `@` is quoted with a leading apostrophe so it is never run as a formula).
+pub fn annual_csv(rows: &[AnnualLine]) -> Result<String, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let bad = |e: csv::Error| Error::input(format!("cannot write CSV: {e}"));
+    w.write_record([
+        "incident",
+        "title",
+        "discovered",
+        "breach_started",
+        "breach_ended",
+        "type_of_breach",
+        "location",
+        "type_of_phi",
+        "affected",
+        "safeguards",
+        "description",
+        "actions_taken",
+        "notices",
+        "reported_on",
+        "due",
+    ])
+    .map_err(bad)?;
+    for r in rows {
+        let cells = [
+            r.id.clone(),
+            r.title.clone(),
+            r.discovered.to_string(),
+            r.breach_started.clone(),
+            r.breach_ended.clone(),
+            r.breach_type.clone(),
+            r.location.clone(),
+            r.phi_types.clone(),
+            r.affected.to_string(),
+            "not recorded by breach: choose on the portal".to_owned(),
+            r.description.clone(),
+            r.actions_taken.clone(),
+            r.notices.clone(),
+            r.reported_on.map(|d| d.to_string()).unwrap_or_default(),
+            r.due.to_string(),
+        ];
+        w.write_record(cells.iter().map(|c| spreadsheet_safe(c)))
+            .map_err(bad)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::input(format!("cannot write CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::input(format!("cannot write CSV: {e}")))
+}
+
+fn spreadsheet_safe(cell: &str) -> String {
+    let cell = crate::text::sanitize(cell);
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.into_owned()
+    }
+}

@@ -1,0 +1,298 @@
+//! The privacy officer's year: `list` filters, `-i` by any part of an id or title, every
+//! deadline of the store at once (table, JSON, calendar), the annual report to HHS, and the
+//! summary cache those read, which must never show a stale incident.
+
+use crate::Env;
+
+/// A store with three incidents: a small assessed breach of 2026 (reported to nobody yet), a
+/// closed one, and an unassessed one; returns their ids in that order.
+fn year_of_incidents() -> (Env, [String; 3]) {
+    let env = Env::new();
+    let start = |title: &str, discovered: &str, runbook: &str| {
+        env.breach([
+            "--json",
+            "start",
+            "--runbook",
+            runbook,
+            "--discovered",
+            discovered,
+            "--title",
+            title,
+        ])
+        .ok()
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let small = start(
+        "Lab results to Quill Pharmacy",
+        "2026-01-05 10:00",
+        "misdirected-email",
+    );
+    env.breach([
+        "-i",
+        &small,
+        "facts",
+        "--affected",
+        "40",
+        "--unreachable",
+        "0",
+        "--phi-types",
+        "names and lab results",
+    ])
+    .ok();
+    env.breach([
+        "-i",
+        &small,
+        "assess",
+        "--secured",
+        "no",
+        "--exception",
+        "none",
+        "--nature",
+        "high",
+        "--nature-why",
+        "lab results",
+        "--recipient",
+        "high",
+        "--recipient-why",
+        "a pharmacy",
+        "--acquired",
+        "high",
+        "--acquired-why",
+        "opened",
+        "--mitigation",
+        "low",
+        "--mitigation-why",
+        "none",
+        "--determination",
+        "notification-required",
+        "--signed-by",
+        "Dana Whit",
+        "--role",
+        "Privacy Officer",
+    ])
+    .ok();
+    let closed = start(
+        "Old phishing case",
+        "2025-06-01 09:00",
+        "compromised-mailbox",
+    );
+    env.breach([
+        "-i",
+        &closed,
+        "close",
+        "--force",
+        "--reason",
+        "handled on paper",
+    ])
+    .ok();
+    let unassessed = start(
+        "Reply-all to the wrong list",
+        "2026-02-10 08:00",
+        "misdirected-email",
+    );
+    (env, [small, closed, unassessed])
+}
+
+#[test]
+fn list_filters_by_state_year_overdue_and_runbook_sorted_by_discovery() {
+    let (env, [small, closed, unassessed]) = year_of_incidents();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["--json", "list"];
+        full.extend_from_slice(args);
+        env.breach(full).ok().json()["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // By discovery: 2025-06-01, 2026-01-05, 2026-02-10.
+    assert_eq!(
+        ids(&[]),
+        [closed.clone(), small.clone(), unassessed.clone()]
+    );
+    assert_eq!(ids(&["--state", "closed"]), [closed.as_str()]);
+    assert_eq!(
+        ids(&["--state", "open", "--year", "2026"]),
+        [small.clone(), unassessed.clone()]
+    );
+    assert_eq!(
+        ids(&["--runbook", "compromised-mailbox"]),
+        [closed.as_str()]
+    );
+    // Discovered in January and February, both past their 60 days on 10 March? No: the small
+    // one's individual notice was due 6 March; the unassessed one's falls in April.
+    assert_eq!(ids(&["--overdue"]), [small.as_str()]);
+    let none = env.breach(["list", "--year", "2019"]).ok();
+    assert!(none.stdout.contains("match"), "{}", none.stdout);
+    let bad = env.breach(["list", "--state", "shut"]).fails(2);
+    assert!(bad.stderr.contains("open"), "{}", bad.stderr);
+}
+
+#[test]
+fn dash_i_takes_any_unique_part_of_an_id_or_a_title() {
+    let (env, [small, _, unassessed]) = year_of_incidents();
+    let status = |part: &str| env.breach(["--json", "-i", part, "status"]).run();
+    assert_eq!(status("quill").json()["id"], small.as_str());
+    assert_eq!(status("REPLY-ALL").json()["id"], unassessed.as_str());
+    let tail = &small[small.len() - 4..];
+    assert_eq!(status(tail).json()["id"], small.as_str());
+    let ambiguous = env.breach(["-i", "to", "status"]).fails(1);
+    assert!(
+        ambiguous.stderr.contains(&small) && ambiguous.stderr.contains(&unassessed),
+        "{}",
+        ambiguous.stderr
+    );
+    let none = env.breach(["-i", "no such words", "status"]).fails(1);
+    assert!(
+        none.error_line().contains("no such words"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn deadlines_all_lists_every_open_obligation_overdue_first_and_as_a_calendar() {
+    let (env, [small, closed, unassessed]) = year_of_incidents();
+    let all = env.breach(["--json", "deadlines", "--all"]).ok().json();
+    let rows = all["obligations"].as_array().unwrap();
+    assert_eq!(rows[0]["status"], "overdue");
+    assert_eq!(rows[0]["id"], small.as_str());
+    assert!(
+        rows.iter().all(|r| r["id"] != closed.as_str()),
+        "a closed incident owes nothing here"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["id"] == unassessed.as_str() && r["key"] == "hhs_notice")
+    );
+    // The same events, with the same UIDs, as each incident's own calendar.
+    let store_ics = env.breach(["deadlines", "--all", "--ics"]).ok().stdout;
+    let own_ics = env
+        .breach(["-i", &unassessed, "export", "--format", "ics"])
+        .ok()
+        .stdout;
+    let uids = |ics: &str| -> Vec<String> {
+        ics.lines()
+            .filter(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    for uid in uids(&own_ics) {
+        assert!(
+            store_ics.contains(&uid),
+            "{uid} missing from the store calendar"
+        );
+    }
+    assert_eq!(uids(&store_ics).len(), rows.len());
+    assert!(
+        store_ics.starts_with("BEGIN:VCALENDAR\r\n") && store_ics.ends_with("END:VCALENDAR\r\n")
+    );
+    let file = env.path().join("all.ics");
+    env.breach(["deadlines", "--all", "--ics", "-o", file.to_str().unwrap()])
+        .ok();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), store_ics);
+    env.breach(["deadlines", "--ics"]).fails(2);
+}
+
+#[test]
+fn the_annual_report_lists_small_breaches_of_the_year_and_warns_of_unassessed_ones() {
+    let (env, [small, closed, unassessed]) = year_of_incidents();
+    let report = env.breach(["--json", "annual", "2026"]).ok().json();
+    assert_eq!(report["due"], "2027-03-01");
+    let rows = report["incidents"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], small.as_str());
+    assert_eq!(rows[0]["affected"], 40);
+    assert_eq!(rows[0]["phi_types"], "names and lab results");
+    assert_eq!(rows[0]["reported"], false);
+    assert_eq!(rows[0]["location"], "Email");
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&unassessed)),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&closed))
+    );
+    // Reported through the portal: the row says so.
+    env.breach([
+        "-i",
+        &small,
+        "notify",
+        "--to",
+        "hhs",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "portal",
+    ])
+    .ok();
+    let report = env.breach(["--json", "annual", "2026"]).ok().json();
+    assert_eq!(report["incidents"][0]["reported_on"], "2026-03-09");
+    // CSV for the spreadsheet: a header and one row; the warning goes to stderr.
+    let csv = env.breach(["annual", "2026", "--format", "csv"]).ok();
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", csv.stdout);
+    assert!(lines[0].starts_with("incident,title,discovered,breach_started"));
+    assert!(lines[1].starts_with(&small) && lines[1].contains("2026-03-09"));
+    assert!(csv.stderr.contains(&unassessed));
+    let table = env.breach(["annual", "2026"]).ok().stdout;
+    assert!(
+        table.contains("2027-03-01") && table.contains("WARNING"),
+        "{table}"
+    );
+    assert!(
+        env.breach(["--json", "annual", "2025"]).ok().json()["incidents"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    env.breach(["annual", "26x"]).fails(2);
+}
+
+#[test]
+fn the_summary_cache_follows_the_log_and_a_forged_one_is_not_believed() {
+    let (env, [small, ..]) = year_of_incidents();
+    let title_of = |env: &Env| -> String {
+        env.breach(["--json", "list", "--year", "2026", "--state", "open"])
+            .ok()
+            .json()["incidents"][0]["progress"]
+            .to_string()
+    };
+    let before = title_of(&env);
+    let cache = env.store().join("cache/summaries.jsonl");
+    assert!(cache.exists());
+    // A step done since the cache was built: the list shows it.
+    env.breach([
+        "-i",
+        &small,
+        "na",
+        "check-part-2-records",
+        "--reason",
+        "no Part 2 records",
+    ])
+    .ok();
+    assert_ne!(title_of(&env), before);
+    // A cache rewritten to claim another title for the same log is believed only while its key
+    // matches the log; one for another log is rebuilt.
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let forged = text.replace("Lab results to Quill Pharmacy", "Nothing happened");
+    std::fs::write(&cache, forged.replace("\"bytes\":", "\"bytes\":1")).unwrap();
+    let listed = env.breach(["--json", "list"]).ok().stdout;
+    assert!(
+        listed.contains("Quill") && !listed.contains("Nothing happened"),
+        "{listed}"
+    );
+    // Garbage in the cache is ignored, and verify never reads it.
+    std::fs::write(&cache, "not json\n{").unwrap();
+    assert!(env.breach(["--json", "list"]).ok().stdout.contains("Quill"));
+    env.breach(["-i", &small, "verify"]).ok();
+}
