@@ -25,7 +25,9 @@ fn load_with_entries(s: &Session) -> Result<(Store, Incident, Vec<RawEntry>), Er
     let mut log = store.open_log(&id, Access::Read)?;
     let mut replay = Replay::with_timeline();
     let mut raw = Vec::new();
+    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
     log.read_verified(|e| {
+        bar.inc(e.line.len() as u64 + 1);
         replay.apply(e);
         raw.push(RawEntry {
             seq: e.seq,
@@ -34,6 +36,7 @@ fn load_with_entries(s: &Session) -> Result<(Store, Incident, Vec<RawEntry>), Er
             line: e.line.to_owned(),
         });
     })?;
+    bar.finish_and_clear();
     Ok((store, replay.finish()?, raw))
 }
 

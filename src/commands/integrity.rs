@@ -103,7 +103,9 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
     let mut attachments: Vec<(u64, AttachmentRef)> = Vec::new();
     let mut unreadable_attachment: Option<String> = None;
     let mut substituted: Vec<u64> = Vec::new();
+    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "verifying");
     let scan = log.scan(&mut |entry| {
+        bar.inc(entry.line.len() as u64 + 1);
         if let Some((seq, hash)) = &expected
             && entry.hash == *hash
             && seq.is_none_or(|s| s == entry.seq)
@@ -130,6 +132,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
             }
         }
     })?;
+    bar.finish_and_clear();
     let mut error = scan.damage.as_ref().map(ToString::to_string);
     if error.is_none() {
         error = opening.map(|e| e.to_string()).or(unreadable_attachment);

@@ -181,6 +181,11 @@ impl Store {
         self.backend.discard_attachment(id, attachment);
     }
 
+    /// The length of an incident's log in bytes, when it can be told cheaply (for progress).
+    pub fn log_bytes(&self, id: &str) -> Option<u64> {
+        self.backend.log_key(id).map(|k| k.bytes)
+    }
+
     /// Reads an incident under a shared lock.
     pub fn load(&self, id: &str) -> Result<Incident, Error> {
         let mut log = self.open_log(id, Access::Read)?;

@@ -296,3 +296,23 @@ fn the_summary_cache_follows_the_log_and_a_forged_one_is_not_believed() {
     assert!(env.breach(["--json", "list"]).ok().stdout.contains("Quill"));
     env.breach(["-i", &small, "verify"]).ok();
 }
+
+#[test]
+fn reading_the_store_shows_progress_on_a_terminal_and_nothing_when_piped() {
+    let (env, _) = year_of_incidents();
+    let mut list = env.command(["list"]);
+    // A terminal that says what it is: with no TERM, a bar is not drawn either.
+    list.env("TERM", "xterm");
+    let mut p =
+        rexpect::session::spawn_command(list, Some(10_000)).expect("spawn breach list in a pty");
+    p.exp_string("reading incidents")
+        .expect("a progress bar on the terminal");
+    p.exp_string("Old phishing case").expect("then the list");
+    let piped = env.breach(["list"]).ok();
+    assert!(
+        !piped.stderr.contains("reading incidents"),
+        "{}",
+        piped.stderr
+    );
+    assert!(!piped.stdout.contains('\u{1b}') && !piped.stderr.contains('\u{1b}'));
+}
