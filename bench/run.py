@@ -83,13 +83,49 @@ def fsync_floor(directory, runs):
     return statistics.median(times)
 
 
+def store_wide(gen, breach, work, count, trivial_t, runs):
+    """`list`, `deadlines --all` and `annual` over a store of `count` incidents of 40 entries,
+    against the floors `ls -l` of every log (a stat each) and `cat` of the summary cache; the
+    first `list` builds the cache from a full replay of every log, against `cat` of every log."""
+    store = os.path.join(work, f"many-{count}")
+    env = dict(os.environ, BREACH_STORE=store, BREACH_ACTOR="bench", BREACH_NOW="2026-11-30T12:00:00Z", TZ="UTC")
+    subprocess.run([gen, store, "40", str(count)], env=env, check=True, capture_output=True)
+    logs = os.path.join(store, "incidents")
+    label = f"{count:,} incidents"
+    rows = []
+    shell = lambda cmd: ["sh", "-c", cmd]
+    cat_logs, _ = measure(shell(f"cat {logs}/*/log.jsonl > /dev/null"), env, 1)
+    start = time.perf_counter()
+    subprocess.run([breach, "list"], env=env, check=True, capture_output=True)
+    cold = time.perf_counter() - start
+    rows.append(("list, building the cache", label, cold, f"{cold / cat_logs:.1f}x cat of every log", 0))
+    ls_t, _ = measure(shell(f"ls -l {logs}/*/log.jsonl > /dev/null"), env, runs)
+    cat_t, _ = measure(["cat", os.path.join(store, "cache", "summaries.jsonl")], env, runs)
+    rows.append(("floor: ls -l of every log", label, ls_t, "-", 0))
+    rows.append(("floor: cat of the summary cache", label, cat_t, "-", 0))
+    for name, argv in [
+        ("list", [breach, "list"]),
+        ("list --json", [breach, "--json", "list"]),
+        ("deadlines --all", [breach, "deadlines", "--all"]),
+        ("annual 2024", [breach, "annual", "2024"]),
+    ]:
+        t, rss = measure(argv, env, runs)
+        rows.append((name, label, t, f"{t / ls_t:.1f}x ls -l; {t / trivial_t:.0f}x start-up", rss))
+    shutil.rmtree(store)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--markdown")
+    parser.add_argument("--stores", default="1000,10000",
+                        help="numbers of incidents (40 entries each) for the store-wide views; empty for none")
+    parser.add_argument("--only-stores", action="store_true", help="skip the single-incident sizes")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.only_stores else [int(s) for s in args.sizes.split(",")]
+    stores = [int(s) for s in args.stores.split(",") if s]
 
     work, trivial = build()
     breach = os.path.join(ROOT, "target", "release", "breach")
@@ -135,6 +171,8 @@ def main():
                 rows.append(("append (note)", label, t,
                              f"{t / (trivial_t + fsync_t):.1f}x (start-up + fsync)", rss))
             shutil.rmtree(store)
+        for count in stores:
+            rows.extend(store_wide(gen, breach, work, count, trivial_t, args.runs))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
