@@ -420,7 +420,7 @@ fn record_once(
     let store = session.open_store()?;
     let id = store.resolve(session.incident.as_deref())?;
     let mut log = store.open_log(&id, Access::Write)?;
-    let incident = store::replay(log.as_mut())?;
+    let incident = store.replay_log(&id, log.as_mut())?;
     let event = decide(&store, &incident)?;
     let findings = screen_event(&event, &incident, &session.identifier_context());
     let allowed = if findings.is_empty() {

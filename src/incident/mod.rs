@@ -29,7 +29,7 @@ use crate::log::{Entry, Head};
 use crate::runbook::{NoticeTo, Phase, Records, Runbook, Step, parse_runbook};
 
 /// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     Open,
@@ -50,7 +50,7 @@ impl StepState {
 }
 
 /// The last change of a step: who, when, and what they recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StepRecord {
     pub state: StepState,
     pub actor: String,
@@ -60,12 +60,12 @@ pub struct StepRecord {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub evidence: BTreeMap<String, String>,
 }
 
 /// A recorded value with who recorded it, when, and in which entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Signed<T> {
     pub at: String,
     pub by: String,
@@ -88,7 +88,9 @@ pub struct TimelineEntry {
     pub hash: String,
 }
 
-#[derive(Debug, Clone)]
+/// An incident's state. It serialises for the store's state snapshots (a cache keyed to the
+/// log), never as a record; the timeline is not part of it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Incident {
     pub id: String,
     pub title: String,
@@ -106,6 +108,7 @@ pub struct Incident {
     pub superseded_assessments: usize,
     pub notices: Vec<Signed<event::NoticeSent>>,
     /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
+    #[serde(skip)]
     pub timeline: Vec<TimelineEntry>,
     /// The entries recorded on a substituted clock (`BREACH_NOW`), as inclusive ranges of seq.
     pub substituted_clock: Vec<(u64, u64)>,
@@ -136,6 +139,14 @@ impl Replay {
             incident: None,
             error: None,
             keep_timeline: false,
+        }
+    }
+
+    /// A replay that goes on from `incident`, the state after a verified prefix of its log.
+    pub fn resume(incident: Incident) -> Self {
+        Replay {
+            incident: Some(incident),
+            ..Replay::new()
         }
     }
 

@@ -91,13 +91,40 @@ impl Scan {
 /// Only bytes after the last newline can be a torn tail (an append cut short: the one write of a
 /// line ends with its newline). A complete line that is not the valid next link — unreadable,
 /// altered, out of order, or recorded earlier than the entry before it — is damage.
-pub fn scan<R: Read>(reader: R, mut on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
+pub fn scan<R: Read>(reader: R, on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
+    scan_from(reader, None, on_entry)
+}
+
+/// Where a verified prefix of a log ends, so that a later read can verify only what follows:
+/// the byte offset after the entry `head`, and that entry's recording time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Resume {
+    pub offset: u64,
+    pub head: Head,
+    pub last_ts: String,
+}
+
+/// As [`scan`], from `resume` (a reader positioned at its offset) instead of the beginning:
+/// the first entry read must be the next link after `resume.head`. Offsets and counts in the
+/// result are of the whole log.
+pub fn scan_from<R: Read>(
+    reader: R,
+    resume: Option<&Resume>,
+    mut on_entry: impl FnMut(&Entry<'_>),
+) -> std::io::Result<Scan> {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::with_capacity(4096);
     let mut scan = Scan::default();
     let mut prev = GENESIS_PREV.to_owned();
     let mut last_ts = String::new();
     let mut last_seq: Option<u64> = None;
+    if let Some(r) = resume {
+        prev.clone_from(&r.head.hash);
+        last_ts.clone_from(&r.last_ts);
+        last_seq = Some(r.head.seq);
+        scan.entries = r.head.seq + 1;
+        scan.good_bytes = r.offset;
+    }
     loop {
         // The head is rebuilt from the last good link only when it is needed: once, at the end.
         scan.head = last_seq.map(|seq| Head {
@@ -330,7 +357,38 @@ impl Log {
         Ok(scan)
     }
 
-    /// Appends one entry after a full verified read. Success means the entry is on disk.
+    /// Reads and verifies only what follows `resume`, a verified prefix read earlier. `None`
+    /// when the log does not hold that prefix's last entry where `resume` says (it was read
+    /// from another log, or this one changed): then only a full read will do.
+    pub fn scan_from(
+        &mut self,
+        resume: &Resume,
+        on_entry: impl FnMut(&Entry<'_>),
+    ) -> Result<Option<Scan>, Error> {
+        use std::os::unix::fs::FileExt;
+        let io = |e| Error::io("read log", &self.path, e);
+        let end = format!("\"hash\":\"{}\"}}\n", resume.head.hash);
+        let Some(start) = resume.offset.checked_sub(end.len() as u64) else {
+            return Ok(None);
+        };
+        let mut before = vec![0u8; end.len()];
+        match self.file.read_exact_at(&mut before, start) {
+            Ok(()) if before == end.as_bytes() => {}
+            Ok(()) => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(io(e)),
+        }
+        self.file.seek(SeekFrom::Start(resume.offset)).map_err(io)?;
+        let scan = scan_from(&self.file, Some(resume), on_entry).map_err(io)?;
+        self.tail = scan.damage.is_none().then(|| Tail {
+            head: scan.head.clone(),
+            len: scan.good_bytes,
+            last_ts: scan.last_ts.clone(),
+        });
+        Ok(Some(scan))
+    }
+
+    /// Appends one entry after a verified read. Success means the entry is on disk.
     pub fn append(
         &mut self,
         stamp: &Stamp<'_>,

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
 use crate::incident::summary::LogKey;
-use crate::log::{self, Access, Entry, Head, Log, Repaired, Scan, Stamp};
+use crate::log::{self, Access, Entry, Head, Log, Repaired, Resume, Scan, Stamp};
 
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
@@ -113,6 +113,14 @@ struct FileLog {
 impl IncidentLog for FileLog {
     fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         self.log.scan(on_entry)
+    }
+
+    fn scan_from(
+        &mut self,
+        resume: &Resume,
+        on_entry: &mut dyn FnMut(&Entry<'_>),
+    ) -> Result<Option<Scan>, Error> {
+        self.log.scan_from(resume, on_entry)
     }
 
     fn append_raw(

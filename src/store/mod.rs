@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use crate::error::Error;
 use crate::incident::summary::{Cached, LogKey, SUMMARY_VERSION, Summary};
 use crate::incident::{Incident, Replay};
-use crate::log::{Access, Entry, Head, Repaired, Scan, Stamp};
+use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
 
 pub use dir::{DirStore, default_root, new_incident_id};
 
@@ -24,7 +24,18 @@ pub trait IncidentLog: std::fmt::Debug {
     /// Reads the whole log, reporting damage in the result instead of failing.
     fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error>;
 
-    /// Appends one entry after a full verified read under the same lock. Success means the
+    /// Reads only what follows `resume` (a verified prefix read earlier), or `None` when the
+    /// log does not hold that prefix as `resume` describes it. A backend that cannot resume
+    /// says `None`, and the whole log is read.
+    fn scan_from(
+        &mut self,
+        _resume: &Resume,
+        _on_entry: &mut dyn FnMut(&Entry<'_>),
+    ) -> Result<Option<Scan>, Error> {
+        Ok(None)
+    }
+
+    /// Appends one entry after a verified read under the same lock. Success means the
     /// entry is durable; any error means it was NOT recorded.
     fn append_raw(
         &mut self,
@@ -189,7 +200,63 @@ impl Store {
     /// Reads an incident under a shared lock.
     pub fn load(&self, id: &str) -> Result<Incident, Error> {
         let mut log = self.open_log(id, Access::Read)?;
-        replay(log.as_mut())
+        self.replay_log(id, log.as_mut())
+    }
+
+    /// An incident's state from its open log. From the state kept after an earlier read (a
+    /// snapshot in the store's cache, keyed to the entry it ends with and that entry's offset)
+    /// only what follows is read and verified, so the cost does not grow with the log; without
+    /// a snapshot that matches the log, the whole log is. `verify` and exports always read the
+    /// whole log.
+    pub fn replay_log(&self, id: &str, log: &mut dyn IncidentLog) -> Result<Incident, Error> {
+        let name = format!("{id}.state.json");
+        if let Some(snapshot) = self
+            .backend
+            .read_cache(&name)
+            .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
+            .filter(|s| {
+                s.version == SNAPSHOT_VERSION
+                    && s.tool == env!("CARGO_PKG_VERSION")
+                    && s.incident.id == id
+                    && s.incident.head == s.resume.head
+            })
+        {
+            let mut replay = Replay::resume(snapshot.incident);
+            if let Some(scan) = log.scan_from(&snapshot.resume, &mut |e| replay.apply(e))? {
+                let scan = scan.verified(Path::new(&log.location()))?;
+                let incident = replay.finish()?;
+                if scan.entries - (snapshot.resume.head.seq + 1) >= SNAPSHOT_EVERY {
+                    self.keep_snapshot(&name, &incident, &scan);
+                }
+                return Ok(incident);
+            }
+        }
+        let mut replay = Replay::new();
+        let scan = log.read_verified(|entry| replay.apply(entry))?;
+        let incident = replay.finish()?;
+        if scan.entries >= SNAPSHOT_EVERY {
+            self.keep_snapshot(&name, &incident, &scan);
+        }
+        Ok(incident)
+    }
+
+    fn keep_snapshot(&self, name: &str, incident: &Incident, scan: &Scan) {
+        let (Some(head), Some(last_ts)) = (&scan.head, &scan.last_ts) else {
+            return;
+        };
+        let snapshot = SnapshotRef {
+            version: SNAPSHOT_VERSION,
+            tool: env!("CARGO_PKG_VERSION"),
+            resume: Resume {
+                offset: scan.good_bytes,
+                head: head.clone(),
+                last_ts: last_ts.clone(),
+            },
+            incident,
+        };
+        if let Ok(bytes) = serde_json::to_vec(&snapshot) {
+            self.backend.write_cache(name, &bytes);
+        }
     }
 
     /// Resolves the incident a command is about: the id or unique id prefix given, or else the
@@ -257,6 +324,29 @@ impl Store {
             ))),
         }
     }
+}
+
+/// The version of a state snapshot's shape; another version is not read.
+const SNAPSHOT_VERSION: u32 = 1;
+/// A snapshot is (re)written when a read covered at least this many entries beyond it, so the
+/// part of a log read on every command stays under this length.
+const SNAPSHOT_EVERY: u64 = 64;
+
+/// An incident's state after a verified prefix of its log: a cache, never a record.
+#[derive(Debug, serde::Deserialize)]
+struct Snapshot {
+    version: u32,
+    tool: String,
+    resume: Resume,
+    incident: Incident,
+}
+
+#[derive(Debug, Serialize)]
+struct SnapshotRef<'a> {
+    version: u32,
+    tool: &'a str,
+    resume: Resume,
+    incident: &'a Incident,
 }
 
 /// Each incident's id with its summary, or why it cannot be read.

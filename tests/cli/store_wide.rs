@@ -316,3 +316,61 @@ fn reading_the_store_shows_progress_on_a_terminal_and_nothing_when_piped() {
     );
     assert!(!piped.stdout.contains('\u{1b}') && !piped.stderr.contains('\u{1b}'));
 }
+
+#[test]
+fn a_long_log_is_read_from_its_snapshot_and_the_tail_is_still_verified() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    for n in 0..70 {
+        env.breach(["note", &format!("Call log entry {n}")]).ok();
+    }
+    let snapshot = env.store().join(format!("cache/{id}.state.json"));
+    let with = env.breach(["--json", "status"]).ok().stdout;
+    assert!(
+        snapshot.exists(),
+        "a read of 64 entries or more keeps a snapshot"
+    );
+    // The same state with and without it.
+    std::fs::remove_dir_all(env.store().join("cache")).unwrap();
+    assert_eq!(env.breach(["--json", "status"]).ok().stdout, with);
+    env.breach(["--json", "status"]).ok();
+    assert!(snapshot.exists());
+    // An append goes on from it, and the next read sees the entry.
+    env.breach([
+        "done",
+        "identify-message",
+        "--set",
+        "message_id=<m@example.org>",
+        "--set",
+        "sent_at=2026-03-01 09:00",
+        "--set",
+        "sender=a@example.org",
+        "--set",
+        "wrong_recipients=b@example.net",
+        "--set",
+        "recipient_type=external",
+        "--set",
+        "phi_types=lab results",
+    ])
+    .ok();
+    let status = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(status["entries"], 72);
+    // A snapshot that does not end where the log says is not used: the whole log is read.
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    let forged = text.replacen("\"offset\":", "\"offset\":1", 1);
+    std::fs::write(&snapshot, forged).unwrap();
+    assert_eq!(env.breach(["--json", "status"]).ok().json()["entries"], 72);
+    // Damage after the snapshot is found by every command, not only by verify.
+    let log = env.log_path(&id);
+    let mut bytes = std::fs::read(&log).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last - 70] ^= 1; // inside the last entry's hash
+    std::fs::write(&log, &bytes).unwrap();
+    let damaged = env.breach(["status"]).fails(1);
+    assert!(
+        damaged.error_line().contains("entry 71"),
+        "{}",
+        damaged.stderr
+    );
+    env.breach(["note", "not on a damaged log"]).fails(1);
+}
