@@ -15,11 +15,19 @@ use crate::log::Head;
 /// The version of the summary's shape; a cache of another version is rebuilt.
 pub const SUMMARY_VERSION: u32 = 1;
 
-/// Which log a cache was built from: its length in bytes and the hash of its last entry.
+/// Which log a cache was built from: its length in bytes and the hash of its last entry, read
+/// from its tail, with the file's identity and last change as the file system keeps them, so
+/// that a log not changed since can be recognised from its metadata alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogKey {
     pub bytes: u64,
     pub last_hash: String,
+    /// The file's inode and status-change time (nanoseconds): any write to it changes the
+    /// latter, and no one can set it back without setting back the machine's clock.
+    #[serde(default)]
+    pub inode: u64,
+    #[serde(default)]
+    pub changed_ns: i128,
 }
 
 /// A summary with the key of the log it was built from.

@@ -151,8 +151,10 @@ impl Backend for DirStore {
         use std::os::unix::fs::FileExt;
         // `,"hash":"<64 hex>"}` and the newline close every complete record.
         const TAIL: u64 = 96;
+        use std::os::unix::fs::MetadataExt;
         let file = std::fs::File::open(self.log_path(id)).ok()?;
-        let bytes = file.metadata().ok()?.len();
+        let meta = file.metadata().ok()?;
+        let bytes = meta.len();
         let start = bytes.saturating_sub(TAIL);
         let mut tail = vec![0u8; usize::try_from(bytes - start).ok()?];
         file.read_exact_at(&mut tail, start).ok()?;
@@ -162,6 +164,19 @@ impl Backend for DirStore {
         (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| LogKey {
             bytes,
             last_hash: hash.to_owned(),
+            inode: meta.ino(),
+            changed_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        })
+    }
+
+    fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        // One call: the file is the same one, of the same length, changed at the same instant.
+        std::fs::metadata(self.log_path(id)).is_ok_and(|meta| {
+            meta.len() == key.bytes
+                && meta.ino() == key.inode
+                && i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+                    == key.changed_ns
         })
     }
 
@@ -169,6 +184,20 @@ impl Backend for DirStore {
         log::read_small_file(&self.root.join(CACHE).join(name), MAX_CACHE_BYTES, "cache")
             .ok()
             .flatten()
+    }
+
+    fn open_cache(&self, name: &str) -> Option<Box<dyn std::io::BufRead>> {
+        let path = self.root.join(CACHE).join(name);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        // Only a regular file of a sane size: a planted FIFO or device is not read.
+        if !meta.is_file() || meta.len() > MAX_CACHE_BYTES {
+            return None;
+        }
+        let file = std::fs::File::open(&path).ok()?;
+        Some(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            file,
+        )))
     }
 
     fn write_cache(&self, name: &str, bytes: &[u8]) {

@@ -114,11 +114,21 @@ pub trait Backend: std::fmt::Debug {
     /// Which log an incident has now (its length and last hash), read without a lock or a
     /// replay; `None` when that cannot be told cheaply (a torn or unreadable tail).
     fn log_key(&self, id: &str) -> Option<LogKey>;
+    /// Whether an incident's log is still the one `key` was read from, as cheaply as the
+    /// backend can tell (by default, by reading the key again).
+    fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
+        self.log_key(id).as_ref() == Some(key)
+    }
     /// A cache the store keeps (never a record: rebuilt from the logs whenever it is missing,
     /// unreadable or stale), if there is a readable one.
     fn read_cache(&self, name: &str) -> Option<Vec<u8>>;
     /// Keeps a cache; best effort (a read-only store keeps none).
     fn write_cache(&self, name: &str, bytes: &[u8]);
+    /// A cache to read line by line, if there is one (by default, read whole).
+    fn open_cache(&self, name: &str) -> Option<Box<dyn std::io::BufRead>> {
+        self.read_cache(name)
+            .map(|bytes| Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::BufRead>)
+    }
 }
 
 /// The store a command works on.
@@ -352,6 +362,15 @@ struct SnapshotRef<'a> {
 /// Each incident's id with its summary, or why it cannot be read.
 pub type Summaries = Vec<(String, Result<Summary, Error>)>;
 
+/// A summary line as written, borrowing what it holds.
+#[derive(Debug, Serialize)]
+struct CachedRef<'a> {
+    version: u32,
+    tool: &'a str,
+    key: &'a LogKey,
+    summary: &'a Summary,
+}
+
 /// The store-wide cache of summaries: one JSON line per incident, each keyed to its log.
 const SUMMARIES: &str = "summaries.jsonl";
 
@@ -362,66 +381,57 @@ impl Store {
     /// cache is rewritten when anything in it changed. `progress` hears each incident done.
     pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
         let ids = self.ids()?;
-        let mut cached: std::collections::HashMap<String, Cached> = self
+        // The cache holds one line per incident in id order, as `ids` are: read side by side,
+        // a line at a time, so only the summaries themselves are held.
+        let mut lines = self
             .backend
-            .read_cache(SUMMARIES)
-            .map(|bytes| {
-                bytes
-                    .split(|b| *b == b'\n')
-                    .filter_map(|line| serde_json::from_slice::<Cached>(line).ok())
-                    .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
-                    .map(|c| (c.summary.id.clone(), c))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let before = cached.len();
+            .open_cache(SUMMARIES)
+            .into_iter()
+            .flat_map(|reader| std::io::BufRead::split(reader, b'\n'))
+            .filter_map(|line| serde_json::from_slice::<Cached>(&line.ok()?).ok())
+            .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
+            .peekable();
+        let mut keys: Vec<Option<LogKey>> = Vec::with_capacity(ids.len());
         let mut changed = false;
         let total = ids.len() as u64;
         let mut rows = Vec::with_capacity(ids.len());
         for (n, id) in ids.into_iter().enumerate() {
             progress(n as u64 + 1, total);
-            let key = self.backend.log_key(&id);
-            if let (Some(key), Some(c)) = (&key, cached.get(&id))
-                && &c.key == key
+            while lines.peek().is_some_and(|c| c.summary.id < id) {
+                lines.next();
+                changed = true;
+            }
+            if let Some(c) = lines.next_if(|c| c.summary.id == id)
+                && self.backend.log_unchanged(&id, &c.key)
             {
-                rows.push((id, Ok(c.summary.clone())));
+                keys.push(Some(c.key));
+                rows.push((id, Ok(c.summary)));
                 continue;
             }
-            let summary = self.load(&id).map(|incident| {
-                let summary = Summary::of(&incident);
-                // Cached only for the log the replay read: an append since changes the last hash.
-                match self
-                    .backend
+            changed = true;
+            let loaded = self.load(&id);
+            // Cached only for the log the replay read: an append since changes the last hash.
+            keys.push(loaded.as_ref().ok().and_then(|incident| {
+                self.backend
                     .log_key(&id)
                     .filter(|k| k.last_hash == incident.head.hash)
-                {
-                    Some(key) => {
-                        cached.insert(
-                            id.clone(),
-                            Cached {
-                                version: SUMMARY_VERSION,
-                                tool: env!("CARGO_PKG_VERSION").to_owned(),
-                                key,
-                                summary: summary.clone(),
-                            },
-                        );
-                    }
-                    None => {
-                        cached.remove(&id);
-                    }
-                }
-                summary
-            });
-            changed = true;
-            rows.push((id, summary));
+            }));
+            rows.push((id, loaded.map(|incident| Summary::of(&incident))));
         }
-        // Incidents that went away (none should: incidents are never deleted) leave the cache.
-        if changed || cached.len() != before || cached.len() != rows.len() {
-            cached.retain(|id, _| rows.iter().any(|(r, _)| r == id));
+        if changed || lines.next().is_some() {
             let mut bytes = Vec::new();
-            for (id, _) in &rows {
-                if let Some(c) = cached.get(id)
-                    && serde_json::to_writer(&mut bytes, c).is_ok()
+            for ((_, summary), key) in rows.iter().zip(&keys) {
+                if let (Ok(summary), Some(key)) = (summary, key)
+                    && serde_json::to_writer(
+                        &mut bytes,
+                        &CachedRef {
+                            version: SUMMARY_VERSION,
+                            tool: env!("CARGO_PKG_VERSION"),
+                            key,
+                            summary,
+                        },
+                    )
+                    .is_ok()
                 {
                     bytes.push(b'\n');
                 }
