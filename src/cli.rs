@@ -218,6 +218,9 @@ pub enum Command {
         /// table (the default), csv or json (as --json)
         #[arg(long, value_enum, default_value = "table")]
         format: AnnualFormat,
+        /// With csv: start with a UTF-8 byte-order mark, so that Excel reads accents right
+        #[arg(long)]
+        bom: bool,
         #[command(flatten)]
         out: FileOut,
     },
@@ -230,6 +233,9 @@ pub enum Command {
         /// md, html, json, csv (the timeline) or ics (the deadlines)
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// With csv: start with a UTF-8 byte-order mark, so that Excel reads accents right
+        #[arg(long)]
+        bom: bool,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -351,7 +357,7 @@ pub enum AnnualFormat {
 /// Where a document goes: standard output, or a file.
 #[derive(Debug, Args)]
 pub struct FileOut {
-    /// Write to FILE (created 0600) instead of standard output
+    /// Write to FILE (created 0600) instead of standard output (`-o -`: standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists
@@ -362,7 +368,7 @@ pub struct FileOut {
 /// Where an export or letter goes.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Write to FILE (created 0600) instead of standard output
+    /// Write to FILE (created 0600) instead of standard output (`-o -`: standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists

@@ -49,9 +49,14 @@ fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
     dirs
 }
 
+/// The file `-o` names, or `None` for standard output (no `-o`, or `-o -`).
+fn to_file(out: &OutputArgs) -> Option<&std::path::Path> {
+    out.output.as_deref().filter(|p| p.as_os_str() != "-")
+}
+
 /// Writes `text` to the output file, or returns it for standard output.
 fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> {
-    let Some(path) = &out.output else {
+    let Some(path) = to_file(out) else {
         return Ok(text);
     };
     crate::log::write_private_file(path, text.as_bytes(), out.force)?;
@@ -65,8 +70,12 @@ fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> 
 pub(super) fn export(
     s: &Session,
     format: ExportFormat,
+    bom: bool,
     out: &OutputArgs,
 ) -> Result<Outcome, Error> {
+    if bom && format != ExportFormat::Csv {
+        return Err(Error::usage("--bom is for --format csv"));
+    }
     let (store, incident, entries) = load_with_entries(s)?;
     let now = s.now;
     let profile = Profile::load(&store.files_dir())?;
@@ -74,6 +83,7 @@ pub(super) fn export(
     let report = export::report(&incident, &profile, &clock, now);
     let text = match format {
         ExportFormat::Json => export::json_export(&report, &entries),
+        ExportFormat::Csv if bom => format!("\u{feff}{}", export::csv_export(&report)?),
         ExportFormat::Csv => export::csv_export(&report)?,
         ExportFormat::Ics => export::ics_export(&report, &clock, now),
         ExportFormat::Md | ExportFormat::Html => {
@@ -162,11 +172,14 @@ pub(super) fn letter(
         return Ok(Outcome::with_code(super::json_doc(&doc), code));
     }
     let checklist = letters::checklist(&letter);
-    let stdout = if out.output.is_some() {
+    let stdout = if to_file(out).is_some() {
         let done = deliver(out, letter.text, "the draft")?;
         format!("{done}{checklist}")
     } else {
-        format!("{}\n---\n{checklist}", letter.text)
+        // The letter alone on stdout, so `> letter.md` holds the letter; the checklist is for
+        // the person, on stderr.
+        eprint!("{checklist}");
+        letter.text
     };
     Ok(Outcome::with_code(stdout, code))
 }

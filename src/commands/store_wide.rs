@@ -198,7 +198,8 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
                 due: o.due,
                 why: &o.why,
                 basis: &o.basis,
-                status: o.status(today).label(),
+                status: o.status(today),
+                met_on: o.met_on,
                 held_until: o.held_until,
             }),
             s.now,
@@ -236,7 +237,8 @@ fn due_lines(rows: &[DueRow<'_>]) -> Vec<view::DueLine> {
 
 /// Writes `text` to the output file, or returns it for standard output.
 fn deliver(out: &FileOut, text: String, what: &str) -> Result<Outcome, Error> {
-    let Some(path) = &out.output else {
+    // `-o -` is standard output, as for every tool that writes files.
+    let Some(path) = out.output.as_deref().filter(|p| p.as_os_str() != "-") else {
         return Ok(Outcome::ok(text));
     };
     crate::log::write_private_file(path, text.as_bytes(), out.force)?;
@@ -298,8 +300,12 @@ pub(super) fn annual(
     s: &Session,
     year: i32,
     format: AnnualFormat,
+    bom: bool,
     out: &FileOut,
 ) -> Result<Outcome, Error> {
+    if bom && format != AnnualFormat::Csv {
+        return Err(Error::usage("--bom is for --format csv"));
+    }
     let Some(first_day) =
         NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (1990..=9999).contains(&year))
     else {
@@ -420,6 +426,7 @@ pub(super) fn annual(
         })
         .collect();
     let text = match format {
+        AnnualFormat::Csv if bom => format!("\u{feff}{}", view::annual_csv(&lines)?),
         AnnualFormat::Csv => view::annual_csv(&lines)?,
         _ => view::annual_text(year, report.due, &lines, &report.warnings),
     };

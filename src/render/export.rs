@@ -626,14 +626,16 @@ pub struct CalendarEvent<'a> {
     pub due: chrono::NaiveDate,
     pub why: &'a str,
     pub basis: &'a str,
-    pub status: &'a str,
+    pub status: crate::incident::obligations::Status,
+    pub met_on: Option<chrono::NaiveDate>,
     pub held_until: Option<chrono::NaiveDate>,
 }
 
 /// A calendar (RFC 5545) of `events`: one all-day event per obligation on its due date, with
-/// reminders 7 days and 1 day before. The UID is stable per incident and obligation, so a
-/// re-import after a change updates the event instead of adding a second one. Written directly:
-/// a generic writer would add a random UID and a wall-clock stamp to every alarm.
+/// reminders 7 days and 1 day before while it is owed; a met one says so and reminds of
+/// nothing. The UID is stable per incident and obligation, so a re-import after a change updates
+/// the event instead of adding a second one. Written directly: a generic writer would add a
+/// random UID and a wall-clock stamp to every alarm.
 pub fn ics_calendar<'a>(
     name: &str,
     description: Option<&str>,
@@ -661,8 +663,15 @@ pub fn ics_calendar<'a>(
             Some(s) => format!("{}-{key}-{}@breach", e.incident, s.to_ascii_lowercase()),
             None => format!("{}-{key}@breach", e.incident),
         };
-        let summary = format!("{} due: incident {}", e.label, e.incident);
-        let mut description = format!("{}. {}. Status: {}.", e.why, e.basis, e.status);
+        use crate::incident::obligations::Status;
+        let summary = match (e.status, e.met_on) {
+            (Status::Met | Status::MetLate, Some(on)) => {
+                format!("{} met on {on}: incident {}", e.label, e.incident)
+            }
+            (Status::Overdue, _) => format!("OVERDUE: {} due: incident {}", e.label, e.incident),
+            _ => format!("{} due: incident {}", e.label, e.incident),
+        };
+        let mut description = format!("{}. {}. Status: {}.", e.why, e.basis, e.status.label());
         if let Some(h) = e.held_until {
             description.push_str(&format!(" Held by a law-enforcement delay until {h}."));
         }
@@ -680,7 +689,13 @@ pub fn ics_calendar<'a>(
         ] {
             ics_line(&mut out, &line);
         }
-        for (trigger, left) in [("-P7D", "7 days left"), ("-P1D", "1 day left")] {
+        // A reminder for what is still owed only: nothing to remind of once it is met.
+        let reminders: &[(&str, &str)] = if e.met_on.is_some() {
+            &[]
+        } else {
+            &[("-P7D", "7 days left"), ("-P1D", "1 day left")]
+        };
+        for (trigger, left) in reminders {
             ics_line(&mut out, "BEGIN:VALARM");
             ics_line(&mut out, "ACTION:DISPLAY");
             ics_line(
@@ -709,7 +724,8 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
             due: o.due,
             why: &o.why,
             basis: &o.basis,
-            status: o.status.label(),
+            status: o.status,
+            met_on: o.met_on,
             held_until: o.held_until,
         }),
         now,

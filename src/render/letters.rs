@@ -63,6 +63,12 @@ pub struct Letter {
     pub basis: &'static str,
 }
 
+/// A date as people write it in a letter: "November 25, 2026" (the organisation's locale is US
+/// English, the language of the notices HIPAA requires).
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%B %-d, %Y").to_string()
+}
+
 fn missing(what: &str) -> String {
     format!("[MISSING: {what}]")
 }
@@ -94,8 +100,8 @@ pub fn draft(
     .flatten()
     .collect();
     let breach_date = match (f.breach_started, f.breach_ended) {
-        (Some(s), Some(e)) if s != e => format!("{s} to {e}"),
-        (Some(s), _) => s.to_string(),
+        (Some(s), Some(e)) if s != e => format!("{} to {}", long_date(s), long_date(e)),
+        (Some(s), _) => long_date(s),
         // "The date of the breach, if known" (164.404(c)(1)(A)): not known is an answer.
         _ if f.breach_started_unknown => "a date we have not been able to determine".to_owned(),
         _ => missing("date of the breach, if known"),
@@ -201,7 +207,7 @@ pub fn draft(
         .notices
         .iter()
         .filter(|n| n.value.to == Audience::Individuals)
-        .map(|n| n.value.date.to_string())
+        .map(|n| long_date(n.value.date))
         .collect();
     let affected = f.affected.map_or_else(
         || missing("number of individuals affected"),
@@ -227,7 +233,7 @@ pub fn draft(
     let breach_type =
         crate::incident::summary::portal_breach_type(&incident.runbook.scenario.value);
     let ctx = context! {
-        today => today,
+        today => long_date(today),
         incident => context! { id => &incident.id, title => &incident.title },
         org => context! {
             name => org("name", "organisation name"),
@@ -243,7 +249,7 @@ pub fn draft(
             protective_steps => value(content.protective_steps.as_deref(), "steps individuals should take to protect themselves"),
             our_response => value(content.our_response.as_deref(), "what the organisation is doing"),
             breach_date => breach_date,
-            discovered => incident.discovered.date,
+            discovered => long_date(incident.discovered.date),
             affected => affected,
             contact => contact,
         },
@@ -253,7 +259,7 @@ pub fn draft(
         hhs => context! {
             affecting => affecting,
             business_associate => if f.business_associate { "yes" } else { "no" },
-            breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), |d| d.to_string()),
+            breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), long_date),
             breach_type => breach_type,
             individual_notice => if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
             substitute => if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },

@@ -327,12 +327,22 @@ fn an_output_file_is_private_and_never_overwritten_without_force() {
 #[test]
 fn a_letter_names_each_missing_element_and_strict_fails_until_complete() {
     let (env, _) = full_incident();
-    let out = env.breach(["letter", "individual"]).ok().stdout;
+    let letter = env.breach(["letter", "individual"]).ok();
+    let out = &letter.stdout;
     assert!(out.contains("[MISSING: steps individuals should take to protect themselves]"));
-    assert!(out.contains(
+    // The checklist is for the person, on stderr: `letter … > file` holds the letter alone.
+    let checklist = &letter.stderr;
+    assert!(checklist.contains(
         "[ ] MISSING: types of unsecured PHI involved (164.404(c)(1)(B)) — breach facts --phi-types"
     ));
-    assert!(out.contains("[x] contact procedures"));
+    assert!(checklist.contains("[x] contact procedures"));
+    assert!(
+        !out.contains("Required content") && !out.contains("[x]"),
+        "{out}"
+    );
+    // Dates as people write them.
+    assert!(out.contains("discovered it on March 1, 2026"), "{out}");
+    assert!(!out.contains("2026-03-01"), "{out}");
     assert!(
         !out.lines()
             .any(|l| l.trim() == "**What information was involved.**"),
@@ -374,7 +384,7 @@ fn the_hhs_draft_lays_out_the_portal_fields_and_marks_what_is_not_confirmed() {
         "Location of breached information | Email",
         "NOT CONFIRMED",
         "Breach end date (mandatory) | [MISSING: breach end date (mandatory)]",
-        "Individual notice provided on | 2026-03-09",
+        "Individual notice provided on | March 9, 2026",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }

@@ -374,3 +374,63 @@ fn a_long_log_is_read_from_its_snapshot_and_the_tail_is_still_verified() {
     );
     env.breach(["note", "not on a damaged log"]).fails(1);
 }
+
+#[test]
+fn dash_o_dash_is_standard_output_and_csv_can_carry_a_byte_order_mark() {
+    let (env, [small, ..]) = year_of_incidents();
+    let out = env
+        .breach(["annual", "2026", "--format", "csv", "-o", "-"])
+        .ok();
+    assert!(out.stdout.starts_with("incident,title"), "{}", out.stdout);
+    assert!(!env.path().join("-").exists(), "no file named `-`");
+    let bom = env
+        .breach(["annual", "2026", "--format", "csv", "--bom"])
+        .ok();
+    assert!(bom.stdout.starts_with("\u{feff}incident,title"));
+    env.breach(["annual", "2026", "--bom"]).fails(2);
+    let timeline = env
+        .breach([
+            "-i", &small, "export", "--format", "csv", "--bom", "-o", "-",
+        ])
+        .ok();
+    assert!(timeline.stdout.starts_with('\u{feff}'));
+    assert!(!env.path().join("-").exists());
+    env.breach(["-i", &small, "export", "--format", "json", "--bom"])
+        .fails(2);
+    let letter = env
+        .breach(["-i", &small, "letter", "individual", "-o", "-"])
+        .ok();
+    assert!(letter.stdout.contains("Dear"), "{}", letter.stdout);
+    assert!(!env.path().join("-").exists());
+    // In a calendar an overdue obligation says so; a met one says when, and reminds of nothing.
+    let ics = env
+        .breach(["deadlines", "--all", "--ics", "-o", "-"])
+        .ok()
+        .stdout;
+    assert!(
+        ics.contains("SUMMARY:OVERDUE: Notice to individuals due: incident"),
+        "{ics}"
+    );
+    env.breach([
+        "-i",
+        &small,
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+    ])
+    .ok();
+    let own = env
+        .breach(["-i", &small, "export", "--format", "ics"])
+        .ok()
+        .stdout;
+    let event = own
+        .split("BEGIN:VEVENT")
+        .find(|e| e.contains("individual_notice@breach"))
+        .unwrap();
+    assert!(event.contains("met on 2026-03-09"), "{event}");
+    assert!(!event.contains("VALARM"), "{event}");
+}
