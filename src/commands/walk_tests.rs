@@ -499,7 +499,7 @@ impl Responder for Diligent {
             "TX"
         } else if help.starts_with("YYYY-MM-DD") {
             "2026-03-03"
-        } else if help.starts_with("number") {
+        } else if help.starts_with("number") || help.starts_with("count") {
             "12"
         } else if help.starts_with("date-time") {
             "2026-03-02 10:00"

@@ -48,15 +48,30 @@ pub fn normalise(
                 Err("is not a number".to_owned())
             }
         }
+        FieldType::Count => match value.parse::<u64>() {
+            Ok(n) if n <= 1_000_000_000 && value.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(n.to_string())
+            }
+            _ if value.starts_with('-') => Err("is negative; a count is 0 or more".to_owned()),
+            _ if value.contains('.') => Err("is not a whole number; a count is whole".to_owned()),
+            _ => Err("is not a count (a whole number, 0 or more)".to_owned()),
+        },
         FieldType::YesNo => match value.to_ascii_lowercase().as_str() {
             "yes" | "y" | "true" => Ok("yes".to_owned()),
             "no" | "n" | "false" => Ok("no".to_owned()),
             _ => Err("must be yes or no".to_owned()),
         },
-        FieldType::Date => clock::parse_date(value)
-            .map(|d| d.to_string())
-            .ok_or_else(|| "is not a date (YYYY-MM-DD)".to_owned()),
+        FieldType::Date => match clock::parse_date(value) {
+            Some(d) if d > clock::local_date(now) => {
+                Err(format!("is after today ({})", clock::local_date(now)))
+            }
+            Some(d) => Ok(d.to_string()),
+            None => Err("is not a date (YYYY-MM-DD)".to_owned()),
+        },
         FieldType::DateTime => match clock::parse_when(value, "value", now) {
+            Ok(t) if t.precision != clock::Precision::Date && t.at > now => {
+                Err("is in the future".to_owned())
+            }
             Ok(t) if t.precision != clock::Precision::Date => {
                 Ok(clock::in_zone(t.at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
             }

@@ -296,3 +296,128 @@ fn status_and_every_export_say_which_entries_were_on_a_substituted_clock() {
         "the report shows when it happened beside when it was recorded: {row}"
     );
 }
+
+/// A runbook whose one step asks for a count, a date and a date-time.
+const KINDS: &str = r#"id: kinds
+title: Evidence kinds
+version: "1"
+description: Fields of every kind a value is checked against.
+scenario: test
+phases:
+  - phase: contain
+    steps:
+      - id: count-things
+        title: Count things
+        instructions: Count them.
+        owner: it_admin
+        evidence:
+          - name: messages
+            prompt: How many messages
+            type: count
+          - name: sent_on
+            prompt: When sent
+            type: date
+          - name: seen_at
+            prompt: When seen
+            type: date_time
+  - phase: recall
+    steps:
+      - id: r
+        title: R
+        instructions: R.
+        owner: it_admin
+  - phase: report
+    steps:
+      - id: p
+        title: P
+        instructions: P.
+        owner: it_admin
+  - phase: notify
+    steps:
+      - id: n
+        title: N
+        instructions: N.
+        owner: it_admin
+  - phase: remediate
+    steps:
+      - id: m
+        title: M
+        instructions: M.
+        owner: it_admin
+"#;
+
+#[test]
+fn evidence_values_are_checked_against_what_their_field_holds() {
+    let env = Env::new();
+    env.write("org/kinds.yaml", KINDS);
+    env.breach([
+        "--runbooks",
+        "org",
+        "start",
+        "--runbook",
+        "kinds",
+        "--discovered",
+        "2026-03-01",
+        "--title",
+        "Kinds",
+    ])
+    .ok();
+    let done = |messages: &str, sent_on: &str, seen_at: &str| {
+        env.breach([
+            "done",
+            "count-things",
+            "--set",
+            &format!("messages={messages}"),
+            "--set",
+            &format!("sent_on={sent_on}"),
+            "--set",
+            &format!("seen_at={seen_at}"),
+        ])
+        .run()
+    };
+    for (messages, sent_on, seen_at, field, why) in [
+        (
+            "-4",
+            "2026-03-02",
+            "2026-03-02 10:00",
+            "messages",
+            "negative",
+        ),
+        (
+            "61.5",
+            "2026-03-02",
+            "2026-03-02 10:00",
+            "messages",
+            "whole",
+        ),
+        (
+            "12",
+            "2031-01-01",
+            "2026-03-02 10:00",
+            "sent_on",
+            "after today",
+        ),
+        (
+            "12",
+            "2026-03-02",
+            "2031-01-01 10:00",
+            "seen_at",
+            "in the future",
+        ),
+    ] {
+        let out = done(messages, sent_on, seen_at);
+        assert_eq!(
+            out.code, 1,
+            "{messages} {sent_on} {seen_at}: {}",
+            out.stderr
+        );
+        let line = out.error_line();
+        assert!(line.contains(field) && line.contains(why), "{line}");
+        assert!(
+            !line.contains(sent_on) || sent_on == "2026-03-02",
+            "the value is not echoed: {line}"
+        );
+    }
+    let ok = done("12", "2026-03-02", "2026-03-02 10:00");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
