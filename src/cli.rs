@@ -275,6 +275,17 @@ pub enum Command {
         reason: Option<String>,
     },
 
+    /// Set aside a test or practice incident, with the reason: kept in the store as discarded,
+    /// hidden from `list`, never deleted
+    #[command(
+        after_help = "Example:\n  breach -i \"Test incident\" discard --reason \"Practice run from the README\"\n\nA discarded incident keeps its whole log; `breach list --state discarded` shows it, and\n`breach reopen --reason …` takes it back if it was real after all."
+    )]
+    Discard {
+        /// Why it is discarded (required)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+
     /// Check every entry of the log; exit 0 only when it is intact
     #[command(
         after_help = "Examples:\n  breach verify\n  breach verify --expect-head 42:3f5c…\n\nKeep the head printed after each write somewhere else (a ticket, an email to counsel); \n`breach verify --expect-head SEQ:HASH` then proves the log was not truncated or rewritten since."
@@ -327,7 +338,7 @@ pub struct HappenedAt {
 /// `list`'s filters.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only open or only closed incidents
+    /// Only open, closed or discarded incidents (discarded ones are listed only when asked for)
     #[arg(long, value_enum)]
     pub state: Option<OpenOrClosed>,
     /// Only incidents discovered in this calendar year
@@ -345,6 +356,8 @@ pub struct ListArgs {
 pub enum OpenOrClosed {
     Open,
     Closed,
+    /// Test or practice incidents set aside with `discard` (hidden otherwise)
+    Discarded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -21,7 +21,7 @@ use crate::store::Store;
 /// The incident with its whole timeline, and every entry exactly as written.
 fn load_with_entries(s: &Session) -> Result<(Store, Incident, Vec<RawEntry>), Error> {
     let store = s.open_store()?;
-    let id = store.resolve(s.incident.as_deref())?;
+    let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;
     let mut replay = Replay::with_timeline();
     let mut raw = Vec::new();

@@ -96,7 +96,7 @@ struct AttachmentRef {
 pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, Error> {
     let expected = expect_head.map(parse_expected_head).transpose()?;
     let store = s.open_store()?;
-    let id = store.resolve(s.incident.as_deref())?;
+    let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
     let mut opening: Option<Error> = None;
@@ -243,7 +243,7 @@ pub struct RepairedOutput<'a> {
 
 pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
     let store = s.open_store()?;
-    let id = store.resolve(s.incident.as_deref())?;
+    let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Write)?;
     let ts = clock::log_timestamp(s.clock.now());
     let repaired = log.repair(&s.stamp(&ts, None), &s.actor)?;

@@ -408,6 +408,38 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
     Ok(written(s, &incident, message, &head))
 }
 
+/// `discard --reason`: a test or practice incident set aside, its log kept whole.
+pub(super) fn discard(s: &Session, reason: String) -> Result<Outcome, Error> {
+    let reason = check_text("--reason", &reason, true)?;
+    let (incident, _, head) = record(s, |_, incident| {
+        if incident.discarded.is_some() {
+            return Err(Error::refused(format!(
+                "incident {} is already discarded",
+                incident.id
+            )));
+        }
+        if let Some((at, by, _)) = &incident.closed {
+            return Err(Error::refused(format!(
+                "incident {} was closed by {} at {at}: a closed incident is part of the record and is not discarded",
+                incident.id,
+                crate::text::sanitize(by)
+            )));
+        }
+        Ok(Event::Discarded(event::Discarded {
+            reason: reason.clone(),
+        }))
+    })?;
+    Ok(written(
+        s,
+        &incident,
+        format!(
+            "Discarded incident {}: kept in the store, hidden from `breach list` (see `breach list --state discarded`).",
+            incident.id
+        ),
+        &head,
+    ))
+}
+
 /// `reopen --reason` without a step: a closed incident takes work again.
 pub(super) fn reopen_incident(s: &Session, reason: String) -> Result<Outcome, Error> {
     let reason = check_text("--reason", &reason, true)?;

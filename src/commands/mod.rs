@@ -265,9 +265,35 @@ impl Session {
     }
 
     /// The store and the incident this command is about, replayed from its verified log.
+    /// The incident this command is about: `-i`, the only open one, or, among several open
+    /// ones in a terminal, the one the person picks.
+    fn resolve(&self, store: &Store) -> Result<String, Error> {
+        match store.resolve(self.incident.as_deref()) {
+            Err(Error::NoIncidentChosen(why)) if self.incident.is_none() && self.interactive => {
+                let open = store.open_incidents();
+                if open.len() < 2 {
+                    return Err(Error::NoIncidentChosen(why));
+                }
+                let options: Vec<String> = open
+                    .iter()
+                    .map(|(id, title)| format!("{id} — {}", crate::text::sanitize(title)))
+                    .collect();
+                let mut prompts = crate::walk::TerminalResponder::new();
+                let chosen = crate::walk::Responder::choose(
+                    &mut prompts,
+                    "Several incidents are open. Which one?",
+                    &options,
+                )
+                .map_err(|_| Error::NoIncidentChosen(why))?;
+                Ok(open[chosen].0.clone())
+            }
+            other => other,
+        }
+    }
+
     fn load_current(&self) -> Result<(Store, Incident), Error> {
         let store = self.open_store()?;
-        let id = store.resolve(self.incident.as_deref())?;
+        let id = self.resolve(&store)?;
         let incident = store.load(&id)?;
         Ok((store, incident))
     }
@@ -308,6 +334,7 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         } => lifecycle::start(s, runbook, discovered, title),
         Command::List(args) => store_wide::list(s, &args),
         Command::Status => lifecycle::status(s),
+        Command::Discard { reason } => lifecycle::discard(s, reason),
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
         Command::Walk => steps::walk(s),
         Command::Next => steps::next(s),
@@ -423,7 +450,7 @@ fn record_once(
     allowed: Option<String>,
 ) -> Result<(Incident, Event, Head), Error> {
     let store = session.open_store()?;
-    let id = store.resolve(session.incident.as_deref())?;
+    let id = session.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Write)?;
     let incident = store.replay_log(&id, log.as_mut())?;
     let event = decide(&store, &incident)?;

@@ -565,7 +565,7 @@ pub struct SessionRecorder {
 impl SessionRecorder {
     /// A recorder for the incident the session names (or the only open one).
     pub fn new(s: &Session) -> Result<SessionRecorder, Error> {
-        let id = s.open_store()?.resolve(s.incident.as_deref())?;
+        let id = s.resolve(&s.open_store()?)?;
         Ok(SessionRecorder {
             session: Session {
                 incident: Some(id),

@@ -71,8 +71,16 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         // An unreadable incident is always shown: it needs attention whatever the filter.
         Err(_) => true,
         Ok(sm) => {
+            let state = if sm.discarded {
+                OpenOrClosed::Discarded
+            } else if sm.closed {
+                OpenOrClosed::Closed
+            } else {
+                OpenOrClosed::Open
+            };
+            // Discarded incidents only when asked for.
             args.state
-                .is_none_or(|st| (st == OpenOrClosed::Closed) == sm.closed)
+                .map_or(state != OpenOrClosed::Discarded, |st| st == state)
                 && args.year.is_none_or(|y| sm.discovered.year() == y)
                 && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
                 && (!args.overdue || overdue(sm, today) > 0)
@@ -85,7 +93,13 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
                 Ok(sm) => ListRow::Readable {
                     id,
                     title: &sm.title,
-                    state: if sm.closed { "closed" } else { "open" },
+                    state: if sm.discarded {
+                        "discarded"
+                    } else if sm.closed {
+                        "closed"
+                    } else {
+                        "open"
+                    },
                     discovered: sm.discovered,
                     runbook: &sm.runbook,
                     progress: Progress {
@@ -327,7 +341,7 @@ pub(super) fn annual(
                 continue;
             }
         };
-        if sm.discovered.year() != year {
+        if sm.discovered.year() != year || sm.discarded {
             continue;
         }
         let a = &sm.annual;

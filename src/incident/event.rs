@@ -123,6 +123,13 @@ pub struct FinalObligation {
     pub met_on: Option<chrono::NaiveDate>,
 }
 
+/// A test or practice incident set aside, with the reason: kept, never deleted, and out of the
+/// way of the real ones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Discarded {
+    pub reason: String,
+}
+
 /// A closed incident reopened, with the reason (something new arrived).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Reopened {
@@ -205,6 +212,7 @@ events! {
     Attachment(Attachment) = "attachment",
     Closed(Closed) = "incident_closed",
     Reopened(Reopened) = "incident_reopened",
+    Discarded(Discarded) = "incident_discarded",
     FactsChanged(Box<FactsChanged>) = "facts_changed",
     Assessed(Box<Assessment>) = "assessment_recorded",
     NoticeSent(NoticeSent) = "notice_sent",

@@ -102,6 +102,9 @@ pub struct Incident {
     pub steps: HashMap<String, StepRecord>,
     pub facts: Facts,
     pub closed: Option<(String, String, event::Closed)>,
+    /// When, by whom and why it was discarded as a test or practice incident.
+    #[serde(default)]
+    pub discarded: Option<(String, String, String)>,
     /// The assessment in force (the latest recorded).
     pub assessment: Option<Signed<event::Assessment>>,
     /// How many earlier assessments the one in force superseded.
@@ -196,6 +199,7 @@ impl Replay {
                     ..Facts::default()
                 },
                 closed: None,
+                discarded: None,
                 assessment: None,
                 superseded_assessments: 0,
                 notices: Vec::new(),
@@ -425,7 +429,13 @@ impl Incident {
             Event::Closed(c) => {
                 self.closed = Some((ts.to_owned(), actor.to_owned(), c.clone()));
             }
-            Event::Reopened(_) => self.closed = None,
+            Event::Reopened(_) => {
+                self.closed = None;
+                self.discarded = None;
+            }
+            Event::Discarded(d) => {
+                self.discarded = Some((ts.to_owned(), actor.to_owned(), d.reason.clone()));
+            }
             Event::FactsChanged(change) => {
                 // A lift recorded before lifts were dated took effect the day it was recorded.
                 let mut update = change.update.clone();
@@ -466,12 +476,19 @@ impl Incident {
         }
     }
 
+    /// Closed, or discarded: either way it takes no more work until it is reopened.
     pub fn is_closed(&self) -> bool {
-        self.closed.is_some()
+        self.closed.is_some() || self.discarded.is_some()
     }
 
     pub fn state_label(&self) -> &'static str {
-        if self.is_closed() { "closed" } else { "open" }
+        if self.discarded.is_some() {
+            "discarded"
+        } else if self.is_closed() {
+            "closed"
+        } else {
+            "open"
+        }
     }
 
     /// Every runbook step in order, with its state.

@@ -13,7 +13,7 @@ use super::obligations::{Audience, Key, Status};
 use crate::log::Head;
 
 /// The version of the summary's shape; a cache of another version is rebuilt.
-pub const SUMMARY_VERSION: u32 = 1;
+pub const SUMMARY_VERSION: u32 = 2;
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -44,6 +44,9 @@ pub struct Summary {
     pub id: String,
     pub title: String,
     pub closed: bool,
+    /// Set aside as a test or practice incident: hidden from the store-wide views by default.
+    #[serde(default)]
+    pub discarded: bool,
     pub discovered: NaiveDate,
     pub runbook: String,
     pub settled: usize,
@@ -161,6 +164,7 @@ impl Summary {
             id: incident.id.clone(),
             title: incident.title.clone(),
             closed: incident.is_closed(),
+            discarded: incident.discarded.is_some(),
             discovered: incident.discovered.date,
             runbook: incident.pinned.id.clone(),
             settled,

@@ -253,6 +253,10 @@ pub fn summarise(event: &Event) -> String {
             }
         }
         Event::Reopened(r) => format!("incident reopened: {}", r.reason),
+        Event::Discarded(d) => format!(
+            "incident discarded (a test or practice incident): {}",
+            d.reason
+        ),
         Event::Repaired(r) => format!(
             "torn tail of {} byte(s) at offset {} quarantined (sha256 {})",
             r.length, r.offset, r.sha256

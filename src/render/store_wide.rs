@@ -40,7 +40,14 @@ pub fn list_text(
                 };
                 b.push_record([
                     id.clone(),
-                    if sm.closed { "closed" } else { "open" }.to_owned(),
+                    if sm.discarded {
+                        "discarded"
+                    } else if sm.closed {
+                        "closed"
+                    } else {
+                        "open"
+                    }
+                    .to_owned(),
                     sm.discovered.to_string(),
                     format!("{}/{}", sm.settled, sm.applicable),
                     if overdue == 0 {

@@ -213,6 +213,17 @@ impl Store {
         self.replay_log(id, log.as_mut())
     }
 
+    /// The open incidents (neither closed nor discarded) with their titles, in order of id.
+    pub fn open_incidents(&self) -> Vec<(String, String)> {
+        self.summaries(&|_, _| {})
+            .map(|rows| {
+                rows.into_iter()
+                    .filter_map(|(id, s)| s.ok().filter(|s| !s.closed).map(|s| (id, s.title)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// An incident's state from its open log. From the state kept after an earlier read (a
     /// snapshot in the store's cache, keyed to the entry it ends with and that entry's offset)
     /// only what follows is read and verified, so the cost does not grow with the log; without
@@ -327,11 +338,23 @@ impl Store {
             [] => Err(Error::NoIncidentChosen(
                 "no incident is open; name one with -i ID (see `breach list`)".to_owned(),
             )),
-            many => Err(Error::NoIncidentChosen(format!(
-                "{} incidents are open ({}); name one with -i ID",
-                many.len(),
-                many.join(", ")
-            ))),
+            many => {
+                let titled: Vec<String> = self
+                    .open_incidents()
+                    .into_iter()
+                    .filter(|(id, _)| many.contains(id))
+                    .map(|(id, title)| format!("{id} ({})", crate::text::sanitize(&title)))
+                    .collect();
+                let candidates = if titled.len() == many.len() {
+                    titled.join(", ")
+                } else {
+                    many.join(", ")
+                };
+                Err(Error::NoIncidentChosen(format!(
+                    "{} incidents are open: {candidates}; name one with -i ID (or any unique part of its title)",
+                    many.len()
+                )))
+            }
         }
     }
 }

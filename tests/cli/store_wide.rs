@@ -434,3 +434,124 @@ fn dash_o_dash_is_standard_output_and_csv_can_carry_a_byte_order_mark() {
     assert!(event.contains("met on 2026-03-09"), "{event}");
     assert!(!event.contains("VALARM"), "{event}");
 }
+
+#[test]
+fn a_practice_incident_is_discarded_with_a_reason_kept_and_out_of_the_way() {
+    let env = Env::new();
+    let practice = env.start("misdirected-email");
+    let real = env
+        .breach([
+            "--json",
+            "start",
+            "--runbook",
+            "compromised-mailbox",
+            "--discovered",
+            "2026-03-02 08:00",
+            "--title",
+            "Phished billing mailbox",
+        ])
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Two open, no terminal: the error names each with its title.
+    let two = env.breach(["status"]).fails(1);
+    assert!(
+        two.error_line()
+            .contains(&format!("{practice} (Test incident)"))
+            && two.error_line().contains("Phished billing mailbox"),
+        "{}",
+        two.stderr
+    );
+    let bare = env.breach(["-i", "Test incident", "discard"]).fails(2);
+    assert!(bare.stderr.contains("--reason"));
+    env.breach([
+        "-i",
+        "Test incident",
+        "discard",
+        "--reason",
+        "Practice run from the README",
+    ])
+    .ok();
+    // The real one is now the only open incident: no -i needed.
+    assert_eq!(
+        env.breach(["--json", "status"]).ok().json()["id"],
+        real.as_str()
+    );
+    let listed = env.breach(["--json", "list"]).ok().json();
+    assert_eq!(listed["incidents"].as_array().unwrap().len(), 1);
+    let discarded = env
+        .breach(["--json", "list", "--state", "discarded"])
+        .ok()
+        .json();
+    assert_eq!(discarded["incidents"][0]["id"], practice.as_str());
+    assert_eq!(discarded["incidents"][0]["state"], "discarded");
+    // Kept whole: the log verifies and says why; it takes no more work.
+    env.breach(["-i", &practice, "verify"]).ok();
+    let log = std::fs::read_to_string(env.log_path(&practice)).unwrap();
+    assert!(log.contains(
+        "\"kind\":\"incident_discarded\",\"data\":{\"reason\":\"Practice run from the README\"}"
+    ));
+    env.breach(["-i", &practice, "done", "identify-message"])
+        .fails(1);
+    assert!(
+        !env.breach(["--json", "deadlines", "--all"])
+            .ok()
+            .stdout
+            .contains(&practice)
+    );
+    env.breach(["-i", &practice, "discard", "--reason", "again"])
+        .fails(1);
+    // Real after all: reopened.
+    env.breach([
+        "-i",
+        &practice,
+        "reopen",
+        "--reason",
+        "It was a real breach after all",
+    ])
+    .ok();
+    assert_eq!(
+        env.breach(["--json", "list"]).ok().json()["incidents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // A closed incident is part of the record: not discarded.
+    env.breach([
+        "-i",
+        &real,
+        "close",
+        "--force",
+        "--reason",
+        "handled on paper",
+    ])
+    .ok();
+    let closed = env
+        .breach(["-i", &real, "discard", "--reason", "tidy"])
+        .fails(1);
+    assert!(
+        closed.error_line().contains("is not discarded"),
+        "{}",
+        closed.stderr
+    );
+}
+
+#[test]
+fn among_several_open_incidents_a_terminal_asks_which() {
+    let (env, [small, _, unassessed]) = year_of_incidents();
+    let mut status = env.command(["status"]);
+    status.env("TERM", "xterm");
+    let mut p =
+        rexpect::session::spawn_command(status, Some(10_000)).expect("spawn breach in a pty");
+    p.exp_string("Which one?").expect("a picker");
+    // Typing filters the list, as in any picker: the one that matches is chosen.
+    p.send("Reply").unwrap();
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string(&format!("Incident {unassessed} [open]"))
+        .expect("the chosen incident's status");
+    assert_ne!(small, unassessed);
+}
