@@ -23,32 +23,57 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The store holding every incident [default: ~/.local/share/breach]
-    #[arg(long, env = "BREACH_STORE", global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        env = "BREACH_STORE",
+        global = true,
+        help_heading = "Global options",
+        value_name = "DIR"
+    )]
     pub store: Option<PathBuf>,
 
     /// Who is acting, as recorded in the log [default: your login name]
-    #[arg(long, env = "BREACH_ACTOR", global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        env = "BREACH_ACTOR",
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
     pub actor: Option<String>,
 
     /// Print one JSON document on stdout and nothing else there
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
     /// The incident to act on (an id, or any unique part of an id or a title); may be left out when exactly one is open
-    #[arg(short, long, env = "BREACH_INCIDENT", global = true, value_name = "ID")]
+    #[arg(
+        short,
+        long,
+        env = "BREACH_INCIDENT",
+        global = true,
+        help_heading = "Global options",
+        value_name = "ID"
+    )]
     pub incident: Option<String>,
 
     /// A directory of the organisation's own runbooks (a runbook with a bundled id replaces it)
-    #[arg(long, env = "BREACH_RUNBOOKS", global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        env = "BREACH_RUNBOOKS",
+        global = true,
+        help_heading = "Global options",
+        value_name = "DIR"
+    )]
     pub runbooks: Option<PathBuf>,
 
     /// Never prompt, even in a terminal (what scripts, CI and cron get anyway)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub non_interactive: bool,
 
     /// Record text that looks like it holds identifiers (an SSN, a phone number…) as it is;
     /// the override is recorded in the entry. Prefer describing them ("the patient's SSN")
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub allow_identifiers: bool,
 }
 
@@ -319,11 +344,15 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the manual page (roff)
+    /// Print the manual page (roff), or write one page per command into a directory
     #[command(
-        after_help = "Example:\n  breach man > ~/.local/share/man/man1/breach.1 && man breach"
+        after_help = "Example:\n  breach man --dir ~/.local/share/man/man1 && man breach-notify\n\nbreach(1) lists the commands as breach-start(1), breach-notify(1) and so on: --dir writes\nthose pages too, so every page it names exists."
     )]
-    Man,
+    Man {
+        /// Write breach.1 and one page per command (breach-start.1, …) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// When something recorded happened, when that was earlier than now.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use tabled::builder::Builder;
-use tabled::settings::{Style, Width, peaker::Priority};
+use tabled::settings::{Style, Width};
 
 use crate::clock::{GivenTime, Precision, local_display};
 use crate::incident::{Incident, StepState};
@@ -71,11 +71,35 @@ fn span(d: chrono::Duration) -> String {
 }
 
 pub fn table(builder: Builder, max_width: usize) -> String {
+    use tabled::grid::records::vec_records::Cell;
+    use tabled::settings::{Modify, object::Columns};
     let mut table = builder.build();
-    table
-        .with(Style::psql())
-        .with(Width::wrap(max_width).priority(Priority::max(true)));
+    table.with(Style::psql());
+    // Wrapped only for a screen (a terminal, or COLUMNS set), only in the last column (the
+    // free text: a title, a reason), and never inside a word: a table too wide even then runs
+    // past the edge rather than break an id or a date. Piped, each row stays whole on its line.
+    let columns = table.count_columns();
+    if wraps() && columns > 0 && table.total_width() > max_width {
+        let records = table.get_records();
+        let widest = |c: usize| records.iter().map(|row| row[c].width()).max().unwrap_or(0);
+        let longest_word = records
+            .iter()
+            .flat_map(|row| row[columns - 1].text().split_whitespace())
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(1);
+        // Each column is padded by one space a side and followed by a separator.
+        let others: usize = (0..columns - 1).map(|c| widest(c) + 3).sum();
+        let last = max_width.saturating_sub(others + 2).max(longest_word);
+        table.with(Modify::new(Columns::last()).with(Width::wrap(last).keep_words(true)));
+    }
     table.to_string()
+}
+
+/// Whether tables are laid out for a screen.
+fn wraps() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("COLUMNS").is_some() || std::io::stdout().is_terminal()
 }
 
 pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {

@@ -228,3 +228,28 @@ fn every_command_has_help_with_a_summary_and_an_example() {
         assert!(out.contains("Example"), "{args:?} --help has an example");
     }
 }
+
+#[test]
+fn man_dir_writes_every_page_the_main_page_names() {
+    let env = Env::new();
+    let dir = env.path().join("man1");
+    env.breach(["man", "--dir", dir.to_str().unwrap()]).ok();
+    let main = std::fs::read_to_string(dir.join("breach.1")).unwrap();
+    // Every `breach\-NAME(1)` the page refers to, as roff writes it.
+    let named: Vec<String> = main
+        .split("breach\\-")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once("(1)")
+                .map(|(name, _)| name.replace("\\-", "-"))
+        })
+        .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .collect();
+    assert!(named.len() >= 20, "breach(1) names {named:?}");
+    for name in &named {
+        assert!(
+            dir.join(format!("breach-{name}.1")).exists(),
+            "breach(1) names breach-{name}(1), which was not written"
+        );
+    }
+}

@@ -555,3 +555,35 @@ fn among_several_open_incidents_a_terminal_asks_which() {
         .expect("the chosen incident's status");
     assert_ne!(small, unassessed);
 }
+
+#[test]
+fn tables_wrap_only_for_a_screen_and_never_inside_a_word() {
+    let (env, [small, ..]) = year_of_incidents();
+    // Piped with no COLUMNS: each incident on one line, whatever its length.
+    let mut piped = env.command(["list"]);
+    piped.env_remove("COLUMNS");
+    let out = String::from_utf8(piped.output().unwrap().stdout).unwrap();
+    let row = out.lines().find(|l| l.contains(&small)).unwrap();
+    assert!(row.contains("Lab results to Quill Pharmacy"), "{out}");
+    // For a narrow screen: wrapped in the title only, at spaces; ids and dates whole.
+    let mut narrow = env.command(["list"]);
+    narrow.env("COLUMNS", "70");
+    let out = String::from_utf8(narrow.output().unwrap().stdout).unwrap();
+    assert!(out.contains(&small) && out.contains("2026-01-05"), "{out}");
+    for word in ["Pharmacy", "phishing", "wrong"] {
+        assert!(out.contains(word), "{word} split in\n{out}");
+    }
+    assert!(out.lines().count() > 6, "wrapped:\n{out}");
+}
+
+#[test]
+fn help_lists_a_commands_own_options_first_and_the_global_ones_under_their_heading() {
+    let env = Env::new();
+    let help = env.breach(["list", "--help"]).ok().stdout;
+    let own = help.find("--overdue").unwrap();
+    let heading = help
+        .find("Global options:")
+        .expect("a heading for the global options");
+    let store = help.find("--store").unwrap();
+    assert!(own < heading && heading < store, "{help}");
+}
