@@ -101,6 +101,9 @@ pub struct NoticeRow {
     pub count: Option<u64>,
     pub state: Option<String>,
     pub note: Option<String>,
+    /// Why it went out while a law-enforcement hold was in force, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub despite_hold: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -483,6 +486,7 @@ pub fn report<'a>(
                 count: n.value.count,
                 state: n.value.state.clone(),
                 note: n.value.note.clone(),
+                despite_hold: n.value.despite_hold.clone(),
             })
             .collect(),
         attachments,

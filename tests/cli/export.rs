@@ -493,3 +493,53 @@ fn the_exports_obligations_are_identified_exactly_as_deadlines_identifies_them()
         "the media notice names its state: {from_export:?}"
     );
 }
+
+#[test]
+fn the_reports_show_the_whole_reasoning_and_every_notice_note() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "assess",
+        "--secured",
+        "no",
+        "--exception",
+        "inadvertent-disclosure",
+        "--exception-basis",
+        "sent to a nurse at the same clinic, who is authorised to see it",
+        "--determination",
+        "exception",
+        "--rationale",
+        "An internal recipient bound by the same policies; confirmed deleted the same day",
+        "--signed-by",
+        "Dana Whit",
+        "--role",
+        "Privacy Officer",
+    ])
+    .ok();
+    env.breach([
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+        "--note",
+        "Sent as a courtesy although no notice was owed",
+    ])
+    .ok();
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    let html = env.breach(["export", "--format", "html"]).ok().stdout;
+    for doc in [&md, &html] {
+        for needle in [
+            "inadvertent disclosure",
+            "sent to a nurse at the same clinic, who is authorised to see it",
+            "An internal recipient bound by the same policies; confirmed deleted the same day",
+            "Sent as a courtesy although no notice was owed",
+            "Exception claimed",
+            "Dana Whit",
+        ] {
+            assert!(doc.contains(needle), "missing {needle:?} in\n{doc}");
+        }
+    }
+}
