@@ -543,3 +543,79 @@ fn the_reports_show_the_whole_reasoning_and_every_notice_note() {
         }
     }
 }
+
+/// Headless Chromium, when the machine has it (`.ci/run` installs Debian's `chromium` and sets
+/// `BREACH_REQUIRE_CHROMIUM`, so there it must be found).
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .filter_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+        .next();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("BREACH_REQUIRE_CHROMIUM").is_none(),
+            "BREACH_REQUIRE_CHROMIUM is set but no chromium is on PATH (Debian: apt-get install chromium)"
+        );
+        eprintln!("note: no chromium on PATH; the HTML report was not rendered in a browser");
+    }
+    found
+}
+
+#[test]
+fn the_html_report_renders_and_prints_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let (env, _) = full_incident();
+    let html = env.path().join("report.html");
+    env.breach(["export", "--format", "html", "-o", html.to_str().unwrap()])
+        .ok();
+    let pdf = env.path().join("report.pdf");
+    let png = env.path().join("report.png");
+    let profile = env.path().join("chromium-profile");
+    for target in [
+        format!("--print-to-pdf={}", pdf.display()),
+        format!("--screenshot={}", png.display()),
+    ] {
+        let out = std::process::Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-pdf-header-footer",
+                "--window-size=1280,2400",
+                &format!("--user-data-dir={}", profile.display()),
+                &target,
+            ])
+            .arg(format!("file://{}", html.display()))
+            .env("HOME", env.path())
+            .output()
+            .expect("run chromium");
+        assert!(
+            out.status.success(),
+            "chromium: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let pdf_bytes = std::fs::read(&pdf).unwrap();
+    assert!(pdf_bytes.starts_with(b"%PDF-"), "a PDF");
+    // A multi-page document with its text, not an empty page.
+    assert!(pdf_bytes.len() > 20_000, "{} bytes", pdf_bytes.len());
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert!(png_bytes.starts_with(b"\x89PNG"), "a PNG");
+    assert!(png_bytes.len() > 20_000, "{} bytes", png_bytes.len());
+    if let Some(keep) = std::env::var_os("BREACH_KEEP_RENDERING") {
+        std::fs::copy(&pdf, std::path::Path::new(&keep).join("report.pdf")).unwrap();
+        std::fs::copy(&png, std::path::Path::new(&keep).join("report.png")).unwrap();
+    }
+}
