@@ -211,8 +211,19 @@ fn local(ts: &str) -> String {
         .unwrap_or_else(|_| ts.to_owned())
 }
 
-/// One line saying what an entry recorded.
+/// One line saying what an entry recorded, with the steps it checked off.
 pub fn summarise(event: &Event) -> String {
+    let mut line = summarise_action(event);
+    if !event.settles().is_empty() {
+        line.push_str(&format!(
+            "; checked off step {}",
+            event.settles().join(", ")
+        ));
+    }
+    line
+}
+
+fn summarise_action(event: &Event) -> String {
     match event {
         Event::Opened(o) => format!(
             "incident opened on runbook {} {}",

@@ -265,6 +265,16 @@ fn every_bundled_runbook_tells_one_story_from_facts_to_close() {
         env.breach(args).ok();
         assert_eq!(last_entry(&env)["kind"], "assessment_recorded");
         assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+        // The timeline says so, in the same row.
+        let doc = env.breach(["export", "--format", "json"]).ok().json();
+        let row = doc["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert!(
+            row["summary"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("; checked off step {step}")),
+            "{row}"
+        );
         clear_unbound(&env);
         assert_one_story(&env, runbook);
 
