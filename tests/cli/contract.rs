@@ -287,3 +287,86 @@ fn every_json_key_the_readme_documents_is_printed() {
     }
     assert_eq!(checked.len(), order.len());
 }
+
+/// The shell lines of the README's code block after `heading`, continuation lines joined and
+/// comments dropped.
+fn readme_commands(heading: &str) -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find(heading).expect("the README has the section")..];
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        // A comment after a command starts at "  #" outside quotes; the README writes none
+        // inside quotes.
+        let line = line.split("   #").next().unwrap().trim_end();
+        if let Some(start) = line.strip_suffix('\\') {
+            current.push_str(start);
+            continue;
+        }
+        current.push_str(line);
+        commands.push(std::mem::take(&mut current));
+    }
+    commands
+}
+
+#[test]
+fn the_readme_walkthrough_runs_top_to_bottom_in_a_fresh_store() {
+    let env = Env::new();
+    let binary = assert_cmd::cargo::cargo_bin!("breach");
+    let bin_dir = binary.parent().unwrap();
+    // The user's own file the walkthrough attaches.
+    env.write(
+        "message-trace.csv",
+        "time,from,to\n2026-11-20 15:48,clinic,someone\n",
+    );
+    let mut lines = readme_commands("## Two commands");
+    lines.truncate(1);
+    lines.extend(readme_commands("## A first incident"));
+    assert!(lines.len() > 15, "{lines:?}");
+    let mut ran = 0;
+    for line in &lines {
+        // The first command builds and runs through cargo; here the binary is already built.
+        let line = line.replace("cargo run --release -- ", "breach ");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .current_dir(env.path())
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("HOME", env.path())
+            .env("BREACH_STORE", env.store())
+            .env("BREACH_NOW", "2026-12-01T15:00:00Z")
+            .env("BREACH_ACTOR", "dana.whit")
+            .env("TZ", "UTC")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if line == "breach close" {
+            // The README says close waits while the annual report is owed.
+            assert_eq!(out.status.code(), Some(1), "{line}: {stderr}");
+            assert!(stderr.contains("hhs_annual_report"), "{line}: {stderr}");
+        } else {
+            assert!(out.status.success(), "README step failed: {line}\n{stderr}");
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, lines.len());
+    assert!(env.path().join("incident.html").exists() && env.path().join("letter.md").exists());
+}
