@@ -643,6 +643,10 @@ pub struct FactsArgs {
     /// Whether the team is a business associate reporting to a covered entity
     #[arg(long, value_enum)]
     pub business_associate: Option<YesNo>,
+    /// The day the list identifying each individual was delivered to the covered entity,
+    /// outside this log (a business associate's notice, 164.410(c)(1))
+    #[arg(long, value_name = "DATE")]
+    pub identities_delivered: Option<String>,
     /// Days the business associate agreement allows to tell the covered entity (when fewer
     /// than 60, its own deadline is on the clock)
     #[arg(long, value_name = "N")]

@@ -128,6 +128,11 @@ pub fn facts_update(
         .as_deref()
         .map(|d| parse_past_date("--breach-ended", d, today))
         .transpose()?;
+    update.identities_delivered = args
+        .identities_delivered
+        .as_deref()
+        .map(|d| parse_past_date("--identities-delivered", d, today))
+        .transpose()?;
     update.business_associate = args.business_associate.map(YesNo::is_yes);
     update.ba_agreement_days = args.ba_agreement_days;
     if let Some(kind) = args.delay {

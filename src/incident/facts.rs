@@ -128,6 +128,10 @@ pub struct FactsUpdate {
     /// The day it was lifted (entries written before this field take the day they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_lifted_on: Option<NaiveDate>,
+    /// The day a business associate delivered the list identifying each individual to the
+    /// covered entity, outside this log (164.410(c)(1)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities_delivered: Option<NaiveDate>,
     /// What the notices will say (164.404(c)); each field given replaces the earlier text.
     #[serde(default, flatten)]
     pub notice: NoticeContent,
@@ -178,6 +182,9 @@ pub struct Facts {
     /// When the hold in force was lifted, if it was.
     #[serde(default)]
     pub hold_lifted_on: Option<NaiveDate>,
+    /// When the list identifying each individual went to the covered entity (outside the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities_delivered: Option<NaiveDate>,
     pub notice: NoticeContent,
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
@@ -198,6 +205,7 @@ impl Default for Facts {
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
             hold_lifted_on: None,
+            identities_delivered: None,
             notice: NoticeContent::default(),
             notification_required: true,
             assessment_recorded: false,
@@ -232,6 +240,9 @@ impl Facts {
                 f.breach_started_unknown = true;
             }
             None => {}
+        }
+        if update.identities_delivered.is_some() {
+            f.identities_delivered = update.identities_delivered;
         }
         if update.breach_ended.is_some() {
             f.breach_ended = update.breach_ended;

@@ -163,11 +163,18 @@ pub fn draft(
             !states.is_empty(),
             "breach facts --state XX=N",
         ),
-        LetterKind::BusinessAssociate => need(
-            "the number of individuals, with their identities sent separately (164.410(c)(1))",
-            f.affected.is_some(),
-            "breach facts --affected N",
-        ),
+        LetterKind::BusinessAssociate => {
+            need(
+                "the number of individuals affected (164.410(c)(1))",
+                f.affected.is_some(),
+                "breach facts --affected N",
+            );
+            need(
+                "the identification of each individual, delivered to the covered entity outside this log (164.410(c)(1))",
+                f.identities_delivered.is_some(),
+                "breach facts --identities-delivered DATE (once the list has gone by a secure channel)",
+            );
+        }
         LetterKind::Hhs => {
             need(
                 "number of individuals affected",
@@ -256,6 +263,10 @@ pub fn draft(
         states => media_states,
         media_threshold => MEDIA_THRESHOLD,
         web_or_media => web_or_media,
+        identities_delivered => f.identities_delivered.map_or_else(
+            || missing("the date the list identifying each individual was delivered"),
+            long_date,
+        ),
         hhs => context! {
             affecting => affecting,
             business_associate => if f.business_associate { "yes" } else { "no" },

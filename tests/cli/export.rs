@@ -619,3 +619,55 @@ fn the_html_report_renders_and_prints_in_headless_chromium() {
         std::fs::copy(&png, std::path::Path::new(&keep).join("report.png")).unwrap();
     }
 }
+
+#[test]
+fn the_business_associate_letter_needs_the_identities_delivered_outside_the_log() {
+    let env = Env::new();
+    env.start("business-associate");
+    env.breach([
+        "facts",
+        "--affected",
+        "12",
+        "--breach-started",
+        "2026-03-01",
+        "--what-happened",
+        "A billing file was emailed to the wrong clinic.",
+        "--phi-types",
+        "names and account numbers",
+        "--protective-steps",
+        "Watch your statements.",
+        "--our-response",
+        "We retrained staff.",
+    ])
+    .ok();
+    for (key, value) in [
+        ("name", "Northwind Billing"),
+        ("address", "1 Main Street, Springfield"),
+        ("privacy_officer", "Ana Lima, Privacy Officer"),
+        ("toll_free", "1-800-555-0199"),
+    ] {
+        env.breach(["config", "set", key, value]).ok();
+    }
+    let before = env
+        .breach(["letter", "business_associate", "--strict"])
+        .fails(1);
+    assert!(
+        before.stderr.contains("the identification of each individual, delivered to the covered entity outside this log"),
+        "{}",
+        before.stderr
+    );
+    env.breach(["facts", "--identities-delivered", "2026-03-09"])
+        .ok();
+    let after = env
+        .breach(["letter", "business_associate", "--strict"])
+        .ok();
+    assert!(
+        after
+            .stdout
+            .contains("separately, by a secure channel, on March 9, 2026"),
+        "{}",
+        after.stdout
+    );
+    env.breach(["facts", "--identities-delivered", "2031-01-01"])
+        .fails(1);
+}
