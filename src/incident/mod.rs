@@ -56,6 +56,9 @@ pub struct StepRecord {
     pub actor: String,
     pub at: String,
     pub seq: u64,
+    /// When it happened, when recorded as earlier than `at` (`--at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub happened: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,6 +221,12 @@ impl Replay {
             )));
         }
         incident.apply(&event, entry.seq, &entry.actor, &entry.ts);
+        if let Some(at) = entry.at.as_deref() {
+            // What this entry recorded happened earlier than it was recorded (`--at`).
+            for record in incident.steps.values_mut().filter(|r| r.seq == entry.seq) {
+                record.happened = Some(at.to_owned());
+            }
+        }
         self.push(entry, event);
         Ok(())
     }
@@ -390,6 +399,7 @@ impl Incident {
             actor: actor.to_owned(),
             at: ts.to_owned(),
             seq,
+            happened: None,
             reason,
             note,
             evidence,

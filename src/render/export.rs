@@ -768,7 +768,9 @@ fn xml(text: &str) -> String {
 }
 
 /// A picture of the response against the clock: one bar per phase from its first to its last
-/// settled step, a dashed line per obligation's due date, a dot per notice sent, and today.
+/// settled step, placed by when each step happened (`--at`, else when it was recorded), a band
+/// per law-enforcement hold, a dashed line per obligation's due date, a dot per notice sent, and
+/// today.
 pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> String {
     let day_of = |ts: &str| {
         DateTime::parse_from_rfc3339(ts)
@@ -792,10 +794,22 @@ pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> S
     let mut y = 30.0;
     let views = incident.step_views();
     for phase in Phase::ALL {
-        let days: Vec<NaiveDate> = views
+        let settled: Vec<(NaiveDate, Option<NaiveDate>)> = views
             .iter()
             .filter(|v| v.phase == phase && v.state() != StepState::Open)
-            .filter_map(|v| v.record.and_then(|r| day_of(&r.at)))
+            .filter_map(|v| v.record)
+            .filter_map(|r| {
+                let recorded = day_of(&r.at)?;
+                match r.happened.as_deref().and_then(day_of) {
+                    Some(happened) if happened != recorded => Some((happened, Some(recorded))),
+                    _ => Some((recorded, None)),
+                }
+            })
+            .collect();
+        let days: Vec<NaiveDate> = settled.iter().map(|(d, _)| *d).collect();
+        let recorded_later: Vec<String> = settled
+            .iter()
+            .filter_map(|(d, r)| r.map(|r| format!("{d} (recorded {r})")))
             .collect();
         rows.push(format!(
             r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
@@ -805,16 +819,42 @@ pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> S
         if let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) {
             let (x1, x2) = (x(*first), x(*last));
             rows.push(format!(
-                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" rx="2" fill="#4c6ef5"><title>{} settled {first} to {last}</title></rect>"##,
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" rx="2" fill="#4c6ef5"><title>{} settled {first} to {last}{}</title></rect>"##,
                 y + 2.0,
                 (x2 - x1).max(4.0),
-                phase.name()
+                phase.name(),
+                if recorded_later.is_empty() {
+                    String::new()
+                } else {
+                    format!("; happened earlier than recorded: {}", recorded_later.join(", "))
+                }
             ));
         } else {
             rows.push(format!(
                 r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#5b6470">no step settled yet</text>"##,
                 left + 4.0,
                 y + 11.0
+            ));
+        }
+        y += row_h;
+    }
+    let holds = crate::incident::obligations::hold_periods(
+        &incident.facts.law_enforcement_holds,
+        incident.facts.hold_lifted_on,
+    );
+    if !holds.is_empty() {
+        rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">law-enforcement hold</text>"#,
+            y + 11.0
+        ));
+        for h in &holds {
+            let (x1, x2) = (x(h.from), x(h.until + chrono::Duration::days(1)));
+            rows.push(format!(
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" fill="#9a6700" fill-opacity="0.35"><title>notices held {} to {}</title></rect>"##,
+                y + 2.0,
+                (x2 - x1).max(3.0),
+                h.from,
+                h.until
             ));
         }
         y += row_h;

@@ -671,3 +671,51 @@ fn the_business_associate_letter_needs_the_identities_delivered_outside_the_log(
     env.breach(["facts", "--identities-delivered", "2031-01-01"])
         .fails(1);
 }
+
+#[test]
+fn the_timeline_picture_places_steps_by_when_they_happened_and_shows_holds() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "done",
+        "identify-message",
+        "--at",
+        "2026-03-02 10:00",
+        "--set",
+        "message_id=<m@example.org>",
+        "--set",
+        "sent_at=2026-03-01 09:00",
+        "--set",
+        "sender=a@example.org",
+        "--set",
+        "wrong_recipients=b@example.net",
+        "--set",
+        "recipient_type=external",
+        "--set",
+        "phi_types=lab results",
+    ])
+    .ok();
+    env.breach([
+        "facts",
+        "--delay",
+        "oral",
+        "--delay-official",
+        "Det. R. Okafor, City PD",
+        "--delay-stated",
+        "2026-03-05",
+    ])
+    .ok();
+    let html = env.breach(["export", "--format", "html"]).ok().stdout;
+    assert!(
+        html.contains(&format!(
+            "contain settled 2026-03-02 to 2026-03-02; happened earlier than recorded: 2026-03-02 (recorded {})",
+            crate::today()
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains("law-enforcement hold</text>")
+            && html.contains("notices held 2026-03-05 to 2026-04-04"),
+        "{html}"
+    );
+}
