@@ -106,6 +106,24 @@ pub fn draft(
         _ if f.breach_started_unknown => "a date we have not been able to determine".to_owned(),
         _ => missing("date of the breach, if known"),
     };
+    // One date said once: the breach began (and ended) on the day it was discovered.
+    let same_day = f.breach_started == Some(incident.discovered.date)
+        && f.breach_ended.is_none_or(|e| e == incident.discovered.date);
+    let other_contact = {
+        let others: Vec<&String> = contacts
+            .iter()
+            .filter(|c| !c.starts_with("toll-free "))
+            .collect();
+        if others.is_empty() {
+            "the toll-free number above".to_owned()
+        } else {
+            others
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
     let states: Vec<String> = f
         .states
         .iter()
@@ -259,6 +277,10 @@ pub fn draft(
             discovered => long_date(incident.discovered.date),
             affected => affected,
             contact => contact,
+            // The other ways to reach the organisation, for a notice that names the toll-free
+            // number on its own.
+            other_contact => other_contact,
+            same_day => same_day,
         },
         states => media_states,
         media_threshold => MEDIA_THRESHOLD,
@@ -279,7 +301,10 @@ pub fn draft(
     };
     // A letter goes to patients and regulators: whatever the facts held, it carries no control
     // character but newline and tab, to a file or to a terminal.
-    let text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
+    let mut text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
     Ok(Letter {
         text,
         elements,

@@ -341,7 +341,9 @@ fn a_letter_names_each_missing_element_and_strict_fails_until_complete() {
         "{out}"
     );
     // Dates as people write them.
-    assert!(out.contains("discovered it on March 1, 2026"), "{out}");
+    // The breach began the day it was discovered: the date is said once.
+    assert!(out.contains("it, on March 1, 2026"), "{out}");
+    assert_eq!(out.matches("March 1, 2026").count(), 1, "{out}");
     assert!(!out.contains("2026-03-01"), "{out}");
     assert!(
         !out.lines()
@@ -718,4 +720,23 @@ fn the_timeline_picture_places_steps_by_when_they_happened_and_shows_holds() {
             && html.contains("notices held 2026-03-05 to 2026-04-04"),
         "{html}"
     );
+}
+
+#[test]
+fn the_substitute_notice_names_the_toll_free_number_once() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach(["facts", "--affected", "40", "--unreachable", "12"])
+        .ok();
+    env.breach(["config", "set", "toll_free", "1-800-555-0142"])
+        .ok();
+    env.breach(["config", "set", "email", "privacy@example.org"])
+        .ok();
+    let letter = env.breach(["letter", "substitute"]).ok().stdout;
+    assert_eq!(letter.matches("1-800-555-0142").count(), 1, "{letter}");
+    assert!(
+        letter.contains("You may also reach\nus: email privacy@example.org."),
+        "{letter}"
+    );
+    assert!(letter.ends_with('\n'));
 }
