@@ -387,6 +387,19 @@ fn the_hhs_draft_lays_out_the_portal_fields_and_marks_what_is_not_confirmed() {
         "NOT CONFIRMED",
         "Breach end date (mandatory) | [MISSING: breach end date (mandatory)]",
         "Individual notice provided on | March 9, 2026",
+        // Every field the reference lists for the portal (section 6), by its label there.
+        "Report type |",
+        "Breach start date |",
+        "Discovery start date |",
+        "Discovery end date (mandatory) |",
+        "Approximate number of individuals affected | 640",
+        "Type of breach |",
+        "Type of PHI involved |",
+        "Brief description |",
+        "Safeguards in place prior to breach |",
+        "Actions taken in response |",
+        "Business associate involved | no",
+        "Attestation:",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
