@@ -753,3 +753,25 @@ fn the_substitute_notice_names_the_toll_free_number_once() {
     );
     assert!(letter.ends_with('\n'));
 }
+
+#[test]
+fn letter_snapshots() {
+    let (env, id) = full_incident_utc();
+    for kind in [
+        "individual",
+        "substitute",
+        "media",
+        "hhs",
+        "business_associate",
+    ] {
+        let letter = env.breach(["letter", kind]).ok();
+        insta::assert_snapshot!(
+            format!("letter_{kind}"),
+            format!(
+                "{}\n--- checklist (stderr) ---\n{}",
+                filtered(&letter.stdout, &id),
+                filtered(&letter.stderr, &id)
+            )
+        );
+    }
+}
