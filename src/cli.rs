@@ -407,15 +407,11 @@ pub struct FileOut {
     pub force: bool,
 }
 
-/// Where an export or letter goes.
+/// Where an export or letter goes, and the templates it is drawn with.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Write to FILE (created 0600) instead of standard output (`-o -`: standard output)
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Replace FILE if it exists
-    #[arg(long, requires = "output")]
-    pub force: bool,
+    #[command(flatten)]
+    pub file: FileOut,
     /// A directory of the organisation's own templates (report.md.j2, report.html.j2, letter-*.md.j2)
     #[arg(long, env = "BREACH_TEMPLATES", value_name = "DIR")]
     pub templates: Option<PathBuf>,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use minijinja::Value as Tpl;
 use serde::Serialize;
 
-use super::{Outcome, Session};
+use super::{Outcome, Session, deliver, to_file};
 use crate::cli::{ExportFormat, LetterArg, OutputArgs};
 use crate::error::Error;
 use crate::incident::{Incident, Replay};
@@ -49,24 +49,6 @@ fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
     dirs
 }
 
-/// The file `-o` names, or `None` for standard output (no `-o`, or `-o -`).
-fn to_file(out: &OutputArgs) -> Option<&std::path::Path> {
-    out.output.as_deref().filter(|p| p.as_os_str() != "-")
-}
-
-/// Writes `text` to the output file, or returns it for standard output.
-fn deliver(out: &OutputArgs, text: String, what: &str) -> Result<String, Error> {
-    let Some(path) = to_file(out) else {
-        return Ok(text);
-    };
-    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
-    Ok(format!(
-        "Wrote {what} to {} ({} bytes).\n",
-        path.display(),
-        text.len()
-    ))
-}
-
 pub(super) fn export(
     s: &Session,
     format: ExportFormat,
@@ -102,7 +84,7 @@ pub(super) fn export(
         }
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
-    Ok(Outcome::ok(deliver(out, text, &what)?))
+    Ok(Outcome::ok(deliver(&out.file, text, &what)?))
 }
 
 /// `letter --json`.
@@ -172,8 +154,8 @@ pub(super) fn letter(
         return Ok(Outcome::with_code(super::json_doc(&doc), code));
     }
     let checklist = letters::checklist(&letter);
-    let stdout = if to_file(out).is_some() {
-        let done = deliver(out, letter.text, "the draft")?;
+    let stdout = if to_file(&out.file).is_some() {
+        let done = deliver(&out.file, letter.text, "the draft")?;
         format!("{done}{checklist}")
     } else {
         // The letter alone on stdout, so `> letter.md` holds the letter; the checklist is for

@@ -512,6 +512,26 @@ fn record_once(
     Ok((incident, event, head))
 }
 
+/// The file `-o` names, or `None` for standard output (no `-o`, or `-o -`, as for every tool
+/// that writes files).
+fn to_file(out: &crate::cli::FileOut) -> Option<&std::path::Path> {
+    out.output.as_deref().filter(|p| p.as_os_str() != "-")
+}
+
+/// Writes a document to the file `-o` names (created 0600, replaced only with `--force`) and
+/// says so, or returns it for standard output.
+fn deliver(out: &crate::cli::FileOut, text: String, what: &str) -> Result<String, Error> {
+    let Some(path) = to_file(out) else {
+        return Ok(text);
+    };
+    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
+    Ok(format!(
+        "Wrote {what} to {} ({} bytes).\n",
+        path.display(),
+        text.len()
+    ))
+}
+
 /// What a writing command prints under `--json`: the incident and the log's new head.
 #[derive(Debug, Serialize)]
 pub struct Written<'a> {

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::lifecycle::Progress;
-use super::{Outcome, Session};
+use super::{Outcome, Session, deliver};
 use crate::cli::{AnnualFormat, FileOut, ListArgs, OpenOrClosed};
 use crate::error::Error;
 use crate::incident::obligations::{self, Audience, Key, Status};
@@ -218,7 +218,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             }),
             s.now,
         );
-        return deliver(out, text, "the calendar");
+        return deliver(out, text, "the calendar").map(Outcome::ok);
     }
     if s.json {
         return Ok(Outcome::json(&AllDeadlines {
@@ -234,6 +234,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         view::deadlines_all_text(&store.location(), &due_lines(&due), &unreadable, today),
         "the deadlines",
     )
+    .map(Outcome::ok)
 }
 
 fn due_lines(rows: &[DueRow<'_>]) -> Vec<view::DueLine> {
@@ -247,20 +248,6 @@ fn due_lines(rows: &[DueRow<'_>]) -> Vec<view::DueLine> {
             days_left: r.days_left,
         })
         .collect()
-}
-
-/// Writes `text` to the output file, or returns it for standard output.
-fn deliver(out: &FileOut, text: String, what: &str) -> Result<Outcome, Error> {
-    // `-o -` is standard output, as for every tool that writes files.
-    let Some(path) = out.output.as_deref().filter(|p| p.as_os_str() != "-") else {
-        return Ok(Outcome::ok(text));
-    };
-    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
-    Ok(Outcome::ok(format!(
-        "Wrote {what} to {} ({} bytes).\n",
-        path.display(),
-        text.len()
-    )))
 }
 
 /// One incident of the annual report, with the portal's fields.
@@ -408,7 +395,7 @@ pub(super) fn annual(
     if s.json || format == AnnualFormat::Json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Error::input(format!("cannot write JSON: {e}")))?;
-        return deliver(out, text + "\n", "the annual report");
+        return deliver(out, text + "\n", "the annual report").map(Outcome::ok);
     }
     let lines: Vec<view::AnnualLine> = report
         .incidents
@@ -450,7 +437,7 @@ pub(super) fn annual(
             eprintln!("breach: warning: {w}");
         }
     }
-    deliver(out, text, "the annual report")
+    deliver(out, text, "the annual report").map(Outcome::ok)
 }
 
 fn audience_name(to: Audience) -> &'static str {

@@ -691,25 +691,9 @@ fn the_business_associate_letter_needs_the_identities_delivered_outside_the_log(
 fn the_timeline_picture_places_steps_by_when_they_happened_and_shows_holds() {
     let env = Env::new();
     env.start("misdirected-email");
-    env.breach([
-        "done",
-        "identify-message",
-        "--at",
-        "2026-03-02 10:00",
-        "--set",
-        "message_id=<m@example.org>",
-        "--set",
-        "sent_at=2026-03-01 09:00",
-        "--set",
-        "sender=a@example.org",
-        "--set",
-        "wrong_recipients=b@example.net",
-        "--set",
-        "recipient_type=external",
-        "--set",
-        "phi_types=lab results",
-    ])
-    .ok();
+    let mut done = vec!["done", "identify-message", "--at", "2026-03-02 10:00"];
+    done.extend(crate::IDENTIFY_MESSAGE_EVIDENCE);
+    env.breach(done).ok();
     env.breach([
         "facts",
         "--delay",

@@ -24,6 +24,22 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The evidence `done identify-message` asks for in the bundled misdirected-email runbook.
+pub const IDENTIFY_MESSAGE_EVIDENCE: [&str; 12] = [
+    "--set",
+    "message_id=<m@example.org>",
+    "--set",
+    "sent_at=2026-03-01 09:00",
+    "--set",
+    "sender=a@example.org",
+    "--set",
+    "wrong_recipients=b@example.net",
+    "--set",
+    "recipient_type=external",
+    "--set",
+    "phi_types=lab results",
+];
+
 /// The fixed "now" of every test unless one sets its own.
 pub const NOW: &str = "2026-03-10T15:00:00Z";
 

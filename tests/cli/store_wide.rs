@@ -336,23 +336,9 @@ fn a_long_log_is_read_from_its_snapshot_and_the_tail_is_still_verified() {
     env.breach(["--json", "status"]).ok();
     assert!(snapshot.exists());
     // An append goes on from it, and the next read sees the entry.
-    env.breach([
-        "done",
-        "identify-message",
-        "--set",
-        "message_id=<m@example.org>",
-        "--set",
-        "sent_at=2026-03-01 09:00",
-        "--set",
-        "sender=a@example.org",
-        "--set",
-        "wrong_recipients=b@example.net",
-        "--set",
-        "recipient_type=external",
-        "--set",
-        "phi_types=lab results",
-    ])
-    .ok();
+    let mut done = vec!["done", "identify-message"];
+    done.extend(crate::IDENTIFY_MESSAGE_EVIDENCE);
+    env.breach(done).ok();
     let status = env.breach(["--json", "status"]).ok().json();
     assert_eq!(status["entries"], 72);
     // A snapshot that does not end where the log says is not used: the whole log is read.
