@@ -746,6 +746,11 @@ pub struct AssessValues {
     pub override_reason: Option<String>,
 }
 
+/// The help headings of `done`'s flags, one per kind of action a step can record.
+const NOTICE_STEP: &str = "A step that records a notice (as `breach notify`)";
+const COUNTS_STEP: &str = "A step that records the counts (as `breach facts`)";
+const DELAY_STEP: &str = "A step that records a law-enforcement delay (as `breach facts`)";
+
 /// What `done` takes for a step bound to an action (`records:` in the runbook): the flags of
 /// `notify`, `facts` or `assess`, by the action the step records.
 #[derive(Debug, Args)]
@@ -754,41 +759,41 @@ pub struct BoundFlags {
     #[arg(
         long,
         value_name = "DATE",
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub date: Option<String>,
     /// How it was sent
     #[arg(
         long,
         value_enum,
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub method: Option<NoticeMethod>,
     /// How many notices were sent
     #[arg(
         long,
         value_name = "N",
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub count: Option<u64>,
     /// Record it even though an identical notice is already recorded (a second mailing)
     #[arg(
         long,
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub again: bool,
     /// The notice went out while a law-enforcement hold was in force; needs --reason
     #[arg(
         long,
         requires = "reason",
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub despite_hold: bool,
     /// Why the notice went out during the hold
     #[arg(
         long,
         value_name = "TEXT",
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub reason: Option<String>,
     /// A media notice's state (XX), or affected residents of a state (XX=N, repeat) for a step
@@ -796,49 +801,49 @@ pub struct BoundFlags {
     #[arg(
         long = "state",
         value_name = "XX|XX=N",
-        help_heading = "A step that records a notice (as `breach notify`)"
+        help_heading = NOTICE_STEP
     )]
     pub states: Vec<String>,
     /// Number of individuals affected, or `unknown`
     #[arg(
         long,
         value_name = "N|unknown",
-        help_heading = "A step that records the counts (as `breach facts`)"
+        help_heading = COUNTS_STEP
     )]
     pub affected: Option<String>,
     /// Number with insufficient or out-of-date contact details, or `unknown`
     #[arg(
         long,
         value_name = "N|unknown",
-        help_heading = "A step that records the counts (as `breach facts`)"
+        help_heading = COUNTS_STEP
     )]
     pub unreachable: Option<String>,
     /// A law-enforcement request to delay notices: oral or written
     #[arg(
         long,
         value_enum,
-        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+        help_heading = DELAY_STEP
     )]
     pub delay: Option<DelayKind>,
     /// The official who asked for the delay, and the agency
     #[arg(
         long,
         value_name = "NAME",
-        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+        help_heading = DELAY_STEP
     )]
     pub delay_official: Option<String>,
     /// The date of the official's statement
     #[arg(
         long,
         value_name = "DATE",
-        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+        help_heading = DELAY_STEP
     )]
     pub delay_stated: Option<String>,
     /// The end of the period a written statement specifies
     #[arg(
         long,
         value_name = "DATE",
-        help_heading = "A step that records a law-enforcement delay (as `breach facts`)"
+        help_heading = DELAY_STEP
     )]
     pub delay_until: Option<String>,
     #[command(
