@@ -22,13 +22,14 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The store holding every incident [default: ~/.local/share/breach]
+    /// The store holding every incident: a directory, or a postgresql:// connection string
+    /// shared by a team [default: ~/.local/share/breach]
     #[arg(
         long,
         env = "BREACH_STORE",
         global = true,
         help_heading = "Global options",
-        value_name = "DIR"
+        value_name = "DIR|URL"
     )]
     pub store: Option<PathBuf>,
 
@@ -326,6 +327,33 @@ pub enum Command {
         after_help = "Example (after `breach verify` reports a torn tail):\n  breach repair && breach verify"
     )]
     Repair,
+
+    /// Set up a shared store on PostgreSQL: tables, insert-only triggers, roles
+    #[command(
+        subcommand,
+        after_help = "Example (as the database's owner):\n  breach store init --store postgresql://admin@db.example.org/breach"
+    )]
+    Store(StoreCommand),
+
+    /// Copy an incident, byte for byte, into another store and verify it there
+    #[command(
+        after_help = "Examples:\n  breach push -i 20261122-k7qm --to postgresql://alice@db.example.org/breach\n  breach push --store ./laptop-store --to ./usb-copy\n\nAttachments go first, then every entry the other store lacks; an incident that differs\nthere is refused. Running it again copies only what is new."
+    )]
+    Push {
+        /// The store to copy into: a directory or a postgresql:// connection string
+        #[arg(long, value_name = "STORE")]
+        to: PathBuf,
+    },
+
+    /// Copy an incident, byte for byte, from another store into this one (an offline copy)
+    #[command(
+        after_help = "Example:\n  breach pull -i 20261122-k7qm --from postgresql://alice@db.example.org/breach --store ./offline"
+    )]
+    Pull {
+        /// The store to copy from: a postgresql:// connection string or a directory
+        #[arg(long, value_name = "STORE")]
+        from: PathBuf,
+    },
 
     /// List, show and validate runbooks
     #[command(
@@ -851,6 +879,12 @@ pub struct BoundFlags {
         next_help_heading = "A step that records the risk assessment (as `breach assess`)"
     )]
     pub assessment: AssessValues,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Create or migrate the tables, triggers and roles of a PostgreSQL store (idempotent)
+    Init,
 }
 
 #[derive(Debug, Subcommand)]

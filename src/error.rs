@@ -87,6 +87,11 @@ pub enum Error {
     #[error("entry NOT recorded: {0}")]
     NotRecorded(Box<Error>),
 
+    /// A database store that cannot be reached or refused an operation; the message names the
+    /// store (never with a password) and the host.
+    #[error("{0}")]
+    Database(String),
+
     /// Text to be recorded looks like it holds identifiers: where and which kinds, never the
     /// text. The commands decide whether to ask.
     #[error("not recorded: {described}")]
@@ -141,7 +146,7 @@ impl Error {
             | Error::Unsafe(_)
             | Error::IdentifiersFound { .. } => Kind::Refused,
             Error::LogDamaged { .. } | Error::StoreDamaged { .. } => Kind::Damaged,
-            Error::Io { .. } => Kind::Io,
+            Error::Io { .. } | Error::Database(_) => Kind::Io,
             Error::Interrupted(_) => Kind::Interrupted,
             Error::NotRecorded(inner) => inner.kind(),
         }

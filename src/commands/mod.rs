@@ -14,6 +14,7 @@ mod regulatory;
 mod runbooks;
 mod steps;
 mod store_wide;
+mod transfer;
 
 #[cfg(test)]
 mod attach_tests;
@@ -132,7 +133,7 @@ impl Session {
         }
         let root = g.store.clone().unwrap_or_else(store::default_root);
         Ok(Session {
-            profile: crate::profile::Profile::load(&root).unwrap_or_default(),
+            profile: crate::profile::Profile::load(&Store::files_dir_of(&root)).unwrap_or_default(),
             store: root,
             store_is_default: g.store.is_none(),
             actor,
@@ -240,7 +241,7 @@ impl Session {
     /// The runbook directories in precedence order: the store's, then `--runbooks`.
     fn runbook_dirs(&self) -> Result<Vec<PathBuf>, Error> {
         let mut dirs = Vec::new();
-        let in_store = self.store.join("runbooks");
+        let in_store = Store::files_dir_of(&self.store).join("runbooks");
         if in_store.is_dir() {
             dirs.push(in_store);
         }
@@ -373,6 +374,9 @@ pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
         Command::Config(cmd) => profile::config(s, cmd),
         Command::Verify { expect_head } => integrity::verify(s, expect_head.as_deref()),
         Command::Repair => integrity::repair(s),
+        Command::Store(crate::cli::StoreCommand::Init) => transfer::init(s),
+        Command::Push { to } => transfer::push(s, &to),
+        Command::Pull { from } => transfer::pull(s, &from),
         Command::Runbook(cmd) => runbooks::runbook(s, cmd),
         Command::Completions { shell } => {
             let mut out = Vec::new();

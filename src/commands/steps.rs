@@ -524,7 +524,7 @@ fn attach_file(
         if let Some(st) = &step {
             incident.find_step(st)?;
         }
-        let copy = store.put_attachment(&incident.id, file, &name)?;
+        let copy = store.put_attachment(&incident.id, file)?;
         let event = Event::Attachment(event::Attachment {
             name: name.clone(),
             stored: copy.stored.clone(),

@@ -283,7 +283,14 @@ impl Log {
         data: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = to_raw(data)?;
-        let (line, hash) = encode(0, GENESIS_PREV, stamp, actor, kind, &payload);
+        let (line, _) = encode(0, GENESIS_PREV, stamp, actor, kind, &payload);
+        Self::create_with(path, line.as_bytes())
+    }
+
+    /// Creates a new log holding only `genesis`, a complete first line (newline included) that
+    /// must be a valid genesis entry, and syncs it and its directory.
+    pub fn create_with(path: &Path, genesis: &[u8]) -> Result<Head, Error> {
+        let head = check_genesis(genesis)?;
         let mut file = fault::point()
             .and_then(|()| {
                 OpenOptions::new()
@@ -300,14 +307,14 @@ impl Log {
         fault::point()
             .and_then(|()| file.lock())
             .map_err(|e| Error::io("lock", path, e))?;
-        fault::write_all(&mut file, line.as_bytes()).map_err(|e| Error::io("write", path, e))?;
+        fault::write_all(&mut file, genesis).map_err(|e| Error::io("write", path, e))?;
         fault::point()
             .and_then(|()| file.sync_all())
             .map_err(|e| Error::io("sync", path, e))?;
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;
         }
-        Ok(Head { seq: 0, hash })
+        Ok(head)
     }
 
     /// Opens and locks an existing log after checking it is safe to trust.
@@ -459,6 +466,49 @@ impl Log {
         Ok(new_head)
     }
 
+    /// Appends entries written elsewhere, exactly as they were written (each a complete line
+    /// with its newline), after a verified read: each must be the next valid link of this log's
+    /// chain. All are written and then synced once; on any failure none of them stays.
+    pub fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
+        assert_eq!(
+            self.access,
+            Access::Write,
+            "append needs the exclusive lock"
+        );
+        let Tail { head, len, last_ts } = self
+            .tail
+            .clone()
+            .expect("append follows a full verified read under the same lock");
+        let next = check_links(head.as_ref(), last_ts.as_deref(), len, lines)?;
+        let mut written = Ok(());
+        for line in lines {
+            written = fault::write_all(&mut self.file, line);
+            if written.is_err() {
+                break;
+            }
+        }
+        let written = written
+            .and_then(|()| fault::point())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            let _ = self.file.set_len(len);
+            let _ = self.file.sync_data();
+            self.tail = None;
+            return Err(Error::NotRecorded(Box::new(Error::io(
+                "write", &self.path, e,
+            ))));
+        }
+        self.tail = Some(Tail {
+            head: next.head.clone(),
+            len: next.good_bytes,
+            last_ts: next.last_ts,
+        });
+        Ok(next.head.unwrap_or_else(|| Head {
+            seq: 0,
+            hash: GENESIS_PREV.to_owned(),
+        }))
+    }
+
     /// Quarantines a torn tail into `quarantine_dir`, truncates it away and logs what was
     /// removed. Refuses anything but a torn tail.
     pub fn repair(
@@ -541,6 +591,38 @@ pub struct Repaired {
 pub fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(data)
         .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
+}
+
+/// Checks that `genesis` is one complete line holding a valid first entry, and returns its head.
+pub fn check_genesis(genesis: &[u8]) -> Result<Head, Error> {
+    check_links(None, None, 0, &[genesis.to_vec()])?
+        .head
+        .ok_or_else(|| Error::input("an incident's first entry is missing".to_owned()))
+}
+
+/// Checks that `lines` (each complete, with its newline) continue a chain whose last entry is
+/// `head` (recorded at `last_ts`, ending at byte `len`): each the next valid link, none recorded
+/// earlier than the one before. Returns where the chain ends after them.
+pub fn check_links(
+    head: Option<&Head>,
+    last_ts: Option<&str>,
+    len: u64,
+    lines: &[Vec<u8>],
+) -> Result<Scan, Error> {
+    let resume = head.map(|h| Resume {
+        offset: len,
+        head: h.clone(),
+        last_ts: last_ts.unwrap_or_default().to_owned(),
+    });
+    let joined: Vec<u8> = lines.concat();
+    let scan = scan_from(joined.as_slice(), resume.as_ref(), |_| {})
+        .map_err(|e| Error::input(format!("cannot read the entries: {e}")))?;
+    match scan.damage {
+        Some(damage) => Err(Error::NotRecorded(Box::new(Error::refused(format!(
+            "the entries are not the next links of this log's chain: {damage}"
+        ))))),
+        None => Ok(scan),
+    }
 }
 
 /// Creates a directory (and missing parents) with mode 0700, and refuses an existing one that is

@@ -101,6 +101,17 @@ impl DirStore {
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.incident_dir(id).join(LOG_FILE)
     }
+
+    /// Where an attachment an entry names is. An entry names a path inside its incident;
+    /// anything else is not an attachment of it.
+    fn attachment_path(&self, id: &str, stored: &str) -> Option<PathBuf> {
+        let relative = Path::new(stored);
+        (!relative.is_absolute()
+            && relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_))))
+        .then(|| self.incident_dir(id).join(relative))
+    }
 }
 
 /// A file log with the directory its repairs quarantine into.
@@ -131,6 +142,10 @@ impl IncidentLog for FileLog {
         payload: &RawValue,
     ) -> Result<Head, Error> {
         self.log.append_raw(stamp, actor, kind, payload)
+    }
+
+    fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
+        self.log.append_verbatim(lines)
     }
 
     fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error> {
@@ -273,14 +288,7 @@ impl Backend for DirStore {
     }
 
     /// Creates a new incident whose log starts with `genesis`, atomically.
-    fn create_incident(
-        &self,
-        id: &str,
-        stamp: &Stamp<'_>,
-        actor: &str,
-        kind: &str,
-        genesis: &RawValue,
-    ) -> Result<Head, Error> {
+    fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
         let incidents = self.root.join(INCIDENTS);
         log::create_private_dir(&incidents)?;
         let final_dir = incidents.join(id);
@@ -299,7 +307,7 @@ impl Backend for DirStore {
         made_temp?;
         let mut renamed = false;
         let made =
-            Log::create(&temp.join(LOG_FILE), stamp, actor, kind, &genesis).and_then(|head| {
+            Log::create_with(&temp.join(LOG_FILE), genesis).and_then(|head| {
                 log::fault::point()
                     .and_then(|()| rename_no_replace(&temp, &final_dir))
                     .map_err(|e| match e.kind() {
@@ -327,25 +335,54 @@ impl Backend for DirStore {
     fn put_attachment(
         &self,
         id: &str,
-        file: &Path,
-        _name: &str,
+        content: &mut dyn Read,
     ) -> Result<StoredAttachment, Error> {
         let dir = self.incident_dir(id).join("attachments");
         log::create_private_dir(&dir)?;
-        copy_in(file, &dir)
+        copy_in(content, &dir)
+    }
+
+    fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {
+        let dir = self.incident_dir(id).join("attachments");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir, e)),
+        };
+        let mut names = Vec::new();
+        for item in entries {
+            let item = item.map_err(|e| Error::io("read", &dir, e))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && item.file_type().is_ok_and(|t| t.is_file()) {
+                names.push(format!("attachments/{name}"));
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn open_attachment(
+        &self,
+        id: &str,
+        stored: &str,
+    ) -> Result<Option<Box<dyn Read + '_>>, Error> {
+        let Some(path) = self.attachment_path(id, stored) else {
+            return Ok(None);
+        };
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => std::fs::File::open(&path)
+                .map(|f| Some(Box::new(f) as Box<dyn Read>))
+                .map_err(|e| Error::io("read", &path, e)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
     }
 
     fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error> {
-        // An entry names a path inside its incident; anything else is not an attachment of it.
-        let relative = Path::new(stored);
-        if relative.is_absolute()
-            || relative
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
+        let Some(path) = self.attachment_path(id, stored) else {
             return Ok(None);
-        }
-        let path = self.incident_dir(id).join(relative);
+        };
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_file() => sha256_of_file(&path).map(Some),
             Ok(_) => Ok(None),
@@ -393,8 +430,7 @@ fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
 /// never replaced: when its content is the same, the copy is shared (and not `created`, so a
 /// failed entry cannot remove what an earlier entry names); when it differs, the store is
 /// damaged and the attach is refused.
-fn copy_in(file: &Path, dir: &Path) -> Result<StoredAttachment, Error> {
-    let mut src = std::fs::File::open(file).map_err(|e| Error::io("read", file, e))?;
+fn copy_in(src: &mut dyn Read, dir: &Path) -> Result<StoredAttachment, Error> {
     let (temp, mut dst) = create_temp(dir)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -414,7 +450,7 @@ fn copy_in(file: &Path, dir: &Path) -> Result<StoredAttachment, Error> {
     })();
     if let Err(e) = copied {
         let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("copy", file, e));
+        return Err(Error::io("copy an attachment into", dir, e));
     }
     let sha256 = hex::encode(hasher.finalize());
     let stored = format!("attachments/{sha256}");

@@ -6,6 +6,7 @@
 //! incident only through [`crate::incident::Replay`], the domain's own reader.
 
 pub mod dir;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,11 @@ pub trait IncidentLog: std::fmt::Debug {
         kind: &str,
         payload: &RawValue,
     ) -> Result<Head, Error>;
+
+    /// Appends entries written elsewhere, byte for byte (each a complete line with its
+    /// newline), after a verified read under the same lock: each must be the next link of this
+    /// log's chain. All are recorded or none.
+    fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error>;
 
     /// Quarantines a torn tail and logs what was removed; refuses anything else.
     fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error>;
@@ -92,19 +98,25 @@ pub trait Backend: std::fmt::Debug {
     fn ids(&self) -> Result<Vec<String>, Error>;
     /// Whether an incident's log holds a closing entry, without a verified replay.
     fn looks_closed(&self, id: &str) -> bool;
-    /// Creates an incident whose log starts with `genesis`; refuses an id that exists.
-    fn create_incident(
-        &self,
-        id: &str,
-        stamp: &Stamp<'_>,
-        actor: &str,
-        kind: &str,
-        genesis: &RawValue,
-    ) -> Result<Head, Error>;
+    /// Creates an incident whose log starts with `genesis` (a complete first line, newline
+    /// included, already checked); refuses an id that exists.
+    fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error>;
     /// Opens and locks an incident's log.
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error>;
-    /// Copies an evidence file into the incident under its content's address.
-    fn put_attachment(&self, id: &str, file: &Path, name: &str) -> Result<StoredAttachment, Error>;
+    /// Copies an evidence file's content into the incident under its content's address.
+    fn put_attachment(
+        &self,
+        id: &str,
+        content: &mut dyn std::io::Read,
+    ) -> Result<StoredAttachment, Error>;
+    /// The attachments an incident holds, as entries name them (`attachments/<sha256>`).
+    fn attachments(&self, id: &str) -> Result<Vec<String>, Error>;
+    /// An attachment's content, or `None` when it is missing.
+    fn open_attachment(
+        &self,
+        id: &str,
+        stored: &str,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, Error>;
     /// The SHA-256 of an attachment's content as stored now, or `None` when it is missing.
     fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error>;
     /// Removes a copy this process made when the entry naming it could not be recorded.
@@ -138,19 +150,38 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the directory store at `root`; a missing store is an error.
+    /// Opens the store `root` names: a PostgreSQL connection string (`postgresql://…`), or
+    /// a directory, where a missing store is an error.
     pub fn open(root: &Path) -> Result<Store, Error> {
+        if let Some(url) = postgres::connection_string(root) {
+            return Ok(Store {
+                backend: Box::new(postgres::PgStore::connect(url)?),
+            });
+        }
         Ok(Store {
             backend: Box::new(DirStore::open(root)?),
         })
     }
 
-    /// Opens the directory store at `root`, creating it when it does not exist (see
-    /// [`DirStore::create`] for when its parents are created too).
+    /// Opens the store `root` names, creating a directory store when it does not exist (see
+    /// [`DirStore::create`] for when its parents are created too). A database is never
+    /// created here: `breach store init` makes its tables.
     pub fn create(root: &Path, parents: bool) -> Result<Store, Error> {
+        if postgres::connection_string(root).is_some() {
+            return Self::open(root);
+        }
         Ok(Store {
             backend: Box::new(DirStore::create(root, parents)?),
         })
+    }
+
+    /// The directory of the organisation's own files (`profile.json`, `runbooks/`,
+    /// `templates/`) for the store `root` names, without opening it.
+    pub fn files_dir_of(root: &Path) -> PathBuf {
+        match postgres::connection_string(root) {
+            Some(url) => postgres::files_dir(url),
+            None => root.to_owned(),
+        }
     }
 
     pub fn location(&self) -> String {
@@ -181,17 +212,42 @@ impl Store {
         kind: &str,
         genesis: &impl Serialize,
     ) -> Result<Head, Error> {
-        self.backend
-            .create_incident(id, stamp, actor, kind, &crate::log::to_raw(genesis)?)
+        let payload = crate::log::to_raw(genesis)?;
+        let (line, _) = crate::log::encode(0, crate::log::GENESIS_PREV, stamp, actor, kind, &payload);
+        self.backend.create_incident(id, line.as_bytes())
     }
 
-    pub fn put_attachment(
+    /// Creates an incident from the first line of a log written elsewhere, byte for byte.
+    pub fn create_incident_verbatim(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
+        crate::log::check_genesis(genesis)?;
+        self.backend.create_incident(id, genesis)
+    }
+
+    /// Copies an evidence file into the incident under its content's address.
+    pub fn put_attachment(&self, id: &str, file: &Path) -> Result<StoredAttachment, Error> {
+        let mut src = std::fs::File::open(file).map_err(|e| Error::io("read", file, e))?;
+        self.backend.put_attachment(id, &mut src)
+    }
+
+    /// Copies attachment content from another store.
+    pub fn put_attachment_from(
         &self,
         id: &str,
-        file: &Path,
-        name: &str,
+        content: &mut dyn std::io::Read,
     ) -> Result<StoredAttachment, Error> {
-        self.backend.put_attachment(id, file, name)
+        self.backend.put_attachment(id, content)
+    }
+
+    pub fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {
+        self.backend.attachments(id)
+    }
+
+    pub fn open_attachment(
+        &self,
+        id: &str,
+        stored: &str,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, Error> {
+        self.backend.open_attachment(id, stored)
     }
 
     pub fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error> {

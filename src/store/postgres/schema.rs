@@ -1,0 +1,264 @@
+//! The database schema of a PostgreSQL store, its versioned migrations, and the two roles.
+//!
+//! `breach store init` applies every migration the database lacks, in one transaction under a
+//! lock, and (re)grants the roles, so running it again changes nothing. The tables are
+//! insert-only twice over: the roles hold no UPDATE, DELETE or TRUNCATE privilege, and
+//! triggers refuse those operations even for a role that does (the owner included). A trigger
+//! also checks that every inserted line is the next link of its incident's chain with a hash
+//! that matches its bytes, that an attachment's SHA-256 matches its content, and records the
+//! authenticated role that wrote each row, whatever the client sent.
+
+use postgres::Client;
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The role that may read and insert: give it to each responder's own login.
+pub const WRITER_ROLE: &str = "breach_writer";
+/// The role that may only read: for auditors and counsel.
+pub const AUDITOR_ROLE: &str = "breach_auditor";
+
+/// Every migration, in order: its version, what it does, and its SQL.
+const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "incidents, entries and attachments; insert-only and chain triggers",
+    V1,
+)];
+
+/// The newest schema this build knows.
+pub const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+const V1: &str = r#"
+CREATE TABLE breach.incidents (
+    id text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_by name NOT NULL DEFAULT session_user
+);
+
+CREATE TABLE breach.entries (
+    incident text NOT NULL REFERENCES breach.incidents (id),
+    seq bigint NOT NULL CHECK (seq >= 0),
+    prev text NOT NULL,
+    hash text NOT NULL,
+    end_offset bigint NOT NULL,
+    kind text NOT NULL,
+    line bytea NOT NULL,
+    written_by name NOT NULL DEFAULT session_user,
+    written_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (incident, seq)
+);
+
+CREATE TABLE breach.attachments (
+    incident text NOT NULL REFERENCES breach.incidents (id),
+    sha256 text NOT NULL,
+    bytes bigint NOT NULL,
+    content bytea NOT NULL,
+    written_by name NOT NULL DEFAULT session_user,
+    written_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (incident, sha256)
+);
+
+CREATE FUNCTION breach.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'breach: % on breach.% is refused: the incident record is insert-only', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE TRIGGER incidents_insert_only BEFORE UPDATE OR DELETE ON breach.incidents
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER incidents_no_truncate BEFORE TRUNCATE ON breach.incidents
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER entries_insert_only BEFORE UPDATE OR DELETE ON breach.entries
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON breach.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER attachments_insert_only BEFORE UPDATE OR DELETE ON breach.attachments
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER attachments_no_truncate BEFORE TRUNCATE ON breach.attachments
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
+
+CREATE FUNCTION breach.stamp_incident() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.created_by := session_user;
+    NEW.created_at := clock_timestamp();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER incidents_stamp BEFORE INSERT ON breach.incidents
+    FOR EACH ROW EXECUTE FUNCTION breach.stamp_incident();
+
+CREATE FUNCTION breach.check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    last record;
+    n integer := octet_length(NEW.line);
+BEGIN
+    NEW.written_by := session_user;
+    NEW.written_at := clock_timestamp();
+    SELECT seq, hash, end_offset INTO last FROM breach.entries
+        WHERE incident = NEW.incident ORDER BY seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        IF NEW.seq <> 0 OR NEW.prev <> repeat('0', 64) OR NEW.end_offset <> n THEN
+            RAISE EXCEPTION 'breach: entry % of incident % is not the first link of a chain', NEW.seq, NEW.incident
+                USING ERRCODE = 'check_violation';
+        END IF;
+    ELSIF NEW.seq <> last.seq + 1 OR NEW.prev <> last.hash OR NEW.end_offset <> last.end_offset + n THEN
+        RAISE EXCEPTION 'breach: entry % of incident % is not the next link of its chain (it ends at entry %)', NEW.seq, NEW.incident, last.seq
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF n < 77
+        OR substring(NEW.line FROM n - 75) <> convert_to(',"hash":"' || NEW.hash || '"}' || E'\n', 'UTF8')
+        OR encode(sha256(substring(NEW.line FROM 1 FOR n - 76)), 'hex') <> NEW.hash
+        OR position(convert_to('{"seq":' || NEW.seq || ',"prev":"' || NEW.prev || '",', 'UTF8') IN NEW.line) <> 1
+    THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: the line does not match its seq, prev and hash', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER entries_chain BEFORE INSERT ON breach.entries
+    FOR EACH ROW EXECUTE FUNCTION breach.check_entry();
+
+CREATE FUNCTION breach.check_attachment() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.written_by := session_user;
+    NEW.written_at := clock_timestamp();
+    IF encode(sha256(NEW.content), 'hex') <> NEW.sha256 OR octet_length(NEW.content) <> NEW.bytes THEN
+        RAISE EXCEPTION 'breach: attachment % of incident %: its SHA-256 or size does not match its content', NEW.sha256, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER attachments_checked BEFORE INSERT ON breach.attachments
+    FOR EACH ROW EXECUTE FUNCTION breach.check_attachment();
+"#;
+
+/// The roles, made once per cluster (a concurrent `init` in another database may make them
+/// first), and what each may do, granted again on every `init`.
+const ROLES_AND_GRANTS: &str = r#"
+DO $$
+BEGIN
+    BEGIN
+        CREATE ROLE breach_writer NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
+        CREATE ROLE breach_auditor NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+END
+$$;
+REVOKE ALL ON ALL TABLES IN SCHEMA breach FROM PUBLIC;
+GRANT USAGE ON SCHEMA breach TO breach_writer, breach_auditor;
+GRANT SELECT ON ALL TABLES IN SCHEMA breach TO breach_writer, breach_auditor;
+GRANT INSERT ON breach.incidents, breach.entries, breach.attachments TO breach_writer;
+"#;
+
+/// What `breach store init` did.
+#[derive(Debug, Serialize)]
+pub struct Initialised {
+    /// The store, without a password.
+    pub store: String,
+    /// The schema version before (0 for a database without one).
+    pub from_version: i32,
+    /// The schema version now.
+    pub version: i32,
+    /// The migrations applied, in order.
+    pub applied: Vec<String>,
+    pub writer_role: &'static str,
+    pub auditor_role: &'static str,
+}
+
+/// Applies every migration the database lacks and grants the roles; idempotent.
+pub fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
+    let fail = |doing: &str, e: postgres::Error| {
+        Error::Database(format!(
+            "the PostgreSQL store at {shown} could not {doing}: {}",
+            super::one_line(&e)
+        ))
+    };
+    let mut tx = client.transaction().map_err(|e| fail("begin", e))?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, 0)",
+        &[&super::LOCK_NAMESPACE],
+    )
+    .map_err(|e| fail("lock the schema", e))?;
+    tx.batch_execute(
+        "CREATE SCHEMA IF NOT EXISTS breach;
+         CREATE TABLE IF NOT EXISTS breach.schema_version (
+             version integer PRIMARY KEY,
+             description text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+             applied_by name NOT NULL DEFAULT session_user
+         );",
+    )
+    .map_err(|e| fail("create the schema", e))?;
+    let from_version: i32 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM breach.schema_version",
+            &[],
+        )
+        .map_err(|e| fail("read the schema version", e))?
+        .get(0);
+    if from_version > LATEST {
+        return Err(newer(shown, from_version));
+    }
+    let mut applied = Vec::new();
+    for (version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 > from_version) {
+        tx.batch_execute(sql)
+            .map_err(|e| fail(&format!("apply migration {version} ({description})"), e))?;
+        tx.execute(
+            "INSERT INTO breach.schema_version (version, description) VALUES ($1, $2)",
+            &[version, description],
+        )
+        .map_err(|e| fail("record the migration", e))?;
+        applied.push(format!("{version}: {description}"));
+    }
+    tx.batch_execute(ROLES_AND_GRANTS)
+        .map_err(|e| fail("create and grant the roles", e))?;
+    tx.commit().map_err(|e| fail("commit the schema", e))?;
+    Ok(Initialised {
+        store: shown.to_owned(),
+        from_version,
+        version: LATEST,
+        applied,
+        writer_role: WRITER_ROLE,
+        auditor_role: AUDITOR_ROLE,
+    })
+}
+
+/// Checks that the database holds the schema this build writes.
+pub fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
+    let version: Option<i32> = match client.query_one(
+        "SELECT max(version) FROM breach.schema_version",
+        &[],
+    ) {
+        Ok(row) => row.get(0),
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => None,
+        Err(e) => {
+            return Err(Error::Database(format!(
+                "the PostgreSQL store at {shown} could not be read: {}",
+                super::one_line(&e)
+            )));
+        }
+    };
+    match version {
+        None | Some(0) => Err(Error::Database(format!(
+            "{shown} holds no breach store yet: its owner runs `breach store init --store {shown}` once (see the README's \"A shared store on PostgreSQL\")"
+        ))),
+        Some(v) if v > LATEST => Err(newer(shown, v)),
+        Some(v) if v < LATEST => Err(Error::Database(format!(
+            "{shown} holds an older breach schema (version {v}; this breach writes {LATEST}): its owner runs `breach store init --store {shown}` to migrate it"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn newer(shown: &str, version: i32) -> Error {
+    Error::Database(format!(
+        "{shown} holds breach schema version {version}, newer than this breach knows ({LATEST}): update breach"
+    ))
+}
