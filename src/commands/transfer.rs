@@ -207,7 +207,9 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
         if to.attachment_sha256(id, name)?.as_deref() != Some(expected) {
             return Err(Error::StoreDamaged {
                 path: to.location().into(),
-                detail: format!("after the copy, attachment {name} of incident {id} does not match its SHA-256 there"),
+                detail: format!(
+                    "after the copy, attachment {name} of incident {id} does not match its SHA-256 there"
+                ),
             });
         }
     }

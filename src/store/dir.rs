@@ -306,20 +306,19 @@ impl Backend for DirStore {
             .map_err(|e| Error::io("create directory", &temp, e));
         made_temp?;
         let mut renamed = false;
-        let made =
-            Log::create_with(&temp.join(LOG_FILE), genesis).and_then(|head| {
-                log::fault::point()
-                    .and_then(|()| rename_no_replace(&temp, &final_dir))
-                    .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::AlreadyExists => {
-                            Error::refused(format!("incident {id} already exists"))
-                        }
-                        _ => Error::io("create incident", &final_dir, e),
-                    })?;
-                renamed = true;
-                log::sync_dir(&incidents)?;
-                Ok(head)
-            });
+        let made = Log::create_with(&temp.join(LOG_FILE), genesis).and_then(|head| {
+            log::fault::point()
+                .and_then(|()| rename_no_replace(&temp, &final_dir))
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        Error::refused(format!("incident {id} already exists"))
+                    }
+                    _ => Error::io("create incident", &final_dir, e),
+                })?;
+            renamed = true;
+            log::sync_dir(&incidents)?;
+            Ok(head)
+        });
         if made.is_err() {
             // Only what this process made goes: its temporary directory, or the incident it
             // renamed into place but could not make durable. Never a directory another made.
@@ -332,11 +331,7 @@ impl Backend for DirStore {
         made
     }
 
-    fn put_attachment(
-        &self,
-        id: &str,
-        content: &mut dyn Read,
-    ) -> Result<StoredAttachment, Error> {
+    fn put_attachment(&self, id: &str, content: &mut dyn Read) -> Result<StoredAttachment, Error> {
         let dir = self.incident_dir(id).join("attachments");
         log::create_private_dir(&dir)?;
         copy_in(content, &dir)
@@ -361,11 +356,7 @@ impl Backend for DirStore {
         Ok(names)
     }
 
-    fn open_attachment(
-        &self,
-        id: &str,
-        stored: &str,
-    ) -> Result<Option<Box<dyn Read + '_>>, Error> {
+    fn open_attachment(&self, id: &str, stored: &str) -> Result<Option<Box<dyn Read + '_>>, Error> {
         let Some(path) = self.attachment_path(id, stored) else {
             return Ok(None);
         };

@@ -213,7 +213,8 @@ impl Store {
         genesis: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = crate::log::to_raw(genesis)?;
-        let (line, _) = crate::log::encode(0, crate::log::GENESIS_PREV, stamp, actor, kind, &payload);
+        let (line, _) =
+            crate::log::encode(0, crate::log::GENESIS_PREV, stamp, actor, kind, &payload);
         self.backend.create_incident(id, line.as_bytes())
     }
 

@@ -13,8 +13,10 @@ mod integrity;
 mod library;
 mod lifecycle;
 mod onetruth;
+mod pg;
 mod planted;
 mod runbooks;
+mod shared_store;
 mod store_wide;
 mod walk;
 
@@ -89,6 +91,8 @@ pub struct Env {
     now: String,
     /// The zone this env runs in, when a test pins one (format snapshots are laid out in UTC).
     zone: Option<String>,
+    /// The database of a PostgreSQL store, when the env's store is one.
+    pub database: Option<String>,
 }
 
 impl Default for Env {
@@ -97,12 +101,53 @@ impl Default for Env {
     }
 }
 
+/// The backends a scenario runs on: the directory store, and PostgreSQL when it is installed.
+pub fn backends() -> Vec<Env> {
+    let mut envs = vec![Env::new()];
+    envs.extend(Env::postgres());
+    envs
+}
+
 impl Env {
     pub fn new() -> Env {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
             now: NOW.to_owned(),
             zone: None,
+            database: None,
+        }
+    }
+
+    /// An env whose store is a fresh database in the test cluster, set up with `breach store
+    /// init`; `None` when PostgreSQL is not installed (and not required).
+    pub fn postgres() -> Option<Env> {
+        let cluster = pg::cluster()?;
+        let env = Env {
+            database: Some(cluster.create_database()),
+            ..Env::new()
+        };
+        env.breach(["store", "init"]).ok();
+        Some(env)
+    }
+
+    /// Which backend this env's store is on, for failure messages.
+    pub fn backend(&self) -> &'static str {
+        if self.database.is_some() {
+            "postgresql"
+        } else {
+            "directory"
+        }
+    }
+
+    /// What `--store` / `BREACH_STORE` names: the directory, or the database's connection
+    /// string.
+    pub fn store_arg(&self) -> std::ffi::OsString {
+        match &self.database {
+            Some(db) => pg::cluster()
+                .expect("a PostgreSQL env has a cluster")
+                .url("postgres", db)
+                .into(),
+            None => self.store().into(),
         }
     }
 
@@ -150,7 +195,7 @@ impl Env {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
-            .env("BREACH_STORE", self.store())
+            .env("BREACH_STORE", self.store_arg())
             .env("BREACH_NOW", &self.now)
             .env("BREACH_ACTOR", "ana.lima")
             .env("TZ", self.zone.clone().unwrap_or_else(test_zone))
@@ -198,7 +243,33 @@ impl Env {
     }
 
     pub fn log_path(&self, id: &str) -> PathBuf {
+        assert!(
+            self.database.is_none(),
+            "a PostgreSQL store has no log file"
+        );
         self.store().join("incidents").join(id).join("log.jsonl")
+    }
+
+    /// The incident's log exactly as the store holds it: the file's bytes, or the database's
+    /// lines in order.
+    pub fn log_bytes(&self, id: &str) -> Vec<u8> {
+        match &self.database {
+            None => std::fs::read(self.log_path(id)).expect("read the log"),
+            Some(db) => pg::cluster()
+                .expect("cluster")
+                .admin(db)
+                .query_one(
+                    "SELECT coalesce(string_agg(line, ''::bytea ORDER BY seq), ''::bytea) FROM breach.entries WHERE incident = $1",
+                    &[&id],
+                )
+                .expect("read the log")
+                .get(0),
+        }
+    }
+
+    /// [`Env::log_bytes`] as text.
+    pub fn log_text(&self, id: &str) -> String {
+        String::from_utf8(self.log_bytes(id)).expect("a log is UTF-8")
     }
 
     /// Writes a file in the scratch directory and returns its path.

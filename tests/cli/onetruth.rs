@@ -163,7 +163,7 @@ fn assert_one_story(env: &Env, runbook: &str) {
 /// The last entry of the incident's log.
 fn last_entry(env: &Env) -> Value {
     let id = status(env)["id"].as_str().unwrap().to_owned();
-    let text = std::fs::read_to_string(env.log_path(&id)).unwrap();
+    let text = env.log_text(&id);
     serde_json::from_str(text.lines().last().unwrap()).unwrap()
 }
 
@@ -175,115 +175,136 @@ fn every_bundled_runbook_tells_one_story_from_facts_to_close() {
         "unencrypted-or-exposed",
         "business-associate",
     ] {
-        let env = Env::new();
-        env.start(runbook);
-        clear_unbound(&env);
-        assert_one_story(&env, runbook);
+        for env in crate::backends() {
+            eprintln!("{runbook} on the {} store", env.backend());
+            env.start(runbook);
+            clear_unbound(&env);
+            assert_one_story(&env, runbook);
 
-        // The facts: by the step bound to them where the runbook has one.
-        let counts = [
-            "--affected",
-            "1240",
-            "--unreachable",
-            "140",
-            "--state",
-            "TX=700",
-            "--state",
-            "OK=540",
-        ];
-        match bound_step(&env, "facts") {
-            Some(step) => {
-                // Without the counts, `done` names what the step needs.
-                let bare = env.breach(["done", &step]).fails(2);
-                assert!(bare.error_line().contains("--affected"), "{}", bare.stderr);
-                let mut args = vec!["done", step.as_str()];
-                args.extend(counts);
-                env.breach(args).ok();
-                assert_eq!(last_entry(&env)["kind"], "facts_changed");
-                assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+            // The facts: by the step bound to them where the runbook has one.
+            let counts = [
+                "--affected",
+                "1240",
+                "--unreachable",
+                "140",
+                "--state",
+                "TX=700",
+                "--state",
+                "OK=540",
+            ];
+            match bound_step(&env, "facts") {
+                Some(step) => {
+                    // Without the counts, `done` names what the step needs.
+                    let bare = env.breach(["done", &step]).fails(2);
+                    assert!(bare.error_line().contains("--affected"), "{}", bare.stderr);
+                    let mut args = vec!["done", step.as_str()];
+                    args.extend(counts);
+                    env.breach(args).ok();
+                    assert_eq!(last_entry(&env)["kind"], "facts_changed");
+                    assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+                }
+                None => {
+                    let mut args = vec!["facts"];
+                    args.extend(counts);
+                    env.breach(args).ok();
+                }
             }
-            None => {
-                let mut args = vec!["facts"];
-                args.extend(counts);
-                env.breach(args).ok();
-            }
-        }
-        assert_one_story(&env, runbook);
+            assert_one_story(&env, runbook);
 
-        // A law-enforcement hold, by the step where there is one; a notice inside it is refused.
-        let delay = [
-            "--delay",
-            "oral",
-            "--delay-official",
-            "Det. R. Okafor, City PD",
-            "--delay-stated",
-            "2026-03-05",
-        ];
-        match bound_step(&env, "delay") {
-            Some(step) => {
-                let mut args = vec!["done", step.as_str()];
-                args.extend(delay);
-                env.breach(args).ok();
-                assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+            // A law-enforcement hold, by the step where there is one; a notice inside it is refused.
+            let delay = [
+                "--delay",
+                "oral",
+                "--delay-official",
+                "Det. R. Okafor, City PD",
+                "--delay-stated",
+                "2026-03-05",
+            ];
+            match bound_step(&env, "delay") {
+                Some(step) => {
+                    let mut args = vec!["done", step.as_str()];
+                    args.extend(delay);
+                    env.breach(args).ok();
+                    assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+                }
+                None => {
+                    let mut args = vec!["facts"];
+                    args.extend(delay);
+                    env.breach(args).ok();
+                }
             }
-            None => {
-                let mut args = vec!["facts"];
-                args.extend(delay);
-                env.breach(args).ok();
-            }
-        }
-        let audience = if runbook == "business-associate" {
-            "covered-entity"
-        } else {
-            "individuals"
-        };
-        let held = env
-            .breach([
-                "notify",
-                "--to",
-                audience,
-                "--date",
-                "2026-03-06",
-                "--method",
-                "email",
-            ])
-            .fails(1);
-        assert!(
-            held.error_line().contains("law-enforcement hold"),
-            "{}",
-            held.stderr
-        );
-        env.breach(["facts", "--delay-lifted", "--at", "2026-03-07"])
-            .ok();
-
-        // The assessment, by its step.
-        let step = bound_step(&env, "assessment").expect("every runbook records the assessment");
-        clear_unbound(&env);
-        let mut args = vec!["done", step.as_str()];
-        args.extend(ASSESSMENT);
-        args.extend(["--signed-by", "Dana Whit", "--role", "Privacy Officer"]);
-        env.breach(args).ok();
-        assert_eq!(last_entry(&env)["kind"], "assessment_recorded");
-        assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
-        // The timeline says so, in the same row.
-        let doc = env.breach(["export", "--format", "json"]).ok().json();
-        let row = doc["timeline"].as_array().unwrap().last().unwrap().clone();
-        assert!(
-            row["summary"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!("; checked off step {step}")),
-            "{row}"
-        );
-        clear_unbound(&env);
-        assert_one_story(&env, runbook);
-
-        if runbook != "business-associate" {
-            // Part of the mailing: the step refuses it, `notify` records it, the step stays open.
-            let partial = env
+            let audience = if runbook == "business-associate" {
+                "covered-entity"
+            } else {
+                "individuals"
+            };
+            let held = env
                 .breach([
-                    "done",
-                    "notify-individuals",
+                    "notify",
+                    "--to",
+                    audience,
+                    "--date",
+                    "2026-03-06",
+                    "--method",
+                    "email",
+                ])
+                .fails(1);
+            assert!(
+                held.error_line().contains("law-enforcement hold"),
+                "{}",
+                held.stderr
+            );
+            env.breach(["facts", "--delay-lifted", "--at", "2026-03-07"])
+                .ok();
+
+            // The assessment, by its step.
+            let step =
+                bound_step(&env, "assessment").expect("every runbook records the assessment");
+            clear_unbound(&env);
+            let mut args = vec!["done", step.as_str()];
+            args.extend(ASSESSMENT);
+            args.extend(["--signed-by", "Dana Whit", "--role", "Privacy Officer"]);
+            env.breach(args).ok();
+            assert_eq!(last_entry(&env)["kind"], "assessment_recorded");
+            assert_eq!(last_entry(&env)["data"]["settles"][0], step.as_str());
+            // The timeline says so, in the same row.
+            let doc = env.breach(["export", "--format", "json"]).ok().json();
+            let row = doc["timeline"].as_array().unwrap().last().unwrap().clone();
+            assert!(
+                row["summary"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("; checked off step {step}")),
+                "{row}"
+            );
+            clear_unbound(&env);
+            assert_one_story(&env, runbook);
+
+            if runbook != "business-associate" {
+                // Part of the mailing: the step refuses it, `notify` records it, the step stays open.
+                let partial = env
+                    .breach([
+                        "done",
+                        "notify-individuals",
+                        "--date",
+                        "2026-03-09",
+                        "--method",
+                        "first-class-mail",
+                        "--count",
+                        "1000",
+                    ])
+                    .fails(1);
+                assert!(
+                    partial
+                        .error_line()
+                        .contains("partial, 1000 of 1100 reachable"),
+                    "{}",
+                    partial.stderr
+                );
+                env.breach([
+                    "notify",
+                    "--to",
+                    "individuals",
                     "--date",
                     "2026-03-09",
                     "--method",
@@ -291,126 +312,108 @@ fn every_bundled_runbook_tells_one_story_from_facts_to_close() {
                     "--count",
                     "1000",
                 ])
-                .fails(1);
-            assert!(
-                partial
-                    .error_line()
-                    .contains("partial, 1000 of 1100 reachable"),
-                "{}",
-                partial.stderr
-            );
-            env.breach([
-                "notify",
-                "--to",
-                "individuals",
-                "--date",
-                "2026-03-09",
-                "--method",
-                "first-class-mail",
-                "--count",
-                "1000",
-            ])
-            .ok();
-            assert_one_story(&env, runbook);
-            let skip = env
-                .breach(["skip", "notify-individuals", "--reason", "enough"])
-                .fails(1);
-            assert!(
-                skip.error_line().contains("stands for the notice"),
-                "{}",
-                skip.stderr
-            );
-            // Close is refused while notices are owed.
-            let refused = env.breach(["close"]).fails(1);
-            assert!(
-                refused.error_line().contains("individual_notice (partial"),
-                "{}",
-                refused.stderr
-            );
-            // The rest of the mailing completes the step, in the same entry.
-            env.breach([
-                "done",
-                "notify-individuals",
-                "--date",
-                "2026-03-10",
-                "--method",
-                "first-class-mail",
-                "--count",
-                "100",
-            ])
-            .ok();
-            assert_eq!(last_entry(&env)["kind"], "notice_sent");
-            assert_eq!(last_entry(&env)["data"]["settles"][0], "notify-individuals");
-            assert_one_story(&env, runbook);
-
-            // Media in two states: one state's notice does not complete the step.
-            let one_state = env
-                .breach([
+                .ok();
+                assert_one_story(&env, runbook);
+                let skip = env
+                    .breach(["skip", "notify-individuals", "--reason", "enough"])
+                    .fails(1);
+                assert!(
+                    skip.error_line().contains("stands for the notice"),
+                    "{}",
+                    skip.stderr
+                );
+                // Close is refused while notices are owed.
+                let refused = env.breach(["close"]).fails(1);
+                assert!(
+                    refused.error_line().contains("individual_notice (partial"),
+                    "{}",
+                    refused.stderr
+                );
+                // The rest of the mailing completes the step, in the same entry.
+                env.breach([
                     "done",
-                    "notify-media",
+                    "notify-individuals",
                     "--date",
                     "2026-03-10",
                     "--method",
-                    "press-release",
-                    "--state",
-                    "TX",
+                    "first-class-mail",
+                    "--count",
+                    "100",
                 ])
-                .fails(1);
-            assert!(
-                one_state.error_line().contains("(OK) is not met"),
-                "{}",
-                one_state.stderr
-            );
-        }
+                .ok();
+                assert_eq!(last_entry(&env)["kind"], "notice_sent");
+                assert_eq!(last_entry(&env)["data"]["settles"][0], "notify-individuals");
+                assert_one_story(&env, runbook);
 
-        // Every notice still owed: alternately by its step and by `notify`.
-        let deadlines = env.breach(["--json", "deadlines"]).ok().json();
-        let owed: Vec<&Value> = deadlines["obligations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["status"] != "met")
-            .collect();
-        let last_media = owed.iter().rposition(|o| o["key"] == "media_notice");
-        for (i, o) in owed.iter().enumerate() {
-            let audience = audience_of_key(o["key"].as_str().unwrap());
-            // A step is done by the notice that completes it: for media, the last state's.
-            let by_step = if audience == "media" {
-                Some(i) == last_media
-            } else {
-                i % 2 == 0
-            };
-            let mut args: Vec<String> = match bound_step(&env, audience) {
-                Some(step) if by_step => {
-                    vec!["done".into(), step]
-                }
-                _ => vec!["notify".into(), "--to".into(), flag_of(audience).into()],
-            };
-            args.extend(
-                ["--date", "2026-03-10", "--method", method_for(audience)].map(String::from),
-            );
-            if let Some(state) = o["state"].as_str() {
-                args.extend(["--state".into(), state.into()]);
-            }
-            let out = env.breach(&args).run();
-            // A notice already given under another obligation (the agreement's and the
-            // regulation's covered-entity notice are one notice) is refused as identical.
-            if out.code != 0 {
+                // Media in two states: one state's notice does not complete the step.
+                let one_state = env
+                    .breach([
+                        "done",
+                        "notify-media",
+                        "--date",
+                        "2026-03-10",
+                        "--method",
+                        "press-release",
+                        "--state",
+                        "TX",
+                    ])
+                    .fails(1);
                 assert!(
-                    out.stderr.contains("identical notice"),
-                    "{runbook} {args:?}: {}",
-                    out.stderr
+                    one_state.error_line().contains("(OK) is not met"),
+                    "{}",
+                    one_state.stderr
                 );
             }
+
+            // Every notice still owed: alternately by its step and by `notify`.
+            let deadlines = env.breach(["--json", "deadlines"]).ok().json();
+            let owed: Vec<&Value> = deadlines["obligations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["status"] != "met")
+                .collect();
+            let last_media = owed.iter().rposition(|o| o["key"] == "media_notice");
+            for (i, o) in owed.iter().enumerate() {
+                let audience = audience_of_key(o["key"].as_str().unwrap());
+                // A step is done by the notice that completes it: for media, the last state's.
+                let by_step = if audience == "media" {
+                    Some(i) == last_media
+                } else {
+                    i % 2 == 0
+                };
+                let mut args: Vec<String> = match bound_step(&env, audience) {
+                    Some(step) if by_step => {
+                        vec!["done".into(), step]
+                    }
+                    _ => vec!["notify".into(), "--to".into(), flag_of(audience).into()],
+                };
+                args.extend(
+                    ["--date", "2026-03-10", "--method", method_for(audience)].map(String::from),
+                );
+                if let Some(state) = o["state"].as_str() {
+                    args.extend(["--state".into(), state.into()]);
+                }
+                let out = env.breach(&args).run();
+                // A notice already given under another obligation (the agreement's and the
+                // regulation's covered-entity notice are one notice) is refused as identical.
+                if out.code != 0 {
+                    assert!(
+                        out.stderr.contains("identical notice"),
+                        "{runbook} {args:?}: {}",
+                        out.stderr
+                    );
+                }
+                assert_one_story(&env, runbook);
+            }
+            clear_unbound(&env);
+            let closed = env.breach(["close"]).ok();
+            assert!(
+                closed.stdout.starts_with("Closed incident"),
+                "{runbook}: {}",
+                closed.stdout
+            );
             assert_one_story(&env, runbook);
         }
-        clear_unbound(&env);
-        let closed = env.breach(["close"]).ok();
-        assert!(
-            closed.stdout.starts_with("Closed incident"),
-            "{runbook}: {}",
-            closed.stdout
-        );
-        assert_one_story(&env, runbook);
     }
 }

@@ -143,11 +143,7 @@ impl Address {
         let shown = format!(
             "postgresql://{}@{}{}/{}",
             config.get_user().unwrap_or(""),
-            if unix {
-                String::new()
-            } else {
-                host.clone()
-            },
+            if unix { String::new() } else { host.clone() },
             port.filter(|p| !unix && *p != 5432)
                 .map(|p| format!(":{p}"))
                 .unwrap_or_default(),
@@ -170,9 +166,7 @@ impl Address {
         let mut client = self.tls.connect(&self.config).map_err(|e| {
             Error::Database(format!(
                 "cannot reach the PostgreSQL store at {} (host {}): {}",
-                self.shown,
-                self.host,
-                e
+                self.shown, self.host, e
             ))
         })?;
         client
@@ -331,7 +325,10 @@ impl Backend for PgStore {
         let rows = self
             .client
             .borrow_mut()
-            .query("SELECT id FROM breach.incidents ORDER BY id COLLATE \"C\"", &[])
+            .query(
+                "SELECT id FROM breach.incidents ORDER BY id COLLATE \"C\"",
+                &[],
+            )
             .map_err(|e| self.db_error("list the incidents", &e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -411,11 +408,7 @@ impl Backend for PgStore {
         Ok(Box::new(log))
     }
 
-    fn put_attachment(
-        &self,
-        id: &str,
-        content: &mut dyn Read,
-    ) -> Result<StoredAttachment, Error> {
+    fn put_attachment(&self, id: &str, content: &mut dyn Read) -> Result<StoredAttachment, Error> {
         let mut bytes = Vec::new();
         content
             .take(MAX_ATTACHMENT_BYTES + 1)
@@ -449,7 +442,10 @@ impl Backend for PgStore {
             let held: String = row.get(0);
             if held != sha256 {
                 return Err(Error::StoreDamaged {
-                    path: PathBuf::from(format!("{}/{id}/attachments/{sha256}", self.address.shown)),
+                    path: PathBuf::from(format!(
+                        "{}/{id}/attachments/{sha256}",
+                        self.address.shown
+                    )),
                     detail: format!("the copy stored under this name has SHA-256 {held}"),
                 });
             }
@@ -477,11 +473,7 @@ impl Backend for PgStore {
             .collect())
     }
 
-    fn open_attachment(
-        &self,
-        id: &str,
-        stored: &str,
-    ) -> Result<Option<Box<dyn Read + '_>>, Error> {
+    fn open_attachment(&self, id: &str, stored: &str) -> Result<Option<Box<dyn Read + '_>>, Error> {
         let Some(sha256) = stored.strip_prefix("attachments/") else {
             return Ok(None);
         };
@@ -904,12 +896,7 @@ impl IncidentLog for PgLog {
 
     fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
         let tail = self.check_tail()?;
-        let end = log::check_links(
-            tail.head.as_ref(),
-            tail.last_ts.as_deref(),
-            tail.len,
-            lines,
-        );
+        let end = log::check_links(tail.head.as_ref(), tail.last_ts.as_deref(), tail.len, lines);
         let end = match end {
             Ok(end) => end,
             Err(e) => {
@@ -921,8 +908,9 @@ impl IncidentLog for PgLog {
         let first = tail.head.as_ref().map_or(0, |h| h.seq + 1);
         for (n, line) in lines.iter().enumerate() {
             let body = line.strip_suffix(b"\n").unwrap_or(line);
-            let hash = String::from_utf8_lossy(&body[body.len().saturating_sub(66)..body.len() - 2])
-                .into_owned();
+            let hash =
+                String::from_utf8_lossy(&body[body.len().saturating_sub(66)..body.len() - 2])
+                    .into_owned();
             heads.push((
                 Head {
                     seq: first + n as u64,

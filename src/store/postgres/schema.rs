@@ -231,20 +231,18 @@ pub fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
 
 /// Checks that the database holds the schema this build writes.
 pub fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
-    let version: Option<i32> = match client.query_one(
-        "SELECT max(version) FROM breach.schema_version",
-        &[],
-    ) {
-        Ok(row) => row.get(0),
-        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
-        Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => None,
-        Err(e) => {
-            return Err(Error::Database(format!(
-                "the PostgreSQL store at {shown} could not be read: {}",
-                super::one_line(&e)
-            )));
-        }
-    };
+    let version: Option<i32> =
+        match client.query_one("SELECT max(version) FROM breach.schema_version", &[]) {
+            Ok(row) => row.get(0),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
+            Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => None,
+            Err(e) => {
+                return Err(Error::Database(format!(
+                    "the PostgreSQL store at {shown} could not be read: {}",
+                    super::one_line(&e)
+                )));
+            }
+        };
     match version {
         None | Some(0) => Err(Error::Database(format!(
             "{shown} holds no breach store yet: its owner runs `breach store init --store {shown}` once (see the README's \"A shared store on PostgreSQL\")"

@@ -162,9 +162,8 @@ fn webpki(roots: &Roots) -> Result<Arc<WebPkiServerVerifier>, ConnectError> {
     let mut store = RootCertStore::empty();
     match roots {
         Roots::File(path) => {
-            let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
-                ConnectError::Tls(format!("sslrootcert {}: {e}", path.display()))
-            })?;
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| ConnectError::Tls(format!("sslrootcert {}: {e}", path.display())))?;
             for cert in certs {
                 let cert = cert.map_err(|e| {
                     ConnectError::Tls(format!("sslrootcert {}: {e}", path.display()))

@@ -1,0 +1,207 @@
+//! A throwaway PostgreSQL cluster for the tests, started by the tests themselves: `initdb` into
+//! a temporary directory and `pg_ctl` listening only on a Unix socket in that directory, run as
+//! a user other than root (initdb refuses root; as root the cluster runs as `postgres` or
+//! `nobody`), stopped and removed when the test process exits. Each test gets a database of
+//! its own in it, set up with `breach store init`.
+//!
+//! Without `initdb` on the machine the PostgreSQL tests say so and pass, unless
+//! `BREACH_REQUIRE_POSTGRES=1` (set by `.ci/run`, which installs Debian's `postgresql`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// The running cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The directory holding the data directory, the socket and the server's log.
+    pub dir: PathBuf,
+    bin: PathBuf,
+    /// The user the server runs as, when the tests run as root.
+    run_as: Option<String>,
+}
+
+static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+/// The cluster's directory, for the exit hook.
+static TO_STOP: Mutex<Option<(PathBuf, PathBuf, Option<String>)>> = Mutex::new(None);
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// The cluster, started on first use; `None` when PostgreSQL is not installed (and not
+/// required).
+pub fn cluster() -> Option<&'static Cluster> {
+    CLUSTER
+        .get_or_init(|| {
+            let Some(bin) = find_bin() else {
+                assert!(
+                    std::env::var_os("BREACH_REQUIRE_POSTGRES").is_none(),
+                    "BREACH_REQUIRE_POSTGRES is set but initdb is not installed"
+                );
+                eprintln!("note: initdb not found; the PostgreSQL tests are skipped");
+                return None;
+            };
+            Some(Cluster::start(bin))
+        })
+        .as_ref()
+}
+
+/// Where `initdb` and `pg_ctl` are: on PATH, or Debian's versioned directory.
+fn find_bin() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
+    });
+    on_path.or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| Some(e.ok()?.path().join("bin")))
+            .filter(|p| p.join("initdb").is_file())
+            .collect();
+        versions.sort();
+        versions.pop()
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A command from the cluster's binaries, as the cluster's user.
+fn as_user(run_as: Option<&str>, bin: &Path, program: &str) -> Command {
+    match run_as {
+        Some(user) => {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", user, "--"]).arg(bin.join(program));
+            cmd
+        }
+        None => Command::new(bin.join(program)),
+    }
+}
+
+impl Cluster {
+    fn start(bin: PathBuf) -> Cluster {
+        let run_as = is_root().then(|| {
+            if Command::new("id")
+                .arg("postgres")
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
+                "postgres".to_owned()
+            } else {
+                "nobody".to_owned()
+            }
+        });
+        // A short path: a Unix socket's path is limited to about 100 bytes.
+        let dir = PathBuf::from(format!("/tmp/breach-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("cluster dir");
+        if let Some(user) = &run_as {
+            let ok = Command::new("chown")
+                .arg(user)
+                .arg(&dir)
+                .status()
+                .expect("chown")
+                .success();
+            assert!(ok, "chown {} to {user}", dir.display());
+        }
+        let data = dir.join("data");
+        let out = as_user(run_as.as_deref(), &bin, "initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+            .env("LC_ALL", "C")
+            .output()
+            .expect("initdb");
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        *TO_STOP.lock().unwrap() = Some((dir.clone(), bin.clone(), run_as.clone()));
+        register_stop_at_exit();
+        let cluster = Cluster { dir, bin, run_as };
+        cluster.pg_ctl_start();
+        cluster
+    }
+
+    fn pg_ctl_start(&self) {
+        let out = as_user(self.run_as.as_deref(), &self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(self.dir.join("server.log"))
+            .arg("-o")
+            .arg(format!(
+                "-c listen_addresses='' -c unix_socket_directories={} -c max_connections=200 -c fsync=on",
+                self.dir.display()
+            ))
+            .args(["-w", "-t", "60", "start"])
+            .output()
+            .expect("pg_ctl start");
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server (`fast`: sessions are cut off, as in a restart by an administrator) and
+    /// starts it again.
+    pub fn restart(&self) {
+        let out = as_user(self.run_as.as_deref(), &self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "stop"])
+            .output()
+            .expect("pg_ctl stop");
+        assert!(out.status.success(), "pg_ctl stop failed");
+        self.pg_ctl_start();
+    }
+
+    /// The connection string of `db` as `user`.
+    pub fn url(&self, user: &str, db: &str) -> String {
+        format!("postgresql://{user}@/{db}?host={}", self.dir.display())
+    }
+
+    /// A client connected to `db` as the superuser.
+    pub fn admin(&self, db: &str) -> postgres::Client {
+        postgres::Config::new()
+            .host_path(&self.dir)
+            .user("postgres")
+            .dbname(db)
+            .connect(postgres::NoTls)
+            .expect("connect as postgres")
+    }
+
+    /// A new empty database; returns its name.
+    pub fn create_database(&self) -> String {
+        let name = format!("t{}", NEXT_DB.fetch_add(1, Ordering::SeqCst));
+        self.admin("postgres")
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        name
+    }
+}
+
+/// Stops the cluster and removes its directory when the test process exits.
+#[allow(unsafe_code)]
+fn register_stop_at_exit() {
+    extern "C" fn stop() {
+        if let Some((dir, bin, run_as)) = TO_STOP.lock().ok().and_then(|mut g| g.take()) {
+            let _ = as_user(run_as.as_deref(), &bin, "pg_ctl")
+                .arg("-D")
+                .arg(dir.join("data"))
+                .args(["-m", "immediate", "-w", "stop"])
+                .output();
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    // SAFETY: `stop` is a plain function that never unwinds; atexit only records its address.
+    unsafe {
+        libc::atexit(stop);
+    }
+}
