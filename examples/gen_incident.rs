@@ -99,14 +99,16 @@ fn generate(
         at: None,
         allowed: None,
     };
+    let (genesis, _) = log::encode(
+        0,
+        log::GENESIS_PREV,
+        &stamp,
+        "bench",
+        "incident_opened",
+        &serde_json::value::to_raw_value(&opened).expect("encode"),
+    );
     let Head { hash, .. } = store
-        .create_incident(
-            &id,
-            &stamp,
-            "bench",
-            "incident_opened",
-            &serde_json::value::to_raw_value(&opened).expect("encode"),
-        )
+        .create_incident(&id, genesis.as_bytes())
         .expect("create incident");
     let mut prev = hash;
     let file = std::fs::OpenOptions::new()

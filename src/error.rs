@@ -87,6 +87,11 @@ pub enum Error {
     #[error("entry NOT recorded: {0}")]
     NotRecorded(Box<Error>),
 
+    /// A write whose outcome cannot be known now: the connection was lost as it committed, and
+    /// the store could not be asked. The message says how to find out.
+    #[error("{0}")]
+    Unconfirmed(String),
+
     /// A database store that cannot be reached or refused an operation; the message names the
     /// store (never with a password) and the host.
     #[error("{0}")]
@@ -146,7 +151,7 @@ impl Error {
             | Error::Unsafe(_)
             | Error::IdentifiersFound { .. } => Kind::Refused,
             Error::LogDamaged { .. } | Error::StoreDamaged { .. } => Kind::Damaged,
-            Error::Io { .. } | Error::Database(_) => Kind::Io,
+            Error::Io { .. } | Error::Database(_) | Error::Unconfirmed(_) => Kind::Io,
             Error::Interrupted(_) => Kind::Interrupted,
             Error::NotRecorded(inner) => inner.kind(),
         }

@@ -454,13 +454,19 @@ fn record(
     session: &Session,
     decide: impl Fn(&Store, &Incident) -> Result<Event, Error>,
 ) -> Result<(Incident, Event, Head), Error> {
-    match record_once(session, &decide, None) {
+    let recorded = match record_once(session, &decide, None) {
         Err(Error::IdentifiersFound { described, kinds }) => {
             let allowed = session.allow(&described, &kinds)?;
             record_once(session, &decide, allowed)
         }
         other => other,
-    }
+    };
+    // A database that stopped answering before the entry was sent: say that nothing was
+    // recorded, as after any failed append.
+    recorded.map_err(|e| match e {
+        Error::Database(_) => Error::NotRecorded(Box::new(e)),
+        other => other,
+    })
 }
 
 /// One pass of [`record`]: `allowed` is an override already given for identifiers.

@@ -549,6 +549,19 @@ mod tests {
             .unwrap()
     }
 
+    /// The first line of a log opened by "ana" at a fixed time.
+    fn genesis() -> Vec<u8> {
+        let (line, _) = log::encode(
+            0,
+            log::GENESIS_PREV,
+            &Stamp::plain("2026-03-10T15:00:00.000Z"),
+            "ana",
+            "opened",
+            &note(0),
+        );
+        line.into_bytes()
+    }
+
     fn store() -> (tempfile::TempDir, DirStore) {
         let dir = tempfile::tempdir().unwrap();
         let store = DirStore::create(&dir.path().join("store"), false).unwrap();
@@ -561,7 +574,7 @@ mod tests {
         let (_dir, store) = store();
         let ts = &Stamp::plain("2026-03-10T15:00:00.000Z");
         store
-            .create_incident("20260310-aaaa", ts, "ana", "opened", &note(0))
+            .create_incident("20260310-aaaa", &genesis())
             .unwrap();
         let path = store.log_path("20260310-aaaa");
         for n in 1..=3 {
@@ -622,13 +635,7 @@ mod tests {
         std::fs::create_dir(&theirs).unwrap();
         std::fs::write(theirs.join(LOG_FILE), "theirs").unwrap();
         let err = store
-            .create_incident(
-                "20260310-cccc",
-                &Stamp::plain("2026-03-10T15:00:00.000Z"),
-                "ana",
-                "opened",
-                &note(0),
-            )
+            .create_incident("20260310-cccc", &genesis())
             .unwrap_err();
         assert!(err.to_string().contains("already exists"), "{err}");
         assert!(
@@ -653,13 +660,7 @@ mod tests {
         let mut failures = 0;
         for at in 0.. {
             fault::fail_at(Some(at));
-            let result = store.create_incident(
-                "20260310-bbbb",
-                &Stamp::plain("2026-03-10T15:00:00.000Z"),
-                "ana",
-                "opened",
-                &note(0),
-            );
+            let result = store.create_incident("20260310-bbbb", &genesis());
             let ops = fault::operations();
             fault::fail_at(None);
             match result {
@@ -703,9 +704,11 @@ mod tests {
             std::fs::write(&file, &content).unwrap();
             let id = "20260310-eeee";
             store
-                .create_incident(id, &Stamp::plain("2026-03-10T15:00:00.000Z"), "ana", "opened", &note(0))
+                .create_incident(id, &genesis())
                 .unwrap();
-            let stored = store.put_attachment(id, &file, "evidence.bin").unwrap();
+            let stored = store
+                .put_attachment(id, &mut std::fs::File::open(&file).unwrap())
+                .unwrap();
             proptest::prop_assert_eq!(
                 store.attachment_sha256(id, &stored.stored).unwrap(),
                 Some(stored.sha256.clone())

@@ -20,6 +20,21 @@ pub struct Cluster {
     bin: PathBuf,
     /// The user the server runs as, when the tests run as root.
     run_as: Option<String>,
+    /// Whether this is a test's own cluster, stopped when dropped.
+    private: bool,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.private {
+            let _ = as_user(self.run_as.as_deref(), &self.bin, "pg_ctl")
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .args(["-m", "immediate", "-w", "stop"])
+                .output();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
@@ -40,7 +55,15 @@ pub fn cluster() -> Option<&'static Cluster> {
                 eprintln!("note: initdb not found; the PostgreSQL tests are skipped");
                 return None;
             };
-            Some(Cluster::start(bin))
+            let dir = PathBuf::from(format!("/tmp/breach-pg-{}", std::process::id()));
+            let cluster = Cluster::start(bin, dir);
+            *TO_STOP.lock().unwrap() = Some((
+                cluster.dir.clone(),
+                cluster.bin.clone(),
+                cluster.run_as.clone(),
+            ));
+            register_stop_at_exit();
+            Some(cluster)
         })
         .as_ref()
 }
@@ -82,7 +105,17 @@ fn as_user(run_as: Option<&str>, bin: &Path, program: &str) -> Command {
 }
 
 impl Cluster {
-    fn start(bin: PathBuf) -> Cluster {
+    /// A cluster of the test's own, for a test that restarts the server (the shared one serves
+    /// tests running at the same time); stopped and removed when dropped.
+    pub fn private(name: &str) -> Option<Cluster> {
+        cluster()?;
+        let dir = PathBuf::from(format!("/tmp/breach-pg-{}-{name}", std::process::id()));
+        let mut cluster = Cluster::start(find_bin()?, dir);
+        cluster.private = true;
+        Some(cluster)
+    }
+
+    fn start(bin: PathBuf, dir: PathBuf) -> Cluster {
         let run_as = is_root().then(|| {
             if Command::new("id")
                 .arg("postgres")
@@ -94,8 +127,7 @@ impl Cluster {
                 "nobody".to_owned()
             }
         });
-        // A short path: a Unix socket's path is limited to about 100 bytes.
-        let dir = PathBuf::from(format!("/tmp/breach-pg-{}", std::process::id()));
+        // A short path (a Unix socket's path is limited to about 100 bytes).
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).expect("cluster dir");
         if let Some(user) = &run_as {
@@ -120,9 +152,12 @@ impl Cluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        *TO_STOP.lock().unwrap() = Some((dir.clone(), bin.clone(), run_as.clone()));
-        register_stop_at_exit();
-        let cluster = Cluster { dir, bin, run_as };
+        let cluster = Cluster {
+            dir,
+            bin,
+            run_as,
+            private: false,
+        };
         cluster.pg_ctl_start();
         cluster
     }

@@ -775,7 +775,7 @@ impl PgLog {
                 one_line(&e),
                 last.seq
             ))))),
-            Err(again) => Err(Error::Database(format!(
+            Err(again) => Err(Error::Unconfirmed(format!(
                 "entry {} may or may not be recorded: the connection to {} was lost during COMMIT ({}) and the store cannot be asked now ({again}); once it is back, `breach verify` shows the head, which is {}:{} if it was",
                 last.seq,
                 self.address.host,
