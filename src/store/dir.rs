@@ -573,9 +573,7 @@ mod tests {
     fn a_failure_at_any_io_operation_of_an_append_records_nothing_and_keeps_every_entry() {
         let (_dir, store) = store();
         let ts = &Stamp::plain("2026-03-10T15:00:00.000Z");
-        store
-            .create_incident("20260310-aaaa", &genesis())
-            .unwrap();
+        store.create_incident("20260310-aaaa", &genesis()).unwrap();
         let path = store.log_path("20260310-aaaa");
         for n in 1..=3 {
             let mut log = Log::open(&path, Access::Write).unwrap();

@@ -199,6 +199,7 @@ fn invocation(env: &Env, command: &str) -> Option<Vec<String>> {
         ["letter", ..] => vec!["letter", "individual"],
         ["config", ..] => vec!["config", "show"],
         ["verify", ..] => vec!["verify"],
+        ["push", ..] => vec!["push", "--to", "copy-of-the-store"],
         ["repair"] => {
             let listed = env.breach(["--json", "list"]).ok().json();
             let log = env.log_path(listed["incidents"][0]["id"].as_str().unwrap());
@@ -248,6 +249,7 @@ fn every_json_key_the_readme_documents_is_printed() {
         "letter",
         "config",
         "verify",
+        "push",
         "repair",
         "runbook list",
         "runbook validate",

@@ -96,7 +96,11 @@ fn is_root() -> bool {
 fn as_user(run_as: Option<&str>, bin: &Path, program: &str) -> Command {
     match run_as {
         Some(user) => {
-            let mut cmd = Command::new("runuser");
+            let runuser = ["/usr/sbin/runuser", "/sbin/runuser"]
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+                .unwrap_or("runuser");
+            let mut cmd = Command::new(runuser);
             cmd.args(["-u", user, "--"]).arg(bin.join(program));
             cmd
         }

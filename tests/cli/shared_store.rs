@@ -639,6 +639,13 @@ fn store_init_is_idempotent_and_only_for_a_database() {
     assert_eq!(again["from_version"], again["version"]);
     assert_eq!(again["applied"], serde_json::json!([]));
     assert_eq!(again["writer_role"], "breach_writer");
+    assert_eq!(again["auditor_role"], "breach_auditor");
+    assert!(
+        again["store"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("postgresql://postgres@/")),
+        "{again}"
+    );
     let dir = Env::new();
     let out = dir.breach(["store", "init"]).fails(1);
     assert!(
