@@ -7,6 +7,7 @@ log file, and an fsync of one line on the same disk. Peak memory is each child's
 (wait4). Writes the table to stdout; `--markdown FILE` also writes it to a file.
 
     python3 bench/run.py [--sizes 1000,100000,1000000] [--runs 7] [--markdown BENCHMARKS.md]
+    python3 bench/run.py --postgres    # the PostgreSQL store against the directory store
 """
 
 import argparse
@@ -115,6 +116,66 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
     return rows
 
 
+def start_cluster(work):
+    """A throwaway PostgreSQL cluster on a Unix socket (as `postgres` when run as root), with
+    its durability settings left at PostgreSQL's defaults (fsync on, synchronous commit)."""
+    bins = sorted(d for d in (os.path.join("/usr/lib/postgresql", v, "bin")
+                              for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else []))
+                  if os.path.exists(os.path.join(d, "initdb")))
+    if not bins:
+        sys.exit("--postgres needs Debian's postgresql package (initdb)")
+    bin_dir = bins[-1]
+    sock = tempfile.mkdtemp(prefix="bpg-", dir="/tmp")
+    prefix = []
+    if os.geteuid() == 0:
+        shutil.chown(sock, "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(sock, "data")
+    subprocess.run([*prefix, os.path.join(bin_dir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    subprocess.run([*prefix, os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(sock, "log"), "-w", "-o",
+                    f"-c listen_addresses='' -c unix_socket_directories={sock}", "start"], check=True, capture_output=True)
+    stop = lambda: (subprocess.run([*prefix, os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
+                                   capture_output=True), shutil.rmtree(sock, ignore_errors=True))
+    return f"postgresql://postgres@/postgres?host={sock}", stop
+
+
+def postgres_vs_files(gen, breach, work, runs, sizes, count):
+    """append, status and list on the PostgreSQL store against the same commands on the
+    directory store holding the same bytes (pushed across), in the same run."""
+    url, stop = start_cluster(work)
+    rows = []
+    try:
+        base = dict(os.environ, BREACH_ACTOR="bench", BREACH_NOW="2026-11-30T12:00:00Z", TZ="UTC",
+                    HOME=work)
+        subprocess.run([breach, "--store", url, "store", "init"], env=base, check=True, capture_output=True)
+        for size in sizes:
+            store = os.path.join(work, f"pg-files-{size}")
+            incident = subprocess.run([gen, store, str(size)], env=dict(base, BREACH_STORE=store), check=True,
+                                      capture_output=True, text=True).stdout.strip()
+            subprocess.run([breach, "--store", store, "-i", incident, "push", "--to", url], env=base, check=True,
+                           capture_output=True)
+            label = f"{size:,} entries"
+            for name, args in [("append (note)", ["note", "benchmark note"]), ("status", ["status"])]:
+                f_t, _ = measure([breach, "--store", store, "-i", incident, *args], base, runs)
+                p_t, p_rss = measure([breach, "--store", url, "-i", incident, *args], base, runs)
+                rows.append((f"PostgreSQL: {name}", label, p_t, f"{p_t / f_t:.2f}x the directory store ({f_t * 1000:.1f} ms)", p_rss))
+            shutil.rmtree(store)
+        store = os.path.join(work, f"pg-many-{count}")
+        subprocess.run([gen, store, "40", str(count)], env=dict(base, BREACH_STORE=store), check=True, capture_output=True)
+        for incident in sorted(os.listdir(os.path.join(store, "incidents"))):
+            subprocess.run([breach, "--store", store, "-i", incident, "push", "--to", url], env=base, check=True,
+                           capture_output=True)
+        label = f"{count:,} incidents"
+        f_t, _ = measure([breach, "--store", store, "list"], base, runs)
+        p_t, p_rss = measure([breach, "--store", url, "list"], base, runs)
+        rows.append(("PostgreSQL: list", label, p_t, f"{p_t / f_t:.2f}x the directory store ({f_t * 1000:.1f} ms)", p_rss))
+        shutil.rmtree(store)
+    finally:
+        stop()
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,100000,1000000")
@@ -123,9 +184,11 @@ def main():
     parser.add_argument("--stores", default="1000,10000",
                         help="numbers of incidents (40 entries each) for the store-wide views; empty for none")
     parser.add_argument("--only-stores", action="store_true", help="skip the single-incident sizes")
+    parser.add_argument("--postgres", action="store_true",
+                        help="only the PostgreSQL store against the directory store (append, status, list)")
     args = parser.parse_args()
-    sizes = [] if args.only_stores else [int(s) for s in args.sizes.split(",")]
-    stores = [int(s) for s in args.stores.split(",") if s]
+    sizes = [] if args.only_stores or args.postgres else [int(s) for s in args.sizes.split(",")]
+    stores = [] if args.postgres else [int(s) for s in args.stores.split(",") if s]
 
     work, trivial = build()
     breach = os.path.join(ROOT, "target", "release", "breach")
@@ -173,6 +236,8 @@ def main():
             shutil.rmtree(store)
         for count in stores:
             rows.extend(store_wide(gen, breach, work, count, trivial_t, args.runs))
+        if args.postgres:
+            rows.extend(postgres_vs_files(gen, breach, work, args.runs, [1000, 100000], 1000))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -131,6 +131,11 @@ pub trait Backend: std::fmt::Debug {
     fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
         self.log_key(id).as_ref() == Some(key)
     }
+    /// Every incident's [`LogKey`] at once, when the backend can read them together more
+    /// cheaply than one by one (a database answers in one query); `None` otherwise.
+    fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
+        None
+    }
     /// A cache the store keeps (never a record: rebuilt from the logs whenever it is missing,
     /// unreadable or stale), if there is a readable one.
     fn read_cache(&self, name: &str) -> Option<Vec<u8>>;
@@ -471,6 +476,11 @@ impl Store {
             .filter_map(|line| serde_json::from_slice::<Cached>(&line.ok()?).ok())
             .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
             .peekable();
+        let current = self.backend.log_keys();
+        let unchanged = |id: &str, key: &LogKey| match &current {
+            Some(current) => current.get(id) == Some(key),
+            None => self.backend.log_unchanged(id, key),
+        };
         let mut keys: Vec<Option<LogKey>> = Vec::with_capacity(ids.len());
         let mut changed = false;
         let total = ids.len() as u64;
@@ -482,7 +492,7 @@ impl Store {
                 changed = true;
             }
             if let Some(c) = lines.next_if(|c| c.summary.id == id)
-                && self.backend.log_unchanged(&id, &c.key)
+                && unchanged(&id, &c.key)
             {
                 keys.push(Some(c.key));
                 rows.push((id, Ok(c.summary)));

@@ -704,3 +704,58 @@ fn verify_finds_a_changed_line_or_attachment_in_the_database() {
         refused.stderr
     );
 }
+
+#[test]
+fn the_store_wide_views_say_the_same_on_both_backends_and_follow_new_entries() {
+    let Some(shared) = Env::postgres() else {
+        return;
+    };
+    let url = url_of(&shared);
+    let local = Env::new();
+    let first = local.start("misdirected-email");
+    local
+        .breach([
+            "-i",
+            &first,
+            "facts",
+            "--affected",
+            "12",
+            "--state",
+            "TX=12",
+        ])
+        .ok();
+    let second = local.start("compromised-mailbox");
+    for id in [&first, &second] {
+        local.breach(["-i", id, "push", "--to", &url]).ok();
+    }
+    let without_store = |mut doc: serde_json::Value| {
+        doc.as_object_mut().unwrap().remove("store");
+        doc
+    };
+    for args in [
+        vec!["--json", "list"],
+        vec!["--json", "deadlines", "--all"],
+        vec!["--json", "annual", "2026"],
+    ] {
+        let here = without_store(local.breach(&args).ok().json());
+        let there = without_store(shared.breach(&args).ok().json());
+        assert_eq!(here, there, "{args:?}");
+    }
+    // A new entry in the shared store shows in its views at once (the cached summary is keyed to
+    // the log's head).
+    let progress = |env: &Env| {
+        env.breach(["--json", "list"]).ok().json()["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == first.as_str())
+            .unwrap()["progress"]
+            .clone()
+    };
+    let before = progress(&shared);
+    let mut done = vec!["-i", first.as_str(), "done", "identify-message"];
+    done.extend(crate::IDENTIFY_MESSAGE_EVIDENCE);
+    shared.breach(done).ok();
+    assert_ne!(progress(&shared), before);
+    assert_eq!(progress(&local), before);
+}

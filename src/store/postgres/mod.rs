@@ -524,6 +524,32 @@ impl Backend for PgStore {
         })
     }
 
+    fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT i.id, e.end_offset, e.hash, e.seq FROM breach.incidents i \
+                 CROSS JOIN LATERAL (SELECT end_offset, hash, seq FROM breach.entries \
+                 WHERE incident = i.id ORDER BY seq DESC LIMIT 1) e",
+                &[],
+            )
+            .ok()?;
+        rows.iter()
+            .map(|row| {
+                Some((
+                    row.get::<_, String>(0),
+                    LogKey {
+                        bytes: u64::try_from(row.get::<_, i64>(1)).ok()?,
+                        last_hash: row.get(2),
+                        inode: u64::try_from(row.get::<_, i64>(3)).ok()?,
+                        changed_ns: 0,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
         log::read_small_file(&self.cache_dir().join(name), 256 * 1024 * 1024, "cache")
             .ok()
