@@ -22,6 +22,8 @@ pub struct Cluster {
     run_as: Option<String>,
     /// Whether this is a test's own cluster, stopped when dropped.
     private: bool,
+    /// Settings added to the server's command line (TCP and TLS for the TLS tests).
+    extra: String,
 }
 
 impl Drop for Cluster {
@@ -56,7 +58,8 @@ pub fn cluster() -> Option<&'static Cluster> {
                 return None;
             };
             let dir = PathBuf::from(format!("/tmp/breach-pg-{}", std::process::id()));
-            let cluster = Cluster::start(bin, dir);
+            let cluster = Cluster::init(bin, dir);
+            cluster.pg_ctl_start();
             *TO_STOP.lock().unwrap() = Some((
                 cluster.dir.clone(),
                 cluster.bin.clone(),
@@ -114,12 +117,113 @@ impl Cluster {
     pub fn private(name: &str) -> Option<Cluster> {
         cluster()?;
         let dir = PathBuf::from(format!("/tmp/breach-pg-{}-{name}", std::process::id()));
-        let mut cluster = Cluster::start(find_bin()?, dir);
+        let mut cluster = Cluster::init(find_bin()?, dir);
         cluster.private = true;
+        cluster.pg_ctl_start();
         Some(cluster)
     }
 
-    fn start(bin: PathBuf, dir: PathBuf) -> Cluster {
+    /// A cluster of the test's own that also listens on 127.0.0.1 and takes only TLS there,
+    /// with a certificate for `localhost` from a throwaway authority; returns it, its port and
+    /// the authority's certificate.
+    pub fn private_tls(name: &str) -> Option<(Cluster, u16, PathBuf)> {
+        cluster()?;
+        let dir = PathBuf::from(format!("/tmp/breach-pg-{}-{name}", std::process::id()));
+        let mut cluster = Cluster::init(find_bin()?, dir);
+        cluster.private = true;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = &cluster.dir;
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .expect("openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=breach test authority",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        std::fs::write(d.join("ext"), "subjectAltName=DNS:localhost\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        std::fs::write(
+            d.join("data").join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .unwrap();
+        if let Some(user) = &cluster.run_as {
+            for file in ["server.key", "server.pem"] {
+                Command::new("chown")
+                    .arg(user)
+                    .arg(d.join(file))
+                    .status()
+                    .unwrap();
+            }
+        }
+        Command::new("chmod")
+            .arg("600")
+            .arg(d.join("server.key"))
+            .status()
+            .unwrap();
+        cluster.extra = format!(
+            " -c listen_addresses=127.0.0.1 -c port={port} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            d.join("server.pem").display(),
+            d.join("server.key").display()
+        );
+        cluster.pg_ctl_start();
+        let ca = d.join("ca.pem");
+        Some((cluster, port, ca))
+    }
+
+    fn init(bin: PathBuf, dir: PathBuf) -> Cluster {
         let run_as = is_root().then(|| {
             if Command::new("id")
                 .arg("postgres")
@@ -156,14 +260,13 @@ impl Cluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let cluster = Cluster {
+        Cluster {
             dir,
             bin,
             run_as,
             private: false,
-        };
-        cluster.pg_ctl_start();
-        cluster
+            extra: String::new(),
+        }
     }
 
     fn pg_ctl_start(&self) {
@@ -174,8 +277,9 @@ impl Cluster {
             .arg(self.dir.join("server.log"))
             .arg("-o")
             .arg(format!(
-                "-c listen_addresses='' -c unix_socket_directories={} -c max_connections=200 -c fsync=on",
-                self.dir.display()
+                "-c listen_addresses='' -c unix_socket_directories={} -c max_connections=200{}",
+                self.dir.display(),
+                self.extra
             ))
             .args(["-w", "-t", "60", "start"])
             .output()

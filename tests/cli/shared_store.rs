@@ -759,3 +759,93 @@ fn the_store_wide_views_say_the_same_on_both_backends_and_follow_new_entries() {
     assert_ne!(progress(&shared), before);
     assert_eq!(progress(&local), before);
 }
+
+#[test]
+fn a_remote_store_is_reached_over_tls_with_the_certificate_verified() {
+    let Some((cluster, port, ca)) = pg::Cluster::private_tls("tls") else {
+        return;
+    };
+    let env = Env::new();
+    let ca = ca.display().to_string();
+    // The server takes only TLS on TCP (hostssl), so every success below went over TLS.
+    let store = |host: &str, params: &str| {
+        format!("postgresql://postgres:Sup3r-Secret@{host}:{port}/postgres?{params}")
+    };
+    // verify-full is the default: the authority given, the name matching.
+    env.breach(["store", "init"])
+        .env(
+            "BREACH_STORE",
+            store("localhost", &format!("sslrootcert={ca}")),
+        )
+        .ok();
+    let listed = env
+        .breach(["--json", "list"])
+        .env(
+            "BREACH_STORE",
+            store("localhost", &format!("sslrootcert={ca}")),
+        )
+        .ok()
+        .json();
+    assert_eq!(
+        listed["store"],
+        format!("postgresql://postgres@localhost:{port}/postgres")
+    );
+    // An authority the machine does not trust: refused, in one line naming the host.
+    let untrusted = env
+        .breach(["list"])
+        .env("BREACH_STORE", store("localhost", "sslmode=verify-full"))
+        .fails(1);
+    assert!(
+        untrusted.error_line().contains("host localhost"),
+        "{}",
+        untrusted.stderr
+    );
+    assert!(
+        untrusted.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        untrusted.stderr
+    );
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca accepts.
+    let wrong_name = env
+        .breach(["list"])
+        .env(
+            "BREACH_STORE",
+            store("127.0.0.1", &format!("sslrootcert={ca}")),
+        )
+        .fails(1);
+    assert!(
+        wrong_name.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        wrong_name.stderr
+    );
+    env.breach(["list"])
+        .env(
+            "BREACH_STORE",
+            store("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")),
+        )
+        .ok();
+    // require without an authority encrypts, and warns that nothing was verified.
+    let unverified = env
+        .breach(["list"])
+        .env("BREACH_STORE", store("localhost", "sslmode=require"))
+        .ok();
+    assert!(
+        unverified.stderr.contains("does not verify"),
+        "{}",
+        unverified.stderr
+    );
+    // Without TLS the server turns the connection away.
+    let plain = env
+        .breach(["list"])
+        .env("BREACH_STORE", store("localhost", "sslmode=disable"))
+        .fails(1);
+    assert!(
+        plain.error_line().contains("host localhost"),
+        "{}",
+        plain.stderr
+    );
+    for out in [&untrusted, &wrong_name, &unverified, &plain] {
+        assert!(!out.stderr.contains("Sup3r-Secret"), "{}", out.stderr);
+    }
+    drop(cluster);
+}
