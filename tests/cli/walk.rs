@@ -21,8 +21,7 @@ fn answer(p: &mut PtySession, prompt: &str, text: &str) {
 }
 
 fn kinds_and_data(env: &Env, id: &str) -> Vec<(String, serde_json::Value)> {
-    std::fs::read_to_string(env.log_path(id))
-        .unwrap()
+    env.log_text(id)
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -33,7 +32,12 @@ fn kinds_and_data(env: &Env, id: &str) -> Vec<(String, serde_json::Value)> {
 
 #[test]
 fn a_walk_through_several_steps_records_what_was_answered() {
-    let env = Env::new();
+    for env in crate::backends() {
+        walk_through_several_steps(&env);
+    }
+}
+
+fn walk_through_several_steps(env: &Env) {
     let id = env.start("misdirected-email");
     let mut p = walk(&env);
     p.exp_string("Identify the message and everyone who received it")
@@ -82,9 +86,14 @@ fn a_walk_through_several_steps_records_what_was_answered() {
 
 #[test]
 fn ctrl_c_at_an_evidence_prompt_leaves_the_log_as_it_was() {
-    let env = Env::new();
+    for env in crate::backends() {
+        ctrl_c_at_an_evidence_prompt(&env);
+    }
+}
+
+fn ctrl_c_at_an_evidence_prompt(env: &Env) {
     let id = env.start("misdirected-email");
-    let before = std::fs::read(env.log_path(&id)).unwrap();
+    let before = env.log_bytes(&id);
     let mut p = walk(&env);
     answer(&mut p, "What now?", "");
     answer(&mut p, "Message-ID header", "<CAF2@mail.example.org>");
@@ -94,7 +103,7 @@ fn ctrl_c_at_an_evidence_prompt_leaves_the_log_as_it_was() {
         .unwrap();
     p.exp_string("the log verifies (1 entries)").unwrap();
     p.exp_eof().unwrap();
-    assert_eq!(std::fs::read(env.log_path(&id)).unwrap(), before);
+    assert_eq!(env.log_bytes(&id), before);
     env.breach(["verify"]).ok();
     // Coming back resumes at the same step.
     let mut again = walk(&env);
