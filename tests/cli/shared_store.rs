@@ -703,6 +703,41 @@ fn verify_finds_a_changed_line_or_attachment_in_the_database() {
         "{}",
         refused.stderr
     );
+    // Nothing in a database is mended by breach: the fix is a backup or a copy.
+    let repair = env.breach(["repair"]).fails(1);
+    assert!(
+        repair.error_line().contains("never repaired by breach"),
+        "{}",
+        repair.stderr
+    );
+}
+
+#[test]
+fn the_organisations_own_files_work_with_a_database_store() {
+    let Some(env) = Env::postgres() else {
+        return;
+    };
+    env.breach(["config", "set", "name", "Riverside Test Clinic"])
+        .ok();
+    let shown = env.breach(["--json", "config", "show"]).ok().json();
+    assert_eq!(shown["profile"]["name"], "Riverside Test Clinic");
+    env.breach(["runbook", "init", "misdirected-email"]).ok();
+    let listed = env.breach(["--json", "runbook", "list"]).ok().json();
+    assert!(
+        listed["runbooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "misdirected-email" && r["replaces_bundled"] == true),
+        "{listed}"
+    );
+    env.start("misdirected-email");
+    let letter = env.breach(["letter", "individual"]).run();
+    assert!(
+        letter.stdout.contains("Riverside Test Clinic"),
+        "{}",
+        letter.stdout
+    );
 }
 
 #[test]

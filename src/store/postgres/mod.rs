@@ -503,7 +503,10 @@ impl Backend for PgStore {
     }
 
     fn files_dir(&self) -> PathBuf {
-        files_dir(&self.address.shown)
+        // Made on first use, private, as the directory store's own root is.
+        let dir = files_dir(&self.address.shown);
+        let _ = log::create_private_dir(&dir);
+        dir
     }
 
     fn log_key(&self, id: &str) -> Option<LogKey> {
