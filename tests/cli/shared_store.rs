@@ -884,3 +884,42 @@ fn a_remote_store_is_reached_over_tls_with_the_certificate_verified() {
     }
     drop(cluster);
 }
+
+#[test]
+fn a_server_that_accepts_and_never_answers_is_given_up_on_at_the_stated_timeout() {
+    // A listening socket nobody serves: the kernel completes the connection, nothing answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let env = Env::new();
+    let mut child = env
+        .command(["list"])
+        .env(
+            "BREACH_STORE",
+            format!("postgresql://alice@127.0.0.1:{port}/breach?sslmode=disable&connect_timeout=1"),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_until("breach gives up on the silent server", || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        });
+    }));
+    if waited.is_err() {
+        let _ = child.kill();
+        panic!("breach was still waiting on a server that never answers");
+    }
+    assert_eq!(status.unwrap().code(), Some(1));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("host 127.0.0.1") && stderr.contains("no answer within 1 s"),
+        "{stderr}"
+    );
+    drop(silent);
+}

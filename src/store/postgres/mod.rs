@@ -37,6 +37,8 @@ use crate::log::{
 /// How long a connection may take before the command gives up, unless the connection string
 /// says otherwise (`connect_timeout`, in seconds, as libpq).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long data sent to the server may go unacknowledged before the connection is given up.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an append waits for another writer of the same incident.
 const LOCK_TIMEOUT: &str = "30s";
 /// The largest attachment the database store takes (as the directory store's `attach`).
@@ -124,6 +126,11 @@ impl Address {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        if config.get_tcp_user_timeout().is_none() {
+            // A server that vanishes mid-command (a network cut) ends the command instead of
+            // leaving it waiting on data that is never acknowledged.
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
         config.application_name("breach");
         let (host, local) = match config.get_hosts().first() {
             Some(postgres::config::Host::Tcp(name)) => (
@@ -163,10 +170,30 @@ impl Address {
 
     /// A new connection, with the session settings every command relies on.
     pub fn connect(&self) -> Result<Client, Error> {
-        let mut client = self.tls.connect(&self.config).map_err(|e| {
+        // The client library's timeout covers opening the socket only; a server that accepts
+        // and then never answers would hold the command forever. The whole connection (TLS,
+        // start-up, authentication) gets the same limit here.
+        let limit = self
+            .config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let (tls, config) = (self.tls.clone(), self.config.clone());
+        std::thread::spawn(move || {
+            let _ = sender.send(tls.connect(&config).map_err(|e| e.to_string()));
+        });
+        let connected = match receiver.recv_timeout(limit) {
+            Ok(connected) => connected,
+            Err(_) => Err(format!(
+                "no answer within {} s (connect_timeout)",
+                limit.as_secs()
+            )),
+        };
+        let mut client = connected.map_err(|e| {
             Error::Database(format!(
-                "cannot reach the PostgreSQL store at {} (host {}): {}",
-                self.shown, self.host, e
+                "cannot reach the PostgreSQL store at {} (host {}): {e}",
+                self.shown, self.host
             ))
         })?;
         client
