@@ -39,7 +39,7 @@ fn a_walk_through_several_steps_records_what_was_answered() {
 
 fn walk_through_several_steps(env: &Env) {
     let id = env.start("misdirected-email");
-    let mut p = walk(&env);
+    let mut p = walk(env);
     p.exp_string("Identify the message and everyone who received it")
         .unwrap();
     answer(&mut p, "What now?", "");
@@ -65,7 +65,7 @@ fn walk_through_several_steps(env: &Env) {
     p.exp_string("Stopped. Resume any time").unwrap();
     p.exp_eof().unwrap();
 
-    let log = kinds_and_data(&env, &id);
+    let log = kinds_and_data(env, &id);
     let kinds: Vec<&str> = log.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["incident_opened", "step_done", "step_skipped"]);
     let done = &log[1].1;
@@ -94,7 +94,7 @@ fn ctrl_c_at_an_evidence_prompt_leaves_the_log_as_it_was() {
 fn ctrl_c_at_an_evidence_prompt(env: &Env) {
     let id = env.start("misdirected-email");
     let before = env.log_bytes(&id);
-    let mut p = walk(&env);
+    let mut p = walk(env);
     answer(&mut p, "What now?", "");
     answer(&mut p, "Message-ID header", "<CAF2@mail.example.org>");
     p.exp_string("When the message was sent").unwrap();
@@ -106,7 +106,7 @@ fn ctrl_c_at_an_evidence_prompt(env: &Env) {
     assert_eq!(env.log_bytes(&id), before);
     env.breach(["verify"]).ok();
     // Coming back resumes at the same step.
-    let mut again = walk(&env);
+    let mut again = walk(env);
     again
         .exp_string("Identify the message and everyone who received it")
         .unwrap();
