@@ -417,47 +417,16 @@ impl Log {
         kind: &str,
         payload: &RawValue,
     ) -> Result<Head, Error> {
-        assert_eq!(
-            self.access,
-            Access::Write,
-            "append needs the exclusive lock"
-        );
-        let Tail { head, len, last_ts } = self
-            .tail
-            .clone()
-            .expect("append follows a full verified read under the same lock");
-        let (seq, prev) = match &head {
-            Some(h) => (h.seq + 1, h.hash.clone()),
-            None => (0, GENESIS_PREV.to_owned()),
-        };
-        if let Some(last) = last_ts.as_deref().filter(|l| earlier_than(stamp.ts, l)) {
-            return Err(Error::NotRecorded(Box::new(Error::refused(format!(
-                "the clock reads {}, earlier than entry {} ({last}); the log's times only move forward: check the machine's clock",
-                stamp.ts,
-                seq.saturating_sub(1)
-            )))));
-        }
-        let (line, hash) = encode(seq, &prev, stamp, actor, kind, payload);
-        if line.len() > MAX_LINE_BYTES {
-            return Err(Error::NotRecorded(Box::new(Error::input(format!(
-                "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",
-                line.len()
-            )))));
-        }
-        let written = fault::write_all(&mut self.file, line.as_bytes())
-            .and_then(|()| fault::point())
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
-            // Take back whatever part of the line reached the file, so the log still verifies.
-            // The failure is reported whatever happens here: never retry and claim success.
-            let _ = self.file.set_len(len);
-            let _ = self.file.sync_data();
-            self.tail = None;
-            return Err(Error::NotRecorded(Box::new(Error::io(
-                "write", &self.path, e,
-            ))));
-        }
-        let new_head = Head { seq, hash };
+        let Tail { head, len, last_ts } = self.writable_tail();
+        let (new_head, line) = encode_next(
+            head.as_ref(),
+            last_ts.as_deref(),
+            stamp,
+            actor,
+            kind,
+            payload,
+        )?;
+        self.write_synced(&[line.as_bytes()], len)?;
         self.tail = Some(Tail {
             head: Some(new_head.clone()),
             len: len + line.len() as u64,
@@ -470,24 +439,40 @@ impl Log {
     /// with its newline), after a verified read: each must be the next valid link of this log's
     /// chain. All are written and then synced once; on any failure none of them stays.
     pub fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
+        let Tail { head, len, last_ts } = self.writable_tail();
+        let next = check_links(head.as_ref(), last_ts.as_deref(), len, lines)?;
+        let chunks: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        self.write_synced(&chunks, len)?;
+        self.tail = Some(Tail {
+            head: next.head.clone(),
+            len: next.good_bytes,
+            last_ts: next.last_ts,
+        });
+        Ok(next.head.unwrap_or_else(|| Head {
+            seq: 0,
+            hash: GENESIS_PREV.to_owned(),
+        }))
+    }
+
+    /// Where the log ends, for an append: it holds the exclusive lock and was read in full.
+    fn writable_tail(&self) -> Tail {
         assert_eq!(
             self.access,
             Access::Write,
             "append needs the exclusive lock"
         );
-        let Tail { head, len, last_ts } = self
-            .tail
+        self.tail
             .clone()
-            .expect("append follows a full verified read under the same lock");
-        let next = check_links(head.as_ref(), last_ts.as_deref(), len, lines)?;
-        let mut written = Ok(());
-        for line in lines {
-            written = fault::write_all(&mut self.file, line);
-            if written.is_err() {
-                break;
-            }
-        }
-        let written = written
+            .expect("append follows a full verified read under the same lock")
+    }
+
+    /// Writes `chunks` after byte `len` and syncs them; on any failure takes back whatever part
+    /// reached the file, so the log still verifies. The failure is reported whatever happens
+    /// then: never retry and claim success.
+    fn write_synced(&mut self, chunks: &[&[u8]], len: u64) -> Result<(), Error> {
+        let written = chunks
+            .iter()
+            .try_for_each(|chunk| fault::write_all(&mut self.file, chunk))
             .and_then(|()| fault::point())
             .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
@@ -498,15 +483,7 @@ impl Log {
                 "write", &self.path, e,
             ))));
         }
-        self.tail = Some(Tail {
-            head: next.head.clone(),
-            len: next.good_bytes,
-            last_ts: next.last_ts,
-        });
-        Ok(next.head.unwrap_or_else(|| Head {
-            seq: 0,
-            hash: GENESIS_PREV.to_owned(),
-        }))
+        Ok(())
     }
 
     /// Quarantines a torn tail into `quarantine_dir`, truncates it away and logs what was
@@ -591,6 +568,38 @@ pub struct Repaired {
 pub fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(data)
         .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
+}
+
+/// Encodes the entry that follows `head` (recorded at `last_ts`): refused, as NOT recorded, when
+/// the clock reads earlier than the last entry (it was set back; the log's times only move
+/// forward) or when the line would be longer than an entry may be. Returns its head and line.
+pub fn encode_next(
+    head: Option<&Head>,
+    last_ts: Option<&str>,
+    stamp: &Stamp<'_>,
+    actor: &str,
+    kind: &str,
+    payload: &RawValue,
+) -> Result<(Head, String), Error> {
+    let (seq, prev) = match head {
+        Some(h) => (h.seq + 1, h.hash.as_str()),
+        None => (0, GENESIS_PREV),
+    };
+    if let Some(last) = last_ts.filter(|l| earlier_than(stamp.ts, l)) {
+        return Err(Error::NotRecorded(Box::new(Error::refused(format!(
+            "the clock reads {}, earlier than entry {} ({last}); the log's times only move forward: check the machine's clock",
+            stamp.ts,
+            seq.saturating_sub(1)
+        )))));
+    }
+    let (line, hash) = encode(seq, prev, stamp, actor, kind, payload);
+    if line.len() > MAX_LINE_BYTES {
+        return Err(Error::NotRecorded(Box::new(Error::input(format!(
+            "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",
+            line.len()
+        )))));
+    }
+    Ok((Head { seq, hash }, line))
 }
 
 /// Checks that `genesis` is one complete line holding a valid first entry, and returns its head.

@@ -9,6 +9,26 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::{Env, pg};
 
+/// Starts an incident in `store` (another store or login than the env's own); returns its id.
+fn start_at(env: &Env, store: &str, title: &str) -> String {
+    env.breach([
+        "--json",
+        "start",
+        "--runbook",
+        "misdirected-email",
+        "--discovered",
+        "2026-03-01 09:30",
+        "--title",
+        title,
+    ])
+    .env("BREACH_STORE", store)
+    .ok()
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn url_of(env: &Env) -> String {
     env.store_arg()
         .into_string()
@@ -155,23 +175,7 @@ fn a_writer_may_only_read_and_insert_and_an_auditor_only_read_even_with_raw_sql(
         ))
         .unwrap();
     let as_writer = cluster.url(&writer, &db);
-    let id = env
-        .breach([
-            "--json",
-            "start",
-            "--runbook",
-            "misdirected-email",
-            "--discovered",
-            "2026-03-01 09:30",
-            "--title",
-            "Lab results to the wrong clinic",
-        ])
-        .env("BREACH_STORE", &as_writer)
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = start_at(&env, &as_writer, "Lab results to the wrong clinic");
     env.breach(["note", "Recipient called"])
         .env("BREACH_STORE", &as_writer)
         .ok();
@@ -431,23 +435,7 @@ fn a_server_restart_during_a_write_loop_loses_no_acknowledged_entry() {
     let env = Env::new();
     let url = cluster.url("postgres", "postgres");
     env.breach(["store", "init"]).env("BREACH_STORE", &url).ok();
-    let id = env
-        .breach([
-            "--json",
-            "start",
-            "--runbook",
-            "misdirected-email",
-            "--discovered",
-            "2026-03-01 09:30",
-            "--title",
-            "Restart test",
-        ])
-        .env("BREACH_STORE", &url)
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = start_at(&env, &url, "Restart test");
     let acked = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let env = Arc::new(env);

@@ -30,9 +30,7 @@ use sha2::{Digest, Sha256};
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
 use crate::incident::summary::LogKey;
-use crate::log::{
-    self, Access, Entry, GENESIS_PREV, Head, MAX_LINE_BYTES, Repaired, Resume, Scan, Stamp,
-};
+use crate::log::{self, Access, Entry, GENESIS_PREV, Head, Repaired, Resume, Scan, Stamp};
 
 /// How long a connection may take before the command gives up, unless the connection string
 /// says otherwise (`connect_timeout`, in seconds, as libpq).
@@ -537,19 +535,11 @@ impl Backend for PgStore {
     }
 
     fn log_key(&self, id: &str) -> Option<LogKey> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt(
-                "SELECT end_offset, hash, seq FROM breach.entries WHERE incident = $1 \
-                 ORDER BY seq DESC LIMIT 1",
-                &[&id],
-            )
-            .ok()??;
+        let (head, bytes) = last_entry(&mut self.client.borrow_mut(), id).ok()??;
         Some(LogKey {
-            bytes: u64::try_from(row.get::<_, i64>(0)).ok()?,
-            last_hash: row.get(1),
-            inode: u64::try_from(row.get::<_, i64>(2)).ok()?,
+            bytes,
+            last_hash: head.hash,
+            inode: head.seq,
             changed_ns: 0,
         })
     }
@@ -610,6 +600,24 @@ fn entry_kind(line: &[u8]) -> Result<String, Error> {
     serde_json::from_slice::<Kind>(body)
         .map(|k| k.kind)
         .map_err(|e| Error::input(format!("an entry cannot be read: {e}")))
+}
+
+/// An incident's last entry as the database holds it: its head and the byte offset it ends at.
+fn last_entry(client: &mut Client, id: &str) -> Result<Option<(Head, u64)>, postgres::Error> {
+    let row = client.query_opt(
+        "SELECT seq, hash, end_offset FROM breach.entries WHERE incident = $1 \
+         ORDER BY seq DESC LIMIT 1",
+        &[&id],
+    )?;
+    Ok(row.map(|r| {
+        (
+            Head {
+                seq: r.get::<_, i64>(0) as u64,
+                hash: r.get(1),
+            },
+            r.get::<_, i64>(2) as u64,
+        )
+    }))
 }
 
 /// Where a verified log ends.
@@ -711,24 +719,8 @@ impl PgLog {
 
     /// The head as the database holds it now, inside this transaction.
     fn head_now(&self) -> Result<Option<(Head, u64)>, Error> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt(
-                "SELECT seq, hash, end_offset FROM breach.entries WHERE incident = $1 \
-                 ORDER BY seq DESC LIMIT 1",
-                &[&self.id],
-            )
-            .map_err(|e| self.address.error("read the log's head", &e))?;
-        Ok(row.map(|r| {
-            (
-                Head {
-                    seq: r.get::<_, i64>(0) as u64,
-                    hash: r.get(1),
-                },
-                r.get::<_, i64>(2) as u64,
-            )
-        }))
+        last_entry(&mut self.client.borrow_mut(), &self.id)
+            .map_err(|e| self.address.error("read the log's head", &e))
     }
 
     /// Checks, inside the transaction and under the lock, that the log still ends where the
@@ -915,31 +907,20 @@ impl IncidentLog for PgLog {
             "append needs the exclusive lock"
         );
         let tail = self.check_tail()?;
-        let (seq, prev) = match &tail.head {
-            Some(h) => (h.seq + 1, h.hash.clone()),
-            None => (0, GENESIS_PREV.to_owned()),
+        let (head, line) = match log::encode_next(
+            tail.head.as_ref(),
+            tail.last_ts.as_deref(),
+            stamp,
+            actor,
+            kind,
+            payload,
+        ) {
+            Ok(next) => next,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
         };
-        if let Some(last) = tail
-            .last_ts
-            .as_deref()
-            .filter(|l| log::earlier_than(stamp.ts, l))
-        {
-            self.rollback();
-            return Err(Error::NotRecorded(Box::new(Error::refused(format!(
-                "the clock reads {}, earlier than entry {} ({last}); the log's times only move forward: check the machine's clock",
-                stamp.ts,
-                seq.saturating_sub(1)
-            )))));
-        }
-        let (line, hash) = log::encode(seq, &prev, stamp, actor, kind, payload);
-        if line.len() > MAX_LINE_BYTES {
-            self.rollback();
-            return Err(Error::NotRecorded(Box::new(Error::input(format!(
-                "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",
-                line.len()
-            )))));
-        }
-        let head = Head { seq, hash };
         let len = line.len() as u64;
         self.insert_and_commit(&tail, &[(head.clone(), line.into_bytes())])?;
         self.tail = Some(Tail {
