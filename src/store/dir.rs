@@ -23,13 +23,10 @@ use crate::log::{self, Access, Entry, Head, Log, Repaired, Resume, Scan, Stamp};
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
 
-/// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
-/// A cache larger than this is not read (it is rebuilt instead): room for some 200,000
-/// incidents' summaries.
-const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// Where the store keeps its caches.
 const CACHE: &str = "cache";
 
+/// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
 pub fn default_root() -> PathBuf {
     use etcetera::BaseStrategy;
     match etcetera::choose_base_strategy() {
@@ -195,45 +192,8 @@ impl Backend for DirStore {
         })
     }
 
-    fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
-        log::read_small_file(&self.root.join(CACHE).join(name), MAX_CACHE_BYTES, "cache")
-            .ok()
-            .flatten()
-    }
-
-    fn open_cache(&self, name: &str) -> Option<Box<dyn std::io::BufRead>> {
-        let path = self.root.join(CACHE).join(name);
-        let meta = std::fs::symlink_metadata(&path).ok()?;
-        // Only a regular file of a sane size: a planted FIFO or device is not read.
-        if !meta.is_file() || meta.len() > MAX_CACHE_BYTES {
-            return None;
-        }
-        let file = std::fs::File::open(&path).ok()?;
-        Some(Box::new(std::io::BufReader::with_capacity(
-            256 * 1024,
-            file,
-        )))
-    }
-
-    fn write_cache(&self, name: &str, bytes: &[u8]) {
-        use std::io::Write;
-        // Not synced: a cache lost in a crash is rebuilt, and a torn line is not read.
-        let dir = self.root.join(CACHE);
-        if log::create_private_dir(&dir).is_err() {
-            return;
-        }
-        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)
-            .and_then(|mut f| f.write_all(bytes))
-            .and_then(|()| std::fs::rename(&temp, dir.join(name)));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
+    fn cache_dir(&self) -> Option<PathBuf> {
+        Some(self.root.join(CACHE))
     }
 
     fn files_dir(&self) -> PathBuf {

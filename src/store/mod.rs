@@ -5,10 +5,13 @@
 //! The store knows lines, files, locks and directories — never steps. It replays a log into an
 //! incident only through [`crate::incident::Replay`], the domain's own reader.
 
+pub mod cache;
 pub mod dir;
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
+
+use std::io::Write;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -136,16 +139,8 @@ pub trait Backend: std::fmt::Debug {
     fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
         None
     }
-    /// A cache the store keeps (never a record: rebuilt from the logs whenever it is missing,
-    /// unreadable or stale), if there is a readable one.
-    fn read_cache(&self, name: &str) -> Option<Vec<u8>>;
-    /// Keeps a cache; best effort (a read-only store keeps none).
-    fn write_cache(&self, name: &str, bytes: &[u8]);
-    /// A cache to read line by line, if there is one (by default, read whole).
-    fn open_cache(&self, name: &str) -> Option<Box<dyn std::io::BufRead>> {
-        self.read_cache(name)
-            .map(|bytes| Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::BufRead>)
-    }
+    /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.
+    fn cache_dir(&self) -> Option<PathBuf>;
 }
 
 /// The store a command works on.
@@ -295,7 +290,8 @@ impl Store {
         let name = format!("{id}.state.json");
         if let Some(snapshot) = self
             .backend
-            .read_cache(&name)
+            .cache_dir()
+            .and_then(|dir| cache::read(&dir, &name))
             .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
             .filter(|s| {
                 s.version == SNAPSHOT_VERSION
@@ -337,8 +333,8 @@ impl Store {
             },
             incident,
         };
-        if let Ok(bytes) = serde_json::to_vec(&snapshot) {
-            self.backend.write_cache(name, &bytes);
+        if let (Ok(bytes), Some(dir)) = (serde_json::to_vec(&snapshot), self.backend.cache_dir()) {
+            cache::write(&dir, name, &bytes);
         }
     }
 
@@ -460,75 +456,184 @@ struct CachedRef<'a> {
 const SUMMARIES: &str = "summaries.jsonl";
 
 impl Store {
-    /// Every incident's summary, sorted by id: the cached one where it was built from the log as
-    /// it is now (its length and last hash, read from the log's tail), else one from a full
-    /// verified replay. An incident that cannot be read keeps its place with the error. The
-    /// cache is rewritten when anything in it changed. `progress` hears each incident done.
+    /// Every incident's summary, sorted by id, collected (see [`Store::each_summary`]).
     pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
+        let mut rows = Vec::new();
+        self.each_summary(progress, &mut |id, summary| {
+            rows.push((id.to_owned(), summary));
+        })?;
+        Ok(rows)
+    }
+
+    /// Hands every incident's summary to `visit`, in order of id, one at a time: the cached one
+    /// where it was built from the log as it is now (its length and last hash, read from the
+    /// log's tail), else one from a full verified replay. An incident that cannot be read is
+    /// handed over with the error. Nothing is held but the ids, so memory does not grow with
+    /// the store. The cache is rewritten, as it is read, when anything in it changed.
+    /// `progress` hears each incident done.
+    pub fn each_summary(
+        &self,
+        progress: &dyn Fn(u64, u64),
+        visit: &mut dyn FnMut(&str, Result<Summary, Error>),
+    ) -> Result<(), Error> {
         let ids = self.ids()?;
-        // The cache holds one line per incident in id order, as `ids` are: read side by side,
-        // a line at a time, so only the summaries themselves are held.
-        let mut lines = self
-            .backend
-            .open_cache(SUMMARIES)
-            .into_iter()
-            .flat_map(|reader| std::io::BufRead::split(reader, b'\n'))
-            .filter_map(|line| serde_json::from_slice::<Cached>(&line.ok()?).ok())
-            .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
-            .peekable();
         let current = self.backend.log_keys();
         let unchanged = |id: &str, key: &LogKey| match &current {
             Some(current) => current.get(id) == Some(key),
             None => self.backend.log_unchanged(id, key),
         };
-        let mut keys: Vec<Option<LogKey>> = Vec::with_capacity(ids.len());
-        let mut changed = false;
+        let dir = self.backend.cache_dir();
+        let mut old = CacheLines::open(dir.as_deref());
+        // The new cache is started at the first change only: until then every line read was
+        // kept as it is, so the new one begins with the old one's first `old.kept` bytes.
+        let mut out: Option<cache::Writer> = None;
         let total = ids.len() as u64;
-        let mut rows = Vec::with_capacity(ids.len());
-        for (n, id) in ids.into_iter().enumerate() {
+        for (n, id) in ids.iter().enumerate() {
             progress(n as u64 + 1, total);
-            while lines.peek().is_some_and(|c| c.summary.id < id) {
-                lines.next();
-                changed = true;
-            }
-            if let Some(c) = lines.next_if(|c| c.summary.id == id)
-                && unchanged(&id, &c.key)
-            {
-                keys.push(Some(c.key));
-                rows.push((id, Ok(c.summary)));
-                continue;
-            }
-            changed = true;
-            let loaded = self.load(&id);
-            // Cached only for the log the replay read: an append since changes the last hash.
-            keys.push(loaded.as_ref().ok().and_then(|incident| {
-                self.backend
-                    .log_key(&id)
-                    .filter(|k| k.last_hash == incident.head.hash)
-            }));
-            rows.push((id, loaded.map(|incident| Summary::of(&incident))));
-        }
-        if changed || lines.next().is_some() {
-            let mut bytes = Vec::new();
-            for ((_, summary), key) in rows.iter().zip(&keys) {
-                if let (Ok(summary), Some(key)) = (summary, key)
-                    && serde_json::to_writer(
-                        &mut bytes,
-                        &CachedRef {
-                            version: SUMMARY_VERSION,
-                            tool: env!("CARGO_PKG_VERSION"),
-                            key,
-                            summary,
-                        },
-                    )
-                    .is_ok()
-                {
-                    bytes.push(b'\n');
+            let mut found = None;
+            loop {
+                let order = old.peek().map(|line| line.summary.id.as_str().cmp(id));
+                if old.damaged {
+                    // A line passed over: the cache changes from here.
+                    begin(&dir, &mut old, &mut out);
+                }
+                match order {
+                    Some(std::cmp::Ordering::Less) => {
+                        // An incident no longer in the store: the cache changes.
+                        begin(&dir, &mut old, &mut out);
+                        old.skip();
+                    }
+                    Some(std::cmp::Ordering::Equal) => {
+                        found = old.take();
+                        break;
+                    }
+                    Some(std::cmp::Ordering::Greater) | None => break,
                 }
             }
-            self.backend.write_cache(SUMMARIES, &bytes);
+            match found {
+                Some((cached, raw)) if unchanged(id, &cached.key) => {
+                    match &mut out {
+                        Some(writer) => {
+                            let _ = writer.write_all(&raw);
+                        }
+                        None => old.kept += raw.len() as u64,
+                    }
+                    visit(id, Ok(cached.summary));
+                }
+                _ => {
+                    begin(&dir, &mut old, &mut out);
+                    let loaded = self.load(id);
+                    if let (Ok(incident), Some(writer)) = (&loaded, &mut out)
+                        // Cached only for the log the replay read: an append since changes
+                        // the last hash.
+                        && let Some(key) = self
+                            .backend
+                            .log_key(id)
+                            .filter(|k| k.last_hash == incident.head.hash)
+                    {
+                        let summary = Summary::of(incident);
+                        if serde_json::to_writer(
+                            &mut *writer,
+                            &CachedRef {
+                                version: SUMMARY_VERSION,
+                                tool: env!("CARGO_PKG_VERSION"),
+                                key: &key,
+                                summary: &summary,
+                            },
+                        )
+                        .is_ok()
+                        {
+                            let _ = writer.write_all(b"\n");
+                        }
+                        visit(id, Ok(summary));
+                    } else {
+                        visit(id, loaded.map(|incident| Summary::of(&incident)));
+                    }
+                }
+            }
         }
-        Ok(rows)
+        if old.peek().is_some() || old.damaged {
+            begin(&dir, &mut old, &mut out);
+        }
+        if let Some(writer) = out {
+            writer.commit();
+        }
+        Ok(())
+    }
+}
+
+/// Starts the new summary cache, once, with the part of the old one kept so far.
+fn begin(dir: &Option<PathBuf>, old: &mut CacheLines, out: &mut Option<cache::Writer>) {
+    if out.is_some() || old.started {
+        return;
+    }
+    old.started = true;
+    let Some(dir) = dir else {
+        return;
+    };
+    let Some(mut writer) = cache::Writer::create(dir, SUMMARIES) else {
+        return;
+    };
+    if old.kept == 0 || writer.copy_from(&dir.join(SUMMARIES), old.kept).is_ok() {
+        *out = Some(writer);
+    }
+}
+
+/// The old summary cache, read a line at a time: each line with the bytes it was read from
+/// (newline included), lines of another version or that cannot be read passed over (and
+/// counted as a change).
+struct CacheLines {
+    reader: Option<std::io::BufReader<std::fs::File>>,
+    next: Option<(Cached, Vec<u8>)>,
+    /// Bytes of lines kept as they are, from the start, while nothing has changed.
+    kept: u64,
+    /// A line was passed over.
+    damaged: bool,
+    /// The new cache was started (or could not be).
+    started: bool,
+}
+
+impl CacheLines {
+    fn open(dir: Option<&Path>) -> CacheLines {
+        CacheLines {
+            reader: dir.and_then(|d| cache::open(d, SUMMARIES)),
+            next: None,
+            kept: 0,
+            damaged: false,
+            started: false,
+        }
+    }
+
+    fn peek(&mut self) -> Option<&Cached> {
+        while self.next.is_none() {
+            let reader = self.reader.as_mut()?;
+            let mut raw = Vec::new();
+            match std::io::BufRead::read_until(reader, b'\n', &mut raw) {
+                Ok(0) | Err(_) => {
+                    self.reader = None;
+                    return None;
+                }
+                Ok(_) => {}
+            }
+            match serde_json::from_slice::<Cached>(&raw)
+                .ok()
+                .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
+                .filter(|_| raw.last() == Some(&b'\n'))
+            {
+                Some(cached) => self.next = Some((cached, raw)),
+                None => self.damaged = true,
+            }
+        }
+        self.next.as_ref().map(|(c, _)| c)
+    }
+
+    fn take(&mut self) -> Option<(Cached, Vec<u8>)> {
+        self.peek();
+        self.next.take()
+    }
+
+    fn skip(&mut self) {
+        self.next = None;
     }
 }
 

@@ -573,3 +573,53 @@ fn help_lists_a_commands_own_options_first_and_the_global_ones_under_their_headi
     let store = help.find("--store").unwrap();
     assert!(own < heading && heading < store, "{help}");
 }
+
+#[test]
+fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::new();
+    let mut ids: Vec<String> = ["First", "Second", "Third"]
+        .iter()
+        .map(|t| env.start_minimal(t))
+        .collect();
+    // The cache is in order of id.
+    ids.sort();
+    env.breach(["list"]).ok();
+    let cache = env.store().join("cache/summaries.jsonl");
+    let lines = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let built = lines(&cache);
+    assert_eq!(built.len(), 3);
+    // Nothing changed: the cache is read, not written again.
+    let inode = std::fs::metadata(&cache).unwrap().ino();
+    env.breach(["list"]).ok();
+    assert_eq!(std::fs::metadata(&cache).unwrap().ino(), inode);
+    assert_eq!(lines(&cache), built);
+
+    // An entry in the middle incident: its line alone is rebuilt, the others kept byte for byte.
+    env.breach(["-i", &ids[1], "note", "A new note"]).ok();
+    let listed = env.breach(["--json", "list"]).ok().json();
+    let after = lines(&cache);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[0], built[0]);
+    assert_ne!(after[1], built[1]);
+    assert_eq!(after[2], built[2]);
+    assert_eq!(
+        listed["incidents"][1]["head"]["seq"], 1,
+        "the list shows the new head"
+    );
+
+    // A damaged line and a line for an incident that is not in the store: both go, the damaged
+    // one rebuilt from its log exactly as it was.
+    let mut planted = after.clone();
+    planted[1] = "{\"version\":2,\"tool\":".to_owned();
+    planted.insert(2, after[2].replace(&ids[2], "19990101-gone"));
+    std::fs::write(&cache, planted.join("\n") + "\n").unwrap();
+    env.breach(["list"]).ok();
+    assert_eq!(lines(&cache), after);
+}

@@ -325,17 +325,6 @@ impl PgStore {
     fn db_error(&self, doing: &str, e: &postgres::Error) -> Error {
         self.address.error(doing, e)
     }
-
-    fn cache_dir(&self) -> PathBuf {
-        use etcetera::BaseStrategy;
-        let key = hex::encode(&Sha256::digest(self.address.shown.as_bytes())[..8]);
-        etcetera::choose_base_strategy()
-            .map(|b| b.cache_dir())
-            .unwrap_or_else(|_| PathBuf::from(".cache"))
-            .join("breach")
-            .join("postgresql")
-            .join(key)
-    }
 }
 
 /// The private key of an incident's advisory lock: one namespace for breach, one key per id.
@@ -570,22 +559,11 @@ impl Backend for PgStore {
             .collect()
     }
 
-    fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
-        log::read_small_file(&self.cache_dir().join(name), 256 * 1024 * 1024, "cache")
-            .ok()
-            .flatten()
-    }
-
-    fn write_cache(&self, name: &str, bytes: &[u8]) {
-        let dir = self.cache_dir();
-        if log::create_private_dir(&dir).is_ok() {
-            let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            if log::write_private_file(&temp, bytes, true).is_ok() {
-                let _ = std::fs::rename(&temp, dir.join(name));
-            } else {
-                let _ = std::fs::remove_file(&temp);
-            }
-        }
+    fn cache_dir(&self) -> Option<PathBuf> {
+        use etcetera::BaseStrategy;
+        let key = hex::encode(&Sha256::digest(self.address.shown.as_bytes())[..8]);
+        let base = etcetera::choose_base_strategy().ok()?.cache_dir();
+        Some(base.join("breach").join("postgresql").join(key))
     }
 }
 
