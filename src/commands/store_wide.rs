@@ -11,10 +11,10 @@ use super::{Outcome, Session, deliver};
 use crate::cli::{AnnualFormat, FileOut, ListArgs, OpenOrClosed};
 use crate::error::Error;
 use crate::incident::obligations::{self, Audience, Key, Status};
-use crate::incident::summary::Summary;
+use crate::incident::summary::{Brief, Owed, Summary};
 use crate::log::Head;
 use crate::render::{export, store_wide as view};
-use crate::store::{Store, Summaries};
+use crate::store::Store;
 
 /// One incident in `list --json`: readable, or named with why it cannot be read.
 #[derive(Debug, Serialize)]
@@ -45,74 +45,83 @@ pub struct Listed<'a> {
     pub incidents: Vec<ListRow<'a>>,
 }
 
-/// Every incident's summary, in order of discovery (then id); an unreadable incident keeps
-/// its place by id, with the error. A progress bar on a terminal while summaries are built.
-fn summaries(store: &Store) -> Result<Summaries, Error> {
+/// What was kept of each incident, and the incidents that could not be read with why.
+type Kept<T> = (Vec<T>, Vec<(String, Error)>);
+
+/// What `keep` takes of each incident's summary (`None` to pass it over), one summary at a time,
+/// so memory grows with what is kept, never with the store; and the incidents that cannot be
+/// read, with why. A progress bar on a terminal while summaries are built.
+fn each_kept<T>(
+    store: &Store,
+    mut keep: impl FnMut(Summary) -> Option<T>,
+) -> Result<Kept<T>, Error> {
     let bar = std::cell::OnceCell::new();
-    let mut rows = store.summaries(&|done, total| {
-        bar.get_or_init(|| crate::render::progress::bar(total, "reading incidents"))
-            .set_position(done);
-    })?;
+    let mut kept = Vec::new();
+    let mut unreadable = Vec::new();
+    store.each_summary(
+        &|done, total| {
+            bar.get_or_init(|| crate::render::progress::bar(total, "reading incidents"))
+                .set_position(done);
+        },
+        &mut |id, summary| match summary {
+            Ok(summary) => kept.extend(keep(summary)),
+            Err(e) => unreadable.push((id.to_owned(), e)),
+        },
+    )?;
     if let Some(bar) = bar.get() {
         bar.finish_and_clear();
     }
-    rows.sort_by(|(a, sa), (b, sb)| {
-        let date = |s: &Result<Summary, Error>| s.as_ref().ok().map(|s| s.discovered);
-        date(sa).cmp(&date(sb)).then_with(|| a.cmp(b))
-    });
-    Ok(rows)
+    Ok((kept, unreadable))
 }
 
 pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let today = s.today();
-    let mut rows = summaries(&store)?;
-    rows.retain(|(_, summary)| match summary {
-        // An unreadable incident is always shown: it needs attention whatever the filter.
-        Err(_) => true,
-        Ok(sm) => {
-            let state = if sm.discarded {
-                OpenOrClosed::Discarded
-            } else if sm.closed {
-                OpenOrClosed::Closed
-            } else {
-                OpenOrClosed::Open
-            };
-            // Discarded incidents only when asked for.
-            args.state
-                .map_or(state != OpenOrClosed::Discarded, |st| st == state)
-                && args.year.is_none_or(|y| sm.discovered.year() == y)
-                && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
-                && (!args.overdue || overdue(sm, today) > 0)
-        }
-    });
+    let (mut kept, unreadable) = each_kept(&store, |sm| {
+        let state = if sm.discarded {
+            OpenOrClosed::Discarded
+        } else if sm.closed {
+            OpenOrClosed::Closed
+        } else {
+            OpenOrClosed::Open
+        };
+        // Discarded incidents only when asked for.
+        let wanted = args
+            .state
+            .map_or(state != OpenOrClosed::Discarded, |st| st == state)
+            && args.year.is_none_or(|y| sm.discovered.year() == y)
+            && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
+            && (!args.overdue || sm.overdue(today) > 0);
+        wanted.then(|| sm.brief(today))
+    })?;
+    kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
+    // An unreadable incident is always shown, first: it needs attention whatever the filter.
+    let rows: Vec<(String, Result<Brief, String>)> = unreadable
+        .into_iter()
+        .map(|(id, e)| (id, Err(e.to_string())))
+        .chain(kept.into_iter().map(|b| (b.id.clone(), Ok(b))))
+        .collect();
     if s.json {
         let incidents = rows
             .iter()
-            .map(|(id, summary)| match summary {
-                Ok(sm) => ListRow::Readable {
+            .map(|(id, brief)| match brief {
+                Ok(b) => ListRow::Readable {
                     id,
-                    title: &sm.title,
-                    state: if sm.discarded {
-                        "discarded"
-                    } else if sm.closed {
-                        "closed"
-                    } else {
-                        "open"
-                    },
-                    discovered: sm.discovered,
-                    runbook: &sm.runbook,
+                    title: &b.title,
+                    state: b.state,
+                    discovered: b.discovered,
+                    runbook: &b.runbook,
                     progress: Progress {
-                        settled: sm.settled,
-                        applicable: sm.applicable,
+                        settled: b.settled,
+                        applicable: b.applicable,
                     },
-                    head: &sm.head,
-                    overdue: overdue(sm, today),
+                    head: &b.head,
+                    overdue: b.overdue,
                 },
                 Err(e) => ListRow::Unreadable {
                     id,
                     state: "unreadable",
-                    error: e.to_string(),
+                    error: e.clone(),
                 },
             })
             .collect();
@@ -126,20 +135,8 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     Ok(Outcome::ok(view::list_text(
         &store.location(),
         &rows,
-        today,
         filtered,
     )))
-}
-
-/// How many of an open incident's obligations are overdue on `today`.
-fn overdue(sm: &Summary, today: NaiveDate) -> usize {
-    if sm.closed {
-        return 0;
-    }
-    sm.obligations
-        .iter()
-        .filter(|o| o.status(today) == Status::Overdue)
-        .count()
 }
 
 /// One open obligation in `deadlines --all --json`.
@@ -172,30 +169,32 @@ pub struct AllDeadlines<'a> {
 pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let today = s.today();
-    let rows = summaries(&store)?;
+    // Only the open obligations of open incidents are kept.
+    let (kept, unreadable_errors) = each_kept(&store, |sm| {
+        let open: Vec<Owed> = if sm.closed {
+            Vec::new()
+        } else {
+            sm.obligations.into_iter().filter(Owed::is_open).collect()
+        };
+        (!open.is_empty()).then_some((sm.id, sm.title, open))
+    })?;
+    let unreadable: Vec<&str> = unreadable_errors.iter().map(|(id, _)| id.as_str()).collect();
     let mut due: Vec<DueRow<'_>> = Vec::new();
-    let mut unreadable = Vec::new();
     let mut owed = Vec::new();
-    for (id, summary) in &rows {
-        match summary {
-            Err(_) => unreadable.push(id.as_str()),
-            Ok(sm) if sm.closed => {}
-            Ok(sm) => {
-                for o in sm.obligations.iter().filter(|o| o.is_open()) {
-                    owed.push((sm, o));
-                    due.push(DueRow {
-                        id: &sm.id,
-                        title: &sm.title,
-                        key: o.key,
-                        state: o.state.as_deref(),
-                        label: &o.label,
-                        due: o.due,
-                        status: o.status(today),
-                        days_left: (o.due - today).num_days(),
-                        held_until: o.held_until,
-                    });
-                }
-            }
+    for (id, title, open) in &kept {
+        for o in open {
+            owed.push((id.as_str(), o));
+            due.push(DueRow {
+                id,
+                title,
+                key: o.key,
+                state: o.state.as_deref(),
+                label: &o.label,
+                due: o.due,
+                status: o.status(today),
+                days_left: (o.due - today).num_days(),
+                held_until: o.held_until,
+            });
         }
     }
     // Overdue first, then by due date: what needs doing soonest leads.
@@ -204,8 +203,8 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         let text = export::ics_calendar(
             &format!("Breach deadlines: {}", store.location()),
             None,
-            owed.iter().map(|(sm, o)| export::CalendarEvent {
-                incident: &sm.id,
+            owed.iter().map(|(id, o)| export::CalendarEvent {
+                incident: id,
                 key: o.key.name(),
                 state: o.state.as_deref(),
                 label: o.label.clone(),
@@ -315,22 +314,18 @@ pub(super) fn annual(
         )));
     };
     let store = s.open_store()?;
-    let rows = summaries(&store)?;
+    // Only the incidents discovered in the year are kept.
+    let (mut kept, unreadable) = each_kept(&store, |sm| {
+        (sm.discovered.year() == year && !sm.discarded).then_some(sm)
+    })?;
+    kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
     let mut incidents = Vec::new();
-    let mut warnings = Vec::new();
-    for (id, summary) in &rows {
-        let sm = match summary {
-            Ok(sm) => sm,
-            Err(e) => {
-                warnings.push(format!(
-                    "{id} cannot be read, so it may be missing here: {e}"
-                ));
-                continue;
-            }
-        };
-        if sm.discovered.year() != year || sm.discarded {
-            continue;
-        }
+    let mut warnings: Vec<String> = unreadable
+        .iter()
+        .map(|(id, e)| format!("{id} cannot be read, so it may be missing here: {e}"))
+        .collect();
+    for sm in &kept {
+        let id = &sm.id;
         let a = &sm.annual;
         if a.business_associate {
             continue;

@@ -57,6 +57,62 @@ pub struct Summary {
     pub annual: Annual,
 }
 
+/// What the list of incidents shows of one: kept in place of its whole summary, so that a long
+/// list holds a few dozen bytes an incident.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub id: String,
+    pub title: String,
+    /// `open`, `closed` or `discarded`.
+    pub state: &'static str,
+    pub discovered: NaiveDate,
+    pub runbook: String,
+    pub settled: usize,
+    pub applicable: usize,
+    pub head: Head,
+    /// Obligations overdue on the day the list was made.
+    pub overdue: usize,
+}
+
+impl Summary {
+    /// `open`, `closed` or `discarded`.
+    pub fn state_name(&self) -> &'static str {
+        if self.discarded {
+            "discarded"
+        } else if self.closed {
+            "closed"
+        } else {
+            "open"
+        }
+    }
+
+    /// How many of an open incident's obligations are overdue on `today`.
+    pub fn overdue(&self, today: NaiveDate) -> usize {
+        if self.closed {
+            return 0;
+        }
+        self.obligations
+            .iter()
+            .filter(|o| o.status(today) == Status::Overdue)
+            .count()
+    }
+
+    /// What the list shows of this incident on `today`.
+    pub fn brief(self, today: NaiveDate) -> Brief {
+        Brief {
+            state: self.state_name(),
+            overdue: self.overdue(today),
+            id: self.id,
+            title: self.title,
+            discovered: self.discovered,
+            runbook: self.runbook,
+            settled: self.settled,
+            applicable: self.applicable,
+            head: self.head,
+        }
+    }
+}
+
 /// An obligation as the clock left it: its status on a given day follows from these.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Owed {

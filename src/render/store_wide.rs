@@ -7,15 +7,10 @@ use tabled::builder::Builder;
 use super::terminal::{table, width};
 use crate::error::Error;
 use crate::incident::obligations::Status;
-use crate::incident::summary::Summary;
+use crate::incident::summary::Brief;
 use crate::text::sanitize;
 
-pub fn list_text(
-    store: &str,
-    rows: &[(String, Result<Summary, Error>)],
-    today: NaiveDate,
-    filtered: bool,
-) -> String {
+pub fn list_text(store: &str, rows: &[(String, Result<Brief, String>)], filtered: bool) -> String {
     if rows.is_empty() {
         return if filtered {
             format!("No incidents in {store} match.\n")
@@ -27,44 +22,27 @@ pub fn list_text(
     }
     let mut b = Builder::default();
     b.push_record(["id", "state", "discovered", "progress", "overdue", "title"]);
-    for (id, summary) in rows {
-        match summary {
-            Ok(sm) => {
-                let overdue = if sm.closed {
-                    0
+    for (id, brief) in rows {
+        match brief {
+            Ok(brief) => b.push_record([
+                id.clone(),
+                brief.state.to_owned(),
+                brief.discovered.to_string(),
+                format!("{}/{}", brief.settled, brief.applicable),
+                if brief.overdue == 0 {
+                    String::new()
                 } else {
-                    sm.obligations
-                        .iter()
-                        .filter(|o| o.status(today) == Status::Overdue)
-                        .count()
-                };
-                b.push_record([
-                    id.clone(),
-                    if sm.discarded {
-                        "discarded"
-                    } else if sm.closed {
-                        "closed"
-                    } else {
-                        "open"
-                    }
-                    .to_owned(),
-                    sm.discovered.to_string(),
-                    format!("{}/{}", sm.settled, sm.applicable),
-                    if overdue == 0 {
-                        String::new()
-                    } else {
-                        overdue.to_string()
-                    },
-                    sanitize(&sm.title).into_owned(),
-                ]);
-            }
+                    brief.overdue.to_string()
+                },
+                sanitize(&brief.title).into_owned(),
+            ]),
             Err(e) => b.push_record([
                 id.clone(),
                 "UNREADABLE".to_owned(),
                 String::new(),
                 String::new(),
                 String::new(),
-                e.to_string(),
+                e.clone(),
             ]),
         }
     }
