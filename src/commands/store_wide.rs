@@ -174,7 +174,18 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         let open: Vec<Owed> = if sm.closed {
             Vec::new()
         } else {
-            sm.obligations.into_iter().filter(Owed::is_open).collect()
+            sm.obligations
+                .into_iter()
+                .filter(Owed::is_open)
+                .map(|mut o| {
+                    // Why and on what basis go only into the calendar.
+                    if !ics {
+                        o.why = String::new();
+                        o.basis = String::new();
+                    }
+                    o
+                })
+                .collect()
         };
         (!open.is_empty()).then_some((sm.id, sm.title, open))
     })?;
@@ -236,12 +247,12 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
     .map(Outcome::ok)
 }
 
-fn due_lines(rows: &[DueRow<'_>]) -> Vec<view::DueLine> {
+fn due_lines<'a>(rows: &[DueRow<'a>]) -> Vec<view::DueLine<'a>> {
     rows.iter()
         .map(|r| view::DueLine {
-            id: r.id.to_owned(),
-            title: r.title.to_owned(),
-            label: r.label.to_owned(),
+            id: r.id,
+            title: r.title,
+            label: r.label,
             due: r.due,
             status: r.status,
             days_left: r.days_left,

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use tabled::builder::Builder;
 
-use super::terminal::{table, width};
+use super::terminal::{grid, table, width};
 use crate::error::Error;
 use crate::incident::obligations::Status;
 use crate::incident::summary::Brief;
@@ -20,11 +20,10 @@ pub fn list_text(store: &str, rows: &[(String, Result<Brief, String>)], filtered
             )
         };
     }
-    let mut b = Builder::default();
-    b.push_record(["id", "state", "discovered", "progress", "overdue", "title"]);
-    for (id, brief) in rows {
-        match brief {
-            Ok(brief) => b.push_record([
+    let rows: Vec<[String; 6]> = rows
+        .iter()
+        .map(|(id, brief)| match brief {
+            Ok(brief) => [
                 id.clone(),
                 brief.state.to_owned(),
                 brief.discovered.to_string(),
@@ -35,26 +34,27 @@ pub fn list_text(store: &str, rows: &[(String, Result<Brief, String>)], filtered
                     brief.overdue.to_string()
                 },
                 sanitize(&brief.title).into_owned(),
-            ]),
-            Err(e) => b.push_record([
+            ],
+            Err(e) => [
                 id.clone(),
                 "UNREADABLE".to_owned(),
                 String::new(),
                 String::new(),
                 String::new(),
                 e.clone(),
-            ]),
-        }
-    }
-    format!("{}\nstore {}\n", table(b, width()), store)
+            ],
+        })
+        .collect();
+    let header = ["id", "state", "discovered", "progress", "overdue", "title"];
+    format!("{}\nstore {}\n", grid(header, &rows, width()), store)
 }
 
 /// One open obligation of `deadlines --all`.
 #[derive(Debug, Clone)]
-pub struct DueLine {
-    pub id: String,
-    pub title: String,
-    pub label: String,
+pub struct DueLine<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub label: &'a str,
     pub due: NaiveDate,
     pub status: Status,
     pub days_left: i64,
@@ -62,7 +62,7 @@ pub struct DueLine {
 
 pub fn deadlines_all_text(
     store: &str,
-    rows: &[DueLine],
+    rows: &[DueLine<'_>],
     unreadable: &[&str],
     today: NaiveDate,
 ) -> String {
@@ -73,19 +73,21 @@ pub fn deadlines_all_text(
     if rows.is_empty() {
         out.push_str("Nothing is owed: no open incident has an obligation that is not met.\n");
     } else {
-        let mut b = Builder::default();
-        b.push_record(["due", "status", "days", "incident", "obligation", "title"]);
-        for r in rows {
-            b.push_record([
-                r.due.to_string(),
-                r.status.label().to_owned(),
-                r.days_left.to_string(),
-                r.id.clone(),
-                r.label.clone(),
-                sanitize(&r.title).into_owned(),
-            ]);
-        }
-        out.push_str(&table(b, width()));
+        let cells: Vec<[String; 6]> = rows
+            .iter()
+            .map(|r| {
+                [
+                    r.due.to_string(),
+                    r.status.label().to_owned(),
+                    r.days_left.to_string(),
+                    r.id.to_owned(),
+                    r.label.to_owned(),
+                    sanitize(r.title).into_owned(),
+                ]
+            })
+            .collect();
+        let header = ["due", "status", "days", "incident", "obligation", "title"];
+        out.push_str(&grid(header, &cells, width()));
         out.push('\n');
     }
     if !unreadable.is_empty() {
