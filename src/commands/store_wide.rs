@@ -11,7 +11,7 @@ use super::{Outcome, Session, deliver};
 use crate::cli::{AnnualFormat, FileOut, ListArgs, OpenOrClosed};
 use crate::error::Error;
 use crate::incident::obligations::{self, Audience, Key, Status};
-use crate::incident::summary::{Brief, Owed, Summary};
+use crate::incident::summary::{Brief, DeadlinesView, ListView, Owed, Summary, YearView};
 use crate::log::Head;
 use crate::render::{export, store_wide as view};
 use crate::store::Store;
@@ -48,12 +48,13 @@ pub struct Listed<'a> {
 /// What was kept of each incident, and the incidents that could not be read with why.
 type Kept<T> = (Vec<T>, Vec<(String, Error)>);
 
-/// What `keep` takes of each incident's summary (`None` to pass it over), one summary at a time,
-/// so memory grows with what is kept, never with the store; and the incidents that cannot be
-/// read, with why. A progress bar on a terminal while summaries are built.
+/// What `keep` takes of each incident's summary (given as its JSON text, of which it reads what
+/// it needs; `None` to pass it over), one summary at a time, so memory grows with what is kept,
+/// never with the store; and the incidents that cannot be read, with why. A progress bar on a
+/// terminal while summaries are built.
 fn each_kept<T>(
     store: &Store,
-    mut keep: impl FnMut(Summary) -> Option<T>,
+    mut keep: impl FnMut(&str) -> Result<Option<T>, serde_json::Error>,
 ) -> Result<Kept<T>, Error> {
     let bar = std::cell::OnceCell::new();
     let mut kept = Vec::new();
@@ -64,7 +65,13 @@ fn each_kept<T>(
                 .set_position(done);
         },
         &mut |id, summary| match summary {
-            Ok(summary) => kept.extend(keep(summary)),
+            Ok(text) => match keep(text) {
+                Ok(taken) => kept.extend(taken),
+                Err(e) => unreadable.push((
+                    id.to_owned(),
+                    Error::input(format!("its cached summary cannot be read: {e}")),
+                )),
+            },
             Err(e) => unreadable.push((id.to_owned(), e)),
         },
     )?;
@@ -77,7 +84,8 @@ fn each_kept<T>(
 pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let today = s.today();
-    let (mut kept, unreadable) = each_kept(&store, |sm| {
+    let (mut kept, unreadable) = each_kept(&store, |text| {
+        let sm: ListView<'_> = serde_json::from_str(text)?;
         let state = if sm.discarded {
             OpenOrClosed::Discarded
         } else if sm.closed {
@@ -92,7 +100,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             && args.year.is_none_or(|y| sm.discovered.year() == y)
             && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
             && (!args.overdue || sm.overdue(today) > 0);
-        wanted.then(|| sm.brief(today))
+        Ok(wanted.then(|| sm.brief(today)))
     })?;
     kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
     // An unreadable incident is always shown, first: it needs attention whatever the filter.
@@ -170,26 +178,24 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
     let store = s.open_store()?;
     let today = s.today();
     // Only the open obligations of open incidents are kept.
-    let (kept, unreadable_errors) = each_kept(&store, |sm| {
+    let (kept, unreadable_errors) = each_kept(&store, |text| {
+        let sm: DeadlinesView<'_> = serde_json::from_str(text)?;
         let open: Vec<Owed> = if sm.closed {
             Vec::new()
         } else {
             sm.obligations
                 .into_iter()
-                .filter(Owed::is_open)
-                .map(|mut o| {
-                    // Why and on what basis go only into the calendar.
-                    if !ics {
-                        o.why = String::new();
-                        o.basis = String::new();
-                    }
-                    o
-                })
+                .filter(|o| o.met_on.is_none())
+                // Why and on what basis go only into the calendar.
+                .map(|o| o.into_owed(ics))
                 .collect()
         };
-        (!open.is_empty()).then_some((sm.id, sm.title, open))
+        Ok((!open.is_empty()).then(|| (sm.id.into_owned(), sm.title.into_owned(), open)))
     })?;
-    let unreadable: Vec<&str> = unreadable_errors.iter().map(|(id, _)| id.as_str()).collect();
+    let unreadable: Vec<&str> = unreadable_errors
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
     let mut due: Vec<DueRow<'_>> = Vec::new();
     let mut owed = Vec::new();
     for (id, title, open) in &kept {
@@ -326,8 +332,12 @@ pub(super) fn annual(
     };
     let store = s.open_store()?;
     // Only the incidents discovered in the year are kept.
-    let (mut kept, unreadable) = each_kept(&store, |sm| {
-        (sm.discovered.year() == year && !sm.discarded).then_some(sm)
+    let (mut kept, unreadable) = each_kept(&store, |text| {
+        let when: YearView = serde_json::from_str(text)?;
+        if when.discovered.year() != year || when.discarded {
+            return Ok(None);
+        }
+        serde_json::from_str::<Summary>(text).map(Some)
     })?;
     kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
     let mut incidents = Vec::new();

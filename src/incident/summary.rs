@@ -13,7 +13,7 @@ use super::obligations::{Audience, Key, Status};
 use crate::log::Head;
 
 /// The version of the summary's shape; a cache of another version is rebuilt.
-pub const SUMMARY_VERSION: u32 = 2;
+pub const SUMMARY_VERSION: u32 = 3;
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -30,13 +30,29 @@ pub struct LogKey {
     pub changed_ns: i128,
 }
 
-/// A summary with the key of the log it was built from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cached {
+/// The head of a cached summary's line, borrowed from it: which incident, and the key of the
+/// log the summary was built from. The summary itself stays unparsed text until a view reads
+/// the part it needs.
+#[derive(Debug, Deserialize)]
+pub struct CachedHead<'a> {
     pub version: u32,
-    pub tool: String,
+    #[serde(borrow)]
+    pub tool: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub id: std::borrow::Cow<'a, str>,
     pub key: LogKey,
-    pub summary: Summary,
+    #[serde(borrow)]
+    pub summary: &'a serde_json::value::RawValue,
+}
+
+/// A cached summary's line as written.
+#[derive(Debug, Serialize)]
+pub struct CachedRef<'a> {
+    pub version: u32,
+    pub tool: &'a str,
+    pub id: &'a str,
+    pub key: &'a LogKey,
+    pub summary: &'a Summary,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +90,35 @@ pub struct Brief {
     pub overdue: usize,
 }
 
-impl Summary {
+/// What `list` reads of a summary, borrowed from its cached text: the rest (the annual report's
+/// fields, why and on what basis each obligation applies) is passed over unread.
+#[derive(Debug, Deserialize)]
+pub struct ListView<'a> {
+    #[serde(borrow)]
+    pub id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub title: std::borrow::Cow<'a, str>,
+    pub closed: bool,
+    #[serde(default)]
+    pub discarded: bool,
+    pub discovered: NaiveDate,
+    #[serde(borrow)]
+    pub runbook: std::borrow::Cow<'a, str>,
+    pub settled: usize,
+    pub applicable: usize,
+    pub head: Head,
+    pub obligations: Vec<DueView>,
+}
+
+/// An obligation's due date and whether it was met, as `list` counts what is overdue.
+#[derive(Debug, Deserialize)]
+pub struct DueView {
+    pub due: NaiveDate,
+    #[serde(default)]
+    pub met_on: Option<NaiveDate>,
+}
+
+impl ListView<'_> {
     /// `open`, `closed` or `discarded`.
     pub fn state_name(&self) -> &'static str {
         if self.discarded {
@@ -86,14 +130,15 @@ impl Summary {
         }
     }
 
-    /// How many of an open incident's obligations are overdue on `today`.
+    /// How many of an open incident's obligations are overdue on `today` (as
+    /// [`Owed::status`] says).
     pub fn overdue(&self, today: NaiveDate) -> usize {
         if self.closed {
             return 0;
         }
         self.obligations
             .iter()
-            .filter(|o| o.status(today) == Status::Overdue)
+            .filter(|o| o.met_on.is_none() && today > o.due)
             .count()
     }
 
@@ -102,15 +147,82 @@ impl Summary {
         Brief {
             state: self.state_name(),
             overdue: self.overdue(today),
-            id: self.id,
-            title: self.title,
+            id: self.id.into_owned(),
+            title: self.title.into_owned(),
             discovered: self.discovered,
-            runbook: self.runbook,
+            runbook: self.runbook.into_owned(),
             settled: self.settled,
             applicable: self.applicable,
             head: self.head,
         }
     }
+}
+
+/// What `deadlines --all` reads of a summary, borrowed from its cached text.
+#[derive(Debug, Deserialize)]
+pub struct DeadlinesView<'a> {
+    #[serde(borrow)]
+    pub id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub title: std::borrow::Cow<'a, str>,
+    /// Closed or discarded: nothing is owed any more.
+    pub closed: bool,
+    #[serde(borrow)]
+    pub obligations: Vec<OwedView<'a>>,
+}
+
+/// An obligation as [`DeadlinesView`] reads it: [`Owed`], borrowed.
+#[derive(Debug, Deserialize)]
+pub struct OwedView<'a> {
+    pub key: Key,
+    #[serde(borrow)]
+    pub label: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub state: Option<std::borrow::Cow<'a, str>>,
+    pub due: NaiveDate,
+    #[serde(default)]
+    pub met_on: Option<NaiveDate>,
+    pub partial: bool,
+    #[serde(borrow)]
+    pub why: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub basis: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    pub held_until: Option<NaiveDate>,
+}
+
+impl OwedView<'_> {
+    /// The obligation, owned; why and on what basis only with `reasons` (a calendar needs them,
+    /// a table does not).
+    pub fn into_owed(self, reasons: bool) -> Owed {
+        let text = |t: std::borrow::Cow<'_, str>| {
+            if reasons {
+                t.into_owned()
+            } else {
+                String::new()
+            }
+        };
+        Owed {
+            key: self.key,
+            label: self.label.into_owned(),
+            state: self.state.map(std::borrow::Cow::into_owned),
+            due: self.due,
+            met_on: self.met_on,
+            partial: self.partial,
+            why: text(self.why),
+            basis: text(self.basis),
+            held_until: self.held_until,
+        }
+    }
+}
+
+/// Which year an incident belongs to, for the annual report: read first, so that only the
+/// year's incidents are read whole.
+#[derive(Debug, Deserialize)]
+pub struct YearView {
+    pub discovered: NaiveDate,
+    #[serde(default)]
+    pub discarded: bool,
 }
 
 /// An obligation as the clock left it: its status on a given day follows from these.

@@ -111,7 +111,11 @@ pub fn grid<const N: usize>(header: [&str; N], rows: &[[String; N]], max_width: 
         }
     }
     // Each column is padded by one space a side, with a separator between columns.
-    let total: usize = widths.iter().map(|w| w + 3).sum::<usize>().saturating_sub(1);
+    let total: usize = widths
+        .iter()
+        .map(|w| w + 3)
+        .sum::<usize>()
+        .saturating_sub(1);
     if multiline || (wraps() && total > max_width) {
         let mut b = Builder::default();
         b.push_record(header);

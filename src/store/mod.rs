@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::incident::summary::{Cached, LogKey, SUMMARY_VERSION, Summary};
+use crate::incident::summary::{CachedHead, CachedRef, LogKey, SUMMARY_VERSION, Summary};
 use crate::incident::{Incident, Replay};
 use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
 
@@ -443,15 +443,6 @@ struct SnapshotRef<'a> {
 /// Each incident's id with its summary, or why it cannot be read.
 pub type Summaries = Vec<(String, Result<Summary, Error>)>;
 
-/// A summary line as written, borrowing what it holds.
-#[derive(Debug, Serialize)]
-struct CachedRef<'a> {
-    version: u32,
-    tool: &'a str,
-    key: &'a LogKey,
-    summary: &'a Summary,
-}
-
 /// The store-wide cache of summaries: one JSON line per incident, each keyed to its log.
 const SUMMARIES: &str = "summaries.jsonl";
 
@@ -460,12 +451,18 @@ impl Store {
     pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
         let mut rows = Vec::new();
         self.each_summary(progress, &mut |id, summary| {
+            let summary = summary.and_then(|text| {
+                serde_json::from_str::<Summary>(text).map_err(|e| {
+                    Error::input(format!("the cached summary of {id} cannot be read: {e}"))
+                })
+            });
             rows.push((id.to_owned(), summary));
         })?;
         Ok(rows)
     }
 
-    /// Hands every incident's summary to `visit`, in order of id, one at a time: the cached one
+    /// Hands every incident's summary to `visit` as JSON text (each view reads only the part it
+    /// needs), in order of id, one at a time: the cached one
     /// where it was built from the log as it is now (its length and last hash, read from the
     /// log's tail), else one from a full verified replay. An incident that cannot be read is
     /// handed over with the error. Nothing is held but the ids, so memory does not grow with
@@ -474,7 +471,7 @@ impl Store {
     pub fn each_summary(
         &self,
         progress: &dyn Fn(u64, u64),
-        visit: &mut dyn FnMut(&str, Result<Summary, Error>),
+        visit: &mut dyn FnMut(&str, Result<&str, Error>),
     ) -> Result<(), Error> {
         let ids = self.ids()?;
         let current = self.backend.log_keys();
@@ -492,7 +489,7 @@ impl Store {
             progress(n as u64 + 1, total);
             let mut found = None;
             loop {
-                let order = old.peek().map(|line| line.summary.id.as_str().cmp(id));
+                let order = old.peek().map(|line| line.id.as_str().cmp(id));
                 if old.damaged {
                     // A line passed over: the cache changes from here.
                     begin(&dir, &mut old, &mut out);
@@ -511,14 +508,14 @@ impl Store {
                 }
             }
             match found {
-                Some((cached, raw)) if unchanged(id, &cached.key) => {
+                Some(line) if unchanged(id, &line.key) => {
                     match &mut out {
                         Some(writer) => {
-                            let _ = writer.write_all(&raw);
+                            let _ = writer.write_all(&line.raw);
                         }
-                        None => old.kept += raw.len() as u64,
+                        None => old.kept += line.raw.len() as u64,
                     }
-                    visit(id, Ok(cached.summary));
+                    visit(id, Ok(line.summary()));
                 }
                 _ => {
                     begin(&dir, &mut old, &mut out);
@@ -537,6 +534,7 @@ impl Store {
                             &CachedRef {
                                 version: SUMMARY_VERSION,
                                 tool: env!("CARGO_PKG_VERSION"),
+                                id,
                                 key: &key,
                                 summary: &summary,
                             },
@@ -545,9 +543,15 @@ impl Store {
                         {
                             let _ = writer.write_all(b"\n");
                         }
-                        visit(id, Ok(summary));
+                        match summary_text(&summary) {
+                            Ok(text) => visit(id, Ok(&text)),
+                            Err(e) => visit(id, Err(e)),
+                        }
                     } else {
-                        visit(id, loaded.map(|incident| Summary::of(&incident)));
+                        match loaded.and_then(|incident| summary_text(&Summary::of(&incident))) {
+                            Ok(text) => visit(id, Ok(&text)),
+                            Err(e) => visit(id, Err(e)),
+                        }
                     }
                 }
             }
@@ -579,12 +583,52 @@ fn begin(dir: &Option<PathBuf>, old: &mut CacheLines, out: &mut Option<cache::Wr
     }
 }
 
-/// The old summary cache, read a line at a time: each line with the bytes it was read from
-/// (newline included), lines of another version or that cannot be read passed over (and
-/// counted as a change).
+/// A summary as JSON text.
+fn summary_text(summary: &Summary) -> Result<String, Error> {
+    serde_json::to_string(summary)
+        .map_err(|e| Error::input(format!("cannot encode a summary: {e}")))
+}
+
+/// One line of the old summary cache: its incident, the key of the log it was built from, and
+/// the line itself (newline included), whose summary part is read only by the view.
+struct CacheLine {
+    id: String,
+    key: LogKey,
+    raw: Vec<u8>,
+    /// Where the summary's text is in `raw`.
+    summary: std::ops::Range<usize>,
+}
+
+impl CacheLine {
+    fn read(raw: Vec<u8>) -> Option<CacheLine> {
+        if raw.last() != Some(&b'\n') {
+            return None;
+        }
+        let text = std::str::from_utf8(&raw).ok()?;
+        let head = serde_json::from_str::<CachedHead<'_>>(text)
+            .ok()
+            .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))?;
+        let start = head.summary.get().as_ptr() as usize - text.as_ptr() as usize;
+        let summary = start..start + head.summary.get().len();
+        let (id, key) = (head.id.into_owned(), head.key);
+        Some(CacheLine {
+            id,
+            key,
+            summary,
+            raw,
+        })
+    }
+
+    fn summary(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.summary.clone()]).expect("checked when read")
+    }
+}
+
+/// The old summary cache, read a line at a time; lines of another version or that cannot be
+/// read are passed over (and counted as a change).
 struct CacheLines {
     reader: Option<std::io::BufReader<std::fs::File>>,
-    next: Option<(Cached, Vec<u8>)>,
+    next: Option<CacheLine>,
     /// Bytes of lines kept as they are, from the start, while nothing has changed.
     kept: u64,
     /// A line was passed over.
@@ -604,7 +648,7 @@ impl CacheLines {
         }
     }
 
-    fn peek(&mut self) -> Option<&Cached> {
+    fn peek(&mut self) -> Option<&CacheLine> {
         while self.next.is_none() {
             let reader = self.reader.as_mut()?;
             let mut raw = Vec::new();
@@ -615,19 +659,15 @@ impl CacheLines {
                 }
                 Ok(_) => {}
             }
-            match serde_json::from_slice::<Cached>(&raw)
-                .ok()
-                .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))
-                .filter(|_| raw.last() == Some(&b'\n'))
-            {
-                Some(cached) => self.next = Some((cached, raw)),
+            match CacheLine::read(raw) {
+                Some(line) => self.next = Some(line),
                 None => self.damaged = true,
             }
         }
-        self.next.as_ref().map(|(c, _)| c)
+        self.next.as_ref()
     }
 
-    fn take(&mut self) -> Option<(Cached, Vec<u8>)> {
+    fn take(&mut self) -> Option<CacheLine> {
         self.peek();
         self.next.take()
     }
