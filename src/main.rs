@@ -7,6 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = breach::cli::Cli::parse();
+    breach::commands::stream_documents_to_stdout();
     match breach::commands::run(cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();

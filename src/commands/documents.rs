@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Outcome, Session, deliver, to_file};
 use crate::cli::{ExportFormat, LetterArg, OutputArgs};
 use crate::error::Error;
-use crate::incident::{Incident, Replay};
+use crate::incident::{Incident, Replay, TimelineEntry};
 use crate::log::Access;
 use crate::profile::Profile;
 use crate::render::export::{self, RawEntry};
@@ -58,15 +58,16 @@ pub(super) fn export(
     if bom && format != ExportFormat::Csv {
         return Err(Error::usage("--bom is for --format csv"));
     }
-    let (store, incident, entries) = load_with_entries(s)?;
+    if matches!(format, ExportFormat::Json | ExportFormat::Csv) {
+        return streamed_export(s, format, bom, out);
+    }
+    let (store, incident, _) = load_with_entries(s)?;
     let now = s.now;
     let profile = Profile::load(&store.files_dir())?;
     let clock = incident.clock(s.today());
     let report = export::report(&incident, &profile, &clock, now);
     let text = match format {
-        ExportFormat::Json => export::json_export(&report, &entries),
-        ExportFormat::Csv if bom => format!("\u{feff}{}", export::csv_export(&report)?),
-        ExportFormat::Csv => export::csv_export(&report)?,
+        ExportFormat::Json | ExportFormat::Csv => unreachable!("streamed above"),
         ExportFormat::Ics => export::ics_export(&report, &clock, now),
         ExportFormat::Md | ExportFormat::Html => {
             let env = templates::environment(
@@ -85,6 +86,166 @@ pub(super) fn export(
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
     Ok(Outcome::ok(deliver(&out.file, text, &what)?))
+}
+
+/// The JSON and CSV exports, whose size grows with the log: the state is read first (keeping
+/// only the notes on steps and the attachments a report shows beside its timeline), then the
+/// timeline and the entries are read again as they are written out, to the file, the pipe or
+/// (for a terminal, whose text is made safe first) a buffer. Memory does not grow with the log.
+fn streamed_export(
+    s: &Session,
+    format: ExportFormat,
+    bom: bool,
+    out: &OutputArgs,
+) -> Result<Outcome, Error> {
+    use std::cell::RefCell;
+    use std::io::Write;
+    let store = s.open_store()?;
+    let id = s.resolve(&store)?;
+    let mut log = store.open_log(&id, Access::Read)?;
+    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
+    let mut replay = Replay::with_report_entries();
+    log.read_verified(|e| {
+        bar.inc(e.line.len() as u64 + 1);
+        replay.apply(e);
+    })?;
+    bar.finish_and_clear();
+    let incident = replay.finish()?;
+    let profile = Profile::load(&store.files_dir())?;
+    let clock = incident.clock(s.today());
+    // Each later read must find the log the first one verified: it stops at that head and
+    // checks it is there (a database store takes no lock for reading).
+    let head = incident.head.clone();
+    let log = RefCell::new(log);
+    let read_again = |sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>| {
+        let mut failed = None;
+        let mut end = None;
+        let scan = log.borrow_mut().scan(&mut |e| {
+            if failed.is_some() || e.seq > head.seq {
+                return;
+            }
+            if e.seq == head.seq {
+                end = Some(e.hash.to_owned());
+            }
+            failed = sink(e).err();
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if scan.damage.is_some() || end.as_deref() != Some(head.hash.as_str()) {
+            return Err(Error::refused(format!(
+                "incident {} changed while it was exported; export it again",
+                incident.id
+            )));
+        }
+        Ok(())
+    };
+    let mut report = export::report(&incident, &profile, &clock, s.now);
+    report.timeline = export::Rows::from_log(|sink| {
+        read_again(&mut |e| {
+            sink(export::timeline_row(&TimelineEntry::read(e)?));
+            Ok(())
+        })
+    });
+    let entries = export::Rows::from_log(|sink| {
+        read_again(&mut |e| {
+            sink(RawEntry {
+                seq: e.seq,
+                kind: e.kind.to_string(),
+                hash: e.hash.to_owned(),
+                line: e.line.to_owned(),
+            });
+            Ok(())
+        })
+    });
+    let write = |w: &mut dyn Write| -> Result<(), Error> {
+        if bom {
+            w.write_all("\u{feff}".as_bytes())
+                .map_err(|e| Error::input(format!("cannot write the export: {e}")))?;
+        }
+        match format {
+            ExportFormat::Json => export::json_export(&report, &entries, w),
+            _ => export::csv_export(&report, w),
+        }
+    };
+    let what = format!("the {} export of {}", format.name(), incident.id);
+    if let Some(path) = to_file(&out.file) {
+        let mut written = 0u64;
+        let mut failed = None;
+        crate::log::write_private_file_with(path, out.file.force, &mut |f| {
+            let mut counted = Counted { inner: f, bytes: 0 };
+            let result = write(&mut counted);
+            written = counted.bytes;
+            result.map_err(|e| {
+                let message = e.to_string();
+                failed = Some(e);
+                std::io::Error::other(message)
+            })
+        })
+        .map_err(|e| failed.take().unwrap_or(e))?;
+        return Ok(Outcome::ok(format!(
+            "Wrote {what} to {} ({written} bytes).\n",
+            path.display()
+        )));
+    }
+    if !super::may_stream_stdout() {
+        let mut text = Vec::new();
+        write(&mut text)?;
+        return Ok(Outcome::ok(String::from_utf8_lossy(&text).into_owned()));
+    }
+    let stdout = std::io::stdout();
+    let mut piped = Piped {
+        inner: std::io::BufWriter::with_capacity(256 * 1024, stdout.lock()),
+        closed: false,
+    };
+    let written = write(&mut piped).and_then(|()| {
+        piped
+            .flush()
+            .map_err(|e| Error::io("write", std::path::Path::new("standard output"), e))
+    });
+    match written {
+        // A reader that stopped early (`| head`) is not a failure.
+        Err(_) if piped.closed => Ok(Outcome::ok(String::new())),
+        other => other.map(|()| Outcome::ok(String::new())),
+    }
+}
+
+/// Standard output, noting when the reader went away.
+struct Piped<W: std::io::Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Piped<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
+    }
+}
+
+/// A writer that counts the bytes through it.
+struct Counted<'a> {
+    inner: &'a mut dyn std::io::Write,
+    bytes: u64,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// `letter --json`.

@@ -300,6 +300,21 @@ impl Session {
     }
 }
 
+/// Whether a long document (a JSON or CSV export) may be written straight to standard output as
+/// it is made, when that is not a terminal. The binary says so; a caller in the same process
+/// gets every document in [`Outcome::stdout`].
+static STREAM_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets long documents go straight to standard output (see [`STREAM_STDOUT`]).
+pub fn stream_documents_to_stdout() {
+    STREAM_STDOUT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn may_stream_stdout() -> bool {
+    use std::io::IsTerminal;
+    STREAM_STDOUT.load(std::sync::atomic::Ordering::Relaxed) && !std::io::stdout().is_terminal()
+}
+
 /// Runs one parsed command line on the clock the environment gives (`BREACH_NOW` or the system's).
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     run_on(cli, Clock::from_env()?)

@@ -91,6 +91,26 @@ pub struct TimelineEntry {
     pub hash: String,
 }
 
+impl TimelineEntry {
+    /// The entry with its decoded event.
+    pub fn of(entry: &Entry<'_>, event: Event) -> TimelineEntry {
+        TimelineEntry {
+            seq: entry.seq,
+            ts: entry.ts.to_string(),
+            at: entry.at.as_deref().map(str::to_owned),
+            substituted: entry.substituted(),
+            actor: entry.actor.to_string(),
+            event,
+            hash: entry.hash.to_owned(),
+        }
+    }
+
+    /// Reads a verified entry on its own (its event decoded), as a second pass over a log does.
+    pub fn read(entry: &Entry<'_>) -> Result<TimelineEntry, Error> {
+        Ok(TimelineEntry::of(entry, Event::decode(entry)?))
+    }
+}
+
 /// An incident's state. It serialises for the store's state snapshots (a cache keyed to the
 /// log), never as a record; the timeline is not part of it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -128,9 +148,18 @@ pub struct Incident {
 pub struct Replay {
     incident: Option<Incident>,
     error: Option<Error>,
-    /// Whether to keep every entry in `Incident::timeline` (exports do; views need only state,
-    /// so their memory stays flat in the length of the log).
-    keep_timeline: bool,
+    /// Which entries to keep in `Incident::timeline` (exports keep them; views need only
+    /// state, so their memory stays flat in the length of the log).
+    keep: Keep,
+}
+
+/// Which entries a replay keeps in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    None,
+    All,
+    /// Only what a report shows beside the timeline: notes on a step, and attachments.
+    ReportOnly,
 }
 
 impl Default for Replay {
@@ -144,7 +173,7 @@ impl Replay {
         Replay {
             incident: None,
             error: None,
-            keep_timeline: false,
+            keep: Keep::None,
         }
     }
 
@@ -159,7 +188,16 @@ impl Replay {
     /// A replay that also keeps every entry, for exports.
     pub fn with_timeline() -> Self {
         Replay {
-            keep_timeline: true,
+            keep: Keep::All,
+            ..Replay::new()
+        }
+    }
+
+    /// A replay that keeps only the entries a report shows beside its timeline (notes on a step,
+    /// attachments), for exports that write the timeline itself from a second read of the log.
+    pub fn with_report_entries() -> Self {
+        Replay {
+            keep: Keep::ReportOnly,
             ..Replay::new()
         }
     }
@@ -243,18 +281,18 @@ impl Replay {
                     _ => incident.substituted_clock.push((entry.seq, entry.seq)),
                 }
             }
-            if !self.keep_timeline {
-                return;
+            let kept = match self.keep {
+                Keep::None => false,
+                Keep::All => true,
+                Keep::ReportOnly => match &event {
+                    Event::Note(n) => n.step.is_some(),
+                    Event::Attachment(_) => true,
+                    _ => false,
+                },
+            };
+            if kept {
+                incident.timeline.push(TimelineEntry::of(entry, event));
             }
-            incident.timeline.push(TimelineEntry {
-                seq: entry.seq,
-                ts: entry.ts.to_string(),
-                at: entry.at.as_deref().map(str::to_owned),
-                substituted: entry.substituted(),
-                actor: entry.actor.to_string(),
-                event,
-                hash: entry.hash.to_owned(),
-            });
         }
     }
 

@@ -717,6 +717,17 @@ pub fn network_fs_name(magic: i64) -> Option<&'static str> {
 /// Writes a whole file, mode 0600, atomically: to a temporary file beside it, synced, then moved
 /// into place. Without `replace`, an existing file is refused, even one that appears meanwhile.
 pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
+    write_private_file_with(path, replace, &mut |out| out.write_all(bytes))
+}
+
+/// As [`write_private_file`], with the content written by `fill` as it is made, so that it
+/// is never held whole; nothing is left at `path` when `fill` fails (a caller that fails for a
+/// reason of its own returns an I/O error to stop, and reports its own).
+pub fn write_private_file_with(
+    path: &Path,
+    replace: bool,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     if !replace && std::fs::symlink_metadata(path).is_ok() {
         return Err(Error::refused(format!(
             "{} exists; add --force to replace it",
@@ -734,9 +745,12 @@ pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
+        .and_then(|f| {
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+            fill(&mut out)?;
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?
+                .sync_all()
         })
         .and_then(|()| {
             if replace {

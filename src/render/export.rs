@@ -32,7 +32,7 @@ pub struct RawEntry {
 }
 
 /// Everything an export shows, in the order a reader needs it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Report<'a> {
     pub format: &'static str,
     pub tool: String,
@@ -50,8 +50,75 @@ pub struct Report<'a> {
     pub phases: Vec<PhaseReport>,
     pub notices: Vec<NoticeRow>,
     pub attachments: Vec<AttachmentRow>,
-    pub timeline: Vec<TimelineRow>,
+    pub timeline: Rows<'a, TimelineRow>,
     pub verification: Verification,
+}
+
+/// The rows of a long part of a report (the timeline, the entries): held, or read from the log
+/// as they are written out, so that an export to a file or a pipe never holds them all.
+pub enum Rows<'a, T> {
+    Held(Vec<T>),
+    /// Hands each row to the sink it is given, once.
+    FromLog(RowSource<'a, T>),
+}
+
+/// A second read of the log that hands each row to a sink.
+pub type RowSource<'a, T> =
+    std::cell::RefCell<Option<Box<dyn FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a>>>;
+
+impl<'a, T> Rows<'a, T> {
+    /// Rows read from the log by `read` when they are written out.
+    pub fn from_log(read: impl FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a) -> Self {
+        Rows::FromLog(std::cell::RefCell::new(Some(Box::new(read))))
+    }
+
+    /// Hands every row to `sink`, in order.
+    pub fn each(&self, sink: &mut dyn FnMut(&T)) -> Result<(), Error> {
+        match self {
+            Rows::Held(rows) => {
+                rows.iter().for_each(sink);
+                Ok(())
+            }
+            Rows::FromLog(source) => match source.borrow_mut().take() {
+                Some(read) => read(&mut |row| sink(&row)),
+                None => Err(Error::input(
+                    "the log was already read for this export".to_owned(),
+                )),
+            },
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Rows<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rows::Held(rows) => write!(f, "{} rows", rows.len()),
+            Rows::FromLog(_) => f.write_str("rows read from the log"),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Rows<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = serializer.serialize_seq(match self {
+            Rows::Held(rows) => Some(rows.len()),
+            Rows::FromLog(_) => None,
+        })?;
+        let mut failed = None;
+        let read = self.each(&mut |row| {
+            if failed.is_none()
+                && let Err(e) = seq.serialize_element(row)
+            {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        read.map_err(|e| S::Error::custom(e.to_string()))?;
+        seq.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -322,7 +389,24 @@ fn summarise_action(event: &Event) -> String {
     }
 }
 
-/// Builds the report from an incident replayed with its timeline.
+/// One entry as the timeline of a report shows it.
+pub fn timeline_row(t: &TimelineEntry) -> TimelineRow {
+    TimelineRow {
+        seq: t.seq,
+        ts: t.ts.clone(),
+        local: local(&t.ts),
+        happened: t.at.clone(),
+        happened_local: t.at.as_deref().map(local),
+        substituted_clock: t.substituted,
+        actor: t.actor.clone(),
+        kind: t.event.kind().to_owned(),
+        summary: summarise(&t.event),
+        hash: t.hash.clone(),
+    }
+}
+
+/// Builds the report from an incident replayed with its timeline (or with the entries a report
+/// shows beside it, when the caller sets the timeline to be read from the log).
 pub fn report<'a>(
     incident: &'a Incident,
     profile: &Profile,
@@ -423,22 +507,7 @@ pub fn report<'a>(
             held_until: o.held_until,
         })
         .collect();
-    let timeline = incident
-        .timeline
-        .iter()
-        .map(|t: &TimelineEntry| TimelineRow {
-            seq: t.seq,
-            ts: t.ts.clone(),
-            local: local(&t.ts),
-            happened: t.at.clone(),
-            happened_local: t.at.as_deref().map(local),
-            substituted_clock: t.substituted,
-            actor: t.actor.clone(),
-            kind: t.event.kind().to_owned(),
-            summary: summarise(&t.event),
-            hash: t.hash.clone(),
-        })
-        .collect();
+    let timeline = Rows::Held(incident.timeline.iter().map(timeline_row).collect());
     let today = clock::local_date(now);
     Report {
         format: "breach-export/1",
@@ -516,20 +585,23 @@ pub fn report<'a>(
     }
 }
 
-/// The JSON export: the report plus every entry exactly as written.
-pub fn json_export(report: &Report, entries: &[RawEntry]) -> String {
-    // Serialised straight from the report, without an intermediate JSON tree: that tree costs
-    // several times the log's size in memory.
+/// The JSON export: the report plus every entry exactly as written, written to `out` as it is
+/// made (a report whose timeline and entries are read from the log never holds them).
+pub fn json_export(
+    report: &Report,
+    entries: &Rows<'_, RawEntry>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
     #[derive(Serialize)]
-    struct Export<'a> {
+    struct Export<'a, 'b, 'c> {
         #[serde(flatten)]
-        report: &'a Report<'a>,
-        entries: &'a [RawEntry],
+        report: &'a Report<'b>,
+        entries: &'a Rows<'c, RawEntry>,
     }
-    let mut s =
-        serde_json::to_string_pretty(&Export { report, entries }).expect("the report serialises");
-    s.push('\n');
-    s
+    let io = |e: std::io::Error| Error::input(format!("cannot write the export: {e}"));
+    serde_json::to_writer_pretty(&mut *out, &Export { report, entries })
+        .map_err(|e| Error::input(format!("cannot write the export: {e}")))?;
+    out.write_all(b"\n").map_err(io)
 }
 
 /// Rebuilds the log bytes from a JSON export's `entries` and verifies them as `breach verify`
@@ -570,9 +642,9 @@ pub fn csv_cell(text: &str) -> String {
     }
 }
 
-/// The CSV export: the timeline, one row per log entry.
-pub fn csv_export(report: &Report) -> Result<String, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The CSV export: the timeline, one row per log entry, written to `out` as it is made.
+pub fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Result<(), Error> {
+    let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| Error::input(format!("cannot write CSV: {e}"));
     w.write_record([
         "seq",
@@ -586,28 +658,34 @@ pub fn csv_export(report: &Report) -> Result<String, Error> {
         "hash",
     ])
     .map_err(io)?;
-    for t in &report.timeline {
-        w.write_record([
-            t.seq.to_string(),
-            t.ts.clone(),
-            t.local.clone(),
-            t.happened.clone().unwrap_or_default(),
-            if t.substituted_clock {
-                "substituted".to_owned()
-            } else {
-                "system".to_owned()
-            },
-            csv_cell(&t.actor),
-            t.kind.clone(),
-            csv_cell(&t.summary),
-            t.hash.clone(),
-        ])
-        .map_err(io)?;
+    let mut failed = None;
+    report.timeline.each(&mut |t| {
+        if failed.is_some() {
+            return;
+        }
+        failed = w
+            .write_record([
+                t.seq.to_string(),
+                t.ts.clone(),
+                t.local.clone(),
+                t.happened.clone().unwrap_or_default(),
+                if t.substituted_clock {
+                    "substituted".to_owned()
+                } else {
+                    "system".to_owned()
+                },
+                csv_cell(&t.actor),
+                t.kind.clone(),
+                csv_cell(&t.summary),
+                t.hash.clone(),
+            ])
+            .err();
+    })?;
+    if let Some(e) = failed {
+        return Err(io(e));
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::input(format!("cannot write CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::input(format!("cannot write CSV: {e}")))
+    w.flush()
+        .map_err(|e| Error::input(format!("cannot write CSV: {e}")))
 }
 
 /// Escapes a TEXT value (RFC 5545 section 3.3.11).

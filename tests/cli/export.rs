@@ -759,3 +759,66 @@ fn letter_snapshots() {
         );
     }
 }
+
+#[test]
+fn a_long_export_is_the_same_to_a_file_or_a_pipe_and_a_reader_may_stop_early() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    // Enough entries that the export is larger than a pipe's buffer.
+    for n in 0..120 {
+        env.breach(["note", &format!("Call {n} with the recipient's mail administrator, who confirmed the message was deleted from the archive")])
+            .ok();
+    }
+    for (format, bom) in [("json", false), ("csv", false), ("csv", true)] {
+        let mut args = vec!["export", "--format", format];
+        if bom {
+            args.push("--bom");
+        }
+        let piped = env.breach(&args).ok().stdout;
+        let file = format!("out-{format}-{bom}");
+        let mut to_file = args.clone();
+        to_file.extend(["-o", &file]);
+        let said = env.breach(&to_file).ok().stdout;
+        let written = std::fs::read_to_string(env.path().join(&file)).unwrap();
+        assert_eq!(written, piped, "{format} (bom {bom})");
+        assert!(
+            said.contains(&format!("({} bytes)", written.len())),
+            "{said}"
+        );
+        assert_eq!(written.starts_with('\u{feff}'), bom);
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&env.breach(["export", "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(json["timeline"].as_array().unwrap().len(), 121);
+    assert_eq!(json["entries"].as_array().unwrap().len(), 121);
+    assert_eq!(
+        json["entries"][120]["hash"],
+        json["verification"]["head"]["hash"]
+    );
+    assert!(env.log_text(&id).ends_with("\n"));
+
+    // A reader that takes the first bytes and goes away is not a failure.
+    let mut child = env
+        .command(["export", "--format", "json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&first[..1], b"{");
+}
