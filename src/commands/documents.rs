@@ -18,26 +18,18 @@ use crate::render::letters::{self, Element, LetterKind};
 use crate::render::templates;
 use crate::store::Store;
 
-/// The incident with its whole timeline, and every entry exactly as written.
-fn load_with_entries(s: &Session) -> Result<(Store, Incident, Vec<RawEntry>), Error> {
+/// The incident, read through `replay` (which says how much of the timeline it keeps).
+fn load(s: &Session, mut replay: Replay) -> Result<(Store, Incident), Error> {
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;
-    let mut replay = Replay::with_timeline();
-    let mut raw = Vec::new();
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
     log.read_verified(|e| {
         bar.inc(e.line.len() as u64 + 1);
         replay.apply(e);
-        raw.push(RawEntry {
-            seq: e.seq,
-            kind: e.kind.to_string(),
-            hash: e.hash.to_owned(),
-            line: e.line.to_owned(),
-        });
     })?;
     bar.finish_and_clear();
-    Ok((store, replay.finish()?, raw))
+    Ok((store, replay.finish()?))
 }
 
 fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
@@ -61,7 +53,15 @@ pub(super) fn export(
     if matches!(format, ExportFormat::Json | ExportFormat::Csv) {
         return streamed_export(s, format, bom, out);
     }
-    let (store, incident, _) = load_with_entries(s)?;
+    // The calendar needs no timeline; the Markdown and HTML templates lay out all of it.
+    let (store, incident) = load(
+        s,
+        if format == ExportFormat::Ics {
+            Replay::with_report_entries()
+        } else {
+            Replay::with_timeline()
+        },
+    )?;
     let now = s.now;
     let profile = Profile::load(&store.files_dir())?;
     let clock = incident.clock(s.today());
@@ -271,7 +271,7 @@ pub(super) fn letter(
         LetterArg::Hhs => LetterKind::Hhs,
         LetterArg::BusinessAssociate => LetterKind::BusinessAssociate,
     };
-    let (store, incident, _) = load_with_entries(s)?;
+    let (store, incident) = load(s, Replay::with_timeline())?;
     let profile = Profile::load(&store.files_dir())?;
     let env = templates::environment(
         template_dirs(&store, out),
