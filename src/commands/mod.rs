@@ -305,7 +305,9 @@ impl Session {
 /// gets every document in [`Outcome::stdout`].
 static STREAM_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Lets long documents go straight to standard output (see [`STREAM_STDOUT`]).
+/// Lets a long document (a JSON or CSV export) go straight to standard output as it is made,
+/// when that is not a terminal. The binary calls it; a caller in the same process that does not
+/// gets every document in [`Outcome::stdout`].
 pub fn stream_documents_to_stdout() {
     STREAM_STDOUT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
