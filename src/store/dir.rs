@@ -35,9 +35,12 @@ pub fn default_root() -> PathBuf {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DirStore {
     pub root: PathBuf,
+    /// The incidents directory, opened on first use, so that checking a log's metadata walks
+    /// only `<id>/log.jsonl` (the store-wide views check every log).
+    incidents: std::sync::OnceLock<Option<std::fs::File>>,
 }
 
 impl DirStore {
@@ -88,6 +91,7 @@ impl DirStore {
         }
         Ok(DirStore {
             root: root.to_owned(),
+            incidents: std::sync::OnceLock::new(),
         })
     }
 
@@ -182,12 +186,23 @@ impl Backend for DirStore {
     }
 
     fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        // One call: the file is the same one, of the same length, changed at the same instant.
-        std::fs::metadata(self.log_path(id)).is_ok_and(|meta| {
-            meta.len() == key.bytes
-                && meta.ino() == key.inode
-                && i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+        // One call, relative to the incidents directory: the file is the same one, of the same
+        // length, changed at the same instant.
+        let dir = self
+            .incidents
+            .get_or_init(|| std::fs::File::open(self.root.join(INCIDENTS)).ok());
+        let Some(dir) = dir else {
+            return false;
+        };
+        rustix::fs::statat(
+            dir,
+            format!("{id}/{LOG_FILE}").as_str(),
+            rustix::fs::AtFlags::empty(),
+        )
+        .is_ok_and(|st| {
+            u64::try_from(st.st_size).ok() == Some(key.bytes)
+                && st.st_ino == key.inode
+                && i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec)
                     == key.changed_ns
         })
     }

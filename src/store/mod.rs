@@ -1,6 +1,7 @@
 //! The store: where incidents live. Commands reach it only through [`Store`], which holds one
-//! [`Backend`]; the directory store ([`dir::DirStore`]) is the one backend today, and a second
-//! (a database) plugs in behind the same two small traits without a command changing.
+//! [`Backend`]: the directory store ([`dir::DirStore`]) on one machine, or the PostgreSQL store
+//! ([`postgres::PgStore`]) shared by a team, behind the same two small traits, so no command
+//! knows which it works on.
 //!
 //! The store knows lines, files, locks and directories — never steps. It replays a log into an
 //! incident only through [`crate::incident::Replay`], the domain's own reader.
