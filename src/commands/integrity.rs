@@ -83,6 +83,9 @@ pub struct Verified<'a> {
     pub attachment_problems: &'a [AttachmentProblem],
     /// Entries recorded on a substituted clock (`BREACH_NOW`), not the system's.
     pub substituted_clock: &'a [u64],
+    /// The database logins that wrote the entries (a database store only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<&'a [crate::store::Writer]>,
 }
 
 /// What an attachment entry names, as verify needs it.
@@ -173,6 +176,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
         });
     }
     let ok = error.is_none();
+    let writers = store.writers(&id)?;
     let clock_note = (!substituted.is_empty()).then(|| {
         format!(
             "Entries {} were recorded on a substituted clock (BREACH_NOW), not the system clock: their times are what whoever ran breach set, not when they were written.",
@@ -192,6 +196,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
             attachments_checked: attachments.len(),
             attachment_problems: &problems,
             substituted_clock: &substituted,
+            written_by: writers.as_deref(),
         })
     } else {
         let head = scan
@@ -225,6 +230,24 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
                 )
             }
         };
+        if let Some(writers) = writers.as_deref().filter(|w| !w.is_empty()) {
+            let who: Vec<String> = writers
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} ({} entries, {}-{})",
+                        sanitize(&w.role),
+                        w.entries,
+                        w.first,
+                        w.last
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "Written by the database logins: {}\n",
+                who.join(", ")
+            ));
+        }
         if let Some(note) = clock_note {
             out.push_str(&format!("Note: {note}\n"));
         }

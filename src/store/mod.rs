@@ -82,6 +82,17 @@ impl dyn IncidentLog + '_ {
     }
 }
 
+/// A login that wrote entries of an incident, as a database store authenticated it: beside the
+/// `--actor` name each entry carries, which the person gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Writer {
+    pub role: String,
+    pub entries: u64,
+    /// The first and last entry it wrote.
+    pub first: u64,
+    pub last: u64,
+}
+
 /// An evidence file as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttachment {
@@ -142,6 +153,11 @@ pub trait Backend: std::fmt::Debug {
     }
     /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.
     fn cache_dir(&self) -> Option<PathBuf>;
+    /// Who wrote an incident's entries as the store authenticated them (a database's logins),
+    /// or `None` when the store does not know (a directory: the file system does not record it).
+    fn writers(&self, _id: &str) -> Result<Option<Vec<Writer>>, Error> {
+        Ok(None)
+    }
 }
 
 /// The store a command works on.
@@ -238,6 +254,10 @@ impl Store {
         content: &mut dyn std::io::Read,
     ) -> Result<StoredAttachment, Error> {
         self.backend.put_attachment(id, content)
+    }
+
+    pub fn writers(&self, id: &str) -> Result<Option<Vec<Writer>>, Error> {
+        self.backend.writers(id)
     }
 
     pub fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {

@@ -85,6 +85,12 @@ fn a_pushed_incident_is_the_same_record_byte_for_byte_and_pull_brings_it_back() 
     shared.breach(["verify", "--expect-head", &head]).ok();
     let verified = shared.breach(["--json", "verify"]).ok().json();
     assert_eq!(verified["attachments_checked"], 1, "{verified}");
+    // The database knows which login wrote each entry (here, the one that pushed them); a
+    // directory does not say.
+    assert_eq!(verified["written_by"][0]["role"], "postgres", "{verified}");
+    assert_eq!(verified["written_by"][0]["entries"], 3, "{verified}");
+    let local = laptop.breach(["--json", "verify"]).ok().json();
+    assert!(local.get("written_by").is_none(), "{local}");
     // The same export, byte for byte, from either store.
     let export = |env: &Env| env.breach(["export", "--format", "json"]).ok().stdout;
     assert_eq!(export(&shared), export(&laptop));
@@ -294,9 +300,29 @@ fn a_writer_may_only_read_and_insert_and_an_auditor_only_read_even_with_raw_sql(
         );
     }
 
-    // The auditor reads and verifies, and cannot record.
+    // The auditor reads and verifies (which names the login behind every entry), and cannot
+    // record.
     let as_auditor = cluster.url(&auditor, &db);
-    env.breach(["verify"]).env("BREACH_STORE", &as_auditor).ok();
+    let verified = env
+        .breach(["--json", "verify"])
+        .env("BREACH_STORE", &as_auditor)
+        .ok()
+        .json();
+    assert_eq!(
+        verified["written_by"],
+        serde_json::json!([{"role": writer, "entries": 3, "first": 0, "last": 2}])
+    );
+    let said = env
+        .breach(["verify"])
+        .env("BREACH_STORE", &as_auditor)
+        .ok()
+        .stdout;
+    assert!(
+        said.contains(&format!(
+            "Written by the database logins: {writer} (3 entries, 0-2)"
+        )),
+        "{said}"
+    );
     env.breach(["list"]).env("BREACH_STORE", &as_auditor).ok();
     let refused = env
         .breach(["note", "An auditor's note"])

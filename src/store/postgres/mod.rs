@@ -533,6 +533,28 @@ impl Backend for PgStore {
         })
     }
 
+    fn writers(&self, id: &str) -> Result<Option<Vec<super::Writer>>, Error> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT written_by::text, count(*), min(seq), max(seq) FROM breach.entries \
+                 WHERE incident = $1 GROUP BY written_by ORDER BY min(seq)",
+                &[&id],
+            )
+            .map_err(|e| self.db_error("read who wrote the entries", &e))?;
+        Ok(Some(
+            rows.iter()
+                .map(|r| super::Writer {
+                    role: r.get(0),
+                    entries: r.get::<_, i64>(1) as u64,
+                    first: r.get::<_, i64>(2) as u64,
+                    last: r.get::<_, i64>(3) as u64,
+                })
+                .collect(),
+        ))
+    }
+
     fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
         let rows = self
             .client
