@@ -11,7 +11,7 @@ use super::{Outcome, Session, deliver};
 use crate::cli::{AnnualFormat, FileOut, ListArgs, OpenOrClosed};
 use crate::error::Error;
 use crate::incident::obligations::{self, Audience, Key, Status};
-use crate::incident::summary::{Brief, DeadlinesView, ListView, Owed, Summary, YearView};
+use crate::incident::summary::{Brief, DeadlinesView, ListView, Owed, OwedView, Summary, YearView};
 use crate::log::Head;
 use crate::render::{export, store_wide as view};
 use crate::store::Store;
@@ -185,7 +185,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         } else {
             sm.obligations
                 .into_iter()
-                .filter(|o| o.met_on.is_none())
+                .filter(OwedView::is_open)
                 // Why and on what basis go only into the calendar.
                 .map(|o| o.into_owed(ics))
                 .collect()

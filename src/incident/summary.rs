@@ -138,7 +138,7 @@ impl ListView<'_> {
         }
         self.obligations
             .iter()
-            .filter(|o| o.met_on.is_none() && today > o.due)
+            .filter(|o| status_on(today, o.due, o.met_on, false) == Status::Overdue)
             .count()
     }
 
@@ -192,6 +192,11 @@ pub struct OwedView<'a> {
 }
 
 impl OwedView<'_> {
+    /// Not met yet.
+    pub fn is_open(&self) -> bool {
+        self.met_on.is_none()
+    }
+
     /// The obligation, owned; why and on what basis only with `reasons` (a calendar needs them,
     /// a table does not).
     pub fn into_owed(self, reasons: bool) -> Owed {
@@ -247,17 +252,19 @@ pub struct Owed {
 impl Owed {
     /// The status on `today`, as the incident's own clock would say it.
     pub fn status(&self, today: NaiveDate) -> Status {
-        match self.met_on {
-            Some(d) if d <= self.due => Status::Met,
-            Some(_) => Status::MetLate,
-            None if today > self.due => Status::Overdue,
-            None if self.partial => Status::Partial,
-            None => Status::Pending,
-        }
+        status_on(today, self.due, self.met_on, self.partial)
     }
+}
 
-    pub fn is_open(&self) -> bool {
-        self.met_on.is_none()
+/// An obligation's status on `today`, from its due date, when it was met, and whether notices
+/// went to part of the people it must reach: the one rule every view of a summary uses.
+fn status_on(today: NaiveDate, due: NaiveDate, met_on: Option<NaiveDate>, partial: bool) -> Status {
+    match met_on {
+        Some(d) if d <= due => Status::Met,
+        Some(_) => Status::MetLate,
+        None if today > due => Status::Overdue,
+        None if partial => Status::Partial,
+        None => Status::Pending,
     }
 }
 
