@@ -50,48 +50,25 @@ pub(super) fn export(
     if bom && format != ExportFormat::Csv {
         return Err(Error::usage("--bom is for --format csv"));
     }
-    if matches!(format, ExportFormat::Json | ExportFormat::Csv) {
+    if format != ExportFormat::Ics {
         return streamed_export(s, format, bom, out);
     }
-    // The calendar needs no timeline; the Markdown and HTML templates lay out all of it.
-    let (store, incident) = load(
-        s,
-        if format == ExportFormat::Ics {
-            Replay::with_report_entries()
-        } else {
-            Replay::with_timeline()
-        },
-    )?;
-    let now = s.now;
-    let profile = Profile::load(&store.files_dir())?;
+    // The calendar needs no timeline.
+    let (store, incident) = load(s, Replay::with_report_entries())?;
     let clock = incident.clock(s.today());
-    let report = export::report(&incident, &profile, &clock, now);
-    let text = match format {
-        ExportFormat::Json | ExportFormat::Csv => unreachable!("streamed above"),
-        ExportFormat::Ics => export::ics_export(&report, &clock, now),
-        ExportFormat::Md | ExportFormat::Html => {
-            let env = templates::environment(
-                template_dirs(&store, out),
-                templates::fuel_for(incident.head.seq + 1),
-            );
-            let svg = export::timeline_svg(&incident, &clock, now);
-            let ctx = minijinja::context! { r => Tpl::from_serialize(&report), svg => Tpl::from_safe_string(svg) };
-            let name = if format == ExportFormat::Md {
-                "report.md.j2"
-            } else {
-                "report.html.j2"
-            };
-            templates::render(&env, name, ctx)?
-        }
-    };
+    let profile = Profile::load(&store.files_dir())?;
+    let report = export::report(&incident, &profile, &clock, s.now);
+    let text = export::ics_export(&report, &clock, s.now);
     let what = format!("the {} export of {}", format.name(), incident.id);
     Ok(Outcome::ok(deliver(&out.file, text, &what)?))
 }
 
-/// The JSON and CSV exports, whose size grows with the log: the state is read first (keeping
-/// only the notes on steps and the attachments a report shows beside its timeline), then the
-/// timeline and the entries are read again as they are written out, to the file, the pipe or
-/// (for a terminal, whose text is made safe first) a buffer. Memory does not grow with the log.
+/// The exports whose size grows with the log (JSON, CSV, Markdown, HTML): the state is read
+/// first (keeping only the notes on steps and the attachments a report shows beside its
+/// timeline), then the timeline and the entries are read again as they are written out, to the
+/// file, the pipe or (for a terminal, whose text is made safe first) a buffer. The Markdown and
+/// HTML templates are rendered on a second thread, taking the timeline's rows from this one as
+/// they lay them out. Memory does not grow with the log.
 fn streamed_export(
     s: &Session,
     format: ExportFormat,
@@ -141,12 +118,15 @@ fn streamed_export(
         Ok(())
     };
     let mut report = export::report(&incident, &profile, &clock, s.now);
-    report.timeline = export::Rows::from_log(|sink| {
-        read_again(&mut |e| {
-            sink(export::timeline_row(&TimelineEntry::read(e)?));
-            Ok(())
-        })
-    });
+    // The templates take the timeline from `render_with_timeline`, never from the report.
+    if matches!(format, ExportFormat::Json | ExportFormat::Csv) {
+        report.timeline = export::Rows::from_log(|sink| {
+            read_again(&mut |e| {
+                sink(export::timeline_row(&TimelineEntry::read(e)?));
+                Ok(())
+            })
+        });
+    }
     let entries = export::Rows::from_log(|sink| {
         read_again(&mut |e| {
             sink(RawEntry {
@@ -158,14 +138,33 @@ fn streamed_export(
             Ok(())
         })
     });
-    let write = |w: &mut dyn Write| -> Result<(), Error> {
+    let write = |w: &mut (dyn Write + Send)| -> Result<(), Error> {
         if bom {
             w.write_all("\u{feff}".as_bytes())
                 .map_err(|e| Error::input(format!("cannot write the export: {e}")))?;
         }
         match format {
             ExportFormat::Json => export::json_export(&report, &entries, w),
-            _ => export::csv_export(&report, w),
+            ExportFormat::Csv => export::csv_export(&report, w),
+            _ => {
+                let env = templates::environment(
+                    template_dirs(&store, out),
+                    templates::fuel_for(incident.head.seq + 1),
+                );
+                let svg = export::timeline_svg(&incident, &clock, s.now);
+                let name = if format == ExportFormat::Md {
+                    "report.md.j2"
+                } else {
+                    "report.html.j2"
+                };
+                let rows = (incident.head.seq + 1) as usize;
+                render_with_timeline(&env, name, &report, svg, rows, w, &|sink| {
+                    read_again(&mut |e| {
+                        sink(export::timeline_row(&TimelineEntry::read(e)?));
+                        Ok(())
+                    })
+                })
+            }
         }
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
@@ -195,7 +194,7 @@ fn streamed_export(
     }
     let stdout = std::io::stdout();
     let mut piped = Piped {
-        inner: std::io::BufWriter::with_capacity(256 * 1024, stdout.lock()),
+        inner: std::io::BufWriter::with_capacity(256 * 1024, stdout),
         closed: false,
     };
     let written = write(&mut piped).and_then(|()| {
@@ -208,6 +207,71 @@ fn streamed_export(
         Err(_) if piped.closed => Ok(Outcome::ok(String::new())),
         other => other.map(|()| Outcome::ok(String::new())),
     }
+}
+
+/// How many times one rendering may read the timeline (each loop over it or lookup in it reads
+/// the log): the built-in reports read it once; a template that loops over it in a loop would
+/// otherwise read the log without end.
+const MAX_TIMELINE_READS: usize = 16;
+
+/// One read of the log that hands each timeline row to a sink.
+type ReadTimeline<'a> = dyn Fn(&mut dyn FnMut(export::TimelineRow)) -> Result<(), Error> + 'a;
+
+/// Renders the report template `name` to `out`, its timeline's rows read as the template lays
+/// them out: the template runs on a second thread and each time it iterates `r.timeline`,
+/// `read` (on this thread, which holds the log) hands it the rows one at a time. A read that
+/// fails ends the template's loop and is the error returned.
+fn render_with_timeline(
+    env: &minijinja::Environment<'_>,
+    name: &str,
+    report: &export::Report<'_>,
+    svg: String,
+    rows: usize,
+    out: &mut (dyn std::io::Write + Send),
+    read: &ReadTimeline<'_>,
+) -> Result<(), Error> {
+    let (requests, asked) = std::sync::mpsc::channel();
+    // Built in a block: the context holds the only handle on `requests`, so that the loop
+    // below ends when the template is done with it.
+    let ctx = {
+        let r = templates::with_field(
+            &Tpl::from_serialize(report),
+            "timeline",
+            Tpl::from_object(templates::Streamed::new(requests, rows)),
+        );
+        minijinja::context! { r => r, svg => Tpl::from_safe_string(svg) }
+    };
+    std::thread::scope(|scope| {
+        let rendering = scope.spawn(move || templates::render_to(env, name, ctx, out));
+        let mut failed = None;
+        // Ends when the template is done with its context (and so with every request).
+        for (n, reply) in asked.into_iter().enumerate() {
+            if failed.is_some() {
+                continue;
+            }
+            if n == MAX_TIMELINE_READS {
+                failed = Some(Error::input(format!(
+                    "template {name}: it reads the timeline more than {MAX_TIMELINE_READS} times (each loop over it, or lookup in it, is a read of the log)"
+                )));
+                continue;
+            }
+            let mut listening = true;
+            if let Err(e) = read(&mut |row| {
+                // A template that stops early (a `break`) stops listening; the read goes on
+                // to check the log's head.
+                listening = listening && reply.send(Tpl::from_serialize(&row)).is_ok();
+            }) {
+                failed = Some(e);
+            }
+        }
+        let rendered = rendering
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match failed {
+            Some(e) => Err(e),
+            None => rendered,
+        }
+    })
 }
 
 /// Standard output, noting when the reader went away.
@@ -232,7 +296,7 @@ impl<W: std::io::Write> std::io::Write for Piped<W> {
 
 /// A writer that counts the bytes through it.
 struct Counted<'a> {
-    inner: &'a mut dyn std::io::Write,
+    inner: &'a mut (dyn std::io::Write + Send),
     bytes: u64,
 }
 

@@ -726,7 +726,7 @@ pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()
 pub fn write_private_file_with(
     path: &Path,
     replace: bool,
-    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    fill: &mut dyn FnMut(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     if !replace && std::fs::symlink_metadata(path).is_ok() {
         return Err(Error::refused(format!(

@@ -4,7 +4,9 @@
 //! auto-escaped, so untrusted text in notes and evidence can never become markup.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
 
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{AutoEscape, Environment, Value};
 
 use crate::error::Error;
@@ -106,15 +108,132 @@ pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, E
     let template = env
         .get_template(name)
         .map_err(|e| Error::input(format!("template {name}: {e}")))?;
-    template.render(ctx).map_err(|e| {
-        let why = match e.kind() {
-            minijinja::ErrorKind::OutOfFuel => {
-                "it does more work than any report needs (a loop without end?)".to_owned()
-            }
-            _ => format!("{e:#}"),
-        };
-        Error::input(format!("template {name}: {why}"))
-    })
+    template.render(ctx).map_err(|e| failed(name, &e))
+}
+
+/// Renders a template with `ctx` to `out` as it goes, so that a long document is never held.
+pub fn render_to(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: Value,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    let template = env
+        .get_template(name)
+        .map_err(|e| Error::input(format!("template {name}: {e}")))?;
+    template
+        .render_captured_to(ctx, out)
+        .map(drop)
+        .map_err(|e| failed(name, &e))
+}
+
+/// Why rendering `name` failed, for a person.
+fn failed(name: &str, e: &minijinja::Error) -> Error {
+    let why = match e.kind() {
+        minijinja::ErrorKind::OutOfFuel => {
+            "it does more work than any report needs (a loop without end?)".to_owned()
+        }
+        _ => format!("{e:#}"),
+    };
+    Error::input(format!("template {name}: {why}"))
+}
+
+/// A sequence a template reads as it iterates, anew each time it does: each iteration asks
+/// the producer (on the thread that reads the log) for the rows, and takes them one at a time
+/// from a small bounded channel. A template that lays out a timeline of a million entries
+/// holds a few of them, and may iterate it twice, or test or count it, like any list.
+#[derive(Debug)]
+pub struct Streamed {
+    requests: Mutex<mpsc::Sender<mpsc::SyncSender<Value>>>,
+    len: usize,
+}
+
+impl Streamed {
+    /// A sequence of `len` rows, each iteration asked for on `requests`: the producer answers
+    /// by sending the rows on the channel it is handed, and dropping it at the end.
+    pub fn new(requests: mpsc::Sender<mpsc::SyncSender<Value>>, len: usize) -> Self {
+        Streamed {
+            requests: Mutex::new(requests),
+            len,
+        }
+    }
+}
+
+impl Object for Streamed {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    // `r.timeline[0]` and `r.timeline[-1]` work as on a list, each by a read of its own.
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let index = key.as_usize().filter(|&i| i < self.len)?;
+        match self.enumerate() {
+            Enumerator::Iter(mut rows) => rows.nth(index),
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let (rows, received) = mpsc::sync_channel(64);
+        let asked = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(rows);
+        if asked.is_err() {
+            return Enumerator::Empty;
+        }
+        Enumerator::Iter(Box::new(Received {
+            rows: Mutex::new(received),
+            left: self.len,
+        }))
+    }
+
+    // Known without reading: `length`, `if` and `loop.length` start no read of the log.
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len)
+    }
+}
+
+/// One iteration of a [`Streamed`] sequence.
+struct Received {
+    rows: Mutex<mpsc::Receiver<Value>>,
+    left: usize,
+}
+
+impl Iterator for Received {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        let row = self
+            .rows
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv()
+            .ok()?;
+        self.left = self.left.saturating_sub(1);
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// `base` (a map) with the field `name` set to `value`, for a template's context.
+pub fn with_field(base: &Value, name: &str, value: Value) -> Value {
+    let mut fields: Vec<(Value, Value)> = base
+        .try_iter()
+        .into_iter()
+        .flatten()
+        .filter(|key| key.as_str() != Some(name))
+        .map(|key| {
+            let field = base.get_item(&key).unwrap_or_default();
+            (key, field)
+        })
+        .collect();
+    fields.push((Value::from(name), value));
+    Value::from_iter(fields)
 }
 
 /// Untrusted text for a Markdown document: visible control characters, no raw HTML.

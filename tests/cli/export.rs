@@ -769,7 +769,13 @@ fn a_long_export_is_the_same_to_a_file_or_a_pipe_and_a_reader_may_stop_early() {
         env.breach(["note", &format!("Call {n} with the recipient's mail administrator, who confirmed the message was deleted from the archive")])
             .ok();
     }
-    for (format, bom) in [("json", false), ("csv", false), ("csv", true)] {
+    for (format, bom) in [
+        ("json", false),
+        ("csv", false),
+        ("csv", true),
+        ("md", false),
+        ("html", false),
+    ] {
         let mut args = vec!["export", "--format", format];
         if bom {
             args.push("--bom");
@@ -797,28 +803,61 @@ fn a_long_export_is_the_same_to_a_file_or_a_pipe_and_a_reader_may_stop_early() {
     );
     assert!(env.log_text(&id).ends_with("\n"));
 
+    // The reports lay out every entry of the timeline, read as they are written.
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(md.contains("Call 0 with") && md.contains("Call 119 with"));
+
     // A reader that takes the first bytes and goes away is not a failure.
-    let mut child = env
-        .command(["export", "--format", "json"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = [0u8; 16];
-    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    for format in ["json", "md", "html"] {
+        let mut child = env
+            .command(["export", "--format", format])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!first.is_empty());
+    }
+}
+
+#[test]
+fn an_organisation_template_may_use_the_timeline_as_a_list_though_it_is_read_as_it_is_laid_out() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    for n in 0..5 {
+        env.breach(["note", &format!("Call {n}")]).ok();
+    }
+    // Counted, tested, indexed from either end, looped over twice with the loop's own
+    // length, and filtered: all as on the list the template used to be given.
+    env.write(
+        "tpl/report.md.j2",
+        "len={{ r.timeline|length }} first={{ r.timeline[0].seq }} last={{ r.timeline[-1].seq }} \
+         loop={% for t in r.timeline %}{% if loop.last %}{{ loop.index }}/{{ loop.length }}{% endif %}{% endfor %} \
+         again={% for t in r.timeline %}{% if t.seq > 3 %}{{ t.summary }};{% endif %}{% endfor %} \
+         {% if r.timeline %}some{% endif %} reversed={{ (r.timeline|reverse|first).seq }} \
+         title={{ r.incident.title }}\n",
+    );
+    let out = env
+        .breach(["export", "--format", "md", "--templates", "tpl"])
+        .ok()
+        .stdout;
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        out,
+        "len=6 first=0 last=5 loop=6/6 again=note: Call 3;note: Call 4; some reversed=5 title=Test incident",
     );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(&first[..1], b"{");
 }

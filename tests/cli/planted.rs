@@ -31,6 +31,11 @@ fn a_template_that_loops_without_end_or_recurses_stops_with_its_name() {
             "unknown statement macro (in report.md.j2:1)",
         ),
         ("{% include \"report.md.j2\" %}", "(in report.md.j2:1)"),
+        // Each lookup in the timeline is a read of the log: a loop of them is stopped.
+        (
+            "{% for a in range(100000) %}{{ r.timeline[-1].seq }}{% endfor %}",
+            "reads the timeline more than 16 times",
+        ),
     ] {
         env.write("tpl/report.md.j2", body);
         let out = env
