@@ -30,6 +30,25 @@ pub struct LogKey {
     pub changed_ns: i128,
 }
 
+/// What a `stat` tells of a log file: a [`LogKey`] without the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogStamp {
+    pub bytes: u64,
+    pub inode: u64,
+    pub changed_ns: i128,
+}
+
+impl LogKey {
+    /// The part of the key a `stat` of the log can check.
+    pub fn stamp(&self) -> LogStamp {
+        LogStamp {
+            bytes: self.bytes,
+            inode: self.inode,
+            changed_ns: self.changed_ns,
+        }
+    }
+}
+
 /// The head of a cached summary's line, borrowed from it: which incident, and the key of the
 /// log the summary was built from. The summary itself stays unparsed text until a view reads
 /// the part it needs.

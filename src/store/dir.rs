@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
-use crate::incident::summary::LogKey;
+use crate::incident::summary::{LogKey, LogStamp};
 use crate::log::{self, Access, Entry, Head, Log, Repaired, Resume, Scan, Stamp};
 
 pub const LOG_FILE: &str = "log.jsonl";
@@ -158,6 +158,28 @@ impl IncidentLog for FileLog {
     }
 }
 
+impl DirStore {
+    /// One `stat` of an incident's log, relative to the open incidents directory: the file it
+    /// is, its length, and when it last changed.
+    fn stamp(&self, id: &str) -> Option<LogStamp> {
+        let dir = self
+            .incidents
+            .get_or_init(|| std::fs::File::open(self.root.join(INCIDENTS)).ok())
+            .as_ref()?;
+        let st = rustix::fs::statat(
+            dir,
+            format!("{id}/{LOG_FILE}").as_str(),
+            rustix::fs::AtFlags::empty(),
+        )
+        .ok()?;
+        Some(LogStamp {
+            bytes: u64::try_from(st.st_size).ok()?,
+            inode: st.st_ino,
+            changed_ns: i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec),
+        })
+    }
+}
+
 impl Backend for DirStore {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -186,25 +208,11 @@ impl Backend for DirStore {
     }
 
     fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
-        // One call, relative to the incidents directory: the file is the same one, of the same
-        // length, changed at the same instant.
-        let dir = self
-            .incidents
-            .get_or_init(|| std::fs::File::open(self.root.join(INCIDENTS)).ok());
-        let Some(dir) = dir else {
-            return false;
-        };
-        rustix::fs::statat(
-            dir,
-            format!("{id}/{LOG_FILE}").as_str(),
-            rustix::fs::AtFlags::empty(),
-        )
-        .is_ok_and(|st| {
-            u64::try_from(st.st_size).ok() == Some(key.bytes)
-                && st.st_ino == key.inode
-                && i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec)
-                    == key.changed_ns
-        })
+        self.stamp(id) == Some(key.stamp())
+    }
+
+    fn log_stamps(&self) -> Option<Box<dyn Fn(&str) -> Option<LogStamp> + Send + Sync + '_>> {
+        Some(Box::new(|id| self.stamp(id)))
     }
 
     fn cache_dir(&self) -> Option<PathBuf> {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::incident::summary::{CachedHead, CachedRef, LogKey, SUMMARY_VERSION, Summary};
+use crate::incident::summary::{CachedHead, CachedRef, LogKey, LogStamp, SUMMARY_VERSION, Summary};
 use crate::incident::{Incident, Replay};
 use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
 
@@ -149,6 +149,12 @@ pub trait Backend: std::fmt::Debug {
     /// Every incident's [`LogKey`] at once, when the backend can read them together more
     /// cheaply than one by one (a database answers in one query); `None` otherwise.
     fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
+        None
+    }
+    /// A check of logs that can run on another thread, beside the one reading the cached
+    /// summaries (a file system answers one `stat` at a time); `None` when the backend has
+    /// none, and [`Backend::log_unchanged`] or [`Backend::log_keys`] is used instead.
+    fn log_stamps(&self) -> Option<Box<dyn Fn(&str) -> Option<LogStamp> + Send + Sync + '_>> {
         None
     }
     /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.
@@ -495,11 +501,48 @@ impl Store {
         visit: &mut dyn FnMut(&str, Result<&str, Error>),
     ) -> Result<(), Error> {
         let ids = self.ids()?;
-        let current = self.backend.log_keys();
-        let unchanged = |id: &str, key: &LogKey| match &current {
-            Some(current) => current.get(id) == Some(key),
-            None => self.backend.log_unchanged(id, key),
+        let stamps = self.backend.log_stamps();
+        let current = if stamps.is_some() {
+            None
+        } else {
+            self.backend.log_keys()
         };
+        std::thread::scope(|scope| {
+            // The logs are checked on a second thread, in the order of `ids`, while this one
+            // reads the cache: one answer for each incident, taken in turn below.
+            let (checked, answers) = std::sync::mpsc::sync_channel(4096);
+            if let Some(stamp) = &stamps {
+                let ids = &ids;
+                scope.spawn(move || {
+                    for id in ids {
+                        if checked.send(stamp(id)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            let unchanged =
+                |id: &str, key: &LogKey, stamp: Option<Option<LogStamp>>| match (stamp, &current) {
+                    (Some(stamp), _) => stamp == Some(key.stamp()),
+                    (None, Some(current)) => current.get(id) == Some(key),
+                    (None, None) => self.backend.log_unchanged(id, key),
+                };
+            self.summaries_checked(&ids, progress, visit, &mut |id, key| {
+                let stamp = stamps.as_ref().map(|_| answers.recv().ok().flatten());
+                key.is_some_and(|key| unchanged(id, key, stamp))
+            })
+        })
+    }
+
+    /// The body of [`Store::each_summary`]: `unchanged` is asked once for every incident, in
+    /// order, whether the log is still the one its cached summary's key (if any) was read from.
+    fn summaries_checked(
+        &self,
+        ids: &[String],
+        progress: &dyn Fn(u64, u64),
+        visit: &mut dyn FnMut(&str, Result<&str, Error>),
+        unchanged: &mut dyn FnMut(&str, Option<&LogKey>) -> bool,
+    ) -> Result<(), Error> {
         let dir = self.backend.cache_dir();
         let mut old = CacheLines::open(dir.as_deref());
         // The new cache is started at the first change only: until then every line read was
@@ -528,8 +571,9 @@ impl Store {
                     Some(std::cmp::Ordering::Greater) | None => break,
                 }
             }
-            match found {
-                Some(line) if unchanged(id, &line.key) => {
+            let fresh = unchanged(id, found.as_ref().map(|line: &CacheLine| &line.key));
+            match found.filter(|_| fresh) {
+                Some(line) => {
                     match &mut out {
                         Some(writer) => {
                             let _ = writer.write_all(&line.raw);
@@ -538,7 +582,7 @@ impl Store {
                     }
                     visit(id, Ok(line.summary()));
                 }
-                _ => {
+                None => {
                     begin(&dir, &mut old, &mut out);
                     let loaded = self.load(id);
                     if let (Ok(incident), Some(writer)) = (&loaded, &mut out)
