@@ -18,6 +18,7 @@ pub mod log;
 pub mod profile;
 pub mod render;
 pub mod runbook;
+pub mod spill;
 pub mod store;
 pub mod text;
 pub mod walk;

@@ -168,45 +168,7 @@ fn streamed_export(
         }
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
-    if let Some(path) = to_file(&out.file) {
-        let mut written = 0u64;
-        let mut failed = None;
-        crate::log::write_private_file_with(path, out.file.force, &mut |f| {
-            let mut counted = Counted { inner: f, bytes: 0 };
-            let result = write(&mut counted);
-            written = counted.bytes;
-            result.map_err(|e| {
-                let message = e.to_string();
-                failed = Some(e);
-                std::io::Error::other(message)
-            })
-        })
-        .map_err(|e| failed.take().unwrap_or(e))?;
-        return Ok(Outcome::ok(format!(
-            "Wrote {what} to {} ({written} bytes).\n",
-            path.display()
-        )));
-    }
-    if !super::may_stream_stdout() {
-        let mut text = Vec::new();
-        write(&mut text)?;
-        return Ok(Outcome::ok(String::from_utf8_lossy(&text).into_owned()));
-    }
-    let stdout = std::io::stdout();
-    let mut piped = Piped {
-        inner: std::io::BufWriter::with_capacity(256 * 1024, stdout),
-        closed: false,
-    };
-    let written = write(&mut piped).and_then(|()| {
-        piped
-            .flush()
-            .map_err(|e| Error::io("write", std::path::Path::new("standard output"), e))
-    });
-    match written {
-        // A reader that stopped early (`| head`) is not a failure.
-        Err(_) if piped.closed => Ok(Outcome::ok(String::new())),
-        other => other.map(|()| Outcome::ok(String::new())),
-    }
+    super::write_document(&out.file, &what, &write)
 }
 
 /// How many times one rendering may read the timeline (each loop over it or lookup in it reads
@@ -272,44 +234,6 @@ fn render_with_timeline(
             None => rendered,
         }
     })
-}
-
-/// Standard output, noting when the reader went away.
-struct Piped<W: std::io::Write> {
-    inner: W,
-    closed: bool,
-}
-
-impl<W: std::io::Write> std::io::Write for Piped<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush().inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
-    }
-}
-
-/// A writer that counts the bytes through it.
-struct Counted<'a> {
-    inner: &'a mut (dyn std::io::Write + Send),
-    bytes: u64,
-}
-
-impl std::io::Write for Counted<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// `letter --json`.

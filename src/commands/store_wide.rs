@@ -13,36 +13,38 @@ use crate::error::Error;
 use crate::incident::obligations::{self, Audience, Key, Status};
 use crate::incident::summary::{Brief, DeadlinesView, ListView, Owed, OwedView, Summary, YearView};
 use crate::log::Head;
+use crate::render::terminal::{self, Columns};
 use crate::render::{export, store_wide as view};
+use crate::spill;
 use crate::store::Store;
 
 /// One incident in `list --json`: readable, or named with why it cannot be read.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ListRow<'a> {
+pub enum ListRow {
     Readable {
-        id: &'a str,
-        title: &'a str,
-        state: &'static str,
+        id: String,
+        title: String,
+        state: String,
         discovered: NaiveDate,
-        runbook: &'a str,
+        runbook: String,
         progress: Progress,
-        head: &'a Head,
+        head: Head,
         /// Obligations overdue today.
         overdue: usize,
     },
     Unreadable {
-        id: &'a str,
+        id: String,
         state: &'static str,
         error: String,
     },
 }
 
-/// `list --json`.
+/// `list --json`: the incidents are written as they come out of the sort, never held.
 #[derive(Debug, Serialize)]
 pub struct Listed<'a> {
     pub store: String,
-    pub incidents: Vec<ListRow<'a>>,
+    pub incidents: export::Rows<'a, ListRow>,
 }
 
 /// What was kept of each incident, and the incidents that could not be read with why.
@@ -81,10 +83,53 @@ fn each_kept<T>(
     Ok((kept, unreadable))
 }
 
+/// What `keep` takes of each incident's summary, sorted on its way (in memory up to a point,
+/// then on disk), and the incidents that cannot be read, with why.
+fn each_sorted<T>(
+    store: &Store,
+    mut keep: impl FnMut(&str) -> Result<Option<T>, serde_json::Error>,
+) -> Result<(spill::Sorted<T>, Vec<(String, Error)>), Error>
+where
+    T: Serialize + serde::de::DeserializeOwned + Send + Ord,
+{
+    let mut sorter = spill::Sorter::new(store.cache_dir().as_deref());
+    let mut failed = None;
+    let (_, unreadable) = each_kept(store, |text| {
+        if let Some(row) = keep(text)?
+            && let Err(e) = sorter.push(row)
+        {
+            failed.get_or_insert(e);
+        }
+        Ok(None::<()>)
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok((sorter.sorted()?, unreadable))
+}
+
+/// Standard output, for a document `write_document` writes there.
+fn stdout() -> FileOut {
+    FileOut {
+        output: None,
+        force: false,
+    }
+}
+
+fn write_failed(e: std::io::Error) -> Error {
+    Error::io("write", std::path::Path::new("standard output"), e)
+}
+
+fn json_failed(e: &serde_json::Error) -> Error {
+    Error::input(format!("cannot write JSON: {e}"))
+}
+
 pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let today = s.today();
-    let (mut kept, unreadable) = each_kept(&store, |text| {
+    let mut columns = Columns::new(view::LIST_HEADER);
+    let mut listed = 0usize;
+    let (sorted, unreadable) = each_sorted(&store, |text| {
         let sm: ListView<'_> = serde_json::from_str(text)?;
         let state = if sm.discarded {
             OpenOrClosed::Discarded
@@ -100,51 +145,99 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             && args.year.is_none_or(|y| sm.discovered.year() == y)
             && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
             && (!args.overdue || sm.overdue(today) > 0);
-        Ok(wanted.then(|| sm.brief(today)))
+        Ok(wanted.then(|| {
+            let brief = sm.brief(today);
+            if !s.json {
+                columns.add(&view::list_cells(&brief));
+            }
+            listed += 1;
+            brief
+        }))
     })?;
-    kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
     // An unreadable incident is always shown, first: it needs attention whatever the filter.
-    let rows: Vec<(String, Result<Brief, String>)> = unreadable
+    let unreadable: Vec<(String, String)> = unreadable
         .into_iter()
-        .map(|(id, e)| (id, Err(e.to_string())))
-        .chain(kept.into_iter().map(|b| (b.id.clone(), Ok(b))))
+        .map(|(id, e)| (id, e.to_string()))
         .collect();
+    let sorted = std::cell::RefCell::new(Some(sorted));
+    let rows = |sink: &mut dyn FnMut(Result<Brief, (&str, &str)>) -> Result<(), Error>| {
+        for (id, e) in &unreadable {
+            sink(Err((id, e)))?;
+        }
+        for brief in sorted.borrow_mut().take().into_iter().flatten() {
+            sink(Ok(brief?))?;
+        }
+        Ok::<(), Error>(())
+    };
     if s.json {
-        let incidents = rows
-            .iter()
-            .map(|(id, brief)| match brief {
-                Ok(b) => ListRow::Readable {
-                    id,
-                    title: &b.title,
-                    state: b.state,
-                    discovered: b.discovered,
-                    runbook: &b.runbook,
-                    progress: Progress {
-                        settled: b.settled,
-                        applicable: b.applicable,
-                    },
-                    head: &b.head,
-                    overdue: b.overdue,
-                },
-                Err(e) => ListRow::Unreadable {
-                    id,
-                    state: "unreadable",
-                    error: e.clone(),
-                },
-            })
-            .collect();
-        return Ok(Outcome::json(&Listed {
+        let listed = Listed {
             store: store.location(),
-            incidents,
-        }));
+            incidents: export::Rows::from_log(|sink| {
+                rows(&mut |row| {
+                    sink(match row {
+                        Ok(b) => ListRow::Readable {
+                            id: b.id,
+                            title: b.title,
+                            state: b.state,
+                            discovered: b.discovered,
+                            runbook: b.runbook,
+                            progress: Progress {
+                                settled: b.settled,
+                                applicable: b.applicable,
+                            },
+                            head: b.head,
+                            overdue: b.overdue,
+                        },
+                        Err((id, error)) => ListRow::Unreadable {
+                            id: id.to_owned(),
+                            state: "unreadable",
+                            error: error.to_owned(),
+                        },
+                    });
+                    Ok(())
+                })
+            }),
+        };
+        return super::write_document(&stdout(), "the list", &|w| {
+            serde_json::to_writer_pretty(&mut *w, &listed).map_err(|e| json_failed(&e))?;
+            w.write_all(b"\n").map_err(write_failed)
+        });
     }
-    let filtered =
-        args.state.is_some() || args.year.is_some() || args.overdue || args.runbook.is_some();
-    Ok(Outcome::ok(view::list_text(
-        &store.location(),
-        &rows,
-        filtered,
-    )))
+    if listed + unreadable.len() == 0 {
+        let filtered =
+            args.state.is_some() || args.year.is_some() || args.overdue || args.runbook.is_some();
+        return Ok(Outcome::ok(view::list_empty(&store.location(), filtered)));
+    }
+    for (id, e) in &unreadable {
+        columns.add(&view::unreadable_cells(id, e));
+    }
+    let cells = |row: Result<Brief, (&str, &str)>| match row {
+        Ok(b) => view::list_cells(&b),
+        Err((id, e)) => view::unreadable_cells(id, e),
+    };
+    if !columns.direct(terminal::width()) {
+        // Wrapped to a screen: laid out whole.
+        let mut all = Vec::new();
+        rows(&mut |row| {
+            all.push(cells(row));
+            Ok(())
+        })?;
+        return Ok(Outcome::ok(view::list_text(&store.location(), &all)));
+    }
+    super::write_document(&stdout(), "the list", &|w| {
+        let io = write_failed;
+        let mut line = String::new();
+        columns.push_header(&mut line, view::LIST_HEADER);
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(io)?;
+        rows(&mut |row| {
+            line.clear();
+            columns.push_row(&mut line, &cells(row));
+            line.push('\n');
+            w.write_all(line.as_bytes()).map_err(io)
+        })?;
+        writeln!(w, "store {}", store.location()).map_err(io)
+    })
 }
 
 /// One open obligation in `deadlines --all --json`.

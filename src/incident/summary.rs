@@ -94,12 +94,12 @@ pub struct Summary {
 
 /// What the list of incidents shows of one: kept in place of its whole summary, so that a long
 /// list holds a few dozen bytes an incident.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Brief {
     pub id: String,
     pub title: String,
     /// `open`, `closed` or `discarded`.
-    pub state: &'static str,
+    pub state: String,
     pub discovered: NaiveDate,
     pub runbook: String,
     pub settled: usize,
@@ -108,6 +108,27 @@ pub struct Brief {
     /// Obligations overdue on the day the list was made.
     pub overdue: usize,
 }
+
+// The list's order: by discovery, then by id (which is unique).
+impl Ord for Brief {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.discovered, &self.id).cmp(&(other.discovered, &other.id))
+    }
+}
+
+impl PartialOrd for Brief {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Brief {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Brief {}
 
 /// What `list` reads of a summary, borrowed from its cached text: the rest (the annual report's
 /// fields, why and on what basis each obligation applies) is passed over unread.
@@ -164,7 +185,7 @@ impl ListView<'_> {
     /// What the list shows of this incident on `today`.
     pub fn brief(self, today: NaiveDate) -> Brief {
         Brief {
-            state: self.state_name(),
+            state: self.state_name().to_owned(),
             overdue: self.overdue(today),
             id: self.id.into_owned(),
             title: self.title.into_owned(),

@@ -10,43 +10,51 @@ use crate::incident::obligations::Status;
 use crate::incident::summary::Brief;
 use crate::text::sanitize;
 
-pub fn list_text(store: &str, rows: &[(String, Result<Brief, String>)], filtered: bool) -> String {
-    if rows.is_empty() {
-        return if filtered {
-            format!("No incidents in {store} match.\n")
-        } else {
-            format!(
-                "No incidents in {store}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n"
-            )
-        };
+/// The list's columns.
+pub const LIST_HEADER: [&str; 6] = ["id", "state", "discovered", "progress", "overdue", "title"];
+
+/// What the list says when it has no rows.
+pub fn list_empty(store: &str, filtered: bool) -> String {
+    if filtered {
+        format!("No incidents in {store} match.\n")
+    } else {
+        format!(
+            "No incidents in {store}.\nStart one with `breach start --runbook ID --discovered WHEN --title TEXT`.\n"
+        )
     }
-    let rows: Vec<[String; 6]> = rows
-        .iter()
-        .map(|(id, brief)| match brief {
-            Ok(brief) => [
-                id.clone(),
-                brief.state.to_owned(),
-                brief.discovered.to_string(),
-                format!("{}/{}", brief.settled, brief.applicable),
-                if brief.overdue == 0 {
-                    String::new()
-                } else {
-                    brief.overdue.to_string()
-                },
-                sanitize(&brief.title).into_owned(),
-            ],
-            Err(e) => [
-                id.clone(),
-                "UNREADABLE".to_owned(),
-                String::new(),
-                String::new(),
-                String::new(),
-                e.clone(),
-            ],
-        })
-        .collect();
-    let header = ["id", "state", "discovered", "progress", "overdue", "title"];
-    format!("{}\nstore {}\n", grid(header, &rows, width()), store)
+}
+
+/// One incident's row of the list.
+pub fn list_cells(brief: &Brief) -> [String; 6] {
+    [
+        brief.id.clone(),
+        brief.state.clone(),
+        brief.discovered.to_string(),
+        format!("{}/{}", brief.settled, brief.applicable),
+        if brief.overdue == 0 {
+            String::new()
+        } else {
+            brief.overdue.to_string()
+        },
+        sanitize(&brief.title).into_owned(),
+    ]
+}
+
+/// The row of an incident that cannot be read, with why.
+pub fn unreadable_cells(id: &str, error: &str) -> [String; 6] {
+    [
+        id.to_owned(),
+        "UNREADABLE".to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+        error.to_owned(),
+    ]
+}
+
+/// The list laid out whole, for a screen it must be wrapped to (at most one screen's reading).
+pub fn list_text(store: &str, rows: &[[String; 6]]) -> String {
+    format!("{}\nstore {}\n", grid(LIST_HEADER, rows, width()), store)
 }
 
 /// One open obligation of `deadlines --all`.

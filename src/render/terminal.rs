@@ -101,22 +101,11 @@ pub fn table(builder: Builder, max_width: usize) -> String {
 /// is laid out directly, which at thousands of rows takes a fraction of the time and memory of
 /// the general layout; otherwise it goes through [`table`].
 pub fn grid<const N: usize>(header: [&str; N], rows: &[[String; N]], max_width: usize) -> String {
-    use tabled::grid::util::string::get_text_width;
-    let mut widths = header.map(get_text_width);
-    let mut multiline = false;
+    let mut columns = Columns::new(header);
     for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(get_text_width(cell));
-            multiline |= cell.contains('\n');
-        }
+        columns.add(row);
     }
-    // Each column is padded by one space a side, with a separator between columns.
-    let total: usize = widths
-        .iter()
-        .map(|w| w + 3)
-        .sum::<usize>()
-        .saturating_sub(1);
-    if multiline || (wraps() && total > max_width) {
+    if !columns.direct(max_width) {
         let mut b = Builder::default();
         b.push_record(header);
         for row in rows {
@@ -124,20 +113,72 @@ pub fn grid<const N: usize>(header: [&str; N], rows: &[[String; N]], max_width: 
         }
         return table(b, max_width);
     }
-    let mut out = String::with_capacity((rows.len() + 2) * (total + 1));
-    push_row(&mut out, header.iter().copied(), &widths);
-    out.push('\n');
-    for (n, width) in widths.iter().enumerate() {
-        if n > 0 {
-            out.push('+');
-        }
-        out.extend(std::iter::repeat_n('-', width + 2));
-    }
+    let mut out = String::with_capacity((rows.len() + 2) * (columns.total() + 1));
+    columns.push_header(&mut out, header);
     for row in rows {
         out.push('\n');
-        push_row(&mut out, row.iter().map(String::as_str), &widths);
+        columns.push_row(&mut out, row);
     }
     out
+}
+
+/// The columns of a [`grid`], for laying it out a row at a time: their widths are found in a
+/// first pass over every row (`add`), then the header and each row are written in turn, so
+/// that a long table is never held whole.
+#[derive(Debug, Clone)]
+pub struct Columns<const N: usize> {
+    widths: [usize; N],
+    multiline: bool,
+}
+
+impl<const N: usize> Columns<N> {
+    pub fn new(header: [&str; N]) -> Self {
+        Columns {
+            widths: header.map(tabled::grid::util::string::get_text_width),
+            multiline: false,
+        }
+    }
+
+    /// Widens the columns to fit `row`.
+    pub fn add(&mut self, row: &[String; N]) {
+        use tabled::grid::util::string::get_text_width;
+        for (w, cell) in self.widths.iter_mut().zip(row) {
+            *w = (*w).max(get_text_width(cell));
+            self.multiline |= cell.contains('\n');
+        }
+    }
+
+    /// Whether the rows can be laid out one at a time: no cell spans lines, and nothing has to
+    /// wrap (output not for a screen, or narrow enough). Otherwise [`grid`] lays them out.
+    pub fn direct(&self, max_width: usize) -> bool {
+        !self.multiline && !(wraps() && self.total() > max_width)
+    }
+
+    /// The table's width: each column padded by one space a side, a separator between columns.
+    fn total(&self) -> usize {
+        self.widths
+            .iter()
+            .map(|w| w + 3)
+            .sum::<usize>()
+            .saturating_sub(1)
+    }
+
+    /// The header line and the rule under it, without a newline after.
+    pub fn push_header(&self, out: &mut String, header: [&str; N]) {
+        push_row(out, header.iter().copied(), &self.widths);
+        out.push('\n');
+        for (n, width) in self.widths.iter().enumerate() {
+            if n > 0 {
+                out.push('+');
+            }
+            out.extend(std::iter::repeat_n('-', width + 2));
+        }
+    }
+
+    /// One row, without a newline after.
+    pub fn push_row(&self, out: &mut String, row: &[String; N]) {
+        push_row(out, row.iter().map(String::as_str), &self.widths);
+    }
 }
 
 /// One line of a [`grid`]: each cell padded to its column's width, one space a side.

@@ -207,6 +207,11 @@ impl Store {
         }
     }
 
+    /// Where the store keeps its caches, if it keeps any.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.backend.cache_dir()
+    }
+
     pub fn location(&self) -> String {
         self.backend.location()
     }
