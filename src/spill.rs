@@ -17,6 +17,15 @@ use crate::error::Error;
 /// The most rows held in memory at once.
 pub const SEGMENT: usize = 2048;
 
+/// The rows held in memory at once: [`SEGMENT`], or fewer when `BREACH_SORT_SEGMENT` says so
+/// (the tests' way to send a small store's rows through the disk).
+fn segment() -> usize {
+    std::env::var("BREACH_SORT_SEGMENT")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or(SEGMENT, |n| n.clamp(1, SEGMENT))
+}
+
 /// One row on its way through the sorter: JSON, after its length.
 #[derive(Debug)]
 struct Spilled<T>(T);
@@ -68,13 +77,14 @@ impl<T: Serialize + DeserializeOwned + Send + Ord> Sorter<T> {
     pub fn new(near: Option<&Path>) -> Self {
         let dir = near
             .and_then(|near| {
+                crate::log::create_private_dir(near).ok()?;
                 tempfile::Builder::new()
                     .prefix(".sorting-")
                     .tempdir_in(near)
                     .ok()
             })
             .or_else(|| tempfile::Builder::new().prefix("breach-").tempdir().ok());
-        let mut sorter = extsort::ExternalSorter::new().with_segment_size(SEGMENT);
+        let mut sorter = extsort::ExternalSorter::new().with_segment_size(segment());
         if let Some(dir) = &dir {
             sorter = sorter.with_sort_dir(dir.path().to_owned());
         }

@@ -47,8 +47,11 @@ pub struct Listed<'a> {
     pub incidents: export::Rows<'a, ListRow>,
 }
 
+/// The incidents that could not be read, with why.
+type Unreadable = Vec<(String, Error)>;
+
 /// What was kept of each incident, and the incidents that could not be read with why.
-type Kept<T> = (Vec<T>, Vec<(String, Error)>);
+type Kept<T> = (Vec<T>, Unreadable);
 
 /// What `keep` takes of each incident's summary (given as its JSON text, of which it reads what
 /// it needs; `None` to pass it over), one summary at a time, so memory grows with what is kept,
@@ -83,23 +86,24 @@ fn each_kept<T>(
     Ok((kept, unreadable))
 }
 
-/// What `keep` takes of each incident's summary, sorted on its way (in memory up to a point,
-/// then on disk), and the incidents that cannot be read, with why.
+/// The rows `keep` takes of each incident's summary (handing each to the sink it is given),
+/// sorted on their way (in memory up to a point, then on disk), and the incidents that cannot be
+/// read, with why.
 fn each_sorted<T>(
     store: &Store,
-    mut keep: impl FnMut(&str) -> Result<Option<T>, serde_json::Error>,
-) -> Result<(spill::Sorted<T>, Vec<(String, Error)>), Error>
+    mut keep: impl FnMut(&str, &mut dyn FnMut(T)) -> Result<(), serde_json::Error>,
+) -> Result<(spill::Sorted<T>, Unreadable), Error>
 where
     T: Serialize + serde::de::DeserializeOwned + Send + Ord,
 {
     let mut sorter = spill::Sorter::new(store.cache_dir().as_deref());
     let mut failed = None;
     let (_, unreadable) = each_kept(store, |text| {
-        if let Some(row) = keep(text)?
-            && let Err(e) = sorter.push(row)
-        {
-            failed.get_or_insert(e);
-        }
+        keep(text, &mut |row| {
+            if let Err(e) = sorter.push(row) {
+                failed.get_or_insert(e);
+            }
+        })?;
         Ok(None::<()>)
     })?;
     if let Some(e) = failed {
@@ -124,12 +128,18 @@ fn json_failed(e: &serde_json::Error) -> Error {
     Error::input(format!("cannot write JSON: {e}"))
 }
 
+/// One row of the list: an incident, or one that cannot be read with why.
+enum Listing<'a> {
+    Readable(Brief),
+    Unreadable { id: &'a str, error: &'a str },
+}
+
 pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let today = s.today();
     let mut columns = Columns::new(view::LIST_HEADER);
     let mut listed = 0usize;
-    let (sorted, unreadable) = each_sorted(&store, |text| {
+    let (sorted, unreadable) = each_sorted(&store, |text, sink| {
         let sm: ListView<'_> = serde_json::from_str(text)?;
         let state = if sm.discarded {
             OpenOrClosed::Discarded
@@ -145,14 +155,15 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             && args.year.is_none_or(|y| sm.discovered.year() == y)
             && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
             && (!args.overdue || sm.overdue(today) > 0);
-        Ok(wanted.then(|| {
+        if wanted {
             let brief = sm.brief(today);
             if !s.json {
                 columns.add(&view::list_cells(&brief));
             }
             listed += 1;
-            brief
-        }))
+            sink(brief);
+        }
+        Ok(())
     })?;
     // An unreadable incident is always shown, first: it needs attention whatever the filter.
     let unreadable: Vec<(String, String)> = unreadable
@@ -160,12 +171,12 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         .map(|(id, e)| (id, e.to_string()))
         .collect();
     let sorted = std::cell::RefCell::new(Some(sorted));
-    let rows = |sink: &mut dyn FnMut(Result<Brief, (&str, &str)>) -> Result<(), Error>| {
-        for (id, e) in &unreadable {
-            sink(Err((id, e)))?;
+    let rows = |sink: &mut dyn FnMut(Listing<'_>) -> Result<(), Error>| {
+        for (id, error) in &unreadable {
+            sink(Listing::Unreadable { id, error })?;
         }
         for brief in sorted.borrow_mut().take().into_iter().flatten() {
-            sink(Ok(brief?))?;
+            sink(Listing::Readable(brief?))?;
         }
         Ok::<(), Error>(())
     };
@@ -175,7 +186,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             incidents: export::Rows::from_log(|sink| {
                 rows(&mut |row| {
                     sink(match row {
-                        Ok(b) => ListRow::Readable {
+                        Listing::Readable(b) => ListRow::Readable {
                             id: b.id,
                             title: b.title,
                             state: b.state,
@@ -188,7 +199,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
                             head: b.head,
                             overdue: b.overdue,
                         },
-                        Err((id, error)) => ListRow::Unreadable {
+                        Listing::Unreadable { id, error } => ListRow::Unreadable {
                             id: id.to_owned(),
                             state: "unreadable",
                             error: error.to_owned(),
@@ -211,9 +222,9 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     for (id, e) in &unreadable {
         columns.add(&view::unreadable_cells(id, e));
     }
-    let cells = |row: Result<Brief, (&str, &str)>| match row {
-        Ok(b) => view::list_cells(&b),
-        Err((id, e)) => view::unreadable_cells(id, e),
+    let cells = |row: Listing<'_>| match row {
+        Listing::Readable(b) => view::list_cells(&b),
+        Listing::Unreadable { id, error } => view::unreadable_cells(id, error),
     };
     if !columns.direct(terminal::width()) {
         // Wrapped to a screen: laid out whole.
@@ -240,38 +251,160 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     })
 }
 
-/// One open obligation in `deadlines --all --json`.
-#[derive(Debug, Serialize)]
-pub struct DueRow<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
+/// One open obligation in `deadlines --all --json`, and a row of its table.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct DueRow {
+    pub id: String,
+    pub title: String,
     pub key: Key,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<&'a str>,
-    pub label: &'a str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub label: String,
     pub due: NaiveDate,
     pub status: Status,
     pub days_left: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_until: Option<NaiveDate>,
 }
 
-/// `deadlines --all --json`.
+// Overdue first, then by due date: what needs doing soonest leads.
+impl Ord for DueRow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let order = |r: &DueRow| (r.status != Status::Overdue, r.due, r.id.clone(), r.key);
+        order(self).cmp(&order(other))
+    }
+}
+
+impl PartialOrd for DueRow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for DueRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for DueRow {}
+
+/// `deadlines --all --json`: the obligations are written as they come out of the sort.
 #[derive(Debug, Serialize)]
 pub struct AllDeadlines<'a> {
     pub store: String,
     pub today: NaiveDate,
     pub zone: String,
-    pub obligations: Vec<DueRow<'a>>,
+    pub obligations: export::Rows<'a, DueRow>,
     /// Incidents that could not be read: their deadlines are not in the list.
     pub unreadable: Vec<&'a str>,
 }
 
 pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome, Error> {
+    if ics {
+        return deadlines_calendar(s, out);
+    }
     let store = s.open_store()?;
     let today = s.today();
-    // Only the open obligations of open incidents are kept.
-    let (kept, unreadable_errors) = each_kept(&store, |text| {
+    let mut columns = Columns::new(view::DUE_HEADER);
+    let mut owed = 0usize;
+    let cells =
+        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.due, r.status, r.days_left);
+    // Only the open obligations of open incidents are kept, one row each.
+    let (sorted, unreadable_errors) = each_sorted(&store, |text, sink| {
+        let sm: DeadlinesView<'_> = serde_json::from_str(text)?;
+        if sm.closed {
+            return Ok(());
+        }
+        for o in sm.obligations.into_iter().filter(OwedView::is_open) {
+            let o = o.into_owed(false);
+            let row = DueRow {
+                id: sm.id.clone().into_owned(),
+                title: sm.title.clone().into_owned(),
+                key: o.key,
+                status: o.status(today),
+                days_left: (o.due - today).num_days(),
+                state: o.state,
+                label: o.label,
+                due: o.due,
+                held_until: o.held_until,
+            };
+            if !s.json {
+                columns.add(&cells(&row));
+            }
+            owed += 1;
+            sink(row);
+        }
+        Ok(())
+    })?;
+    let unreadable: Vec<&str> = unreadable_errors
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let sorted = std::cell::RefCell::new(Some(sorted));
+    let each = |sink: &mut dyn FnMut(DueRow) -> Result<(), Error>| {
+        for row in sorted.borrow_mut().take().into_iter().flatten() {
+            sink(row?)?;
+        }
+        Ok::<(), Error>(())
+    };
+    if s.json {
+        let all = AllDeadlines {
+            store: store.location(),
+            today,
+            zone: crate::clock::zone_name(),
+            obligations: export::Rows::from_log(|sink| {
+                each(&mut |row| {
+                    sink(row);
+                    Ok(())
+                })
+            }),
+            unreadable,
+        };
+        return super::write_document(&stdout(), "the deadlines", &|w| {
+            serde_json::to_writer_pretty(&mut *w, &all).map_err(|e| json_failed(&e))?;
+            w.write_all(b"\n").map_err(write_failed)
+        });
+    }
+    let head = view::deadlines_all_head(&store.location(), today);
+    let tail = view::deadlines_unreadable(&unreadable);
+    if owed == 0 || !columns.direct(terminal::width()) {
+        // Nothing to lay out, or laid out whole to be wrapped to a screen.
+        let mut all = Vec::new();
+        each(&mut |row| {
+            all.push(cells(&row));
+            Ok(())
+        })?;
+        let table = if all.is_empty() {
+            view::NOTHING_OWED.to_owned()
+        } else {
+            view::due_table(&all)
+        };
+        return super::write_document(out, "the deadlines", &|w| {
+            write!(w, "{head}{table}{tail}").map_err(write_failed)
+        });
+    }
+    super::write_document(out, "the deadlines", &|w| {
+        let mut line = head.clone();
+        columns.push_header(&mut line, view::DUE_HEADER);
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(write_failed)?;
+        each(&mut |row| {
+            line.clear();
+            columns.push_row(&mut line, &cells(&row));
+            line.push('\n');
+            w.write_all(line.as_bytes()).map_err(write_failed)
+        })?;
+        w.write_all(tail.as_bytes()).map_err(write_failed)
+    })
+}
+
+/// `deadlines --all --ics`: every open obligation of the store as one calendar, each event with
+/// the same UID as in its incident's own export.
+fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, Error> {
+    let store = s.open_store()?;
+    let today = s.today();
+    let (kept, _) = each_kept(&store, |text| {
         let sm: DeadlinesView<'_> = serde_json::from_str(text)?;
         let open: Vec<Owed> = if sm.closed {
             Vec::new()
@@ -279,41 +412,16 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             sm.obligations
                 .into_iter()
                 .filter(OwedView::is_open)
-                // Why and on what basis go only into the calendar.
-                .map(|o| o.into_owed(ics))
+                .map(|o| o.into_owed(true))
                 .collect()
         };
-        Ok((!open.is_empty()).then(|| (sm.id.into_owned(), sm.title.into_owned(), open)))
+        Ok((!open.is_empty()).then(|| (sm.id.into_owned(), open)))
     })?;
-    let unreadable: Vec<&str> = unreadable_errors
-        .iter()
-        .map(|(id, _)| id.as_str())
-        .collect();
-    let mut due: Vec<DueRow<'_>> = Vec::new();
-    let mut owed = Vec::new();
-    for (id, title, open) in &kept {
-        for o in open {
-            owed.push((id.as_str(), o));
-            due.push(DueRow {
-                id,
-                title,
-                key: o.key,
-                state: o.state.as_deref(),
-                label: &o.label,
-                due: o.due,
-                status: o.status(today),
-                days_left: (o.due - today).num_days(),
-                held_until: o.held_until,
-            });
-        }
-    }
-    // Overdue first, then by due date: what needs doing soonest leads.
-    due.sort_by_key(|r| (r.status != Status::Overdue, r.due, r.id, r.key));
-    if ics {
-        let text = export::ics_calendar(
-            &format!("Breach deadlines: {}", store.location()),
-            None,
-            owed.iter().map(|(id, o)| export::CalendarEvent {
+    let text = export::ics_calendar(
+        &format!("Breach deadlines: {}", store.location()),
+        None,
+        kept.iter().flat_map(|(id, open)| {
+            open.iter().map(|o| export::CalendarEvent {
                 incident: id,
                 key: o.key.name(),
                 state: o.state.as_deref(),
@@ -324,39 +432,11 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
                 status: o.status(today),
                 met_on: o.met_on,
                 held_until: o.held_until,
-            }),
-            s.now,
-        );
-        return deliver(out, text, "the calendar").map(Outcome::ok);
-    }
-    if s.json {
-        return Ok(Outcome::json(&AllDeadlines {
-            store: store.location(),
-            today,
-            zone: crate::clock::zone_name(),
-            obligations: due,
-            unreadable,
-        }));
-    }
-    deliver(
-        out,
-        view::deadlines_all_text(&store.location(), &due_lines(&due), &unreadable, today),
-        "the deadlines",
-    )
-    .map(Outcome::ok)
-}
-
-fn due_lines<'a>(rows: &[DueRow<'a>]) -> Vec<view::DueLine<'a>> {
-    rows.iter()
-        .map(|r| view::DueLine {
-            id: r.id,
-            title: r.title,
-            label: r.label,
-            due: r.due,
-            status: r.status,
-            days_left: r.days_left,
-        })
-        .collect()
+            })
+        }),
+        s.now,
+    );
+    deliver(out, text, "the calendar").map(Outcome::ok)
 }
 
 /// One incident of the annual report, with the portal's fields.

@@ -57,54 +57,54 @@ pub fn list_text(store: &str, rows: &[[String; 6]]) -> String {
     format!("{}\nstore {}\n", grid(LIST_HEADER, rows, width()), store)
 }
 
-/// One open obligation of `deadlines --all`.
-#[derive(Debug, Clone)]
-pub struct DueLine<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
-    pub label: &'a str,
-    pub due: NaiveDate,
-    pub status: Status,
-    pub days_left: i64,
-}
+/// The columns of `deadlines --all`.
+pub const DUE_HEADER: [&str; 6] = ["due", "status", "days", "incident", "obligation", "title"];
 
-pub fn deadlines_all_text(
-    store: &str,
-    rows: &[DueLine<'_>],
-    unreadable: &[&str],
-    today: NaiveDate,
-) -> String {
-    let mut out = format!(
+/// What `deadlines --all` says before its table.
+pub fn deadlines_all_head(store: &str, today: NaiveDate) -> String {
+    format!(
         "Every open obligation in {store}, as of {today} ({}):\n\n",
         crate::clock::zone_name()
-    );
-    if rows.is_empty() {
-        out.push_str("Nothing is owed: no open incident has an obligation that is not met.\n");
-    } else {
-        let cells: Vec<[String; 6]> = rows
-            .iter()
-            .map(|r| {
-                [
-                    r.due.to_string(),
-                    r.status.label().to_owned(),
-                    r.days_left.to_string(),
-                    r.id.to_owned(),
-                    r.label.to_owned(),
-                    sanitize(r.title).into_owned(),
-                ]
-            })
-            .collect();
-        let header = ["due", "status", "days", "incident", "obligation", "title"];
-        out.push_str(&grid(header, &cells, width()));
-        out.push('\n');
+    )
+}
+
+/// What `deadlines --all` says when nothing is owed.
+pub const NOTHING_OWED: &str =
+    "Nothing is owed: no open incident has an obligation that is not met.\n";
+
+/// One open obligation's row of `deadlines --all`.
+pub fn due_cells(
+    id: &str,
+    title: &str,
+    label: &str,
+    due: NaiveDate,
+    status: Status,
+    days_left: i64,
+) -> [String; 6] {
+    [
+        due.to_string(),
+        status.label().to_owned(),
+        days_left.to_string(),
+        id.to_owned(),
+        label.to_owned(),
+        sanitize(title).into_owned(),
+    ]
+}
+
+/// What `deadlines --all` says after its table of the incidents it could not read.
+pub fn deadlines_unreadable(unreadable: &[&str]) -> String {
+    if unreadable.is_empty() {
+        return String::new();
     }
-    if !unreadable.is_empty() {
-        out.push_str(&format!(
-            "\nNOT READ (their deadlines are missing above; run `breach -i ID verify`): {}\n",
-            unreadable.join(", ")
-        ));
-    }
-    out
+    format!(
+        "\nNOT READ (their deadlines are missing above; run `breach -i ID verify`): {}\n",
+        unreadable.join(", ")
+    )
+}
+
+/// The table of `deadlines --all` laid out whole, for a screen it must be wrapped to.
+pub fn due_table(rows: &[[String; 6]]) -> String {
+    grid(DUE_HEADER, rows, width()) + "\n"
 }
 
 /// One incident of the annual report, as text fields.

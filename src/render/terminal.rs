@@ -151,7 +151,7 @@ impl<const N: usize> Columns<N> {
     /// Whether the rows can be laid out one at a time: no cell spans lines, and nothing has to
     /// wrap (output not for a screen, or narrow enough). Otherwise [`grid`] lays them out.
     pub fn direct(&self, max_width: usize) -> bool {
-        !self.multiline && !(wraps() && self.total() > max_width)
+        !(self.multiline || wraps() && self.total() > max_width)
     }
 
     /// The table's width: each column padded by one space a side, a separator between columns.

@@ -211,7 +211,7 @@ impl Backend for DirStore {
         self.stamp(id) == Some(key.stamp())
     }
 
-    fn log_stamps(&self) -> Option<Box<dyn Fn(&str) -> Option<LogStamp> + Send + Sync + '_>> {
+    fn log_stamps(&self) -> Option<super::StampLogs<'_>> {
         Some(Box::new(|id| self.stamp(id)))
     }
 

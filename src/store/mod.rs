@@ -104,6 +104,9 @@ pub struct StoredAttachment {
     pub created: bool,
 }
 
+/// A `stat` of an incident's log that may run on another thread: see [`Backend::log_stamps`].
+pub type StampLogs<'a> = Box<dyn Fn(&str) -> Option<LogStamp> + Send + Sync + 'a>;
+
 /// What a place that keeps incidents must do. Small on purpose: every command is written
 /// against it, so a second backend is this trait and [`IncidentLog`], nothing more.
 pub trait Backend: std::fmt::Debug {
@@ -154,7 +157,7 @@ pub trait Backend: std::fmt::Debug {
     /// A check of logs that can run on another thread, beside the one reading the cached
     /// summaries (a file system answers one `stat` at a time); `None` when the backend has
     /// none, and [`Backend::log_unchanged`] or [`Backend::log_keys`] is used instead.
-    fn log_stamps(&self) -> Option<Box<dyn Fn(&str) -> Option<LogStamp> + Send + Sync + '_>> {
+    fn log_stamps(&self) -> Option<StampLogs<'_>> {
         None
     }
     /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.

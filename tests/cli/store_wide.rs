@@ -543,6 +543,38 @@ fn among_several_open_incidents_a_terminal_asks_which() {
 }
 
 #[test]
+fn views_sorted_on_disk_print_the_same_and_leave_nothing_behind() {
+    let (env, _) = year_of_incidents();
+    let views: [&[&str]; 4] = [
+        &["list"],
+        &["--json", "list"],
+        &["deadlines", "--all"],
+        &["--json", "deadlines", "--all"],
+    ];
+    for args in views {
+        let in_memory = env.breach(args).ok().stdout;
+        // One row held at a time: every other row goes through a sorted segment on disk.
+        let mut on_disk = env.command(args);
+        on_disk.env("BREACH_SORT_SEGMENT", "1");
+        let out = on_disk.output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            in_memory,
+            "{args:?}"
+        );
+    }
+    // The segments lived in a private directory in the store's cache, gone now.
+    let cache = env.store().join("cache");
+    let left: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().starts_with(".sorting-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
 fn tables_wrap_only_for_a_screen_and_never_inside_a_word() {
     let (env, [small, ..]) = year_of_incidents();
     // Piped with no COLUMNS: each incident on one line, whatever its length.
