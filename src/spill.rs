@@ -1,13 +1,19 @@
 //! Sorting more rows than should be held at once. The store-wide views print up to one row per
 //! incident in an order the store does not keep them in (by discovery, by due date), and their
-//! memory must not grow with the store: rows go to an external sorter (the `extsort` crate)
-//! that holds at most [`SEGMENT`] of them, writes each full segment sorted to a private
-//! temporary directory, and merges the segments back as the rows are printed. A view of fewer
-//! rows than a segment never touches the disk.
+//! memory must not grow with the store: a [`Sorter`] holds at most [`SEGMENT`] rows, writes
+//! each full segment sorted to an unnamed temporary file (in the store's private cache, gone
+//! when the file is closed, even after a crash), and merges the segments back as the rows are
+//! printed. A view of fewer rows than a segment never touches the disk.
+//!
+//! Hand-written rather than the `extsort` crate: its 0.5 loses every row when their number is
+//! a multiple of the segment size plus one, and a list that silently comes back empty is the
+//! failure this tool cannot have.
 
-use std::cmp::Ordering;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -26,105 +32,118 @@ fn segment() -> usize {
         .map_or(SEGMENT, |n| n.clamp(1, SEGMENT))
 }
 
-/// One row on its way through the sorter: JSON, after its length.
-#[derive(Debug)]
-struct Spilled<T>(T);
-
-impl<T: Serialize + DeserializeOwned + Send> extsort::Sortable for Spilled<T> {
-    fn encode<W: Write>(&self, writer: &mut W) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(&self.0)?;
-        let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
-        writer.write_all(&len.to_le_bytes())?;
-        writer.write_all(&bytes)
-    }
-
-    fn decode<R: Read>(reader: &mut R) -> std::io::Result<Self> {
-        let mut len = [0u8; 4];
-        // The end of a segment is an `UnexpectedEof` here, as the sorter expects.
-        reader.read_exact(&mut len)?;
-        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
-        reader.read_exact(&mut bytes)?;
-        Ok(Spilled(serde_json::from_slice(&bytes)?))
-    }
-}
-
-type Compare<T> = fn(&Spilled<T>, &Spilled<T>) -> Ordering;
-
-fn compare<T: Ord>(a: &Spilled<T>, b: &Spilled<T>) -> Ordering {
-    a.0.cmp(&b.0)
-}
-
-/// Rows pushed in any order and read back in their own (`Ord`) order.
-pub struct Sorter<T: Serialize + DeserializeOwned + Send + Ord> {
-    rows: extsort::PushExternalSorter<Spilled<T>, Compare<T>>,
-    /// Where full segments go; removed when the sorted rows are dropped.
-    dir: Option<tempfile::TempDir>,
-}
-
-/// The rows of a [`Sorter`], in order.
-pub struct Sorted<T: Serialize + DeserializeOwned + Send + Ord> {
-    rows: extsort::SortedIterator<Spilled<T>, Compare<T>>,
-    _dir: Option<tempfile::TempDir>,
-}
-
 fn failed(e: &std::io::Error) -> Error {
     Error::input(format!("cannot sort the rows on disk: {e}"))
 }
 
-impl<T: Serialize + DeserializeOwned + Send + Ord> Sorter<T> {
-    /// A sorter whose segments go to a new private directory in `near` (the store's cache, so
-    /// that what the rows say stays with the store) or else the system's temporary directory.
-    pub fn new(near: Option<&Path>) -> Self {
-        let dir = near
-            .and_then(|near| {
-                crate::log::create_private_dir(near).ok()?;
-                tempfile::Builder::new()
-                    .prefix(".sorting-")
-                    .tempdir_in(near)
-                    .ok()
-            })
-            .or_else(|| tempfile::Builder::new().prefix("breach-").tempdir().ok());
-        let mut sorter = extsort::ExternalSorter::new().with_segment_size(segment());
-        if let Some(dir) = &dir {
-            sorter = sorter.with_sort_dir(dir.path().to_owned());
-        }
+/// Rows pushed in any order and read back in their own (`Ord`) order.
+#[derive(Debug)]
+pub struct Sorter<T> {
+    held: Vec<T>,
+    segment: usize,
+    /// Where segments go: the store's cache, or else the system's temporary directory.
+    near: Option<PathBuf>,
+    segments: Vec<BufReader<File>>,
+}
+
+/// The rows of a [`Sorter`], in order.
+#[derive(Debug)]
+pub struct Sorted<T> {
+    held: std::vec::IntoIter<T>,
+    segments: Vec<BufReader<File>>,
+    /// The next row of each segment, smallest first, with the segment it came from.
+    next: BinaryHeap<Reverse<(T, usize)>>,
+}
+
+impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
+    /// A sorter whose segments go to `near` (the store's cache, so that what the rows say
+    /// stays with the store) or else the system's temporary directory.
+    pub fn new(near: Option<PathBuf>) -> Self {
         Sorter {
-            rows: sorter.pushed_by(compare::<T> as Compare<T>),
-            dir,
+            held: Vec::new(),
+            segment: segment(),
+            near,
+            segments: Vec::new(),
         }
     }
 
     pub fn push(&mut self, row: T) -> Result<(), Error> {
-        self.rows.push(Spilled(row)).map_err(|e| failed(&e))
+        self.held.push(row);
+        if self.held.len() >= self.segment {
+            self.write_segment()?;
+        }
+        Ok(())
     }
 
-    pub fn sorted(self) -> Result<Sorted<T>, Error> {
-        Ok(Sorted {
-            rows: self.rows.done().map_err(|e| failed(&e))?,
-            _dir: self.dir,
-        })
+    /// The rows held, sorted, to a new segment on disk.
+    fn write_segment(&mut self) -> Result<(), Error> {
+        self.held.sort();
+        let file = self
+            .near
+            .as_ref()
+            .and_then(|near| {
+                crate::log::create_private_dir(near).ok()?;
+                tempfile::tempfile_in(near).ok()
+            })
+            .map_or_else(tempfile::tempfile, Ok)
+            .map_err(|e| failed(&e))?;
+        let mut out = BufWriter::new(file);
+        for row in self.held.drain(..) {
+            let bytes = serde_json::to_vec(&row).map_err(|e| failed(&e.into()))?;
+            let len = u32::try_from(bytes.len()).map_err(|e| failed(&std::io::Error::other(e)))?;
+            out.write_all(&len.to_le_bytes())
+                .and_then(|()| out.write_all(&bytes))
+                .map_err(|e| failed(&e))?;
+        }
+        let mut file = out.into_inner().map_err(|e| failed(e.error()))?;
+        file.rewind().map_err(|e| failed(&e))?;
+        self.segments.push(BufReader::new(file));
+        Ok(())
+    }
+
+    pub fn sorted(mut self) -> Result<Sorted<T>, Error> {
+        if !self.segments.is_empty() && !self.held.is_empty() {
+            self.write_segment()?;
+        }
+        self.held.sort();
+        let mut sorted = Sorted {
+            held: std::mem::take(&mut self.held).into_iter(),
+            segments: self.segments,
+            next: BinaryHeap::new(),
+        };
+        for n in 0..sorted.segments.len() {
+            sorted.refill(n)?;
+        }
+        Ok(sorted)
     }
 }
 
-impl<T: Serialize + DeserializeOwned + Send + Ord> std::fmt::Debug for Sorter<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("rows being sorted")
+impl<T: DeserializeOwned + Ord> Sorted<T> {
+    /// Takes the next row of segment `n`, if it has one, into the merge.
+    fn refill(&mut self, n: usize) -> Result<(), Error> {
+        let reader = &mut self.segments[n];
+        let mut len = [0u8; 4];
+        match reader.read_exact(&mut len) {
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            other => other.map_err(|e| failed(&e))?,
+        }
+        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+        reader.read_exact(&mut bytes).map_err(|e| failed(&e))?;
+        let row = serde_json::from_slice(&bytes).map_err(|e| failed(&e.into()))?;
+        self.next.push(Reverse((row, n)));
+        Ok(())
     }
 }
 
-impl<T: Serialize + DeserializeOwned + Send + Ord> std::fmt::Debug for Sorted<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("sorted rows")
-    }
-}
-
-impl<T: Serialize + DeserializeOwned + Send + Ord> Iterator for Sorted<T> {
+impl<T: DeserializeOwned + Ord> Iterator for Sorted<T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.rows
-            .next()
-            .map(|row| row.map(|Spilled(row)| row).map_err(|e| failed(&e)))
+        if self.segments.is_empty() {
+            return self.held.next().map(Ok);
+        }
+        let Reverse((row, n)) = self.next.pop()?;
+        Some(self.refill(n).map(|()| row))
     }
 }
 
@@ -132,31 +151,37 @@ impl<T: Serialize + DeserializeOwned + Send + Ord> Iterator for Sorted<T> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn more_rows_than_a_segment_come_back_in_order_and_the_segments_go_away() {
-        let near = tempfile::tempdir().unwrap();
-        let mut sorter = Sorter::new(Some(near.path()));
-        // Five segments' worth, in an order that is not theirs.
-        let n = 5 * SEGMENT as u64 + 7;
+    fn sorted_through(near: &std::path::Path, segment: usize, n: u64) -> Vec<(u64, String)> {
+        let mut sorter = Sorter::new(Some(near.to_owned()));
+        sorter.segment = segment;
         for i in 0..n {
             sorter.push(((i * 7919) % n, format!("row {i}"))).unwrap();
         }
-        let sorted: Vec<(u64, String)> = sorter.sorted().unwrap().map(Result::unwrap).collect();
-        assert_eq!(sorted.len() as u64, n);
-        assert!(sorted.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(std::fs::read_dir(near.path()).unwrap().count(), 0);
+        sorter.sorted().unwrap().map(Result::unwrap).collect()
     }
 
     #[test]
-    fn fewer_rows_than_a_segment_never_touch_the_disk() {
+    fn every_row_comes_back_in_order_whatever_the_count_against_the_segment() {
         let near = tempfile::tempdir().unwrap();
-        let mut sorter = Sorter::new(Some(near.path()));
-        for i in [3, 1, 2] {
-            sorter.push(i).unwrap();
+        // Counts that fill the last segment exactly, overfill it by one, or stop short; and
+        // fewer rows than one segment, which never touch the disk.
+        for (segment, n) in [
+            (7, 56),
+            (7, 57),
+            (7, 55),
+            (7, 8),
+            (7, 3),
+            (1, 5),
+            (2048, 5000),
+        ] {
+            let sorted = sorted_through(near.path(), segment, n);
+            assert_eq!(sorted.len() as u64, n, "segment {segment}, {n} rows");
+            assert!(
+                sorted.windows(2).all(|w| w[0] < w[1]),
+                "segment {segment}, {n} rows"
+            );
         }
-        let dir = sorter.dir.as_ref().unwrap().path().to_owned();
-        let sorted = sorter.sorted().unwrap();
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-        assert_eq!(sorted.map(Result::unwrap).collect::<Vec<_>>(), [1, 2, 3]);
+        // The segments were unnamed files: nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(near.path()).unwrap().count(), 0);
     }
 }

@@ -94,9 +94,9 @@ fn each_sorted<T>(
     mut keep: impl FnMut(&str, &mut dyn FnMut(T)) -> Result<(), serde_json::Error>,
 ) -> Result<(spill::Sorted<T>, Unreadable), Error>
 where
-    T: Serialize + serde::de::DeserializeOwned + Send + Ord,
+    T: Serialize + serde::de::DeserializeOwned + Ord,
 {
-    let mut sorter = spill::Sorter::new(store.cache_dir().as_deref());
+    let mut sorter = spill::Sorter::new(store.cache_dir());
     let mut failed = None;
     let (_, unreadable) = each_kept(store, |text| {
         keep(text, &mut |row| {
