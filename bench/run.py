@@ -108,6 +108,7 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
         ("list", [breach, "list"]),
         ("list --json", [breach, "--json", "list"]),
         ("deadlines --all", [breach, "deadlines", "--all"]),
+        ("deadlines --all --json", [breach, "--json", "deadlines", "--all"]),
         ("annual 2024", [breach, "annual", "2024"]),
     ]:
         t, rss = measure(argv, env, runs)
@@ -226,6 +227,7 @@ def main():
                 for name, argv in [
                     ("export --format json", [breach, "export", "--format", "json"]),
                     ("export --format md", [breach, "export", "--format", "md"]),
+                    ("export --format html", [breach, "export", "--format", "html"]),
                 ]:
                     t, rss = measure(argv, env, args.runs)
                     vs = f"{t / trivial_t:.1f}x start-up" if size <= 1000 else f"{t / wc_t:.1f}x wc -l"
