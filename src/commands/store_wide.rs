@@ -270,8 +270,11 @@ pub struct DueRow {
 // Overdue first, then by due date: what needs doing soonest leads.
 impl Ord for DueRow {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let order = |r: &DueRow| (r.status != Status::Overdue, r.due, r.id.clone(), r.key);
-        order(self).cmp(&order(other))
+        let order = |r: &DueRow| (r.status != Status::Overdue, r.due);
+        order(self)
+            .cmp(&order(other))
+            .then_with(|| self.id.cmp(&other.id))
+            .then_with(|| self.key.cmp(&other.key))
     }
 }
 
@@ -440,37 +443,58 @@ fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, Error> {
 }
 
 /// One incident of the annual report, with the portal's fields.
-#[derive(Debug, Serialize)]
-pub struct AnnualRow<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct AnnualRow {
+    pub id: String,
+    pub title: String,
     pub discovered: NaiveDate,
     pub breach_started: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub breach_started_unknown: bool,
     pub breach_ended: Option<NaiveDate>,
     #[serde(rename = "type")]
-    pub breach_type: &'a str,
-    pub location: &'a str,
-    pub phi_types: Option<&'a str>,
+    pub breach_type: String,
+    pub location: String,
+    pub phi_types: Option<String>,
     pub affected: u64,
     /// The safeguards in place before the breach: not recorded by breach (chosen on the portal).
-    pub safeguards: Option<&'a str>,
-    pub description: Option<&'a str>,
-    pub actions_taken: Option<&'a str>,
+    pub safeguards: Option<String>,
+    pub description: Option<String>,
+    pub actions_taken: Option<String>,
     pub notices: Vec<NoticeGiven>,
     pub reported: bool,
     pub reported_on: Option<NaiveDate>,
     pub due: NaiveDate,
 }
 
-#[derive(Debug, Serialize)]
+// The report's order: by discovery, then by id (which is unique).
+impl Ord for AnnualRow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.discovered, &self.id).cmp(&(other.discovered, &other.id))
+    }
+}
+
+impl PartialOrd for AnnualRow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for AnnualRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for AnnualRow {}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct NoticeGiven {
     pub to: Audience,
     pub date: NaiveDate,
 }
 
-/// `annual --json`.
+/// `annual --json`: the incidents are written as they come out of the sort.
 #[derive(Debug, Serialize)]
 pub struct AnnualReport<'a> {
     pub year: i32,
@@ -479,12 +503,104 @@ pub struct AnnualReport<'a> {
     /// incident's own, shown on its row).
     pub due: NaiveDate,
     pub basis: &'static str,
-    pub incidents: Vec<AnnualRow<'a>>,
+    pub incidents: export::Rows<'a, AnnualRow>,
     /// Incidents that may belong in the report but cannot be placed yet, with why.
     pub warnings: Vec<String>,
 }
 
 const ANNUAL_BASIS: &str = "45 CFR 164.408(c): every breach of unsecured PHI affecting fewer than 500 individuals, discovered in the year, reported to HHS no later than 60 days after the end of that calendar year, each as its own submission. The portal's field list is NOT CONFIRMED (see the reference); type of breach and location are mappings to confirm with counsel.";
+
+/// What the annual report says of an incident of the year: its row, or why it has none yet.
+enum Placed {
+    Row(Box<AnnualRow>),
+    /// Not in the report, and nothing to say (a business associate's, 500 or more, ...).
+    Out,
+    Warning(String),
+}
+
+/// Where an incident discovered in the year goes in the annual report.
+fn place(sm: &Summary, first_day: NaiveDate) -> Placed {
+    let id = &sm.id;
+    let a = &sm.annual;
+    if a.business_associate {
+        return Placed::Out;
+    }
+    if !a.assessed {
+        return Placed::Warning(format!(
+            "{id} ({}) has no risk assessment yet: it may belong in this report (`breach -i {id} assess`)",
+            crate::text::sanitize(&sm.title)
+        ));
+    }
+    if a.notification_required && a.affected.is_none() {
+        return Placed::Warning(format!(
+            "{id} ({}) requires notification but its number affected is unknown: under 500 it belongs in this report (`breach -i {id} facts --affected N`)",
+            crate::text::sanitize(&sm.title)
+        ));
+    }
+    if !a.in_annual_report() {
+        return Placed::Out;
+    }
+    let due = sm
+        .obligations
+        .iter()
+        .find(|o| o.key == Key::HhsAnnualReport)
+        .map_or_else(|| obligations::annual_report_due(first_day), |o| o.due);
+    Placed::Row(Box::new(AnnualRow {
+        id: sm.id.clone(),
+        title: sm.title.clone(),
+        discovered: sm.discovered,
+        breach_started: a.breach_started,
+        breach_started_unknown: a.breach_started_unknown,
+        breach_ended: a.breach_ended,
+        breach_type: a.breach_type.clone(),
+        location: a.location.clone(),
+        phi_types: a.phi_types.clone(),
+        affected: a.affected.unwrap_or_default(),
+        safeguards: None,
+        description: a.description.clone(),
+        actions_taken: a.actions_taken.clone(),
+        notices: a
+            .notices
+            .iter()
+            .map(|(to, date)| NoticeGiven {
+                to: *to,
+                date: *date,
+            })
+            .collect(),
+        reported: a.reported_on().is_some(),
+        reported_on: a.reported_on(),
+        due,
+    }))
+}
+
+/// A row of the annual report as the table and the CSV show it.
+fn annual_line(r: &AnnualRow) -> view::AnnualLine {
+    view::AnnualLine {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        discovered: r.discovered,
+        breach_started: match (r.breach_started, r.breach_started_unknown) {
+            (Some(d), _) => d.to_string(),
+            (None, true) => "unknown".to_owned(),
+            (None, false) => String::new(),
+        },
+        breach_ended: r.breach_ended.map(|d| d.to_string()).unwrap_or_default(),
+        breach_type: r.breach_type.clone(),
+        location: r.location.clone(),
+        phi_types: r.phi_types.clone().unwrap_or_default(),
+        affected: r.affected,
+        description: r.description.clone().unwrap_or_default(),
+        actions_taken: r.actions_taken.clone().unwrap_or_default(),
+        notices: r
+            .notices
+            .iter()
+            .map(|n| format!("{} {}", audience_name(n.to), n.date))
+            .collect::<Vec<_>>()
+            .join("; "),
+        reported_on: r.reported_on,
+        due: r.due,
+    }
+}
 
 pub(super) fn annual(
     s: &Session,
@@ -504,129 +620,76 @@ pub(super) fn annual(
         )));
     };
     let store = s.open_store()?;
-    // Only the incidents discovered in the year are kept.
-    let (mut kept, unreadable) = each_kept(&store, |text| {
+    // Only the incidents discovered in the year are read whole; their rows are sorted on
+    // their way, the warnings kept.
+    let mut warnings = Vec::new();
+    let (sorted, unreadable) = each_sorted(&store, |text, sink| {
         let when: YearView = serde_json::from_str(text)?;
         if when.discovered.year() != year || when.discarded {
-            return Ok(None);
+            return Ok(());
         }
-        serde_json::from_str::<Summary>(text).map(Some)
+        match place(&serde_json::from_str::<Summary>(text)?, first_day) {
+            Placed::Row(row) => sink(*row),
+            Placed::Warning(w) => warnings.push(w),
+            Placed::Out => {}
+        }
+        Ok(())
     })?;
-    kept.sort_by(|a, b| (a.discovered, &a.id).cmp(&(b.discovered, &b.id)));
-    let mut incidents = Vec::new();
-    let mut warnings: Vec<String> = unreadable
+    // The incidents that cannot be read come first: they may be missing.
+    let warnings: Vec<String> = unreadable
         .iter()
         .map(|(id, e)| format!("{id} cannot be read, so it may be missing here: {e}"))
+        .chain(warnings)
         .collect();
-    for sm in &kept {
-        let id = &sm.id;
-        let a = &sm.annual;
-        if a.business_associate {
-            continue;
+    let due = obligations::annual_report_due(first_day);
+    let sorted = std::cell::RefCell::new(Some(sorted));
+    let each = |sink: &mut dyn FnMut(AnnualRow) -> Result<(), Error>| {
+        for row in sorted.borrow_mut().take().into_iter().flatten() {
+            sink(row?)?;
         }
-        if !a.assessed {
-            warnings.push(format!(
-                "{id} ({}) has no risk assessment yet: it may belong in this report (`breach -i {id} assess`)",
-                crate::text::sanitize(&sm.title)
-            ));
-            continue;
-        }
-        if a.notification_required && a.affected.is_none() {
-            warnings.push(format!(
-                "{id} ({}) requires notification but its number affected is unknown: under 500 it belongs in this report (`breach -i {id} facts --affected N`)",
-                crate::text::sanitize(&sm.title)
-            ));
-            continue;
-        }
-        if !a.in_annual_report() {
-            continue;
-        }
-        let due = sm
-            .obligations
-            .iter()
-            .find(|o| o.key == Key::HhsAnnualReport)
-            .map_or_else(|| obligations::annual_report_due(first_day), |o| o.due);
-        incidents.push(AnnualRow {
-            id: &sm.id,
-            title: &sm.title,
-            discovered: sm.discovered,
-            breach_started: a.breach_started,
-            breach_started_unknown: a.breach_started_unknown,
-            breach_ended: a.breach_ended,
-            breach_type: &a.breach_type,
-            location: &a.location,
-            phi_types: a.phi_types.as_deref(),
-            affected: a.affected.unwrap_or_default(),
-            safeguards: None,
-            description: a.description.as_deref(),
-            actions_taken: a.actions_taken.as_deref(),
-            notices: a
-                .notices
-                .iter()
-                .map(|(to, date)| NoticeGiven {
-                    to: *to,
-                    date: *date,
-                })
-                .collect(),
-            reported: a.reported_on().is_some(),
-            reported_on: a.reported_on(),
+        Ok::<(), Error>(())
+    };
+    let what = "the annual report";
+    if s.json || format == AnnualFormat::Json {
+        let report = AnnualReport {
+            year,
+            store: store.location(),
             due,
+            basis: ANNUAL_BASIS,
+            incidents: export::Rows::from_log(|sink| {
+                each(&mut |row| {
+                    sink(row);
+                    Ok(())
+                })
+            }),
+            warnings,
+        };
+        return super::write_document(out, what, &|w| {
+            serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| json_failed(&e))?;
+            w.write_all(b"\n").map_err(write_failed)
         });
     }
-    let report = AnnualReport {
-        year,
-        store: store.location(),
-        due: obligations::annual_report_due(first_day),
-        basis: ANNUAL_BASIS,
-        incidents,
-        warnings,
-    };
-    if s.json || format == AnnualFormat::Json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::input(format!("cannot write JSON: {e}")))?;
-        return deliver(out, text + "\n", "the annual report").map(Outcome::ok);
-    }
-    let lines: Vec<view::AnnualLine> = report
-        .incidents
-        .iter()
-        .map(|r| view::AnnualLine {
-            id: r.id.to_owned(),
-            title: r.title.to_owned(),
-            discovered: r.discovered,
-            breach_started: match (r.breach_started, r.breach_started_unknown) {
-                (Some(d), _) => d.to_string(),
-                (None, true) => "unknown".to_owned(),
-                (None, false) => String::new(),
-            },
-            breach_ended: r.breach_ended.map(|d| d.to_string()).unwrap_or_default(),
-            breach_type: r.breach_type.to_owned(),
-            location: r.location.to_owned(),
-            phi_types: r.phi_types.unwrap_or_default().to_owned(),
-            affected: r.affected,
-            description: r.description.unwrap_or_default().to_owned(),
-            actions_taken: r.actions_taken.unwrap_or_default().to_owned(),
-            notices: r
-                .notices
-                .iter()
-                .map(|n| format!("{} {}", audience_name(n.to), n.date))
-                .collect::<Vec<_>>()
-                .join("; "),
-            reported_on: r.reported_on,
-            due: r.due,
-        })
-        .collect();
-    let text = match format {
-        AnnualFormat::Csv if bom => format!("\u{feff}{}", view::annual_csv(&lines)?),
-        AnnualFormat::Csv => view::annual_csv(&lines)?,
-        _ => view::annual_text(year, report.due, &lines, &report.warnings),
-    };
     if format == AnnualFormat::Csv {
         // The CSV is data only; the warnings go to the person.
-        for w in &report.warnings {
+        for w in &warnings {
             eprintln!("breach: warning: {w}");
         }
+        return super::write_document(out, what, &|w| {
+            if bom {
+                w.write_all("\u{feff}".as_bytes()).map_err(write_failed)?;
+            }
+            let mut csv = view::AnnualCsv::new(w)?;
+            each(&mut |row| csv.row(&annual_line(&row)))?;
+            csv.finish()
+        });
     }
-    deliver(out, text, "the annual report").map(Outcome::ok)
+    // The table for a person is laid out whole: its cells span lines.
+    let mut lines = Vec::new();
+    each(&mut |row| {
+        lines.push(annual_line(&row));
+        Ok(())
+    })?;
+    deliver(out, view::annual_text(year, due, &lines, &warnings), what).map(Outcome::ok)
 }
 
 fn audience_name(to: Audience) -> &'static str {

@@ -188,28 +188,47 @@ fn or_missing(s: &str) -> String {
 
 /// The annual report as CSV, one row per incident, spreadsheet-safe (a cell starting with
 /// `=`, `+`, `-` or `@` is quoted with a leading apostrophe so it is never run as a formula).
-pub fn annual_csv(rows: &[AnnualLine]) -> Result<String, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let bad = |e: csv::Error| Error::input(format!("cannot write CSV: {e}"));
-    w.write_record([
-        "incident",
-        "title",
-        "discovered",
-        "breach_started",
-        "breach_ended",
-        "type_of_breach",
-        "location",
-        "type_of_phi",
-        "affected",
-        "safeguards",
-        "description",
-        "actions_taken",
-        "notices",
-        "reported_on",
-        "due",
-    ])
-    .map_err(bad)?;
-    for r in rows {
+/// The annual report as CSV, written to `out` a row at a time.
+pub struct AnnualCsv<'w> {
+    out: csv::Writer<&'w mut (dyn std::io::Write + Send)>,
+}
+
+impl std::fmt::Debug for AnnualCsv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the annual report's CSV")
+    }
+}
+
+fn csv_failed(e: csv::Error) -> Error {
+    Error::input(format!("cannot write CSV: {e}"))
+}
+
+impl<'w> AnnualCsv<'w> {
+    /// Starts the CSV with its header row.
+    pub fn new(out: &'w mut (dyn std::io::Write + Send)) -> Result<Self, Error> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record([
+            "incident",
+            "title",
+            "discovered",
+            "breach_started",
+            "breach_ended",
+            "type_of_breach",
+            "location",
+            "type_of_phi",
+            "affected",
+            "safeguards",
+            "description",
+            "actions_taken",
+            "notices",
+            "reported_on",
+            "due",
+        ])
+        .map_err(csv_failed)?;
+        Ok(AnnualCsv { out })
+    }
+
+    pub fn row(&mut self, r: &AnnualLine) -> Result<(), Error> {
         let cells = [
             r.id.clone(),
             r.title.clone(),
@@ -227,13 +246,16 @@ pub fn annual_csv(rows: &[AnnualLine]) -> Result<String, Error> {
             r.reported_on.map(|d| d.to_string()).unwrap_or_default(),
             r.due.to_string(),
         ];
-        w.write_record(cells.iter().map(|c| spreadsheet_safe(c)))
-            .map_err(bad)?;
+        self.out
+            .write_record(cells.iter().map(|c| spreadsheet_safe(c)))
+            .map_err(csv_failed)
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::input(format!("cannot write CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::input(format!("cannot write CSV: {e}")))
+
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.out
+            .flush()
+            .map_err(|e| Error::input(format!("cannot write CSV: {e}")))
+    }
 }
 
 fn spreadsheet_safe(cell: &str) -> String {

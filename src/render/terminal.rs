@@ -141,9 +141,8 @@ impl<const N: usize> Columns<N> {
 
     /// Widens the columns to fit `row`.
     pub fn add(&mut self, row: &[String; N]) {
-        use tabled::grid::util::string::get_text_width;
         for (w, cell) in self.widths.iter_mut().zip(row) {
-            *w = (*w).max(get_text_width(cell));
+            *w = (*w).max(text_width(cell));
             self.multiline |= cell.contains('\n');
         }
     }
@@ -181,16 +180,25 @@ impl<const N: usize> Columns<N> {
     }
 }
 
+/// How many columns `cell` takes on a screen: its length when it is ASCII (every cell of a
+/// store-wide view but a title), else as the table layout counts it.
+fn text_width(cell: &str) -> usize {
+    if cell.is_ascii() {
+        cell.len()
+    } else {
+        tabled::grid::util::string::get_text_width(cell)
+    }
+}
+
 /// One line of a [`grid`]: each cell padded to its column's width, one space a side.
 fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>, widths: &[usize]) {
-    use tabled::grid::util::string::get_text_width;
     for (n, (cell, width)) in cells.zip(widths).enumerate() {
         if n > 0 {
             out.push('|');
         }
         out.push(' ');
         out.push_str(cell);
-        out.extend(std::iter::repeat_n(' ', width - get_text_width(cell) + 1));
+        out.extend(std::iter::repeat_n(' ', width - text_width(cell) + 1));
     }
 }
 

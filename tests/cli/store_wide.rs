@@ -546,11 +546,14 @@ fn among_several_open_incidents_a_terminal_asks_which() {
 fn views_sorted_on_disk_print_the_same_and_leave_nothing_behind() {
     let (env, _) = year_of_incidents();
     env.breach(["list"]).ok();
-    let views: [&[&str]; 4] = [
+    let views: [&[&str]; 7] = [
         &["list"],
         &["--json", "list"],
         &["deadlines", "--all"],
         &["--json", "deadlines", "--all"],
+        &["annual", "2026"],
+        &["annual", "2026", "--format", "csv"],
+        &["--json", "annual", "2026"],
     ];
     for args in views {
         let in_memory = env.breach(args).ok().stdout;
