@@ -110,6 +110,7 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
         ("deadlines --all", [breach, "deadlines", "--all"]),
         ("deadlines --all --json", [breach, "--json", "deadlines", "--all"]),
         ("annual 2024", [breach, "annual", "2024"]),
+        ("annual 2024 --format csv", [breach, "annual", "2024", "--format", "csv"]),
     ]:
         t, rss = measure(argv, env, runs)
         rows.append((name, label, t, f"{t / ls_t:.1f}x ls -l; {t / trivial_t:.0f}x start-up", rss))
