@@ -195,11 +195,13 @@ fn render_with_timeline(
     let (requests, asked) = std::sync::mpsc::channel();
     // Built in a block: the context holds the only handle on `requests`, so that the loop
     // below ends when the template is done with it.
+    let timeline = templates::Streamed::new(requests, rows);
+    let nested = timeline.nested();
     let ctx = {
         let r = templates::with_field(
             &Tpl::from_serialize(report),
             "timeline",
-            Tpl::from_object(templates::Streamed::new(requests, rows)),
+            Tpl::from_object(timeline),
         );
         minijinja::context! { r => r, svg => Tpl::from_safe_string(svg) }
     };
@@ -229,6 +231,11 @@ fn render_with_timeline(
         let rendered = rendering
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if nested.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::input(format!(
+                "template {name}: it reads the timeline inside a loop over the timeline (each is a read of the log, one at a time); loop over it once"
+            )));
+        }
         match failed {
             Some(e) => Err(e),
             None => rendered,

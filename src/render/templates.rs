@@ -4,6 +4,7 @@
 //! auto-escaped, so untrusted text in notes and evidence can never become markup.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr};
@@ -142,10 +143,17 @@ fn failed(name: &str, e: &minijinja::Error) -> Error {
 /// the producer (on the thread that reads the log) for the rows, and takes them one at a time
 /// from a small bounded channel. A template that lays out a timeline of a million entries
 /// holds a few of them, and may iterate it twice, or test or count it, like any list.
+///
+/// The producer reads one iteration at a time, so an iteration begun inside another (a loop over
+/// the timeline inside a loop over it) is not started: it is empty, and [`Streamed::nested`]
+/// says so, for the producer to fail the rendering rather than wait on itself for ever.
 #[derive(Debug)]
 pub struct Streamed {
     requests: Mutex<mpsc::Sender<mpsc::SyncSender<Value>>>,
     len: usize,
+    /// Whether an iteration is under way.
+    reading: Arc<AtomicBool>,
+    nested: Arc<AtomicBool>,
 }
 
 impl Streamed {
@@ -155,7 +163,14 @@ impl Streamed {
         Streamed {
             requests: Mutex::new(requests),
             len,
+            reading: Arc::new(AtomicBool::new(false)),
+            nested: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Set when the template began an iteration inside another, which was not started.
+    pub fn nested(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.nested)
     }
 }
 
@@ -174,6 +189,10 @@ impl Object for Streamed {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
+        if self.reading.swap(true, AtomicOrdering::SeqCst) {
+            self.nested.store(true, AtomicOrdering::SeqCst);
+            return Enumerator::Empty;
+        }
         let (rows, received) = mpsc::sync_channel(64);
         let asked = self
             .requests
@@ -181,11 +200,13 @@ impl Object for Streamed {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .send(rows);
         if asked.is_err() {
+            self.reading.store(false, AtomicOrdering::SeqCst);
             return Enumerator::Empty;
         }
         Enumerator::Iter(Box::new(Received {
             rows: Mutex::new(received),
             left: self.len,
+            reading: Arc::clone(&self.reading),
         }))
     }
 
@@ -195,10 +216,17 @@ impl Object for Streamed {
     }
 }
 
-/// One iteration of a [`Streamed`] sequence.
+/// One iteration of a [`Streamed`] sequence; the next may begin once it is dropped.
 struct Received {
     rows: Mutex<mpsc::Receiver<Value>>,
     left: usize,
+    reading: Arc<AtomicBool>,
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        self.reading.store(false, AtomicOrdering::SeqCst);
+    }
 }
 
 impl Iterator for Received {

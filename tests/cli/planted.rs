@@ -36,6 +36,15 @@ fn a_template_that_loops_without_end_or_recurses_stops_with_its_name() {
             "{% for a in range(100000) %}{{ r.timeline[-1].seq }}{% endfor %}",
             "reads the timeline more than 16 times",
         ),
+        // A loop over the timeline inside another would wait on itself: refused, not hung.
+        (
+            "{% for a in r.timeline %}{% for b in r.timeline %}{{ b.seq }}{% endfor %}{% endfor %}",
+            "inside a loop over the timeline",
+        ),
+        (
+            "{% for a in r.timeline %}{{ r.timeline[-1].seq }}{% endfor %}",
+            "inside a loop over the timeline",
+        ),
     ] {
         env.write("tpl/report.md.j2", body);
         let out = env
