@@ -9,7 +9,7 @@
 //! a multiple of the segment size plus one, and a list that silently comes back empty is the
 //! failure this tool cannot have.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
@@ -37,10 +37,11 @@ fn failed(e: &std::io::Error) -> Error {
     Error::input(format!("cannot sort the rows on disk: {e}"))
 }
 
-/// Rows pushed in any order and read back in their own (`Ord`) order.
+/// Rows pushed in any order, each with its sort key, and read back in the order of their keys
+/// (rows of equal keys in the order they were pushed).
 #[derive(Debug)]
-pub struct Sorter<T> {
-    held: Vec<T>,
+pub struct Sorter<K, T> {
+    held: Vec<(K, T)>,
     segment: usize,
     /// Where segments go: the store's cache, or else the system's temporary directory.
     near: Option<PathBuf>,
@@ -49,14 +50,47 @@ pub struct Sorter<T> {
 
 /// The rows of a [`Sorter`], in order.
 #[derive(Debug)]
-pub struct Sorted<T> {
-    held: std::vec::IntoIter<T>,
+pub struct Sorted<K, T> {
+    held: std::vec::IntoIter<(K, T)>,
     segments: Vec<BufReader<File>>,
-    /// The next row of each segment, smallest first, with the segment it came from.
-    next: BinaryHeap<Reverse<(T, usize)>>,
+    /// The next row of each segment, smallest first.
+    next: BinaryHeap<Reverse<Next<K, T>>>,
 }
 
-impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
+/// The next row of a segment, ordered by its key and then by the segment (the earlier
+/// segment's rows were pushed first).
+#[derive(Debug)]
+struct Next<K, T> {
+    key: K,
+    segment: usize,
+    row: T,
+}
+
+impl<K: Ord, T> Ord for Next<K, T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (&self.key, self.segment).cmp(&(&other.key, other.segment))
+    }
+}
+
+impl<K: Ord, T> PartialOrd for Next<K, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K: Ord, T> PartialEq for Next<K, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl<K: Ord, T> Eq for Next<K, T> {}
+
+impl<K, T> Sorter<K, T>
+where
+    K: Serialize + DeserializeOwned + Ord,
+    T: Serialize + DeserializeOwned,
+{
     /// A sorter whose segments go to `near` (the store's cache, so that what the rows say
     /// stays with the store) or else the system's temporary directory.
     pub fn new(near: Option<PathBuf>) -> Self {
@@ -68,8 +102,8 @@ impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
         }
     }
 
-    pub fn push(&mut self, row: T) -> Result<(), Error> {
-        self.held.push(row);
+    pub fn push(&mut self, key: K, row: T) -> Result<(), Error> {
+        self.held.push((key, row));
         if self.held.len() >= self.segment {
             self.write_segment()?;
         }
@@ -78,7 +112,7 @@ impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
 
     /// The rows held, sorted, to a new segment on disk.
     fn write_segment(&mut self) -> Result<(), Error> {
-        self.held.sort();
+        self.held.sort_by(|a, b| a.0.cmp(&b.0));
         let file = self
             .near
             .as_ref()
@@ -102,11 +136,11 @@ impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
         Ok(())
     }
 
-    pub fn sorted(mut self) -> Result<Sorted<T>, Error> {
+    pub fn sorted(mut self) -> Result<Sorted<K, T>, Error> {
         if !self.segments.is_empty() && !self.held.is_empty() {
             self.write_segment()?;
         }
-        self.held.sort();
+        self.held.sort_by(|a, b| a.0.cmp(&b.0));
         let mut sorted = Sorted {
             held: std::mem::take(&mut self.held).into_iter(),
             segments: self.segments,
@@ -119,7 +153,7 @@ impl<T: Serialize + DeserializeOwned + Ord> Sorter<T> {
     }
 }
 
-impl<T: DeserializeOwned + Ord> Sorted<T> {
+impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Sorted<K, T> {
     /// Takes the next row of segment `n`, if it has one, into the merge.
     fn refill(&mut self, n: usize) -> Result<(), Error> {
         let reader = &mut self.segments[n];
@@ -130,21 +164,25 @@ impl<T: DeserializeOwned + Ord> Sorted<T> {
         }
         let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
         reader.read_exact(&mut bytes).map_err(|e| failed(&e))?;
-        let row = serde_json::from_slice(&bytes).map_err(|e| failed(&e.into()))?;
-        self.next.push(Reverse((row, n)));
+        let (key, row) = serde_json::from_slice(&bytes).map_err(|e| failed(&e.into()))?;
+        self.next.push(Reverse(Next {
+            key,
+            segment: n,
+            row,
+        }));
         Ok(())
     }
 }
 
-impl<T: DeserializeOwned + Ord> Iterator for Sorted<T> {
+impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Iterator for Sorted<K, T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.segments.is_empty() {
-            return self.held.next().map(Ok);
+            return self.held.next().map(|(_, row)| Ok(row));
         }
-        let Reverse((row, n)) = self.next.pop()?;
-        Some(self.refill(n).map(|()| row))
+        let Reverse(Next { segment, row, .. }) = self.next.pop()?;
+        Some(self.refill(segment).map(|()| row))
     }
 }
 
@@ -156,7 +194,8 @@ mod tests {
         let mut sorter = Sorter::new(Some(near.to_owned()));
         sorter.segment = segment;
         for i in 0..n {
-            sorter.push(((i * 7919) % n, format!("row {i}"))).unwrap();
+            let key = (i * 7919) % n;
+            sorter.push(key, (key, format!("row {i}"))).unwrap();
         }
         sorter.sorted().unwrap().map(Result::unwrap).collect()
     }
@@ -184,5 +223,17 @@ mod tests {
         }
         // The segments were unnamed files: nothing is left in the directory.
         assert_eq!(std::fs::read_dir(near.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn rows_of_equal_keys_come_back_in_the_order_they_were_pushed() {
+        let near = tempfile::tempdir().unwrap();
+        let mut sorter = Sorter::new(Some(near.path().to_owned()));
+        sorter.segment = 3;
+        for i in 0..10u32 {
+            sorter.push(i % 2, i).unwrap();
+        }
+        let sorted: Vec<u32> = sorter.sorted().unwrap().map(Result::unwrap).collect();
+        assert_eq!(sorted, [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]);
     }
 }

@@ -89,18 +89,19 @@ fn each_kept<T>(
 /// The rows `keep` takes of each incident's summary (handing each to the sink it is given),
 /// sorted on their way (in memory up to a point, then on disk), and the incidents that cannot be
 /// read, with why.
-fn each_sorted<T>(
+fn each_sorted<K, T>(
     store: &Store,
-    mut keep: impl FnMut(&str, &mut dyn FnMut(T)) -> Result<(), serde_json::Error>,
-) -> Result<(spill::Sorted<T>, Unreadable), Error>
+    mut keep: impl FnMut(&str, &mut dyn FnMut(K, T)) -> Result<(), serde_json::Error>,
+) -> Result<(spill::Sorted<K, T>, Unreadable), Error>
 where
-    T: Serialize + serde::de::DeserializeOwned + Ord,
+    K: Serialize + serde::de::DeserializeOwned + Ord,
+    T: Serialize + serde::de::DeserializeOwned,
 {
     let mut sorter = spill::Sorter::new(store.cache_dir());
     let mut failed = None;
     let (_, unreadable) = each_kept(store, |text| {
-        keep(text, &mut |row| {
-            if let Err(e) = sorter.push(row) {
+        keep(text, &mut |key, row| {
+            if let Err(e) = sorter.push(key, row) {
                 failed.get_or_insert(e);
             }
         })?;
@@ -161,7 +162,8 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
                 columns.add(&view::list_cells(&brief));
             }
             listed += 1;
-            sink(brief);
+            // By discovery, then by id.
+            sink((brief.discovered, brief.id.clone()), brief);
         }
         Ok(())
     })?;
@@ -267,31 +269,6 @@ pub struct DueRow {
     pub held_until: Option<NaiveDate>,
 }
 
-// Overdue first, then by due date: what needs doing soonest leads.
-impl Ord for DueRow {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let order = |r: &DueRow| (r.status != Status::Overdue, r.due);
-        order(self)
-            .cmp(&order(other))
-            .then_with(|| self.id.cmp(&other.id))
-            .then_with(|| self.key.cmp(&other.key))
-    }
-}
-
-impl PartialOrd for DueRow {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for DueRow {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for DueRow {}
-
 /// `deadlines --all --json`: the obligations are written as they come out of the sort.
 #[derive(Debug, Serialize)]
 pub struct AllDeadlines<'a> {
@@ -336,7 +313,16 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
                 columns.add(&cells(&row));
             }
             owed += 1;
-            sink(row);
+            // Overdue first, then by due date: what needs doing soonest leads.
+            sink(
+                (
+                    row.status != Status::Overdue,
+                    row.due,
+                    row.id.clone(),
+                    row.key,
+                ),
+                row,
+            );
         }
         Ok(())
     })?;
@@ -466,27 +452,6 @@ pub struct AnnualRow {
     pub reported_on: Option<NaiveDate>,
     pub due: NaiveDate,
 }
-
-// The report's order: by discovery, then by id (which is unique).
-impl Ord for AnnualRow {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.discovered, &self.id).cmp(&(other.discovered, &other.id))
-    }
-}
-
-impl PartialOrd for AnnualRow {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for AnnualRow {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for AnnualRow {}
 
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct NoticeGiven {
@@ -629,7 +594,7 @@ pub(super) fn annual(
             return Ok(());
         }
         match place(&serde_json::from_str::<Summary>(text)?, first_day) {
-            Placed::Row(row) => sink(*row),
+            Placed::Row(row) => sink((row.discovered, row.id.clone()), *row),
             Placed::Warning(w) => warnings.push(w),
             Placed::Out => {}
         }

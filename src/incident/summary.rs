@@ -109,27 +109,6 @@ pub struct Brief {
     pub overdue: usize,
 }
 
-// The list's order: by discovery, then by id (which is unique).
-impl Ord for Brief {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.discovered, &self.id).cmp(&(other.discovered, &other.id))
-    }
-}
-
-impl PartialOrd for Brief {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Brief {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for Brief {}
-
 /// What `list` reads of a summary, borrowed from its cached text: the rest (the annual report's
 /// fields, why and on what basis each obligation applies) is passed over unread.
 #[derive(Debug, Deserialize)]
