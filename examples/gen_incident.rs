@@ -4,9 +4,13 @@
 //! entries written straight to the log with the record encoder — appending a million entries
 //! through the command line would take far longer than the benchmark. With INCIDENTS, a store of
 //! that many incidents, discovered over six years: each records its count of affected people
-//! (under 500 for most), then notes; every third is closed. Prints the first incident's id.
+//! (under 500 for most) and, for four in five, a risk assessment that requires notification
+//! (so that they belong in the annual report), then notes; every third is closed. Prints the
+//! first incident's id.
 
-use breach::incident::event::{Closed, FactsChanged, Note, Opened, PinnedRunbook};
+use breach::incident::event::{
+    Assessment, Closed, Determination, ExceptionKind, FactsChanged, Note, Opened, PinnedRunbook,
+};
 use breach::incident::{Count, FactsUpdate};
 use breach::log::{self, Head};
 use breach::store::Backend;
@@ -131,6 +135,27 @@ fn generate(
                     steps: Default::default(),
                 };
                 ("facts_changed", serde_json::value::to_raw_value(&facts))
+            }
+            Some(i) if seq == 2 && i % 5 != 4 => {
+                let assessment = Assessment {
+                    phi_secured: false,
+                    secured_by: None,
+                    secured_basis: None,
+                    exception: ExceptionKind::None,
+                    exception_basis: None,
+                    factors: None,
+                    determination: Determination::NotificationRequired,
+                    rationale: None,
+                    signed_by: "Bench Officer".to_owned(),
+                    role: "privacy officer".to_owned(),
+                    override_reason: None,
+                    recomputed: Vec::new(),
+                    steps: Default::default(),
+                };
+                (
+                    "assessment_recorded",
+                    serde_json::value::to_raw_value(&assessment),
+                )
             }
             Some(i) if seq == entries - 1 && i % 3 == 0 => {
                 let closed = Closed {
