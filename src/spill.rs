@@ -121,7 +121,12 @@ where
                 tempfile::tempfile_in(near).ok()
             })
             .map_or_else(tempfile::tempfile, Ok)
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| {
+                Error::input(format!(
+                    "cannot sort the rows on disk: no temporary file in the store's cache or in {} ({e})",
+                    std::env::temp_dir().display()
+                ))
+            })?;
         let mut out = BufWriter::new(file);
         for row in self.held.drain(..) {
             let bytes = serde_json::to_vec(&row).map_err(|e| failed(&e.into()))?;

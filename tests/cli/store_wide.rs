@@ -585,6 +585,27 @@ fn views_sorted_on_disk_print_the_same_and_leave_nothing_behind() {
 }
 
 #[test]
+fn a_sort_with_nowhere_to_write_says_where_it_looked_and_changes_nothing() {
+    let (env, [small, ..]) = year_of_incidents();
+    let before = env.log_bytes(&small);
+    // No cache directory (a file stands in its place) and no temporary directory.
+    let cache = env.store().join("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    std::fs::write(&cache, "not a directory").unwrap();
+    let mut list = env.command(["list"]);
+    list.env("BREACH_SORT_SEGMENT", "1")
+        .env("TMPDIR", env.path().join("missing"));
+    let out = list.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot sort the rows on disk") && stderr.contains("missing"),
+        "{stderr}"
+    );
+    assert_eq!(env.log_bytes(&small), before);
+}
+
+#[test]
 fn tables_wrap_only_for_a_screen_and_never_inside_a_word() {
     let (env, [small, ..]) = year_of_incidents();
     // Piped with no COLUMNS: each incident on one line, whatever its length.
