@@ -118,14 +118,16 @@ fn streamed_export(
         Ok(())
     };
     let mut report = export::report(&incident, &profile, &clock, s.now);
+    // One read of the timeline, a row at a time.
+    let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
+        read_again(&mut |e| {
+            sink(export::timeline_row(&TimelineEntry::read(e)?));
+            Ok(())
+        })
+    };
     // The templates take the timeline from `render_with_timeline`, never from the report.
     if matches!(format, ExportFormat::Json | ExportFormat::Csv) {
-        report.timeline = export::Rows::from_log(|sink| {
-            read_again(&mut |e| {
-                sink(export::timeline_row(&TimelineEntry::read(e)?));
-                Ok(())
-            })
-        });
+        report.timeline = export::Rows::from_log(read_timeline);
     }
     let entries = export::Rows::from_log(|sink| {
         read_again(&mut |e| {
@@ -158,12 +160,7 @@ fn streamed_export(
                     "report.html.j2"
                 };
                 let rows = (incident.head.seq + 1) as usize;
-                render_with_timeline(&env, name, &report, svg, rows, w, &|sink| {
-                    read_again(&mut |e| {
-                        sink(export::timeline_row(&TimelineEntry::read(e)?));
-                        Ok(())
-                    })
-                })
+                render_with_timeline(&env, name, &report, svg, rows, w, &read_timeline)
             }
         }
     };
