@@ -12,7 +12,10 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
+    Timelike, Utc,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -55,12 +58,82 @@ impl Clock {
 }
 
 /// The zone the organisation's day is kept in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Zone {
     /// The machine's zone (`TZ`, or the system's).
     Machine,
     /// A zone the profile names.
-    Named(chrono_tz::Tz),
+    Named(NamedZone),
+}
+
+/// An IANA time zone from the copy of the Time Zone Database built into the binary, so that a
+/// deadline is worked out the same on every machine that runs the same release.
+///
+/// The database is jiff's: each zone is kept as its compiled TZif bytes and read when named, so
+/// the program does not carry tens of thousands of pointers that every start would have to fix up
+/// (the cost of an append is mostly the program's start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+impl NamedZone {
+    /// The zone's IANA name as the database spells it, e.g. `America/Chicago`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The offset from UTC in force at an instant.
+    fn offset_at(&self, at: DateTime<Utc>) -> FixedOffset {
+        let second = at.timestamp().clamp(
+            jiff::Timestamp::MIN.as_second(),
+            jiff::Timestamp::MAX.as_second(),
+        );
+        let offset = jiff::Timestamp::from_second(second)
+            .map(|t| self.zone.to_offset(t))
+            .unwrap_or(jiff::tz::Offset::UTC);
+        fixed(offset)
+    }
+
+    /// The instant a wall-clock time names in this zone: the earlier one when a fall-back makes
+    /// it ambiguous, none in a spring-forward gap.
+    fn resolve(&self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        use jiff::tz::AmbiguousOffset;
+        let civil = i16::try_from(naive.year()).ok().and_then(|year| {
+            // Month, day and time of a chrono date always fit.
+            let small = |n: u32| i8::try_from(n).unwrap_or(i8::MAX);
+            jiff::civil::DateTime::new(
+                year,
+                small(naive.month()),
+                small(naive.day()),
+                small(naive.hour()),
+                small(naive.minute()),
+                small(naive.second()),
+                0,
+            )
+            .ok()
+        });
+        let Some(civil) = civil else {
+            // A year beyond the database (past 9999): the offset at its edge.
+            return naive
+                .and_local_timezone(self.offset_at(naive.and_utc()))
+                .single();
+        };
+        let offset = match self.zone.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => offset,
+            // The earlier of the two instants is the one still on the offset before the change.
+            AmbiguousOffset::Fold { before, .. } => before,
+            AmbiguousOffset::Gap { .. } => return None,
+        };
+        naive.and_local_timezone(fixed(offset)).single()
+    }
+}
+
+/// A jiff offset as chrono's; every offset in the database is well within a day.
+fn fixed(offset: jiff::tz::Offset) -> FixedOffset {
+    FixedOffset::east_opt(offset.seconds())
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
 }
 
 static ZONE: OnceLock<Zone> = OnceLock::new();
@@ -71,24 +144,35 @@ pub fn set_zone(zone: Zone) {
 }
 
 /// The zone in force.
-pub fn zone() -> Zone {
-    ZONE.get().copied().unwrap_or(Zone::Machine)
+pub fn zone() -> &'static Zone {
+    ZONE.get().unwrap_or(&Zone::Machine)
 }
 
-/// Checks an IANA zone name, such as `America/Chicago`.
-pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, Error> {
-    name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+/// Checks an IANA zone name, such as `America/Chicago`, against the built-in database. Case is
+/// not significant; the name comes back as the database spells it.
+pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
+    let name = name.trim();
+    let refused = || {
         Error::input(format!(
             "`{}` is not an IANA time zone name (such as America/Chicago or Europe/London)",
-            crate::text::sanitize(name.trim())
+            crate::text::sanitize(name)
         ))
-    })
+    };
+    // The database's placeholder for "unknown" names no place's clock.
+    if name.len() > 64 || name.eq_ignore_ascii_case("Etc/Unknown") {
+        return Err(refused());
+    }
+    let zone = jiff::tz::TimeZoneDatabase::bundled()
+        .get(name)
+        .map_err(|_| refused())?;
+    let name = zone.iana_name().ok_or_else(refused)?.to_owned();
+    Ok(NamedZone { name, zone })
 }
 
 /// The name of the zone in force, for views: the profile's, `TZ`, or the machine's.
 pub fn zone_name() -> String {
     match zone() {
-        Zone::Named(tz) => tz.name().to_owned(),
+        Zone::Named(tz) => tz.name.clone(),
         Zone::Machine => std::env::var("TZ")
             .ok()
             .filter(|z| !z.is_empty())
@@ -99,7 +183,7 @@ pub fn zone_name() -> String {
 /// An instant as the wall-clock time of the zone in force.
 pub fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     match zone() {
-        Zone::Named(tz) => at.with_timezone(&tz).fixed_offset(),
+        Zone::Named(tz) => at.with_timezone(&tz.offset_at(at)),
         Zone::Machine => at.with_timezone(&Local).fixed_offset(),
     }
 }
@@ -137,7 +221,7 @@ pub struct GivenTime {
 pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let text = input.trim();
     let zone = match zone() {
-        Zone::Named(tz) => Some(tz.name().to_owned()),
+        Zone::Named(tz) => Some(tz.name.clone()),
         Zone::Machine => std::env::var("TZ").ok().filter(|z| !z.is_empty()),
     };
     let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
@@ -232,7 +316,7 @@ fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
         LocalResult::None => None,
     };
     match zone() {
-        Zone::Named(tz) => pick(tz.from_local_datetime(&naive).map(|t| t.fixed_offset())),
+        Zone::Named(tz) => tz.resolve(naive),
         Zone::Machine => pick(Local.from_local_datetime(&naive).map(|t| t.fixed_offset())),
     }
 }
@@ -300,5 +384,86 @@ mod tests {
         assert!(parse_past("2026-03-11", "x", now).is_err());
         assert!(parse_past("2026-03-10", "x", now).is_ok());
         assert!(parse_past("2027-01-01T00:00:00Z", "x", now).is_err());
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn wall(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn a_named_zone_is_spelled_as_the_database_spells_it_and_unknown_names_are_refused() {
+        assert_eq!(
+            parse_zone(" america/chicago ").unwrap().name(),
+            "America/Chicago"
+        );
+        assert_eq!(parse_zone("US/Eastern").unwrap().name(), "US/Eastern");
+        assert_eq!(parse_zone("UTC").unwrap().name(), "UTC");
+        for bad in [
+            "Mars/Olympus_Mons",
+            "Etc/Unknown",
+            "",
+            "../../etc/passwd",
+            &"A/".repeat(40),
+        ] {
+            let err = parse_zone(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("is not an IANA time zone name"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_named_zone_follows_daylight_saving_on_both_sides_of_the_world() {
+        let chicago = parse_zone("America/Chicago").unwrap();
+        let offset = |zone: &NamedZone, at: &str| zone.offset_at(utc(at)).to_string();
+        assert_eq!(offset(&chicago, "2026-01-15T12:00:00Z"), "-06:00");
+        assert_eq!(offset(&chicago, "2026-07-15T12:00:00Z"), "-05:00");
+        // The change itself: 2026-03-08 02:00 CST is 08:00 UTC.
+        assert_eq!(offset(&chicago, "2026-03-08T07:59:59Z"), "-06:00");
+        assert_eq!(offset(&chicago, "2026-03-08T08:00:00Z"), "-05:00");
+        let sydney = parse_zone("Australia/Sydney").unwrap();
+        assert_eq!(offset(&sydney, "2026-01-15T12:00:00Z"), "+11:00");
+        assert_eq!(offset(&sydney, "2026-07-15T12:00:00Z"), "+10:00");
+        let kolkata = parse_zone("Asia/Kolkata").unwrap();
+        assert_eq!(offset(&kolkata, "2026-07-15T12:00:00Z"), "+05:30");
+        // Far outside the database's range the offset is still an offset, not a panic.
+        assert_eq!(
+            chicago.offset_at(DateTime::<Utc>::MAX_UTC).to_string(),
+            "-06:00"
+        );
+    }
+
+    #[test]
+    fn a_wall_clock_time_is_the_earlier_instant_in_a_fall_back_and_none_in_a_gap() {
+        let chicago = parse_zone("America/Chicago").unwrap();
+        let at = |text: &str| chicago.resolve(wall(text)).map(|t| t.to_rfc3339());
+        assert_eq!(
+            at("2026-06-01 09:30").as_deref(),
+            Some("2026-06-01T09:30:00-05:00")
+        );
+        // 01:30 on 1 November 2026 happens twice; the first time is still daylight time.
+        assert_eq!(
+            at("2026-11-01 01:30").as_deref(),
+            Some("2026-11-01T01:30:00-05:00")
+        );
+        // 02:30 on 8 March 2026 never happens.
+        assert_eq!(at("2026-03-08 02:30"), None);
+        let year_out_of_range = NaiveDate::from_ymd_opt(20_000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(
+            chicago
+                .resolve(year_out_of_range)
+                .map(|t| t.offset().to_string()),
+            Some("-06:00".to_owned())
+        );
     }
 }
