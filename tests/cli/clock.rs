@@ -842,7 +842,8 @@ fn the_profiles_time_zone_is_the_organisations_day_and_is_named() {
     );
     // Started in UTC: the discovery date is pinned and never moves with a later zone.
     env.start("misdirected-email");
-    env.breach(["config", "set", "time_zone", "Pacific/Kiritimati"])
+    // Case is not significant; the profile keeps the name as the database spells it.
+    env.breach(["config", "set", "time_zone", "pacific/KIRITIMATI"])
         .ok();
     let status = env.breach(["--json", "status"]).ok().json();
     assert_eq!(status["discovered"]["date"], "2026-03-01");
