@@ -3,7 +3,9 @@
 //! memory must not grow with the store: a [`Sorter`] holds at most [`SEGMENT`] rows, writes
 //! each full segment sorted to an unnamed temporary file (in the store's private cache, gone
 //! when the file is closed, even after a crash), and merges the segments back as the rows are
-//! printed. A view of fewer rows than a segment never touches the disk.
+//! printed. A view of fewer rows than a segment never touches the disk. A full segment is sorted
+//! and written on a thread of its own while the rows of the next are read, so at most two
+//! segments are held at once.
 //!
 //! Hand-written rather than the `extsort` crate: its 0.5 loses every row when their number is
 //! a multiple of the segment size plus one, and a list that silently comes back empty is the
@@ -13,7 +15,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,6 +48,9 @@ pub struct Sorter<K, T> {
     /// Where segments go: the store's cache, or else the system's temporary directory.
     near: Option<PathBuf>,
     segments: Vec<BufReader<File>>,
+    /// The last full segment, being sorted and written on another thread while this one goes
+    /// on reading: at most two segments are held at once.
+    writing: Option<std::thread::JoinHandle<Result<BufReader<File>, Error>>>,
 }
 
 /// The rows of a [`Sorter`], in order.
@@ -88,8 +93,8 @@ impl<K: Ord, T> Eq for Next<K, T> {}
 
 impl<K, T> Sorter<K, T>
 where
-    K: Serialize + DeserializeOwned + Ord,
-    T: Serialize + DeserializeOwned,
+    K: Serialize + DeserializeOwned + Ord + Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
     /// A sorter whose segments go to `near` (the store's cache, so that what the rows say
     /// stays with the store) or else the system's temporary directory.
@@ -99,51 +104,40 @@ where
             segment: segment(),
             near,
             segments: Vec::new(),
+            writing: None,
         }
     }
 
     pub fn push(&mut self, key: K, row: T) -> Result<(), Error> {
         self.held.push((key, row));
         if self.held.len() >= self.segment {
-            self.write_segment()?;
+            self.finish_writing()?;
+            let rows = std::mem::replace(&mut self.held, Vec::with_capacity(self.segment));
+            let near = self.near.clone();
+            self.writing = Some(std::thread::spawn(move || {
+                write_segment(rows, near.as_deref())
+            }));
         }
         Ok(())
     }
 
-    /// The rows held, sorted, to a new segment on disk.
-    fn write_segment(&mut self) -> Result<(), Error> {
-        self.held.sort_by(|a, b| a.0.cmp(&b.0));
-        let file = self
-            .near
-            .as_ref()
-            .and_then(|near| {
-                crate::log::create_private_dir(near).ok()?;
-                tempfile::tempfile_in(near).ok()
-            })
-            .map_or_else(tempfile::tempfile, Ok)
-            .map_err(|e| {
-                Error::input(format!(
-                    "cannot sort the rows on disk: no temporary file in the store's cache or in {} ({e})",
-                    std::env::temp_dir().display()
-                ))
-            })?;
-        let mut out = BufWriter::new(file);
-        for row in self.held.drain(..) {
-            let bytes = serde_json::to_vec(&row).map_err(|e| failed(&e.into()))?;
-            let len = u32::try_from(bytes.len()).map_err(|e| failed(&std::io::Error::other(e)))?;
-            out.write_all(&len.to_le_bytes())
-                .and_then(|()| out.write_all(&bytes))
-                .map_err(|e| failed(&e))?;
+    /// Waits for the segment being written, and keeps it.
+    fn finish_writing(&mut self) -> Result<(), Error> {
+        if let Some(writing) = self.writing.take() {
+            let segment = writing
+                .join()
+                .map_err(|_| failed(&std::io::Error::other("the writing thread stopped")))??;
+            self.segments.push(segment);
         }
-        let mut file = out.into_inner().map_err(|e| failed(e.error()))?;
-        file.rewind().map_err(|e| failed(&e))?;
-        self.segments.push(BufReader::new(file));
         Ok(())
     }
 
     pub fn sorted(mut self) -> Result<Sorted<K, T>, Error> {
+        self.finish_writing()?;
         if !self.segments.is_empty() && !self.held.is_empty() {
-            self.write_segment()?;
+            let rows = std::mem::take(&mut self.held);
+            self.segments
+                .push(write_segment(rows, self.near.as_deref())?);
         }
         self.held.sort_by(|a, b| a.0.cmp(&b.0));
         let mut sorted = Sorted {
@@ -156,6 +150,39 @@ where
         }
         Ok(sorted)
     }
+}
+
+/// Rows, sorted, to a new segment on disk, read back from its start.
+fn write_segment<K: Serialize + Ord, T: Serialize>(
+    mut rows: Vec<(K, T)>,
+    near: Option<&Path>,
+) -> Result<BufReader<File>, Error> {
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let file = near
+        .and_then(|near| {
+            crate::log::create_private_dir(near).ok()?;
+            tempfile::tempfile_in(near).ok()
+        })
+        .map_or_else(tempfile::tempfile, Ok)
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot sort the rows on disk: no temporary file in the store's cache or in {} ({e})",
+                std::env::temp_dir().display()
+            ))
+        })?;
+    let mut out = BufWriter::new(file);
+    let mut bytes = Vec::new();
+    for row in rows {
+        bytes.clear();
+        serde_json::to_writer(&mut bytes, &row).map_err(|e| failed(&e.into()))?;
+        let len = u32::try_from(bytes.len()).map_err(|e| failed(&std::io::Error::other(e)))?;
+        out.write_all(&len.to_le_bytes())
+            .and_then(|()| out.write_all(&bytes))
+            .map_err(|e| failed(&e))?;
+    }
+    let mut file = out.into_inner().map_err(|e| failed(e.error()))?;
+    file.rewind().map_err(|e| failed(&e))?;
+    Ok(BufReader::new(file))
 }
 
 impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Sorted<K, T> {

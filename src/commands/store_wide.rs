@@ -94,8 +94,8 @@ fn each_sorted<K, T>(
     mut keep: impl FnMut(&str, &mut dyn FnMut(K, T)) -> Result<(), serde_json::Error>,
 ) -> Result<(spill::Sorted<K, T>, Unreadable), Error>
 where
-    K: Serialize + serde::de::DeserializeOwned + Ord,
-    T: Serialize + serde::de::DeserializeOwned,
+    K: Serialize + serde::de::DeserializeOwned + Ord + Send + 'static,
+    T: Serialize + serde::de::DeserializeOwned + Send + 'static,
 {
     let mut sorter = spill::Sorter::new(store.cache_dir());
     let mut failed = None;

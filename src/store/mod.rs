@@ -708,6 +708,8 @@ struct CacheLines {
     damaged: bool,
     /// The new cache was started (or could not be).
     started: bool,
+    /// The length of the last line read.
+    last_len: usize,
 }
 
 impl CacheLines {
@@ -718,19 +720,21 @@ impl CacheLines {
             kept: 0,
             damaged: false,
             started: false,
+            last_len: 0,
         }
     }
 
     fn peek(&mut self) -> Option<&CacheLine> {
         while self.next.is_none() {
             let reader = self.reader.as_mut()?;
-            let mut raw = Vec::new();
+            // Room for a line as long as the last one, so that reading it rarely grows.
+            let mut raw = Vec::with_capacity(self.last_len.next_power_of_two().max(256));
             match std::io::BufRead::read_until(reader, b'\n', &mut raw) {
                 Ok(0) | Err(_) => {
                     self.reader = None;
                     return None;
                 }
-                Ok(_) => {}
+                Ok(n) => self.last_len = n,
             }
             match CacheLine::read(raw) {
                 Some(line) => self.next = Some(line),
