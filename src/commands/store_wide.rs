@@ -69,15 +69,20 @@ fn each_kept<T>(
             bar.get_or_init(|| crate::render::progress::bar(total, "reading incidents"))
                 .set_position(done);
         },
-        &mut |id, summary| match summary {
-            Ok(text) => match keep(text) {
-                Ok(taken) => kept.extend(taken),
-                Err(e) => unreadable.push((
-                    id.to_owned(),
-                    Error::input(format!("its cached summary cannot be read: {e}")),
-                )),
-            },
-            Err(e) => unreadable.push((id.to_owned(), e)),
+        // A cached summary that cannot be read is rebuilt from the log and handed over again.
+        &mut |id, summary, cached| {
+            match summary {
+                Ok(text) => match keep(text) {
+                    Ok(taken) => kept.extend(taken),
+                    Err(_) if cached => return false,
+                    Err(e) => unreadable.push((
+                        id.to_owned(),
+                        Error::input(format!("its summary cannot be read: {e}")),
+                    )),
+                },
+                Err(e) => unreadable.push((id.to_owned(), e)),
+            }
+            true
         },
     )?;
     if let Some(bar) = bar.get() {

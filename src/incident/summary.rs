@@ -12,8 +12,9 @@ use super::Incident;
 use super::obligations::{Audience, Key, Status};
 use crate::log::Head;
 
-/// The version of the summary's shape; a cache of another version is rebuilt.
-pub const SUMMARY_VERSION: u32 = 3;
+/// The version of the summary's shape and of its cache line; a cache of another version is
+/// rebuilt.
+pub const SUMMARY_VERSION: u32 = 4;
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -50,8 +51,9 @@ impl LogKey {
 }
 
 /// The head of a cached summary's line, borrowed from it: which incident, and the key of the
-/// log the summary was built from. The summary itself stays unparsed text until a view reads
-/// the part it needs.
+/// log the summary was built from. A line is this head, a tab, and the summary (compact JSON
+/// never holds a tab outside a string, where it is escaped), so finding the summary takes no
+/// parse of it: it stays unparsed text until a view reads the part it needs.
 #[derive(Debug, Deserialize)]
 pub struct CachedHead<'a> {
     pub version: u32,
@@ -60,18 +62,15 @@ pub struct CachedHead<'a> {
     #[serde(borrow)]
     pub id: std::borrow::Cow<'a, str>,
     pub key: LogKey,
-    #[serde(borrow)]
-    pub summary: &'a serde_json::value::RawValue,
 }
 
-/// A cached summary's line as written.
+/// The head of a cached summary's line as written (see [`CachedHead`]).
 #[derive(Debug, Serialize)]
 pub struct CachedRef<'a> {
     pub version: u32,
     pub tool: &'a str,
     pub id: &'a str,
     pub key: &'a LogKey,
-    pub summary: &'a Summary,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -478,20 +478,28 @@ struct SnapshotRef<'a> {
 /// Each incident's id with its summary, or why it cannot be read.
 pub type Summaries = Vec<(String, Result<Summary, Error>)>;
 
-/// The store-wide cache of summaries: one JSON line per incident, each keyed to its log.
+/// What [`Store::each_summary`] hands each incident to: its id, its summary's JSON text (or why
+/// it cannot be read), and whether that text came from the cache. It answers whether it could
+/// read the text; a cached summary it cannot read is rebuilt from the log and handed over again.
+pub type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool + 'a;
+
+/// The store-wide cache of summaries: one line per incident, each keyed to its log.
 const SUMMARIES: &str = "summaries.jsonl";
 
 impl Store {
     /// Every incident's summary, sorted by id, collected (see [`Store::each_summary`]).
     pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
         let mut rows = Vec::new();
-        self.each_summary(progress, &mut |id, summary| {
+        self.each_summary(progress, &mut |id, summary, cached| {
             let summary = summary.and_then(|text| {
-                serde_json::from_str::<Summary>(text).map_err(|e| {
-                    Error::input(format!("the cached summary of {id} cannot be read: {e}"))
-                })
+                serde_json::from_str::<Summary>(text)
+                    .map_err(|e| Error::input(format!("the summary of {id} cannot be read: {e}")))
             });
+            if cached && summary.is_err() {
+                return false;
+            }
             rows.push((id.to_owned(), summary));
+            true
         })?;
         Ok(rows)
     }
@@ -500,13 +508,14 @@ impl Store {
     /// needs), in order of id, one at a time: the cached one
     /// where it was built from the log as it is now (its length and last hash, read from the
     /// log's tail), else one from a full verified replay. An incident that cannot be read is
-    /// handed over with the error. Nothing is held but the ids, so memory does not grow with
-    /// the store. The cache is rewritten, as it is read, when anything in it changed.
+    /// handed over with the error; a cached summary `visit` cannot read is damage, rebuilt like a
+    /// stale one. Nothing is held but the ids, so memory does not grow with the store. The cache
+    /// is rewritten, as it is read, when anything in it changed.
     /// `progress` hears each incident done.
     pub fn each_summary(
         &self,
         progress: &dyn Fn(u64, u64),
-        visit: &mut dyn FnMut(&str, Result<&str, Error>),
+        visit: &mut SummaryVisit<'_>,
     ) -> Result<(), Error> {
         let ids = self.ids()?;
         let stamps = self.backend.log_stamps();
@@ -548,7 +557,7 @@ impl Store {
         &self,
         ids: &[String],
         progress: &dyn Fn(u64, u64),
-        visit: &mut dyn FnMut(&str, Result<&str, Error>),
+        visit: &mut SummaryVisit<'_>,
         unchanged: &mut dyn FnMut(&str, Option<&LogKey>) -> bool,
     ) -> Result<(), Error> {
         let dir = self.backend.cache_dir();
@@ -580,16 +589,14 @@ impl Store {
                 }
             }
             let fresh = unchanged(id, found.as_ref().map(|line: &CacheLine| &line.key));
-            match found.filter(|_| fresh) {
-                Some(line) => {
-                    match &mut out {
-                        Some(writer) => {
-                            let _ = writer.write_all(&line.raw);
-                        }
-                        None => old.kept += line.raw.len() as u64,
+            // A cached summary the view cannot read is damage: rebuilt like a stale one.
+            match found.filter(|line| fresh && visit(id, Ok(line.summary()), true)) {
+                Some(line) => match &mut out {
+                    Some(writer) => {
+                        let _ = writer.write_all(&line.raw);
                     }
-                    visit(id, Ok(line.summary()));
-                }
+                    None => old.kept += line.raw.len() as u64,
+                },
                 None => {
                     begin(&dir, &mut old, &mut out);
                     let loaded = self.load(id);
@@ -601,30 +608,29 @@ impl Store {
                             .log_key(id)
                             .filter(|k| k.last_hash == incident.head.hash)
                     {
-                        let summary = Summary::of(incident);
-                        if serde_json::to_writer(
-                            &mut *writer,
-                            &CachedRef {
+                        let summary = summary_text(&Summary::of(incident));
+                        if let Ok(text) = &summary
+                            && let Ok(mut line) = serde_json::to_vec(&CachedRef {
                                 version: SUMMARY_VERSION,
                                 tool: env!("CARGO_PKG_VERSION"),
                                 id,
                                 key: &key,
-                                summary: &summary,
-                            },
-                        )
-                        .is_ok()
+                            })
                         {
-                            let _ = writer.write_all(b"\n");
+                            line.push(b'\t');
+                            line.extend_from_slice(text.as_bytes());
+                            line.push(b'\n');
+                            let _ = writer.write_all(&line);
                         }
-                        match summary_text(&summary) {
-                            Ok(text) => visit(id, Ok(&text)),
-                            Err(e) => visit(id, Err(e)),
-                        }
+                        match summary {
+                            Ok(text) => visit(id, Ok(&text), false),
+                            Err(e) => visit(id, Err(e), false),
+                        };
                     } else {
                         match loaded.and_then(|incident| summary_text(&Summary::of(&incident))) {
-                            Ok(text) => visit(id, Ok(&text)),
-                            Err(e) => visit(id, Err(e)),
-                        }
+                            Ok(text) => visit(id, Ok(&text), false),
+                            Err(e) => visit(id, Err(e), false),
+                        };
                     }
                 }
             }
@@ -673,16 +679,16 @@ struct CacheLine {
 }
 
 impl CacheLine {
+    /// A line whose head reads and whose summary is text; whether the summary reads is up to
+    /// the view (see [`CachedHead`]).
     fn read(raw: Vec<u8>) -> Option<CacheLine> {
-        if raw.last() != Some(&b'\n') {
-            return None;
-        }
-        let text = std::str::from_utf8(&raw).ok()?;
-        let head = serde_json::from_str::<CachedHead<'_>>(text)
+        let end = raw.len().checked_sub(1).filter(|&n| raw[n] == b'\n')?;
+        let tab = memchr::memchr(b'\t', &raw[..end])?;
+        let head = serde_json::from_slice::<CachedHead<'_>>(&raw[..tab])
             .ok()
             .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))?;
-        let start = head.summary.get().as_ptr() as usize - text.as_ptr() as usize;
-        let summary = start..start + head.summary.get().len();
+        let summary = tab + 1..end;
+        std::str::from_utf8(&raw[summary.clone()]).ok()?;
         let (id, key) = (head.id.into_owned(), head.key);
         Some(CacheLine {
             id,

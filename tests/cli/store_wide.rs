@@ -685,4 +685,27 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
     std::fs::write(&cache, planted.join("\n") + "\n").unwrap();
     env.breach(["list"]).ok();
     assert_eq!(lines(&cache), after);
+
+    // A line whose key still matches its log but whose summary is damaged (it is read only by
+    // the view): the view cannot read it, so it is rebuilt from the log, never shown as
+    // unreadable. Once as broken JSON, once as JSON of the wrong shape.
+    for damage in ["{\"id\":", "{\"id\":[]}"] {
+        let (head, _) = after[0].split_once('\t').expect("a head, a tab, a summary");
+        let mut planted = after.clone();
+        planted[0] = format!("{head}\t{damage}");
+        std::fs::write(&cache, planted.join("\n") + "\n").unwrap();
+        let listed = env.breach(["--json", "list"]).ok().json();
+        let incidents = listed["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 3, "{listed}");
+        assert!(
+            incidents.iter().all(|i| i["state"] != "unreadable"),
+            "{listed}"
+        );
+        assert_eq!(lines(&cache), after, "the damaged line rebuilt as it was");
+        // The same through another view.
+        std::fs::write(&cache, planted.join("\n") + "\n").unwrap();
+        let deadlines = env.breach(["--json", "deadlines", "--all"]).ok().stdout;
+        assert!(!deadlines.contains("cannot be read"), "{deadlines}");
+        assert_eq!(lines(&cache), after);
+    }
 }
