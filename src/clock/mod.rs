@@ -153,9 +153,12 @@ pub fn zone() -> &'static Zone {
 pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
     let name = name.trim();
     let refused = || {
+        // No zone name is longer than this; a longer one is shown cut, so the error stays a line.
+        let shown: String = name.chars().take(64).collect();
+        let cut = if shown.len() < name.len() { "…" } else { "" };
         Error::input(format!(
-            "`{}` is not an IANA time zone name (such as America/Chicago or Europe/London)",
-            crate::text::sanitize(name)
+            "`{}{cut}` is not an IANA time zone name (such as America/Chicago or Europe/London)",
+            crate::text::sanitize(&shown)
         ))
     };
     // The database's placeholder for "unknown" names no place's clock.
@@ -409,13 +412,14 @@ mod tests {
             "Etc/Unknown",
             "",
             "../../etc/passwd",
-            &"A/".repeat(40),
+            &"A/".repeat(5_000),
         ] {
             let err = parse_zone(bad).unwrap_err().to_string();
             assert!(
                 err.contains("is not an IANA time zone name"),
                 "{bad}: {err}"
             );
+            assert!(err.len() < 200, "one short line: {err}");
         }
     }
 
