@@ -74,14 +74,17 @@ pub enum Zone {
 /// (the cost of an append is mostly the program's start).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedZone {
-    name: String,
+    /// Always one the database named ([`parse_zone`] refuses any other).
     zone: jiff::tz::TimeZone,
 }
+
+/// No IANA zone name is longer than this; a longer one is refused at once and shown cut.
+const MAX_ZONE_NAME: usize = 64;
 
 impl NamedZone {
     /// The zone's IANA name as the database spells it, e.g. `America/Chicago`.
     pub fn name(&self) -> &str {
-        &self.name
+        self.zone.iana_name().unwrap_or_default()
     }
 
     /// The offset from UTC in force at an instant.
@@ -153,8 +156,8 @@ pub fn zone() -> &'static Zone {
 pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
     let name = name.trim();
     let refused = || {
-        // No zone name is longer than this; a longer one is shown cut, so the error stays a line.
-        let shown: String = name.chars().take(64).collect();
+        // Shown cut, so that the error stays one line.
+        let shown: String = name.chars().take(MAX_ZONE_NAME).collect();
         let cut = if shown.len() < name.len() { "…" } else { "" };
         Error::input(format!(
             "`{}{cut}` is not an IANA time zone name (such as America/Chicago or Europe/London)",
@@ -162,20 +165,20 @@ pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
         ))
     };
     // The database's placeholder for "unknown" names no place's clock.
-    if name.len() > 64 || name.eq_ignore_ascii_case("Etc/Unknown") {
+    if name.len() > MAX_ZONE_NAME || name.eq_ignore_ascii_case("Etc/Unknown") {
         return Err(refused());
     }
     let zone = jiff::tz::TimeZoneDatabase::bundled()
         .get(name)
         .map_err(|_| refused())?;
-    let name = zone.iana_name().ok_or_else(refused)?.to_owned();
-    Ok(NamedZone { name, zone })
+    zone.iana_name().ok_or_else(refused)?;
+    Ok(NamedZone { zone })
 }
 
 /// The name of the zone in force, for views: the profile's, `TZ`, or the machine's.
 pub fn zone_name() -> String {
     match zone() {
-        Zone::Named(tz) => tz.name.clone(),
+        Zone::Named(tz) => tz.name().to_owned(),
         Zone::Machine => std::env::var("TZ")
             .ok()
             .filter(|z| !z.is_empty())
@@ -224,7 +227,7 @@ pub struct GivenTime {
 pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let text = input.trim();
     let zone = match zone() {
-        Zone::Named(tz) => Some(tz.name.clone()),
+        Zone::Named(tz) => Some(tz.name().to_owned()),
         Zone::Machine => std::env::var("TZ").ok().filter(|z| !z.is_empty()),
     };
     let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
