@@ -5,7 +5,9 @@
 //! when the file is closed, even after a crash), and merges the segments back as the rows are
 //! printed. A view of fewer rows than a segment never touches the disk. A full segment is sorted
 //! and written on a thread of its own while the rows of the next are read, so at most two
-//! segments are held at once.
+//! segments are held at once. At most [`FAN_IN`] segments are open at once: when that many are
+//! written they are merged into one on disk, so neither the merge's buffers nor its open files
+//! grow with the rows.
 //!
 //! Hand-written rather than the `extsort` crate: its 0.5 loses every row when their number is
 //! a multiple of the segment size plus one, and a list that silently comes back empty is the
@@ -24,6 +26,10 @@ use crate::error::Error;
 
 /// The most rows held in memory at once.
 pub const SEGMENT: usize = 2048;
+
+/// The most segments open at once (each with a read buffer and a file descriptor): more are
+/// merged into one first.
+pub const FAN_IN: usize = 64;
 
 /// The rows held in memory at once: [`SEGMENT`], or as many as `BREACH_SORT_SEGMENT` says (the
 /// tests send a small store's rows through the disk with 1; a measurement of what the sort costs
@@ -45,6 +51,8 @@ fn failed(e: &std::io::Error) -> Error {
 pub struct Sorter<K, T> {
     held: Vec<(K, T)>,
     segment: usize,
+    /// The most segments kept open: [`FAN_IN`] (fewer in the tests).
+    fan_in: usize,
     /// Where segments go: the store's cache, or else the system's temporary directory.
     near: Option<PathBuf>,
     segments: Vec<BufReader<File>>,
@@ -102,6 +110,7 @@ where
         Sorter {
             held: Vec::new(),
             segment: segment(),
+            fan_in: FAN_IN,
             near,
             segments: Vec::new(),
             writing: None,
@@ -121,12 +130,27 @@ where
         Ok(())
     }
 
-    /// Waits for the segment being written, and keeps it.
+    /// Waits for the segment being written, and keeps it; when that makes [`FAN_IN`]
+    /// segments, merges them into one.
     fn finish_writing(&mut self) -> Result<(), Error> {
         if let Some(writing) = self.writing.take() {
             let segment = writing
                 .join()
                 .map_err(|_| failed(&std::io::Error::other("the writing thread stopped")))??;
+            self.keep_segment(segment)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a written segment, merging every segment into one when there are [`FAN_IN`] of
+    /// them. The merged segment takes the first place: its rows were all pushed before any
+    /// later segment's, so rows of equal keys keep their order.
+    fn keep_segment(&mut self, segment: BufReader<File>) -> Result<(), Error> {
+        self.segments.push(segment);
+        if self.segments.len() >= self.fan_in.max(2) {
+            let mut merged = Sorted::<K, T>::merging(std::mem::take(&mut self.segments))?;
+            let rows = std::iter::from_fn(|| merged.next_keyed());
+            let segment = write_sorted(rows, self.near.as_deref())?;
             self.segments.push(segment);
         }
         Ok(())
@@ -134,21 +158,20 @@ where
 
     pub fn sorted(mut self) -> Result<Sorted<K, T>, Error> {
         self.finish_writing()?;
-        if !self.segments.is_empty() && !self.held.is_empty() {
+        if self.segments.is_empty() {
+            self.held.sort_by(|a, b| a.0.cmp(&b.0));
+            return Ok(Sorted {
+                held: std::mem::take(&mut self.held).into_iter(),
+                segments: Vec::new(),
+                next: BinaryHeap::new(),
+            });
+        }
+        if !self.held.is_empty() {
             let rows = std::mem::take(&mut self.held);
-            self.segments
-                .push(write_segment(rows, self.near.as_deref())?);
+            let segment = write_segment(rows, self.near.as_deref())?;
+            self.keep_segment(segment)?;
         }
-        self.held.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut sorted = Sorted {
-            held: std::mem::take(&mut self.held).into_iter(),
-            segments: self.segments,
-            next: BinaryHeap::new(),
-        };
-        for n in 0..sorted.segments.len() {
-            sorted.refill(n)?;
-        }
-        Ok(sorted)
+        Sorted::merging(self.segments)
     }
 }
 
@@ -158,6 +181,14 @@ fn write_segment<K: Serialize + Ord, T: Serialize>(
     near: Option<&Path>,
 ) -> Result<BufReader<File>, Error> {
     rows.sort_by(|a, b| a.0.cmp(&b.0));
+    write_sorted(rows.into_iter().map(Ok), near)
+}
+
+/// Rows already in order to a new segment on disk, read back from its start.
+fn write_sorted<K: Serialize, T: Serialize>(
+    rows: impl Iterator<Item = Result<(K, T), Error>>,
+    near: Option<&Path>,
+) -> Result<BufReader<File>, Error> {
     let file = near
         .and_then(|near| {
             crate::log::create_private_dir(near).ok()?;
@@ -173,6 +204,7 @@ fn write_segment<K: Serialize + Ord, T: Serialize>(
     let mut out = BufWriter::new(file);
     let mut bytes = Vec::new();
     for row in rows {
+        let row = row?;
         bytes.clear();
         serde_json::to_writer(&mut bytes, &row).map_err(|e| failed(&e.into()))?;
         let len = u32::try_from(bytes.len()).map_err(|e| failed(&std::io::Error::other(e)))?;
@@ -186,6 +218,33 @@ fn write_segment<K: Serialize + Ord, T: Serialize>(
 }
 
 impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Sorted<K, T> {
+    /// The rows of segments on disk, merged as they are read.
+    fn merging(segments: Vec<BufReader<File>>) -> Result<Self, Error> {
+        let mut sorted = Sorted {
+            held: Vec::new().into_iter(),
+            segments,
+            next: BinaryHeap::new(),
+        };
+        for n in 0..sorted.segments.len() {
+            sorted.refill(n)?;
+        }
+        Ok(sorted)
+    }
+
+    /// The rows with their keys.
+    pub fn keyed(mut self) -> impl Iterator<Item = Result<(K, T), Error>> {
+        std::iter::from_fn(move || self.next_keyed())
+    }
+
+    /// The next row with its key.
+    fn next_keyed(&mut self) -> Option<Result<(K, T), Error>> {
+        if self.segments.is_empty() {
+            return self.held.next().map(Ok);
+        }
+        let Reverse(Next { key, segment, row }) = self.next.pop()?;
+        Some(self.refill(segment).map(|()| (key, row)))
+    }
+
     /// Takes the next row of segment `n`, if it has one, into the merge.
     fn refill(&mut self, n: usize) -> Result<(), Error> {
         let reader = &mut self.segments[n];
@@ -210,11 +269,7 @@ impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Iterator for Sorted<K, T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.segments.is_empty() {
-            return self.held.next().map(|(_, row)| Ok(row));
-        }
-        let Reverse(Next { segment, row, .. }) = self.next.pop()?;
-        Some(self.refill(segment).map(|()| row))
+        self.next_keyed().map(|keyed| keyed.map(|(_, row)| row))
     }
 }
 
@@ -222,12 +277,18 @@ impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Iterator for Sorted<K, T> {
 mod tests {
     use super::*;
 
-    fn sorted_through(near: &std::path::Path, segment: usize, n: u64) -> Vec<(u64, String)> {
+    fn sorted_through(
+        near: &std::path::Path,
+        (segment, fan_in): (usize, usize),
+        n: u64,
+    ) -> Vec<(u64, String)> {
         let mut sorter = Sorter::new(Some(near.to_owned()));
         sorter.segment = segment;
+        sorter.fan_in = fan_in;
         for i in 0..n {
             let key = (i * 7919) % n;
             sorter.push(key, (key, format!("row {i}"))).unwrap();
+            assert!(sorter.segments.len() < fan_in.max(2), "{i} rows pushed");
         }
         sorter.sorted().unwrap().map(Result::unwrap).collect()
     }
@@ -237,20 +298,28 @@ mod tests {
         let near = tempfile::tempdir().unwrap();
         // Counts that fill the last segment exactly, overfill it by one, or stop short; and
         // fewer rows than one segment, which never touch the disk.
+        // Some with so few segments open at once that they are merged on disk, once or often.
         for (segment, n) in [
-            (7, 56),
-            (7, 57),
-            (7, 55),
-            (7, 8),
-            (7, 3),
-            (1, 5),
-            (2048, 5000),
+            ((7, FAN_IN), 56),
+            ((7, FAN_IN), 57),
+            ((7, FAN_IN), 55),
+            ((7, FAN_IN), 8),
+            ((7, FAN_IN), 3),
+            ((1, FAN_IN), 5),
+            ((2048, FAN_IN), 5000),
+            ((7, 3), 57),
+            ((1, 2), 200),
+            ((5, 4), 1001),
         ] {
             let sorted = sorted_through(near.path(), segment, n);
-            assert_eq!(sorted.len() as u64, n, "segment {segment}, {n} rows");
+            assert_eq!(
+                sorted.len() as u64,
+                n,
+                "segment and fan-in {segment:?}, {n} rows"
+            );
             assert!(
                 sorted.windows(2).all(|w| w[0] < w[1]),
-                "segment {segment}, {n} rows"
+                "segment and fan-in {segment:?}, {n} rows"
             );
         }
         // The segments were unnamed files: nothing is left in the directory.
@@ -267,5 +336,16 @@ mod tests {
         }
         let sorted: Vec<u32> = sorter.sorted().unwrap().map(Result::unwrap).collect();
         assert_eq!(sorted, [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]);
+        // So they do when segments are merged on disk before the end.
+        let mut sorter = Sorter::new(Some(near.path().to_owned()));
+        (sorter.segment, sorter.fan_in) = (2, 2);
+        for i in 0..31u32 {
+            sorter.push(i % 3, i).unwrap();
+        }
+        let sorted: Vec<u32> = sorter.sorted().unwrap().map(Result::unwrap).collect();
+        let expected: Vec<u32> = (0..3)
+            .flat_map(|k| (0..31).filter(move |i| i % 3 == k))
+            .collect();
+        assert_eq!(sorted, expected);
     }
 }
