@@ -225,12 +225,22 @@ impl Backend for DirStore {
 
     /// Every incident id in the store, sorted.
     fn ids(&self) -> Result<Vec<String>, Error> {
-        let dir = self.root.join(INCIDENTS);
         let mut ids = Vec::new();
+        self.each_id(&mut |id| {
+            ids.push(id);
+            Ok(())
+        })?;
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Every incident id in the store, in the directory's order.
+    fn each_id(&self, id: &mut dyn FnMut(String) -> Result<(), Error>) -> Result<(), Error> {
+        let dir = self.root.join(INCIDENTS);
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             // An empty directory is a store without incidents yet.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::io("read store", &dir, e)),
         };
         for item in entries {
@@ -239,11 +249,10 @@ impl Backend for DirStore {
             // Incident directories appear whole, renamed into place with their log; the type
             // comes with the directory entry, so listing costs no call per incident.
             if !name.starts_with('.') && item.file_type().is_ok_and(|t| t.is_dir()) {
-                ids.push(name);
+                id(name)?;
             }
         }
-        ids.sort();
-        Ok(ids)
+        Ok(())
     }
 
     /// Whether an incident's log holds a closing entry. Inside a JSON string every quote is

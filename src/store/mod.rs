@@ -114,6 +114,11 @@ pub trait Backend: std::fmt::Debug {
     fn location(&self) -> String;
     /// Every incident id, sorted.
     fn ids(&self) -> Result<Vec<String>, Error>;
+    /// Hands every incident id to `id`, in any order, without holding them: a store-wide walk
+    /// sorts them on disk past a point (see [`crate::spill`]).
+    fn each_id(&self, id: &mut dyn FnMut(String) -> Result<(), Error>) -> Result<(), Error> {
+        self.ids()?.into_iter().try_for_each(id)
+    }
     /// Whether an incident's log holds a closing entry, without a verified replay.
     fn looks_closed(&self, id: &str) -> bool;
     /// Creates an incident whose log starts with `genesis` (a complete first line, newline
@@ -483,6 +488,10 @@ pub type Summaries = Vec<(String, Result<Summary, Error>)>;
 /// read the text; a cached summary it cannot read is rebuilt from the log and handed over again.
 pub type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool + 'a;
 
+/// An incident's id with, where the backend has them, its log's stamp (`None` inside when the
+/// log cannot be read).
+type StampedId = (String, Option<Option<LogStamp>>);
+
 /// The store-wide cache of summaries: one line per incident, each keyed to its log.
 const SUMMARIES: &str = "summaries.jsonl";
 
@@ -509,7 +518,8 @@ impl Store {
     /// where it was built from the log as it is now (its length and last hash, read from the
     /// log's tail), else one from a full verified replay. An incident that cannot be read is
     /// handed over with the error; a cached summary `visit` cannot read is damage, rebuilt like a
-    /// stale one. Nothing is held but the ids, so memory does not grow with the store. The cache
+    /// stale one. The ids are sorted like a view's rows (on disk past a point), so memory does
+    /// not grow with the store. The cache
     /// is rewritten, as it is read, when anything in it changed.
     /// `progress` hears each incident done.
     pub fn each_summary(
@@ -517,56 +527,69 @@ impl Store {
         progress: &dyn Fn(u64, u64),
         visit: &mut SummaryVisit<'_>,
     ) -> Result<(), Error> {
-        let ids = self.ids()?;
+        // The ids are sorted on their way (on disk past a point), never held all at once.
+        let mut sorter = crate::spill::Sorter::new(self.backend.cache_dir());
+        let mut total = 0u64;
+        self.backend.each_id(&mut |id| {
+            total += 1;
+            sorter.push(id, ())
+        })?;
+        let ids = sorter.sorted()?.keyed().map(|id| id.map(|(id, ())| id));
         let stamps = self.backend.log_stamps();
         let current = if stamps.is_some() {
             None
         } else {
             self.backend.log_keys()
         };
+        let unchanged =
+            |id: &str, key: &LogKey, stamp: Option<Option<LogStamp>>| match (stamp, &current) {
+                (Some(stamp), _) => stamp == Some(key.stamp()),
+                (None, Some(current)) => current.get(id) == Some(key),
+                (None, None) => self.backend.log_unchanged(id, key),
+            };
+        let Some(stamp) = &stamps else {
+            let mut ids = ids.map(|id| id.map(|id| (id, None)));
+            return self.summaries_checked(&mut ids, total, progress, visit, &unchanged);
+        };
         std::thread::scope(|scope| {
-            // The logs are checked on a second thread, in the order of `ids`, while this one
-            // reads the cache: one answer for each incident, taken in turn below.
+            // The logs are checked on a second thread, in order of id, while this one reads
+            // the cache: each id comes with its log's stamp.
             let (checked, answers) = std::sync::mpsc::sync_channel(4096);
-            if let Some(stamp) = &stamps {
-                let ids = &ids;
-                scope.spawn(move || {
-                    for id in ids {
-                        if checked.send(stamp(id)).is_err() {
-                            break;
-                        }
+            scope.spawn(move || {
+                for id in ids {
+                    let answer = id.map(|id| {
+                        let found = stamp(&id);
+                        (id, Some(found))
+                    });
+                    if checked.send(answer).is_err() {
+                        break;
                     }
-                });
-            }
-            let unchanged =
-                |id: &str, key: &LogKey, stamp: Option<Option<LogStamp>>| match (stamp, &current) {
-                    (Some(stamp), _) => stamp == Some(key.stamp()),
-                    (None, Some(current)) => current.get(id) == Some(key),
-                    (None, None) => self.backend.log_unchanged(id, key),
-                };
-            self.summaries_checked(&ids, progress, visit, &mut |id, key| {
-                let stamp = stamps.as_ref().map(|_| answers.recv().ok().flatten());
-                key.is_some_and(|key| unchanged(id, key, stamp))
-            })
+                }
+            });
+            let mut ids = answers.into_iter();
+            self.summaries_checked(&mut ids, total, progress, visit, &unchanged)
         })
     }
 
-    /// The body of [`Store::each_summary`]: `unchanged` is asked once for every incident, in
-    /// order, whether the log is still the one its cached summary's key (if any) was read from.
+    /// The body of [`Store::each_summary`], over the ids in order (`total` of them): `unchanged`
+    /// is asked, for every incident with a cached summary, whether its log is still the one that
+    /// summary's key was read from.
     fn summaries_checked(
         &self,
-        ids: &[String],
+        ids: &mut dyn Iterator<Item = Result<StampedId, Error>>,
+        total: u64,
         progress: &dyn Fn(u64, u64),
         visit: &mut SummaryVisit<'_>,
-        unchanged: &mut dyn FnMut(&str, Option<&LogKey>) -> bool,
+        unchanged: &dyn Fn(&str, &LogKey, Option<Option<LogStamp>>) -> bool,
     ) -> Result<(), Error> {
         let dir = self.backend.cache_dir();
         let mut old = CacheLines::open(dir.as_deref());
         // The new cache is started at the first change only: until then every line read was
         // kept as it is, so the new one begins with the old one's first `old.kept` bytes.
         let mut out: Option<cache::Writer> = None;
-        let total = ids.len() as u64;
-        for (n, id) in ids.iter().enumerate() {
+        for (n, next) in ids.enumerate() {
+            let (id, stamp) = next?;
+            let id = id.as_str();
             progress(n as u64 + 1, total);
             let mut found = None;
             loop {
@@ -588,7 +611,9 @@ impl Store {
                     Some(std::cmp::Ordering::Greater) | None => break,
                 }
             }
-            let fresh = unchanged(id, found.as_ref().map(|line: &CacheLine| &line.key));
+            let fresh = found
+                .as_ref()
+                .is_some_and(|line: &CacheLine| unchanged(id, &line.key, stamp));
             // A cached summary the view cannot read is damage: rebuilt like a stale one.
             match found.filter(|line| fresh && visit(id, Ok(line.summary()), true)) {
                 Some(line) => match &mut out {
