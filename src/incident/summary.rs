@@ -239,6 +239,16 @@ impl OwedView<'_> {
     }
 }
 
+/// What choosing an incident by part of its title reads of a summary, borrowed from its cached
+/// text.
+#[derive(Debug, Deserialize)]
+pub struct TitleView<'a> {
+    #[serde(borrow)]
+    pub title: std::borrow::Cow<'a, str>,
+    /// Closed or discarded.
+    pub closed: bool,
+}
+
 /// Which year an incident belongs to, for the annual report: read first, so that only the
 /// year's incidents are read whole.
 #[derive(Debug, Deserialize)]

@@ -18,7 +18,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::incident::summary::{CachedHead, CachedRef, LogKey, LogStamp, SUMMARY_VERSION, Summary};
+use crate::incident::summary::{
+    CachedHead, CachedRef, LogKey, LogStamp, SUMMARY_VERSION, Summary, TitleView,
+};
 use crate::incident::{Incident, Replay};
 use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
 
@@ -312,13 +314,28 @@ impl Store {
 
     /// The open incidents (neither closed nor discarded) with their titles, in order of id.
     pub fn open_incidents(&self) -> Vec<(String, String)> {
-        self.summaries(&|_, _| {})
-            .map(|rows| {
-                rows.into_iter()
-                    .filter_map(|(id, s)| s.ok().filter(|s| !s.closed).map(|s| (id, s.title)))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut open = Vec::new();
+        let _ = self.each_title(&mut |id, title| {
+            if let Some(title) = title.filter(|t| !t.closed) {
+                open.push((id.to_owned(), title.title.into_owned()));
+            }
+        });
+        open
+    }
+
+    /// Hands every incident's title (with whether it is closed; `None` when it cannot be read)
+    /// to `visit`, in order of id, without holding the summaries.
+    fn each_title(&self, visit: &mut dyn FnMut(&str, Option<TitleView<'_>>)) -> Result<(), Error> {
+        self.each_summary(&|_, _| {}, &mut |id, summary, cached| {
+            let title = summary
+                .ok()
+                .and_then(|text| serde_json::from_str::<TitleView<'_>>(text).ok());
+            if cached && title.is_none() {
+                return false;
+            }
+            visit(id, title);
+            true
+        })
     }
 
     /// An incident's state from its open log. From the state kept after an earlier read (a
@@ -389,18 +406,20 @@ impl Store {
             let mut matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(given)).collect();
             if matches.is_empty() && !given.trim().is_empty() {
                 // Any unique part of an id or a title, whatever its case.
+                // One summary at a time, keeping only the matches.
                 let part = given.trim().to_lowercase();
-                let summaries = self.summaries(&|_, _| {})?;
+                let mut found = Vec::new();
+                self.each_title(&mut |id, title| {
+                    if id.to_lowercase().contains(&part)
+                        || title.is_some_and(|t| t.title.to_lowercase().contains(&part))
+                    {
+                        found.push(id.to_owned());
+                    }
+                })?;
+                // Both in order of id.
                 matches = ids
                     .iter()
-                    .filter(|id| {
-                        id.to_lowercase().contains(&part)
-                            || summaries.iter().any(|(i, s)| {
-                                i == *id
-                                    && s.as_ref()
-                                        .is_ok_and(|s| s.title.to_lowercase().contains(&part))
-                            })
-                    })
+                    .filter(|id| found.binary_search(id).is_ok())
                     .collect();
             }
             return match matches.as_slice() {
@@ -480,9 +499,6 @@ struct SnapshotRef<'a> {
     incident: &'a Incident,
 }
 
-/// Each incident's id with its summary, or why it cannot be read.
-pub type Summaries = Vec<(String, Result<Summary, Error>)>;
-
 /// What [`Store::each_summary`] hands each incident to: its id, its summary's JSON text (or why
 /// it cannot be read), and whether that text came from the cache. It answers whether it could
 /// read the text; a cached summary it cannot read is rebuilt from the log and handed over again.
@@ -496,23 +512,6 @@ type StampedId = (String, Option<Option<LogStamp>>);
 const SUMMARIES: &str = "summaries.jsonl";
 
 impl Store {
-    /// Every incident's summary, sorted by id, collected (see [`Store::each_summary`]).
-    pub fn summaries(&self, progress: &dyn Fn(u64, u64)) -> Result<Summaries, Error> {
-        let mut rows = Vec::new();
-        self.each_summary(progress, &mut |id, summary, cached| {
-            let summary = summary.and_then(|text| {
-                serde_json::from_str::<Summary>(text)
-                    .map_err(|e| Error::input(format!("the summary of {id} cannot be read: {e}")))
-            });
-            if cached && summary.is_err() {
-                return false;
-            }
-            rows.push((id.to_owned(), summary));
-            true
-        })?;
-        Ok(rows)
-    }
-
     /// Hands every incident's summary to `visit` as JSON text (each view reads only the part it
     /// needs), in order of id, one at a time: the cached one
     /// where it was built from the log as it is now (its length and last hash, read from the
@@ -713,6 +712,8 @@ impl CacheLine {
             .ok()
             .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))?;
         let summary = tab + 1..end;
+        // Checked whole: one pass over the line costs less than a check of each string the
+        // view reads.
         std::str::from_utf8(&raw[summary.clone()]).ok()?;
         let (id, key) = (head.id.into_owned(), head.key);
         Some(CacheLine {

@@ -708,4 +708,27 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
         assert!(!deadlines.contains("cannot be read"), "{deadlines}");
         assert_eq!(lines(&cache), after);
     }
+    // A summary whose title is not UTF-8: the view's parse is what checks it.
+    let mut bytes = Vec::new();
+    for (n, line) in after.iter().enumerate() {
+        let mut line = line.clone().into_bytes();
+        if n == 0 {
+            let at = line
+                .windows(9)
+                .position(|w| w == b"\"title\":\"")
+                .expect("a title")
+                + 9;
+            line.insert(at, 0xff);
+        }
+        bytes.extend(line);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&cache, &bytes).unwrap();
+    let listed = env.breach(["--json", "list"]).ok().json();
+    let incidents = listed["incidents"].as_array().unwrap();
+    assert!(
+        incidents.iter().all(|i| i["state"] != "unreadable"),
+        "{listed}"
+    );
+    assert_eq!(lines(&cache), after, "the line rebuilt as it was");
 }
