@@ -332,6 +332,56 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").ok()
 }
 
+/// Reads a date as chrono writes one in JSON (`YYYY-MM-DD`, other years signed), for the
+/// summaries and sorted rows the store-wide views read by the ten thousand: the common shape is
+/// read by hand (chrono's general parser costs about twenty times as much), anything else as
+/// chrono reads it, so the result and the errors are chrono's own.
+pub mod stored_day {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer};
+
+    /// `YYYY-MM-DD` with four-digit year, or `None` to leave it to chrono.
+    fn plain(text: &str) -> Option<NaiveDate> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let number = |digits: &[u8]| {
+            digits.iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = i32::try_from(number(&b[..4])?).ok()?;
+        NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..])?)
+    }
+
+    /// A date, as `#[serde(deserialize_with)]`.
+    pub fn day<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        struct Day;
+        impl serde::de::Visitor<'_> for Day {
+            type Value = NaiveDate;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a formatted date string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<NaiveDate, E> {
+                plain(text).map_or_else(|| text.parse().map_err(E::custom), Ok)
+            }
+        }
+        d.deserialize_str(Day)
+    }
+
+    /// An optional date, as `#[serde(default, deserialize_with)]`.
+    pub fn maybe_day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        struct Day(NaiveDate);
+        impl<'de> Deserialize<'de> for Day {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                day(d).map(Day)
+            }
+        }
+        Ok(Option::<Day>::deserialize(d)?.map(|Day(date)| date))
+    }
+}
+
 /// The calendar date an instant falls on in the organisation's zone.
 pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     in_zone(at).date_naive()
@@ -358,6 +408,55 @@ pub fn log_timestamp(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_day_reads_as_chrono_reads_it() {
+        #[derive(Debug, Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "stored_day::day")]
+            day: NaiveDate,
+            #[serde(default, deserialize_with = "stored_day::maybe_day")]
+            maybe: Option<NaiveDate>,
+        }
+        let read = |json: &str| serde_json::from_str::<Row>(json).map_err(|e| e.to_string());
+        // Every date chrono writes, including the years it writes signed, reads back.
+        for date in [
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(-44, 3, 15).unwrap(),
+            NaiveDate::from_ymd_opt(12345, 6, 7).unwrap(),
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+        ] {
+            let json = format!(
+                r#"{{"day":{0},"maybe":{0}}}"#,
+                serde_json::to_string(&date).unwrap()
+            );
+            let row = read(&json).unwrap();
+            assert_eq!((row.day, row.maybe), (date, Some(date)), "{json}");
+        }
+        let row = read(r#"{"day":"2026-12-01","maybe":null}"#).unwrap();
+        assert_eq!(row.maybe, None);
+        assert_eq!(read(r#"{"day":"2026-12-01"}"#).unwrap().maybe, None);
+        // What chrono refuses is refused, with chrono's words.
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-1x-01",
+            "20261201",
+            "",
+            "2026-12-01T00:00",
+        ] {
+            let ours = read(&format!(r#"{{"day":"{bad}"}}"#)).unwrap_err();
+            let chronos = serde_json::from_str::<NaiveDate>(&format!(r#""{bad}""#)).unwrap_err();
+            assert!(
+                ours.starts_with(&chronos.to_string().split(" at ").next().unwrap().to_owned()),
+                "{bad}: {ours} / {chronos}"
+            );
+        }
+        assert!(read(r#"{"day":20261201}"#).is_err());
+    }
 
     fn fixed_now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")

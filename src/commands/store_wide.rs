@@ -167,8 +167,12 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
                 columns.add(&view::list_cells(&brief));
             }
             listed += 1;
-            // By discovery, then by id.
-            sink((brief.discovered, brief.id.clone()), brief);
+            // By discovery, then by id (a date in a sort key is its day number: ordered alike,
+            // read back without a parse).
+            sink(
+                (brief.discovered.num_days_from_ce(), brief.id.clone()),
+                brief,
+            );
         }
         Ok(())
     })?;
@@ -267,10 +271,15 @@ pub struct DueRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     pub label: String,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
     pub status: Status,
     pub days_left: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::clock::stored_day::maybe_day"
+    )]
     pub held_until: Option<NaiveDate>,
 }
 
@@ -322,7 +331,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             sink(
                 (
                     row.status != Status::Overdue,
-                    row.due,
+                    row.due.num_days_from_ce(),
                     row.id.clone(),
                     row.key,
                 ),
@@ -438,10 +447,13 @@ fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, Error> {
 pub struct AnnualRow {
     pub id: String,
     pub title: String,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub breach_started: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub breach_started_unknown: bool,
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub breach_ended: Option<NaiveDate>,
     #[serde(rename = "type")]
     pub breach_type: String,
@@ -454,13 +466,16 @@ pub struct AnnualRow {
     pub actions_taken: Option<String>,
     pub notices: Vec<NoticeGiven>,
     pub reported: bool,
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub reported_on: Option<NaiveDate>,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct NoticeGiven {
     pub to: Audience,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub date: NaiveDate,
 }
 
@@ -599,7 +614,7 @@ pub(super) fn annual(
             return Ok(());
         }
         match place(&serde_json::from_str::<Summary>(text)?, first_day) {
-            Placed::Row(row) => sink((row.discovered, row.id.clone()), *row),
+            Placed::Row(row) => sink((row.discovered.num_days_from_ce(), row.id.clone()), *row),
             Placed::Warning(w) => warnings.push(w),
             Placed::Out => {}
         }

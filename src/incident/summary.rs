@@ -14,7 +14,7 @@ use crate::log::Head;
 
 /// The version of the summary's shape and of its cache line; a cache of another version is
 /// rebuilt.
-pub const SUMMARY_VERSION: u32 = 4;
+pub const SUMMARY_VERSION: u32 = 5;
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -50,27 +50,55 @@ impl LogKey {
     }
 }
 
-/// The head of a cached summary's line, borrowed from it: which incident, and the key of the
-/// log the summary was built from. A line is this head, a tab, and the summary (compact JSON
-/// never holds a tab outside a string, where it is escaped), so finding the summary takes no
-/// parse of it: it stays unparsed text until a view reads the part it needs.
-#[derive(Debug, Deserialize)]
-pub struct CachedHead<'a> {
-    pub version: u32,
-    #[serde(borrow)]
-    pub tool: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    pub id: std::borrow::Cow<'a, str>,
-    pub key: LogKey,
+/// The fields before a cached summary in its line, in order, each followed by a tab: the
+/// summary's version, the tool's, the incident's id, and the key of the log the summary was
+/// built from (bytes, last hash, inode, change time). Then the summary as compact JSON (which
+/// holds a tab or a newline only escaped, inside a string) and a newline. Plain fields, so
+/// finding and checking a line takes no JSON parse: the summary stays text until a view reads
+/// the part it needs.
+const CACHE_HEAD_FIELDS: usize = 7;
+
+/// A summary's line in the store-wide cache (see [`CACHE_HEAD_FIELDS`]); `None` for an id that
+/// holds a tab or a newline, which cannot be cached.
+pub fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8>> {
+    let plain = |s: &str| !s.contains(['\t', '\n']);
+    if !plain(id) || !plain(&key.last_hash) {
+        return None;
+    }
+    let line = format!(
+        "{SUMMARY_VERSION}\t{}\t{id}\t{}\t{}\t{}\t{}\t{summary}\n",
+        env!("CARGO_PKG_VERSION"),
+        key.bytes,
+        key.last_hash,
+        key.inode,
+        key.changed_ns
+    );
+    Some(line.into_bytes())
 }
 
-/// The head of a cached summary's line as written (see [`CachedHead`]).
-#[derive(Debug, Serialize)]
-pub struct CachedRef<'a> {
-    pub version: u32,
-    pub tool: &'a str,
-    pub id: &'a str,
-    pub key: &'a LogKey,
+/// A cached summary's line read back: the incident's id, the key of the log its summary was
+/// built from, and where in the line the summary's text is. `None` for a line of another
+/// version or tool, or one that does not read.
+pub fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Range<usize>)> {
+    let end = line.len().checked_sub(1).filter(|&n| line[n] == b'\n')?;
+    let mut fields = [""; CACHE_HEAD_FIELDS];
+    let mut start = 0;
+    for field in &mut fields {
+        let tab = start + memchr::memchr(b'\t', &line[start..end])?;
+        *field = std::str::from_utf8(&line[start..tab]).ok()?;
+        start = tab + 1;
+    }
+    let [version, tool, id, bytes, last_hash, inode, changed_ns] = fields;
+    if version.parse::<u32>().ok()? != SUMMARY_VERSION || tool != env!("CARGO_PKG_VERSION") {
+        return None;
+    }
+    let key = LogKey {
+        bytes: bytes.parse().ok()?,
+        last_hash: last_hash.to_owned(),
+        inode: inode.parse().ok()?,
+        changed_ns: changed_ns.parse().ok()?,
+    };
+    Some((id, key, start..end))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +109,7 @@ pub struct Summary {
     /// Set aside as a test or practice incident: hidden from the store-wide views by default.
     #[serde(default)]
     pub discarded: bool,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
     pub runbook: String,
     pub settled: usize,
@@ -99,6 +128,7 @@ pub struct Brief {
     pub title: String,
     /// `open`, `closed` or `discarded`.
     pub state: String,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
     pub runbook: String,
     pub settled: usize,
@@ -119,6 +149,7 @@ pub struct ListView<'a> {
     pub closed: bool,
     #[serde(default)]
     pub discarded: bool,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
     #[serde(borrow)]
     pub runbook: std::borrow::Cow<'a, str>,
@@ -131,8 +162,9 @@ pub struct ListView<'a> {
 /// An obligation's due date and whether it was met, as `list` counts what is overdue.
 #[derive(Debug, Deserialize)]
 pub struct DueView {
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub met_on: Option<NaiveDate>,
 }
 
@@ -197,15 +229,16 @@ pub struct OwedView<'a> {
     pub label: std::borrow::Cow<'a, str>,
     #[serde(borrow, default)]
     pub state: Option<std::borrow::Cow<'a, str>>,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub met_on: Option<NaiveDate>,
     pub partial: bool,
     #[serde(borrow)]
     pub why: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     pub basis: std::borrow::Cow<'a, str>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub held_until: Option<NaiveDate>,
 }
 
@@ -253,6 +286,7 @@ pub struct TitleView<'a> {
 /// year's incidents are read whole.
 #[derive(Debug, Deserialize)]
 pub struct YearView {
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
     #[serde(default)]
     pub discarded: bool,
@@ -265,15 +299,24 @@ pub struct Owed {
     pub label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::clock::stored_day::maybe_day"
+    )]
     pub met_on: Option<NaiveDate>,
     /// Notices went to part of the people it must reach.
     pub partial: bool,
     /// Why it applies, and its legal basis, as the clock says them.
     pub why: String,
     pub basis: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::clock::stored_day::maybe_day"
+    )]
     pub held_until: Option<NaiveDate>,
 }
 
@@ -304,8 +347,10 @@ pub struct Annual {
     pub notification_required: bool,
     pub business_associate: bool,
     pub affected: Option<u64>,
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub breach_started: Option<NaiveDate>,
     pub breach_started_unknown: bool,
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub breach_ended: Option<NaiveDate>,
     pub breach_type: String,
     pub location: String,
@@ -407,6 +452,44 @@ impl Summary {
                     .map(|n| (n.value.to, n.value.date))
                     .collect(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> LogKey {
+        LogKey {
+            bytes: 77_297,
+            last_hash: "fca5924a".repeat(8),
+            inode: 12_223_200,
+            changed_ns: -1_796_164_507_687_308_681,
+        }
+    }
+
+    #[test]
+    fn a_cache_line_reads_back_as_written_and_refuses_what_it_cannot_hold() {
+        let summary = r#"{"id":"2026-a","title":"Tab\tand\nnewline, escaped"}"#;
+        let line = cache_line("2026-a", &key(), summary).expect("a plain id");
+        let (id, read, at) = read_cache_line(&line).expect("reads back");
+        assert_eq!((id, &read), ("2026-a", &key()));
+        assert_eq!(&line[at], summary.as_bytes());
+        // An id with a tab or a newline is not cached at all.
+        assert!(cache_line("a\tb", &key(), summary).is_none());
+        assert!(cache_line("a\nb", &key(), summary).is_none());
+        // Another version, another tool, a line cut short, a number that does not read.
+        let text = String::from_utf8(line.clone()).unwrap();
+        for damaged in [
+            text.replacen(&format!("{SUMMARY_VERSION}\t"), "4\t", 1),
+            text.replacen(env!("CARGO_PKG_VERSION"), "0.0.0-other", 1),
+            text[..text.len() - 1].to_owned(),
+            text.replacen("77297", "77x97", 1),
+            "5\t0.1.0\t2026-a\n".to_owned(),
+            String::new(),
+        ] {
+            assert!(read_cache_line(damaged.as_bytes()).is_none(), "{damaged:?}");
         }
     }
 }

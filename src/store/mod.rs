@@ -18,9 +18,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::incident::summary::{
-    CachedHead, CachedRef, LogKey, LogStamp, SUMMARY_VERSION, Summary, TitleView,
-};
+use crate::incident::summary::{LogKey, LogStamp, Summary, TitleView, cache_line, read_cache_line};
 use crate::incident::{Incident, Replay};
 use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
 
@@ -634,16 +632,8 @@ impl Store {
                     {
                         let summary = summary_text(&Summary::of(incident));
                         if let Ok(text) = &summary
-                            && let Ok(mut line) = serde_json::to_vec(&CachedRef {
-                                version: SUMMARY_VERSION,
-                                tool: env!("CARGO_PKG_VERSION"),
-                                id,
-                                key: &key,
-                            })
+                            && let Some(line) = cache_line(id, &key, text)
                         {
-                            line.push(b'\t');
-                            line.extend_from_slice(text.as_bytes());
-                            line.push(b'\n');
                             let _ = writer.write_all(&line);
                         }
                         match summary {
@@ -704,18 +694,13 @@ struct CacheLine {
 
 impl CacheLine {
     /// A line whose head reads and whose summary is text; whether the summary reads is up to
-    /// the view (see [`CachedHead`]).
+    /// the view (see [`read_cache_line`]).
     fn read(raw: Vec<u8>) -> Option<CacheLine> {
-        let end = raw.len().checked_sub(1).filter(|&n| raw[n] == b'\n')?;
-        let tab = memchr::memchr(b'\t', &raw[..end])?;
-        let head = serde_json::from_slice::<CachedHead<'_>>(&raw[..tab])
-            .ok()
-            .filter(|c| c.version == SUMMARY_VERSION && c.tool == env!("CARGO_PKG_VERSION"))?;
-        let summary = tab + 1..end;
+        let (id, key, summary) = read_cache_line(&raw)?;
+        let id = id.to_owned();
         // Checked whole: one pass over the line costs less than a check of each string the
         // view reads.
         std::str::from_utf8(&raw[summary.clone()]).ok()?;
-        let (id, key) = (head.id.into_owned(), head.key);
         Some(CacheLine {
             id,
             key,

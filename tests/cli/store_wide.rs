@@ -285,7 +285,16 @@ fn the_summary_cache_follows_the_log_and_a_forged_one_is_not_believed() {
     // matches the log; one for another log is rebuilt.
     let text = std::fs::read_to_string(&cache).unwrap();
     let forged = text.replace("Lab results to Quill Pharmacy", "Nothing happened");
-    std::fs::write(&cache, forged.replace("\"bytes\":", "\"bytes\":1")).unwrap();
+    // The fourth field of a line's head is the log's length in bytes.
+    let forged: String = forged
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+            fields[3] = format!("1{}", fields[3]);
+            fields.join("\t") + "\n"
+        })
+        .collect();
+    std::fs::write(&cache, forged).unwrap();
     let listed = env.breach(["--json", "list"]).ok().stdout;
     assert!(
         listed.contains("Quill") && !listed.contains("Nothing happened"),
@@ -690,7 +699,10 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
     // the view): the view cannot read it, so it is rebuilt from the log, never shown as
     // unreadable. Once as broken JSON, once as JSON of the wrong shape.
     for damage in ["{\"id\":", "{\"id\":[]}"] {
-        let (head, _) = after[0].split_once('\t').expect("a head, a tab, a summary");
+        // The summary follows the head's last tab (compact JSON holds none of its own).
+        let (head, _) = after[0]
+            .rsplit_once('\t')
+            .expect("a head, a tab, a summary");
         let mut planted = after.clone();
         planted[0] = format!("{head}\t{damage}");
         std::fs::write(&cache, planted.join("\n") + "\n").unwrap();
