@@ -9,8 +9,8 @@
 //! written they are merged into one on disk, so neither the merge's buffers nor its open files
 //! grow with the rows.
 //!
-//! A segment's rows are MessagePack (`rmp-serde`, fields named): a third of what JSON cost to
-//! read back, and still self-describing, so a row whose empty fields are left out when written
+//! A segment's rows are MessagePack (`rmp-serde`, fields named): half of what JSON cost to read
+//! back, and still self-describing, so a row whose empty fields are left out when written
 //! (`skip_serializing_if`) reads back whole.
 //!
 //! Hand-written rather than the `extsort` crate: its 0.5 loses every row when their number is
