@@ -43,7 +43,7 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
-    #[error("`{given}` matches several incidents ({}); give more of the id", candidates.join(", "))]
+    #[error("`{given}` matches several incidents ({}); give more of the id", some_of(candidates, candidates.len()))]
     IncidentAmbiguous {
         given: String,
         candidates: Vec<String>,
@@ -190,6 +190,20 @@ fn more_problems(problems: &[Problem]) -> String {
         0 | 1 => String::new(),
         n => format!(" (and {} more; run `breach runbook validate`)", n - 1),
     }
+}
+
+/// How many incidents an error names before it says how many more there are: an error stays
+/// one line a person can read whatever the size of the store.
+pub const NAMED_CANDIDATES: usize = 10;
+
+/// The first [`NAMED_CANDIDATES`] of `total` things, joined, and how many more there are.
+pub fn some_of(named: &[String], total: usize) -> String {
+    let shown = named.len().min(NAMED_CANDIDATES);
+    let mut text = named[..shown].join(", ");
+    if total > shown {
+        text.push_str(&format!(" and {} more", total - shown));
+    }
+    text
 }
 
 fn did_you_mean(suggestion: Option<&str>) -> String {

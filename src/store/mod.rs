@@ -432,44 +432,43 @@ impl Store {
                 }),
             };
         }
-        // Choosing which incident is meant needs no verified replay (the chosen log is verified
-        // when it is read), so a single incident is taken as it is and, among several, a closed
-        // one is recognised by its closing entry. An unreadable one counts as open: a damaged
-        // log must stay reachable without -i, so that `verify` and `repair` can be pointed at it.
-        let open: Vec<String> = if ids.len() == 1 {
-            ids.clone()
-        } else {
-            ids.iter()
-                .filter(|id| !self.backend.looks_closed(id))
-                .cloned()
-                .collect()
-        };
-        match open.as_slice() {
-            [one] => Ok(one.clone()),
-            [] if ids.is_empty() => Err(Error::NoIncidentChosen(format!(
-                "no incidents in {}; start one with `breach start`",
-                self.location()
-            ))),
-            [] => Err(Error::NoIncidentChosen(
+        // A single incident is taken as it is (its log is verified when it is read). Among
+        // several, the open ones come from the summaries, one at a time: an unreadable one counts
+        // as open, so that a damaged log stays reachable without -i for `verify` and `repair`.
+        match ids.as_slice() {
+            [] => {
+                return Err(Error::NoIncidentChosen(format!(
+                    "no incidents in {}; start one with `breach start`",
+                    self.location()
+                )));
+            }
+            [one] => return Ok(one.clone()),
+            _ => {}
+        }
+        drop(ids);
+        let (mut open, mut first, mut named) = (0usize, None, Vec::new());
+        self.each_title(&mut |id, title| {
+            if title.as_ref().is_some_and(|t| t.closed) {
+                return;
+            }
+            open += 1;
+            first.get_or_insert_with(|| id.to_owned());
+            if named.len() < crate::error::NAMED_CANDIDATES {
+                named.push(match title {
+                    Some(t) => format!("{id} ({})", crate::text::sanitize(&t.title)),
+                    None => id.to_owned(),
+                });
+            }
+        })?;
+        match (open, first) {
+            (1, Some(one)) => Ok(one),
+            (0, _) => Err(Error::NoIncidentChosen(
                 "no incident is open; name one with -i ID (see `breach list`)".to_owned(),
             )),
-            many => {
-                let titled: Vec<String> = self
-                    .open_incidents()
-                    .into_iter()
-                    .filter(|(id, _)| many.contains(id))
-                    .map(|(id, title)| format!("{id} ({})", crate::text::sanitize(&title)))
-                    .collect();
-                let candidates = if titled.len() == many.len() {
-                    titled.join(", ")
-                } else {
-                    many.join(", ")
-                };
-                Err(Error::NoIncidentChosen(format!(
-                    "{} incidents are open: {candidates}; name one with -i ID (or any unique part of its title)",
-                    many.len()
-                )))
-            }
+            (many, _) => Err(Error::NoIncidentChosen(format!(
+                "{many} incidents are open: {}; name one with -i ID (or any unique part of its title)",
+                crate::error::some_of(&named, many)
+            ))),
         }
     }
 }

@@ -155,6 +155,47 @@ fn dash_i_takes_any_unique_part_of_an_id_or_a_title() {
 }
 
 #[test]
+fn without_dash_i_among_many_open_incidents_the_error_names_ten_and_counts_the_rest() {
+    let env = Env::new();
+    let mut ids: Vec<String> = (1..=12)
+        .map(|n| env.start_minimal(&format!("Misdirected fax {n}")))
+        .collect();
+    ids.sort();
+    let out = env.breach(["status"]).fails(1);
+    let line = out.error_line();
+    assert!(line.contains("12 incidents are open"), "{}", out.stderr);
+    assert!(line.contains("and 2 more"), "{}", out.stderr);
+    assert!(
+        line.contains(&format!("{} (Misdirected fax", ids[0])) && !line.contains(&ids[11]),
+        "the first ten by id, with their titles: {}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    // Ambiguous prefixes are named the same way.
+    let ambiguous = env.breach(["-i", "2026", "status"]).fails(1);
+    assert!(
+        ambiguous.error_line().contains("and 2 more"),
+        "{}",
+        ambiguous.stderr
+    );
+    // Close all but one, then damage that one's log: it is still the one chosen without -i
+    // (so that `verify` can be pointed at it), and the closed ones are passed over.
+    for id in &ids[1..] {
+        env.breach(["-i", id, "close", "--force", "--reason", "a practice run"])
+            .ok();
+    }
+    let log = env.log_path(&ids[0]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("Misdirected fax", "Misdirected fix", 1)).unwrap();
+    let verify = env.breach(["verify"]).fails(1);
+    assert!(
+        verify.stdout.contains(&format!("FAILED: {}", ids[0])),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
 fn deadlines_all_lists_every_open_obligation_overdue_first_and_as_a_calendar() {
     let (env, [small, closed, unassessed]) = year_of_incidents();
     let all = env.breach(["--json", "deadlines", "--all"]).ok().json();
