@@ -121,12 +121,14 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
     label = f"{count:,} incidents"
     rows = []
     shell = lambda cmd: ["sh", "-c", cmd]
-    cat_logs, _ = measure(shell(f"cat {logs}/*/log.jsonl > /dev/null"), env, 1)
+    # Through find and xargs: 30,000 paths are more than one command line holds.
+    every_log = f"find {logs} -name log.jsonl -print0 | xargs -0"
+    cat_logs, _ = measure(shell(f"{every_log} cat > /dev/null"), env, 1)
     start = time.perf_counter()
     subprocess.run([breach, "list"], env=env, check=True, capture_output=True)
     cold = time.perf_counter() - start
     rows.append(("list, building the cache", label, cold, f"{cold / cat_logs:.1f}x cat of every log", 0))
-    ls_t, _ = measure(shell(f"ls -l {logs}/*/log.jsonl > /dev/null"), env, runs)
+    ls_t, _ = measure(shell(f"{every_log} ls -l > /dev/null"), env, runs)
     cat_t, _ = measure(["cat", os.path.join(store, "cache", "summaries.jsonl")], env, runs)
     rows.append(("floor: ls -l of every log", label, ls_t, "-", 0))
     rows.append(("floor: cat of the summary cache", label, cat_t, "-", 0))
