@@ -505,6 +505,10 @@ pub type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool +
 /// log cannot be read).
 type StampedId = (String, Option<Option<LogStamp>>);
 
+/// The longest line of the summary cache that is read (a summary is a few KiB): a longer one is
+/// damage, passed over without being held.
+const MAX_CACHE_LINE: u64 = 1 << 20;
+
 /// The store-wide cache of summaries: one line per incident, each keyed to its log.
 const SUMMARIES: &str = "summaries.jsonl";
 
@@ -745,12 +749,25 @@ impl CacheLines {
             let reader = self.reader.as_mut()?;
             // Room for a line as long as the last one, so that reading it rarely grows.
             let mut raw = Vec::with_capacity(self.last_len.next_power_of_two().max(256));
-            match std::io::BufRead::read_until(reader, b'\n', &mut raw) {
+            let read = std::io::BufRead::read_until(
+                &mut std::io::Read::take(&mut *reader, MAX_CACHE_LINE),
+                b'\n',
+                &mut raw,
+            );
+            match read {
                 Ok(0) | Err(_) => {
                     self.reader = None;
                     return None;
                 }
                 Ok(n) => self.last_len = n,
+            }
+            if raw.last() != Some(&b'\n') && raw.len() as u64 == MAX_CACHE_LINE {
+                // Longer than any summary: damage, passed over without being held.
+                if std::io::BufRead::skip_until(reader, b'\n').is_err() {
+                    self.reader = None;
+                }
+                self.damaged = true;
+                continue;
             }
             match CacheLine::read(raw) {
                 Some(line) => self.next = Some(line),

@@ -784,4 +784,12 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
         "{listed}"
     );
     assert_eq!(lines(&cache), after, "the line rebuilt as it was");
+    // A line longer than any summary (2 MiB), first and last (with no newline): passed over
+    // without being held, and the cache rebuilt as it was.
+    let long = "x".repeat(2 << 20);
+    let planted = format!("{long}\n{}\n{long}", after.join("\n"));
+    std::fs::write(&cache, planted).unwrap();
+    let listed = env.breach(["--json", "list"]).ok().json();
+    assert_eq!(listed["incidents"].as_array().unwrap().len(), 3, "{listed}");
+    assert_eq!(lines(&cache), after);
 }
