@@ -608,13 +608,24 @@ pub(super) fn annual(
     // Only the incidents discovered in the year are read whole; their rows are sorted on
     // their way, the warnings kept.
     let mut warnings = Vec::new();
+    // For a person, the table's columns are measured as the rows are read.
+    let for_a_person = !(s.json || format == AnnualFormat::Json || format == AnnualFormat::Csv);
+    let mut columns = Columns::new(view::ANNUAL_HEADER);
+    let (mut rows, mut not_reported) = (0usize, 0usize);
     let (sorted, unreadable) = each_sorted(&store, |text, sink| {
         let when: YearView = serde_json::from_str(text)?;
         if when.discovered.year() != year || when.discarded {
             return Ok(());
         }
         match place(&serde_json::from_str::<Summary>(text)?, first_day) {
-            Placed::Row(row) => sink((row.discovered.num_days_from_ce(), row.id.clone()), *row),
+            Placed::Row(row) => {
+                if for_a_person {
+                    columns.add(&view::annual_cells(&annual_line(&row)));
+                    rows += 1;
+                    not_reported += usize::from(row.reported_on.is_none());
+                }
+                sink((row.discovered.num_days_from_ce(), row.id.clone()), *row);
+            }
             Placed::Warning(w) => warnings.push(w),
             Placed::Out => {}
         }
@@ -668,7 +679,25 @@ pub(super) fn annual(
             csv.finish()
         });
     }
-    // The table for a person is laid out whole: its cells span lines.
+    if rows > 0 && columns.fits(terminal::width()) {
+        // Written a row at a time, never held.
+        return super::write_document(out, what, &|w| {
+            let io = write_failed;
+            let mut text = view::annual_intro(year, due);
+            columns.push_header(&mut text, view::ANNUAL_HEADER);
+            text.push('\n');
+            w.write_all(text.as_bytes()).map_err(io)?;
+            each(&mut |row| {
+                text.clear();
+                columns.push_row(&mut text, &view::annual_cells(&annual_line(&row)));
+                text.push('\n');
+                w.write_all(text.as_bytes()).map_err(io)
+            })?;
+            let outro = view::annual_outro(rows, not_reported, &warnings);
+            w.write_all(outro.as_bytes()).map_err(io)
+        });
+    }
+    // For a screen the table must wrap, which takes every row at once.
     let mut lines = Vec::new();
     each(&mut |row| {
         lines.push(annual_line(&row));

@@ -56,7 +56,7 @@ impl LogKey {
 /// holds a tab or a newline only escaped, inside a string) and a newline. Plain fields, so
 /// finding and checking a line takes no JSON parse: the summary stays text until a view reads
 /// the part it needs.
-const CACHE_HEAD_FIELDS: usize = 7;
+pub const CACHE_HEAD_FIELDS: usize = 7;
 
 /// A summary's line in the store-wide cache (see [`CACHE_HEAD_FIELDS`]); `None` for an id that
 /// holds a tab or a newline, which cannot be cached.

@@ -126,47 +126,51 @@ pub struct AnnualLine {
     pub due: NaiveDate,
 }
 
-pub fn annual_text(year: i32, due: NaiveDate, rows: &[AnnualLine], warnings: &[String]) -> String {
-    let mut out = format!(
+/// The columns of the annual report's table for a person.
+pub const ANNUAL_HEADER: [&str; 8] = [
+    "incident",
+    "discovered",
+    "breach",
+    "affected",
+    "PHI",
+    "notices",
+    "reported",
+    "due",
+];
+
+/// One incident's cells in the annual report's table (the first spans two lines: id, title).
+pub fn annual_cells(r: &AnnualLine) -> [String; 8] {
+    [
+        format!("{}\n{}", r.id, sanitize(&r.title)),
+        r.discovered.to_string(),
+        format!(
+            "{} to {}",
+            or_missing(&r.breach_started),
+            or_missing(&r.breach_ended)
+        ),
+        r.affected.to_string(),
+        or_missing(&sanitize(&r.phi_types)),
+        r.notices.clone(),
+        r.reported_on
+            .map_or_else(|| "not yet".to_owned(), |d| d.to_string()),
+        r.due.to_string(),
+    ]
+}
+
+/// What the annual report says before its table.
+pub fn annual_intro(year: i32, due: NaiveDate) -> String {
+    format!(
         "Breaches of fewer than 500 individuals discovered in {year}: report each to HHS through the OCR portal by {due} (45 CFR 164.408(c)).\n\n"
-    );
-    if rows.is_empty() {
-        out.push_str("None recorded.\n");
-    } else {
-        let mut b = Builder::default();
-        b.push_record([
-            "incident",
-            "discovered",
-            "breach",
-            "affected",
-            "PHI",
-            "notices",
-            "reported",
-            "due",
-        ]);
-        for r in rows {
-            b.push_record([
-                format!("{}\n{}", r.id, sanitize(&r.title)),
-                r.discovered.to_string(),
-                format!(
-                    "{} to {}",
-                    or_missing(&r.breach_started),
-                    or_missing(&r.breach_ended)
-                ),
-                r.affected.to_string(),
-                or_missing(&sanitize(&r.phi_types)),
-                r.notices.clone(),
-                r.reported_on
-                    .map_or_else(|| "not yet".to_owned(), |d| d.to_string()),
-                r.due.to_string(),
-            ]);
-        }
-        out.push_str(&table(b, width()));
-        out.push('\n');
-        let open = rows.iter().filter(|r| r.reported_on.is_none()).count();
+    )
+}
+
+/// What the annual report says after its table: how many rows, how many not yet reported, and
+/// the warnings.
+pub fn annual_outro(rows: usize, open: usize, warnings: &[String]) -> String {
+    let mut out = String::new();
+    if rows > 0 {
         out.push_str(&format!(
-            "\n{} incident(s); {open} not yet reported. `--format csv` gives every portal field (type, location, description, actions taken) for the spreadsheet.\n",
-            rows.len()
+            "\n{rows} incident(s); {open} not yet reported. `--format csv` gives every portal field (type, location, description, actions taken) for the spreadsheet.\n"
         ));
     }
     for w in warnings {
@@ -175,6 +179,27 @@ pub fn annual_text(year: i32, due: NaiveDate, rows: &[AnnualLine], warnings: &[S
     if !warnings.is_empty() {
         out.push('\n');
     }
+    out
+}
+
+/// The annual report for a person, laid out whole: for a screen its table must wrap, which
+/// takes every row at once (otherwise its rows are written a line at a time, see
+/// [`annual_cells`]).
+pub fn annual_text(year: i32, due: NaiveDate, rows: &[AnnualLine], warnings: &[String]) -> String {
+    let mut out = annual_intro(year, due);
+    if rows.is_empty() {
+        out.push_str("None recorded.\n");
+    } else {
+        let mut b = Builder::default();
+        b.push_record(ANNUAL_HEADER);
+        for r in rows {
+            b.push_record(annual_cells(r));
+        }
+        out.push_str(&table(b, width()));
+        out.push('\n');
+    }
+    let open = rows.iter().filter(|r| r.reported_on.is_none()).count();
+    out.push_str(&annual_outro(rows.len(), open, warnings));
     out
 }
 

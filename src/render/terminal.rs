@@ -139,18 +139,29 @@ impl<const N: usize> Columns<N> {
         }
     }
 
-    /// Widens the columns to fit `row`.
+    /// Widens the columns to fit `row` (a cell that spans lines, to fit its widest line).
     pub fn add(&mut self, row: &[String; N]) {
         for (w, cell) in self.widths.iter_mut().zip(row) {
-            *w = (*w).max(text_width(cell));
-            self.multiline |= cell.contains('\n');
+            if cell.contains('\n') {
+                self.multiline = true;
+                *w = cell.split('\n').map(text_width).fold(*w, usize::max);
+            } else {
+                *w = (*w).max(text_width(cell));
+            }
         }
     }
 
     /// Whether the rows can be laid out one at a time: no cell spans lines, and nothing has to
     /// wrap (output not for a screen, or narrow enough). Otherwise [`grid`] lays them out.
     pub fn direct(&self, max_width: usize) -> bool {
-        !(self.multiline || wraps() && self.total() > max_width)
+        !self.multiline && self.fits(max_width)
+    }
+
+    /// Whether nothing has to wrap: the output is not for a screen, or the table is narrow
+    /// enough. Rows whose cells span lines are then written a line of the screen at a time
+    /// ([`Columns::push_row`]), as the table layout would lay them out.
+    pub fn fits(&self, max_width: usize) -> bool {
+        !(wraps() && self.total() > max_width)
     }
 
     /// The table's width: each column padded by one space a side, a separator between columns.
@@ -174,9 +185,17 @@ impl<const N: usize> Columns<N> {
         }
     }
 
-    /// One row, without a newline after.
+    /// One row, without a newline after; a row whose cells span lines takes as many lines as
+    /// its tallest cell, each cell's lines at the top of its column.
     pub fn push_row(&self, out: &mut String, row: &[String; N]) {
-        push_row(out, row.iter().map(String::as_str), &self.widths);
+        let height = row.iter().map(|c| c.split('\n').count()).max().unwrap_or(1);
+        for line in 0..height {
+            if line > 0 {
+                out.push('\n');
+            }
+            let cells = row.iter().map(|c| c.split('\n').nth(line).unwrap_or(""));
+            push_row(out, cells, &self.widths);
+        }
     }
 }
 
@@ -603,6 +622,29 @@ mod grid_tests {
             let header = ["id", "state", "title"];
             // Wide enough that nothing wraps, on a screen or not.
             proptest::prop_assert_eq!(grid(header, &rows, 10_000), by_tabled(header, &rows));
+        }
+
+        /// Written a row at a time, rows whose cells span lines (the annual report's first
+        /// column is an id over a title) are exactly what the general layout gives.
+        #[test]
+        fn rows_that_span_lines_are_written_as_the_general_layout_lays_them_out(
+            rows in proptest::collection::vec(
+                proptest::array::uniform3("[a-z0-9 éü日本\n-]{0,12}"),
+                0..12,
+            )
+        ) {
+            let header = ["id", "state", "title"];
+            let mut columns = Columns::new(header);
+            for row in &rows {
+                columns.add(row);
+            }
+            let mut written = String::new();
+            columns.push_header(&mut written, header);
+            for row in &rows {
+                written.push('\n');
+                columns.push_row(&mut written, row);
+            }
+            proptest::prop_assert_eq!(written, by_tabled(header, &rows));
         }
     }
 }

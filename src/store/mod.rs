@@ -505,6 +505,10 @@ pub type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool +
 /// log cannot be read).
 type StampedId = (String, Option<Option<LogStamp>>);
 
+/// Whether an incident's log is still the one a cached summary's key was read from, given the
+/// log's stamp where the backend has one.
+type LogUnchanged<'a> = dyn Fn(&str, &LogKey, Option<Option<LogStamp>>) -> bool + 'a;
+
 /// The longest line of the summary cache that is read (a summary is a few KiB): a longer one is
 /// damage, passed over without being held.
 const MAX_CACHE_LINE: u64 = 1 << 20;
@@ -580,7 +584,7 @@ impl Store {
         total: u64,
         progress: &dyn Fn(u64, u64),
         visit: &mut SummaryVisit<'_>,
-        unchanged: &dyn Fn(&str, &LogKey, Option<Option<LogStamp>>) -> bool,
+        unchanged: &LogUnchanged<'_>,
     ) -> Result<(), Error> {
         let dir = self.backend.cache_dir();
         let mut old = CacheLines::open(dir.as_deref());
