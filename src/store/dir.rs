@@ -255,21 +255,6 @@ impl Backend for DirStore {
         Ok(())
     }
 
-    /// Whether an incident's log holds a closing entry. Inside a JSON string every quote is
-    /// escaped, so this exact byte sequence can only be a record's own `kind` key.
-    fn looks_closed(&self, id: &str) -> bool {
-        const CLOSED: &[u8] = b",\"kind\":\"incident_closed\",\"data\":";
-        const DISCARDED: &[u8] = b",\"kind\":\"incident_discarded\",\"data\":";
-        const REOPENED: &[u8] = b",\"kind\":\"incident_reopened\",\"data\":";
-        std::fs::read(self.log_path(id)).is_ok_and(|bytes| {
-            // Closed (or discarded) when the last of those comes after the last reopening.
-            let closed =
-                memchr::memmem::rfind(&bytes, CLOSED).max(memchr::memmem::rfind(&bytes, DISCARDED));
-            let reopened = memchr::memmem::rfind(&bytes, REOPENED);
-            closed.is_some() && closed > reopened
-        })
-    }
-
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
         let dir = self.incident_dir(id);
         log::create_private_dir(&dir)?;

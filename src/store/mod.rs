@@ -119,8 +119,6 @@ pub trait Backend: std::fmt::Debug {
     fn each_id(&self, id: &mut dyn FnMut(String) -> Result<(), Error>) -> Result<(), Error> {
         self.ids()?.into_iter().try_for_each(id)
     }
-    /// Whether an incident's log holds a closing entry, without a verified replay.
-    fn looks_closed(&self, id: &str) -> bool;
     /// Creates an incident whose log starts with `genesis` (a complete first line, newline
     /// included, already checked); refuses an id that exists.
     fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error>;
@@ -523,9 +521,8 @@ impl Store {
     /// log's tail), else one from a full verified replay. An incident that cannot be read is
     /// handed over with the error; a cached summary `visit` cannot read is damage, rebuilt like a
     /// stale one. The ids are sorted like a view's rows (on disk past a point), so memory does
-    /// not grow with the store. The cache
-    /// is rewritten, as it is read, when anything in it changed.
-    /// `progress` hears each incident done.
+    /// not grow with the store. The cache is rewritten, as it is read, when anything in it
+    /// changed. `progress` hears each incident done.
     pub fn each_summary(
         &self,
         progress: &dyn Fn(u64, u64),

@@ -347,20 +347,6 @@ impl Backend for PgStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    fn looks_closed(&self, id: &str) -> bool {
-        self.client
-            .borrow_mut()
-            .query_opt(
-                "SELECT kind FROM breach.entries WHERE incident = $1 \
-                 AND kind IN ('incident_closed', 'incident_discarded', 'incident_reopened') \
-                 ORDER BY seq DESC LIMIT 1",
-                &[&id],
-            )
-            .ok()
-            .flatten()
-            .is_some_and(|row| row.get::<_, &str>(0) != "incident_reopened")
-    }
-
     fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
         let head = log::check_genesis(genesis)?;
         let kind = entry_kind(genesis)?;
