@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod error;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod incident;

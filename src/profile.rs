@@ -40,7 +40,7 @@ impl Profile {
     /// Reads the store's profile; an absent file is an empty profile.
     pub fn load(store: &Path) -> Result<Profile, Error> {
         let path = store.join(FILE);
-        match crate::log::read_small_file(&path, MAX_PROFILE_BYTES, "profile")? {
+        match crate::files::read_small_file(&path, MAX_PROFILE_BYTES, "profile")? {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::input(format!(
                     "{} is not a valid profile ({e}); fix or remove it",
@@ -93,6 +93,6 @@ impl Profile {
     pub fn save(&self, store: &Path) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(self).expect("a profile serialises");
         text.push('\n');
-        crate::log::write_private_file(&store.join(FILE), text.as_bytes(), true)
+        crate::files::write_private_file(&store.join(FILE), text.as_bytes(), true)
     }
 }

@@ -195,7 +195,7 @@ fn write_sorted<K: Serialize, T: Serialize>(
 ) -> Result<BufReader<File>, Error> {
     let file = near
         .and_then(|near| {
-            crate::log::create_private_dir(near).ok()?;
+            crate::files::create_private_dir(near).ok()?;
             tempfile::tempfile_in(near).ok()
         })
         .map_or_else(tempfile::tempfile, Ok)

@@ -3,8 +3,9 @@
 //! entry names is never removed, and the log is as it was.
 
 use super::{Session, record_action};
+use crate::files::fault;
 use crate::incident::Action;
-use crate::log::{Access, fault};
+use crate::store::Access;
 
 fn session(dir: &std::path::Path) -> Session {
     let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")

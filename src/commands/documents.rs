@@ -11,11 +11,11 @@ use super::{Outcome, Session, deliver, to_file};
 use crate::cli::{ExportFormat, LetterArg, OutputArgs};
 use crate::error::Error;
 use crate::incident::{Incident, Replay, TimelineEntry};
-use crate::log::Access;
 use crate::profile::Profile;
 use crate::render::export::{self, RawEntry};
 use crate::render::letters::{self, Element, LetterKind};
 use crate::render::templates;
+use crate::store::Access;
 use crate::store::Store;
 
 /// The incident, read through `replay` (which says how much of the timeline it keeps).

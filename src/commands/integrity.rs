@@ -6,8 +6,9 @@ use super::{Outcome, Session};
 use crate::clock;
 use crate::error::Error;
 use crate::incident::verify_opening;
-use crate::log::{self, Access, Damage, Head, RepairData};
+use crate::log::{self, Damage, Head, RepairData};
 use crate::render::terminal;
+use crate::store::Access;
 use crate::text::{sanitize, seq_ranges, short_hash};
 
 /// A head kept elsewhere: `SEQ:HASH` or just `HASH`.

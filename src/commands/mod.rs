@@ -33,9 +33,10 @@ use crate::clock::{self, Clock};
 use crate::error::Error;
 use crate::incident::screen::{Finding, screen_event, screen_text};
 use crate::incident::{Event, Incident};
-use crate::log::{Access, Head, Stamp};
+use crate::log::{Head, Stamp};
 use crate::render::terminal;
 use crate::runbook::Catalog;
+use crate::store::Access;
 use crate::store::{self, Store};
 use crate::text::identifiers;
 
@@ -123,7 +124,7 @@ impl Session {
             Some(a) => a.clone(),
             None => std::env::var("USER")
                 .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| format!("uid-{}", crate::log::current_uid())),
+                .unwrap_or_else(|_| format!("uid-{}", crate::files::current_uid())),
         };
         let actor = actor.trim().to_owned();
         if actor.is_empty() || actor.len() > 128 || actor.chars().any(char::is_control) {
@@ -559,7 +560,7 @@ fn write_document(
     if let Some(path) = to_file(out) {
         let mut written = 0u64;
         let mut failed = None;
-        crate::log::write_private_file_with(path, out.force, &mut |f| {
+        crate::files::write_private_file_with(path, out.force, &mut |f| {
             let mut counted = Counted { inner: f, bytes: 0 };
             let result = write(&mut counted);
             written = counted.bytes;
@@ -640,7 +641,7 @@ fn deliver(out: &crate::cli::FileOut, text: String, what: &str) -> Result<String
     let Some(path) = to_file(out) else {
         return Ok(text);
     };
-    crate::log::write_private_file(path, text.as_bytes(), out.force)?;
+    crate::files::write_private_file(path, text.as_bytes(), out.force)?;
     Ok(format!(
         "Wrote {what} to {} ({} bytes).\n",
         path.display(),

@@ -148,7 +148,7 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
         }
         None => {
             let d = s.create_store()?.runbooks_dir();
-            crate::log::create_private_dir(&d)?;
+            crate::files::create_private_dir(&d)?;
             d
         }
     };

@@ -12,9 +12,10 @@ use crate::error::Error;
 use crate::incident::action::Bound;
 use crate::incident::input::check_text;
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
-use crate::log::{Access, Head};
+use crate::log::Head;
 use crate::render::terminal;
 use crate::runbook::{FieldType, NoticeTo, Phase, Records, Role};
+use crate::store::Access;
 use crate::text::sanitize;
 use crate::walk::{self, Recorder, Responder, WalkEnd};
 

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::{Outcome, Session, json_doc};
 use crate::error::Error;
-use crate::log::{Access, Head};
+use crate::log::Head;
+use crate::store::Access;
 use crate::store::Store;
 use crate::store::postgres::{PgStore, schema};
 use crate::text::short_hash;

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use super::steps::walk_with as walk;
 use super::{Session, record_action};
 use crate::incident::{Action, StepState};
-use crate::log::Access;
+use crate::store::Access;
 use crate::walk::{Responder, Stop, WalkEnd, ask_assessment, ask_start, left_message};
 
 type Settings = Session;

@@ -262,6 +262,19 @@ pub fn check_line<'a>(
     Ok(entry)
 }
 
+/// The hash a line ends with, read from its tail alone (`,"hash":"<64 hex>"}`, an optional
+/// newline after it), without parsing or checking the rest: what a store reads to tell which
+/// log it holds now, and to find where a verified prefix ends. `None` when the tail is not a
+/// record's. The one place besides [`check_line`] that knows the line's layout.
+pub fn line_hash(line: &[u8]) -> Option<&str> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let start = line.len().checked_sub(SUFFIX_LEN)?;
+    let tail = &line[start..];
+    let hash = tail.strip_prefix(HASH_KEY)?.strip_suffix(b"\"}")?;
+    (hash.len() == 64 && hash.iter().all(u8::is_ascii_hexdigit))
+        .then(|| std::str::from_utf8(hash).expect("hex digits are ASCII"))
+}
+
 /// Whether recording time `later` is earlier than `earlier`, both as the log writes them.
 pub fn earlier_than(later: &str, earlier: &str) -> bool {
     // The log writes one fixed-width UTC form, where text order is time order; anything else is
@@ -311,6 +324,36 @@ mod tests {
         assert_eq!(entry.hash, hash);
         let prefix = body.split(",\"hash\":").next().unwrap();
         assert_eq!(hex::encode(Sha256::digest(prefix.as_bytes())), hash);
+    }
+
+    #[test]
+    fn a_line_hash_is_read_from_the_tail_alone() {
+        let (line, hash) = encode(
+            3,
+            GENESIS_PREV,
+            &Stamp::plain("2026-01-01T00:00:00.000Z"),
+            "ana",
+            "note",
+            &raw(r#"{"text":"hi"}"#),
+        );
+        assert_eq!(line_hash(line.as_bytes()), Some(hash.as_str()));
+        assert_eq!(line_hash(line.trim_end().as_bytes()), Some(hash.as_str()));
+        // The tail alone is enough: `,"hash":"`, 64 digits, `"}` and the newline.
+        assert_eq!(
+            line_hash(&line.as_bytes()[line.len() - 76..]),
+            Some(hash.as_str())
+        );
+        assert_eq!(line_hash(&line.as_bytes()[line.len() - 75..]), None);
+        for bad in [
+            &line[..line.len() - 2],
+            "",
+            "\"}\n",
+            &line.replace("\"hash\"", "\"hish\""),
+        ] {
+            assert_eq!(line_hash(bad.as_bytes()), None, "{bad:?}");
+        }
+        let not_hex = format!("{},\"hash\":\"{}\"}}", "{\"seq\":0", "g".repeat(64));
+        assert_eq!(line_hash(not_hex.as_bytes()), None);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
         };
         for dir in &dirs {
             let path = dir.join(name);
-            match crate::log::read_small_file(&path, MAX_TEMPLATE_BYTES, "template") {
+            match crate::files::read_small_file(&path, MAX_TEMPLATE_BYTES, "template") {
                 Ok(Some(bytes)) => {
                     return String::from_utf8(bytes)
                         .map(Some)

@@ -214,7 +214,7 @@ pub fn read_runbook_text(path: &Path) -> Result<String, Error> {
             source_line: None,
         }],
     };
-    let bytes = match crate::log::read_small_file(path, MAX_RUNBOOK_BYTES as u64, "runbook") {
+    let bytes = match crate::files::read_small_file(path, MAX_RUNBOOK_BYTES as u64, "runbook") {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             return Err(Error::io(

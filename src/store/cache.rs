@@ -12,15 +12,13 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::log;
-
 /// A cache larger than this is not read (it is rebuilt instead): room for some 200,000
 /// incidents' summaries.
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A cache's whole content, if there is a readable one.
 pub fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
-    log::read_small_file(&dir.join(name), MAX_BYTES, "cache")
+    crate::files::read_small_file(&dir.join(name), MAX_BYTES, "cache")
         .ok()
         .flatten()
 }
@@ -35,7 +33,7 @@ pub fn open(dir: &Path, name: &str) -> Option<BufReader<File>> {
     }
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
         .open(&path)
         .ok()?;
     Some(BufReader::with_capacity(256 * 1024, file))
@@ -62,7 +60,7 @@ pub struct Writer {
 impl Writer {
     /// Starts writing the cache `name`; `None` when it cannot be (a read-only store keeps none).
     pub fn create(dir: &Path, name: &str) -> Option<Writer> {
-        log::create_private_dir(dir).ok()?;
+        crate::files::create_private_dir(dir).ok()?;
         let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         // Not synced: a cache lost in a crash is rebuilt, and a torn line is not read.
         let file = std::fs::OpenOptions::new()
@@ -70,7 +68,7 @@ impl Writer {
             .create(true)
             .truncate(true)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&temp)
             .ok()?;
         Some(Writer {

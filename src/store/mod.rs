@@ -20,9 +20,25 @@ use serde_json::value::RawValue;
 use crate::error::Error;
 use crate::incident::summary::{LogKey, LogStamp, Summary, TitleView, cache_line, read_cache_line};
 use crate::incident::{Incident, Replay};
-use crate::log::{Access, Entry, Head, Repaired, Resume, Scan, Stamp};
+use crate::log::{Entry, Head, RepairData, Resume, Scan, Stamp};
 
 pub use dir::{DirStore, default_root, new_incident_id};
+
+/// Which lock an open log holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Shared lock: many readers, no writer.
+    Read,
+    /// Exclusive lock: the one writer.
+    Write,
+}
+
+/// What a repair removed, and the head after the entry that says so.
+#[derive(Debug)]
+pub struct Repaired {
+    pub data: RepairData,
+    pub head: Head,
+}
 
 /// One incident's log, open and locked for reading or writing.
 pub trait IncidentLog: std::fmt::Debug {

@@ -195,3 +195,32 @@ fn the_import_scanner_reads_paths_and_groups() {
         .collect();
     assert_eq!(found, expected);
 }
+
+/// The evidence format is bytes only: where they are kept is the store's business, so an
+/// independent verifier can be written from `src/log/` without any of it.
+#[test]
+fn the_evidence_format_does_no_file_system_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/log"), &mut files);
+    assert!(!files.is_empty());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for forbidden in [
+            "std::fs",
+            "OpenOptions",
+            "File::",
+            ".lock(",
+            "lock_shared",
+            "rustix",
+            "sync_data",
+            "sync_all",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses `{forbidden}`: the evidence format does no file-system work",
+                file.display()
+            );
+        }
+    }
+}

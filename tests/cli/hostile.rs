@@ -227,9 +227,7 @@ fn very_long_input_is_refused_with_its_size() {
 #[test]
 fn a_store_or_log_belonging_to_another_user_is_refused() {
     // Only root can give a file away; elsewhere the owner check is covered by the mode checks.
-    // SAFETY: geteuid has no preconditions.
-    #[allow(unsafe_code)]
-    if unsafe { libc::geteuid() } != 0 {
+    if !rustix::process::geteuid().is_root() {
         return;
     }
     let env = Env::new();
@@ -250,12 +248,16 @@ fn a_store_or_log_belonging_to_another_user_is_refused() {
 
 #[test]
 fn network_file_systems_are_recognised() {
-    assert_eq!(breach::log::network_fs_name(0x6969), Some("NFS"));
-    assert_eq!(breach::log::network_fs_name(0xFF53_4D42), Some("CIFS"));
-    assert_eq!(breach::log::network_fs_name(0xEF53), None, "ext4 is local");
+    assert_eq!(breach::files::network_fs_name(0x6969), Some("NFS"));
+    assert_eq!(breach::files::network_fs_name(0xFF53_4D42), Some("CIFS"));
+    assert_eq!(
+        breach::files::network_fs_name(0xEF53),
+        None,
+        "ext4 is local"
+    );
     let env = Env::new();
     assert_eq!(
-        breach::log::network_file_system(env.path()),
+        breach::files::network_file_system(env.path()),
         None,
         "the test's temp dir is local"
     );

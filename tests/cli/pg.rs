@@ -40,8 +40,8 @@ impl Drop for Cluster {
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
-/// The cluster's directory, for the exit hook.
-static TO_STOP: Mutex<Option<(PathBuf, PathBuf, Option<String>)>> = Mutex::new(None);
+/// The pipe to the watcher that stops the cluster: held open for the life of the test process.
+static WATCHER: Mutex<Option<std::process::ChildStdin>> = Mutex::new(None);
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
 /// The cluster, started on first use; `None` when PostgreSQL is not installed (and not
@@ -60,12 +60,7 @@ pub fn cluster() -> Option<&'static Cluster> {
             let dir = PathBuf::from(format!("/tmp/breach-pg-{}", std::process::id()));
             let cluster = Cluster::init(bin, dir);
             cluster.pg_ctl_start();
-            *TO_STOP.lock().unwrap() = Some((
-                cluster.dir.clone(),
-                cluster.bin.clone(),
-                cluster.run_as.clone(),
-            ));
-            register_stop_at_exit();
+            stop_when_this_process_ends(&cluster);
             Some(cluster)
         })
         .as_ref()
@@ -331,20 +326,29 @@ impl Cluster {
 }
 
 /// Stops the cluster and removes its directory when the test process exits.
-#[allow(unsafe_code)]
-fn register_stop_at_exit() {
-    extern "C" fn stop() {
-        if let Some((dir, bin, run_as)) = TO_STOP.lock().ok().and_then(|mut g| g.take()) {
-            let _ = as_user(run_as.as_deref(), &bin, "pg_ctl")
-                .arg("-D")
-                .arg(dir.join("data"))
-                .args(["-m", "immediate", "-w", "stop"])
-                .output();
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
-    // SAFETY: `stop` is a plain function that never unwinds; atexit only records its address.
-    unsafe {
-        libc::atexit(stop);
-    }
+fn stop_when_this_process_ends(cluster: &Cluster) {
+    // A watcher reads its standard input, a pipe only this process holds (Rust opens pipes
+    // close-on-exec, so no `breach` it starts inherits it). However this process ends, even
+    // killed, the kernel closes the pipe, the read returns, and the watcher stops the cluster.
+    let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+    let pg_ctl = quote(&cluster.bin.join("pg_ctl"));
+    let data = quote(&cluster.dir.join("data"));
+    let stop = match cluster.run_as.as_deref() {
+        Some(user) => format!("runuser -u {user} -- {pg_ctl} -D {data} -m immediate -w stop"),
+        None => format!("{pg_ctl} -D {data} -m immediate -w stop"),
+    };
+    let script = format!(
+        "read -r _; {stop} >/dev/null 2>&1; rm -rf {}",
+        quote(&cluster.dir)
+    );
+    // Never waited for: it outlives this process by design.
+    #[allow(clippy::zombie_processes)]
+    let watcher = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the cluster's watcher");
+    *WATCHER.lock().unwrap() = watcher.stdin;
 }

@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
 use crate::incident::summary::LogKey;
-use crate::log::{self, Access, Entry, GENESIS_PREV, Head, Repaired, Resume, Scan, Stamp};
+use crate::log::{self, Entry, GENESIS_PREV, Head, Resume, Scan, Stamp};
+use crate::store::{Access, Repaired};
 
 /// How long a connection may take before the command gives up, unless the connection string
 /// says otherwise (`connect_timeout`, in seconds, as libpq).
@@ -505,7 +506,7 @@ impl Backend for PgStore {
     fn files_dir(&self) -> PathBuf {
         // Made on first use, private, as the directory store's own root is.
         let dir = files_dir(&self.address.shown);
-        let _ = log::create_private_dir(&dir);
+        let _ = crate::files::create_private_dir(&dir);
         dir
     }
 

@@ -43,7 +43,7 @@ fn chosen() -> bool {
 }
 
 fn no_space() -> io::Error {
-    io::Error::from_raw_os_error(libc::ENOSPC)
+    io::Error::from(rustix::io::Errno::NOSPC)
 }
 
 /// An I/O operation about to happen: fails when chosen.

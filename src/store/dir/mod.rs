@@ -15,10 +15,14 @@ use std::path::{Path, PathBuf};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::{Backend, IncidentLog, StoredAttachment};
+mod file_log;
+
+use super::{Access, Backend, IncidentLog, Repaired, StoredAttachment};
 use crate::error::Error;
+use crate::files::{self, fault};
 use crate::incident::summary::{LogKey, LogStamp};
-use crate::log::{self, Access, Entry, Head, Log, Repaired, Resume, Scan, Stamp};
+use crate::log::{self, Entry, Head, Resume, Scan, Stamp};
+use file_log::{Log, RECORD_TAIL};
 
 pub const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
@@ -55,7 +59,7 @@ impl DirStore {
                     root.display()
                 )));
             }
-            _ => log::create_private_dir(root)?,
+            _ => files::create_private_dir(root)?,
         }
         Self::opened(root)
     }
@@ -77,13 +81,13 @@ impl DirStore {
                 parent.map(Path::display).expect("checked")
             )));
         }
-        log::create_private_dir(root)?;
+        files::create_private_dir(root)?;
         eprintln!("breach: created a new store at {}", root.display());
         Self::opened(root)
     }
 
     fn opened(root: &Path) -> Result<DirStore, Error> {
-        if let Some(kind) = log::network_file_system(root) {
+        if let Some(kind) = files::network_file_system(root) {
             eprintln!(
                 "breach: warning: the store {} is on a network file system ({kind}); locks and appends are not reliable there: keep the store on a local disk",
                 root.display()
@@ -186,20 +190,16 @@ impl Backend for DirStore {
     }
 
     fn log_key(&self, id: &str) -> Option<LogKey> {
-        use std::os::unix::fs::FileExt;
-        // `,"hash":"<64 hex>"}` and the newline close every complete record.
-        const TAIL: u64 = 96;
-        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::fs::{FileExt, MetadataExt};
         let file = std::fs::File::open(self.log_path(id)).ok()?;
         let meta = file.metadata().ok()?;
         let bytes = meta.len();
-        let start = bytes.saturating_sub(TAIL);
+        let start = bytes.saturating_sub(RECORD_TAIL);
         let mut tail = vec![0u8; usize::try_from(bytes - start).ok()?];
         file.read_exact_at(&mut tail, start).ok()?;
-        let line = tail.strip_suffix(b"\"}\n")?;
-        let at = memchr::memmem::rfind(line, b"\"hash\":\"")?;
-        let hash = std::str::from_utf8(&line[at + 8..]).ok()?;
-        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| LogKey {
+        // Only a complete record ends the log: a torn tail has no key.
+        let hash = log::line_hash(tail.strip_suffix(b"\n")?)?;
+        Some(LogKey {
             bytes,
             last_hash: hash.to_owned(),
             inode: meta.ino(),
@@ -257,7 +257,7 @@ impl Backend for DirStore {
 
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
         let dir = self.incident_dir(id);
-        log::create_private_dir(&dir)?;
+        files::create_private_dir(&dir)?;
         Ok(Box::new(FileLog {
             log: Log::open(&dir.join(LOG_FILE), access)?,
             quarantine: dir.join("quarantine"),
@@ -267,7 +267,7 @@ impl Backend for DirStore {
     /// Creates a new incident whose log starts with `genesis`, atomically.
     fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
         let incidents = self.root.join(INCIDENTS);
-        log::create_private_dir(&incidents)?;
+        files::create_private_dir(&incidents)?;
         let final_dir = incidents.join(id);
         if std::fs::symlink_metadata(&final_dir).is_ok() {
             return Err(Error::refused(format!("incident {id} already exists")));
@@ -278,13 +278,13 @@ impl Backend for DirStore {
             .map(|n| incidents.join(format!(".{id}.creating-{}-{n}", std::process::id())))
             .find(|t| std::fs::symlink_metadata(t).is_err())
             .ok_or_else(|| Error::refused(format!("incident {id} is being created elsewhere")))?;
-        let made_temp = log::fault::point()
+        let made_temp = fault::point()
             .and_then(|()| std::fs::DirBuilder::new().mode(0o700).create(&temp))
             .map_err(|e| Error::io("create directory", &temp, e));
         made_temp?;
         let mut renamed = false;
         let made = Log::create_with(&temp.join(LOG_FILE), genesis).and_then(|head| {
-            log::fault::point()
+            fault::point()
                 .and_then(|()| rename_no_replace(&temp, &final_dir))
                 .map_err(|e| match e.kind() {
                     std::io::ErrorKind::AlreadyExists => {
@@ -293,7 +293,7 @@ impl Backend for DirStore {
                     _ => Error::io("create incident", &final_dir, e),
                 })?;
             renamed = true;
-            log::sync_dir(&incidents)?;
+            files::sync_dir(&incidents)?;
             Ok(head)
         });
         if made.is_err() {
@@ -310,7 +310,7 @@ impl Backend for DirStore {
 
     fn put_attachment(&self, id: &str, content: &mut dyn Read) -> Result<StoredAttachment, Error> {
         let dir = self.incident_dir(id).join("attachments");
-        log::create_private_dir(&dir)?;
+        files::create_private_dir(&dir)?;
         copy_in(content, &dir)
     }
 
@@ -368,30 +368,15 @@ impl Backend for DirStore {
 
 /// Renames `from` to `to`, failing with `AlreadyExists` instead of replacing anything at `to`
 /// (an empty directory included, which a plain rename would silently replace).
-#[allow(unsafe_code)]
 fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| {
-        std::ffi::CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in a path"))
-    };
-    let (from, to) = (c(from)?, c(to)?);
-    // SAFETY: both arguments are valid NUL-terminated strings that outlive the call, and
-    // renameat2 reads them only.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_NOREPLACE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        from,
+        rustix::fs::CWD,
+        to,
+        rustix::fs::RenameFlags::NOREPLACE,
+    )
+    .map_err(std::io::Error::from)
 }
 
 /// Copies `file` into `dir` under its full SHA-256. A file already stored under that name is
@@ -410,10 +395,10 @@ fn copy_in(src: &mut dyn Read, dir: &Path) -> Result<StoredAttachment, Error> {
                 break;
             }
             hasher.update(&buf[..n]);
-            log::fault::write_all(&mut dst, &buf[..n])?;
+            fault::write_all(&mut dst, &buf[..n])?;
             total += n as u64;
         }
-        log::fault::point()?;
+        fault::point()?;
         dst.sync_all()
     })();
     if let Err(e) = copied {
@@ -424,7 +409,7 @@ fn copy_in(src: &mut dyn Read, dir: &Path) -> Result<StoredAttachment, Error> {
     let stored = format!("attachments/{sha256}");
     let path = dir.join(&sha256);
     // A hard link fails instead of replacing a file that exists: nothing stored is overwritten.
-    let linked = log::fault::point().and_then(|()| std::fs::hard_link(&temp, &path));
+    let linked = fault::point().and_then(|()| std::fs::hard_link(&temp, &path));
     let _ = std::fs::remove_file(&temp);
     let created = match linked {
         Ok(()) => true,
@@ -442,7 +427,7 @@ fn copy_in(src: &mut dyn Read, dir: &Path) -> Result<StoredAttachment, Error> {
         }
         Err(e) => return Err(Error::io("store attachment", &path, e)),
     };
-    if let Err(e) = log::sync_dir(dir) {
+    if let Err(e) = files::sync_dir(dir) {
         if created {
             let _ = std::fs::remove_file(&path);
         }
@@ -464,7 +449,7 @@ fn create_temp(dir: &Path) -> Result<(PathBuf, std::fs::File), Error> {
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&temp)
         {
             Ok(f) => return Ok((temp, f)),
@@ -519,7 +504,6 @@ pub fn new_incident_id(date: chrono::NaiveDate, attempt: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::fault;
 
     fn note(n: usize) -> Box<RawValue> {
         serde_json::value::to_raw_value(&serde_json::json!({ "text": format!("note {n}") }))
@@ -542,7 +526,7 @@ mod tests {
     fn store() -> (tempfile::TempDir, DirStore) {
         let dir = tempfile::tempdir().unwrap();
         let store = DirStore::create(&dir.path().join("store"), false).unwrap();
-        log::create_private_dir(&store.root.join(INCIDENTS)).unwrap();
+        files::create_private_dir(&store.root.join(INCIDENTS)).unwrap();
         (dir, store)
     }
 
