@@ -12,7 +12,7 @@ fn session(dir: &std::path::Path) -> Session {
         .unwrap()
         .with_timezone(&chrono::Utc);
     Session {
-        store: dir.join("store"),
+        store: crate::store::StoreAddress::Directory(dir.join("store")),
         store_is_default: false,
         actor: "ana".to_owned(),
         json: true,

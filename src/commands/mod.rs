@@ -86,7 +86,7 @@ impl Outcome {
 /// What every command is given, resolved once from flags and environment.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub store: PathBuf,
+    pub store: store::StoreAddress,
     /// Whether `store` is the per-user default rather than named by `--store` or `BREACH_STORE`.
     pub store_is_default: bool,
     pub actor: String,
@@ -132,10 +132,11 @@ impl Session {
                 "--actor / BREACH_ACTOR must be a name of 1 to 128 printable characters",
             ));
         }
-        let root = g.store.clone().unwrap_or_else(store::default_root);
+        let address =
+            store::StoreAddress::parse(&g.store.clone().unwrap_or_else(store::default_root));
         Ok(Session {
-            profile: crate::profile::Profile::load(&Store::files_dir_of(&root)).unwrap_or_default(),
-            store: root,
+            profile: crate::profile::Profile::load(&address.files_dir()).unwrap_or_default(),
+            store: address,
             store_is_default: g.store.is_none(),
             actor,
             json: g.json,
@@ -242,7 +243,7 @@ impl Session {
     /// The runbook directories in precedence order: the store's, then `--runbooks`.
     fn runbook_dirs(&self) -> Result<Vec<PathBuf>, Error> {
         let mut dirs = Vec::new();
-        let in_store = Store::files_dir_of(&self.store).join("runbooks");
+        let in_store = self.store.files_dir().join("runbooks");
         if in_store.is_dir() {
             dirs.push(in_store);
         }

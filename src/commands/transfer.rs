@@ -21,10 +21,10 @@ use crate::text::short_hash;
 
 /// `breach store init`: the tables, triggers and roles of a PostgreSQL store.
 pub(super) fn init(s: &Session) -> Result<Outcome, Error> {
-    let Some(url) = crate::store::postgres::connection_string(&s.store) else {
+    let crate::store::StoreAddress::Postgres(url) = &s.store else {
         return Err(Error::refused(format!(
             "{} is a directory store, which needs no setting up (`breach start` creates it); `breach store init` is for a postgresql:// store",
-            s.store.display()
+            s.store
         )));
     };
     let (address, mut client) = PgStore::connect_for_init(url)?;
@@ -74,13 +74,13 @@ pub struct Copied {
 pub(super) fn push(s: &Session, to: &Path) -> Result<Outcome, Error> {
     let from = s.open_store()?;
     let id = s.resolve(&from)?;
-    let target = Store::create(to, false)?;
+    let target = Store::create(&crate::store::StoreAddress::parse(to), false)?;
     report(s, &copy(&from, &target, &id)?)
 }
 
 /// `breach pull --from STORE`: another store's incident into this one.
 pub(super) fn pull(s: &Session, from: &Path) -> Result<Outcome, Error> {
-    let source = Store::open(from)?;
+    let source = Store::open(&crate::store::StoreAddress::parse(from))?;
     let id = source.resolve(s.incident.as_deref())?;
     let target = s.create_store()?;
     report(s, &copy(&source, &target, &id)?)

@@ -14,7 +14,7 @@ type Settings = Session;
 /// A session in `store` as `walker`, with the fixed test clock.
 fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json: bool) -> Session {
     Session {
-        store,
+        store: crate::store::StoreAddress::Directory(store),
         store_is_default: false,
         actor: "walker".to_owned(),
         json,
@@ -519,13 +519,8 @@ impl Responder for Diligent {
 }
 
 fn run(settings: &Settings, args: &[&str]) -> super::Outcome {
-    let mut full = vec![
-        "breach",
-        "--store",
-        settings.store.to_str().unwrap(),
-        "--actor",
-        "walker",
-    ];
+    let store = settings.store.to_string();
+    let mut full = vec!["breach", "--store", &store, "--actor", "walker"];
     full.extend_from_slice(args);
     super::run_on(
         <crate::cli::Cli as clap::Parser>::parse_from(full),

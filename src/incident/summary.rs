@@ -16,91 +16,6 @@ use crate::log::Head;
 /// rebuilt.
 pub const SUMMARY_VERSION: u32 = 5;
 
-/// Which log a cache was built from: its length in bytes and the hash of its last entry, read
-/// from its tail, with the file's identity and last change as the file system keeps them, so
-/// that a log not changed since can be recognised from its metadata alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogKey {
-    pub bytes: u64,
-    pub last_hash: String,
-    /// The file's inode and status-change time (nanoseconds): any write to it changes the
-    /// latter, and no one can set it back without setting back the machine's clock.
-    #[serde(default)]
-    pub inode: u64,
-    #[serde(default)]
-    pub changed_ns: i128,
-}
-
-/// What a `stat` tells of a log file: a [`LogKey`] without the hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogStamp {
-    pub bytes: u64,
-    pub inode: u64,
-    pub changed_ns: i128,
-}
-
-impl LogKey {
-    /// The part of the key a `stat` of the log can check.
-    pub fn stamp(&self) -> LogStamp {
-        LogStamp {
-            bytes: self.bytes,
-            inode: self.inode,
-            changed_ns: self.changed_ns,
-        }
-    }
-}
-
-/// The fields before a cached summary in its line, in order, each followed by a tab: the
-/// summary's version, the tool's, the incident's id, and the key of the log the summary was
-/// built from (bytes, last hash, inode, change time). Then the summary as compact JSON (which
-/// holds a tab or a newline only escaped, inside a string) and a newline. Plain fields, so
-/// finding and checking a line takes no JSON parse: the summary stays text until a view reads
-/// the part it needs.
-pub const CACHE_HEAD_FIELDS: usize = 7;
-
-/// A summary's line in the store-wide cache (see [`CACHE_HEAD_FIELDS`]); `None` for an id that
-/// holds a tab or a newline, which cannot be cached.
-pub fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8>> {
-    let plain = |s: &str| !s.contains(['\t', '\n']);
-    if !plain(id) || !plain(&key.last_hash) {
-        return None;
-    }
-    let line = format!(
-        "{SUMMARY_VERSION}\t{}\t{id}\t{}\t{}\t{}\t{}\t{summary}\n",
-        env!("CARGO_PKG_VERSION"),
-        key.bytes,
-        key.last_hash,
-        key.inode,
-        key.changed_ns
-    );
-    Some(line.into_bytes())
-}
-
-/// A cached summary's line read back: the incident's id, the key of the log its summary was
-/// built from, and where in the line the summary's text is. `None` for a line of another
-/// version or tool, or one that does not read.
-pub fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Range<usize>)> {
-    let end = line.len().checked_sub(1).filter(|&n| line[n] == b'\n')?;
-    let mut fields = [""; CACHE_HEAD_FIELDS];
-    let mut start = 0;
-    for field in &mut fields {
-        let tab = start + memchr::memchr(b'\t', &line[start..end])?;
-        *field = std::str::from_utf8(&line[start..tab]).ok()?;
-        start = tab + 1;
-    }
-    let [version, tool, id, bytes, last_hash, inode, changed_ns] = fields;
-    if version.parse::<u32>().ok()? != SUMMARY_VERSION || tool != env!("CARGO_PKG_VERSION") {
-        return None;
-    }
-    let key = LogKey {
-        bytes: bytes.parse().ok()?,
-        last_hash: last_hash.to_owned(),
-        inode: inode.parse().ok()?,
-        changed_ns: changed_ns.parse().ok()?,
-    };
-    Some((id, key, start..end))
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub id: String,
@@ -452,44 +367,6 @@ impl Summary {
                     .map(|n| (n.value.to, n.value.date))
                     .collect(),
             },
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key() -> LogKey {
-        LogKey {
-            bytes: 77_297,
-            last_hash: "fca5924a".repeat(8),
-            inode: 12_223_200,
-            changed_ns: -1_796_164_507_687_308_681,
-        }
-    }
-
-    #[test]
-    fn a_cache_line_reads_back_as_written_and_refuses_what_it_cannot_hold() {
-        let summary = r#"{"id":"2026-a","title":"Tab\tand\nnewline, escaped"}"#;
-        let line = cache_line("2026-a", &key(), summary).expect("a plain id");
-        let (id, read, at) = read_cache_line(&line).expect("reads back");
-        assert_eq!((id, &read), ("2026-a", &key()));
-        assert_eq!(&line[at], summary.as_bytes());
-        // An id with a tab or a newline is not cached at all.
-        assert!(cache_line("a\tb", &key(), summary).is_none());
-        assert!(cache_line("a\nb", &key(), summary).is_none());
-        // Another version, another tool, a line cut short, a number that does not read.
-        let text = String::from_utf8(line.clone()).unwrap();
-        for damaged in [
-            text.replacen(&format!("{SUMMARY_VERSION}\t"), "4\t", 1),
-            text.replacen(env!("CARGO_PKG_VERSION"), "0.0.0-other", 1),
-            text[..text.len() - 1].to_owned(),
-            text.replacen("77297", "77x97", 1),
-            "5\t0.1.0\t2026-a\n".to_owned(),
-            String::new(),
-        ] {
-            assert!(read_cache_line(damaged.as_bytes()).is_none(), "{damaged:?}");
         }
     }
 }

@@ -17,10 +17,11 @@ use sha2::{Digest, Sha256};
 
 mod file_log;
 
-use super::{Access, Backend, IncidentLog, Repaired, StoredAttachment};
+use super::{
+    Access, Backend, IncidentLog, LogCheck, LogKey, LogSeen, LogStamp, Repaired, StoredAttachment,
+};
 use crate::error::Error;
 use crate::files::{self, fault};
-use crate::incident::summary::{LogKey, LogStamp};
 use crate::log::{self, Entry, Head, Resume, Scan, Stamp};
 use file_log::{Log, RECORD_TAIL};
 
@@ -29,15 +30,6 @@ const INCIDENTS: &str = "incidents";
 
 /// Where the store keeps its caches.
 const CACHE: &str = "cache";
-
-/// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
-pub fn default_root() -> PathBuf {
-    use etcetera::BaseStrategy;
-    match etcetera::choose_base_strategy() {
-        Ok(base) => base.data_dir().join("breach"),
-        Err(_) => PathBuf::from(".breach"),
-    }
-}
 
 #[derive(Debug)]
 pub struct DirStore {
@@ -184,6 +176,19 @@ impl DirStore {
     }
 }
 
+/// One `stat` per log tells whether it changed: a write changes its status-change time, and
+/// a replaced file its inode.
+struct StatCheck<'a>(&'a DirStore);
+
+impl LogCheck for StatCheck<'_> {
+    fn seen(&self, id: &str) -> Option<LogSeen> {
+        Some(LogSeen {
+            stamp: self.0.stamp(id)?,
+            last_hash: None,
+        })
+    }
+}
+
 impl Backend for DirStore {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -207,12 +212,8 @@ impl Backend for DirStore {
         })
     }
 
-    fn log_unchanged(&self, id: &str, key: &LogKey) -> bool {
-        self.stamp(id) == Some(key.stamp())
-    }
-
-    fn log_stamps(&self) -> Option<super::StampLogs<'_>> {
-        Some(Box::new(|id| self.stamp(id)))
+    fn log_check(&self) -> Box<dyn LogCheck + '_> {
+        Box::new(StatCheck(self))
     }
 
     fn cache_dir(&self) -> Option<PathBuf> {

@@ -29,9 +29,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
-use crate::incident::summary::LogKey;
 use crate::log::{self, Entry, GENESIS_PREV, Head, Resume, Scan, Stamp};
-use crate::store::{Access, Repaired};
+use crate::store::{Access, LogCheck, LogKey, LogSeen, Repaired};
 
 /// How long a connection may take before the command gives up, unless the connection string
 /// says otherwise (`connect_timeout`, in seconds, as libpq).
@@ -43,10 +42,9 @@ const LOCK_TIMEOUT: &str = "30s";
 /// The largest attachment the database store takes (as the directory store's `attach`).
 const MAX_ATTACHMENT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The connection string `root` holds, when it names a PostgreSQL store.
-pub fn connection_string(root: &Path) -> Option<&str> {
-    root.to_str()
-        .filter(|s| s.starts_with("postgresql://") || s.starts_with("postgres://"))
+/// A connection string as people see it: without its password.
+pub fn shown(url: &str) -> String {
+    Address::parse(url).map_or_else(|_| "a PostgreSQL store".to_owned(), |a| a.shown)
 }
 
 /// Where the organisation's own files (profile, runbooks, templates) live on this machine for
@@ -54,7 +52,7 @@ pub fn connection_string(root: &Path) -> Option<&str> {
 pub fn files_dir(url: &str) -> PathBuf {
     let shown = Address::parse(url).map_or_else(|_| url.to_owned(), |a| a.shown);
     let key = hex::encode(&Sha256::digest(shown.as_bytes())[..8]);
-    super::dir::default_root().join("postgresql").join(key)
+    super::default_root().join("postgresql").join(key)
 }
 
 /// A parsed connection string: the settings for the client, how TLS is used, and the address
@@ -542,19 +540,20 @@ impl Backend for PgStore {
         ))
     }
 
-    fn log_keys(&self) -> Option<std::collections::HashMap<String, LogKey>> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(
-                "SELECT i.id, e.end_offset, e.hash, e.seq FROM breach.incidents i \
-                 CROSS JOIN LATERAL (SELECT end_offset, hash, seq FROM breach.entries \
-                 WHERE incident = i.id ORDER BY seq DESC LIMIT 1) e",
-                &[],
-            )
-            .ok()?;
-        rows.iter()
-            .map(|row| {
+    fn log_check(&self) -> Box<dyn LogCheck + '_> {
+        // Every incident's last entry in one query, so that the check costs no round trip per
+        // incident; when the query fails, nothing is known and every summary is rebuilt (the
+        // rebuild reports the database's error).
+        let rows = self.client.borrow_mut().query(
+            "SELECT i.id, e.end_offset, e.hash, e.seq FROM breach.incidents i \
+             CROSS JOIN LATERAL (SELECT end_offset, hash, seq FROM breach.entries \
+             WHERE incident = i.id ORDER BY seq DESC LIMIT 1) e",
+            &[],
+        );
+        let keys = rows
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
                 Some((
                     row.get::<_, String>(0),
                     LogKey {
@@ -565,7 +564,8 @@ impl Backend for PgStore {
                     },
                 ))
             })
-            .collect()
+            .collect();
+        Box::new(LastEntries(keys))
     }
 
     fn cache_dir(&self) -> Option<PathBuf> {
@@ -573,6 +573,19 @@ impl Backend for PgStore {
         let key = hex::encode(&Sha256::digest(self.address.shown.as_bytes())[..8]);
         let base = etcetera::choose_base_strategy().ok()?.cache_dir();
         Some(base.join("breach").join("postgresql").join(key))
+    }
+}
+
+/// Every incident's last entry, read at once: what a database store sees of its logs.
+struct LastEntries(std::collections::HashMap<String, LogKey>);
+
+impl LogCheck for LastEntries {
+    fn seen(&self, id: &str) -> Option<LogSeen> {
+        let key = self.0.get(id)?;
+        Some(LogSeen {
+            stamp: key.stamp(),
+            last_hash: Some(key.last_hash.clone()),
+        })
     }
 }
 

@@ -1,0 +1,96 @@
+//! A state snapshot: an incident's replayed state after a verified prefix of its log, kept in
+//! the store's cache so that everyday commands and appends read only the entries after it. A
+//! cache, never a record: it is used only when the log holds its last entry exactly where it
+//! says (checked by the log's own resume), it is ignored otherwise, and `verify` and the exports
+//! never read one.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{IncidentLog, Store, cache};
+use crate::error::Error;
+use crate::incident::{Incident, Replay};
+use crate::log::{Resume, Scan};
+
+impl Store {
+    /// An incident's state from its open log. From the state kept after an earlier read (a
+    /// snapshot in the store's cache, keyed to the entry it ends with and that entry's offset)
+    /// only what follows is read and verified, so the cost does not grow with the log; without
+    /// a snapshot that matches the log, the whole log is. `verify` and exports always read the
+    /// whole log.
+    pub fn replay_log(&self, id: &str, log: &mut dyn IncidentLog) -> Result<Incident, Error> {
+        let name = format!("{id}.state.json");
+        if let Some(snapshot) = self
+            .backend
+            .cache_dir()
+            .and_then(|dir| cache::read(&dir, &name))
+            .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
+            .filter(|s| {
+                s.version == SNAPSHOT_VERSION
+                    && s.tool == env!("CARGO_PKG_VERSION")
+                    && s.incident.id == id
+                    && s.incident.head == s.resume.head
+            })
+        {
+            let mut replay = Replay::resume(snapshot.incident);
+            if let Some(scan) = log.scan_from(&snapshot.resume, &mut |e| replay.apply(e))? {
+                let scan = scan.verified(Path::new(&log.location()))?;
+                let incident = replay.finish()?;
+                if scan.entries - (snapshot.resume.head.seq + 1) >= SNAPSHOT_EVERY {
+                    self.keep_snapshot(&name, &incident, &scan);
+                }
+                return Ok(incident);
+            }
+        }
+        let mut replay = Replay::new();
+        let scan = log.read_verified(|entry| replay.apply(entry))?;
+        let incident = replay.finish()?;
+        if scan.entries >= SNAPSHOT_EVERY {
+            self.keep_snapshot(&name, &incident, &scan);
+        }
+        Ok(incident)
+    }
+
+    fn keep_snapshot(&self, name: &str, incident: &Incident, scan: &Scan) {
+        let (Some(head), Some(last_ts)) = (&scan.head, &scan.last_ts) else {
+            return;
+        };
+        let snapshot = SnapshotRef {
+            version: SNAPSHOT_VERSION,
+            tool: env!("CARGO_PKG_VERSION"),
+            resume: Resume {
+                offset: scan.good_bytes,
+                head: head.clone(),
+                last_ts: last_ts.clone(),
+            },
+            incident,
+        };
+        if let (Ok(bytes), Some(dir)) = (serde_json::to_vec(&snapshot), self.backend.cache_dir()) {
+            cache::write(&dir, name, &bytes);
+        }
+    }
+}
+
+/// The version of a state snapshot's shape; another version is not read.
+const SNAPSHOT_VERSION: u32 = 1;
+/// A snapshot is (re)written when a read covered at least this many entries beyond it, so the
+/// part of a log read on every command stays under this length.
+const SNAPSHOT_EVERY: u64 = 64;
+
+/// An incident's state after a verified prefix of its log: a cache, never a record.
+#[derive(Debug, serde::Deserialize)]
+struct Snapshot {
+    version: u32,
+    tool: String,
+    resume: Resume,
+    incident: Incident,
+}
+
+#[derive(Debug, Serialize)]
+struct SnapshotRef<'a> {
+    version: u32,
+    tool: &'a str,
+    resume: Resume,
+    incident: &'a Incident,
+}
