@@ -15,13 +15,13 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The store holding every incident: a directory, or a postgresql:// connection string
     /// shared by a team [default: ~/.local/share/breach]
     #[arg(
@@ -79,7 +79,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Open an incident from a runbook (in a terminal, asks for what is not given)
     #[command(
         after_help = "Examples:\n  breach start\n  breach start --runbook misdirected-email --discovered \"2026-11-20 16:05\" --title \"Lab results sent to wrong address\""
@@ -385,7 +385,7 @@ pub enum Command {
 
 /// When something recorded happened, when that was earlier than now.
 #[derive(Debug, Clone, Default, Args)]
-pub struct HappenedAt {
+pub(crate) struct HappenedAt {
     /// When it happened, if earlier than now (same forms as `start --discovered`); kept beside
     /// the time it is recorded
     #[arg(long, value_name = "WHEN")]
@@ -394,7 +394,7 @@ pub struct HappenedAt {
 
 /// `list`'s filters.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only open, closed or discarded incidents (discarded ones are listed only when asked for)
     #[arg(long, value_enum)]
     pub state: Option<OpenOrClosed>,
@@ -410,7 +410,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OpenOrClosed {
+pub(crate) enum OpenOrClosed {
     Open,
     Closed,
     /// Test or practice incidents set aside with `discard` (hidden otherwise)
@@ -418,7 +418,7 @@ pub enum OpenOrClosed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AnnualFormat {
+pub(crate) enum AnnualFormat {
     Table,
     Csv,
     Json,
@@ -426,7 +426,7 @@ pub enum AnnualFormat {
 
 /// Where a document goes: standard output, or a file.
 #[derive(Debug, Args)]
-pub struct FileOut {
+pub(crate) struct FileOut {
     /// Write to FILE (created 0600) instead of standard output (`-o -`: standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -437,7 +437,7 @@ pub struct FileOut {
 
 /// Where an export or letter goes, and the templates it is drawn with.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     #[command(flatten)]
     pub file: FileOut,
     /// A directory of the organisation's own templates (report.md.j2, report.html.j2, letter-*.md.j2)
@@ -446,7 +446,7 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     Md,
     Html,
     Json,
@@ -456,7 +456,7 @@ pub enum ExportFormat {
 
 impl ExportFormat {
     /// The format's name for people.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ExportFormat::Md => "Markdown",
             ExportFormat::Html => "HTML",
@@ -470,7 +470,7 @@ impl ExportFormat {
 /// The notices `breach letter` drafts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 #[value(rename_all = "snake_case")]
-pub enum LetterArg {
+pub(crate) enum LetterArg {
     Individual,
     Substitute,
     Media,
@@ -481,7 +481,7 @@ pub enum LetterArg {
 
 /// A yes-or-no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum YesNo {
+pub(crate) enum YesNo {
     #[value(alias = "y", alias = "true")]
     Yes,
     #[value(alias = "n", alias = "false")]
@@ -489,26 +489,26 @@ pub enum YesNo {
 }
 
 impl YesNo {
-    pub fn is_yes(self) -> bool {
+    pub(crate) fn is_yes(self) -> bool {
         self == YesNo::Yes
     }
 
     /// The same words clap accepts, for values inside other arguments (`--fact NAME=yes`).
-    pub fn parse(text: &str) -> Option<YesNo> {
+    pub(crate) fn parse(text: &str) -> Option<YesNo> {
         <YesNo as clap::ValueEnum>::from_str(text.trim(), true).ok()
     }
 }
 
 /// How a law-enforcement official asked for the delay (45 CFR 164.412).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DelayKind {
+pub(crate) enum DelayKind {
     Oral,
     Written,
 }
 
 /// The exceptions of 45 CFR 164.402(1), or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExceptionArg {
+pub(crate) enum ExceptionArg {
     None,
     #[value(alias = "unintentional_workforce_use")]
     UnintentionalWorkforceUse,
@@ -520,7 +520,7 @@ pub enum ExceptionArg {
 
 /// How PHI was secured, as the HHS guidance names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SecuredBasisArg {
+pub(crate) enum SecuredBasisArg {
     /// Encrypted to the guidance standard, the key not compromised
     Encrypted,
     /// Destroyed so that it cannot be read or reconstructed
@@ -529,7 +529,7 @@ pub enum SecuredBasisArg {
 
 /// The risk a factor of the assessment carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RatingArg {
+pub(crate) enum RatingArg {
     Low,
     Medium,
     High,
@@ -537,7 +537,7 @@ pub enum RatingArg {
 
 /// The conclusion of the risk assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeterminationArg {
+pub(crate) enum DeterminationArg {
     #[value(alias = "notification_required")]
     NotificationRequired,
     #[value(alias = "low_probability")]
@@ -551,7 +551,7 @@ pub enum DeterminationArg {
 
 /// How a notice was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NoticeMethod {
+pub(crate) enum NoticeMethod {
     /// Written notice by first-class mail (164.404(d)(1)(i))
     FirstClassMail,
     /// Email, where the individual agreed to electronic notice
@@ -572,7 +572,7 @@ pub enum NoticeMethod {
 
 impl NoticeMethod {
     /// The method as it is written into the log.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NoticeMethod::FirstClassMail => "first-class-mail",
             NoticeMethod::Email => "email",
@@ -587,7 +587,7 @@ impl NoticeMethod {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Show the profile and every key it can hold
     #[command(after_help = "Example:\n  breach config show")]
     Show,
@@ -601,7 +601,7 @@ pub enum ConfigCommand {
 
 /// Who a notice went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NoticeAudience {
+pub(crate) enum NoticeAudience {
     Individuals,
     Substitute,
     Hhs,
@@ -610,7 +610,7 @@ pub enum NoticeAudience {
 }
 
 #[derive(Debug, Args)]
-pub struct NotifyArgs {
+pub(crate) struct NotifyArgs {
     /// Who was notified
     #[arg(long, value_enum)]
     pub to: NoticeAudience,
@@ -645,7 +645,7 @@ pub struct NotifyArgs {
 }
 
 #[derive(Debug, Default, Args)]
-pub struct FactsArgs {
+pub(crate) struct FactsArgs {
     /// Number of individuals affected, or `unknown`
     #[arg(long, value_name = "N|unknown")]
     pub affected: Option<String>,
@@ -710,7 +710,7 @@ pub struct FactsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AssessArgs {
+pub(crate) struct AssessArgs {
     #[command(flatten)]
     pub values: AssessValues,
     #[command(flatten)]
@@ -720,7 +720,7 @@ pub struct AssessArgs {
 /// The values of a risk assessment: the flags of `assess`, and of `done` on a step that records
 /// the assessment.
 #[derive(Debug, Args)]
-pub struct AssessValues {
+pub(crate) struct AssessValues {
     /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
     #[arg(long, value_enum)]
     pub secured: Option<YesNo>,
@@ -782,7 +782,7 @@ const DELAY_STEP: &str = "A step that records a law-enforcement delay (as `breac
 /// What `done` takes for a step bound to an action (`records:` in the runbook): the flags of
 /// `notify`, `facts` or `assess`, by the action the step records.
 #[derive(Debug, Args)]
-pub struct BoundFlags {
+pub(crate) struct BoundFlags {
     /// The date the notice was sent (YYYY-MM-DD)
     #[arg(
         long,
@@ -882,13 +882,13 @@ pub struct BoundFlags {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StoreCommand {
+pub(crate) enum StoreCommand {
     /// Create or migrate the tables, triggers and roles of a PostgreSQL store (idempotent)
     Init,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RunbookCommand {
+pub(crate) enum RunbookCommand {
     /// List the available runbooks and where each comes from
     #[command(after_help = "Example:\n  breach runbook list --runbooks ./our-runbooks")]
     List,

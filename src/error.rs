@@ -157,11 +157,11 @@ impl Error {
         }
     }
 
-    pub fn usage(message: impl Into<String>) -> Error {
+    pub(crate) fn usage(message: impl Into<String>) -> Error {
         Error::Usage(message.into())
     }
 
-    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             action,
             path: path.to_owned(),
@@ -169,11 +169,11 @@ impl Error {
         }
     }
 
-    pub fn input(message: impl Into<String>) -> Error {
+    pub(crate) fn input(message: impl Into<String>) -> Error {
         Error::InvalidInput(message.into())
     }
 
-    pub fn refused(message: impl Into<String>) -> Error {
+    pub(crate) fn refused(message: impl Into<String>) -> Error {
         Error::Refused(message.into())
     }
 }
@@ -194,10 +194,10 @@ fn more_problems(problems: &[Problem]) -> String {
 
 /// How many incidents an error names before it says how many more there are: an error stays
 /// one line a person can read whatever the size of the store.
-pub const NAMED_CANDIDATES: usize = 10;
+pub(crate) const NAMED_CANDIDATES: usize = 10;
 
 /// The first [`NAMED_CANDIDATES`] of `total` things, joined, and how many more there are.
-pub fn some_of(named: &[String], total: usize) -> String {
+pub(crate) fn some_of(named: &[String], total: usize) -> String {
     let shown = named.len().min(NAMED_CANDIDATES);
     let mut text = named[..shown].join(", ");
     if total > shown {
@@ -225,7 +225,7 @@ pub struct Problem {
 
 impl Problem {
     /// The problem as one line, without the snippet.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         if self.line == 0 {
             format!("{}: {}", self.file, self.message)
         } else {

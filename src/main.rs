@@ -6,15 +6,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = breach::cli::Cli::parse();
-    breach::commands::stream_documents_to_stdout();
-    match breach::commands::run(cli) {
+    let cli = breach::Cli::parse();
+    breach::stream_documents_to_stdout();
+    match breach::run(cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
             // Whatever a command prints to a terminal, no control character or escape sequence
             // from the record (a note, a letter's facts) reaches the terminal as such.
             let text = if stdout.is_terminal() {
-                breach::text::sanitize_multiline(&outcome.stdout)
+                breach::sanitize_multiline(&outcome.stdout)
             } else {
                 outcome.stdout
             };
@@ -44,10 +44,7 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!(
-                "breach: error: {}",
-                breach::text::sanitize(&format!("{e:#}"))
-            );
+            eprintln!("breach: error: {}", breach::sanitize(&format!("{e:#}")));
             ExitCode::from(e.kind().exit_code())
         }
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 /// The profile's keys, with what each is for.
-pub const KEYS: &[(&str, &str)] = &[
+pub(crate) const KEYS: &[(&str, &str)] = &[
     ("name", "the organisation's legal name"),
     (
         "address",
@@ -28,17 +28,17 @@ pub const KEYS: &[(&str, &str)] = &[
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Profile {
+pub(crate) struct Profile {
     values: BTreeMap<String, String>,
 }
 
 const FILE: &str = "profile.json";
 /// Largest profile read: a few lines of contact details.
-pub const MAX_PROFILE_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_PROFILE_BYTES: u64 = 64 * 1024;
 
 impl Profile {
     /// Reads the store's profile; an absent file is an empty profile.
-    pub fn load(store: &Path) -> Result<Profile, Error> {
+    pub(crate) fn load(store: &Path) -> Result<Profile, Error> {
         let path = store.join(FILE);
         match crate::files::read_small_file(&path, MAX_PROFILE_BYTES, "profile")? {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -51,16 +51,12 @@ impl Profile {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
     /// Sets (or, with `None`, removes) a key, refusing unknown keys.
-    pub fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), Error> {
+    pub(crate) fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), Error> {
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             return Err(Error::input(format!(
@@ -90,7 +86,7 @@ impl Profile {
     }
 
     /// Writes the profile into the store, atomically, mode 0600.
-    pub fn save(&self, store: &Path) -> Result<(), Error> {
+    pub(crate) fn save(&self, store: &Path) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(self).expect("a profile serialises");
         text.push('\n');
         crate::files::write_private_file(&store.join(FILE), text.as_bytes(), true)

@@ -29,11 +29,11 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// The most rows held in memory at once.
-pub const SEGMENT: usize = 2048;
+pub(crate) const SEGMENT: usize = 2048;
 
 /// The most segments open at once (each with a read buffer and a file descriptor): more are
 /// merged into one first.
-pub const FAN_IN: usize = 64;
+pub(crate) const FAN_IN: usize = 64;
 
 /// The rows held in memory at once: [`SEGMENT`], or as many as `BREACH_SORT_SEGMENT` says (the
 /// tests send a small store's rows through the disk with 1; a measurement of what the sort costs
@@ -52,7 +52,7 @@ fn failed(e: &std::io::Error) -> Error {
 /// Rows pushed in any order, each with its sort key, and read back in the order of their keys
 /// (rows of equal keys in the order they were pushed).
 #[derive(Debug)]
-pub struct Sorter<K, T> {
+pub(crate) struct Sorter<K, T> {
     held: Vec<(K, T)>,
     segment: usize,
     /// The most segments kept open: [`FAN_IN`] (fewer in the tests).
@@ -67,7 +67,7 @@ pub struct Sorter<K, T> {
 
 /// The rows of a [`Sorter`], in order.
 #[derive(Debug)]
-pub struct Sorted<K, T> {
+pub(crate) struct Sorted<K, T> {
     held: std::vec::IntoIter<(K, T)>,
     segments: Vec<BufReader<File>>,
     /// The next row of each segment, smallest first.
@@ -110,7 +110,7 @@ where
 {
     /// A sorter whose segments go to `near` (the store's cache, so that what the rows say
     /// stays with the store) or else the system's temporary directory.
-    pub fn new(near: Option<PathBuf>) -> Self {
+    pub(crate) fn new(near: Option<PathBuf>) -> Self {
         Sorter {
             held: Vec::new(),
             segment: segment(),
@@ -121,7 +121,7 @@ where
         }
     }
 
-    pub fn push(&mut self, key: K, row: T) -> Result<(), Error> {
+    pub(crate) fn push(&mut self, key: K, row: T) -> Result<(), Error> {
         self.held.push((key, row));
         if self.held.len() >= self.segment {
             self.finish_writing()?;
@@ -160,7 +160,7 @@ where
         Ok(())
     }
 
-    pub fn sorted(mut self) -> Result<Sorted<K, T>, Error> {
+    pub(crate) fn sorted(mut self) -> Result<Sorted<K, T>, Error> {
         self.finish_writing()?;
         if self.segments.is_empty() {
             self.held.sort_by(|a, b| a.0.cmp(&b.0));
@@ -237,7 +237,7 @@ impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Sorted<K, T> {
     }
 
     /// The rows with their keys.
-    pub fn keyed(mut self) -> impl Iterator<Item = Result<(K, T), Error>> {
+    pub(crate) fn keyed(mut self) -> impl Iterator<Item = Result<(K, T), Error>> {
         std::iter::from_fn(move || self.next_keyed())
     }
 

@@ -21,18 +21,18 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 /// The environment variable that fixes "now" (RFC 3339), for tests and reproducible output.
-pub const NOW_VAR: &str = "BREACH_NOW";
+pub(crate) const NOW_VAR: &str = "BREACH_NOW";
 
 /// Where "now" comes from: the system clock, or an instant fixed for tests and demonstrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
+pub(crate) enum Clock {
     System,
     Fixed(DateTime<Utc>),
 }
 
 impl Clock {
     /// `BREACH_NOW` when set, the system clock otherwise.
-    pub fn from_env() -> Result<Clock, Error> {
+    pub(crate) fn from_env() -> Result<Clock, Error> {
         match std::env::var(NOW_VAR) {
             Ok(fixed) => DateTime::parse_from_rfc3339(fixed.trim())
                 .map(|t| Clock::Fixed(t.with_timezone(&Utc)))
@@ -44,12 +44,12 @@ impl Clock {
     }
 
     /// Whether "now" is fixed rather than read from the system clock.
-    pub fn is_substituted(self) -> bool {
+    pub(crate) fn is_substituted(self) -> bool {
         matches!(self, Clock::Fixed(_))
     }
 
     /// The current instant by this clock. The only read of the system clock in the crate.
-    pub fn now(self) -> DateTime<Utc> {
+    pub(crate) fn now(self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
             Clock::Fixed(at) => at,
@@ -59,7 +59,7 @@ impl Clock {
 
 /// The zone the organisation's day is kept in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Zone {
+pub(crate) enum Zone {
     /// The machine's zone (`TZ`, or the system's).
     Machine,
     /// A zone the profile names.
@@ -73,7 +73,7 @@ pub enum Zone {
 /// the program does not carry tens of thousands of pointers that every start would have to fix up
 /// (the cost of an append is mostly the program's start).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedZone {
+pub(crate) struct NamedZone {
     /// Always one the database named ([`parse_zone`] refuses any other).
     zone: jiff::tz::TimeZone,
 }
@@ -83,7 +83,7 @@ const MAX_ZONE_NAME: usize = 64;
 
 impl NamedZone {
     /// The zone's IANA name as the database spells it, e.g. `America/Chicago`.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.zone.iana_name().unwrap_or_default()
     }
 
@@ -142,18 +142,18 @@ fn fixed(offset: jiff::tz::Offset) -> FixedOffset {
 static ZONE: OnceLock<Zone> = OnceLock::new();
 
 /// Sets the zone for this process, once, from the profile; later calls change nothing.
-pub fn set_zone(zone: Zone) {
+pub(crate) fn set_zone(zone: Zone) {
     let _ = ZONE.set(zone);
 }
 
 /// The zone in force.
-pub fn zone() -> &'static Zone {
+pub(crate) fn zone() -> &'static Zone {
     ZONE.get().unwrap_or(&Zone::Machine)
 }
 
 /// Checks an IANA zone name, such as `America/Chicago`, against the built-in database. Case is
 /// not significant; the name comes back as the database spells it.
-pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
+pub(crate) fn parse_zone(name: &str) -> Result<NamedZone, Error> {
     let name = name.trim();
     let refused = || {
         // Shown cut, so that the error stays one line.
@@ -176,7 +176,7 @@ pub fn parse_zone(name: &str) -> Result<NamedZone, Error> {
 }
 
 /// The name of the zone in force, for views: the profile's, `TZ`, or the machine's.
-pub fn zone_name() -> String {
+pub(crate) fn zone_name() -> String {
     match zone() {
         Zone::Named(tz) => tz.name().to_owned(),
         Zone::Machine => std::env::var("TZ")
@@ -187,7 +187,7 @@ pub fn zone_name() -> String {
 }
 
 /// An instant as the wall-clock time of the zone in force.
-pub fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+pub(crate) fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     match zone() {
         Zone::Named(tz) => at.with_timezone(&tz.offset_at(at)),
         Zone::Machine => at.with_timezone(&Local).fixed_offset(),
@@ -197,7 +197,7 @@ pub fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 /// How precisely a discovery time was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Precision {
+pub(crate) enum Precision {
     /// Only the calendar day is known.
     Date,
     Minute,
@@ -207,7 +207,7 @@ pub enum Precision {
 /// A point in time as a person gave it: the instant, the calendar date it falls on in their time
 /// zone, the offset in force, and their words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GivenTime {
+pub(crate) struct GivenTime {
     /// UTC instant (start of the day when only a date was given).
     pub at: DateTime<Utc>,
     /// Calendar date in the giver's time zone.
@@ -224,7 +224,7 @@ pub struct GivenTime {
 
 /// Parses `now`, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (local time) or RFC 3339. `what` names the
 /// value in error messages, e.g. "--discovered".
-pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
+pub(crate) fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let text = input.trim();
     let zone = match zone() {
         Zone::Named(tz) => Some(tz.name().to_owned()),
@@ -297,7 +297,7 @@ pub fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTi
 }
 
 /// Like [`parse_when`], and refuses a time later than `now`.
-pub fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
+pub(crate) fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
     let given = parse_when(input, what, now)?;
     let today = local_date(now);
     let future = match given.precision {
@@ -328,7 +328,7 @@ fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
 }
 
 /// Parses a calendar date `YYYY-MM-DD`.
-pub fn parse_date(input: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(input: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").ok()
 }
 
@@ -336,7 +336,7 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
 /// summaries and sorted rows the store-wide views read by the ten thousand: the common shape is
 /// read by hand (chrono's general parser costs about twenty times as much), anything else as
 /// chrono reads it, so the result and the errors are chrono's own.
-pub mod stored_day {
+pub(crate) mod stored_day {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer};
 
@@ -356,7 +356,7 @@ pub mod stored_day {
     }
 
     /// A date, as `#[serde(deserialize_with)]`.
-    pub fn day<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    pub(crate) fn day<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         struct Day;
         impl serde::de::Visitor<'_> for Day {
             type Value = NaiveDate;
@@ -371,7 +371,9 @@ pub mod stored_day {
     }
 
     /// An optional date, as `#[serde(default, deserialize_with)]`.
-    pub fn maybe_day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    pub(crate) fn maybe_day<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
         struct Day(NaiveDate);
         impl<'de> Deserialize<'de> for Day {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -383,12 +385,12 @@ pub mod stored_day {
 }
 
 /// The calendar date an instant falls on in the organisation's zone.
-pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+pub(crate) fn local_date(at: DateTime<Utc>) -> NaiveDate {
     in_zone(at).date_naive()
 }
 
 /// The last minute of a calendar day in the organisation's zone: when "due on" that day ends.
-pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     let last = date.and_hms_opt(23, 59, 0).expect("23:59 exists");
     resolve_local(last)
         .map(|t| t.with_timezone(&Utc))
@@ -396,12 +398,12 @@ pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Formats an instant for people: wall-clock time in the organisation's zone, with its offset.
-pub fn local_display(at: DateTime<Utc>) -> String {
+pub(crate) fn local_display(at: DateTime<Utc>) -> String {
     in_zone(at).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
 /// Formats an instant for the log: RFC 3339 UTC with milliseconds.
-pub fn log_timestamp(at: DateTime<Utc>) -> String {
+pub(crate) fn log_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

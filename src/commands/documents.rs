@@ -242,7 +242,7 @@ fn render_with_timeline(
 
 /// `letter --json`.
 #[derive(Debug, Serialize)]
-pub struct Drafted<'a> {
+pub(crate) struct Drafted<'a> {
     pub id: &'a str,
     pub letter: &'a str,
     pub basis: &'a str,

@@ -34,7 +34,7 @@ fn parse_expected_head(text: &str) -> Result<(Option<u64>, String), Error> {
 
 /// An attachment whose stored content is missing or is not what its entry recorded.
 #[derive(Debug, Serialize)]
-pub struct AttachmentProblem {
+pub(crate) struct AttachmentProblem {
     pub seq: u64,
     pub name: String,
     pub stored: String,
@@ -68,7 +68,7 @@ impl std::fmt::Display for AttachmentProblem {
 
 /// `verify --json`.
 #[derive(Debug, Serialize)]
-pub struct Verified<'a> {
+pub(crate) struct Verified<'a> {
     pub id: &'a str,
     pub ok: bool,
     pub entries: u64,
@@ -259,7 +259,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
 
 /// `repair --json`.
 #[derive(Debug, Serialize)]
-pub struct RepairedOutput<'a> {
+pub(crate) struct RepairedOutput<'a> {
     pub id: &'a str,
     pub removed: &'a RepairData,
     pub head: &'a Head,

@@ -24,7 +24,7 @@ use crate::text::{sanitize, short_hash};
 
 /// The runbook an incident follows, as scripts see it.
 #[derive(Debug, Serialize)]
-pub struct RunbookRef<'a> {
+pub(crate) struct RunbookRef<'a> {
     pub id: &'a str,
     pub version: &'a str,
     pub sha256: &'a str,
@@ -42,7 +42,7 @@ impl<'a> RunbookRef<'a> {
 
 /// `start --json`.
 #[derive(Debug, Serialize)]
-pub struct Started<'a> {
+pub(crate) struct Started<'a> {
     pub id: &'a str,
     pub store: String,
     pub runbook: RunbookRef<'a>,
@@ -172,14 +172,14 @@ pub(super) fn start(
 
 /// Settled and applicable steps.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub settled: usize,
     pub applicable: usize,
 }
 
 /// One step in `status --json`: what every step view shares, then where it stands.
 #[derive(Debug, Serialize)]
-pub struct StepStatus<'a> {
+pub(crate) struct StepStatus<'a> {
     #[serde(flatten)]
     pub step: StepSummary<'a>,
     pub applies: bool,
@@ -200,20 +200,20 @@ pub struct StepStatus<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PhaseProgress {
+pub(crate) struct PhaseProgress {
     pub phase: Phase,
     pub settled: usize,
     pub applicable: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Opening<'a> {
+pub(crate) struct Opening<'a> {
     pub at: &'a str,
     pub by: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Closing<'a> {
+pub(crate) struct Closing<'a> {
     pub at: &'a str,
     pub by: &'a str,
     pub forced: bool,
@@ -222,7 +222,7 @@ pub struct Closing<'a> {
 
 /// `status --json`.
 #[derive(Debug, Serialize)]
-pub struct Status<'a> {
+pub(crate) struct Status<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub state: &'static str,

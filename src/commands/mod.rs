@@ -40,8 +40,9 @@ use crate::store::Access;
 use crate::store::{self, Store};
 use crate::text::identifiers;
 
-pub use regulatory::facts_update as parse_facts;
-pub use steps::record_action;
+pub(crate) use regulatory::facts_update as parse_facts;
+#[cfg(test)]
+use steps::record_action;
 
 /// What a command printed and how it ended.
 #[derive(Debug)]
@@ -85,7 +86,7 @@ impl Outcome {
 
 /// What every command is given, resolved once from flags and environment.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     pub store: store::StoreAddress,
     /// Whether `store` is the per-user default rather than named by `--store` or `BREACH_STORE`.
     pub store_is_default: bool,
@@ -111,14 +112,14 @@ pub struct Session {
 
 /// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
 #[derive(Debug, Clone)]
-pub struct Happened {
+pub(crate) struct Happened {
     pub at: GivenTime,
     /// Facts about the breach itself may describe what happened before it was discovered.
     pub may_precede_discovery: bool,
 }
 
 impl Session {
-    pub fn from_cli(cli: &Cli, clock: Clock) -> Result<Session, Error> {
+    pub(crate) fn from_cli(cli: &Cli, clock: Clock) -> Result<Session, Error> {
         let g = &cli.global;
         let actor = match &g.actor {
             Some(a) => a.clone(),
@@ -151,7 +152,7 @@ impl Session {
     }
 
     /// The stamp of an entry recorded now: on which clock, and when it happened.
-    pub fn stamp<'a>(&self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
+    pub(crate) fn stamp<'a>(&self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
         Stamp {
             ts,
             substituted: self.clock.is_substituted(),
@@ -325,7 +326,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
 }
 
 /// Runs one parsed command line on the given clock.
-pub fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
+pub(crate) fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
     let mut session = Session::from_cli(&cli, clock)?;
     // The organisation's day: the zone its profile names, before anything reads a date.
     if let Some(name) = session.profile.get("time_zone")
@@ -652,7 +653,7 @@ fn deliver(out: &crate::cli::FileOut, text: String, what: &str) -> Result<String
 
 /// What a writing command prints under `--json`: the incident and the log's new head.
 #[derive(Debug, Serialize)]
-pub struct Written<'a> {
+pub(crate) struct Written<'a> {
     pub id: &'a str,
     pub head: &'a Head,
 }

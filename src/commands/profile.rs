@@ -10,7 +10,7 @@ use crate::text::sanitize;
 
 /// `config --json`.
 #[derive(Debug, Serialize)]
-pub struct ProfileShown<'a> {
+pub(crate) struct ProfileShown<'a> {
     pub profile: &'a Profile,
 }
 

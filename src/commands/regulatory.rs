@@ -85,7 +85,7 @@ pub(super) fn parse_state_count(flag: &str, text: &str) -> Result<(String, u64),
 }
 
 /// The update `breach facts` asks for, checked field by field.
-pub fn facts_update(
+pub(crate) fn facts_update(
     args: &FactsArgs,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<FactsUpdate, Error> {
@@ -203,7 +203,7 @@ fn with_update(incident: &Incident, update: &FactsUpdate) -> Incident {
 
 /// `facts --json` after a change: the due dates it moved.
 #[derive(Debug, Serialize)]
-pub struct FactsRecorded<'a> {
+pub(crate) struct FactsRecorded<'a> {
     pub id: &'a str,
     pub head: &'a crate::log::Head,
     pub recomputed: &'a [DueChange],
@@ -211,7 +211,7 @@ pub struct FactsRecorded<'a> {
 
 /// `facts --json` with no flags: the facts as they stand.
 #[derive(Debug, Serialize)]
-pub struct FactsShown<'a> {
+pub(crate) struct FactsShown<'a> {
     pub id: &'a str,
     pub discovered: &'a GivenTime,
     pub facts: &'a Facts,
@@ -372,7 +372,7 @@ pub(super) fn draft_from(args: AssessValues) -> AssessmentDraft {
 
 /// `assess --json`.
 #[derive(Debug, Serialize)]
-pub struct Assessed<'a> {
+pub(crate) struct Assessed<'a> {
     pub id: &'a str,
     pub head: &'a crate::log::Head,
     pub determination: Determination,

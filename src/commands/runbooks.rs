@@ -38,7 +38,7 @@ pub(super) fn runbook(s: &Session, cmd: RunbookCommand) -> Result<Outcome, Error
 
 /// One runbook in `runbook list --json`.
 #[derive(Debug, Serialize)]
-pub struct RunbookRow<'a> {
+pub(crate) struct RunbookRow<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub version: &'a str,
@@ -49,7 +49,7 @@ pub struct RunbookRow<'a> {
 
 /// `runbook list --json`.
 #[derive(Debug, Serialize)]
-pub struct RunbookList<'a> {
+pub(crate) struct RunbookList<'a> {
     pub runbooks: Vec<RunbookRow<'a>>,
 }
 
@@ -76,7 +76,7 @@ fn list(s: &Session) -> Result<Outcome, Error> {
 /// `runbook show --json`: the runbook itself, where it came from, and (given facts) which steps
 /// those facts activate.
 #[derive(Debug, Serialize)]
-pub struct RunbookShown<'a> {
+pub(crate) struct RunbookShown<'a> {
     #[serde(flatten)]
     pub runbook: &'a Runbook,
     pub source: String,
@@ -246,14 +246,14 @@ pub(super) fn warn_invalid(catalog: &Catalog) {
 
 /// One problem in `runbook validate --json`.
 #[derive(Debug, Serialize)]
-pub struct ProblemRow<'a> {
+pub(crate) struct ProblemRow<'a> {
     pub line: u64,
     pub column: u64,
     pub message: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct FileResult<'a> {
+pub(crate) struct FileResult<'a> {
     pub path: &'a Path,
     pub valid: bool,
     pub problems: Vec<ProblemRow<'a>>,
@@ -261,7 +261,7 @@ pub struct FileResult<'a> {
 
 /// `runbook validate --json`.
 #[derive(Debug, Serialize)]
-pub struct Validation<'a> {
+pub(crate) struct Validation<'a> {
     pub ok: bool,
     pub files: Vec<FileResult<'a>>,
 }

@@ -21,7 +21,7 @@ use crate::walk::{self, Recorder, Responder, WalkEnd};
 
 /// The fields every JSON view of a step shares.
 #[derive(Debug, Serialize)]
-pub struct StepSummary<'a> {
+pub(crate) struct StepSummary<'a> {
     pub id: &'a str,
     pub phase: Phase,
     pub title: &'a str,
@@ -35,7 +35,7 @@ pub struct StepSummary<'a> {
 }
 
 impl<'a> StepSummary<'a> {
-    pub fn of(incident: &Incident, v: &StepView<'a>) -> StepSummary<'a> {
+    pub(crate) fn of(incident: &Incident, v: &StepView<'a>) -> StepSummary<'a> {
         StepSummary {
             id: &v.step.id.value,
             phase: v.phase,
@@ -50,7 +50,7 @@ impl<'a> StepSummary<'a> {
 
 /// An evidence field a step asks for, in `next --json`.
 #[derive(Debug, Serialize)]
-pub struct FieldSummary<'a> {
+pub(crate) struct FieldSummary<'a> {
     pub name: &'a str,
     #[serde(rename = "type")]
     pub kind: FieldType,
@@ -59,7 +59,7 @@ pub struct FieldSummary<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct NextStep<'a> {
+pub(crate) struct NextStep<'a> {
     #[serde(flatten)]
     pub step: StepSummary<'a>,
     pub evidence: Vec<FieldSummary<'a>>,
@@ -67,7 +67,7 @@ pub struct NextStep<'a> {
 
 /// `next --json`.
 #[derive(Debug, Serialize)]
-pub struct Next<'a> {
+pub(crate) struct Next<'a> {
     pub id: &'a str,
     pub steps: Vec<NextStep<'a>>,
 }
@@ -257,7 +257,10 @@ fn evidence_pairs(sets: &[String]) -> Result<Vec<(String, String)>, Error> {
 
 /// Records one action: checks it against the verified state under the lock and appends it.
 /// Returns the state it was checked against, the new head, and a one-line summary.
-pub fn record_action(s: &Session, action: Action) -> Result<(Incident, Head, String), Error> {
+pub(crate) fn record_action(
+    s: &Session,
+    action: Action,
+) -> Result<(Incident, Head, String), Error> {
     match action {
         Action::Done {
             step,
@@ -559,13 +562,13 @@ fn attach_file(
 
 /// The walk's window on the store: it reads and records through the commands' own path.
 #[derive(Debug)]
-pub struct SessionRecorder {
+pub(crate) struct SessionRecorder {
     session: Session,
 }
 
 impl SessionRecorder {
     /// A recorder for the incident the session names (or the only open one).
-    pub fn new(s: &Session) -> Result<SessionRecorder, Error> {
+    pub(crate) fn new(s: &Session) -> Result<SessionRecorder, Error> {
         let id = s.resolve(&s.open_store()?)?;
         Ok(SessionRecorder {
             session: Session {

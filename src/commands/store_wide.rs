@@ -21,7 +21,7 @@ use crate::store::Store;
 /// One incident in `list --json`: readable, or named with why it cannot be read.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ListRow {
+pub(crate) enum ListRow {
     Readable {
         id: String,
         title: String,
@@ -42,7 +42,7 @@ pub enum ListRow {
 
 /// `list --json`: the incidents are written as they come out of the sort, never held.
 #[derive(Debug, Serialize)]
-pub struct Listed<'a> {
+pub(crate) struct Listed<'a> {
     pub store: String,
     pub incidents: export::Rows<'a, ListRow>,
 }
@@ -264,7 +264,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
 
 /// One open obligation in `deadlines --all --json`, and a row of its table.
 #[derive(Debug, Serialize, serde::Deserialize)]
-pub struct DueRow {
+pub(crate) struct DueRow {
     pub id: String,
     pub title: String,
     pub key: Key,
@@ -285,7 +285,7 @@ pub struct DueRow {
 
 /// `deadlines --all --json`: the obligations are written as they come out of the sort.
 #[derive(Debug, Serialize)]
-pub struct AllDeadlines<'a> {
+pub(crate) struct AllDeadlines<'a> {
     pub store: String,
     pub today: NaiveDate,
     pub zone: String,
@@ -444,7 +444,7 @@ fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, Error> {
 
 /// One incident of the annual report, with the portal's fields.
 #[derive(Debug, Serialize, serde::Deserialize)]
-pub struct AnnualRow {
+pub(crate) struct AnnualRow {
     pub id: String,
     pub title: String,
     #[serde(deserialize_with = "crate::clock::stored_day::day")]
@@ -473,7 +473,7 @@ pub struct AnnualRow {
 }
 
 #[derive(Debug, Serialize, serde::Deserialize)]
-pub struct NoticeGiven {
+pub(crate) struct NoticeGiven {
     pub to: Audience,
     #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub date: NaiveDate,
@@ -481,7 +481,7 @@ pub struct NoticeGiven {
 
 /// `annual --json`: the incidents are written as they come out of the sort.
 #[derive(Debug, Serialize)]
-pub struct AnnualReport<'a> {
+pub(crate) struct AnnualReport<'a> {
     pub year: i32,
     pub store: String,
     /// The base due date: 60 days after the end of the year (a law-enforcement hold may move an

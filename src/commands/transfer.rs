@@ -56,7 +56,7 @@ pub(super) fn init(s: &Session) -> Result<Outcome, Error> {
 
 /// What `push` and `pull` print under `--json`.
 #[derive(Debug, Serialize)]
-pub struct Copied {
+pub(crate) struct Copied {
     pub id: String,
     pub from: String,
     pub to: String,

@@ -14,14 +14,14 @@ thread_local! {
 
 /// Makes the `n`-th I/O operation from now fail (0 is the next one); `None` stops injecting.
 #[cfg(test)]
-pub fn fail_at(n: Option<usize>) {
+pub(crate) fn fail_at(n: Option<usize>) {
     FAIL_AT.with(|f| f.set(n));
     SEEN.with(|s| s.set(0));
 }
 
 /// How many I/O operations have passed since the last [`fail_at`].
 #[cfg(test)]
-pub fn operations() -> usize {
+pub(crate) fn operations() -> usize {
     SEEN.with(std::cell::Cell::get)
 }
 
@@ -48,13 +48,13 @@ fn no_space() -> io::Error {
 
 /// An I/O operation about to happen: fails when chosen.
 #[inline]
-pub fn point() -> io::Result<()> {
+pub(crate) fn point() -> io::Result<()> {
     if chosen() { Err(no_space()) } else { Ok(()) }
 }
 
 /// `write_all`, which when chosen writes half its bytes and then fails, as a full disk does.
 #[inline]
-pub fn write_all(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_all(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     if chosen() {
         out.write_all(&bytes[..bytes.len() / 2])?;
         return Err(no_space());

@@ -4,7 +4,7 @@
 //! replaced atomically, bounded reads of files someone could plant, and the network file
 //! systems whose locks and appends cannot be trusted. It knows nothing of what the files hold.
 
-pub mod fault;
+pub(crate) mod fault;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -15,7 +15,7 @@ use crate::error::Error;
 
 /// Refuses a path that is a symlink, not a regular file, owned by another user, or writable by
 /// group or others.
-pub fn check_private_file(path: &Path) -> Result<(), Error> {
+pub(crate) fn check_private_file(path: &Path) -> Result<(), Error> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io("open", path, e))?;
     if meta.file_type().is_symlink() {
         return Err(Error::Unsafe(format!(
@@ -33,12 +33,12 @@ pub fn check_private_file(path: &Path) -> Result<(), Error> {
 }
 
 /// The effective user id of this process.
-pub fn current_uid() -> u32 {
+pub(crate) fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
 /// Refuses a file or directory owned by another user or writable by group or others.
-pub fn check_owner_and_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+pub(crate) fn check_owner_and_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
     let me = current_uid();
     if meta.uid() != me {
         return Err(Error::Unsafe(format!(
@@ -60,7 +60,7 @@ pub fn check_owner_and_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(),
 
 /// Creates a directory (and missing parents) with mode 0700, and refuses an existing one that is
 /// a symlink, belongs to someone else or is writable by others.
-pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), Error> {
     match std::fs::symlink_metadata(dir) {
         Ok(meta) => {
             if meta.file_type().is_symlink() {
@@ -106,7 +106,7 @@ pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
 
 /// The kind of network file system `path` is on, if it is on one: their locks and appends are
 /// not the guarantees the log relies on.
-pub fn network_file_system(path: &Path) -> Option<&'static str> {
+pub(crate) fn network_file_system(path: &Path) -> Option<&'static str> {
     network_fs_name(fs_magic(path)?)
 }
 
@@ -116,7 +116,7 @@ fn fs_magic(path: &Path) -> Option<i64> {
 }
 
 /// Names the file-system magic numbers of network file systems (see statfs(2)).
-pub fn network_fs_name(magic: i64) -> Option<&'static str> {
+pub(crate) fn network_fs_name(magic: i64) -> Option<&'static str> {
     match magic {
         0x6969 => Some("NFS"),
         0x517B => Some("SMB"),
@@ -133,14 +133,14 @@ pub fn network_fs_name(magic: i64) -> Option<&'static str> {
 
 /// Writes a whole file, mode 0600, atomically: to a temporary file beside it, synced, then moved
 /// into place. Without `replace`, an existing file is refused, even one that appears meanwhile.
-pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
     write_private_file_with(path, replace, &mut |out| out.write_all(bytes))
 }
 
 /// As [`write_private_file`], with the content written by `fill` as it is made, so that it
 /// is never held whole; nothing is left at `path` when `fill` fails (a caller that fails for a
 /// reason of its own returns an I/O error to stop, and reports its own).
-pub fn write_private_file_with(
+pub(crate) fn write_private_file_with(
     path: &Path,
     replace: bool,
     fill: &mut dyn FnMut(&mut (dyn Write + Send)) -> std::io::Result<()>,
@@ -188,7 +188,11 @@ pub fn write_private_file_with(
 /// regular file of at most `max_bytes`, refused at once otherwise, with its path, so a FIFO, a
 /// device such as `/dev/zero` or an enormous file can neither hang nor exhaust the machine.
 /// `Ok(None)` when nothing is there.
-pub fn read_small_file(path: &Path, max_bytes: u64, what: &str) -> Result<Option<Vec<u8>>, Error> {
+pub(crate) fn read_small_file(
+    path: &Path,
+    max_bytes: u64,
+    what: &str,
+) -> Result<Option<Vec<u8>>, Error> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -227,9 +231,23 @@ pub fn read_small_file(path: &Path, max_bytes: u64, what: &str) -> Result<Option
 }
 
 /// Makes a directory's entries durable (a new file's name, a rename).
-pub fn sync_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     fault::point()
         .and_then(|()| File::open(dir))
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("sync directory", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_file_systems_are_recognised() {
+        assert_eq!(network_fs_name(0x6969), Some("NFS"));
+        assert_eq!(network_fs_name(0xFF53_4D42), Some("CIFS"));
+        assert_eq!(network_fs_name(0xEF53), None, "ext4 is local");
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(network_file_system(dir.path()), None, "a temp dir is local");
+    }
 }

@@ -8,7 +8,7 @@ use super::StepState;
 use super::assessment::AssessmentDraft;
 
 #[derive(Debug, Clone)]
-pub enum Action {
+pub(crate) enum Action {
     Done {
         step: String,
         note: Option<String>,
@@ -36,7 +36,7 @@ pub enum Action {
 /// The values of the action a bound step records, as a person gave them (flags of `done`, or
 /// answers in the walk). They are checked exactly as `assess`, `notify` and `facts` check theirs.
 #[derive(Debug, Clone)]
-pub enum Bound {
+pub(crate) enum Bound {
     Assessment(Box<AssessmentDraft>),
     /// `--affected`, `--unreachable`, `--state XX=N`.
     Counts {
@@ -63,7 +63,7 @@ pub enum Bound {
 }
 
 /// How a notice may be sent, as `breach notify --method` writes it.
-pub const NOTICE_METHODS: [(&str, &str); 8] = [
+pub(crate) const NOTICE_METHODS: [(&str, &str); 8] = [
     (
         "first-class-mail",
         "written notice by first-class mail (164.404(d)(1)(i))",

@@ -8,13 +8,13 @@ use crate::error::Error;
 
 /// One factor as gathered: its rating and the reasoning, either possibly missing.
 #[derive(Debug, Clone, Default)]
-pub struct FactorDraft {
+pub(crate) struct FactorDraft {
     pub rating: Option<Rating>,
     pub why: Option<String>,
 }
 
 /// The four factors of 45 CFR 164.402(2), in order, with the flags that supply them.
-pub const FACTORS: [(&str, &str, &str); 4] = [
+pub(crate) const FACTORS: [(&str, &str, &str); 4] = [
     (
         "--nature",
         "--nature-why",
@@ -38,7 +38,7 @@ pub const FACTORS: [(&str, &str, &str); 4] = [
 ];
 
 #[derive(Debug, Clone, Default)]
-pub struct AssessmentDraft {
+pub(crate) struct AssessmentDraft {
     pub secured: Option<bool>,
     pub secured_by: Option<SecuredBy>,
     /// The details of how it was secured.
@@ -56,7 +56,7 @@ pub struct AssessmentDraft {
 
 impl AssessmentDraft {
     /// Whether nothing at all has been given.
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         let d = self;
         d.secured.is_none()
             && d.secured_by.is_none()
@@ -74,7 +74,7 @@ impl AssessmentDraft {
     }
 
     /// The flags of what a recorded assessment needs and the draft does not have yet.
-    pub fn missing(&self) -> Vec<&'static str> {
+    pub(crate) fn missing(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
         if self.secured.is_none() {
             m.push("--secured");
@@ -95,7 +95,7 @@ impl AssessmentDraft {
     }
 
     /// The assessment, once every part is present and the parts agree.
-    pub fn finish(self) -> Result<Assessment, Error> {
+    pub(crate) fn finish(self) -> Result<Assessment, Error> {
         let still = self.missing();
         if !still.is_empty() {
             return Err(Error::usage(format!(

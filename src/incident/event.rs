@@ -14,7 +14,7 @@ use crate::log::{Entry, RepairData};
 
 /// The runbook as pinned into an incident at `start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PinnedRunbook {
+pub(crate) struct PinnedRunbook {
     pub id: String,
     pub version: String,
     pub title: String,
@@ -32,7 +32,7 @@ pub struct PinnedRunbook {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Opened {
+pub(crate) struct Opened {
     pub format: String,
     pub hash_algorithm: String,
     pub tool: String,
@@ -43,7 +43,7 @@ pub struct Opened {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StepDone {
+pub(crate) struct StepDone {
     pub step: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -55,7 +55,7 @@ pub struct StepDone {
 /// the action: a step bound to the assessment, the facts, a delay or a notice is done by the
 /// same entry that records it, with the same actor and time.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Settles {
+pub(crate) struct Settles {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settles: Vec<String>,
     /// A note for the step settled by `breach done STEP`.
@@ -66,28 +66,22 @@ pub struct Settles {
     pub step_evidence: BTreeMap<String, String>,
 }
 
-impl Settles {
-    pub fn is_empty(&self) -> bool {
-        self.settles.is_empty()
-    }
-}
-
 /// Payload of skip, not-applicable and reopen: a step and the reason.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StepReason {
+pub(crate) struct StepReason {
     pub step: String,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Note {
+pub(crate) struct Note {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Attachment {
+pub(crate) struct Attachment {
     /// The file's name as given (its last path component).
     pub name: String,
     /// Where the copy lives, relative to the incident directory.
@@ -99,7 +93,7 @@ pub struct Attachment {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Closed {
+pub(crate) struct Closed {
     pub forced: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -113,7 +107,7 @@ pub struct Closed {
 
 /// An obligation as it stood when the incident was closed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FinalObligation {
+pub(crate) struct FinalObligation {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -126,13 +120,13 @@ pub struct FinalObligation {
 /// A test or practice incident set aside, with the reason: kept, never deleted, and out of the
 /// way of the real ones.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Discarded {
+pub(crate) struct Discarded {
     pub reason: String,
 }
 
 /// A closed incident reopened, with the reason (something new arrived).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Reopened {
+pub(crate) struct Reopened {
     pub reason: String,
 }
 
@@ -140,20 +134,20 @@ macro_rules! events {
     ($($variant:ident($payload:ty) = $kind:literal),* $(,)?) => {
         /// A decoded log entry payload.
         #[derive(Debug, Clone)]
-        pub enum Event {
+        pub(crate) enum Event {
             $($variant($payload),)*
         }
 
         impl Event {
             /// The `kind` written to the log.
-            pub fn kind(&self) -> &'static str {
+            pub(crate) fn kind(&self) -> &'static str {
                 match self {
                     $(Event::$variant(_) => $kind,)*
                 }
             }
 
             /// The payload as it is written into the entry.
-            pub fn payload(&self) -> Result<Box<serde_json::value::RawValue>, Error> {
+            pub(crate) fn payload(&self) -> Result<Box<serde_json::value::RawValue>, Error> {
                 match self {
                     $(Event::$variant(p) => serde_json::value::to_raw_value(p),)*
                 }
@@ -161,7 +155,7 @@ macro_rules! events {
             }
 
             /// Decodes an entry's payload according to its kind.
-            pub fn decode(entry: &Entry<'_>) -> Result<Event, Error> {
+            pub(crate) fn decode(entry: &Entry<'_>) -> Result<Event, Error> {
                 let data = entry.data.get();
                 let bad = |e: serde_json::Error| Error::LogDamaged {
                     path: std::path::PathBuf::from("log"),
@@ -182,7 +176,7 @@ macro_rules! events {
 
 impl Event {
     /// The steps an action's entry settles, for the kinds a step can be bound to.
-    pub fn settles_mut(&mut self) -> Option<&mut Settles> {
+    pub(crate) fn settles_mut(&mut self) -> Option<&mut Settles> {
         match self {
             Event::FactsChanged(c) => Some(&mut c.steps),
             Event::Assessed(a) => Some(&mut a.steps),
@@ -192,7 +186,7 @@ impl Event {
     }
 
     /// The steps this entry settles, if it is an action that settles any.
-    pub fn settles(&self) -> &[String] {
+    pub(crate) fn settles(&self) -> &[String] {
         match self {
             Event::FactsChanged(c) => &c.steps.settles,
             Event::Assessed(a) => &a.steps.settles,
@@ -221,7 +215,7 @@ events! {
 
 /// A change of facts, with the due dates it moved.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FactsChanged {
+pub(crate) struct FactsChanged {
     #[serde(flatten)]
     pub update: crate::incident::FactsUpdate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,7 +233,7 @@ pub struct FactsChanged {
 /// The conclusion of a risk assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Determination {
+pub(crate) enum Determination {
     /// Notification is required (the presumption of a breach stands).
     NotificationRequired,
     /// A low probability that the PHI has been compromised (45 CFR 164.402(2)).
@@ -258,7 +252,7 @@ pub enum Determination {
 /// unreadable or indecipherable by encryption, or destroyed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SecuredBy {
+pub(crate) enum SecuredBy {
     /// Encrypted to the guidance standard, the key not compromised.
     Encrypted,
     /// The media destroyed so the PHI cannot be read or reconstructed.
@@ -266,11 +260,11 @@ pub enum SecuredBy {
 }
 
 impl Determination {
-    pub fn requires_notification(self) -> bool {
+    pub(crate) fn requires_notification(self) -> bool {
         self == Determination::NotificationRequired
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Determination::NotificationRequired => "notification required",
             Determination::LowProbability => "low probability that the PHI has been compromised",
@@ -284,7 +278,7 @@ impl Determination {
 /// The three exceptions of 45 CFR 164.402(1)(i)-(iii).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ExceptionKind {
+pub(crate) enum ExceptionKind {
     None,
     UnintentionalWorkforceUse,
     InadvertentDisclosure,
@@ -293,7 +287,7 @@ pub enum ExceptionKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Rating {
+pub(crate) enum Rating {
     Low,
     Medium,
     High,
@@ -301,14 +295,14 @@ pub enum Rating {
 
 /// One factor of the four-factor assessment: a rating and the written reasoning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Factor {
+pub(crate) struct Factor {
     pub rating: Rating,
     pub rationale: String,
 }
 
 /// The four factors of 45 CFR 164.402(2)(i)-(iv).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Factors {
+pub(crate) struct Factors {
     /// (i) the nature and extent of the PHI, identifiers and likelihood of re-identification.
     pub nature: Factor,
     /// (ii) the unauthorised person who used the PHI or to whom it was disclosed.
@@ -323,7 +317,7 @@ impl Factors {
     /// Why these ratings cannot support a low probability of compromise, if they cannot: every
     /// factor high, or the PHI high-risk, the recipient high-risk and the acquisition high-risk
     /// with the risk not mitigated.
-    pub fn against_low_probability(&self) -> Option<String> {
+    pub(crate) fn against_low_probability(&self) -> Option<String> {
         let high = |f: &Factor| f.rating == Rating::High;
         let all = [
             &self.nature,
@@ -347,7 +341,7 @@ impl Factors {
 
 /// A risk assessment and its sign-off. A later one supersedes an earlier one; both stay logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assessment {
+pub(crate) struct Assessment {
     pub phi_secured: bool,
     /// How it was secured, as the guidance names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -377,7 +371,7 @@ pub struct Assessment {
 
 impl Assessment {
     /// Why this assessment cannot stand as recorded, if it cannot.
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         use Determination as D;
         match self.determination {
             D::Secured if !self.phi_secured => {
@@ -417,7 +411,7 @@ impl Assessment {
 
 /// A notice recorded as sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct NoticeSent {
+pub(crate) struct NoticeSent {
     /// Why it went out while a law-enforcement hold was in force, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub despite_hold: Option<String>,

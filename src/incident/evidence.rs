@@ -9,10 +9,10 @@ use crate::error::Error;
 use crate::runbook::{EvidenceField, FieldType, Step};
 
 /// Longest note, reason or evidence value accepted, in bytes.
-pub use super::input::MAX_TEXT_BYTES;
+pub(crate) use super::input::MAX_TEXT_BYTES;
 
 /// Checks one value against its field; returns the normalised value or why it does not fit.
-pub fn normalise(
+pub(crate) fn normalise(
     field: &EvidenceField,
     raw: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -124,7 +124,7 @@ fn is_email(value: &str) -> bool {
 }
 
 /// Checks (field, value) pairs for `step`; every required field must be present.
-pub fn collect(
+pub(crate) fn collect(
     step: &Step,
     pairs: &[(String, String)],
     now: chrono::DateTime<chrono::Utc>,

@@ -14,7 +14,7 @@ use crate::clock::GivenTime;
 use crate::runbook::Condition;
 
 /// US states, DC and the territories, by postal code: the jurisdictions of 45 CFR 164.406.
-pub const JURISDICTIONS: &[&str] = &[
+pub(crate) const JURISDICTIONS: &[&str] = &[
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
     "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
     "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
@@ -24,7 +24,7 @@ pub const JURISDICTIONS: &[&str] = &[
 /// A count that may not be known yet. Written to the log as a number or `"unknown"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Count {
+pub(crate) enum Count {
     Known(u64),
     Unknown(UnknownMarker),
 }
@@ -32,14 +32,14 @@ pub enum Count {
 /// The literal `"unknown"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum UnknownMarker {
+pub(crate) enum UnknownMarker {
     Unknown,
 }
 
 impl Count {
-    pub const UNKNOWN: Count = Count::Unknown(UnknownMarker::Unknown);
+    pub(crate) const UNKNOWN: Count = Count::Unknown(UnknownMarker::Unknown);
 
-    pub fn known(self) -> Option<u64> {
+    pub(crate) fn known(self) -> Option<u64> {
         match self {
             Count::Known(n) => Some(n),
             Count::Unknown(_) => None,
@@ -50,7 +50,7 @@ impl Count {
 /// How a law-enforcement official asked for notices to wait (45 CFR 164.412).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Statement {
+pub(crate) enum Statement {
     /// A written statement that specifies the period: notices wait for that period.
     Written,
     /// An oral statement: documented, and notices wait at most 30 days from it unless a written
@@ -60,7 +60,7 @@ pub enum Statement {
 
 /// A law-enforcement delay as documented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delay {
+pub(crate) struct Delay {
     pub statement: Statement,
     /// The official and agency, as documented.
     pub official: String,
@@ -74,7 +74,7 @@ pub struct Delay {
 impl Delay {
     /// The last day this statement alone would hold notices: a written statement's stated
     /// period; an oral one's period asked for, and at most 30 days after it (164.412(b)).
-    pub fn held_until(&self) -> NaiveDate {
+    pub(crate) fn held_until(&self) -> NaiveDate {
         let cap = self.stated_on + chrono::Duration::days(30);
         match (self.statement, self.until) {
             (Statement::Written, Some(until)) => until,
@@ -87,18 +87,18 @@ impl Delay {
 /// A date that may be recorded as not known (written as the date or `"unknown"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum DateOrUnknown {
+pub(crate) enum DateOrUnknown {
     Known(NaiveDate),
     Unknown(UnknownMarker),
 }
 
 impl DateOrUnknown {
-    pub const UNKNOWN: DateOrUnknown = DateOrUnknown::Unknown(UnknownMarker::Unknown);
+    pub(crate) const UNKNOWN: DateOrUnknown = DateOrUnknown::Unknown(UnknownMarker::Unknown);
 }
 
 /// A recorded change of facts: only the facts given are changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FactsUpdate {
+pub(crate) struct FactsUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affected: Option<Count>,
     /// Residents per state; a count of 0 removes the state.
@@ -140,7 +140,7 @@ pub struct FactsUpdate {
 /// The content of the notices that only people can write: what happened, the types of PHI, the
 /// steps individuals should take, and what the organisation is doing (45 CFR 164.404(c)(1)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoticeContent {
+pub(crate) struct NoticeContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub what_happened: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,13 +152,13 @@ pub struct NoticeContent {
 }
 
 impl FactsUpdate {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == FactsUpdate::default()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// Individuals affected; `None` while unknown.
     pub affected: Option<u64>,
     /// Affected residents per state or jurisdiction (postal code).
@@ -215,7 +215,7 @@ impl Default for Facts {
 
 impl Facts {
     /// The facts after `update`; the discovery correction is applied by the incident.
-    pub fn updated(&self, update: &FactsUpdate) -> Facts {
+    pub(crate) fn updated(&self, update: &FactsUpdate) -> Facts {
         let mut f = self.clone();
         if let Some(a) = update.affected {
             f.affected = a.known();
@@ -275,7 +275,7 @@ impl Facts {
     }
 
     /// Why these facts cannot be true together, if they cannot.
-    pub fn inconsistency(&self) -> Option<String> {
+    pub(crate) fn inconsistency(&self) -> Option<String> {
         let in_states: u64 = self.states.values().sum();
         if let Some(total) = self.affected {
             if in_states > total {
@@ -302,7 +302,7 @@ impl Facts {
     }
 
     /// Whether `cond` holds for these facts.
-    pub fn satisfies(&self, cond: &Condition) -> bool {
+    pub(crate) fn satisfies(&self, cond: &Condition) -> bool {
         match cond {
             Condition::AffectedAtLeast(n) => self.affected.is_none_or(|a| a >= *n),
             Condition::AffectedBelow(n) => self.affected.is_some_and(|a| a < *n),
@@ -324,7 +324,7 @@ impl Facts {
     }
 
     /// The value of a yes/no fact named in a runbook condition.
-    pub fn flag(&self, name: &str) -> bool {
+    pub(crate) fn flag(&self, name: &str) -> bool {
         match name {
             "business_associate" => self.business_associate,
             "law_enforcement_delay" => self.law_enforcement_delay.is_some(),

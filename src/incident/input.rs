@@ -5,10 +5,10 @@
 use crate::error::Error;
 
 /// Longest note, reason or evidence value accepted; longer text belongs in an attached file.
-pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024;
 
 /// Checks free text typed by a person: not empty, not too long, on one line unless allowed.
-pub fn check_text(what: &str, text: &str, multiline: bool) -> Result<String, Error> {
+pub(crate) fn check_text(what: &str, text: &str, multiline: bool) -> Result<String, Error> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(Error::input(format!("{what} is empty")));

@@ -4,24 +4,24 @@
 //! log is the single source of truth. The step rules (what is workable, what a transition needs)
 //! live here so the scriptable commands and the guided walk apply exactly the same ones.
 
-pub mod action;
-pub mod assessment;
-pub mod event;
-pub mod evidence;
-pub mod facts;
-pub mod input;
-pub mod obligations;
-pub mod screen;
-pub mod summary;
+pub(crate) mod action;
+pub(crate) mod assessment;
+pub(crate) mod event;
+pub(crate) mod evidence;
+pub(crate) mod facts;
+pub(crate) mod input;
+pub(crate) mod obligations;
+pub(crate) mod screen;
+pub(crate) mod summary;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use action::Action;
-pub use event::Event;
-pub use facts::{Count, Facts, FactsUpdate};
+pub(crate) use action::Action;
+pub(crate) use event::Event;
+pub(crate) use facts::{Count, Facts, FactsUpdate};
 
 use crate::clock::GivenTime;
 use crate::error::Error;
@@ -31,7 +31,7 @@ use crate::runbook::{NoticeTo, Phase, Records, Runbook, Step, parse_runbook};
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepState {
+pub(crate) enum StepState {
     Open,
     Done,
     Skipped,
@@ -39,7 +39,7 @@ pub enum StepState {
 }
 
 impl StepState {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             StepState::Open => "open",
             StepState::Done => "done",
@@ -51,7 +51,7 @@ impl StepState {
 
 /// The last change of a step: who, when, and what they recorded.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct StepRecord {
+pub(crate) struct StepRecord {
     pub state: StepState,
     pub actor: String,
     pub at: String,
@@ -69,7 +69,7 @@ pub struct StepRecord {
 
 /// A recorded value with who recorded it, when, and in which entry.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Signed<T> {
+pub(crate) struct Signed<T> {
     pub at: String,
     pub by: String,
     pub seq: u64,
@@ -79,7 +79,7 @@ pub struct Signed<T> {
 
 /// One entry of the log as replayed: the envelope plus its decoded payload.
 #[derive(Debug, Clone)]
-pub struct TimelineEntry {
+pub(crate) struct TimelineEntry {
     pub seq: u64,
     pub ts: String,
     /// When what the entry records happened, when given earlier than `ts` (`--at`).
@@ -93,7 +93,7 @@ pub struct TimelineEntry {
 
 impl TimelineEntry {
     /// The entry with its decoded event.
-    pub fn of(entry: &Entry<'_>, event: Event) -> TimelineEntry {
+    pub(crate) fn of(entry: &Entry<'_>, event: Event) -> TimelineEntry {
         TimelineEntry {
             seq: entry.seq,
             ts: entry.ts.to_string(),
@@ -106,7 +106,7 @@ impl TimelineEntry {
     }
 
     /// Reads a verified entry on its own (its event decoded), as a second pass over a log does.
-    pub fn read(entry: &Entry<'_>) -> Result<TimelineEntry, Error> {
+    pub(crate) fn read(entry: &Entry<'_>) -> Result<TimelineEntry, Error> {
         Ok(TimelineEntry::of(entry, Event::decode(entry)?))
     }
 }
@@ -114,7 +114,7 @@ impl TimelineEntry {
 /// An incident's state. It serialises for the store's state snapshots (a cache keyed to the
 /// log), never as a record; the timeline is not part of it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Incident {
+pub(crate) struct Incident {
     pub id: String,
     pub title: String,
     pub opened_at: String,
@@ -145,7 +145,7 @@ pub struct Incident {
 
 /// Builds an incident's state from its verified log entries, in order.
 #[derive(Debug)]
-pub struct Replay {
+pub(crate) struct Replay {
     incident: Option<Incident>,
     error: Option<Error>,
     /// Which entries to keep in `Incident::timeline` (exports keep them; views need only
@@ -169,7 +169,7 @@ impl Default for Replay {
 }
 
 impl Replay {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Replay {
             incident: None,
             error: None,
@@ -178,7 +178,7 @@ impl Replay {
     }
 
     /// A replay that goes on from `incident`, the state after a verified prefix of its log.
-    pub fn resume(incident: Incident) -> Self {
+    pub(crate) fn resume(incident: Incident) -> Self {
         Replay {
             incident: Some(incident),
             ..Replay::new()
@@ -186,7 +186,7 @@ impl Replay {
     }
 
     /// A replay that also keeps every entry, for exports.
-    pub fn with_timeline() -> Self {
+    pub(crate) fn with_timeline() -> Self {
         Replay {
             keep: Keep::All,
             ..Replay::new()
@@ -195,7 +195,7 @@ impl Replay {
 
     /// A replay that keeps only the entries a report shows beside its timeline (notes on a step,
     /// attachments), for exports that write the timeline itself from a second read of the log.
-    pub fn with_report_entries() -> Self {
+    pub(crate) fn with_report_entries() -> Self {
         Replay {
             keep: Keep::ReportOnly,
             ..Replay::new()
@@ -203,7 +203,7 @@ impl Replay {
     }
 
     /// Applies one entry. Errors are kept and reported by `finish`.
-    pub fn apply(&mut self, entry: &Entry<'_>) {
+    pub(crate) fn apply(&mut self, entry: &Entry<'_>) {
         if self.error.is_some() {
             return;
         }
@@ -296,7 +296,7 @@ impl Replay {
         }
     }
 
-    pub fn finish(self) -> Result<Incident, Error> {
+    pub(crate) fn finish(self) -> Result<Incident, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -308,7 +308,7 @@ impl Replay {
 /// What `verify` checks of the first entry, beyond what every replay checks: that the
 /// pinned runbook's pre-parsed form (which replays read, for speed) is exactly the runbook its
 /// text parses to, so the steps cannot be changed without changing the text and its SHA-256.
-pub fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
+pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
     let Event::Opened(opened) = Event::decode(entry)? else {
         return Err(Error::refused(format!(
             "the log does not start with an `incident_opened` entry (found `{}`)",
@@ -397,7 +397,7 @@ fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
 
 /// A step of the runbook with its current state and whether it applies now.
 #[derive(Debug, Clone)]
-pub struct StepView<'a> {
+pub(crate) struct StepView<'a> {
     pub phase: Phase,
     pub step: &'a Step,
     /// The step's last recorded change, if any.
@@ -413,7 +413,7 @@ pub struct StepView<'a> {
 }
 
 impl StepView<'_> {
-    pub fn state(&self) -> StepState {
+    pub(crate) fn state(&self) -> StepState {
         self.state
     }
 }
@@ -431,7 +431,7 @@ impl Incident {
     /// Applies one event recorded in entry `seq` by `actor` at `ts`: the whole of what an entry
     /// means for the state. Replay calls it for every entry; a command calls it on a copy to see
     /// what an entry would change before writing it.
-    pub fn apply(&mut self, event: &Event, seq: u64, actor: &str, ts: &str) {
+    pub(crate) fn apply(&mut self, event: &Event, seq: u64, actor: &str, ts: &str) {
         let record = |state, reason: Option<String>, note: Option<String>, evidence| StepRecord {
             state,
             actor: actor.to_owned(),
@@ -525,11 +525,11 @@ impl Incident {
     }
 
     /// Closed, or discarded: either way it takes no more work until it is reopened.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.is_some() || self.discarded.is_some()
     }
 
-    pub fn state_label(&self) -> &'static str {
+    pub(crate) fn state_label(&self) -> &'static str {
         if self.discarded.is_some() {
             "discarded"
         } else if self.is_closed() {
@@ -540,7 +540,7 @@ impl Incident {
     }
 
     /// Every runbook step in order, with its state.
-    pub fn step_views(&self) -> Vec<StepView<'_>> {
+    pub(crate) fn step_views(&self) -> Vec<StepView<'_>> {
         let obligations = self.clock(self.discovered.date).obligations;
         self.runbook
             .steps()
@@ -670,7 +670,7 @@ impl Incident {
     /// Whether a bound step's action is on record, so the step can count as done: an
     /// assessment, the counts (affected and unreachable), a law-enforcement hold, or the
     /// notice's obligations met.
-    pub fn binding_satisfied(&self, step: &Step) -> bool {
+    pub(crate) fn binding_satisfied(&self, step: &Step) -> bool {
         match step.records.as_ref().map(|r| r.value) {
             None => false,
             Some(Records::Assessment) => self.assessment.is_some(),
@@ -687,14 +687,14 @@ impl Incident {
 
     /// What a notice step still lacks, in the clock's words: "notice to individuals is partial,
     /// 1000 of 1100 reachable".
-    pub fn notice_shortfall(&self, to: NoticeTo) -> String {
+    pub(crate) fn notice_shortfall(&self, to: NoticeTo) -> String {
         let obligations = self.clock(self.discovered.date).obligations;
         self.notice_binding(to, &obligations).summary
     }
 
     /// The open steps bound to an action that `event`, recorded next, would settle: the write
     /// path puts them in the same entry.
-    pub fn settled_by(&self, event: &Event) -> Vec<String> {
+    pub(crate) fn settled_by(&self, event: &Event) -> Vec<String> {
         let mut after = self.clone();
         after.apply(event, self.head.seq + 1, "", "");
         let before = self.step_views();
@@ -730,14 +730,14 @@ impl Incident {
         }
     }
 
-    pub fn view(&self, id: &str) -> Option<StepView<'_>> {
+    pub(crate) fn view(&self, id: &str) -> Option<StepView<'_>> {
         self.step_views()
             .into_iter()
             .find(|v| v.step.id.value == id)
     }
 
     /// The dependencies of `step` that still hold it back: open and applicable.
-    pub fn blocking_dependencies(&self, step: &Step) -> Vec<String> {
+    pub(crate) fn blocking_dependencies(&self, step: &Step) -> Vec<String> {
         step.depends_on
             .iter()
             .filter_map(|dep| self.view(&dep.value))
@@ -747,7 +747,7 @@ impl Incident {
     }
 
     /// Steps that can be worked now: open, applicable, and with every dependency settled.
-    pub fn workable(&self) -> Vec<StepView<'_>> {
+    pub(crate) fn workable(&self) -> Vec<StepView<'_>> {
         if self.is_closed() {
             return Vec::new();
         }
@@ -762,7 +762,7 @@ impl Incident {
     }
 
     /// Required, applicable steps that are still open: what blocks `close`.
-    pub fn open_required(&self) -> Vec<String> {
+    pub(crate) fn open_required(&self) -> Vec<String> {
         self.step_views()
             .into_iter()
             .filter(|v| v.step.required && v.active && v.state() == StepState::Open)
@@ -771,7 +771,7 @@ impl Incident {
     }
 
     /// Counts of settled (not open) and applicable steps per phase.
-    pub fn progress(&self) -> Vec<(Phase, usize, usize)> {
+    pub(crate) fn progress(&self) -> Vec<(Phase, usize, usize)> {
         let views = self.step_views();
         Phase::ALL
             .iter()
@@ -790,7 +790,7 @@ impl Incident {
     }
 
     /// The step with this id, or an error that suggests the closest id.
-    pub fn find_step(&self, id: &str) -> Result<StepView<'_>, Error> {
+    pub(crate) fn find_step(&self, id: &str) -> Result<StepView<'_>, Error> {
         self.view(id).ok_or_else(|| Error::UnknownStep {
             step: crate::text::sanitize(id).into_owned(),
             incident: self.id.clone(),
@@ -802,7 +802,11 @@ impl Incident {
     }
 
     /// Checks that `step` may move to `target`; returns the step's view.
-    pub fn check_transition(&self, id: &str, target: StepState) -> Result<StepView<'_>, Error> {
+    pub(crate) fn check_transition(
+        &self,
+        id: &str,
+        target: StepState,
+    ) -> Result<StepView<'_>, Error> {
         if self.is_closed() {
             return Err(Error::refused(format!(
                 "incident {} is closed: steps can no longer change (notes are still accepted)",
@@ -864,7 +868,7 @@ impl Incident {
     /// When a step is due. A step bound to a notice is due when the clock says that notice is
     /// due, at the end of that day: held by law enforcement, moved by the facts, per state (the
     /// earliest of them). Any other step is due its runbook offset after discovery.
-    pub fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
+    pub(crate) fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
         if let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) {
             let audience = obligations::Audience::from(to);
             return self
@@ -880,12 +884,12 @@ impl Incident {
     }
 
     /// The discovery instant.
-    pub fn discovered_at(&self) -> DateTime<Utc> {
+    pub(crate) fn discovered_at(&self) -> DateTime<Utc> {
         self.discovered.at
     }
 
     /// The regulatory clock as of `today` (a calendar date in the organisation's time zone).
-    pub fn clock(&self, today: chrono::NaiveDate) -> obligations::Clock {
+    pub(crate) fn clock(&self, today: chrono::NaiveDate) -> obligations::Clock {
         obligations::clock(
             self.discovered.date,
             &self.facts,
@@ -896,7 +900,7 @@ impl Incident {
     }
 
     /// The obligations' due dates alone, for telling what a change would move.
-    pub fn due_dates(&self) -> Vec<obligations::Obligation> {
+    pub(crate) fn due_dates(&self) -> Vec<obligations::Obligation> {
         obligations::due_dates(
             self.discovered.date,
             &self.facts,
@@ -905,7 +909,7 @@ impl Incident {
         .0
     }
 
-    pub fn sent_notices(&self) -> Vec<obligations::SentNotice> {
+    pub(crate) fn sent_notices(&self) -> Vec<obligations::SentNotice> {
         self.notices
             .iter()
             .map(|n| obligations::SentNotice {
@@ -918,7 +922,7 @@ impl Incident {
     }
 
     /// The last day this record must be kept (six years, 45 CFR 164.530(j)(2)).
-    pub fn retain_until(&self) -> chrono::NaiveDate {
+    pub(crate) fn retain_until(&self) -> chrono::NaiveDate {
         let date = |ts: &str| {
             chrono::DateTime::parse_from_rfc3339(ts)
                 .map(|t| crate::clock::local_date(t.with_timezone(&chrono::Utc)))
@@ -928,7 +932,7 @@ impl Incident {
     }
 
     /// Which entries were recorded on a substituted clock, in plain words, when any were.
-    pub fn substituted_clock_note(&self) -> Option<String> {
+    pub(crate) fn substituted_clock_note(&self) -> Option<String> {
         if self.substituted_clock.is_empty() {
             return None;
         }
@@ -954,7 +958,7 @@ impl Incident {
     }
 
     /// The determination the clock rests on, in words, when one has been recorded.
-    pub fn rests_on(&self) -> Option<String> {
+    pub(crate) fn rests_on(&self) -> Option<String> {
         self.assessment.as_ref().map(|a| {
             format!(
                 "{} (assessment signed by {}, {}, entry {}{})",

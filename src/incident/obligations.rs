@@ -18,7 +18,7 @@ use crate::incident::facts::{Delay, Statement};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Key {
+pub(crate) enum Key {
     IndividualNotice,
     SubstituteNotice,
     HhsNotice,
@@ -30,7 +30,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Key::IndividualNotice => "individual_notice",
             Key::SubstituteNotice => "substitute_notice",
@@ -42,7 +42,7 @@ impl Key {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Key::IndividualNotice => "Notice to individuals",
             Key::SubstituteNotice => "Substitute notice",
@@ -55,7 +55,7 @@ impl Key {
     }
 
     /// Who receives a notice that meets this obligation.
-    pub fn audience(self) -> Audience {
+    pub(crate) fn audience(self) -> Audience {
         match self {
             Key::IndividualNotice => Audience::Individuals,
             Key::SubstituteNotice => Audience::Substitute,
@@ -84,7 +84,7 @@ impl From<crate::runbook::NoticeTo> for Audience {
 /// Who a notice went to (`breach notify --to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Audience {
+pub(crate) enum Audience {
     Individuals,
     Substitute,
     Hhs,
@@ -94,7 +94,7 @@ pub enum Audience {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     Pending,
     /// Notices went to some of the people who can be reached, not all yet.
     Partial,
@@ -105,7 +105,7 @@ pub enum Status {
 
 impl Status {
     /// The status as the log and `--json` write it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Partial => "partial",
@@ -115,7 +115,7 @@ impl Status {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Partial => "partial",
@@ -129,7 +129,7 @@ impl Status {
 /// The form substitute notice takes (45 CFR 164.404(d)(2)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SubstituteForm {
+pub(crate) enum SubstituteForm {
     /// Fewer than 10: an alternative form of written notice, telephone or other means.
     Alternative,
     /// 10 or more: home-page posting for 90 days or major print or broadcast media, with a
@@ -139,7 +139,7 @@ pub enum SubstituteForm {
 
 /// A notice recorded as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentNotice {
+pub(crate) struct SentNotice {
     pub to: Audience,
     pub date: NaiveDate,
     pub state: Option<String>,
@@ -149,7 +149,7 @@ pub struct SentNotice {
 
 /// One obligation that applies, with its due date and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Obligation {
+pub(crate) struct Obligation {
     pub key: Key,
     pub due: NaiveDate,
     /// The state or jurisdiction, for media notice.
@@ -182,7 +182,7 @@ pub struct Obligation {
 
 impl Obligation {
     /// The obligation in words, with its state for media notice: "Notice to media (TX)".
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.state {
             Some(s) => format!("{} ({s})", self.key.label()),
             None => self.key.label().to_owned(),
@@ -192,7 +192,7 @@ impl Obligation {
 
 /// What the clock says for an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Clock {
+pub(crate) struct Clock {
     pub obligations: Vec<Obligation>,
     /// Conservative assumptions made because a fact is unknown.
     pub assumptions: Vec<String>,
@@ -201,20 +201,20 @@ pub struct Clock {
 }
 
 /// Calendar days from discovery for individual, media, HHS (500+) and business-associate notice.
-pub const NOTICE_DAYS: i64 = 60;
+pub(crate) const NOTICE_DAYS: i64 = 60;
 /// The HHS threshold in total, all states combined (164.408(b)).
-pub const HHS_THRESHOLD: u64 = 500;
+pub(crate) const HHS_THRESHOLD: u64 = 500;
 /// Media notice applies to a state with *more than* this many residents (164.406).
-pub const MEDIA_THRESHOLD: u64 = 500;
+pub(crate) const MEDIA_THRESHOLD: u64 = 500;
 /// How long a web posting and its toll-free line stay up, in days (164.404(d)(2)(ii)).
-pub const SUBSTITUTE_POSTING_DAYS: i64 = 90;
+pub(crate) const SUBSTITUTE_POSTING_DAYS: i64 = 90;
 /// How long the record is kept: six years (164.530(j)(2)).
-pub const RETENTION_YEARS: i32 = 6;
+pub(crate) const RETENTION_YEARS: i32 = 6;
 
 /// The last day the incident's record must be kept: six years from when it was created or
 /// last in effect, whichever is later (45 CFR 164.530(j)(2)). DERIVED: "last in effect" is read
 /// as the day of its last entry.
-pub fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> NaiveDate {
+pub(crate) fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> NaiveDate {
     let from = created.max(last_in_effect);
     NaiveDate::from_ymd_opt(from.year() + RETENTION_YEARS, from.month(), from.day())
         // 29 February six years on is 28 February.
@@ -223,11 +223,11 @@ pub fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> NaiveDate 
 }
 
 /// Substitute notice takes the web-or-media form from this many unreachable people (164.404(d)(2)(ii)).
-pub const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
+pub(crate) const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
 
 /// A span of days, first and last inclusive: a law-enforcement hold, a posting kept up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Period {
+pub(crate) struct Period {
     pub from: NaiveDate,
     pub until: NaiveDate,
 }
@@ -238,7 +238,7 @@ pub struct Period {
 /// - a statement received when no hold is in force starts a new one from its own date, so the
 ///   gap after a lapsed hold is not held;
 /// - a hold in force when it is lifted ends on the day it is lifted.
-pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<Period> {
+pub(crate) fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<Period> {
     let mut periods: Vec<Period> = Vec::new();
     for st in statements {
         let end = st.held_until();
@@ -269,7 +269,7 @@ pub fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<P
 
 /// How many individuals written notice can reach: those affected less those who cannot be
 /// reached, when both are known.
-pub fn reachable(facts: &Facts) -> Option<u64> {
+pub(crate) fn reachable(facts: &Facts) -> Option<u64> {
     Some(
         facts
             .affected?
@@ -280,14 +280,14 @@ pub fn reachable(facts: &Facts) -> Option<u64> {
 
 /// The annual-report date for a small breach: 60 days after 31 December of the year of
 /// discovery — 1 March, or 29 February when the following year is a leap year.
-pub fn annual_report_due(discovered: NaiveDate) -> NaiveDate {
+pub(crate) fn annual_report_due(discovered: NaiveDate) -> NaiveDate {
     let year_end = NaiveDate::from_ymd_opt(discovered.year(), 12, 31).expect("31 December exists");
     year_end + chrono::Duration::days(NOTICE_DAYS)
 }
 
 /// The obligations that apply and their due dates, before anything is checked off: the part
 /// of the clock that facts can move.
-pub fn due_dates(
+pub(crate) fn due_dates(
     discovered: NaiveDate,
     facts: &Facts,
     notification_required: bool,
@@ -456,7 +456,7 @@ pub fn due_dates(
 }
 
 /// The whole clock: obligations with their status against the notices sent, as of `today`.
-pub fn clock(
+pub(crate) fn clock(
     discovered: NaiveDate,
     facts: &Facts,
     notification_required: bool,
@@ -531,7 +531,7 @@ pub fn clock(
 
 /// One due date that moved, appeared or went away between two sets of facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct DueChange {
+pub(crate) struct DueChange {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -542,7 +542,7 @@ pub struct DueChange {
 }
 
 /// The due dates that differ between `before` and `after`.
-pub fn changes(before: &[Obligation], after: &[Obligation]) -> Vec<DueChange> {
+pub(crate) fn changes(before: &[Obligation], after: &[Obligation]) -> Vec<DueChange> {
     let index = |list: &[Obligation]| -> BTreeMap<(Key, Option<String>), NaiveDate> {
         list.iter()
             .map(|o| ((o.key, o.state.clone()), o.due))

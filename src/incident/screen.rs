@@ -12,7 +12,7 @@ use crate::text::identifiers::{self, Context};
 
 /// Text that looks like it holds identifiers: where it is, and which kinds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Where in the entry, for people: "the note", "evidence `recipient`", "title".
     pub what: String,
     pub kinds: Vec<&'static str>,
@@ -20,7 +20,7 @@ pub struct Finding {
 
 impl Finding {
     /// "the note looks like it contains a phone number": never the text itself.
-    pub fn describe(findings: &[Finding]) -> String {
+    pub(crate) fn describe(findings: &[Finding]) -> String {
         findings
             .iter()
             .map(|f| {
@@ -35,7 +35,7 @@ impl Finding {
     }
 
     /// The kinds found anywhere, once each, for the record of an override.
-    pub fn kinds(findings: &[Finding]) -> Vec<&'static str> {
+    pub(crate) fn kinds(findings: &[Finding]) -> Vec<&'static str> {
         let mut kinds: Vec<&'static str> = Vec::new();
         for k in findings.iter().flat_map(|f| f.kinds.iter()) {
             if !kinds.contains(k) {
@@ -47,7 +47,7 @@ impl Finding {
 }
 
 /// Checks one piece of text.
-pub fn screen_text(what: &str, text: &str, context: &Context) -> Option<Finding> {
+pub(crate) fn screen_text(what: &str, text: &str, context: &Context) -> Option<Finding> {
     let kinds = identifiers::find(text, context);
     (!kinds.is_empty()).then(|| Finding {
         what: what.to_owned(),
@@ -56,7 +56,7 @@ pub fn screen_text(what: &str, text: &str, context: &Context) -> Option<Finding>
 }
 
 /// Checks every string an event would write.
-pub fn screen_event(event: &Event, incident: &Incident, context: &Context) -> Vec<Finding> {
+pub(crate) fn screen_event(event: &Event, incident: &Incident, context: &Context) -> Vec<Finding> {
     let Ok(payload) = event.payload() else {
         return Vec::new();
     };

@@ -14,10 +14,10 @@ use crate::log::Head;
 
 /// The version of the summary's shape and of its cache line; a cache of another version is
 /// rebuilt.
-pub const SUMMARY_VERSION: u32 = 5;
+pub(crate) const SUMMARY_VERSION: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub id: String,
     pub title: String,
     pub closed: bool,
@@ -38,7 +38,7 @@ pub struct Summary {
 /// What the list of incidents shows of one: kept in place of its whole summary, so that a long
 /// list holds a few dozen bytes an incident.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Brief {
+pub(crate) struct Brief {
     pub id: String,
     pub title: String,
     /// `open`, `closed` or `discarded`.
@@ -56,7 +56,7 @@ pub struct Brief {
 /// What `list` reads of a summary, borrowed from its cached text: the rest (the annual report's
 /// fields, why and on what basis each obligation applies) is passed over unread.
 #[derive(Debug, Deserialize)]
-pub struct ListView<'a> {
+pub(crate) struct ListView<'a> {
     #[serde(borrow)]
     pub id: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
@@ -76,7 +76,7 @@ pub struct ListView<'a> {
 
 /// An obligation's due date and whether it was met, as `list` counts what is overdue.
 #[derive(Debug, Deserialize)]
-pub struct DueView {
+pub(crate) struct DueView {
     #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub due: NaiveDate,
     #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
@@ -85,7 +85,7 @@ pub struct DueView {
 
 impl ListView<'_> {
     /// `open`, `closed` or `discarded`.
-    pub fn state_name(&self) -> &'static str {
+    pub(crate) fn state_name(&self) -> &'static str {
         if self.discarded {
             "discarded"
         } else if self.closed {
@@ -97,7 +97,7 @@ impl ListView<'_> {
 
     /// How many of an open incident's obligations are overdue on `today` (as
     /// [`Owed::status`] says).
-    pub fn overdue(&self, today: NaiveDate) -> usize {
+    pub(crate) fn overdue(&self, today: NaiveDate) -> usize {
         if self.closed {
             return 0;
         }
@@ -108,7 +108,7 @@ impl ListView<'_> {
     }
 
     /// What the list shows of this incident on `today`.
-    pub fn brief(self, today: NaiveDate) -> Brief {
+    pub(crate) fn brief(self, today: NaiveDate) -> Brief {
         Brief {
             state: self.state_name().to_owned(),
             overdue: self.overdue(today),
@@ -125,7 +125,7 @@ impl ListView<'_> {
 
 /// What `deadlines --all` reads of a summary, borrowed from its cached text.
 #[derive(Debug, Deserialize)]
-pub struct DeadlinesView<'a> {
+pub(crate) struct DeadlinesView<'a> {
     #[serde(borrow)]
     pub id: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
@@ -138,7 +138,7 @@ pub struct DeadlinesView<'a> {
 
 /// An obligation as [`DeadlinesView`] reads it: [`Owed`], borrowed.
 #[derive(Debug, Deserialize)]
-pub struct OwedView<'a> {
+pub(crate) struct OwedView<'a> {
     pub key: Key,
     #[serde(borrow)]
     pub label: std::borrow::Cow<'a, str>,
@@ -159,13 +159,13 @@ pub struct OwedView<'a> {
 
 impl OwedView<'_> {
     /// Not met yet.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.met_on.is_none()
     }
 
     /// The obligation, owned; why and on what basis only with `reasons` (a calendar needs them,
     /// a table does not).
-    pub fn into_owed(self, reasons: bool) -> Owed {
+    pub(crate) fn into_owed(self, reasons: bool) -> Owed {
         let text = |t: std::borrow::Cow<'_, str>| {
             if reasons {
                 t.into_owned()
@@ -190,7 +190,7 @@ impl OwedView<'_> {
 /// What choosing an incident by part of its title reads of a summary, borrowed from its cached
 /// text.
 #[derive(Debug, Deserialize)]
-pub struct TitleView<'a> {
+pub(crate) struct TitleView<'a> {
     #[serde(borrow)]
     pub title: std::borrow::Cow<'a, str>,
     /// Closed or discarded.
@@ -200,7 +200,7 @@ pub struct TitleView<'a> {
 /// Which year an incident belongs to, for the annual report: read first, so that only the
 /// year's incidents are read whole.
 #[derive(Debug, Deserialize)]
-pub struct YearView {
+pub(crate) struct YearView {
     #[serde(deserialize_with = "crate::clock::stored_day::day")]
     pub discovered: NaiveDate,
     #[serde(default)]
@@ -209,7 +209,7 @@ pub struct YearView {
 
 /// An obligation as the clock left it: its status on a given day follows from these.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Owed {
+pub(crate) struct Owed {
     pub key: Key,
     pub label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -237,7 +237,7 @@ pub struct Owed {
 
 impl Owed {
     /// The status on `today`, as the incident's own clock would say it.
-    pub fn status(&self, today: NaiveDate) -> Status {
+    pub(crate) fn status(&self, today: NaiveDate) -> Status {
         status_on(today, self.due, self.met_on, self.partial)
     }
 }
@@ -257,7 +257,7 @@ fn status_on(today: NaiveDate, due: NaiveDate, met_on: Option<NaiveDate>, partia
 /// What the annual report to HHS asks of one incident (45 CFR 164.408(c); the portal's fields
 /// as the reference lists them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Annual {
+pub(crate) struct Annual {
     pub assessed: bool,
     pub notification_required: bool,
     pub business_associate: bool,
@@ -278,7 +278,7 @@ pub struct Annual {
 
 impl Annual {
     /// The date HHS was notified, when it was.
-    pub fn reported_on(&self) -> Option<NaiveDate> {
+    pub(crate) fn reported_on(&self) -> Option<NaiveDate> {
         self.notices
             .iter()
             .filter(|(to, _)| *to == Audience::Hhs)
@@ -289,7 +289,7 @@ impl Annual {
     /// Whether the annual report covers this incident: a breach of fewer than 500 that
     /// requires notification, of a covered entity (a business associate reports to its covered
     /// entity instead).
-    pub fn in_annual_report(&self) -> bool {
+    pub(crate) fn in_annual_report(&self) -> bool {
         self.notification_required
             && !self.business_associate
             && self
@@ -299,7 +299,7 @@ impl Annual {
 }
 
 /// The portal's "type of breach" for a runbook's scenario, with how sure the mapping is.
-pub fn portal_breach_type(scenario: &str) -> &'static str {
+pub(crate) fn portal_breach_type(scenario: &str) -> &'static str {
     match scenario {
         "misdirected_email" => {
             "Unauthorized Access/Disclosure (a secondary source's mapping for misdirected email; confirm with counsel)"
@@ -314,7 +314,7 @@ pub fn portal_breach_type(scenario: &str) -> &'static str {
 }
 
 impl Summary {
-    pub fn of(incident: &Incident) -> Summary {
+    pub(crate) fn of(incident: &Incident) -> Summary {
         let (settled, applicable) = incident
             .progress()
             .iter()

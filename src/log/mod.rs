@@ -9,7 +9,7 @@
 //! never goes backwards; only bytes after the last newline can be a torn tail, and a complete
 //! line that fails any check is damage, named by its entry and byte offset ([`Damage`]).
 
-mod record;
+pub(crate) mod record;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -17,16 +17,16 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-pub use record::{
-    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, SUBSTITUTED,
-    Stamp, check_line, earlier_than, encode, line_hash,
+pub(crate) use record::{
+    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, Stamp,
+    check_line, earlier_than, encode, line_hash,
 };
 
 use crate::error::Error;
 
 /// What is wrong with a log, located by entry and byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Damage {
+pub(crate) enum Damage {
     /// Bytes after the last complete entry: an append cut short (power loss). `repair` handles it.
     TornTail { offset: u64, length: u64 },
     /// A complete line that is not the valid next link of the chain.
@@ -38,7 +38,7 @@ pub enum Damage {
 }
 
 impl Damage {
-    pub fn is_torn_tail(&self) -> bool {
+    pub(crate) fn is_torn_tail(&self) -> bool {
         matches!(self, Damage::TornTail { .. })
     }
 }
@@ -59,7 +59,7 @@ impl std::fmt::Display for Damage {
 
 /// The result of reading a whole log.
 #[derive(Debug, Clone, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     pub entries: u64,
     pub head: Option<Head>,
     /// The recording time of the last good entry.
@@ -71,7 +71,7 @@ pub struct Scan {
 
 impl Scan {
     /// The scan, or the damage it found as the error every reader reports.
-    pub fn verified(self, path: &Path) -> Result<Scan, Error> {
+    pub(crate) fn verified(self, path: &Path) -> Result<Scan, Error> {
         match &self.damage {
             Some(damage) => Err(Error::LogDamaged {
                 path: path.to_owned(),
@@ -89,14 +89,14 @@ impl Scan {
 /// Only bytes after the last newline can be a torn tail (an append cut short: the one write of a
 /// line ends with its newline). A complete line that is not the valid next link — unreadable,
 /// altered, out of order, or recorded earlier than the entry before it — is damage.
-pub fn scan<R: Read>(reader: R, on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
+pub(crate) fn scan<R: Read>(reader: R, on_entry: impl FnMut(&Entry<'_>)) -> std::io::Result<Scan> {
     scan_from(reader, None, on_entry)
 }
 
 /// Where a verified prefix of a log ends, so that a later read can verify only what follows:
 /// the byte offset after the entry `head`, and that entry's recording time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Resume {
+pub(crate) struct Resume {
     pub offset: u64,
     pub head: Head,
     pub last_ts: String,
@@ -105,7 +105,7 @@ pub struct Resume {
 /// As [`scan`], from `resume` (a reader positioned at its offset) instead of the beginning:
 /// the first entry read must be the next link after `resume.head`. Offsets and counts in the
 /// result are of the whole log.
-pub fn scan_from<R: Read>(
+pub(crate) fn scan_from<R: Read>(
     reader: R,
     resume: Option<&Resume>,
     mut on_entry: impl FnMut(&Entry<'_>),
@@ -198,7 +198,7 @@ pub fn scan_from<R: Read>(
 
 /// The payload of a `log_repaired` entry.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct RepairData {
+pub(crate) struct RepairData {
     pub offset: u64,
     pub length: u64,
     pub sha256: String,
@@ -206,7 +206,7 @@ pub struct RepairData {
 }
 
 /// An entry's payload, encoded once as it will be written.
-pub fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
+pub(crate) fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(data)
         .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
 }
@@ -214,7 +214,7 @@ pub fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
 /// Encodes the entry that follows `head` (recorded at `last_ts`): refused, as NOT recorded, when
 /// the clock reads earlier than the last entry (it was set back; the log's times only move
 /// forward) or when the line would be longer than an entry may be. Returns its head and line.
-pub fn encode_next(
+pub(crate) fn encode_next(
     head: Option<&Head>,
     last_ts: Option<&str>,
     stamp: &Stamp<'_>,
@@ -244,7 +244,7 @@ pub fn encode_next(
 }
 
 /// Checks that `genesis` is one complete line holding a valid first entry, and returns its head.
-pub fn check_genesis(genesis: &[u8]) -> Result<Head, Error> {
+pub(crate) fn check_genesis(genesis: &[u8]) -> Result<Head, Error> {
     check_links(None, None, 0, &[genesis.to_vec()])?
         .head
         .ok_or_else(|| Error::input("an incident's first entry is missing".to_owned()))
@@ -253,7 +253,7 @@ pub fn check_genesis(genesis: &[u8]) -> Result<Head, Error> {
 /// Checks that `lines` (each complete, with its newline) continue a chain whose last entry is
 /// `head` (recorded at `last_ts`, ending at byte `len`): each the next valid link, none recorded
 /// earlier than the one before. Returns where the chain ends after them.
-pub fn check_links(
+pub(crate) fn check_links(
     head: Option<&Head>,
     last_ts: Option<&str>,
     len: u64,

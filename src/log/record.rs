@@ -19,24 +19,25 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 /// The format this code writes and reads.
-pub const FORMAT: &str = "breach-log/1";
+pub(crate) const FORMAT: &str = "breach-log/1";
 /// The hash algorithm of the chain, as the first record names it.
-pub const HASH_ALGORITHM: &str = "sha256";
+pub(crate) const HASH_ALGORITHM: &str = "sha256";
 /// The `prev` of the first record.
-pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS_PREV: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 /// Longest line a reader accepts; an append that would exceed it is refused before writing.
-pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
 const HASH_KEY: &[u8] = b",\"hash\":\"";
 /// `,"hash":"` + 64 hex digits + `"}`.
 const SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 
 /// The marker of an entry recorded on a substituted clock (`BREACH_NOW`).
-pub const SUBSTITUTED: &str = "substituted";
+pub(crate) const SUBSTITUTED: &str = "substituted";
 
 /// When an entry is recorded, on which clock, and when what it records happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp<'a> {
+pub(crate) struct Stamp<'a> {
     /// When the entry is recorded: RFC 3339 UTC with milliseconds.
     pub ts: &'a str,
     /// Whether `ts` comes from a substituted clock rather than the system's.
@@ -49,7 +50,8 @@ pub struct Stamp<'a> {
 
 impl<'a> Stamp<'a> {
     /// A recording time on the system clock, with nothing happening earlier.
-    pub fn plain(ts: &'a str) -> Stamp<'a> {
+    #[cfg(test)]
+    pub(crate) fn plain(ts: &'a str) -> Stamp<'a> {
         Stamp {
             ts,
             substituted: false,
@@ -76,7 +78,7 @@ impl std::fmt::Display for Head {
 /// verifies (or keeps a little of each entry) allocates nothing per entry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     pub seq: u64,
     #[serde(borrow)]
     pub prev: &'a str,
@@ -88,7 +90,9 @@ pub struct Entry<'a> {
     /// When what the entry records happened, when that was earlier than `ts`.
     #[serde(borrow, default)]
     pub at: Option<Cow<'a, str>>,
-    /// A check the person overrode to record this entry.
+    /// A check the person overrode to record this entry. Read as part of the line (the
+    /// exports show the line's fields), named here so that no unknown field is accepted.
+    #[allow(dead_code)]
     #[serde(borrow, default)]
     pub allowed: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -110,11 +114,11 @@ pub struct Entry<'a> {
 
 impl Entry<'_> {
     /// Whether the entry was recorded on a substituted clock.
-    pub fn substituted(&self) -> bool {
+    pub(crate) fn substituted(&self) -> bool {
         self.clock.is_some()
     }
 
-    pub fn head(&self) -> Head {
+    pub(crate) fn head(&self) -> Head {
         Head {
             seq: self.seq,
             hash: self.hash.to_owned(),
@@ -123,7 +127,7 @@ impl Entry<'_> {
 }
 
 /// Encodes a record as one line, with its trailing newline. Returns the line and its hash.
-pub fn encode(
+pub(crate) fn encode(
     seq: u64,
     prev: &str,
     stamp: &Stamp<'_>,
@@ -169,7 +173,7 @@ fn json_string(s: &str) -> String {
 
 /// Why one line of the log is not a valid link of the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineFault {
+pub(crate) enum LineFault {
     NotUtf8,
     NulByte,
     NotJson(String),
@@ -217,7 +221,7 @@ impl std::fmt::Display for LineFault {
 }
 
 /// Checks one line (without its newline) as the link after `prev_hash`, expecting `seq`.
-pub fn check_line<'a>(
+pub(crate) fn check_line<'a>(
     line: &'a [u8],
     offset: u64,
     seq: u64,
@@ -266,7 +270,7 @@ pub fn check_line<'a>(
 /// newline after it), without parsing or checking the rest: what a store reads to tell which
 /// log it holds now, and to find where a verified prefix ends. `None` when the tail is not a
 /// record's. The one place besides [`check_line`] that knows the line's layout.
-pub fn line_hash(line: &[u8]) -> Option<&str> {
+pub(crate) fn line_hash(line: &[u8]) -> Option<&str> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let start = line.len().checked_sub(SUFFIX_LEN)?;
     let tail = &line[start..];
@@ -276,7 +280,7 @@ pub fn line_hash(line: &[u8]) -> Option<&str> {
 }
 
 /// Whether recording time `later` is earlier than `earlier`, both as the log writes them.
-pub fn earlier_than(later: &str, earlier: &str) -> bool {
+pub(crate) fn earlier_than(later: &str, earlier: &str) -> bool {
     // The log writes one fixed-width UTC form, where text order is time order; anything else is
     // parsed.
     let fixed = |s: &str| s.len() == 24 && s.ends_with('Z');

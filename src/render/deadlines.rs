@@ -12,7 +12,7 @@ use crate::text::wrap;
 
 /// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
 #[derive(Debug, Clone, Serialize)]
-pub struct DeadlinesView<'a> {
+pub(crate) struct DeadlinesView<'a> {
     pub id: &'a str,
     pub discovered: NaiveDate,
     pub today: NaiveDate,
@@ -31,7 +31,11 @@ pub struct DeadlinesView<'a> {
 }
 
 impl<'a> DeadlinesView<'a> {
-    pub fn new(incident: &'a Incident, clock: &'a Clock, today: NaiveDate) -> DeadlinesView<'a> {
+    pub(crate) fn new(
+        incident: &'a Incident,
+        clock: &'a Clock,
+        today: NaiveDate,
+    ) -> DeadlinesView<'a> {
         DeadlinesView {
             id: &incident.id,
             discovered: incident.discovered.date,
@@ -53,7 +57,7 @@ impl<'a> DeadlinesView<'a> {
 }
 
 /// A moved due date in words: "hhs_notice: due 2026-04-30 -> 2027-03-01".
-pub fn describe_change(c: &DueChange) -> String {
+pub(crate) fn describe_change(c: &DueChange) -> String {
     let what = match &c.state {
         Some(s) => format!("{} ({s})", c.key),
         None => c.key.clone(),
@@ -67,7 +71,7 @@ pub fn describe_change(c: &DueChange) -> String {
 }
 
 /// An obligation by its key, with its state for media notice: "media_notice (TX)".
-pub fn obligation_name(o: &Obligation) -> String {
+pub(crate) fn obligation_name(o: &Obligation) -> String {
     match &o.state {
         Some(s) => format!("{} ({s})", o.key.name()),
         None => o.key.name().to_owned(),
@@ -95,7 +99,7 @@ fn days_phrase(o: &Obligation) -> String {
 }
 
 /// The deadlines screen.
-pub fn deadlines_text(
+pub(crate) fn deadlines_text(
     incident: &Incident,
     clock: &Clock,
     today: NaiveDate,
@@ -153,7 +157,7 @@ pub fn deadlines_text(
 }
 
 /// Every law-enforcement statement, and when notices are held because of them.
-pub fn holds_text(incident: &Incident, width: usize) -> String {
+pub(crate) fn holds_text(incident: &Incident, width: usize) -> String {
     let f = &incident.facts;
     if f.law_enforcement_holds.is_empty() {
         return String::new();
@@ -189,7 +193,7 @@ pub fn holds_text(incident: &Incident, width: usize) -> String {
 }
 
 /// The lines `status` leads with: overdue obligations, then the next deadline.
-pub fn deadline_summary(incident: &Incident, today: NaiveDate) -> String {
+pub(crate) fn deadline_summary(incident: &Incident, today: NaiveDate) -> String {
     let clock = incident.clock(today);
     let mut lines = Vec::new();
     for o in clock

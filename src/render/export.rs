@@ -24,7 +24,7 @@ use crate::runbook::Phase;
 /// One log entry for the JSON export: its place in the chain, and the line exactly as written
 /// (re-serialising the payload could reorder its keys and so change its hash).
 #[derive(Debug, Clone, Serialize)]
-pub struct RawEntry {
+pub(crate) struct RawEntry {
     pub seq: u64,
     pub kind: String,
     pub hash: String,
@@ -33,7 +33,7 @@ pub struct RawEntry {
 
 /// Everything an export shows, in the order a reader needs it.
 #[derive(Debug, Serialize)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     pub format: &'static str,
     pub tool: String,
     pub exported_at: String,
@@ -56,24 +56,24 @@ pub struct Report<'a> {
 
 /// The rows of a long part of a report (the timeline, the entries): held, or read from the log
 /// as they are written out, so that an export to a file or a pipe never holds them all.
-pub enum Rows<'a, T> {
+pub(crate) enum Rows<'a, T> {
     Held(Vec<T>),
     /// Hands each row to the sink it is given, once.
     FromLog(RowSource<'a, T>),
 }
 
 /// A second read of the log that hands each row to a sink.
-pub type RowSource<'a, T> =
+pub(crate) type RowSource<'a, T> =
     std::cell::RefCell<Option<Box<dyn FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a>>>;
 
 impl<'a, T> Rows<'a, T> {
     /// Rows read from the log by `read` when they are written out.
-    pub fn from_log(read: impl FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a) -> Self {
+    pub(crate) fn from_log(read: impl FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a) -> Self {
         Rows::FromLog(std::cell::RefCell::new(Some(Box::new(read))))
     }
 
     /// Hands every row to `sink`, in order.
-    pub fn each(&self, sink: &mut dyn FnMut(&T)) -> Result<(), Error> {
+    pub(crate) fn each(&self, sink: &mut dyn FnMut(&T)) -> Result<(), Error> {
         match self {
             Rows::Held(rows) => {
                 rows.iter().for_each(sink);
@@ -122,7 +122,7 @@ impl<T: Serialize> Serialize for Rows<'_, T> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IncidentSummary {
+pub(crate) struct IncidentSummary {
     pub id: String,
     pub title: String,
     pub state: &'static str,
@@ -136,7 +136,7 @@ pub struct IncidentSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ClosedRow {
+pub(crate) struct ClosedRow {
     pub at: String,
     pub by: String,
     pub forced: bool,
@@ -146,7 +146,7 @@ pub struct ClosedRow {
 
 /// The determination in force and the assessment it rests on.
 #[derive(Debug, Clone, Serialize)]
-pub struct DeterminationSection {
+pub(crate) struct DeterminationSection {
     pub text: Option<String>,
     pub determination: Determination,
     pub label: &'static str,
@@ -158,7 +158,7 @@ pub struct DeterminationSection {
 
 /// A notice recorded as sent.
 #[derive(Debug, Clone, Serialize)]
-pub struct NoticeRow {
+pub(crate) struct NoticeRow {
     pub seq: u64,
     pub recorded_at: String,
     pub by: String,
@@ -174,7 +174,7 @@ pub struct NoticeRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunbookSummary {
+pub(crate) struct RunbookSummary {
     pub id: String,
     pub version: String,
     pub title: String,
@@ -185,7 +185,7 @@ pub struct RunbookSummary {
 #[derive(Debug, Clone, Serialize)]
 /// One obligation, identified exactly as `deadlines --json` identifies it (`key`, `state`,
 /// `due`, `status`, `held_until`, `met_on`), with words for people beside.
-pub struct ObligationRow {
+pub(crate) struct ObligationRow {
     pub key: &'static str,
     /// The state or jurisdiction, for media notice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,13 +204,13 @@ pub struct ObligationRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PhaseReport {
+pub(crate) struct PhaseReport {
     pub name: &'static str,
     pub steps: Vec<StepReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
+pub(crate) struct StepReport {
     pub id: String,
     pub title: String,
     pub owner: &'static str,
@@ -233,7 +233,7 @@ pub struct StepReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AttachmentRow {
+pub(crate) struct AttachmentRow {
     pub seq: u64,
     pub name: String,
     pub stored: String,
@@ -245,7 +245,7 @@ pub struct AttachmentRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TimelineRow {
+pub(crate) struct TimelineRow {
     pub seq: u64,
     pub ts: String,
     pub local: String,
@@ -261,7 +261,7 @@ pub struct TimelineRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Verification {
+pub(crate) struct Verification {
     pub ok: bool,
     pub entries: u64,
     pub head: Head,
@@ -279,7 +279,7 @@ fn local(ts: &str) -> String {
 }
 
 /// One line saying what an entry recorded, with the steps it checked off.
-pub fn summarise(event: &Event) -> String {
+pub(crate) fn summarise(event: &Event) -> String {
     let mut line = summarise_action(event);
     if !event.settles().is_empty() {
         line.push_str(&format!(
@@ -390,7 +390,7 @@ fn summarise_action(event: &Event) -> String {
 }
 
 /// One entry as the timeline of a report shows it.
-pub fn timeline_row(t: &TimelineEntry) -> TimelineRow {
+pub(crate) fn timeline_row(t: &TimelineEntry) -> TimelineRow {
     TimelineRow {
         seq: t.seq,
         ts: t.ts.clone(),
@@ -407,7 +407,7 @@ pub fn timeline_row(t: &TimelineEntry) -> TimelineRow {
 
 /// Builds the report from an incident replayed with its timeline (or with the entries a report
 /// shows beside it, when the caller sets the timeline to be read from the log).
-pub fn report<'a>(
+pub(crate) fn report<'a>(
     incident: &'a Incident,
     profile: &Profile,
     clock: &'a Clock,
@@ -587,7 +587,7 @@ pub fn report<'a>(
 
 /// The JSON export: the report plus every entry exactly as written, written to `out` as it is
 /// made (a report whose timeline and entries are read from the log never holds them).
-pub fn json_export(
+pub(crate) fn json_export(
     report: &Report,
     entries: &Rows<'_, RawEntry>,
     out: &mut dyn std::io::Write,
@@ -633,7 +633,7 @@ pub fn log_from_json(export: &str) -> Result<Vec<u8>, Error> {
 }
 
 /// A spreadsheet-safe cell: text that a spreadsheet would run as a formula is prefixed with `'`.
-pub fn csv_cell(text: &str) -> String {
+pub(crate) fn csv_cell(text: &str) -> String {
     let clean = crate::text::sanitize_multiline(text);
     if clean.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{clean}")
@@ -643,7 +643,7 @@ pub fn csv_cell(text: &str) -> String {
 }
 
 /// The CSV export: the timeline, one row per log entry, written to `out` as it is made.
-pub fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Result<(), Error> {
+pub(crate) fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Result<(), Error> {
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| Error::input(format!("cannot write CSV: {e}"));
     w.write_record([
@@ -715,7 +715,7 @@ fn ics_line(out: &mut String, line: &str) {
 /// One obligation as a calendar event: the same event whether it comes from one incident's
 /// export or from the store-wide calendar, so the UIDs and texts agree.
 #[derive(Debug)]
-pub struct CalendarEvent<'a> {
+pub(crate) struct CalendarEvent<'a> {
     pub incident: &'a str,
     pub key: &'a str,
     pub state: Option<&'a str>,
@@ -733,7 +733,7 @@ pub struct CalendarEvent<'a> {
 /// nothing. The UID is stable per incident and obligation, so a re-import after a change updates
 /// the event instead of adding a second one. Written directly: a generic writer would add a
 /// random UID and a wall-clock stamp to every alarm.
-pub fn ics_calendar<'a>(
+pub(crate) fn ics_calendar<'a>(
     name: &str,
     description: Option<&str>,
     events: impl IntoIterator<Item = CalendarEvent<'a>>,
@@ -809,7 +809,7 @@ pub fn ics_calendar<'a>(
 }
 
 /// The incident's iCalendar export: every obligation that applies.
-pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
+pub(crate) fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
     ics_calendar(
         &format!("Breach {} deadlines", report.incident.id),
         report.verification.clock_note.as_deref(),
@@ -829,15 +829,6 @@ pub fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String 
     )
 }
 
-/// The step states in a report, for tests that compare states.
-pub fn step_states(report: &Report) -> Vec<(String, &'static str)> {
-    report
-        .phases
-        .iter()
-        .flat_map(|p| p.steps.iter().map(|s| (s.id.clone(), s.state)))
-        .collect()
-}
-
 fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -849,7 +840,7 @@ fn xml(text: &str) -> String {
 /// settled step, placed by when each step happened (`--at`, else when it was recorded), a band
 /// per law-enforcement hold, a dashed line per obligation's due date, a dot per notice sent, and
 /// today.
-pub fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> String {
+pub(crate) fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> String {
     let day_of = |ts: &str| {
         DateTime::parse_from_rfc3339(ts)
             .ok()

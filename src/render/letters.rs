@@ -17,7 +17,7 @@ use crate::render::templates;
 
 /// The notices `breach letter` drafts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LetterKind {
+pub(crate) enum LetterKind {
     Individual,
     Substitute,
     Media,
@@ -49,7 +49,7 @@ impl LetterKind {
 
 /// One required content element, present or missing.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Element {
+pub(crate) struct Element {
     pub name: &'static str,
     pub present: bool,
     /// How to supply it when missing.
@@ -57,7 +57,7 @@ pub struct Element {
 }
 
 #[derive(Debug, Clone)]
-pub struct Letter {
+pub(crate) struct Letter {
     pub text: String,
     pub elements: Vec<Element>,
     pub basis: &'static str,
@@ -65,7 +65,7 @@ pub struct Letter {
 
 /// A date as people write it in a letter: "November 25, 2026" (the organisation's locale is US
 /// English, the language of the notices HIPAA requires).
-pub fn long_date(date: NaiveDate) -> String {
+pub(crate) fn long_date(date: NaiveDate) -> String {
     date.format("%B %-d, %Y").to_string()
 }
 
@@ -74,7 +74,7 @@ fn missing(what: &str) -> String {
 }
 
 /// Drafts `kind` for `incident`.
-pub fn draft(
+pub(crate) fn draft(
     env: &Environment<'_>,
     kind: LetterKind,
     incident: &Incident,
@@ -313,7 +313,7 @@ pub fn draft(
 }
 
 /// The checklist printed with a draft.
-pub fn checklist(letter: &Letter) -> String {
+pub(crate) fn checklist(letter: &Letter) -> String {
     let mut out = format!("Required content ({}):\n", letter.basis);
     for e in &letter.elements {
         if e.present {

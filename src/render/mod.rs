@@ -2,10 +2,10 @@
 //! read — terminal screens, exports, notice drafts and the templates behind them. Views read the
 //! domain and never change it; the commands decide what to show and where it goes.
 
-pub mod deadlines;
-pub mod export;
-pub mod letters;
-pub mod progress;
-pub mod store_wide;
-pub mod templates;
-pub mod terminal;
+pub(crate) mod deadlines;
+pub(crate) mod export;
+pub(crate) mod letters;
+pub(crate) mod progress;
+pub(crate) mod store_wide;
+pub(crate) mod templates;
+pub(crate) mod terminal;

@@ -7,13 +7,13 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A bar over `total` units of `what`; hidden when standard error is not a terminal.
-pub fn bar(total: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(total: u64, what: &str) -> ProgressBar {
     styled(total, what, "{msg} {wide_bar} {pos}/{len} ({eta})")
 }
 
 /// A bar over the bytes of a log being read, for `verify` and `export` of a long log; hidden
 /// when the length is unknown or standard error is not a terminal.
-pub fn log_bar(bytes: Option<u64>, what: &str) -> ProgressBar {
+pub(crate) fn log_bar(bytes: Option<u64>, what: &str) -> ProgressBar {
     match bytes {
         // A log under a few megabytes reads in well under a second: no bar.
         Some(total) if total >= 4 * 1024 * 1024 => styled(

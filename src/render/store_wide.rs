@@ -11,10 +11,11 @@ use crate::incident::summary::Brief;
 use crate::text::sanitize;
 
 /// The list's columns.
-pub const LIST_HEADER: [&str; 6] = ["id", "state", "discovered", "progress", "overdue", "title"];
+pub(crate) const LIST_HEADER: [&str; 6] =
+    ["id", "state", "discovered", "progress", "overdue", "title"];
 
 /// What the list says when it has no rows.
-pub fn list_empty(store: &str, filtered: bool) -> String {
+pub(crate) fn list_empty(store: &str, filtered: bool) -> String {
     if filtered {
         format!("No incidents in {store} match.\n")
     } else {
@@ -25,7 +26,7 @@ pub fn list_empty(store: &str, filtered: bool) -> String {
 }
 
 /// One incident's row of the list.
-pub fn list_cells(brief: &Brief) -> [String; 6] {
+pub(crate) fn list_cells(brief: &Brief) -> [String; 6] {
     [
         brief.id.clone(),
         brief.state.clone(),
@@ -41,7 +42,7 @@ pub fn list_cells(brief: &Brief) -> [String; 6] {
 }
 
 /// The row of an incident that cannot be read, with why.
-pub fn unreadable_cells(id: &str, error: &str) -> [String; 6] {
+pub(crate) fn unreadable_cells(id: &str, error: &str) -> [String; 6] {
     [
         id.to_owned(),
         "UNREADABLE".to_owned(),
@@ -53,15 +54,16 @@ pub fn unreadable_cells(id: &str, error: &str) -> [String; 6] {
 }
 
 /// The list laid out whole, for a screen it must be wrapped to (at most one screen's reading).
-pub fn list_text(store: &str, rows: &[[String; 6]]) -> String {
+pub(crate) fn list_text(store: &str, rows: &[[String; 6]]) -> String {
     format!("{}\nstore {}\n", grid(LIST_HEADER, rows, width()), store)
 }
 
 /// The columns of `deadlines --all`.
-pub const DUE_HEADER: [&str; 6] = ["due", "status", "days", "incident", "obligation", "title"];
+pub(crate) const DUE_HEADER: [&str; 6] =
+    ["due", "status", "days", "incident", "obligation", "title"];
 
 /// What `deadlines --all` says before its table.
-pub fn deadlines_all_head(store: &str, today: NaiveDate) -> String {
+pub(crate) fn deadlines_all_head(store: &str, today: NaiveDate) -> String {
     format!(
         "Every open obligation in {store}, as of {today} ({}):\n\n",
         crate::clock::zone_name()
@@ -69,11 +71,11 @@ pub fn deadlines_all_head(store: &str, today: NaiveDate) -> String {
 }
 
 /// What `deadlines --all` says when nothing is owed.
-pub const NOTHING_OWED: &str =
+pub(crate) const NOTHING_OWED: &str =
     "Nothing is owed: no open incident has an obligation that is not met.\n";
 
 /// One open obligation's row of `deadlines --all`.
-pub fn due_cells(
+pub(crate) fn due_cells(
     id: &str,
     title: &str,
     label: &str,
@@ -92,7 +94,7 @@ pub fn due_cells(
 }
 
 /// What `deadlines --all` says after its table of the incidents it could not read.
-pub fn deadlines_unreadable(unreadable: &[&str]) -> String {
+pub(crate) fn deadlines_unreadable(unreadable: &[&str]) -> String {
     if unreadable.is_empty() {
         return String::new();
     }
@@ -103,13 +105,13 @@ pub fn deadlines_unreadable(unreadable: &[&str]) -> String {
 }
 
 /// The table of `deadlines --all` laid out whole, for a screen it must be wrapped to.
-pub fn due_table(rows: &[[String; 6]]) -> String {
+pub(crate) fn due_table(rows: &[[String; 6]]) -> String {
     grid(DUE_HEADER, rows, width()) + "\n"
 }
 
 /// One incident of the annual report, as text fields.
 #[derive(Debug, Clone)]
-pub struct AnnualLine {
+pub(crate) struct AnnualLine {
     pub id: String,
     pub title: String,
     pub discovered: NaiveDate,
@@ -127,7 +129,7 @@ pub struct AnnualLine {
 }
 
 /// The columns of the annual report's table for a person.
-pub const ANNUAL_HEADER: [&str; 8] = [
+pub(crate) const ANNUAL_HEADER: [&str; 8] = [
     "incident",
     "discovered",
     "breach",
@@ -139,7 +141,7 @@ pub const ANNUAL_HEADER: [&str; 8] = [
 ];
 
 /// One incident's cells in the annual report's table (the first spans two lines: id, title).
-pub fn annual_cells(r: &AnnualLine) -> [String; 8] {
+pub(crate) fn annual_cells(r: &AnnualLine) -> [String; 8] {
     [
         format!("{}\n{}", r.id, sanitize(&r.title)),
         r.discovered.to_string(),
@@ -158,7 +160,7 @@ pub fn annual_cells(r: &AnnualLine) -> [String; 8] {
 }
 
 /// What the annual report says before its table.
-pub fn annual_intro(year: i32, due: NaiveDate) -> String {
+pub(crate) fn annual_intro(year: i32, due: NaiveDate) -> String {
     format!(
         "Breaches of fewer than 500 individuals discovered in {year}: report each to HHS through the OCR portal by {due} (45 CFR 164.408(c)).\n\n"
     )
@@ -166,7 +168,7 @@ pub fn annual_intro(year: i32, due: NaiveDate) -> String {
 
 /// What the annual report says after its table: how many rows, how many not yet reported, and
 /// the warnings.
-pub fn annual_outro(rows: usize, open: usize, warnings: &[String]) -> String {
+pub(crate) fn annual_outro(rows: usize, open: usize, warnings: &[String]) -> String {
     let mut out = String::new();
     if rows > 0 {
         out.push_str(&format!(
@@ -185,7 +187,12 @@ pub fn annual_outro(rows: usize, open: usize, warnings: &[String]) -> String {
 /// The annual report for a person, laid out whole: for a screen its table must wrap, which
 /// takes every row at once (otherwise its rows are written a line at a time, see
 /// [`annual_cells`]).
-pub fn annual_text(year: i32, due: NaiveDate, rows: &[AnnualLine], warnings: &[String]) -> String {
+pub(crate) fn annual_text(
+    year: i32,
+    due: NaiveDate,
+    rows: &[AnnualLine],
+    warnings: &[String],
+) -> String {
     let mut out = annual_intro(year, due);
     if rows.is_empty() {
         out.push_str("None recorded.\n");
@@ -214,7 +221,7 @@ fn or_missing(s: &str) -> String {
 /// The annual report as CSV, one row per incident, spreadsheet-safe (a cell starting with
 /// `=`, `+`, `-` or `@` is quoted with a leading apostrophe so it is never run as a formula).
 /// The annual report as CSV, written to `out` a row at a time.
-pub struct AnnualCsv<'w> {
+pub(crate) struct AnnualCsv<'w> {
     out: csv::Writer<&'w mut (dyn std::io::Write + Send)>,
 }
 
@@ -230,7 +237,7 @@ fn csv_failed(e: csv::Error) -> Error {
 
 impl<'w> AnnualCsv<'w> {
     /// Starts the CSV with its header row.
-    pub fn new(out: &'w mut (dyn std::io::Write + Send)) -> Result<Self, Error> {
+    pub(crate) fn new(out: &'w mut (dyn std::io::Write + Send)) -> Result<Self, Error> {
         let mut out = csv::Writer::from_writer(out);
         out.write_record([
             "incident",
@@ -253,7 +260,7 @@ impl<'w> AnnualCsv<'w> {
         Ok(AnnualCsv { out })
     }
 
-    pub fn row(&mut self, r: &AnnualLine) -> Result<(), Error> {
+    pub(crate) fn row(&mut self, r: &AnnualLine) -> Result<(), Error> {
         let cells = [
             r.id.clone(),
             r.title.clone(),
@@ -276,7 +283,7 @@ impl<'w> AnnualCsv<'w> {
             .map_err(csv_failed)
     }
 
-    pub fn finish(mut self) -> Result<(), Error> {
+    pub(crate) fn finish(mut self) -> Result<(), Error> {
         self.out
             .flush()
             .map_err(|e| Error::input(format!("cannot write CSV: {e}")))

@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, Value};
 use crate::error::Error;
 
 /// The built-in templates, by name.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("report.md.j2", include_str!("../../templates/report.md.j2")),
     (
         "report.html.j2",
@@ -42,19 +42,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Largest template read from the organisation's directory.
-pub const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
 /// The work one rendering may do, in minijinja's fuel (about one unit per instruction), for an
 /// incident of `entries` log entries: measured, the built-in reports need at most about 100 per
 /// entry and letters under 1,000 in all, so twice that with a floor is ample for any honest
 /// template, and a loop without end stops within a fraction of a second.
-pub fn fuel_for(entries: u64) -> u64 {
+pub(crate) fn fuel_for(entries: u64) -> u64 {
     1_000_000 + 200 * entries
 }
 /// How deep templates may nest macro calls and includes.
-pub const RECURSION_LIMIT: usize = 64;
+pub(crate) const RECURSION_LIMIT: usize = 64;
 
 /// A template environment that prefers the organisation's files in `dirs` (first match wins).
-pub fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
+pub(crate) fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html.j2") {
@@ -105,7 +105,7 @@ pub fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
 }
 
 /// Renders a template with `ctx`.
-pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, Error> {
+pub(crate) fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, Error> {
     let template = env
         .get_template(name)
         .map_err(|e| Error::input(format!("template {name}: {e}")))?;
@@ -113,7 +113,7 @@ pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, E
 }
 
 /// Renders a template with `ctx` to `out` as it goes, so that a long document is never held.
-pub fn render_to(
+pub(crate) fn render_to(
     env: &Environment<'_>,
     name: &str,
     ctx: Value,
@@ -148,7 +148,7 @@ fn failed(name: &str, e: &minijinja::Error) -> Error {
 /// the timeline inside a loop over it) is not started: it is empty, and [`Streamed::nested`]
 /// says so, for the producer to fail the rendering rather than wait on itself for ever.
 #[derive(Debug)]
-pub struct Streamed {
+pub(crate) struct Streamed {
     requests: Mutex<mpsc::Sender<mpsc::SyncSender<Value>>>,
     len: usize,
     /// Whether an iteration is under way.
@@ -159,7 +159,7 @@ pub struct Streamed {
 impl Streamed {
     /// A sequence of `len` rows, each iteration asked for on `requests`: the producer answers
     /// by sending the rows on the channel it is handed, and dropping it at the end.
-    pub fn new(requests: mpsc::Sender<mpsc::SyncSender<Value>>, len: usize) -> Self {
+    pub(crate) fn new(requests: mpsc::Sender<mpsc::SyncSender<Value>>, len: usize) -> Self {
         Streamed {
             requests: Mutex::new(requests),
             len,
@@ -169,7 +169,7 @@ impl Streamed {
     }
 
     /// Set when the template began an iteration inside another, which was not started.
-    pub fn nested(&self) -> Arc<AtomicBool> {
+    pub(crate) fn nested(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.nested)
     }
 }
@@ -249,7 +249,7 @@ impl Iterator for Received {
 }
 
 /// `base` (a map) with the field `name` set to `value`, for a template's context.
-pub fn with_field(base: &Value, name: &str, value: Value) -> Value {
+pub(crate) fn with_field(base: &Value, name: &str, value: Value) -> Value {
     let mut fields: Vec<(Value, Value)> = base
         .try_iter()
         .into_iter()

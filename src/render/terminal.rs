@@ -12,7 +12,7 @@ use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
 use crate::text::{bar, sanitize, sanitize_multiline, short_hash, wrap};
 
 /// The width to lay text out for: `COLUMNS` when set, else the terminal's, else 80.
-pub fn width() -> usize {
+pub(crate) fn width() -> usize {
     let from_env = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse::<usize>().ok());
@@ -31,11 +31,11 @@ pub fn width() -> usize {
 }
 
 /// The head line printed after every write, for keeping elsewhere.
-pub fn head_line(head: &Head) -> String {
+pub(crate) fn head_line(head: &Head) -> String {
     format!("head {}:{}\n", head.seq, head.hash)
 }
 
-pub fn discovered_line(d: &GivenTime) -> String {
+pub(crate) fn discovered_line(d: &GivenTime) -> String {
     let when = match d.precision {
         Precision::Date => format!("{} (time of day not given)", d.date),
         _ => local_display(d.at),
@@ -44,13 +44,13 @@ pub fn discovered_line(d: &GivenTime) -> String {
 }
 
 /// When a step is due, as a local RFC 3339 time.
-pub fn due_at(incident: &Incident, step: &Step) -> Option<String> {
+pub(crate) fn due_at(incident: &Incident, step: &Step) -> Option<String> {
     let at = incident.step_due(step)?;
     Some(crate::clock::in_zone(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
 }
 
 /// "due 2026-11-21 16:05 (in 5h)" or "OVERDUE since … (2d 3h)".
-pub fn due_phrase(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
+pub(crate) fn due_phrase(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
     let at = incident.step_due(step)?;
     let left = at - now;
     Some(if left.num_minutes() >= 0 {
@@ -70,7 +70,7 @@ fn span(d: chrono::Duration) -> String {
     }
 }
 
-pub fn table(builder: Builder, max_width: usize) -> String {
+pub(crate) fn table(builder: Builder, max_width: usize) -> String {
     use tabled::grid::records::vec_records::Cell;
     use tabled::settings::{Modify, object::Columns};
     let mut table = builder.build();
@@ -100,7 +100,11 @@ pub fn table(builder: Builder, max_width: usize) -> String {
 /// nothing has to wrap (output not for a screen, or narrow enough) and no cell spans lines, it
 /// is laid out directly, which at thousands of rows takes a fraction of the time and memory of
 /// the general layout; otherwise it goes through [`table`].
-pub fn grid<const N: usize>(header: [&str; N], rows: &[[String; N]], max_width: usize) -> String {
+pub(crate) fn grid<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    max_width: usize,
+) -> String {
     let mut columns = Columns::new(header);
     for row in rows {
         columns.add(row);
@@ -126,13 +130,13 @@ pub fn grid<const N: usize>(header: [&str; N], rows: &[[String; N]], max_width: 
 /// first pass over every row (`add`), then the header and each row are written in turn, so
 /// that a long table is never held whole.
 #[derive(Debug, Clone)]
-pub struct Columns<const N: usize> {
+pub(crate) struct Columns<const N: usize> {
     widths: [usize; N],
     multiline: bool,
 }
 
 impl<const N: usize> Columns<N> {
-    pub fn new(header: [&str; N]) -> Self {
+    pub(crate) fn new(header: [&str; N]) -> Self {
         Columns {
             widths: header.map(tabled::grid::util::string::get_text_width),
             multiline: false,
@@ -140,7 +144,7 @@ impl<const N: usize> Columns<N> {
     }
 
     /// Widens the columns to fit `row` (a cell that spans lines, to fit its widest line).
-    pub fn add(&mut self, row: &[String; N]) {
+    pub(crate) fn add(&mut self, row: &[String; N]) {
         for (w, cell) in self.widths.iter_mut().zip(row) {
             if cell.contains('\n') {
                 self.multiline = true;
@@ -153,14 +157,14 @@ impl<const N: usize> Columns<N> {
 
     /// Whether the rows can be laid out one at a time: no cell spans lines, and nothing has to
     /// wrap (output not for a screen, or narrow enough). Otherwise [`grid`] lays them out.
-    pub fn direct(&self, max_width: usize) -> bool {
+    pub(crate) fn direct(&self, max_width: usize) -> bool {
         !self.multiline && self.fits(max_width)
     }
 
     /// Whether nothing has to wrap: the output is not for a screen, or the table is narrow
     /// enough. Rows whose cells span lines are then written a line of the screen at a time
     /// ([`Columns::push_row`]), as the table layout would lay them out.
-    pub fn fits(&self, max_width: usize) -> bool {
+    pub(crate) fn fits(&self, max_width: usize) -> bool {
         !(wraps() && self.total() > max_width)
     }
 
@@ -174,7 +178,7 @@ impl<const N: usize> Columns<N> {
     }
 
     /// The header line and the rule under it, without a newline after.
-    pub fn push_header(&self, out: &mut String, header: [&str; N]) {
+    pub(crate) fn push_header(&self, out: &mut String, header: [&str; N]) {
         push_row(out, header.iter().copied(), &self.widths);
         out.push('\n');
         for (n, width) in self.widths.iter().enumerate() {
@@ -187,7 +191,7 @@ impl<const N: usize> Columns<N> {
 
     /// One row, without a newline after; a row whose cells span lines takes as many lines as
     /// its tallest cell, each cell's lines at the top of its column.
-    pub fn push_row(&self, out: &mut String, row: &[String; N]) {
+    pub(crate) fn push_row(&self, out: &mut String, row: &[String; N]) {
         let height = row.iter().map(|c| c.split('\n').count()).max().unwrap_or(1);
         for line in 0..height {
             if line > 0 {
@@ -227,7 +231,7 @@ fn wraps() -> bool {
     std::env::var_os("COLUMNS").is_some() || std::io::stdout().is_terminal()
 }
 
-pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
+pub(crate) fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
     if incident.is_closed() {
         return "The incident is closed.\n".to_owned();
     }
@@ -264,7 +268,7 @@ pub fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
 }
 
 /// The status view; `deadlines` is the clock's summary, shown right after the header.
-pub fn status_text(
+pub(crate) fn status_text(
     incident: &Incident,
     store: &str,
     now: DateTime<Utc>,
@@ -383,7 +387,7 @@ fn ts_display(ts: &str) -> String {
         .unwrap_or_else(|_| sanitize(ts).into_owned())
 }
 
-pub fn runbook_list_text(catalog: &Catalog) -> String {
+pub(crate) fn runbook_list_text(catalog: &Catalog) -> String {
     let width = width();
     let mut out = String::new();
     for e in &catalog.entries {
@@ -409,7 +413,11 @@ pub fn runbook_list_text(catalog: &Catalog) -> String {
 }
 
 /// A runbook laid out for reading on screen; with `facts`, only the steps they activate.
-pub fn runbook_text(entry: &Entry, width: usize, facts: Option<&crate::incident::Facts>) -> String {
+pub(crate) fn runbook_text(
+    entry: &Entry,
+    width: usize,
+    facts: Option<&crate::incident::Facts>,
+) -> String {
     let rb = &entry.runbook;
     let mut out = format!(
         "{} ({} {})\nsource: {}{}\n\n{}\n",
@@ -562,7 +570,7 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
 }
 
 /// The facts screen of `breach facts` with no flags.
-pub fn facts_text(incident: &Incident) -> String {
+pub(crate) fn facts_text(incident: &Incident) -> String {
     let f = &incident.facts;
     let count = |c: Option<u64>| c.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
     let states = if f.states.is_empty() {

@@ -11,17 +11,16 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::error::Problem;
-pub use model::{
-    Condition, Due, EvidenceField, FieldType, Implies, KNOWN_FACTS, NoticeTo, Phase, PhaseSteps,
-    Records, Role, Runbook, Step,
+pub(crate) use crate::error::Problem;
+pub(crate) use model::{
+    Condition, EvidenceField, FieldType, NoticeTo, Phase, Records, Role, Runbook, Step,
 };
-pub use validate::{MAX_RUNBOOK_BYTES, parse_runbook};
+pub(crate) use validate::{MAX_RUNBOOK_BYTES, parse_runbook};
 
 use crate::error::Error;
 
 /// The runbooks shipped in `runbooks/`, by file name.
-pub const BUNDLED: &[(&str, &str)] = &[
+pub(crate) const BUNDLED: &[(&str, &str)] = &[
     (
         "misdirected-email.yaml",
         include_str!("../../runbooks/misdirected-email.yaml"),
@@ -42,7 +41,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
 
 /// Where a runbook came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Bundled(&'static str),
     File(PathBuf),
 }
@@ -58,7 +57,7 @@ impl std::fmt::Display for Source {
 
 /// A loaded, valid runbook with the exact text it was read from.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub runbook: Runbook,
     pub text: String,
     pub source: Source,
@@ -68,7 +67,7 @@ pub struct Entry {
 
 /// Every runbook available to this invocation.
 #[derive(Debug, Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     pub entries: Vec<Entry>,
     /// Organisation files that failed validation; they are listed as warnings, never used.
     pub invalid: Vec<InvalidRunbook>,
@@ -76,7 +75,7 @@ pub struct Catalog {
 
 /// An organisation runbook file that cannot be used, with what is wrong.
 #[derive(Debug, Clone)]
-pub struct InvalidRunbook {
+pub(crate) struct InvalidRunbook {
     pub path: PathBuf,
     pub problems: Vec<Problem>,
     /// The id the file declares, when its `id:` line can be read.
@@ -100,7 +99,7 @@ fn declared_id(text: &str) -> Option<String> {
 
 impl Catalog {
     /// Loads the bundled runbooks, then each directory in order (later ones win).
-    pub fn load(dirs: &[PathBuf]) -> Result<Catalog, Error> {
+    pub(crate) fn load(dirs: &[PathBuf]) -> Result<Catalog, Error> {
         let mut catalog = Catalog::default();
         for (name, text) in BUNDLED {
             let runbook = parse_runbook(&format!("runbooks/{name}"), text).map_err(|problems| {
@@ -163,7 +162,7 @@ impl Catalog {
 
     /// The runbook `id`. An organisation's file meant to be `id` that is invalid is refused with
     /// its problems, never silently replaced by the bundled runbook of the same id.
-    pub fn get(&self, id: &str) -> Result<&Entry, Error> {
+    pub(crate) fn get(&self, id: &str) -> Result<&Entry, Error> {
         if let Some(bad) = self.invalid.iter().find(|b| b.is(id)) {
             return Err(Error::RunbookInvalid {
                 path: bad.path.clone(),
@@ -185,7 +184,7 @@ impl Catalog {
 }
 
 /// The `.yaml`/`.yml` files directly inside `dir`, sorted by name.
-pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let read = std::fs::read_dir(dir).map_err(|e| Error::io("read runbook directory", dir, e))?;
     let mut files = Vec::new();
     for item in read {
@@ -203,7 +202,7 @@ pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// Reads a runbook file, refusing oversized or non-UTF-8 input with a clear error.
-pub fn read_runbook_text(path: &Path) -> Result<String, Error> {
+pub(crate) fn read_runbook_text(path: &Path) -> Result<String, Error> {
     let located = |message: String| Error::RunbookInvalid {
         path: path.to_owned(),
         problems: vec![Problem {

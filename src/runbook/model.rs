@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 /// One runbook: a scenario's response, phase by phase.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Runbook {
+pub(crate) struct Runbook {
     /// Stable identifier used with `breach start --runbook`.
     pub id: Spanned<String>,
     pub title: Spanned<String>,
@@ -28,13 +28,13 @@ pub struct Runbook {
 /// associate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Implies {
+pub(crate) struct Implies {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub business_associate: bool,
 }
 
 impl Implies {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Implies::default()
     }
 }
@@ -42,7 +42,7 @@ impl Implies {
 /// The five phases of an email-breach response, in the order a runbook must list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Phase {
+pub(crate) enum Phase {
     Contain,
     Recall,
     Report,
@@ -51,7 +51,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub(crate) const ALL: [Phase; 5] = [
         Phase::Contain,
         Phase::Recall,
         Phase::Report,
@@ -59,7 +59,7 @@ impl Phase {
         Phase::Remediate,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Phase::Contain => "contain",
             Phase::Recall => "recall",
@@ -78,7 +78,7 @@ impl std::fmt::Display for Phase {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PhaseSteps {
+pub(crate) struct PhaseSteps {
     pub phase: Spanned<Phase>,
     pub steps: Spanned<Vec<Step>>,
 }
@@ -86,7 +86,7 @@ pub struct PhaseSteps {
 /// One human step of the response.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub(crate) struct Step {
     pub id: Spanned<String>,
     pub title: Spanned<String>,
     pub instructions: Spanned<String>,
@@ -115,7 +115,7 @@ pub struct Step {
 /// The regulatory action a step stands for (`records:` in a runbook).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Records {
+pub(crate) enum Records {
     /// The four-factor risk assessment and its determination (`breach assess`).
     Assessment,
     /// The counts the notices depend on: affected, per state, unreachable (`breach facts`).
@@ -128,7 +128,7 @@ pub enum Records {
 
 impl Records {
     /// The binding as a person reads it: "the notice to individuals".
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             Records::Assessment => "the risk assessment (`breach assess`)".to_owned(),
             Records::Facts => {
@@ -147,7 +147,7 @@ impl Records {
 /// Who a bound notice step notifies: the audiences of `breach notify --to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NoticeTo {
+pub(crate) enum NoticeTo {
     Individuals,
     Substitute,
     Hhs,
@@ -156,7 +156,7 @@ pub enum NoticeTo {
 }
 
 impl NoticeTo {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             NoticeTo::Individuals => "individuals",
             NoticeTo::Substitute => "the unreachable (substitute notice)",
@@ -167,7 +167,7 @@ impl NoticeTo {
     }
 
     /// The value of `breach notify --to`.
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             NoticeTo::Individuals => "individuals",
             NoticeTo::Substitute => "substitute",
@@ -185,7 +185,7 @@ fn yes() -> bool {
 /// Who owns a step. A closed list, so that a typo in a runbook is caught by `validate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     ComplianceOfficer,
     PrivacyOfficer,
     ItAdmin,
@@ -198,7 +198,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Role::ComplianceOfficer => "compliance officer",
             Role::PrivacyOfficer => "privacy officer",
@@ -216,7 +216,7 @@ impl Role {
 /// A fact a responder must capture to complete a step.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct EvidenceField {
+pub(crate) struct EvidenceField {
     pub name: Spanned<String>,
     pub prompt: Spanned<String>,
     #[serde(rename = "type")]
@@ -230,7 +230,7 @@ pub struct EvidenceField {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FieldType {
+pub(crate) enum FieldType {
     Text,
     LongText,
     Number,
@@ -247,7 +247,7 @@ pub enum FieldType {
 
 impl FieldType {
     /// The type's name as written in a runbook.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FieldType::Text => "text",
             FieldType::LongText => "long text",
@@ -263,7 +263,7 @@ impl FieldType {
     }
 
     /// The type with the form a value must take, for error messages and prompts.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             FieldType::Text => "text",
             FieldType::LongText => "long text",
@@ -282,13 +282,13 @@ impl FieldType {
 /// A due time relative to discovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Due {
+pub(crate) enum Due {
     Hours(u32),
     Days(u32),
 }
 
 impl Due {
-    pub fn hours(self) -> i64 {
+    pub(crate) fn hours(self) -> i64 {
         match self {
             Due::Hours(h) => i64::from(h),
             Due::Days(d) => i64::from(d) * 24,
@@ -311,7 +311,7 @@ impl std::fmt::Display for Due {
 /// one threshold the regulation or good practice names.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Condition {
+pub(crate) enum Condition {
     /// The number of individuals affected is at least N (true while the count is unknown:
     /// an unknown count must not hide an obligation).
     AffectedAtLeast(u64),
@@ -331,7 +331,7 @@ pub enum Condition {
 
 impl Condition {
     /// The condition in words.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         use Condition as C;
         let all = |list: &[Condition], joiner: &str| {
             list.iter()
@@ -357,7 +357,7 @@ impl Condition {
 }
 
 /// The yes/no facts a condition may name, with what each means.
-pub const KNOWN_FACTS: &[(&str, &str)] = &[
+pub(crate) const KNOWN_FACTS: &[(&str, &str)] = &[
     (
         "business_associate",
         "the team is a business associate reporting to a covered entity",
@@ -379,14 +379,14 @@ pub const KNOWN_FACTS: &[(&str, &str)] = &[
 
 impl Runbook {
     /// Every step with the phase it belongs to, in runbook order.
-    pub fn steps(&self) -> impl Iterator<Item = (Phase, &Step)> {
+    pub(crate) fn steps(&self) -> impl Iterator<Item = (Phase, &Step)> {
         self.phases
             .value
             .iter()
             .flat_map(|p| p.steps.value.iter().map(move |s| (p.phase.value, s)))
     }
 
-    pub fn step(&self, id: &str) -> Option<(Phase, &Step)> {
+    pub(crate) fn step(&self, id: &str) -> Option<(Phase, &Step)> {
         self.steps().find(|(_, s)| s.id.value == id)
     }
 }

@@ -12,7 +12,7 @@ use super::model::{Condition, FieldType, KNOWN_FACTS, Phase, Records, Runbook, S
 use crate::error::Problem;
 
 /// Runbooks are small documents; anything bigger is refused before parsing.
-pub const MAX_RUNBOOK_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RUNBOOK_BYTES: usize = 1024 * 1024;
 const MAX_NESTING: usize = 32;
 
 /// Collects problems against one file's text.
@@ -53,7 +53,7 @@ impl<'a> Report<'a> {
 }
 
 /// Parses and checks a runbook. `file` is the name used in problems.
-pub fn parse_runbook(file: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
+pub(crate) fn parse_runbook(file: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
     let mut report = Report::new(file, text);
     if text.len() > MAX_RUNBOOK_BYTES {
         report.problems.push(Problem {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// A store's address: a directory on this machine, or a PostgreSQL connection string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreAddress {
+pub(crate) enum StoreAddress {
     Directory(PathBuf),
     /// A `postgresql://` (or `postgres://`) connection string, as given: it may hold a
     /// password, so it is never shown as it is (see [`StoreAddress`]'s `Display`).
@@ -16,7 +16,7 @@ pub enum StoreAddress {
 impl StoreAddress {
     /// What `given` names: a connection string when it starts with `postgresql://` or
     /// `postgres://`, a directory otherwise.
-    pub fn parse(given: &Path) -> StoreAddress {
+    pub(crate) fn parse(given: &Path) -> StoreAddress {
         match given
             .to_str()
             .filter(|s| s.starts_with("postgresql://") || s.starts_with("postgres://"))
@@ -29,7 +29,7 @@ impl StoreAddress {
     /// The directory of the organisation's own files (`profile.json`, `runbooks/`,
     /// `templates/`) for this store, without opening it: the store itself for a directory,
     /// a private directory of the user's, one per database, for a database store.
-    pub fn files_dir(&self) -> PathBuf {
+    pub(crate) fn files_dir(&self) -> PathBuf {
         match self {
             StoreAddress::Directory(root) => root.clone(),
             StoreAddress::Postgres(url) => super::postgres::files_dir(url),
@@ -49,7 +49,7 @@ impl std::fmt::Display for StoreAddress {
 }
 
 /// The per-user default store: `$XDG_DATA_HOME/breach` (usually `~/.local/share/breach`).
-pub fn default_root() -> PathBuf {
+pub(crate) fn default_root() -> PathBuf {
     use etcetera::BaseStrategy;
     match etcetera::choose_base_strategy() {
         Ok(base) => base.data_dir().join("breach"),

@@ -14,17 +14,17 @@ use std::path::{Path, PathBuf};
 
 /// A cache larger than this is not read (it is rebuilt instead): room for some 200,000
 /// incidents' summaries.
-pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A cache's whole content, if there is a readable one.
-pub fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
+pub(crate) fn read(dir: &Path, name: &str) -> Option<Vec<u8>> {
     crate::files::read_small_file(&dir.join(name), MAX_BYTES, "cache")
         .ok()
         .flatten()
 }
 
 /// A cache to read line by line, if there is a readable one.
-pub fn open(dir: &Path, name: &str) -> Option<BufReader<File>> {
+pub(crate) fn open(dir: &Path, name: &str) -> Option<BufReader<File>> {
     let path = dir.join(name);
     let meta = std::fs::symlink_metadata(&path).ok()?;
     // Only a regular file of a sane size: a planted FIFO or device is not read.
@@ -40,7 +40,7 @@ pub fn open(dir: &Path, name: &str) -> Option<BufReader<File>> {
 }
 
 /// Keeps `bytes` as the cache `name`.
-pub fn write(dir: &Path, name: &str, bytes: &[u8]) {
+pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) {
     if let Some(mut writer) = Writer::create(dir, name)
         && writer.write_all(bytes).is_ok()
     {
@@ -51,7 +51,7 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) {
 /// A cache being written: a private temporary file, renamed over the cache by [`Writer::commit`]
 /// and removed if dropped before.
 #[derive(Debug)]
-pub struct Writer {
+pub(crate) struct Writer {
     temp: PathBuf,
     path: PathBuf,
     file: Option<BufWriter<File>>,
@@ -59,7 +59,7 @@ pub struct Writer {
 
 impl Writer {
     /// Starts writing the cache `name`; `None` when it cannot be (a read-only store keeps none).
-    pub fn create(dir: &Path, name: &str) -> Option<Writer> {
+    pub(crate) fn create(dir: &Path, name: &str) -> Option<Writer> {
         crate::files::create_private_dir(dir).ok()?;
         let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         // Not synced: a cache lost in a crash is rebuilt, and a torn line is not read.
@@ -80,7 +80,7 @@ impl Writer {
 
     /// Copies the first `bytes` bytes of `from` (the cache being replaced, up to where it is
     /// still right).
-    pub fn copy_from(&mut self, from: &Path, bytes: u64) -> std::io::Result<()> {
+    pub(crate) fn copy_from(&mut self, from: &Path, bytes: u64) -> std::io::Result<()> {
         let mut source = File::open(from)?.take(bytes);
         let copied = std::io::copy(&mut source, self)?;
         if copied == bytes {
@@ -91,7 +91,7 @@ impl Writer {
     }
 
     /// Puts the finished cache in place.
-    pub fn commit(mut self) {
+    pub(crate) fn commit(mut self) {
         if let Some(file) = self.file.take()
             && file.into_inner().is_ok()
             && std::fs::rename(&self.temp, &self.path).is_ok()

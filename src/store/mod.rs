@@ -7,9 +7,9 @@
 //! incident only through [`crate::incident::Replay`], the domain's own reader.
 
 mod address;
-pub mod cache;
-pub mod dir;
-pub mod postgres;
+pub(crate) mod cache;
+pub(crate) mod dir;
+pub(crate) mod postgres;
 mod snapshot;
 mod summaries;
 
@@ -19,16 +19,16 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::incident::{Incident, Replay};
+use crate::incident::Incident;
 use crate::log::{Entry, Head, RepairData, Resume, Scan, Stamp};
 
-pub use address::{StoreAddress, default_root};
-pub use dir::{DirStore, new_incident_id};
-pub use summaries::{LogCheck, LogKey, LogSeen, LogStamp, SummaryVisit};
+pub(crate) use address::{StoreAddress, default_root};
+pub(crate) use dir::{DirStore, new_incident_id};
+pub(crate) use summaries::{LogCheck, LogKey, LogSeen, LogStamp};
 
 /// Which lock an open log holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Shared lock: many readers, no writer.
     Read,
     /// Exclusive lock: the one writer.
@@ -37,13 +37,13 @@ pub enum Access {
 
 /// What a repair removed, and the head after the entry that says so.
 #[derive(Debug)]
-pub struct Repaired {
+pub(crate) struct Repaired {
     pub data: RepairData,
     pub head: Head,
 }
 
 /// One incident's log, open and locked for reading or writing.
-pub trait IncidentLog: std::fmt::Debug {
+pub(crate) trait IncidentLog: std::fmt::Debug {
     /// Reads the whole log, reporting damage in the result instead of failing.
     fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error>;
 
@@ -83,27 +83,19 @@ pub trait IncidentLog: std::fmt::Debug {
 impl dyn IncidentLog + '_ {
     /// Reads and verifies the whole log, handing each entry to `on_entry`. Damage anywhere is
     /// an error: a damaged log is reported, never worked on.
-    pub fn read_verified(&mut self, mut on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+    pub(crate) fn read_verified(
+        &mut self,
+        mut on_entry: impl FnMut(&Entry<'_>),
+    ) -> Result<Scan, Error> {
         let scan = self.scan(&mut on_entry)?;
         scan.verified(Path::new(&self.location()))
-    }
-
-    /// Appends one entry whose payload is `data`.
-    pub fn append(
-        &mut self,
-        stamp: &Stamp<'_>,
-        actor: &str,
-        kind: &str,
-        data: &impl Serialize,
-    ) -> Result<Head, Error> {
-        self.append_raw(stamp, actor, kind, &crate::log::to_raw(data)?)
     }
 }
 
 /// A login that wrote entries of an incident, as a database store authenticated it: beside the
 /// `--actor` name each entry carries, which the person gives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Writer {
+pub(crate) struct Writer {
     pub role: String,
     pub entries: u64,
     /// The first and last entry it wrote.
@@ -113,7 +105,7 @@ pub struct Writer {
 
 /// An evidence file as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAttachment {
+pub(crate) struct StoredAttachment {
     /// Where the copy lives, relative to the incident.
     pub stored: String,
     pub sha256: String,
@@ -124,7 +116,7 @@ pub struct StoredAttachment {
 
 /// What a place that keeps incidents must do. Small on purpose: every command is written
 /// against it, so a second backend is this trait and [`IncidentLog`], nothing more.
-pub trait Backend: std::fmt::Debug {
+pub(crate) trait Backend: std::fmt::Debug {
     /// Where the store is, for people and `--json` (never with a password in it).
     fn location(&self) -> String;
     /// Every incident id, sorted.
@@ -176,13 +168,13 @@ pub trait Backend: std::fmt::Debug {
 
 /// The store a command works on.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     backend: Box<dyn Backend>,
 }
 
 impl Store {
     /// Opens the store at `address`; a missing directory store is an error.
-    pub fn open(address: &StoreAddress) -> Result<Store, Error> {
+    pub(crate) fn open(address: &StoreAddress) -> Result<Store, Error> {
         let backend: Box<dyn Backend> = match address {
             StoreAddress::Postgres(url) => Box::new(postgres::PgStore::connect(url)?),
             StoreAddress::Directory(root) => Box::new(DirStore::open(root)?),
@@ -193,7 +185,7 @@ impl Store {
     /// Opens the store at `address`, creating a directory store when it does not exist (see
     /// [`DirStore::create`] for when its parents are created too). A database is never
     /// created here: `breach store init` makes its tables.
-    pub fn create(address: &StoreAddress, parents: bool) -> Result<Store, Error> {
+    pub(crate) fn create(address: &StoreAddress, parents: bool) -> Result<Store, Error> {
         match address {
             StoreAddress::Postgres(_) => Self::open(address),
             StoreAddress::Directory(root) => Ok(Store {
@@ -203,31 +195,31 @@ impl Store {
     }
 
     /// Where the store keeps its caches, if it keeps any.
-    pub fn cache_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn cache_dir(&self) -> Option<PathBuf> {
         self.backend.cache_dir()
     }
 
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.backend.location()
     }
 
-    pub fn files_dir(&self) -> PathBuf {
+    pub(crate) fn files_dir(&self) -> PathBuf {
         self.backend.files_dir()
     }
 
-    pub fn runbooks_dir(&self) -> PathBuf {
+    pub(crate) fn runbooks_dir(&self) -> PathBuf {
         self.files_dir().join("runbooks")
     }
 
-    pub fn ids(&self) -> Result<Vec<String>, Error> {
+    pub(crate) fn ids(&self) -> Result<Vec<String>, Error> {
         self.backend.ids()
     }
 
-    pub fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
+    pub(crate) fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
         self.backend.open_log(id, access)
     }
 
-    pub fn create_incident(
+    pub(crate) fn create_incident(
         &self,
         id: &str,
         stamp: &Stamp<'_>,
@@ -242,19 +234,19 @@ impl Store {
     }
 
     /// Creates an incident from the first line of a log written elsewhere, byte for byte.
-    pub fn create_incident_verbatim(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
+    pub(crate) fn create_incident_verbatim(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
         crate::log::check_genesis(genesis)?;
         self.backend.create_incident(id, genesis)
     }
 
     /// Copies an evidence file into the incident under its content's address.
-    pub fn put_attachment(&self, id: &str, file: &Path) -> Result<StoredAttachment, Error> {
+    pub(crate) fn put_attachment(&self, id: &str, file: &Path) -> Result<StoredAttachment, Error> {
         let mut src = std::fs::File::open(file).map_err(|e| Error::io("read", file, e))?;
         self.backend.put_attachment(id, &mut src)
     }
 
     /// Copies attachment content from another store.
-    pub fn put_attachment_from(
+    pub(crate) fn put_attachment_from(
         &self,
         id: &str,
         content: &mut dyn std::io::Read,
@@ -262,15 +254,15 @@ impl Store {
         self.backend.put_attachment(id, content)
     }
 
-    pub fn writers(&self, id: &str) -> Result<Option<Vec<Writer>>, Error> {
+    pub(crate) fn writers(&self, id: &str) -> Result<Option<Vec<Writer>>, Error> {
         self.backend.writers(id)
     }
 
-    pub fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {
+    pub(crate) fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {
         self.backend.attachments(id)
     }
 
-    pub fn open_attachment(
+    pub(crate) fn open_attachment(
         &self,
         id: &str,
         stored: &str,
@@ -278,27 +270,31 @@ impl Store {
         self.backend.open_attachment(id, stored)
     }
 
-    pub fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn attachment_sha256(
+        &self,
+        id: &str,
+        stored: &str,
+    ) -> Result<Option<String>, Error> {
         self.backend.attachment_sha256(id, stored)
     }
 
-    pub fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {
+    pub(crate) fn discard_attachment(&self, id: &str, attachment: &StoredAttachment) {
         self.backend.discard_attachment(id, attachment);
     }
 
     /// The length of an incident's log in bytes, when it can be told cheaply (for progress).
-    pub fn log_bytes(&self, id: &str) -> Option<u64> {
+    pub(crate) fn log_bytes(&self, id: &str) -> Option<u64> {
         self.backend.log_key(id).map(|k| k.bytes)
     }
 
     /// Reads an incident under a shared lock.
-    pub fn load(&self, id: &str) -> Result<Incident, Error> {
+    pub(crate) fn load(&self, id: &str) -> Result<Incident, Error> {
         let mut log = self.open_log(id, Access::Read)?;
         self.replay_log(id, log.as_mut())
     }
 
     /// The open incidents (neither closed nor discarded) with their titles, in order of id.
-    pub fn open_incidents(&self) -> Vec<(String, String)> {
+    pub(crate) fn open_incidents(&self) -> Vec<(String, String)> {
         let mut open = Vec::new();
         let _ = self.each_title(&mut |id, title| {
             if let Some(title) = title.filter(|t| !t.closed) {
@@ -310,7 +306,7 @@ impl Store {
 
     /// Resolves the incident a command is about: the id or unique id prefix given, or else the
     /// only open incident.
-    pub fn resolve(&self, given: Option<&str>) -> Result<String, Error> {
+    pub(crate) fn resolve(&self, given: Option<&str>) -> Result<String, Error> {
         let ids = self.ids()?;
         if let Some(given) = given {
             if ids.iter().any(|i| i == given) {
@@ -386,11 +382,4 @@ impl Store {
             ))),
         }
     }
-}
-
-/// Verifies and replays a whole log into an incident.
-pub fn replay(log: &mut dyn IncidentLog) -> Result<Incident, Error> {
-    let mut replay = Replay::new();
-    log.read_verified(|entry| replay.apply(entry))?;
-    replay.finish()
 }

@@ -19,7 +19,11 @@ impl Store {
     /// only what follows is read and verified, so the cost does not grow with the log; without
     /// a snapshot that matches the log, the whole log is. `verify` and exports always read the
     /// whole log.
-    pub fn replay_log(&self, id: &str, log: &mut dyn IncidentLog) -> Result<Incident, Error> {
+    pub(crate) fn replay_log(
+        &self,
+        id: &str,
+        log: &mut dyn IncidentLog,
+    ) -> Result<Incident, Error> {
         let name = format!("{id}.state.json");
         if let Some(snapshot) = self
             .backend

@@ -17,7 +17,7 @@ use crate::incident::summary::{SUMMARY_VERSION, Summary, TitleView};
 /// from its tail, with the file's identity and last change as the file system keeps them, so
 /// that a log not changed since can be recognised from its metadata alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogKey {
+pub(crate) struct LogKey {
     pub bytes: u64,
     pub last_hash: String,
     /// The file's inode and status-change time (nanoseconds): any write to it changes the
@@ -31,7 +31,7 @@ pub struct LogKey {
 /// What a `stat` tells of a log file: a [`LogKey`] without the hash (a database store gives
 /// the length and last seq in its place).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogStamp {
+pub(crate) struct LogStamp {
     pub bytes: u64,
     pub inode: u64,
     pub changed_ns: i128,
@@ -39,7 +39,7 @@ pub struct LogStamp {
 
 impl LogKey {
     /// The part of the key a `stat` of the log can check.
-    pub fn stamp(&self) -> LogStamp {
+    pub(crate) fn stamp(&self) -> LogStamp {
         LogStamp {
             bytes: self.bytes,
             inode: self.inode,
@@ -54,11 +54,11 @@ impl LogKey {
 /// holds a tab or a newline only escaped, inside a string) and a newline. Plain fields, so
 /// finding and checking a line takes no JSON parse: the summary stays text until a view reads
 /// the part it needs.
-pub const CACHE_HEAD_FIELDS: usize = 7;
+pub(crate) const CACHE_HEAD_FIELDS: usize = 7;
 
 /// A summary's line in the store-wide cache (see [`CACHE_HEAD_FIELDS`]); `None` for an id that
 /// holds a tab or a newline, which cannot be cached.
-pub fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8>> {
+pub(crate) fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8>> {
     let plain = |s: &str| !s.contains(['\t', '\n']);
     if !plain(id) || !plain(&key.last_hash) {
         return None;
@@ -77,7 +77,7 @@ pub fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8>> {
 /// A cached summary's line read back: the incident's id, the key of the log its summary was
 /// built from, and where in the line the summary's text is. `None` for a line of another
 /// version or tool, or one that does not read.
-pub fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Range<usize>)> {
+pub(crate) fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Range<usize>)> {
     let end = line.len().checked_sub(1).filter(|&n| line[n] == b'\n')?;
     let mut fields = [""; CACHE_HEAD_FIELDS];
     let mut start = 0;
@@ -102,14 +102,14 @@ pub fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Range<usi
 /// What a backend can tell of an incident's log now, cheaply, without reading it: its stamp and,
 /// where the backend has it at no cost, its last hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogSeen {
+pub(crate) struct LogSeen {
     pub stamp: LogStamp,
     pub last_hash: Option<String>,
 }
 
 impl LogSeen {
     /// Whether the log seen is the one `key` was read from.
-    pub fn is(&self, key: &LogKey) -> bool {
+    pub(crate) fn is(&self, key: &LogKey) -> bool {
         self.stamp == key.stamp() && self.last_hash.as_ref().is_none_or(|h| *h == key.last_hash)
     }
 }
@@ -117,7 +117,7 @@ impl LogSeen {
 /// The one question a cache asks of a backend: what is each incident's log now? Asked on a
 /// second thread, one id at a time in order, while the first reads the cache; `None` when the
 /// log cannot be told (missing, unreadable), so its summary is rebuilt from the log.
-pub trait LogCheck: Send + Sync {
+pub(crate) trait LogCheck: Send + Sync {
     fn seen(&self, id: &str) -> Option<LogSeen>;
 }
 
@@ -144,7 +144,7 @@ impl Store {
 /// What [`Store::each_summary`] hands each incident to: its id, its summary's JSON text (or why
 /// it cannot be read), and whether that text came from the cache. It answers whether it could
 /// read the text; a cached summary it cannot read is rebuilt from the log and handed over again.
-pub type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool + 'a;
+pub(crate) type SummaryVisit<'a> = dyn FnMut(&str, Result<&str, Error>, bool) -> bool + 'a;
 
 /// An incident's id with what the backend sees of its log now (`None`: it cannot tell).
 type SeenId = (String, Option<LogSeen>);
@@ -165,7 +165,7 @@ impl Store {
     /// stale one. The ids are sorted like a view's rows (on disk past a point), so memory does
     /// not grow with the store. The cache is rewritten, as it is read, when anything in it
     /// changed. `progress` hears each incident done.
-    pub fn each_summary(
+    pub(crate) fn each_summary(
         &self,
         progress: &dyn Fn(u64, u64),
         visit: &mut SummaryVisit<'_>,

@@ -24,7 +24,7 @@
 
 /// What the detector knows of the organisation, so its own contact details are not flagged.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     /// Email domains that belong to the organisation (lower case).
     pub own_domains: Vec<String>,
     /// The organisation's own telephone numbers, as digits only.
@@ -39,16 +39,17 @@ pub struct Context {
     pub this_year: Option<i32>,
 }
 
-pub const SSN: &str = "a Social Security number";
-pub const RECORD_NUMBER: &str = "a medical record or account number";
-pub const DATE_OF_BIRTH: &str = "a date of birth";
-pub const PHONE: &str = "a phone number";
-pub const EMAIL: &str = "an email address outside the organisation";
-pub const STREET_ADDRESS: &str = "a street address";
-pub const CARD: &str = "a payment card number";
+pub(crate) const SSN: &str = "a Social Security number";
+pub(crate) const RECORD_NUMBER: &str = "a medical record or account number";
+pub(crate) const DATE_OF_BIRTH: &str = "a date of birth";
+pub(crate) const PHONE: &str = "a phone number";
+pub(crate) const EMAIL: &str = "an email address outside the organisation";
+pub(crate) const STREET_ADDRESS: &str = "a street address";
+pub(crate) const CARD: &str = "a payment card number";
 
 /// Every kind the detector claims, in the order it reports them.
-pub const KINDS: &[&str] = &[
+#[cfg(test)]
+pub(crate) const KINDS: &[&str] = &[
     SSN,
     RECORD_NUMBER,
     DATE_OF_BIRTH,
@@ -58,13 +59,8 @@ pub const KINDS: &[&str] = &[
     CARD,
 ];
 
-/// The kind of identifier `text` seems to contain, if any (the first found).
-pub fn looks_like_phi(text: &str) -> Option<&'static str> {
-    find(text, &Context::default()).into_iter().next()
-}
-
 /// Every kind of identifier `text` seems to contain, in the order of [`KINDS`].
-pub fn find(text: &str, context: &Context) -> Vec<&'static str> {
+pub(crate) fn find(text: &str, context: &Context) -> Vec<&'static str> {
     let lower = text.to_lowercase();
     let mut found = Vec::new();
     if has_ssn(text, &lower) {

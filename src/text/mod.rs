@@ -6,7 +6,7 @@
 //! sequences or bidirectional-override characters that would rewrite what a responder sees.
 //! Every such string goes through [`sanitize`] before it reaches a terminal.
 
-pub mod identifiers;
+pub(crate) mod identifiers;
 
 use std::borrow::Cow;
 
@@ -44,7 +44,10 @@ fn is_unsafe(c: char) -> bool {
 }
 
 /// The candidate closest to `given` by edit distance, when it is close enough to be a typo.
-pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn closest<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<String> {
     let limit = (given.chars().count() / 3).clamp(1, 4);
     candidates
         .map(|c| (strsim::levenshtein(given, c), c))
@@ -54,7 +57,7 @@ pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Op
 }
 
 /// A fixed-width progress bar, e.g. `[####------] 4/10`.
-pub fn bar(done: usize, total: usize, width: usize) -> String {
+pub(crate) fn bar(done: usize, total: usize, width: usize) -> String {
     let filled = (done * width).checked_div(total).unwrap_or(0);
     format!(
         "[{}{}] {done}/{total}",
@@ -64,7 +67,7 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
 }
 
 /// Wraps `text` to `width` columns, keeping paragraphs and list items apart.
-pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -99,7 +102,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 /// Sequence numbers as ranges for people: `0–3, 7, 9–12`.
-pub fn seq_ranges(seqs: &[u64]) -> String {
+pub(crate) fn seq_ranges(seqs: &[u64]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < seqs.len() {
@@ -120,7 +123,7 @@ pub fn seq_ranges(seqs: &[u64]) -> String {
 }
 
 /// A short form of a hash for people: the first 12 hex digits.
-pub fn short_hash(hash: &str) -> &str {
+pub(crate) fn short_hash(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
 }
 

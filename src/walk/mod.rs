@@ -11,7 +11,7 @@ mod terminal;
 
 use chrono::{DateTime, Utc};
 
-pub use terminal::TerminalResponder;
+pub(crate) use terminal::TerminalResponder;
 
 use crate::clock;
 use crate::error::Error;
@@ -26,7 +26,7 @@ use crate::text::{sanitize, sanitize_multiline, wrap};
 
 /// Why a person left a prompt without answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// Escape: back out of this action, to the step's menu.
     Cancelled,
     /// Ctrl-C: leave the walk.
@@ -36,7 +36,7 @@ pub enum Stop {
 }
 
 /// How the walk asks a person things. The terminal implementation uses `inquire`; tests script it.
-pub trait Responder {
+pub(crate) trait Responder {
     /// Shows text (already sanitised and wrapped).
     fn say(&mut self, text: &str);
     /// One of `options`; returns its index.
@@ -47,7 +47,7 @@ pub trait Responder {
 }
 
 /// Where the walk reads the incident and records what the person decided.
-pub trait Recorder {
+pub(crate) trait Recorder {
     /// The incident as it stands now (another responder may have worked it meanwhile).
     fn load(&mut self) -> Result<Incident, Error>;
     /// Records one action; returns the new head and a one-line summary.
@@ -58,7 +58,7 @@ pub trait Recorder {
 
 /// How a walk ended, when it did not fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WalkEnd {
+pub(crate) enum WalkEnd {
     /// The person chose to quit.
     Quit,
     /// Nothing is workable now (every applicable step settled, or waiting on others).
@@ -81,7 +81,7 @@ const MENU: [&str; 7] = [
 ];
 
 /// Walks the incident's workable steps until the person quits or nothing is workable.
-pub fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
+pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
     loop {
         let incident = recorder.load()?;
         if incident.is_closed() {
@@ -405,7 +405,7 @@ fn ask_nonempty(r: &mut dyn Responder, prompt: &str, help: &str) -> Result<Strin
 
 /// Asks for whatever `breach start` was not given: the runbook (a list with titles), the
 /// discovery time and the title. Each answer is checked as the command line's would be.
-pub fn ask_start(
+pub(crate) fn ask_start(
     r: &mut dyn Responder,
     catalog: &crate::runbook::Catalog,
     runbook: Option<String>,
@@ -457,7 +457,10 @@ pub fn ask_start(
 
 /// Asks, in order, for the parts of a risk assessment not given as flags: the gate (secured?
 /// an exception?), the four factors when they are needed, the determination and the sign-off.
-pub fn ask_assessment(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Result<(), Stop> {
+pub(crate) fn ask_assessment(
+    r: &mut dyn Responder,
+    draft: &mut AssessmentDraft,
+) -> Result<(), Stop> {
     if draft.secured.is_none() {
         r.say("Gate 1: was the PHI secured? Only encryption to the HHS guidance standard, with the key not disclosed, counts; TLS between mail servers does not.");
         let options = ["no".to_owned(), "yes".to_owned()];
@@ -563,7 +566,7 @@ pub fn ask_assessment(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Res
 }
 
 /// What a responder sees for one step.
-pub fn step_card(
+pub(crate) fn step_card(
     incident: &Incident,
     view: StepView<'_>,
     now: DateTime<Utc>,
@@ -653,7 +656,7 @@ fn all_steps(incident: &Incident) -> String {
 
 /// The message for a walk left at a prompt: what was not recorded, and (from the caller's
 /// check of the log) whether it verifies.
-pub fn left_message(step: Option<&str>, stop: Stop, check: Result<u64, Error>) -> String {
+pub(crate) fn left_message(step: Option<&str>, stop: Stop, check: Result<u64, Error>) -> String {
     let how = match stop {
         Stop::EndOfInput => "Input ended",
         _ => "Interrupted",

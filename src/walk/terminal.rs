@@ -10,10 +10,10 @@ use super::{Responder, Stop};
 
 /// Prompts on the terminal; plain (no colour) under `NO_COLOR`.
 #[derive(Debug, Default)]
-pub struct TerminalResponder;
+pub(crate) struct TerminalResponder;
 
 impl TerminalResponder {
-    pub fn new() -> TerminalResponder {
+    pub(crate) fn new() -> TerminalResponder {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             inquire::set_global_render_config(RenderConfig::empty());
         }

@@ -270,8 +270,7 @@ fn the_json_export_round_trips_to_the_same_state() {
         assert!(!doc[key].is_null(), "{key} in the export");
     }
     assert_eq!(doc["verification"]["ok"], true);
-    let rebuilt =
-        breach::render::export::log_from_json(&export).expect("every entry re-encodes to its hash");
+    let rebuilt = breach::log_from_json(&export).expect("every entry re-encodes to its hash");
     assert_eq!(
         rebuilt,
         std::fs::read(env.log_path(&id)).unwrap(),

@@ -26,7 +26,7 @@ pub(super) const RECORD_TAIL: u64 = 76;
 
 /// An open, locked log. The lock is released when this is dropped.
 #[derive(Debug)]
-pub struct Log {
+pub(crate) struct Log {
     path: PathBuf,
     file: File,
     access: Access,
@@ -46,7 +46,7 @@ struct Tail {
 impl Log {
     /// Creates a new log holding only `genesis` and syncs it and its directory.
     #[cfg(test)]
-    pub fn create(
+    pub(crate) fn create(
         path: &Path,
         stamp: &Stamp<'_>,
         actor: &str,
@@ -60,7 +60,7 @@ impl Log {
 
     /// Creates a new log holding only `genesis`, a complete first line (newline included) that
     /// must be a valid genesis entry, and syncs it and its directory.
-    pub fn create_with(path: &Path, genesis: &[u8]) -> Result<Head, Error> {
+    pub(crate) fn create_with(path: &Path, genesis: &[u8]) -> Result<Head, Error> {
         let head = check_genesis(genesis)?;
         let mut file = fault::point()
             .and_then(|()| {
@@ -89,7 +89,7 @@ impl Log {
     }
 
     /// Opens and locks an existing log after checking it is safe to trust.
-    pub fn open(path: &Path, access: Access) -> Result<Log, Error> {
+    pub(crate) fn open(path: &Path, access: Access) -> Result<Log, Error> {
         check_private_file(path)?;
         let file = OpenOptions::new()
             .read(true)
@@ -110,20 +110,23 @@ impl Log {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Reads and verifies the whole log, handing each entry to `on_entry`.
     /// Damage anywhere is an error: a damaged log is reported, never worked on.
     #[cfg(test)]
-    pub fn read_verified(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+    pub(crate) fn read_verified(
+        &mut self,
+        on_entry: impl FnMut(&Entry<'_>),
+    ) -> Result<Scan, Error> {
         let scan = self.scan(on_entry)?;
         scan.verified(&self.path)
     }
 
     /// Reads the whole log, reporting damage in the result instead of failing.
-    pub fn scan(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+    pub(crate) fn scan(&mut self, on_entry: impl FnMut(&Entry<'_>)) -> Result<Scan, Error> {
         self.file
             .seek(SeekFrom::Start(0))
             .map_err(|e| Error::io("read log", &self.path, e))?;
@@ -139,7 +142,7 @@ impl Log {
     /// Reads and verifies only what follows `resume`, a verified prefix read earlier. `None`
     /// when the log does not hold that prefix's last entry where `resume` says (it was read
     /// from another log, or this one changed): then only a full read will do.
-    pub fn scan_from(
+    pub(crate) fn scan_from(
         &mut self,
         resume: &Resume,
         on_entry: impl FnMut(&Entry<'_>),
@@ -169,7 +172,7 @@ impl Log {
     }
 
     /// Appends one entry after a verified read. Success means the entry is on disk.
-    pub fn append(
+    pub(crate) fn append(
         &mut self,
         stamp: &Stamp<'_>,
         actor: &str,
@@ -183,7 +186,7 @@ impl Log {
     /// Appends one entry whose payload is already encoded. Refused when the recording time is
     /// earlier than the last entry's: the machine's clock was set back, and the log's times must
     /// only move forward.
-    pub fn append_raw(
+    pub(crate) fn append_raw(
         &mut self,
         stamp: &Stamp<'_>,
         actor: &str,
@@ -211,7 +214,7 @@ impl Log {
     /// Appends entries written elsewhere, exactly as they were written (each a complete line
     /// with its newline), after a verified read: each must be the next valid link of this log's
     /// chain. All are written and then synced once; on any failure none of them stays.
-    pub fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
+    pub(crate) fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
         let Tail { head, len, last_ts } = self.writable_tail();
         let next = check_links(head.as_ref(), last_ts.as_deref(), len, lines)?;
         let chunks: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
@@ -261,7 +264,7 @@ impl Log {
 
     /// Quarantines a torn tail into `quarantine_dir`, truncates it away and logs what was
     /// removed. Refuses anything but a torn tail.
-    pub fn repair(
+    pub(crate) fn repair(
         &mut self,
         quarantine_dir: &Path,
         stamp: &Stamp<'_>,

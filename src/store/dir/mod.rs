@@ -25,14 +25,14 @@ use crate::files::{self, fault};
 use crate::log::{self, Entry, Head, Resume, Scan, Stamp};
 use file_log::{Log, RECORD_TAIL};
 
-pub const LOG_FILE: &str = "log.jsonl";
+pub(crate) const LOG_FILE: &str = "log.jsonl";
 const INCIDENTS: &str = "incidents";
 
 /// Where the store keeps its caches.
 const CACHE: &str = "cache";
 
 #[derive(Debug)]
-pub struct DirStore {
+pub(crate) struct DirStore {
     pub root: PathBuf,
     /// The incidents directory, opened on first use, so that checking a log's metadata walks
     /// only `<id>/log.jsonl` (the store-wide views check every log).
@@ -43,7 +43,7 @@ impl DirStore {
     /// Opens an existing store (an existing empty directory is an empty store), refusing one
     /// that is a symlink, belongs to someone else or is writable by others. A missing store is
     /// an error: a read never creates one where the user did not mean it to be.
-    pub fn open(root: &Path) -> Result<DirStore, Error> {
+    pub(crate) fn open(root: &Path) -> Result<DirStore, Error> {
         match std::fs::symlink_metadata(root) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::input(format!(
@@ -61,7 +61,7 @@ impl DirStore {
     /// on a fresh machine); without, a missing parent is refused, because a store named with
     /// `--store` or `BREACH_STORE` whose parent is missing is most likely on a volume that is
     /// not mounted, and a new store on the disk underneath would be a record nobody finds.
-    pub fn create(root: &Path, parents: bool) -> Result<DirStore, Error> {
+    pub(crate) fn create(root: &Path, parents: bool) -> Result<DirStore, Error> {
         if std::fs::symlink_metadata(root).is_ok() {
             return Self::open(root);
         }
@@ -91,11 +91,11 @@ impl DirStore {
         })
     }
 
-    pub fn incident_dir(&self, id: &str) -> PathBuf {
+    pub(crate) fn incident_dir(&self, id: &str) -> PathBuf {
         self.root.join(INCIDENTS).join(id)
     }
 
-    pub fn log_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn log_path(&self, id: &str) -> PathBuf {
         self.incident_dir(id).join(LOG_FILE)
     }
 
@@ -462,7 +462,7 @@ fn create_temp(dir: &Path) -> Result<(PathBuf, std::fs::File), Error> {
 }
 
 /// The SHA-256 of a file's content, read in pieces (memory stays flat).
-pub fn sha256_of_file(path: &Path) -> Result<String, Error> {
+pub(crate) fn sha256_of_file(path: &Path) -> Result<String, Error> {
     let mut f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -478,7 +478,7 @@ pub fn sha256_of_file(path: &Path) -> Result<String, Error> {
 
 /// A new incident id: the date, then four random letters and digits, e.g. `20261122-k7qm`.
 /// Short enough to say on the phone, safe in any file system, sortable by date.
-pub fn new_incident_id(date: chrono::NaiveDate, attempt: u32) -> String {
+pub(crate) fn new_incident_id(date: chrono::NaiveDate, attempt: u32) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut seed = [0u8; 16];
     let random = std::fs::File::open("/dev/urandom")

@@ -13,7 +13,7 @@
 //! previous head is checked again inside the transaction, and the entry commits whole or not at
 //! all. A lost COMMIT is settled by asking again on a new connection.
 
-pub mod schema;
+pub(crate) mod schema;
 mod tls;
 
 use std::cell::RefCell;
@@ -34,7 +34,7 @@ use crate::store::{Access, LogCheck, LogKey, LogSeen, Repaired};
 
 /// How long a connection may take before the command gives up, unless the connection string
 /// says otherwise (`connect_timeout`, in seconds, as libpq).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long data sent to the server may go unacknowledged before the connection is given up.
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an append waits for another writer of the same incident.
@@ -43,13 +43,13 @@ const LOCK_TIMEOUT: &str = "30s";
 const MAX_ATTACHMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A connection string as people see it: without its password.
-pub fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     Address::parse(url).map_or_else(|_| "a PostgreSQL store".to_owned(), |a| a.shown)
 }
 
 /// Where the organisation's own files (profile, runbooks, templates) live on this machine for
 /// a database store: a private directory of the user's, one per database.
-pub fn files_dir(url: &str) -> PathBuf {
+pub(crate) fn files_dir(url: &str) -> PathBuf {
     let shown = Address::parse(url).map_or_else(|_| url.to_owned(), |a| a.shown);
     let key = hex::encode(&Sha256::digest(shown.as_bytes())[..8]);
     super::default_root().join("postgresql").join(key)
@@ -58,7 +58,7 @@ pub fn files_dir(url: &str) -> PathBuf {
 /// A parsed connection string: the settings for the client, how TLS is used, and the address
 /// as people see it (never with a password).
 #[derive(Clone)]
-pub struct Address {
+pub(crate) struct Address {
     config: postgres::Config,
     tls: tls::Mode,
     /// `postgresql://user@host:port/dbname`, for messages and `--json`.
@@ -78,7 +78,7 @@ impl Address {
     /// Unix-socket host (`?host=/path` or a percent-encoded path), `sslmode` (`disable`,
     /// `allow`, `prefer`, `require`, `verify-ca`, `verify-full`) and `sslrootcert`. A password
     /// may be in the string or in `PGPASSWORD`; it is never shown.
-    pub fn parse(url: &str) -> Result<Address, Error> {
+    pub(crate) fn parse(url: &str) -> Result<Address, Error> {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
         let mut kept = Vec::new();
         let mut sslmode = None;
@@ -166,7 +166,7 @@ impl Address {
     }
 
     /// A new connection, with the session settings every command relies on.
-    pub fn connect(&self) -> Result<Client, Error> {
+    pub(crate) fn connect(&self) -> Result<Client, Error> {
         // The client library's timeout covers opening the socket only; a server that accepts
         // and then never answers would hold the command forever. The whole connection (TLS,
         // start-up, authentication) gets the same limit here.
@@ -289,7 +289,7 @@ fn percent_decode(value: &str) -> String {
 type Shared = Rc<RefCell<Client>>;
 
 /// A PostgreSQL store.
-pub struct PgStore {
+pub(crate) struct PgStore {
     address: Address,
     client: Shared,
 }
@@ -304,7 +304,7 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects and checks the schema `breach store init` made.
-    pub fn connect(url: &str) -> Result<PgStore, Error> {
+    pub(crate) fn connect(url: &str) -> Result<PgStore, Error> {
         let address = Address::parse(url)?;
         let mut client = address.connect()?;
         schema::check(&mut client, &address.shown)?;
@@ -315,7 +315,7 @@ impl PgStore {
     }
 
     /// Connects without checking the schema: for `breach store init`.
-    pub fn connect_for_init(url: &str) -> Result<(Address, Client), Error> {
+    pub(crate) fn connect_for_init(url: &str) -> Result<(Address, Client), Error> {
         let address = Address::parse(url)?;
         let client = address.connect()?;
         Ok((address, client))

@@ -14,9 +14,9 @@ use serde::Serialize;
 use crate::error::Error;
 
 /// The role that may read and insert: give it to each responder's own login.
-pub const WRITER_ROLE: &str = "breach_writer";
+pub(crate) const WRITER_ROLE: &str = "breach_writer";
 /// The role that may only read: for auditors and counsel.
-pub const AUDITOR_ROLE: &str = "breach_auditor";
+pub(crate) const AUDITOR_ROLE: &str = "breach_auditor";
 
 /// Every migration, in order: its version, what it does, and its SQL.
 const MIGRATIONS: &[(i32, &str, &str)] = &[(
@@ -26,7 +26,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
 )];
 
 /// The newest schema this build knows.
-pub const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+pub(crate) const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 const V1: &str = r#"
 CREATE TABLE breach.incidents (
@@ -158,7 +158,7 @@ GRANT INSERT ON breach.incidents, breach.entries, breach.attachments TO breach_w
 
 /// What `breach store init` did.
 #[derive(Debug, Serialize)]
-pub struct Initialised {
+pub(crate) struct Initialised {
     /// The store, without a password.
     pub store: String,
     /// The schema version before (0 for a database without one).
@@ -172,7 +172,7 @@ pub struct Initialised {
 }
 
 /// Applies every migration the database lacks and grants the roles; idempotent.
-pub fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
+pub(crate) fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
     let fail = |doing: &str, e: postgres::Error| {
         Error::Database(format!(
             "the PostgreSQL store at {shown} could not {doing}: {}",
@@ -230,7 +230,7 @@ pub fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
 }
 
 /// Checks that the database holds the schema this build writes.
-pub fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
+pub(crate) fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
     let version: Option<i32> =
         match client.query_one("SELECT max(version) FROM breach.schema_version", &[]) {
             Ok(row) => row.get(0),

@@ -22,7 +22,7 @@ use crate::error::Error;
 
 /// The protection a connection gets.
 #[derive(Debug, Clone)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// No TLS: a Unix socket, or `sslmode=disable` to this machine.
     Plain,
     /// TLS if the server offers it, unverified: `allow`/`prefer` to this machine only.
@@ -37,7 +37,7 @@ pub enum Mode {
 
 /// Where trusted roots come from.
 #[derive(Debug, Clone)]
-pub enum Roots {
+pub(crate) enum Roots {
     File(PathBuf),
     System,
 }
@@ -45,7 +45,7 @@ pub enum Roots {
 impl Mode {
     /// The mode for `sslmode` (libpq's names) to a host; `unix` and `local` say whether the host
     /// is a Unix socket or loopback.
-    pub fn choose(
+    pub(crate) fn choose(
         sslmode: Option<&str>,
         root_cert: Option<PathBuf>,
         unix: bool,
@@ -98,7 +98,7 @@ impl Mode {
     }
 
     /// What the client library is told; the verification itself is ours.
-    pub fn ssl_mode(&self) -> postgres::config::SslMode {
+    pub(crate) fn ssl_mode(&self) -> postgres::config::SslMode {
         match self {
             Mode::Plain => postgres::config::SslMode::Disable,
             Mode::Prefer => postgres::config::SslMode::Prefer,
@@ -107,7 +107,10 @@ impl Mode {
     }
 
     /// Connects with this protection.
-    pub fn connect(&self, config: &postgres::Config) -> Result<postgres::Client, ConnectError> {
+    pub(crate) fn connect(
+        &self,
+        config: &postgres::Config,
+    ) -> Result<postgres::Client, ConnectError> {
         let verifier: Arc<dyn ServerCertVerifier> = match self {
             Mode::Plain => return Ok(config.connect(postgres::NoTls)?),
             Mode::Prefer | Mode::Require(None) => Arc::new(Unverified(provider())),
@@ -133,7 +136,7 @@ impl Mode {
 
 /// Why a connection could not be made.
 #[derive(Debug)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     Postgres(postgres::Error),
     Tls(String),
 }
