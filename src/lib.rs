@@ -23,6 +23,7 @@ mod incident;
 mod log;
 mod profile;
 mod render;
+mod rules;
 mod runbook;
 mod spill;
 mod store;

@@ -14,7 +14,8 @@ use crate::incident::input::check_text;
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
 use crate::log::Head;
 use crate::render::terminal;
-use crate::runbook::{FieldType, NoticeTo, Phase, Records, Role};
+use crate::rules::Audience;
+use crate::runbook::{FieldType, Phase, Records, Role};
 use crate::store::Access;
 use crate::text::sanitize;
 use crate::walk::{self, Recorder, Responder, WalkEnd};
@@ -390,7 +391,7 @@ fn done_by_action(
         ) => {
             let notice = regulatory::notice_from(
                 &regulatory::NoticeRequest {
-                    to: to.into(),
+                    to,
                     date: &date,
                     method: &method,
                     count,
@@ -484,7 +485,7 @@ fn flags_for(binding: Records) -> &'static str {
         Records::Delay => {
             "--delay oral|written, --delay-official NAME and --delay-stated DATE (--delay-until DATE for a written one), as `breach facts`"
         }
-        Records::Notice(NoticeTo::Media) => {
+        Records::Notice(Audience::Media) => {
             "--date DATE --method METHOD --state XX for one state's media notice, as `breach notify`"
         }
         Records::Notice(_) => "--date DATE and --method METHOD (and --count N), as `breach notify`",

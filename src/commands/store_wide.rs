@@ -579,7 +579,7 @@ fn annual_line(r: &AnnualRow) -> view::AnnualLine {
         notices: r
             .notices
             .iter()
-            .map(|n| format!("{} {}", audience_name(n.to), n.date))
+            .map(|n| format!("{} {}", n.to.flag(), n.date))
             .collect::<Vec<_>>()
             .join("; "),
         reported_on: r.reported_on,
@@ -704,14 +704,4 @@ pub(super) fn annual(
         Ok(())
     })?;
     deliver(out, view::annual_text(year, due, &lines, &warnings), what).map(Outcome::ok)
-}
-
-fn audience_name(to: Audience) -> &'static str {
-    match to {
-        Audience::Individuals => "individuals",
-        Audience::Substitute => "substitute",
-        Audience::Hhs => "hhs",
-        Audience::Media => "media",
-        Audience::CoveredEntity => "covered-entity",
-    }
 }

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::GivenTime;
 use crate::error::Error;
-use crate::incident::obligations::{Audience, DueChange};
 use crate::log::{Entry, RepairData};
+use crate::rules::Audience;
 
 /// The runbook as pinned into an incident at `start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -426,4 +427,16 @@ pub(crate) struct NoticeSent {
     pub note: Option<String>,
     #[serde(flatten)]
     pub steps: Settles,
+}
+
+/// One due date that moved, appeared or went away between two sets of facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DueChange {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `None` when the obligation did not apply before.
+    pub old: Option<NaiveDate>,
+    /// `None` when it no longer applies.
+    pub new: Option<NaiveDate>,
 }

@@ -26,7 +26,8 @@ pub(crate) use facts::{Count, Facts, FactsUpdate};
 use crate::clock::GivenTime;
 use crate::error::Error;
 use crate::log::{Entry, Head};
-use crate::runbook::{NoticeTo, Phase, Records, Runbook, Step, parse_runbook};
+use crate::rules::Audience;
+use crate::runbook::{Phase, Records, Runbook, Step, parse_runbook};
 
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -605,10 +606,10 @@ impl Incident {
     /// The obligations of the clock a notice to `to` meets, and where they stand.
     fn notice_binding(
         &self,
-        to: NoticeTo,
+        to: Audience,
         obligations: &[obligations::Obligation],
     ) -> NoticeBinding {
-        let audience = obligations::Audience::from(to);
+        let audience = to;
         let matching: Vec<&obligations::Obligation> = obligations
             .iter()
             .filter(|o| o.key.audience() == audience)
@@ -643,10 +644,10 @@ impl Incident {
     }
 
     /// Why the clock has no notice to `to`, in its own terms.
-    fn no_notice_because(&self, to: NoticeTo) -> String {
+    fn no_notice_because(&self, to: Audience) -> String {
         let f = &self.facts;
         match to {
-            NoticeTo::CoveredEntity if !f.business_associate => {
+            Audience::CoveredEntity if !f.business_associate => {
                 "the clock has no notice to a covered entity: the team is not a business associate (`breach facts --business-associate yes` if it is)".to_owned()
             }
             _ if f.business_associate => format!(
@@ -661,8 +662,8 @@ impl Incident {
                 ),
                 None => "the clock has no notices: notification is not required".to_owned(),
             },
-            NoticeTo::Substitute => "the clock has no substitute notice: everyone affected can be reached (0 unreachable recorded)".to_owned(),
-            NoticeTo::Media => "the clock has no media notice: no state or jurisdiction has more than 500 affected residents".to_owned(),
+            Audience::Substitute => "the clock has no substitute notice: everyone affected can be reached (0 unreachable recorded)".to_owned(),
+            Audience::Media => "the clock has no media notice: no state or jurisdiction has more than 500 affected residents".to_owned(),
             _ => format!("the clock has no notice to {}", to.label()),
         }
     }
@@ -687,7 +688,7 @@ impl Incident {
 
     /// What a notice step still lacks, in the clock's words: "notice to individuals is partial,
     /// 1000 of 1100 reachable".
-    pub(crate) fn notice_shortfall(&self, to: NoticeTo) -> String {
+    pub(crate) fn notice_shortfall(&self, to: Audience) -> String {
         let obligations = self.clock(self.discovered.date).obligations;
         self.notice_binding(to, &obligations).summary
     }
@@ -723,9 +724,7 @@ impl Incident {
             (Some(Records::Delay), Event::FactsChanged(c)) => {
                 c.update.law_enforcement_delay.is_some()
             }
-            (Some(Records::Notice(to)), Event::NoticeSent(n)) => {
-                n.to == obligations::Audience::from(to)
-            }
+            (Some(Records::Notice(to)), Event::NoticeSent(n)) => n.to == to,
             _ => false,
         }
     }
@@ -870,7 +869,7 @@ impl Incident {
     /// earliest of them). Any other step is due its runbook offset after discovery.
     pub(crate) fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
         if let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) {
-            let audience = obligations::Audience::from(to);
+            let audience = to;
             return self
                 .due_dates()
                 .iter()

@@ -11,86 +11,13 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::incident::Facts;
+pub(crate) use crate::incident::event::DueChange;
 use crate::incident::facts::{Delay, Statement};
-
-/// The obligations the command-line contract names, as their `key`s (README, "The regulatory clock").
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Key {
-    IndividualNotice,
-    SubstituteNotice,
-    HhsNotice,
-    HhsAnnualReport,
-    MediaNotice,
-    BusinessAssociateNotice,
-    /// The business associate agreement's own, shorter deadline to tell the covered entity.
-    BusinessAssociateAgreementNotice,
-}
-
-impl Key {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Key::IndividualNotice => "individual_notice",
-            Key::SubstituteNotice => "substitute_notice",
-            Key::HhsNotice => "hhs_notice",
-            Key::HhsAnnualReport => "hhs_annual_report",
-            Key::MediaNotice => "media_notice",
-            Key::BusinessAssociateNotice => "business_associate_notice",
-            Key::BusinessAssociateAgreementNotice => "business_associate_agreement_notice",
-        }
-    }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Key::IndividualNotice => "Notice to individuals",
-            Key::SubstituteNotice => "Substitute notice",
-            Key::HhsNotice => "Notice to HHS",
-            Key::HhsAnnualReport => "Annual report to HHS",
-            Key::MediaNotice => "Notice to media",
-            Key::BusinessAssociateNotice => "Notice to the covered entity",
-            Key::BusinessAssociateAgreementNotice => "Notice to the covered entity (agreement)",
-        }
-    }
-
-    /// Who receives a notice that meets this obligation.
-    pub(crate) fn audience(self) -> Audience {
-        match self {
-            Key::IndividualNotice => Audience::Individuals,
-            Key::SubstituteNotice => Audience::Substitute,
-            Key::HhsNotice | Key::HhsAnnualReport => Audience::Hhs,
-            Key::MediaNotice => Audience::Media,
-            Key::BusinessAssociateNotice | Key::BusinessAssociateAgreementNotice => {
-                Audience::CoveredEntity
-            }
-        }
-    }
-}
-
-impl From<crate::runbook::NoticeTo> for Audience {
-    fn from(to: crate::runbook::NoticeTo) -> Audience {
-        use crate::runbook::NoticeTo as T;
-        match to {
-            T::Individuals => Audience::Individuals,
-            T::Substitute => Audience::Substitute,
-            T::Hhs => Audience::Hhs,
-            T::Media => Audience::Media,
-            T::CoveredEntity => Audience::CoveredEntity,
-        }
-    }
-}
-
-/// Who a notice went to (`breach notify --to`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Audience {
-    Individuals,
-    Substitute,
-    Hhs,
-    Media,
-    CoveredEntity,
-}
+use crate::rules::{Applies, Due, HIPAA, Party, RETENTION_YEARS, Rule, SUBSTITUTE_POSTING_DAYS};
+pub(crate) use crate::rules::{
+    Audience, HHS_THRESHOLD, Key, MEDIA_THRESHOLD, NOTICE_DAYS, SUBSTITUTE_WEB_OR_MEDIA,
+    SubstituteForm,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,17 +51,6 @@ impl Status {
             Status::MetLate => "met late",
         }
     }
-}
-
-/// The form substitute notice takes (45 CFR 164.404(d)(2)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum SubstituteForm {
-    /// Fewer than 10: an alternative form of written notice, telephone or other means.
-    Alternative,
-    /// 10 or more: home-page posting for 90 days or major print or broadcast media, with a
-    /// toll-free number active at least 90 days.
-    WebOrMedia,
 }
 
 /// A notice recorded as sent.
@@ -200,17 +116,6 @@ pub(crate) struct Clock {
     pub warnings: Vec<String>,
 }
 
-/// Calendar days from discovery for individual, media, HHS (500+) and business-associate notice.
-pub(crate) const NOTICE_DAYS: i64 = 60;
-/// The HHS threshold in total, all states combined (164.408(b)).
-pub(crate) const HHS_THRESHOLD: u64 = 500;
-/// Media notice applies to a state with *more than* this many residents (164.406).
-pub(crate) const MEDIA_THRESHOLD: u64 = 500;
-/// How long a web posting and its toll-free line stay up, in days (164.404(d)(2)(ii)).
-pub(crate) const SUBSTITUTE_POSTING_DAYS: i64 = 90;
-/// How long the record is kept: six years (164.530(j)(2)).
-pub(crate) const RETENTION_YEARS: i32 = 6;
-
 /// The last day the incident's record must be kept: six years from when it was created or
 /// last in effect, whichever is later (45 CFR 164.530(j)(2)). DERIVED: "last in effect" is read
 /// as the day of its last entry.
@@ -221,9 +126,6 @@ pub(crate) fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> Nai
         .or_else(|| NaiveDate::from_ymd_opt(from.year() + RETENTION_YEARS, from.month(), 28))
         .expect("a valid date")
 }
-
-/// Substitute notice takes the web-or-media form from this many unreachable people (164.404(d)(2)(ii)).
-pub(crate) const SUBSTITUTE_WEB_OR_MEDIA: u64 = 10;
 
 /// A span of days, first and last inclusive: a law-enforcement hold, a posting kept up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -281,12 +183,16 @@ pub(crate) fn reachable(facts: &Facts) -> Option<u64> {
 /// The annual-report date for a small breach: 60 days after 31 December of the year of
 /// discovery — 1 March, or 29 February when the following year is a leap year.
 pub(crate) fn annual_report_due(discovered: NaiveDate) -> NaiveDate {
-    let year_end = NaiveDate::from_ymd_opt(discovered.year(), 12, 31).expect("31 December exists");
-    year_end + chrono::Duration::days(NOTICE_DAYS)
+    due_date(
+        Due::AfterYearOfDiscovery(NOTICE_DAYS),
+        discovered,
+        &Facts::default(),
+    )
 }
 
 /// The obligations that apply and their due dates, before anything is checked off: the part
-/// of the clock that facts can move.
+/// of the clock that facts can move. Each row of the rule table ([`HIPAA`]) the party owes is
+/// asked whether it applies to these facts; then the law-enforcement holds move what they hold.
 pub(crate) fn due_dates(
     discovered: NaiveDate,
     facts: &Facts,
@@ -298,139 +204,45 @@ pub(crate) fn due_dates(
     if !notification_required && !facts.business_associate {
         return (list, assumptions, warnings);
     }
-    let sixty = discovered + chrono::Duration::days(NOTICE_DAYS);
-    let obligation = |key: Key, due: NaiveDate, basis: &str, why: String| Obligation {
-        key,
-        due,
-        state: None,
-        status: Status::Pending,
-        days_left: 0,
-        basis: basis.to_owned(),
-        why,
-        form: None,
-        held_until: None,
-        met_on: None,
-        notified: None,
-        reachable: None,
-        keep_up: None,
-    };
-    if facts.business_associate {
-        list.push(obligation(
-            Key::BusinessAssociateNotice,
-            sixty,
-            "45 CFR 164.410(b): without unreasonable delay and no later than 60 calendar days after the business associate's discovery",
-            "the team is a business associate: it notifies the covered entity, which notifies individuals, HHS and media".to_owned(),
-        ));
-        if let Some(days) = facts
-            .ba_agreement_days
-            .filter(|d| i64::from(*d) < NOTICE_DAYS)
-        {
-            list.push(obligation(
-                Key::BusinessAssociateAgreementNotice,
-                discovered + chrono::Duration::days(i64::from(days)),
-                "the business associate agreement's own deadline to report to the covered entity (164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)); the agreement, not the regulation, sets the number of days",
-                format!("the agreement allows {days} day(s), fewer than the regulation's 60"),
-            ));
-        }
-        if !notification_required {
-            assumptions.push(
-                "The business associate's own assessment found a low probability of compromise, but the determination is the covered entity's: the associate still reports the incident to it under its agreement (45 CFR 164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)). INTERPRETATION.".to_owned(),
-            );
-        }
+    let party = if facts.business_associate {
+        Party::BusinessAssociate
     } else {
-        list.push(obligation(
-            Key::IndividualNotice,
-            sixty,
-            "45 CFR 164.404(b): without unreasonable delay and no later than 60 calendar days after discovery",
-            "every breach of unsecured PHI".to_owned(),
-        ));
-        // An unknown number unreachable is read conservatively, as an unknown head count is:
-        // the substitute notice applies, in its more demanding form, until a count says it
-        // does not.
-        let unreachable = match facts.unreachable {
-            Some(0) => None,
-            Some(n) => Some((n, n >= SUBSTITUTE_WEB_OR_MEDIA)),
-            None => {
-                assumptions.push(format!(
-                    "The number of individuals who cannot be reached is unknown, so the clock keeps the substitute notice in its form for {SUBSTITUTE_WEB_OR_MEDIA} or more (web posting or major media for 90 days, with a toll-free number, 45 CFR 164.404(d)(2)(ii)); record the count with `breach facts --unreachable N` (0 when everyone can be reached)."
-                ));
-                Some((0, true))
+        Party::CoveredEntity
+    };
+    for rule in HIPAA.iter().filter(|r| r.party == party) {
+        for found in applies(rule, facts) {
+            if found.assumed
+                && let Some(note) = rule.assumed
+            {
+                assumptions.push(note.to_owned());
             }
-        };
-        if let Some((unreachable, web)) = unreachable {
-            let mut o = obligation(
-                Key::SubstituteNotice,
-                sixty,
-                if web {
-                    "45 CFR 164.404(d)(2)(ii): conspicuous posting on the home page for 90 days or notice in major print or broadcast media, with a toll-free number active at least 90 days; due with the individual notice (DERIVED)"
-                } else {
-                    "45 CFR 164.404(d)(2)(i): an alternative form of written notice, telephone or other means; due with the individual notice (DERIVED)"
-                },
-                if facts.unreachable.is_none() {
-                    "the number who cannot be reached is unknown: assumed 10 or more until recorded"
-                        .to_owned()
-                } else {
-                    format!(
-                        "{unreachable} individual(s) with insufficient or out-of-date contact details ({})",
-                        if web { "10 or more" } else { "fewer than 10" }
-                    )
-                },
-            );
-            o.form = Some(if web {
-                SubstituteForm::WebOrMedia
-            } else {
-                SubstituteForm::Alternative
+            list.push(Obligation {
+                key: rule.key,
+                due: due_date(rule.due, discovered, facts),
+                state: found.state,
+                status: Status::Pending,
+                days_left: 0,
+                basis: rule.basis.clone().into_owned(),
+                why: rule.why.map_or(found.why, str::to_owned),
+                form: rule.form,
+                held_until: None,
+                met_on: None,
+                notified: None,
+                reachable: None,
+                keep_up: None,
             });
-            list.push(o);
         }
-        match facts.affected {
-            Some(n) if n < HHS_THRESHOLD => list.push(obligation(
-                Key::HhsAnnualReport,
-                annual_report_due(discovered),
-                "45 CFR 164.408(c): fewer than 500 individuals; no later than 60 days after the end of the calendar year of discovery (each breach its own submission)",
-                format!("{n} individual(s) affected: fewer than 500"),
-            )),
-            Some(n) => list.push(obligation(
-                Key::HhsNotice,
-                sixty,
-                "45 CFR 164.408(b): 500 or more individuals; contemporaneously with the individual notice and no later than 60 days after discovery",
-                format!("{n} individuals affected: 500 or more in total"),
-            )),
-            None => {
-                assumptions.push(
-                    "The number of individuals affected is unknown, so the clock assumes 500 or more and shows the earlier HHS deadline (60 days, 45 CFR 164.408(b)); record the count with `breach facts --affected N`."
-                        .to_owned(),
-                );
-                list.push(obligation(
-                    Key::HhsNotice,
-                    sixty,
-                    "45 CFR 164.408(b): 500 or more individuals; contemporaneously with the individual notice and no later than 60 days after discovery",
-                    "the number affected is unknown: assumed 500 or more until recorded".to_owned(),
-                ));
-            }
-        }
-        for (state, residents) in &facts.states {
-            if *residents > MEDIA_THRESHOLD {
-                let mut o = obligation(
-                    Key::MediaNotice,
-                    sixty,
-                    "45 CFR 164.406: prominent media outlets serving the State or jurisdiction; without unreasonable delay and no later than 60 calendar days after discovery",
-                    format!("{residents} residents of {state}: more than 500"),
-                );
-                o.state = Some(state.clone());
-                list.push(o);
-            }
-        }
-        let in_states: u64 = facts.states.values().sum();
-        let unassigned = facts.affected.map(|a| a.saturating_sub(in_states));
-        if unassigned.is_some_and(|u| u > MEDIA_THRESHOLD)
-            || (facts.affected.is_none() && facts.states.is_empty())
-        {
-            warnings.push(
-                "Not every affected individual is assigned to a state: a state with more than 500 residents affected needs media notice (45 CFR 164.406); record them with `breach facts --state XX=N`."
-                    .to_owned(),
-            );
-        }
+    }
+    if party == Party::BusinessAssociate && !notification_required {
+        assumptions.push(
+            "The business associate's own assessment found a low probability of compromise, but the determination is the covered entity's: the associate still reports the incident to it under its agreement (45 CFR 164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)). INTERPRETATION.".to_owned(),
+        );
+    }
+    if party == Party::CoveredEntity && some_residents_without_a_state(facts) {
+        warnings.push(
+            "Not every affected individual is assigned to a state: a state with more than 500 residents affected needs media notice (45 CFR 164.406); record them with `breach facts --state XX=N`."
+                .to_owned(),
+        );
     }
     let holds = hold_periods(&facts.law_enforcement_holds, facts.hold_lifted_on);
     for o in &mut list {
@@ -453,6 +265,101 @@ pub(crate) fn due_dates(
         ));
     }
     (list, assumptions, warnings)
+}
+
+/// One way a row applies: for which state, why (in the facts' terms), and whether only
+/// because a count is unknown.
+struct Found {
+    state: Option<String>,
+    why: String,
+    assumed: bool,
+}
+
+/// Where `rule` applies to `facts`: nowhere, once, or once per state.
+fn applies(rule: &Rule, facts: &Facts) -> Vec<Found> {
+    let once = |why: String, assumed: bool| {
+        vec![Found {
+            state: None,
+            why,
+            assumed,
+        }]
+    };
+    let contact = |n: u64, band: &str| {
+        format!("{n} individual(s) with insufficient or out-of-date contact details ({band})")
+    };
+    match rule.applies {
+        Applies::Always => once(String::new(), false),
+        Applies::UnreachableBetween { from, below } => match facts.unreachable {
+            Some(n) if from <= n && n < below => once(contact(n, "fewer than 10"), false),
+            _ => Vec::new(),
+        },
+        Applies::UnreachableAtLeastOrUnknown(at_least) => match facts.unreachable {
+            Some(n) if n >= at_least => once(contact(n, "10 or more"), false),
+            Some(_) => Vec::new(),
+            None => once(
+                "the number who cannot be reached is unknown: assumed 10 or more until recorded"
+                    .to_owned(),
+                true,
+            ),
+        },
+        Applies::AffectedBelow(below) => match facts.affected {
+            Some(n) if n < below => {
+                once(format!("{n} individual(s) affected: fewer than 500"), false)
+            }
+            _ => Vec::new(),
+        },
+        Applies::AffectedAtLeastOrUnknown(at_least) => match facts.affected {
+            Some(n) if n >= at_least => once(
+                format!("{n} individuals affected: 500 or more in total"),
+                false,
+            ),
+            Some(_) => Vec::new(),
+            None => once(
+                "the number affected is unknown: assumed 500 or more until recorded".to_owned(),
+                true,
+            ),
+        },
+        Applies::EachStateMoreThan(more_than) => facts
+            .states
+            .iter()
+            .filter(|(_, residents)| **residents > more_than)
+            .map(|(state, residents)| Found {
+                state: Some(state.clone()),
+                why: format!("{residents} residents of {state}: more than 500"),
+                assumed: false,
+            })
+            .collect(),
+        Applies::AgreementShorterThan(days) => match facts.ba_agreement_days {
+            Some(d) if i64::from(d) < days => once(
+                format!("the agreement allows {d} day(s), fewer than the regulation's 60"),
+                false,
+            ),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// A row's due date for these facts, before any hold.
+fn due_date(due: Due, discovered: NaiveDate, facts: &Facts) -> NaiveDate {
+    match due {
+        Due::AfterDiscovery(days) => discovered + chrono::Duration::days(days),
+        Due::AfterYearOfDiscovery(days) => {
+            NaiveDate::from_ymd_opt(discovered.year(), 12, 31).expect("31 December exists")
+                + chrono::Duration::days(days)
+        }
+        Due::AgreementDays => {
+            discovered + chrono::Duration::days(i64::from(facts.ba_agreement_days.unwrap_or(0)))
+        }
+    }
+}
+
+/// Whether more than a media threshold's worth of the affected are in no state, or nobody is
+/// counted at all: a state that needs media notice could be hidden.
+fn some_residents_without_a_state(facts: &Facts) -> bool {
+    let in_states: u64 = facts.states.values().sum();
+    let unassigned = facts.affected.map(|a| a.saturating_sub(in_states));
+    unassigned.is_some_and(|u| u > MEDIA_THRESHOLD)
+        || (facts.affected.is_none() && facts.states.is_empty())
 }
 
 /// The whole clock: obligations with their status against the notices sent, as of `today`.
@@ -527,18 +434,6 @@ pub(crate) fn clock(
         assumptions,
         warnings,
     }
-}
-
-/// One due date that moved, appeared or went away between two sets of facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub(crate) struct DueChange {
-    pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// `None` when the obligation did not apply before.
-    pub old: Option<NaiveDate>,
-    /// `None` when it no longer applies.
-    pub new: Option<NaiveDate>,
 }
 
 /// The due dates that differ between `before` and `after`.

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use crate::rules::Audience;
+
 /// One runbook: a scenario's response, phase by phase.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -123,7 +125,7 @@ pub(crate) enum Records {
     /// A law-enforcement request to delay notices (`breach facts --delay`).
     Delay,
     /// A notice to one audience (`breach notify --to`).
-    Notice(NoticeTo),
+    Notice(Audience),
 }
 
 impl Records {
@@ -140,40 +142,6 @@ impl Records {
                 to.label(),
                 to.flag()
             ),
-        }
-    }
-}
-
-/// Who a bound notice step notifies: the audiences of `breach notify --to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum NoticeTo {
-    Individuals,
-    Substitute,
-    Hhs,
-    Media,
-    CoveredEntity,
-}
-
-impl NoticeTo {
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            NoticeTo::Individuals => "individuals",
-            NoticeTo::Substitute => "the unreachable (substitute notice)",
-            NoticeTo::Hhs => "HHS",
-            NoticeTo::Media => "the media of each state concerned",
-            NoticeTo::CoveredEntity => "the covered entity",
-        }
-    }
-
-    /// The value of `breach notify --to`.
-    pub(crate) fn flag(self) -> &'static str {
-        match self {
-            NoticeTo::Individuals => "individuals",
-            NoticeTo::Substitute => "substitute",
-            NoticeTo::Hhs => "hhs",
-            NoticeTo::Media => "media",
-            NoticeTo::CoveredEntity => "covered-entity",
         }
     }
 }

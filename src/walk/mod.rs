@@ -21,7 +21,8 @@ use crate::incident::event::{Determination, ExceptionKind, Rating, SecuredBy};
 use crate::incident::{Action, Incident, StepState, StepView, evidence};
 use crate::log::Head;
 use crate::render;
-use crate::runbook::{FieldType, NoticeTo, Phase, Records};
+use crate::rules::Audience;
+use crate::runbook::{FieldType, Phase, Records};
 use crate::text::{sanitize, sanitize_multiline, wrap};
 
 /// Why a person left a prompt without answering.
@@ -370,7 +371,7 @@ fn ask_bound(binding: Records, r: &mut dyn Responder, now: DateTime<Utc>) -> Res
             let method = NOTICE_METHODS[r.choose("How was it sent?", &options)?]
                 .0
                 .to_owned();
-            let state = if to == NoticeTo::Media {
+            let state = if to == Audience::Media {
                 Some(ask_nonempty(
                     r,
                     "The state or jurisdiction notified",
