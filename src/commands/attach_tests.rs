@@ -24,6 +24,8 @@ fn session(dir: &std::path::Path) -> Session {
         now,
         happened: None,
         profile: Default::default(),
+        opened: Default::default(),
+        resolved: Default::default(),
     }
 }
 

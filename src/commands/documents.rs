@@ -19,7 +19,7 @@ use crate::store::Access;
 use crate::store::Store;
 
 /// The incident, read through `replay` (which says how much of the timeline it keeps).
-fn load(s: &Session, mut replay: Replay) -> Result<(Store, Incident), Error> {
+fn load(s: &Session, mut replay: Replay) -> Result<(std::rc::Rc<Store>, Incident), Error> {
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;

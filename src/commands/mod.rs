@@ -108,6 +108,12 @@ pub(crate) struct Session {
     /// contact details. Commands that show or change it (`config`, letters, exports) read it
     /// themselves, so that a damaged profile is reported there.
     pub profile: crate::profile::Profile,
+    /// The store, opened on first use and kept for the rest of the command (and for the
+    /// sessions cloned from this one): one connection to a database store, one check of a
+    /// directory store's safety.
+    opened: std::cell::OnceCell<std::rc::Rc<Store>>,
+    /// The incident `-i` (or its absence) was resolved to, once.
+    resolved: std::cell::OnceCell<(Option<String>, String)>,
 }
 
 /// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
@@ -148,6 +154,8 @@ impl Session {
             clock,
             now: clock.now(),
             happened: None,
+            opened: std::cell::OnceCell::new(),
+            resolved: std::cell::OnceCell::new(),
         })
     }
 
@@ -230,15 +238,24 @@ impl Session {
         clock::local_date(self.now)
     }
 
-    fn open_store(&self) -> Result<Store, Error> {
-        Store::open(&self.store)
+    /// The store, opened once per command.
+    fn open_store(&self) -> Result<std::rc::Rc<Store>, Error> {
+        if let Some(store) = self.opened.get() {
+            return Ok(store.clone());
+        }
+        let store = std::rc::Rc::new(Store::open(&self.store)?);
+        Ok(self.opened.get_or_init(|| store).clone())
     }
 
     /// The store, created when missing: for the commands that must write (`start`, `config
     /// set`, `runbook init`). The default store is made with its parents, as on a fresh machine;
     /// one named by `--store` or `BREACH_STORE` only when its parent exists.
-    fn create_store(&self) -> Result<Store, Error> {
-        Store::create(&self.store, self.store_is_default)
+    fn create_store(&self) -> Result<std::rc::Rc<Store>, Error> {
+        if let Some(store) = self.opened.get() {
+            return Ok(store.clone());
+        }
+        let store = std::rc::Rc::new(Store::create(&self.store, self.store_is_default)?);
+        Ok(self.opened.get_or_init(|| store).clone())
     }
 
     /// The runbook directories in precedence order: the store's, then `--runbooks`.
@@ -272,6 +289,17 @@ impl Session {
     /// The incident this command is about: `-i`, the only open one, or, among several open
     /// ones in a terminal, the one the person picks.
     fn resolve(&self, store: &Store) -> Result<String, Error> {
+        if let Some((given, id)) = self.resolved.get()
+            && *given == self.incident
+        {
+            return Ok(id.clone());
+        }
+        let id = self.resolve_anew(store)?;
+        let _ = self.resolved.set((self.incident.clone(), id.clone()));
+        Ok(id)
+    }
+
+    fn resolve_anew(&self, store: &Store) -> Result<String, Error> {
         match store.resolve(self.incident.as_deref()) {
             Err(Error::NoIncidentChosen(why)) if self.incident.is_none() && self.interactive => {
                 let open = store.open_incidents();
@@ -295,7 +323,7 @@ impl Session {
         }
     }
 
-    fn load_current(&self) -> Result<(Store, Incident), Error> {
+    fn load_current(&self) -> Result<(std::rc::Rc<Store>, Incident), Error> {
         let store = self.open_store()?;
         let id = self.resolve(&store)?;
         let incident = store.load(&id)?;

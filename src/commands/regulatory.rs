@@ -90,25 +90,11 @@ pub(crate) fn facts_update(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<FactsUpdate, Error> {
     let today = clock::local_date(now);
-    let mut update = FactsUpdate {
-        affected: args
-            .affected
-            .as_deref()
-            .map(|a| parse_count("--affected", a))
-            .transpose()?,
-        unreachable: args
-            .unreachable
-            .as_deref()
-            .map(|u| parse_count("--unreachable", u))
-            .transpose()?,
-        ..FactsUpdate::default()
-    };
-    for state in &args.states {
-        let (code, n) = parse_state_count("--state", state)?;
-        if update.states.insert(code.clone(), n).is_some() {
-            return Err(Error::usage(format!("--state {code} is given twice")));
-        }
-    }
+    let mut update = counts_update(
+        args.affected.as_deref(),
+        args.unreachable.as_deref(),
+        &args.states,
+    )?;
     if let Some(d) = &args.discovered {
         update.discovered = Some(clock::parse_past(d, "--discovered", now)?);
     }
@@ -140,38 +126,13 @@ pub(crate) fn facts_update(
             DelayKind::Oral => Statement::Oral,
             DelayKind::Written => Statement::Written,
         };
-        let official = check_text(
-            "--delay-official",
-            args.delay_official.as_deref().unwrap_or(""),
-            false,
-        )?;
-        let stated_on = parse_past_date(
-            "--delay-stated",
-            args.delay_stated.as_deref().unwrap_or(""),
-            today,
-        )?;
-        let until = args
-            .delay_until
-            .as_deref()
-            .map(|u| {
-                parse_date(u)
-                    .ok_or_else(|| Error::usage("--delay-until: expected a date (YYYY-MM-DD)"))
-            })
-            .transpose()?;
-        if statement == Statement::Written && until.is_none() {
-            return Err(Error::usage(
-                "--delay written: a written statement specifies the period; give its end with --delay-until DATE",
-            ));
-        }
-        if until.is_some_and(|u| u < stated_on) {
-            return Err(Error::input("--delay-until is before the statement's date"));
-        }
-        update.law_enforcement_delay = Some(Delay {
+        update.law_enforcement_delay = Some(delay_statement(
             statement,
-            official,
-            stated_on,
-            until,
-        });
+            args.delay_official.as_deref().unwrap_or(""),
+            args.delay_stated.as_deref().unwrap_or(""),
+            args.delay_until.as_deref(),
+            today,
+        )?);
     } else if args.delay_until.is_some()
         || args.delay_official.is_some()
         || args.delay_stated.is_some()
@@ -189,6 +150,61 @@ pub(crate) fn facts_update(
     update.notice.protective_steps = text("--protective-steps", &args.protective_steps)?;
     update.notice.our_response = text("--our-response", &args.our_response)?;
     Ok(update)
+}
+
+/// The counts of `--affected`, `--unreachable` and `--state XX=N`, checked: from `breach facts`
+/// or from `done` on a step that records them.
+pub(super) fn counts_update(
+    affected: Option<&str>,
+    unreachable: Option<&str>,
+    states: &[String],
+) -> Result<FactsUpdate, Error> {
+    let mut update = FactsUpdate {
+        affected: affected.map(|a| parse_count("--affected", a)).transpose()?,
+        unreachable: unreachable
+            .map(|u| parse_count("--unreachable", u))
+            .transpose()?,
+        ..FactsUpdate::default()
+    };
+    for state in states {
+        let (code, n) = parse_state_count("--state", state)?;
+        if update.states.insert(code.clone(), n).is_some() {
+            return Err(Error::usage(format!("--state {code} is given twice")));
+        }
+    }
+    Ok(update)
+}
+
+/// A law-enforcement statement (`--delay`, `--delay-official`, `--delay-stated`,
+/// `--delay-until`), checked: a written one names the end of its period.
+pub(super) fn delay_statement(
+    statement: Statement,
+    official: &str,
+    stated: &str,
+    until: Option<&str>,
+    today: NaiveDate,
+) -> Result<Delay, Error> {
+    let official = check_text("--delay-official", official, false)?;
+    let stated_on = parse_past_date("--delay-stated", stated, today)?;
+    let until = until
+        .map(|u| {
+            parse_date(u).ok_or_else(|| Error::usage("--delay-until: expected a date (YYYY-MM-DD)"))
+        })
+        .transpose()?;
+    if statement == Statement::Written && until.is_none() {
+        return Err(Error::usage(
+            "--delay written: a written statement specifies the period; give its end with --delay-until DATE",
+        ));
+    }
+    if until.is_some_and(|u| u < stated_on) {
+        return Err(Error::input("--delay-until is before the statement's date"));
+    }
+    Ok(Delay {
+        statement,
+        official,
+        stated_on,
+        until,
+    })
 }
 
 /// The incident as it would be after `update`, to compare due dates.
@@ -276,37 +292,49 @@ pub(super) fn record_facts(
     for_step: Option<&ForStep>,
 ) -> Result<(Incident, Event, crate::log::Head), Error> {
     record(s, |_, incident| {
-        if update.delay_lifted && incident.facts.law_enforcement_holds.is_empty() {
-            return Err(Error::refused(
-                "not recorded: no law-enforcement hold has been recorded, so there is none to lift",
-            ));
-        }
-        let after = with_update(incident, &update);
-        if let Some(problem) = after.facts.inconsistency() {
-            return Err(Error::refused(format!("not recorded: {problem}")));
-        }
-        if let Some(d) = &update.discovered
-            && let Some(first) = incident.notices.iter().min_by_key(|n| n.value.date)
-            && d.date > first.value.date
-        {
-            return Err(Error::refused(format!(
-                "not recorded: discovery on {} would come after the notice sent on {} (entry {}); a breach is discovered before it is notified",
-                d.date, first.value.date, first.seq
-            )));
-        }
-        let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
-        let event = Event::FactsChanged(Box::new(FactsChanged {
-            update: update.clone(),
-            reason: reason.clone(),
-            previous_discovered: update
-                .discovered
-                .as_ref()
-                .map(|_| incident.discovered.clone()),
-            recomputed,
-            steps: Default::default(),
-        }));
-        settling(s, incident, event, for_step)
+        facts_event(s, incident, &update, reason.as_deref(), for_step)
     })
+}
+
+/// The entry a change of facts makes on `incident`, checked against it, with the due dates it
+/// moves.
+pub(super) fn facts_event(
+    s: &Session,
+    incident: &Incident,
+    update: &FactsUpdate,
+    reason: Option<&str>,
+    for_step: Option<&ForStep>,
+) -> Result<Event, Error> {
+    if update.delay_lifted && incident.facts.law_enforcement_holds.is_empty() {
+        return Err(Error::refused(
+            "not recorded: no law-enforcement hold has been recorded, so there is none to lift",
+        ));
+    }
+    let after = with_update(incident, update);
+    if let Some(problem) = after.facts.inconsistency() {
+        return Err(Error::refused(format!("not recorded: {problem}")));
+    }
+    if let Some(d) = &update.discovered
+        && let Some(first) = incident.notices.iter().min_by_key(|n| n.value.date)
+        && d.date > first.value.date
+    {
+        return Err(Error::refused(format!(
+            "not recorded: discovery on {} would come after the notice sent on {} (entry {}); a breach is discovered before it is notified",
+            d.date, first.value.date, first.seq
+        )));
+    }
+    let recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
+    let event = Event::FactsChanged(Box::new(FactsChanged {
+        update: update.clone(),
+        reason: reason.map(str::to_owned),
+        previous_discovered: update
+            .discovered
+            .as_ref()
+            .map(|_| incident.discovered.clone()),
+        recomputed,
+        steps: Default::default(),
+    }));
+    settling(s, incident, event, for_step)
 }
 
 /// The due dates a change of facts moved, and the steps it settled.
@@ -386,12 +414,22 @@ pub(super) fn record_assessment(
     for_step: Option<&ForStep>,
 ) -> Result<(Incident, Event, crate::log::Head), Error> {
     record(s, |_, incident| {
-        let mut after = incident.clone();
-        after.facts.notification_required = assessment.determination.requires_notification();
-        let mut a = assessment.clone();
-        a.recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
-        settling(s, incident, Event::Assessed(Box::new(a)), for_step)
+        assessment_event(s, incident, &assessment, for_step)
     })
+}
+
+/// The entry an assessment makes on `incident`, with the due dates its determination moves.
+pub(super) fn assessment_event(
+    s: &Session,
+    incident: &Incident,
+    assessment: &crate::incident::event::Assessment,
+    for_step: Option<&ForStep>,
+) -> Result<Event, Error> {
+    let mut after = incident.clone();
+    after.facts.notification_required = assessment.determination.requires_notification();
+    let mut a = assessment.clone();
+    a.recomputed = obligations::changes(&incident.due_dates(), &after.due_dates());
+    settling(s, incident, Event::Assessed(Box::new(a)), for_step)
 }
 
 pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
@@ -549,63 +587,75 @@ pub(super) fn record_notice(
     again: bool,
     for_step: Option<&ForStep>,
 ) -> Result<(Incident, Event, crate::log::Head), Error> {
-    let date = notice.date;
     record(s, |_, incident| {
-        if date < incident.discovered.date {
-            return Err(Error::input(format!(
-                "--date {date} is before the breach was discovered ({})",
-                incident.discovered.date
-            )));
-        }
-        let held = obligations::hold_periods(
-            &incident.facts.law_enforcement_holds,
-            incident.facts.hold_lifted_on,
-        );
-        if let Some(h) = held.iter().find(|h| h.from <= date && date <= h.until)
-            && notice.despite_hold.is_none()
+        notice_event(s, incident, &notice, again, for_step)
+    })
+}
+
+/// The entry a notice makes on `incident`, checked against it: its date, any hold, the counts
+/// it can reach, a retry of the same notice.
+pub(super) fn notice_event(
+    s: &Session,
+    incident: &Incident,
+    notice: &NoticeSent,
+    again: bool,
+    for_step: Option<&ForStep>,
+) -> Result<Event, Error> {
+    let date = notice.date;
+    if date < incident.discovered.date {
+        return Err(Error::input(format!(
+            "--date {date} is before the breach was discovered ({})",
+            incident.discovered.date
+        )));
+    }
+    let held = obligations::hold_periods(
+        &incident.facts.law_enforcement_holds,
+        incident.facts.hold_lifted_on,
+    );
+    if let Some(h) = held.iter().find(|h| h.from <= date && date <= h.until)
+        && notice.despite_hold.is_none()
+    {
+        return Err(Error::refused(format!(
+            "a law-enforcement hold is in force from {} to {} (45 CFR 164.412: notices are delayed); if this notice went out anyway, record it with --despite-hold --reason",
+            h.from, h.until
+        )));
+    }
+    if let Some(count) = notice.count {
+        let f = &incident.facts;
+        let sent_before: u64 = incident
+            .notices
+            .iter()
+            .filter(|n| n.value.to == notice.to)
+            .filter_map(|n| n.value.count)
+            .sum();
+        let can_reach = match notice.to {
+            Audience::Individuals => obligations::reachable(f).or(f.affected),
+            Audience::Substitute => f.unreachable,
+            _ => None,
+        };
+        if let Some(limit) = can_reach
+            && sent_before + count > limit
         {
             return Err(Error::refused(format!(
-                "a law-enforcement hold is in force from {} to {} (45 CFR 164.412: notices are delayed); if this notice went out anyway, record it with --despite-hold --reason",
-                h.from, h.until
+                "a count of {count} (with {sent_before} already recorded) is more than the {limit} this notice can reach; correct the count, or the facts first (`breach facts`)"
             )));
         }
-        if let Some(count) = notice.count {
-            let f = &incident.facts;
-            let sent_before: u64 = incident
-                .notices
-                .iter()
-                .filter(|n| n.value.to == notice.to)
-                .filter_map(|n| n.value.count)
-                .sum();
-            let can_reach = match notice.to {
-                Audience::Individuals => obligations::reachable(f).or(f.affected),
-                Audience::Substitute => f.unreachable,
-                _ => None,
-            };
-            if let Some(limit) = can_reach
-                && sent_before + count > limit
-            {
-                return Err(Error::refused(format!(
-                    "a count of {count} (with {sent_before} already recorded) is more than the {limit} this notice can reach; correct the count, or the facts first (`breach facts`)"
-                )));
-            }
-        }
-        let same = |n: &NoticeSent| {
-            n.to == notice.to
-                && n.date == notice.date
-                && n.method == notice.method
-                && n.count == notice.count
-                && n.state == notice.state
-        };
-        if !again && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value)) {
-            return Err(Error::refused(format!(
-                "an identical notice is already recorded (entry {}, by {}); if this is a second mailing and not a retry, add --again",
-                earlier.seq,
-                sanitize(&earlier.by)
-            )));
-        }
-        settling(s, incident, Event::NoticeSent(notice.clone()), for_step)
-    })
+    }
+    let same = |n: &NoticeSent| {
+        n.to == notice.to
+            && n.date == notice.date
+            && n.method == notice.method
+            && n.count == notice.count
+            && n.state == notice.state
+    };
+    if !again && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value)) {
+        return Err(Error::refused(format!(
+            "an identical notice is already recorded (entry {}, by {}); if this is a second mailing and not a retry, add --again",
+            earlier.seq,
+            sanitize(&earlier.by)
+        )));
+    }
+    settling(s, incident, Event::NoticeSent(notice.clone()), for_step)
 }
 
 /// What a recorded notice met, from the state as it is now, and the steps it settled.

@@ -7,9 +7,12 @@ use serde::Serialize;
 
 use super::regulatory::{self, ForStep};
 use super::{Outcome, Session, record, written};
-use crate::cli::{BoundFlags, DelayKind, FactsArgs};
+use crate::cli::{BoundFlags, DelayKind};
 use crate::error::Error;
+use crate::incident::FactsUpdate;
 use crate::incident::action::Bound;
+use crate::incident::assessment::AssessmentDraft;
+use crate::incident::facts::Statement;
 use crate::incident::input::check_text;
 use crate::incident::{Action, Event, Incident, StepState, StepView, event, evidence};
 use crate::log::Head;
@@ -195,10 +198,9 @@ fn bound_from(f: BoundFlags) -> Result<Option<Bound>, Error> {
         };
         return Ok(Some(Bound::Delay {
             kind: match kind {
-                DelayKind::Oral => "oral",
-                DelayKind::Written => "written",
-            }
-            .to_owned(),
+                DelayKind::Oral => Statement::Oral,
+                DelayKind::Written => Statement::Written,
+            },
             official,
             stated,
             until: f.delay_until,
@@ -268,27 +270,7 @@ pub(crate) fn record_action(
             note,
             evidence: pairs,
             records,
-        } => {
-            if let Some(done) = done_by_action(s, &step, &note, &pairs, records)? {
-                return Ok(done);
-            }
-            let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
-            let (incident, _, head) = record(s, |_, incident| {
-                let view = incident.check_transition(&step, StepState::Done)?;
-                let evidence = evidence::collect(view.step, &pairs, s.clock.now())?;
-                Ok(Event::StepDone(event::StepDone {
-                    step: step.clone(),
-                    note: note.clone(),
-                    evidence,
-                }))
-            })?;
-            let title = incident
-                .find_step(&step)
-                .map(|v| v.step.title.value.clone())
-                .unwrap_or_default();
-            let message = format!("Done: {step} — {}", sanitize(&title));
-            Ok((incident, head, message))
-        }
+        } => done_step(s, &step, note, &pairs, records),
         Action::Settle {
             step,
             target,
@@ -334,143 +316,179 @@ pub(crate) fn record_action(
     }
 }
 
-/// `done` on a step bound to an action: records the action, settling the step in the same
-/// entry. `None` when the step is an ordinary one (or its action is already on record), which
-/// `done` marks done on its own.
-fn done_by_action(
+/// `done STEP`, in one write: under the lock, the step decides what is recorded. An ordinary
+/// step (or a bound one whose action is already on record) is marked done with its evidence; a
+/// step bound to an action (`records:` in the runbook) records that action from `done`'s flags,
+/// settling the step in the same entry.
+fn done_step(
     s: &Session,
     step: &str,
-    note: &Option<String>,
+    note: Option<String>,
     pairs: &[(String, String)],
     records: Option<Bound>,
-) -> Result<Option<(Incident, Head, String)>, Error> {
-    let (_, incident) = s.load_current()?;
-    let view = incident.find_step(step)?;
-    let binding = view.step.records.as_ref().map(|r| r.value);
-    let Some(binding) = binding else {
-        return match records {
-            None => Ok(None),
-            Some(_) => Err(Error::usage(format!(
-                "step `{step}` records nothing on the regulatory record, so it takes no action flags; record the action with its own command (`breach notify`, `breach facts`, `breach assess`)"
-            ))),
-        };
+) -> Result<(Incident, Head, String), Error> {
+    let records = match records {
+        Some(Bound::Assessment(draft)) => Some(Bound::Assessment(asked(s, step, draft)?)),
+        other => other,
     };
     let for_step = ForStep {
         step: step.to_owned(),
         note: note.clone(),
         evidence: pairs.to_vec(),
     };
+    let note = note.map(|n| check_text("the note", &n, true)).transpose()?;
+    let (incident, event, head) = record(s, |_, incident| {
+        let view = incident.find_step(step)?;
+        match (view.step.records.as_ref().map(|r| r.value), &records) {
+            (None, Some(_)) => Err(Error::usage(format!(
+                "step `{step}` records nothing on the regulatory record, so it takes no action flags; record the action with its own command (`breach notify`, `breach facts`, `breach assess`)"
+            ))),
+            (Some(binding), None)
+                if matches!(binding, Records::Notice(_))
+                    || !incident.binding_satisfied(view.step) =>
+            {
+                Err(Error::usage(format!(
+                    "step `{step}` records {}: give {}",
+                    binding.label(),
+                    flags_for(binding)
+                )))
+            }
+            // An ordinary step, or one whose action is already on record (the step was
+            // reopened since): done as is.
+            (_, None) => {
+                let view = incident.check_transition(step, StepState::Done)?;
+                let evidence = evidence::collect(view.step, pairs, s.clock.now())?;
+                Ok(Event::StepDone(event::StepDone {
+                    step: step.to_owned(),
+                    note: note.clone(),
+                    evidence,
+                }))
+            }
+            (Some(binding), Some(bound)) => {
+                bound_event(s, incident, step, binding, bound, &for_step)
+            }
+        }
+    })?;
+    let message = match &event {
+        Event::NoticeSent(_) => regulatory::notice_message(s, &incident, &event, &head),
+        Event::FactsChanged(_) => regulatory::facts_message(&event),
+        Event::Assessed(_) => regulatory::assessment_message(&incident, &event),
+        _ => {
+            let title = incident
+                .find_step(step)
+                .map(|v| v.step.title.value.clone())
+                .unwrap_or_default();
+            format!("Done: {step} — {}", sanitize(&title))
+        }
+    };
+    Ok((incident, head, message))
+}
+
+/// The entry `done` makes on a step bound to `binding` with the action `bound` gives, checked
+/// as that action's own command checks it, against the incident under the lock; refused,
+/// naming what the step records, when the two differ.
+fn bound_event(
+    s: &Session,
+    incident: &Incident,
+    step: &str,
+    binding: Records,
+    bound: &Bound,
+    for_step: &ForStep,
+) -> Result<Event, Error> {
     let wrong = |given: &str| {
         Error::usage(format!(
             "step `{step}` records {}, not {given}",
             binding.label()
         ))
     };
-    let recorded = match (binding, records) {
-        (_, None) => {
-            if !matches!(binding, Records::Notice(_)) && incident.binding_satisfied(view.step) {
-                // The action is already on record (the step was reopened since): done as is.
-                return Ok(None);
-            }
-            return Err(Error::usage(format!(
-                "step `{step}` records {}: give {}",
-                binding.label(),
-                flags_for(binding)
-            )));
-        }
+    match (binding, bound) {
         (
             Records::Notice(to),
-            Some(Bound::Notice {
+            Bound::Notice {
                 date,
                 method,
                 count,
                 state,
                 again,
                 despite_hold,
-            }),
+            },
         ) => {
-            let notice = regulatory::notice_from(
-                &regulatory::NoticeRequest {
-                    to,
-                    date: &date,
-                    method: &method,
-                    count,
-                    state: state.as_deref(),
-                    note: None,
-                    despite_hold: despite_hold.as_deref(),
-                },
-                s.today(),
-            )?;
-            let (incident, event, head) =
-                regulatory::record_notice(s, notice, again, Some(&for_step))?;
-            let message = regulatory::notice_message(s, &incident, &event, &head);
-            (incident, head, message)
+            let request = regulatory::NoticeRequest {
+                to,
+                date,
+                method,
+                count: *count,
+                state: state.as_deref(),
+                note: None,
+                despite_hold: despite_hold.as_deref(),
+            };
+            let notice = regulatory::notice_from(&request, s.today())?;
+            regulatory::notice_event(s, incident, &notice, *again, Some(for_step))
         }
         (
             Records::Facts,
-            Some(Bound::Counts {
+            Bound::Counts {
                 affected,
                 unreachable,
                 states,
-            }),
+            },
         ) => {
-            let args = FactsArgs {
-                affected,
-                unreachable,
-                states,
-                ..FactsArgs::default()
-            };
-            let update = regulatory::facts_update(&args, s.now)?;
-            let (incident, event, head) =
-                regulatory::record_facts(s, update, None, Some(&for_step))?;
-            (incident, head, regulatory::facts_message(&event))
+            let update =
+                regulatory::counts_update(affected.as_deref(), unreachable.as_deref(), states)?;
+            regulatory::facts_event(s, incident, &update, None, Some(for_step))
         }
         (
             Records::Delay,
-            Some(Bound::Delay {
+            Bound::Delay {
                 kind,
                 official,
                 stated,
                 until,
-            }),
+            },
         ) => {
-            let args = FactsArgs {
-                delay: Some(if kind == "written" {
-                    DelayKind::Written
-                } else {
-                    DelayKind::Oral
-                }),
-                delay_official: Some(official),
-                delay_stated: Some(stated),
-                delay_until: until,
-                ..FactsArgs::default()
+            let update = FactsUpdate {
+                law_enforcement_delay: Some(regulatory::delay_statement(
+                    *kind,
+                    official,
+                    stated,
+                    until.as_deref(),
+                    s.today(),
+                )?),
+                ..FactsUpdate::default()
             };
-            let update = regulatory::facts_update(&args, s.now)?;
-            let (incident, event, head) =
-                regulatory::record_facts(s, update, None, Some(&for_step))?;
-            (incident, head, regulatory::facts_message(&event))
+            regulatory::facts_event(s, incident, &update, None, Some(for_step))
         }
-        (Records::Assessment, Some(Bound::Assessment(mut draft))) => {
-            if !draft.missing().is_empty() && s.interactive {
-                let mut prompts = crate::walk::TerminalResponder::new();
-                crate::walk::ask_assessment(&mut prompts, &mut draft).map_err(|_| {
-                    Error::Interrupted("stopped: no assessment was recorded".to_owned())
-                })?;
-            }
-            let assessment = draft.finish()?;
-            let (incident, event, head) =
-                regulatory::record_assessment(s, assessment, Some(&for_step))?;
-            let message = regulatory::assessment_message(&incident, &event);
-            (incident, head, message)
+        (Records::Assessment, Bound::Assessment(draft)) => {
+            let assessment = draft.as_ref().clone().finish()?;
+            regulatory::assessment_event(s, incident, &assessment, Some(for_step))
         }
-        (_, Some(Bound::Notice { .. })) => return Err(wrong("a notice (--date, --method)")),
-        (_, Some(Bound::Counts { .. })) => {
-            return Err(wrong("the counts (--affected, --unreachable)"));
-        }
-        (_, Some(Bound::Delay { .. })) => return Err(wrong("a delay (--delay)")),
-        (_, Some(Bound::Assessment(_))) => return Err(wrong("an assessment")),
-    };
-    Ok(Some(recorded))
+        (_, Bound::Notice { .. }) => Err(wrong("a notice (--date, --method)")),
+        (_, Bound::Counts { .. }) => Err(wrong("the counts (--affected, --unreachable)")),
+        (_, Bound::Delay { .. }) => Err(wrong("a delay (--delay)")),
+        (_, Bound::Assessment(_)) => Err(wrong("an assessment")),
+    }
+}
+
+/// The assessment `done` records, completed in a terminal when flags are missing. Asking takes
+/// a person's time, so it happens with no lock held, and only once the step is known to record
+/// an assessment, so that nobody answers questions for a step that records something else.
+fn asked(
+    s: &Session,
+    step: &str,
+    mut draft: Box<AssessmentDraft>,
+) -> Result<Box<AssessmentDraft>, Error> {
+    if draft.missing().is_empty() || !s.interactive {
+        return Ok(draft);
+    }
+    let (_, incident) = s.load_current()?;
+    let view = incident.find_step(step)?;
+    if view.step.records.as_ref().map(|r| r.value) != Some(Records::Assessment) {
+        return Ok(draft);
+    }
+    let mut prompts = crate::walk::TerminalResponder::new();
+    crate::walk::ask_assessment(&mut prompts, &mut draft)
+        .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
+    Ok(draft)
 }
 
 /// The flags `done` needs for a step bound to `binding`.
@@ -570,7 +588,7 @@ pub(crate) struct SessionRecorder {
 impl SessionRecorder {
     /// A recorder for the incident the session names (or the only open one).
     pub(crate) fn new(s: &Session) -> Result<SessionRecorder, Error> {
-        let id = s.resolve(&s.open_store()?)?;
+        let id = s.resolve(&*s.open_store()?)?;
         Ok(SessionRecorder {
             session: Session {
                 incident: Some(id),

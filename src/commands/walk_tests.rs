@@ -26,6 +26,8 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         now: test_now(),
         happened: None,
         profile: Default::default(),
+        opened: Default::default(),
+        resolved: Default::default(),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::StepState;
 use super::assessment::AssessmentDraft;
+use super::facts::Statement;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
@@ -46,7 +47,7 @@ pub(crate) enum Bound {
     },
     /// `--delay`, `--delay-official`, `--delay-stated`, `--delay-until`.
     Delay {
-        kind: String,
+        kind: Statement,
         official: String,
         stated: String,
         until: Option<String>,

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::incident::action::{Bound, NOTICE_METHODS};
 use crate::incident::assessment::{AssessmentDraft, FACTORS};
 use crate::incident::event::{Determination, ExceptionKind, Rating, SecuredBy};
+use crate::incident::facts::Statement;
 use crate::incident::{Action, Incident, StepState, StepView, evidence};
 use crate::log::Head;
 use crate::render;
@@ -356,7 +357,11 @@ fn ask_bound(binding: Records, r: &mut dyn Responder, now: DateTime<Utc>) -> Res
                 None
             };
             Bound::Delay {
-                kind: options[usize::from(written)].clone(),
+                kind: if written {
+                    Statement::Written
+                } else {
+                    Statement::Oral
+                },
                 official,
                 stated,
                 until,
