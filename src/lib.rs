@@ -31,7 +31,7 @@ mod text;
 mod walk;
 
 pub use cli::Cli;
-pub use commands::{Outcome, run, stream_documents_to_stdout};
+pub use commands::{Outcome, run};
 pub use error::{Error, Kind};
 pub use log::record::Head;
 pub use render::export::log_from_json;

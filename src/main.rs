@@ -7,7 +7,6 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = breach::Cli::parse();
-    breach::stream_documents_to_stdout();
     match breach::run(cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();

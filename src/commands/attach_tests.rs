@@ -24,6 +24,8 @@ fn session(dir: &std::path::Path) -> Session {
         now,
         happened: None,
         profile: Default::default(),
+        sink: super::Sink::Outcome,
+        prompts: crate::walk::Prompts::terminal(),
         opened: Default::default(),
         resolved: Default::default(),
     }

@@ -165,7 +165,7 @@ fn streamed_export(
         }
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
-    super::write_document(&out.file, &what, &write)
+    super::write_document(s.sink, &out.file, &what, &write)
 }
 
 /// How many times one rendering may read the timeline (each loop over it or lookup in it reads

@@ -71,8 +71,8 @@ pub(super) fn start(
     let (runbook_id, discovered, title) = match (runbook, discovered, title) {
         (Some(r), Some(d), Some(t)) => (r, d, t),
         (r, d, t) if s.interactive => {
-            let mut prompts = crate::walk::TerminalResponder::new();
-            crate::walk::ask_start(&mut prompts, &catalog, r, d, t, now)
+            let mut prompts = s.prompts.open();
+            crate::walk::ask_start(&mut *prompts, &catalog, r, d, t, now)
                 .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?
         }
         _ => {
@@ -153,15 +153,15 @@ pub(super) fn start(
     // line, `start` never prompts.
     if asked && s.interactive {
         print!("{out}");
-        let mut prompts = crate::walk::TerminalResponder::new();
+        let mut prompts = s.prompts.open();
         let begin =
-            crate::walk::Responder::confirm(&mut prompts, "Begin the guided walk now?", true);
+            crate::walk::Responder::confirm(&mut *prompts, "Begin the guided walk now?", true);
         if begin == Ok(true) {
             let session = Session {
                 incident: Some(id),
                 ..s.clone()
             };
-            return walk_incident(&session, &mut prompts);
+            return walk_incident(&session, &mut *prompts);
         }
         return Ok(Outcome::ok(
             "Work the steps any time with `breach walk`.\n".to_owned(),

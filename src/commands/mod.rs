@@ -108,6 +108,10 @@ pub(crate) struct Session {
     /// contact details. Commands that show or change it (`config`, letters, exports) read it
     /// themselves, so that a damaged profile is reported there.
     pub profile: crate::profile::Profile,
+    /// Where long documents go when no `-o` names a file.
+    pub sink: Sink,
+    /// Where the command asks a person, when it may ask at all (`interactive`).
+    pub prompts: crate::walk::Prompts,
     /// The store, opened on first use and kept for the rest of the command (and for the
     /// sessions cloned from this one): one connection to a database store, one check of a
     /// directory store's safety.
@@ -154,6 +158,8 @@ impl Session {
             clock,
             now: clock.now(),
             happened: None,
+            sink: Sink::Outcome,
+            prompts: crate::walk::Prompts::terminal(),
             opened: std::cell::OnceCell::new(),
             resolved: std::cell::OnceCell::new(),
         })
@@ -209,15 +215,15 @@ impl Session {
             return Ok(Some(override_text()));
         }
         if self.interactive {
-            let mut prompts = crate::walk::TerminalResponder::new();
+            let mut prompts = self.prompts.open();
             crate::walk::Responder::say(
-                &mut prompts,
+                &mut *prompts,
                 &format!(
                     "{described}. The log keeps every entry for six years and cannot forget: describe identifiers (\"the patient's SSN\") instead of copying them."
                 ),
             );
             let record_anyway = crate::walk::Responder::confirm(
-                &mut prompts,
+                &mut *prompts,
                 "Record it as it is anyway (the override is recorded)?",
                 false,
             );
@@ -310,9 +316,9 @@ impl Session {
                     .iter()
                     .map(|(id, title)| format!("{id} — {}", crate::text::sanitize(title)))
                     .collect();
-                let mut prompts = crate::walk::TerminalResponder::new();
+                let mut prompts = self.prompts.open();
                 let chosen = crate::walk::Responder::choose(
-                    &mut prompts,
+                    &mut *prompts,
                     "Several incidents are open. Which one?",
                     &options,
                 )
@@ -331,31 +337,41 @@ impl Session {
     }
 }
 
-/// Whether a long document (a JSON or CSV export) may be written straight to standard output as
-/// it is made, when that is not a terminal. The binary says so; a caller in the same process
-/// gets every document in [`Outcome::stdout`].
-static STREAM_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Lets a long document (a JSON or CSV export) go straight to standard output as it is made,
-/// when that is not a terminal. The binary calls it; a caller in the same process that does not
-/// gets every document in [`Outcome::stdout`].
-pub fn stream_documents_to_stdout() {
-    STREAM_STDOUT.store(true, std::sync::atomic::Ordering::Relaxed);
+/// Where a long document (a JSON or CSV export, a store-wide view) goes when no `-o` names a
+/// file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// The binary's standard output: written as it is made when that is a file or a pipe, so
+    /// that nothing holds the whole document; a terminal gets it through the outcome, whose text
+    /// is made safe before it is shown.
+    Stdout,
+    /// The outcome's text, whole: for a caller in the same process.
+    Outcome,
 }
 
-fn may_stream_stdout() -> bool {
-    use std::io::IsTerminal;
-    STREAM_STDOUT.load(std::sync::atomic::Ordering::Relaxed) && !std::io::stdout().is_terminal()
+impl Sink {
+    fn streams(self) -> bool {
+        use std::io::IsTerminal;
+        self == Sink::Stdout && !std::io::stdout().is_terminal()
+    }
 }
 
-/// Runs one parsed command line on the clock the environment gives (`BREACH_NOW` or the system's).
+/// Runs one parsed command line as the binary does: on the clock the environment gives
+/// (`BREACH_NOW` or the system's), long documents written straight to standard output.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    run_on(cli, Clock::from_env()?)
+    run_with(cli, Clock::from_env()?, Sink::Stdout)
 }
 
-/// Runs one parsed command line on the given clock.
+/// Runs one parsed command line on the given clock, every document in the outcome.
+#[cfg(test)]
 pub(crate) fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
+    run_with(cli, clock, Sink::Outcome)
+}
+
+/// Runs one parsed command line on `clock`, long documents going to `sink`.
+fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
     let mut session = Session::from_cli(&cli, clock)?;
+    session.sink = sink;
     // The organisation's day: the zone its profile names, before anything reads a date.
     if let Some(name) = session.profile.get("time_zone")
         && let Ok(tz) = clock::parse_zone(name)
@@ -582,6 +598,7 @@ fn to_file(out: &crate::cli::FileOut) -> Option<&std::path::Path> {
 /// the outcome, whose text is made safe before it is shown. Nothing holds the whole document
 /// but the terminal's copy.
 fn write_document(
+    sink: Sink,
     out: &crate::cli::FileOut,
     what: &str,
     write: &dyn Fn(&mut (dyn std::io::Write + Send)) -> Result<(), Error>,
@@ -606,7 +623,7 @@ fn write_document(
             path.display()
         )));
     }
-    if !may_stream_stdout() {
+    if !sink.streams() {
         let mut text = Vec::new();
         write(&mut text)?;
         return Ok(Outcome::ok(String::from_utf8_lossy(&text).into_owned()));

@@ -435,8 +435,8 @@ pub(super) fn assessment_event(
 pub(super) fn assess(s: &Session, args: AssessArgs) -> Result<Outcome, Error> {
     let mut draft = draft_from(args.values);
     if !draft.missing().is_empty() && s.interactive {
-        let mut prompts = crate::walk::TerminalResponder::new();
-        crate::walk::ask_assessment(&mut prompts, &mut draft)
+        let mut prompts = s.prompts.open();
+        crate::walk::ask_assessment(&mut *prompts, &mut draft)
             .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
     }
     let assessment = draft.finish()?;

@@ -485,8 +485,8 @@ fn asked(
     if view.step.records.as_ref().map(|r| r.value) != Some(Records::Assessment) {
         return Ok(draft);
     }
-    let mut prompts = crate::walk::TerminalResponder::new();
-    crate::walk::ask_assessment(&mut prompts, &mut draft)
+    let mut prompts = s.prompts.open();
+    crate::walk::ask_assessment(&mut *prompts, &mut draft)
         .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
     Ok(draft)
 }
@@ -627,8 +627,8 @@ pub(super) fn walk(s: &Session) -> Result<Outcome, Error> {
             "`breach walk` needs a terminal on standard input; without one, use the scriptable commands: `breach next`, `breach done STEP --set FIELD=VALUE`, `breach skip STEP --reason …`, `breach na STEP --reason …`, `breach note TEXT`".to_owned(),
         ));
     }
-    let mut prompts = walk::TerminalResponder::new();
-    walk_incident(s, &mut prompts)
+    let mut prompts = s.prompts.open();
+    walk_incident(s, &mut *prompts)
 }
 
 /// Walks the session's incident with `prompts`, and says how the walk ended.

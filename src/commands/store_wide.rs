@@ -220,7 +220,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
                 })
             }),
         };
-        return super::write_document(&stdout(), "the list", &|w| {
+        return super::write_document(s.sink, &stdout(), "the list", &|w| {
             serde_json::to_writer_pretty(&mut *w, &listed).map_err(|e| json_failed(&e))?;
             w.write_all(b"\n").map_err(write_failed)
         });
@@ -246,7 +246,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         })?;
         return Ok(Outcome::ok(view::list_text(&store.location(), &all)));
     }
-    super::write_document(&stdout(), "the list", &|w| {
+    super::write_document(s.sink, &stdout(), "the list", &|w| {
         let io = write_failed;
         let mut line = String::new();
         columns.push_header(&mut line, view::LIST_HEADER);
@@ -364,7 +364,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             }),
             unreadable,
         };
-        return super::write_document(&stdout(), "the deadlines", &|w| {
+        return super::write_document(s.sink, &stdout(), "the deadlines", &|w| {
             serde_json::to_writer_pretty(&mut *w, &all).map_err(|e| json_failed(&e))?;
             w.write_all(b"\n").map_err(write_failed)
         });
@@ -383,11 +383,11 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         } else {
             view::due_table(&all)
         };
-        return super::write_document(out, "the deadlines", &|w| {
+        return super::write_document(s.sink, out, "the deadlines", &|w| {
             write!(w, "{head}{table}{tail}").map_err(write_failed)
         });
     }
-    super::write_document(out, "the deadlines", &|w| {
+    super::write_document(s.sink, out, "the deadlines", &|w| {
         let mut line = head.clone();
         columns.push_header(&mut line, view::DUE_HEADER);
         line.push('\n');
@@ -660,7 +660,7 @@ pub(super) fn annual(
             }),
             warnings,
         };
-        return super::write_document(out, what, &|w| {
+        return super::write_document(s.sink, out, what, &|w| {
             serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| json_failed(&e))?;
             w.write_all(b"\n").map_err(write_failed)
         });
@@ -670,7 +670,7 @@ pub(super) fn annual(
         for w in &warnings {
             eprintln!("breach: warning: {w}");
         }
-        return super::write_document(out, what, &|w| {
+        return super::write_document(s.sink, out, what, &|w| {
             if bom {
                 w.write_all("\u{feff}".as_bytes()).map_err(write_failed)?;
             }
@@ -681,7 +681,7 @@ pub(super) fn annual(
     }
     if rows > 0 && columns.fits(terminal::width()) {
         // Written a row at a time, never held.
-        return super::write_document(out, what, &|w| {
+        return super::write_document(s.sink, out, what, &|w| {
             let io = write_failed;
             let mut text = view::annual_intro(year, due);
             columns.push_header(&mut text, view::ANNUAL_HEADER);

@@ -26,6 +26,8 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         now: test_now(),
         happened: None,
         profile: Default::default(),
+        sink: super::Sink::Outcome,
+        prompts: crate::walk::Prompts::terminal(),
         opened: Default::default(),
         resolved: Default::default(),
     }
@@ -591,4 +593,27 @@ fn every_bundled_scenario_walks_to_closure_and_exports() {
             .collect();
         assert!(open.is_empty(), "{id}: required steps left open: {open:?}");
     }
+}
+
+#[test]
+fn the_session_asks_through_the_prompts_it_carries() {
+    let (_dir, mut settings) = incident();
+    run_start(&settings, "minimal", "2026-03-02 09:30", "The second one");
+    settings.interactive = true;
+    let asked = std::rc::Rc::new(std::cell::Cell::new(0));
+    let seen = asked.clone();
+    settings.prompts = crate::walk::Prompts::from(move || {
+        seen.set(seen.get() + 1);
+        Box::new(Scripted::new(vec![Answer::Pick(1)]))
+    });
+    let store = settings.open_store().unwrap();
+    let ids = store.ids().unwrap();
+    assert_eq!(ids.len(), 2);
+    // Two open incidents and no -i: the session's prompts ask which, and the second is taken.
+    let chosen = settings.resolve(&store).unwrap();
+    assert_eq!(asked.get(), 1, "one conversation");
+    assert_eq!(chosen, ids[1]);
+    // Resolved once: asking again does not prompt again.
+    assert_eq!(settings.resolve(&store).unwrap(), ids[1]);
+    assert_eq!(asked.get(), 1);
 }

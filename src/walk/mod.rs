@@ -48,6 +48,37 @@ pub(crate) trait Responder {
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Stop>;
 }
 
+/// Where a command asks a person: a fresh [`Responder`] for each conversation, from the
+/// terminal, or from a script a test hands the session. Each conversation gets its own, so
+/// that one begun inside another (the identifier check while a walk records a step) needs no
+/// second hold on the first.
+#[derive(Clone)]
+pub(crate) struct Prompts(std::rc::Rc<dyn Fn() -> Box<dyn Responder>>);
+
+impl Prompts {
+    /// Prompts on the terminal.
+    pub(crate) fn terminal() -> Prompts {
+        Prompts(std::rc::Rc::new(|| Box::new(TerminalResponder::new())))
+    }
+
+    /// Prompts from `make`, for tests that drive a command in-process.
+    #[cfg(test)]
+    pub(crate) fn from(make: impl Fn() -> Box<dyn Responder> + 'static) -> Prompts {
+        Prompts(std::rc::Rc::new(make))
+    }
+
+    /// A responder for one conversation.
+    pub(crate) fn open(&self) -> Box<dyn Responder> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Prompts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prompts")
+    }
+}
+
 /// Where the walk reads the incident and records what the person decided.
 pub(crate) trait Recorder {
     /// The incident as it stands now (another responder may have worked it meanwhile).
