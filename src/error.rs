@@ -93,9 +93,22 @@ pub enum Error {
     Unconfirmed(String),
 
     /// A database store that cannot be reached or refused an operation; the message names the
-    /// store (never with a password) and the host.
-    #[error("{0}")]
-    Database(String),
+    /// store (never with a password) and the host, and the driver's error is kept as the source.
+    #[error("{message}")]
+    Database {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A failure that is a bug of this program, not of what it was given or of the machine (a
+    /// value of its own that cannot be encoded).
+    #[error("{what}: {source}")]
+    Internal {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     /// Text to be recorded looks like it holds identifiers: where and which kinds, never the
     /// text. The commands decide whether to ask.
@@ -121,6 +134,8 @@ pub enum Kind {
     Io,
     /// The person left a prompt; nothing was recorded.
     Interrupted,
+    /// A bug of this program.
+    Internal,
 }
 
 impl Kind {
@@ -129,7 +144,12 @@ impl Kind {
     pub fn exit_code(self) -> u8 {
         match self {
             Kind::Usage => 2,
-            Kind::Input | Kind::Refused | Kind::Damaged | Kind::Io | Kind::Interrupted => 1,
+            Kind::Input
+            | Kind::Refused
+            | Kind::Damaged
+            | Kind::Io
+            | Kind::Interrupted
+            | Kind::Internal => 1,
         }
     }
 }
@@ -151,7 +171,8 @@ impl Error {
             | Error::Unsafe(_)
             | Error::IdentifiersFound { .. } => Kind::Refused,
             Error::LogDamaged { .. } | Error::StoreDamaged { .. } => Kind::Damaged,
-            Error::Io { .. } | Error::Database(_) | Error::Unconfirmed(_) => Kind::Io,
+            Error::Io { .. } | Error::Database { .. } | Error::Unconfirmed(_) => Kind::Io,
+            Error::Internal { .. } => Kind::Internal,
             Error::Interrupted(_) => Kind::Interrupted,
             Error::NotRecorded(inner) => inner.kind(),
         }
@@ -166,6 +187,28 @@ impl Error {
             action,
             path: path.to_owned(),
             source,
+        }
+    }
+
+    /// A database store's failure, with the driver's error where there is one.
+    pub(crate) fn database(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Database {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// A bug of this program: `what` it could not do, and why.
+    pub(crate) fn internal(
+        what: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Internal {
+            what,
+            source: source.into(),
         }
     }
 
@@ -252,5 +295,28 @@ impl fmt::Display for Problem {
             write!(f, "\n {pad} |\n {gutter} | {src}\n {pad} | {lead}^")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_their_source_and_a_bug_exits_as_any_failure() {
+        let bad: serde_json::Error = serde_json::from_str::<u8>("x").unwrap_err();
+        let internal = Error::internal("cannot encode entry", bad);
+        assert!(internal.to_string().starts_with("cannot encode entry: "));
+        assert!(std::error::Error::source(&internal).is_some());
+        assert_eq!(internal.kind(), Kind::Internal);
+        assert_eq!(internal.kind().exit_code(), 1);
+        let db = Error::database("the store could not answer", Some("timeout".into()));
+        assert_eq!(db.to_string(), "the store could not answer");
+        assert_eq!(
+            std::error::Error::source(&db).map(ToString::to_string),
+            Some("timeout".to_owned())
+        );
+        assert_eq!(db.kind().exit_code(), 1);
+        assert_eq!(Error::usage("x").kind().exit_code(), 2);
     }
 }

@@ -96,7 +96,7 @@ pub(super) fn start(
         text: entry.text.clone(),
         parsed: Some(
             serde_json::value::to_raw_value(&entry.runbook)
-                .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?,
+                .map_err(|e| Error::internal("cannot encode runbook", e))?,
         ),
     };
     let ts = clock::log_timestamp(now);

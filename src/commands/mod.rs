@@ -472,7 +472,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             let mut out = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
                 .render(&mut out)
-                .map_err(|e| Error::input(format!("cannot render the manual page: {e}")))?;
+                .map_err(|e| Error::internal("cannot render the manual page", e))?;
             Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
         }
     }
@@ -528,7 +528,7 @@ fn record(
     // A database that stopped answering before the entry was sent: say that nothing was
     // recorded, as after any failed append.
     recorded.map_err(|e| match e {
-        Error::Database(_) => Error::NotRecorded(Box::new(e)),
+        Error::Database { .. } => Error::NotRecorded(Box::new(e)),
         other => other,
     })
 }

@@ -152,7 +152,7 @@ macro_rules! events {
                 match self {
                     $(Event::$variant(p) => serde_json::value::to_raw_value(p),)*
                 }
-                .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
+                .map_err(|e| Error::internal("cannot encode entry", e))
             }
 
             /// Decodes an entry's payload according to its kind.

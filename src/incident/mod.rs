@@ -327,7 +327,7 @@ pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
             problems,
         })?;
         let rendered: serde_json::Value = serde_json::to_value(&from_text)
-            .map_err(|e| Error::input(format!("cannot encode runbook: {e}")))?;
+            .map_err(|e| Error::internal("cannot encode runbook", e))?;
         let pinned: serde_json::Value = serde_json::from_str(parsed.get())
             .map_err(|e| Error::input(format!("the pinned runbook cannot be read: {e}")))?;
         if rendered != pinned {

@@ -207,8 +207,7 @@ pub(crate) struct RepairData {
 
 /// An entry's payload, encoded once as it will be written.
 pub(crate) fn to_raw(data: &impl Serialize) -> Result<Box<RawValue>, Error> {
-    serde_json::value::to_raw_value(data)
-        .map_err(|e| Error::input(format!("cannot encode entry: {e}")))
+    serde_json::value::to_raw_value(data).map_err(|e| Error::internal("cannot encode entry", e))
 }
 
 /// Encodes the entry that follows `head` (recorded at `last_ts`): refused, as NOT recorded, when

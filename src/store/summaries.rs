@@ -309,8 +309,7 @@ fn begin(dir: &Option<PathBuf>, old: &mut CacheLines, out: &mut Option<cache::Wr
 
 /// A summary as JSON text.
 fn summary_text(summary: &Summary) -> Result<String, Error> {
-    serde_json::to_string(summary)
-        .map_err(|e| Error::input(format!("cannot encode a summary: {e}")))
+    serde_json::to_string(summary).map_err(|e| Error::internal("cannot encode a summary", e))
 }
 
 /// One line of the old summary cache: its incident, the key of the log it was built from, and

@@ -188,10 +188,13 @@ impl Address {
             )),
         };
         let mut client = connected.map_err(|e| {
-            Error::Database(format!(
-                "cannot reach the PostgreSQL store at {} (host {}): {e}",
-                self.shown, self.host
-            ))
+            Error::database(
+                format!(
+                    "cannot reach the PostgreSQL store at {} (host {}): {e}",
+                    self.shown, self.host
+                ),
+                Some(e.into()),
+            )
         })?;
         client
             .batch_execute(&format!(
@@ -202,11 +205,14 @@ impl Address {
     }
 
     fn error(&self, doing: &str, e: &postgres::Error) -> Error {
-        Error::Database(format!(
-            "the PostgreSQL store at {} could not {doing}: {}",
-            self.shown,
-            one_line(e)
-        ))
+        Error::database(
+            format!(
+                "the PostgreSQL store at {} could not {doing}: {}",
+                self.shown,
+                one_line(e)
+            ),
+            Some(one_line(e).into()),
+        )
     }
 }
 
@@ -817,12 +823,15 @@ impl PgLog {
                 *self.client.borrow_mut() = self.address.connect()?;
                 Ok(())
             }
-            Ok(None) => Err(Error::NotRecorded(Box::new(Error::Database(format!(
-                "the connection to {} was lost during COMMIT ({}); a new connection finds no entry {}, so it was not recorded",
-                self.address.host,
-                one_line(&e),
-                last.seq
-            ))))),
+            Ok(None) => Err(Error::NotRecorded(Box::new(Error::database(
+                format!(
+                    "the connection to {} was lost during COMMIT ({}); a new connection finds no entry {}, so it was not recorded",
+                    self.address.host,
+                    one_line(&e),
+                    last.seq
+                ),
+                Some(Box::new(e)),
+            )))),
             Err(again) => Err(Error::Unconfirmed(format!(
                 "entry {} may or may not be recorded: the connection to {} was lost during COMMIT ({}) and the store cannot be asked now ({again}); once it is back, `breach verify` shows the head, which is {}:{} if it was",
                 last.seq,

@@ -174,10 +174,13 @@ pub(crate) struct Initialised {
 /// Applies every migration the database lacks and grants the roles; idempotent.
 pub(crate) fn init(client: &mut Client, shown: &str) -> Result<Initialised, Error> {
     let fail = |doing: &str, e: postgres::Error| {
-        Error::Database(format!(
-            "the PostgreSQL store at {shown} could not {doing}: {}",
-            super::one_line(&e)
-        ))
+        Error::database(
+            format!(
+                "the PostgreSQL store at {shown} could not {doing}: {}",
+                super::one_line(&e)
+            ),
+            Some(Box::new(e)),
+        )
     };
     let mut tx = client.transaction().map_err(|e| fail("begin", e))?;
     tx.execute(
@@ -237,26 +240,38 @@ pub(crate) fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
             Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => None,
             Err(e) => {
-                return Err(Error::Database(format!(
-                    "the PostgreSQL store at {shown} could not be read: {}",
-                    super::one_line(&e)
-                )));
+                return Err(Error::database(
+                    format!(
+                        "the PostgreSQL store at {shown} could not be read: {}",
+                        super::one_line(&e)
+                    ),
+                    Some(Box::new(e)),
+                ));
             }
         };
     match version {
-        None | Some(0) => Err(Error::Database(format!(
-            "{shown} holds no breach store yet: its owner runs `breach store init --store {shown}` once (see the README's \"A shared store on PostgreSQL\")"
-        ))),
+        None | Some(0) => Err(Error::database(
+            format!(
+                "{shown} holds no breach store yet: its owner runs `breach store init --store {shown}` once (see the README's \"A shared store on PostgreSQL\")"
+            ),
+            None,
+        )),
         Some(v) if v > LATEST => Err(newer(shown, v)),
-        Some(v) if v < LATEST => Err(Error::Database(format!(
-            "{shown} holds an older breach schema (version {v}; this breach writes {LATEST}): its owner runs `breach store init --store {shown}` to migrate it"
-        ))),
+        Some(v) if v < LATEST => Err(Error::database(
+            format!(
+                "{shown} holds an older breach schema (version {v}; this breach writes {LATEST}): its owner runs `breach store init --store {shown}` to migrate it"
+            ),
+            None,
+        )),
         Some(_) => Ok(()),
     }
 }
 
 fn newer(shown: &str, version: i32) -> Error {
-    Error::Database(format!(
-        "{shown} holds breach schema version {version}, newer than this breach knows ({LATEST}): update breach"
-    ))
+    Error::database(
+        format!(
+            "{shown} holds breach schema version {version}, newer than this breach knows ({LATEST}): update breach"
+        ),
+        None,
+    )
 }
