@@ -4,6 +4,7 @@
 mod architecture;
 mod clock;
 mod compat;
+mod conformance;
 mod contract;
 mod evidence;
 mod export;
