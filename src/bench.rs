@@ -39,10 +39,12 @@ pub fn gen_incident(args: &[String]) {
     };
     let store = DirStore::create(&root, true).expect("create store");
     let clock = crate::clock::Clock::from_env().expect("BREACH_NOW");
+    let calendar = crate::clock::Calendar::machine(clock);
     let now = clock.now();
     let Some(count) = incidents else {
-        let discovered =
-            crate::clock::parse_past("2026-03-01 09:30", "--discovered", now).expect("date");
+        let discovered = calendar
+            .parse_past("2026-03-01 09:30", "--discovered", now)
+            .expect("date");
         let id = store::new_incident_id(now.date_naive(), 0);
         generate(&store, &clock, &id, discovered, entries, None);
         println!("{id}");
@@ -53,8 +55,9 @@ pub fn gen_incident(args: &[String]) {
         // Spread over six years, a few a day.
         let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")
             + chrono::Duration::days(i64::try_from(i * 2190 / count.max(1)).expect("days"));
-        let discovered =
-            crate::clock::parse_past(&format!("{day} 09:30"), "--discovered", now).expect("date");
+        let discovered = calendar
+            .parse_past(&format!("{day} 09:30"), "--discovered", now)
+            .expect("date");
         let id = format!("{}-b{i:05}", day.format("%Y%m%d"));
         generate(&store, &clock, &id, discovered, entries, Some(i));
         first.get_or_insert(id);

@@ -31,8 +31,9 @@ pub fn log(data: &[u8]) {
 /// Any text as a date or time a person typed.
 pub fn date(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::clock::parse_when(text, "--discovered", fixed_now());
-        let _ = crate::clock::parse_past(text, "--discovered", fixed_now());
+        let calendar = crate::clock::Calendar::machine(crate::clock::Clock::Fixed(fixed_now()));
+        let _ = calendar.parse_when(text, "--discovered", fixed_now());
+        let _ = calendar.parse_past(text, "--discovered", fixed_now());
         let _ = crate::clock::parse_date(text);
     }
 }
@@ -50,7 +51,8 @@ pub fn facts(data: &[u8]) {
         ..
     }) = Cli::try_parse_from(args)
     {
-        let _ = crate::commands::parse_facts(&args, fixed_now());
+        let calendar = crate::clock::Calendar::machine(crate::clock::Clock::Fixed(fixed_now()));
+        let _ = crate::commands::parse_facts(&args, &calendar, fixed_now());
     }
 }
 

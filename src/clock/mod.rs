@@ -2,15 +2,13 @@
 //! time arithmetic only: what the regulation makes of dates lives in `incident::obligations`.
 //!
 //! The organisation's day is kept in the zone its profile names (`time_zone`, an IANA name), or
-//! the machine's when it names none: [`set_zone`] is called once, at the edge, and every local
-//! date and time in the crate comes from here.
+//! the machine's when it names none: a [`Calendar`] made once, at the edge, carries it, and
+//! every local date and time in the crate comes from one.
 //!
 //! Tests and reproducible exports fix "now" with `BREACH_NOW` (RFC 3339), or hand a fixed
 //! [`Clock`] to the commands; nothing else in the crate may call `Utc::now()`. Instants are kept in UTC; calendar dates (the basis of every
 //! regulatory deadline) are taken in the local time zone of the person who gave them, and pinned
 //! into the log as dates so that a later change of time zone cannot move a deadline.
-
-use std::sync::OnceLock;
 
 use chrono::{
     DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
@@ -139,16 +137,81 @@ fn fixed(offset: jiff::tz::Offset) -> FixedOffset {
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
 }
 
-static ZONE: OnceLock<Zone> = OnceLock::new();
-
-/// Sets the zone for this process, once, from the profile; later calls change nothing.
-pub(crate) fn set_zone(zone: Zone) {
-    let _ = ZONE.set(zone);
+/// The organisation's calendar: where "now" comes from and the zone its days are kept in.
+/// Every local date and time in the crate comes from one of these, made once at the edge (the
+/// session) from the clock and the profile's zone, and handed down as a value: nothing reads a
+/// zone from anywhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Calendar {
+    pub clock: Clock,
+    zone: Zone,
 }
 
-/// The zone in force.
-pub(crate) fn zone() -> &'static Zone {
-    ZONE.get().unwrap_or(&Zone::Machine)
+impl Calendar {
+    pub(crate) fn new(clock: Clock, zone: Zone) -> Calendar {
+        Calendar { clock, zone }
+    }
+
+    /// The calendar of the machine's zone (`TZ`, or the system's).
+    pub(crate) fn machine(clock: Clock) -> Calendar {
+        Calendar::new(clock, Zone::Machine)
+    }
+
+    /// The current instant by this calendar's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The name of the zone, for views: the profile's, `TZ`, or the machine's.
+    pub(crate) fn zone_name(&self) -> String {
+        match &self.zone {
+            Zone::Named(tz) => tz.name().to_owned(),
+            Zone::Machine => std::env::var("TZ")
+                .ok()
+                .filter(|z| !z.is_empty())
+                .unwrap_or_else(|| "the machine's zone".to_owned()),
+        }
+    }
+
+    /// An instant as the wall-clock time of this zone.
+    pub(crate) fn in_zone(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+        match &self.zone {
+            Zone::Named(tz) => at.with_timezone(&tz.offset_at(at)),
+            Zone::Machine => at.with_timezone(&Local).fixed_offset(),
+        }
+    }
+
+    /// The calendar date an instant falls on in this zone.
+    pub(crate) fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.in_zone(at).date_naive()
+    }
+
+    /// The last minute of a calendar day in this zone: when "due on" that day ends.
+    pub(crate) fn end_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        let last = date.and_hms_opt(23, 59, 0).expect("23:59 exists");
+        self.resolve_local(last)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&last))
+    }
+
+    /// Formats an instant for people: wall-clock time in this zone, with its offset.
+    pub(crate) fn local_display(&self, at: DateTime<Utc>) -> String {
+        self.in_zone(at).format("%Y-%m-%d %H:%M %:z").to_string()
+    }
+
+    /// A local wall-clock time as an instant; the earlier one when a fall-back makes it
+    /// ambiguous.
+    fn resolve_local(&self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        let pick = |r: LocalResult<DateTime<FixedOffset>>| match r {
+            LocalResult::Single(t) => Some(t),
+            LocalResult::Ambiguous(a, _) => Some(a),
+            LocalResult::None => None,
+        };
+        match &self.zone {
+            Zone::Named(tz) => tz.resolve(naive),
+            Zone::Machine => pick(Local.from_local_datetime(&naive).map(|t| t.fixed_offset())),
+        }
+    }
 }
 
 /// Checks an IANA zone name, such as `America/Chicago`, against the built-in database. Case is
@@ -173,25 +236,6 @@ pub(crate) fn parse_zone(name: &str) -> Result<NamedZone, Error> {
         .map_err(|_| refused())?;
     zone.iana_name().ok_or_else(refused)?;
     Ok(NamedZone { zone })
-}
-
-/// The name of the zone in force, for views: the profile's, `TZ`, or the machine's.
-pub(crate) fn zone_name() -> String {
-    match zone() {
-        Zone::Named(tz) => tz.name().to_owned(),
-        Zone::Machine => std::env::var("TZ")
-            .ok()
-            .filter(|z| !z.is_empty())
-            .unwrap_or_else(|| "the machine's zone".to_owned()),
-    }
-}
-
-/// An instant as the wall-clock time of the zone in force.
-pub(crate) fn in_zone(at: DateTime<Utc>) -> DateTime<FixedOffset> {
-    match zone() {
-        Zone::Named(tz) => at.with_timezone(&tz.offset_at(at)),
-        Zone::Machine => at.with_timezone(&Local).fixed_offset(),
-    }
 }
 
 /// How precisely a discovery time was given.
@@ -222,108 +266,107 @@ pub(crate) struct GivenTime {
     pub given: String,
 }
 
-/// Parses `now`, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (local time) or RFC 3339. `what` names the
-/// value in error messages, e.g. "--discovered".
-pub(crate) fn parse_when(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
-    let text = input.trim();
-    let zone = match zone() {
-        Zone::Named(tz) => Some(tz.name().to_owned()),
-        Zone::Machine => std::env::var("TZ").ok().filter(|z| !z.is_empty()),
-    };
-    let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
-    if text.len() > 64 {
-        return Err(Error::input(format!("{what}: value too long; {expected}")));
-    }
-    if text.eq_ignore_ascii_case("now") {
-        let local = in_zone(now);
-        return Ok(GivenTime {
-            at: now,
-            date: local.date_naive(),
-            offset: local.offset().to_string(),
-            zone,
-            precision: Precision::Instant,
-            given: text.to_owned(),
-        });
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let start = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-        let local = resolve_local(start).ok_or_else(|| {
-            Error::input(format!(
-                "{what}: midnight of {date} does not exist in this time zone"
-            ))
-        })?;
-        return Ok(GivenTime {
-            at: local.with_timezone(&Utc),
-            date,
-            offset: local.offset().to_string(),
-            zone,
-            precision: Precision::Date,
-            given: text.to_owned(),
-        });
-    }
-    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            let local = resolve_local(naive).ok_or_else(|| {
+impl Calendar {
+    /// Parses `now`, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (local time) or RFC 3339. `what` names the
+    /// value in error messages, e.g. "--discovered".
+    pub(crate) fn parse_when(
+        &self,
+        input: &str,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GivenTime, Error> {
+        let text = input.trim();
+        let zone = match &self.zone {
+            Zone::Named(tz) => Some(tz.name().to_owned()),
+            Zone::Machine => std::env::var("TZ").ok().filter(|z| !z.is_empty()),
+        };
+        let expected = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM, an RFC 3339 time, or `now`";
+        if text.len() > 64 {
+            return Err(Error::input(format!("{what}: value too long; {expected}")));
+        }
+        if text.eq_ignore_ascii_case("now") {
+            let local = self.in_zone(now);
+            return Ok(GivenTime {
+                at: now,
+                date: local.date_naive(),
+                offset: local.offset().to_string(),
+                zone,
+                precision: Precision::Instant,
+                given: text.to_owned(),
+            });
+        }
+        if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            let start = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+            let local = self.resolve_local(start).ok_or_else(|| {
                 Error::input(format!(
-                    "{what}: {text} does not exist in this time zone (a daylight-saving gap); give an RFC 3339 time with its offset"
+                    "{what}: midnight of {date} does not exist in this time zone"
                 ))
             })?;
             return Ok(GivenTime {
                 at: local.with_timezone(&Utc),
-                date: naive.date(),
+                date,
                 offset: local.offset().to_string(),
                 zone,
-                precision: Precision::Minute,
+                precision: Precision::Date,
                 given: text.to_owned(),
             });
         }
+        for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+            if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+                let local = self.resolve_local(naive).ok_or_else(|| {
+                    Error::input(format!(
+                        "{what}: {text} does not exist in this time zone (a daylight-saving gap); give an RFC 3339 time with its offset"
+                    ))
+                })?;
+                return Ok(GivenTime {
+                    at: local.with_timezone(&Utc),
+                    date: naive.date(),
+                    offset: local.offset().to_string(),
+                    zone,
+                    precision: Precision::Minute,
+                    given: text.to_owned(),
+                });
+            }
+        }
+        match DateTime::parse_from_rfc3339(text) {
+            // A time given with its own offset keeps its own calendar date: 23:30 on 31 December at
+            // -05:00 is 31 December, whatever zone the machine is in.
+            Ok(t) => Ok(GivenTime {
+                at: t.with_timezone(&Utc),
+                date: t.date_naive(),
+                offset: t.offset().to_string(),
+                zone,
+                precision: Precision::Instant,
+                given: text.to_owned(),
+            }),
+            Err(_) => Err(Error::input(format!(
+                "{what}: `{}` is not a valid date or time; {expected}",
+                crate::text::sanitize(text)
+            ))),
+        }
     }
-    match DateTime::parse_from_rfc3339(text) {
-        // A time given with its own offset keeps its own calendar date: 23:30 on 31 December at
-        // -05:00 is 31 December, whatever zone the machine is in.
-        Ok(t) => Ok(GivenTime {
-            at: t.with_timezone(&Utc),
-            date: t.date_naive(),
-            offset: t.offset().to_string(),
-            zone,
-            precision: Precision::Instant,
-            given: text.to_owned(),
-        }),
-        Err(_) => Err(Error::input(format!(
-            "{what}: `{}` is not a valid date or time; {expected}",
-            crate::text::sanitize(text)
-        ))),
-    }
-}
 
-/// Like [`parse_when`], and refuses a time later than `now`.
-pub(crate) fn parse_past(input: &str, what: &str, now: DateTime<Utc>) -> Result<GivenTime, Error> {
-    let given = parse_when(input, what, now)?;
-    let today = local_date(now);
-    let future = match given.precision {
-        Precision::Date => given.date > today,
-        _ => given.at > now,
-    };
-    if future {
-        return Err(Error::input(format!(
-            "{what}: {} is in the future (now is {})",
-            given.given,
-            local_display(now)
-        )));
-    }
-    Ok(given)
-}
-
-/// A local wall-clock time as an instant; the earlier one when a fall-back makes it ambiguous.
-fn resolve_local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    let pick = |r: LocalResult<DateTime<FixedOffset>>| match r {
-        LocalResult::Single(t) => Some(t),
-        LocalResult::Ambiguous(a, _) => Some(a),
-        LocalResult::None => None,
-    };
-    match zone() {
-        Zone::Named(tz) => tz.resolve(naive),
-        Zone::Machine => pick(Local.from_local_datetime(&naive).map(|t| t.fixed_offset())),
+    /// Like [`parse_when`], and refuses a time later than `now`.
+    pub(crate) fn parse_past(
+        &self,
+        input: &str,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GivenTime, Error> {
+        let given = self.parse_when(input, what, now)?;
+        let today = self.local_date(now);
+        let future = match given.precision {
+            Precision::Date => given.date > today,
+            _ => given.at > now,
+        };
+        if future {
+            return Err(Error::input(format!(
+                "{what}: {} is in the future (now is {})",
+                given.given,
+                self.local_display(now)
+            )));
+        }
+        Ok(given)
     }
 }
 
@@ -382,24 +425,6 @@ pub(crate) mod stored_day {
         }
         Ok(Option::<Day>::deserialize(d)?.map(|Day(date)| date))
     }
-}
-
-/// The calendar date an instant falls on in the organisation's zone.
-pub(crate) fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    in_zone(at).date_naive()
-}
-
-/// The last minute of a calendar day in the organisation's zone: when "due on" that day ends.
-pub(crate) fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
-    let last = date.and_hms_opt(23, 59, 0).expect("23:59 exists");
-    resolve_local(last)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&last))
-}
-
-/// Formats an instant for people: wall-clock time in the organisation's zone, with its offset.
-pub(crate) fn local_display(at: DateTime<Utc>) -> String {
-    in_zone(at).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
 /// Formats an instant for the log: RFC 3339 UTC with milliseconds.
@@ -469,28 +494,57 @@ mod tests {
     #[test]
     fn accepts_the_four_forms() {
         let now = fixed_now();
+        let cal = Calendar::machine(Clock::Fixed(now));
         assert_eq!(
-            parse_when("2026-03-01", "x", now).unwrap().precision,
+            cal.parse_when("2026-03-01", "x", now).unwrap().precision,
             Precision::Date
         );
         assert_eq!(
-            parse_when("2026-03-01 09:30", "x", now).unwrap().precision,
+            cal.parse_when("2026-03-01 09:30", "x", now)
+                .unwrap()
+                .precision,
             Precision::Minute
         );
-        let rfc = parse_when("2026-03-01T09:30:00-05:00", "x", now).unwrap();
+        let rfc = cal
+            .parse_when("2026-03-01T09:30:00-05:00", "x", now)
+            .unwrap();
         assert_eq!(rfc.at.to_rfc3339(), "2026-03-01T14:30:00+00:00");
         assert_eq!(rfc.offset, "-05:00");
-        assert_eq!(parse_when("now", "x", now).unwrap().at, now);
+        assert_eq!(cal.parse_when("now", "x", now).unwrap().at, now);
     }
 
     #[test]
     fn refuses_impossible_and_future_dates() {
         let now = fixed_now();
-        let err = parse_when("2026-02-30", "--discovered", now).unwrap_err();
+        let cal = Calendar::machine(Clock::Fixed(now));
+        let err = cal
+            .parse_when("2026-02-30", "--discovered", now)
+            .unwrap_err();
         assert!(err.to_string().contains("--discovered"), "{err}");
-        assert!(parse_past("2026-03-11", "x", now).is_err());
-        assert!(parse_past("2026-03-10", "x", now).is_ok());
-        assert!(parse_past("2027-01-01T00:00:00Z", "x", now).is_err());
+        assert!(cal.parse_past("2026-03-11", "x", now).is_err());
+        assert!(cal.parse_past("2026-03-10", "x", now).is_ok());
+        assert!(cal.parse_past("2027-01-01T00:00:00Z", "x", now).is_err());
+    }
+
+    #[test]
+    fn each_calendar_keeps_its_own_zone() {
+        // 12:00 UTC on 10 March 2026 is still 10 March in Los Angeles and already 11 March on
+        // Kiritimati (UTC+14): two calendars side by side, no zone shared between them.
+        let now = fixed_now();
+        let zone = |name| Zone::Named(parse_zone(name).unwrap());
+        let la = Calendar::new(Clock::Fixed(now), zone("America/Los_Angeles"));
+        let kiritimati = Calendar::new(Clock::Fixed(now), zone("Pacific/Kiritimati"));
+        assert_eq!(la.local_date(now).to_string(), "2026-03-10");
+        assert_eq!(kiritimati.local_date(now).to_string(), "2026-03-11");
+        assert_eq!(la.zone_name(), "America/Los_Angeles");
+        assert_eq!(la.local_display(now), "2026-03-10 05:00 -07:00");
+        // A wall-clock time is read in the calendar's own zone.
+        let given = kiritimati.parse_when("2026-03-01 09:30", "x", now).unwrap();
+        assert_eq!(given.at.to_rfc3339(), "2026-02-28T19:30:00+00:00");
+        assert_eq!(given.zone.as_deref(), Some("Pacific/Kiritimati"));
+        // The end of a due day is 23:59 there.
+        let end = la.end_of_day(chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap());
+        assert_eq!(end.to_rfc3339(), "2026-03-09T06:59:00+00:00");
     }
 
     fn utc(text: &str) -> DateTime<Utc> {

@@ -20,7 +20,7 @@ fn session(dir: &std::path::Path) -> Session {
         runbooks: None,
         interactive: false,
         allow_identifiers: false,
-        clock: crate::clock::Clock::Fixed(now),
+        calendar: crate::clock::Calendar::machine(crate::clock::Clock::Fixed(now)),
         now,
         happened: None,
         profile: Default::default(),

@@ -57,7 +57,7 @@ pub(super) fn export(
     let (store, incident) = load(s, Replay::with_report_entries())?;
     let clock = incident.clock(s.today());
     let profile = Profile::load(&store.files_dir())?;
-    let report = export::report(&incident, &profile, &clock, s.now);
+    let report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     let text = export::ics_export(&report, &clock, s.now);
     let what = format!("the {} export of {}", format.name(), incident.id);
     Ok(Outcome::ok(deliver(&out.file, text, &what)?))
@@ -117,11 +117,11 @@ fn streamed_export(
         }
         Ok(())
     };
-    let mut report = export::report(&incident, &profile, &clock, s.now);
+    let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
         read_again(&mut |e| {
-            sink(export::timeline_row(&TimelineEntry::read(e)?));
+            sink(export::timeline_row(&TimelineEntry::read(e)?, &s.calendar));
             Ok(())
         })
     };
@@ -153,7 +153,7 @@ fn streamed_export(
                     template_dirs(&store, out),
                     templates::fuel_for(incident.head.seq + 1),
                 );
-                let svg = export::timeline_svg(&incident, &clock, s.now);
+                let svg = export::timeline_svg(&incident, &clock, &s.calendar, s.now);
                 let name = if format == ExportFormat::Md {
                     "report.md.j2"
                 } else {

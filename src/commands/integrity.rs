@@ -269,7 +269,7 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Write)?;
-    let ts = clock::log_timestamp(s.clock.now());
+    let ts = clock::log_timestamp(s.calendar.now());
     let repaired = log.repair(&s.stamp(&ts, None), &s.actor)?;
     if s.json {
         return Ok(Outcome::json(&RepairedOutput {

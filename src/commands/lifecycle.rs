@@ -72,7 +72,7 @@ pub(super) fn start(
         (Some(r), Some(d), Some(t)) => (r, d, t),
         (r, d, t) if s.interactive => {
             let mut prompts = s.prompts.open();
-            crate::walk::ask_start(&mut *prompts, &catalog, r, d, t, now)
+            crate::walk::ask_start(&mut *prompts, &catalog, r, d, t, &s.calendar, now)
                 .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?
         }
         _ => {
@@ -84,7 +84,7 @@ pub(super) fn start(
     };
     let title = check_text("--title", &title, false)?;
     let allowed = super::screen_before_writing(s, "the title", &title)?;
-    let discovered = clock::parse_past(&discovered, "--discovered", now)?;
+    let discovered = s.calendar.parse_past(&discovered, "--discovered", now)?;
     let entry = catalog.get(&runbook_id)?;
     let store = s.create_store()?;
     let pinned = PinnedRunbook {
@@ -100,7 +100,7 @@ pub(super) fn start(
         ),
     };
     let ts = clock::log_timestamp(now);
-    let local_today = clock::local_date(now);
+    let local_today = s.calendar.local_date(now);
     let mut attempt = 0;
     let (id, head) = loop {
         let id = store::new_incident_id(local_today, attempt);
@@ -144,10 +144,10 @@ pub(super) fn start(
         pinned.id,
         pinned.version,
         short_hash(&pinned.sha256),
-        terminal::discovered_line(&incident.discovered),
+        terminal::discovered_line(&incident.discovered, &s.calendar),
         store.location()
     );
-    out.push_str(&terminal::next_text(&incident, now));
+    out.push_str(&terminal::next_text(&incident, &s.calendar, now));
     out.push_str(&terminal::head_line(&head));
     // Offered only to someone who was asked for the arguments: given everything on the command
     // line, `start` never prompts.
@@ -256,7 +256,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
             .map(|v| {
                 let record: Option<&StepRecord> = v.record;
                 StepStatus {
-                    step: StepSummary::of(&incident, &v),
+                    step: StepSummary::of(&incident, &v, &s.calendar),
                     applies: v.active,
                     state: v.state(),
                     because: v.because.clone(),
@@ -302,18 +302,19 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
                 .iter()
                 .map(|v| v.step.id.value.as_str())
                 .collect(),
-            deadlines: DeadlinesView::new(&incident, &clock, today),
+            deadlines: DeadlinesView::new(&incident, &clock, today, s.calendar.zone_name()),
             entries: incident.head.seq + 1,
             head: &incident.head,
             substituted_clock: &incident.substituted_clock,
             clock_note: incident.substituted_clock_note(),
-            retain_until: incident.retain_until(),
+            retain_until: incident.retain_until(&s.calendar),
         };
         return Ok(Outcome::json(&doc));
     }
     Ok(Outcome::ok(terminal::status_text(
         &incident,
         &store.location(),
+        &s.calendar,
         s.now,
         &deadline_summary(&incident, today),
     )))

@@ -98,8 +98,9 @@ pub(crate) struct Session {
     pub interactive: bool,
     /// Whether text that looks like it holds identifiers may be recorded (`--allow-identifiers`).
     pub allow_identifiers: bool,
-    /// Where "now" comes from; the system clock unless fixed (tests, training).
-    pub clock: Clock,
+    /// Where "now" comes from (the system clock unless fixed: tests, training) and the zone
+    /// the organisation's days are kept in (the profile's, else the machine's).
+    pub calendar: clock::Calendar,
     /// "Now" when the command started, for its views.
     pub now: DateTime<Utc>,
     /// When what this command records happened, when that was earlier (`--at`).
@@ -145,8 +146,14 @@ impl Session {
         }
         let address =
             store::StoreAddress::parse(&g.store.clone().unwrap_or_else(store::default_root));
+        let profile = crate::profile::Profile::load(&address.files_dir()).unwrap_or_default();
+        // The organisation's day: the zone its profile names, else the machine's.
+        let zone = profile
+            .get("time_zone")
+            .and_then(|name| clock::parse_zone(name).ok())
+            .map_or(clock::Zone::Machine, clock::Zone::Named);
         Ok(Session {
-            profile: crate::profile::Profile::load(&address.files_dir()).unwrap_or_default(),
+            profile,
             store: address,
             store_is_default: g.store.is_none(),
             actor,
@@ -155,7 +162,7 @@ impl Session {
             runbooks: g.runbooks.clone(),
             interactive: !g.non_interactive && std::io::stdin().is_terminal(),
             allow_identifiers: g.allow_identifiers,
-            clock,
+            calendar: clock::Calendar::new(clock, zone),
             now: clock.now(),
             happened: None,
             sink: Sink::Outcome,
@@ -169,7 +176,7 @@ impl Session {
     pub(crate) fn stamp<'a>(&self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
         Stamp {
             ts,
-            substituted: self.clock.is_substituted(),
+            substituted: self.calendar.clock.is_substituted(),
             at,
             allowed: None,
         }
@@ -241,7 +248,7 @@ impl Session {
 
     /// Today's calendar date in the local time zone.
     fn today(&self) -> NaiveDate {
-        clock::local_date(self.now)
+        self.calendar.local_date(self.now)
     }
 
     /// The store, opened once per command.
@@ -372,19 +379,13 @@ pub(crate) fn run_on(cli: Cli, clock: Clock) -> Result<Outcome, Error> {
 fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
     let mut session = Session::from_cli(&cli, clock)?;
     session.sink = sink;
-    // The organisation's day: the zone its profile names, before anything reads a date.
-    if let Some(name) = session.profile.get("time_zone")
-        && let Ok(tz) = clock::parse_zone(name)
-    {
-        clock::set_zone(clock::Zone::Named(tz));
-    }
     if let Some((happened, about_the_breach)) = happened_at(&cli.command) {
         session.happened = happened
             .at
             .as_deref()
             .map(|w| -> Result<Happened, Error> {
                 Ok(Happened {
-                    at: clock::parse_past(w, "--at", session.now)?,
+                    at: session.calendar.parse_past(w, "--at", session.now)?,
                     may_precede_discovery: about_the_breach,
                 })
             })
@@ -565,12 +566,12 @@ fn record_once(
         return Err(Error::input(format!(
             "--at {} is before the breach was discovered ({}); only facts about the breach itself may be dated earlier",
             h.at.given,
-            clock::local_display(incident.discovered.at)
+            session.calendar.local_display(incident.discovered.at)
         )));
     }
     // Read under the lock, after the replay: a concurrent writer's entry is already in the tail,
     // so this time is never earlier than the entry before it unless the clock was set back.
-    let ts = clock::log_timestamp(session.clock.now());
+    let ts = clock::log_timestamp(session.calendar.now());
     let at = session
         .happened
         .as_ref()

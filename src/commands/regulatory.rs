@@ -87,16 +87,17 @@ pub(super) fn parse_state_count(flag: &str, text: &str) -> Result<(String, u64),
 /// The update `breach facts` asks for, checked field by field.
 pub(crate) fn facts_update(
     args: &FactsArgs,
+    calendar: &clock::Calendar,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<FactsUpdate, Error> {
-    let today = clock::local_date(now);
+    let today = calendar.local_date(now);
     let mut update = counts_update(
         args.affected.as_deref(),
         args.unreachable.as_deref(),
         &args.states,
     )?;
     if let Some(d) = &args.discovered {
-        update.discovered = Some(clock::parse_past(d, "--discovered", now)?);
+        update.discovered = Some(calendar.parse_past(d, "--discovered", now)?);
     }
     update.breach_started = args
         .breach_started
@@ -234,7 +235,7 @@ pub(crate) struct FactsShown<'a> {
 }
 
 pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
-    let update = facts_update(args, s.now)?;
+    let update = facts_update(args, &s.calendar, s.now)?;
     let reason = args
         .reason
         .as_deref()
@@ -261,7 +262,7 @@ pub(super) fn facts(s: &Session, args: &FactsArgs) -> Result<Outcome, Error> {
                 facts: &incident.facts,
             }));
         }
-        return Ok(Outcome::ok(terminal::facts_text(&incident)));
+        return Ok(Outcome::ok(terminal::facts_text(&incident, &s.calendar)));
     }
     let mut update = update;
     if update.delay_lifted {
@@ -754,7 +755,7 @@ fn settling(
             .map(|n| check_text("the note", n, true))
             .transpose()?;
         part.step_evidence =
-            crate::incident::evidence::collect(view.step, &fs.evidence, s.clock.now())?;
+            crate::incident::evidence::collect(view.step, &fs.evidence, &s.calendar)?;
     }
     part.settles = settles;
     Ok(event)
@@ -765,12 +766,18 @@ pub(super) fn deadlines(s: &Session) -> Result<Outcome, Error> {
     let today = s.today();
     let clock = incident.clock(today);
     if s.json {
-        return Ok(Outcome::json(&DeadlinesView::new(&incident, &clock, today)));
+        return Ok(Outcome::json(&DeadlinesView::new(
+            &incident,
+            &clock,
+            today,
+            s.calendar.zone_name(),
+        )));
     }
     Ok(Outcome::ok(deadlines_text(
         &incident,
         &clock,
         today,
+        &s.calendar.zone_name(),
         terminal::width(),
     )))
 }

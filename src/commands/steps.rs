@@ -39,14 +39,18 @@ pub(crate) struct StepSummary<'a> {
 }
 
 impl<'a> StepSummary<'a> {
-    pub(crate) fn of(incident: &Incident, v: &StepView<'a>) -> StepSummary<'a> {
+    pub(crate) fn of(
+        incident: &Incident,
+        v: &StepView<'a>,
+        calendar: &crate::clock::Calendar,
+    ) -> StepSummary<'a> {
         StepSummary {
             id: &v.step.id.value,
             phase: v.phase,
             title: &v.step.title.value,
             owner: v.step.owner,
             required: v.step.required,
-            due: terminal::due_at(incident, v.step),
+            due: terminal::due_at(incident, v.step, calendar),
             records: v.step.records.as_ref().map(|r| r.value),
         }
     }
@@ -83,7 +87,7 @@ pub(super) fn next(s: &Session) -> Result<Outcome, Error> {
             .workable()
             .iter()
             .map(|v| NextStep {
-                step: StepSummary::of(&incident, v),
+                step: StepSummary::of(&incident, v, &s.calendar),
                 evidence: v
                     .step
                     .evidence
@@ -102,7 +106,11 @@ pub(super) fn next(s: &Session) -> Result<Outcome, Error> {
             steps,
         }));
     }
-    Ok(Outcome::ok(terminal::next_text(&incident, s.now)))
+    Ok(Outcome::ok(terminal::next_text(
+        &incident,
+        &s.calendar,
+        s.now,
+    )))
 }
 
 pub(super) fn done(
@@ -357,7 +365,7 @@ fn done_step(
             // reopened since): done as is.
             (_, None) => {
                 let view = incident.check_transition(step, StepState::Done)?;
-                let evidence = evidence::collect(view.step, pairs, s.clock.now())?;
+                let evidence = evidence::collect(view.step, pairs, &s.calendar)?;
                 Ok(Event::StepDone(event::StepDone {
                     step: step.to_owned(),
                     note: note.clone(),
@@ -616,8 +624,8 @@ impl Recorder for SessionRecorder {
         Ok((head, message))
     }
 
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.session.clock.now()
+    fn calendar(&self) -> &crate::clock::Calendar {
+        &self.session.calendar
     }
 }
 

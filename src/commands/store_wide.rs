@@ -355,7 +355,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         let all = AllDeadlines {
             store: store.location(),
             today,
-            zone: crate::clock::zone_name(),
+            zone: s.calendar.zone_name(),
             obligations: export::Rows::from_log(|sink| {
                 each(&mut |row| {
                     sink(row);
@@ -369,7 +369,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             w.write_all(b"\n").map_err(write_failed)
         });
     }
-    let head = view::deadlines_all_head(&store.location(), today);
+    let head = view::deadlines_all_head(&store.location(), today, &s.calendar.zone_name());
     let tail = view::deadlines_unreadable(&unreadable);
     if owed == 0 || !columns.direct(terminal::width()) {
         // Nothing to lay out, or laid out whole to be wrapped to a screen.

@@ -22,7 +22,7 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         runbooks,
         interactive: false,
         allow_identifiers: false,
-        clock: crate::clock::Clock::Fixed(test_now()),
+        calendar: crate::clock::Calendar::machine(crate::clock::Clock::Fixed(test_now())),
         now: test_now(),
         happened: None,
         profile: Default::default(),
@@ -384,7 +384,9 @@ fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
         Answer::Text("2026-03-09"),
         Answer::Text("Lab results to wrong address"),
     ]);
-    let (runbook, discovered, title) = ask_start(&mut r, &catalog, None, None, None, now).unwrap();
+    let calendar = crate::clock::Calendar::machine(crate::clock::Clock::Fixed(now));
+    let (runbook, discovered, title) =
+        ask_start(&mut r, &catalog, None, None, None, &calendar, now).unwrap();
     assert_eq!(runbook, catalog.entries[0].runbook.id.value);
     assert_eq!(discovered, "2026-03-09");
     assert_eq!(title, "Lab results to wrong address");
@@ -396,6 +398,7 @@ fn start_asks_for_what_was_not_given_and_re_asks_a_future_date() {
         Some("x".into()),
         Some("now".into()),
         Some("t".into()),
+        &calendar,
         now,
     )
     .unwrap();

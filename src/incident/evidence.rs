@@ -15,8 +15,9 @@ pub(crate) use super::input::MAX_TEXT_BYTES;
 pub(crate) fn normalise(
     field: &EvidenceField,
     raw: &str,
-    now: chrono::DateTime<chrono::Utc>,
+    calendar: &clock::Calendar,
 ) -> Result<String, String> {
+    let now = calendar.now();
     let value = raw.trim();
     if value.is_empty() {
         return Err("is empty".to_owned());
@@ -62,19 +63,19 @@ pub(crate) fn normalise(
             _ => Err("must be yes or no".to_owned()),
         },
         FieldType::Date => match clock::parse_date(value) {
-            Some(d) if d > clock::local_date(now) => {
-                Err(format!("is after today ({})", clock::local_date(now)))
+            Some(d) if d > calendar.local_date(now) => {
+                Err(format!("is after today ({})", calendar.local_date(now)))
             }
             Some(d) => Ok(d.to_string()),
             None => Err("is not a date (YYYY-MM-DD)".to_owned()),
         },
-        FieldType::DateTime => match clock::parse_when(value, "value", now) {
+        FieldType::DateTime => match calendar.parse_when(value, "value", now) {
             Ok(t) if t.precision != clock::Precision::Date && t.at > now => {
                 Err("is in the future".to_owned())
             }
-            Ok(t) if t.precision != clock::Precision::Date => {
-                Ok(clock::in_zone(t.at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
-            }
+            Ok(t) if t.precision != clock::Precision::Date => Ok(calendar
+                .in_zone(t.at)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
             _ => Err("is not a date and time (YYYY-MM-DD HH:MM or RFC 3339)".to_owned()),
         },
         FieldType::Email => {
@@ -127,7 +128,7 @@ fn is_email(value: &str) -> bool {
 pub(crate) fn collect(
     step: &Step,
     pairs: &[(String, String)],
-    now: chrono::DateTime<chrono::Utc>,
+    calendar: &clock::Calendar,
 ) -> Result<BTreeMap<String, String>, Error> {
     let id = &step.id.value;
     let mut values = BTreeMap::new();
@@ -162,7 +163,7 @@ pub(crate) fn collect(
             )));
         }
         // The message names the field and the rule, never the value: it may be PHI.
-        let value = normalise(field, raw, now).map_err(|why| {
+        let value = normalise(field, raw, calendar).map_err(|why| {
             Error::input(format!(
                 "step `{id}`: evidence `{name}` {why} (expected {})",
                 field.kind.value.label()

@@ -867,7 +867,11 @@ impl Incident {
     /// When a step is due. A step bound to a notice is due when the clock says that notice is
     /// due, at the end of that day: held by law enforcement, moved by the facts, per state (the
     /// earliest of them). Any other step is due its runbook offset after discovery.
-    pub(crate) fn step_due(&self, step: &Step) -> Option<DateTime<Utc>> {
+    pub(crate) fn step_due(
+        &self,
+        step: &Step,
+        calendar: &crate::clock::Calendar,
+    ) -> Option<DateTime<Utc>> {
         if let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) {
             let audience = to;
             return self
@@ -876,7 +880,7 @@ impl Incident {
                 .filter(|o| o.key.audience() == audience)
                 .map(|o| o.due)
                 .min()
-                .map(crate::clock::end_of_day);
+                .map(|due| calendar.end_of_day(due));
         }
         let offset = step.due.as_ref()?;
         Some(self.discovered_at() + chrono::Duration::hours(offset.value.hours()))
@@ -921,10 +925,10 @@ impl Incident {
     }
 
     /// The last day this record must be kept (six years, 45 CFR 164.530(j)(2)).
-    pub(crate) fn retain_until(&self) -> chrono::NaiveDate {
+    pub(crate) fn retain_until(&self, calendar: &crate::clock::Calendar) -> chrono::NaiveDate {
         let date = |ts: &str| {
             chrono::DateTime::parse_from_rfc3339(ts)
-                .map(|t| crate::clock::local_date(t.with_timezone(&chrono::Utc)))
+                .map(|t| calendar.local_date(t.with_timezone(&chrono::Utc)))
                 .unwrap_or(self.discovered.date)
         };
         obligations::retain_until(date(&self.opened_at), date(&self.last_at))

@@ -35,12 +35,13 @@ impl<'a> DeadlinesView<'a> {
         incident: &'a Incident,
         clock: &'a Clock,
         today: NaiveDate,
+        zone: String,
     ) -> DeadlinesView<'a> {
         DeadlinesView {
             id: &incident.id,
             discovered: incident.discovered.date,
             today,
-            zone: crate::clock::zone_name(),
+            zone,
             rests_on: incident.rests_on(),
             notification_required: incident.facts.notification_required,
             obligations: &clock.obligations,
@@ -103,13 +104,12 @@ pub(crate) fn deadlines_text(
     incident: &Incident,
     clock: &Clock,
     today: NaiveDate,
+    zone: &str,
     width: usize,
 ) -> String {
     let mut out = format!(
-        "Deadlines for {} (discovered {}; today {today}, {})\n",
-        incident.id,
-        incident.discovered.date,
-        crate::clock::zone_name()
+        "Deadlines for {} (discovered {}; today {today}, {zone})\n",
+        incident.id, incident.discovered.date,
     );
     if let Some(rests) = incident.rests_on() {
         out.push_str(&wrap(&format!("Determination: {rests}"), width, ""));

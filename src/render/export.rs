@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::clock::{self, GivenTime};
+use crate::clock::{self, Calendar, GivenTime};
 use crate::error::Error;
 use crate::incident::event::{Assessment, Determination, Event};
 use crate::incident::obligations::{Audience, Clock, Status, SubstituteForm};
@@ -272,9 +272,9 @@ pub(crate) struct Verification {
     pub clock_note: Option<String>,
 }
 
-fn local(ts: &str) -> String {
+fn local(cal: &Calendar, ts: &str) -> String {
     DateTime::parse_from_rfc3339(ts)
-        .map(|t| clock::local_display(t.with_timezone(&Utc)))
+        .map(|t| cal.local_display(t.with_timezone(&Utc)))
         .unwrap_or_else(|_| ts.to_owned())
 }
 
@@ -390,13 +390,13 @@ fn summarise_action(event: &Event) -> String {
 }
 
 /// One entry as the timeline of a report shows it.
-pub(crate) fn timeline_row(t: &TimelineEntry) -> TimelineRow {
+pub(crate) fn timeline_row(t: &TimelineEntry, cal: &Calendar) -> TimelineRow {
     TimelineRow {
         seq: t.seq,
         ts: t.ts.clone(),
-        local: local(&t.ts),
+        local: local(cal, &t.ts),
         happened: t.at.clone(),
-        happened_local: t.at.as_deref().map(local),
+        happened_local: t.at.as_deref().map(|ts| local(cal, ts)),
         substituted_clock: t.substituted,
         actor: t.actor.clone(),
         kind: t.event.kind().to_owned(),
@@ -411,6 +411,7 @@ pub(crate) fn report<'a>(
     incident: &'a Incident,
     profile: &Profile,
     clock: &'a Clock,
+    cal: &Calendar,
     now: DateTime<Utc>,
 ) -> Report<'a> {
     let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -423,7 +424,7 @@ pub(crate) fn report<'a>(
                         "{} ({}, {})",
                         n.text,
                         t.actor,
-                        local(&t.ts)
+                        local(cal, &t.ts)
                     ));
                 }
             }
@@ -434,7 +435,7 @@ pub(crate) fn report<'a>(
                 sha256: a.sha256.clone(),
                 bytes: a.bytes,
                 step: a.step.clone(),
-                at: local(&t.ts),
+                at: local(cal, &t.ts),
                 actor: t.actor.clone(),
             }),
             _ => {}
@@ -462,7 +463,7 @@ pub(crate) fn report<'a>(
                     records: v.step.records.as_ref().map(|r| r.value),
                     because: v.because.clone(),
                     actor: v.record.map(|r| r.actor.clone()),
-                    at: v.record.map(|r| local(&r.at)),
+                    at: v.record.map(|r| local(cal, &r.at)),
                     reason: v.record.and_then(|r| r.reason.clone()),
                     note: v.record.and_then(|r| r.note.clone()),
                     // In the runbook's order, not alphabetical: the order the author meant.
@@ -507,25 +508,31 @@ pub(crate) fn report<'a>(
             held_until: o.held_until,
         })
         .collect();
-    let timeline = Rows::Held(incident.timeline.iter().map(timeline_row).collect());
-    let today = clock::local_date(now);
+    let timeline = Rows::Held(
+        incident
+            .timeline
+            .iter()
+            .map(|t| timeline_row(t, cal))
+            .collect(),
+    );
+    let today = cal.local_date(now);
     Report {
         format: "breach-export/1",
         tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
         exported_at: clock::log_timestamp(now),
-        exported_local: clock::local_display(now),
-        zone: clock::zone_name(),
+        exported_local: cal.local_display(now),
+        zone: cal.zone_name(),
         incident: IncidentSummary {
             id: incident.id.clone(),
             title: incident.title.clone(),
             state: incident.state_label(),
             discovered: incident.discovered.clone(),
-            discovered_local: super::terminal::discovered_line(&incident.discovered),
-            opened_at: local(&incident.opened_at),
+            discovered_local: super::terminal::discovered_line(&incident.discovered, cal),
+            opened_at: local(cal, &incident.opened_at),
             opened_by: incident.opened_by.clone(),
-            retain_until: incident.retain_until(),
+            retain_until: incident.retain_until(cal),
             closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
-                at: local(at),
+                at: local(cal, at),
                 by: by.clone(),
                 forced: c.forced,
                 reason: c.reason.clone(),
@@ -546,11 +553,11 @@ pub(crate) fn report<'a>(
             determination: a.value.determination,
             label: a.value.determination.label(),
             assessment: a.value.clone(),
-            at: local(&a.at),
+            at: local(cal, &a.at),
             by: a.by.clone(),
             seq: a.seq,
         }),
-        deadlines: DeadlinesView::new(incident, clock, today),
+        deadlines: DeadlinesView::new(incident, clock, today, cal.zone_name()),
         obligations,
         phases,
         notices: incident
@@ -558,7 +565,7 @@ pub(crate) fn report<'a>(
             .iter()
             .map(|n| NoticeRow {
                 seq: n.seq,
-                recorded_at: local(&n.at),
+                recorded_at: local(cal, &n.at),
                 by: n.by.clone(),
                 to: n.value.to,
                 date: n.value.date,
@@ -840,14 +847,19 @@ fn xml(text: &str) -> String {
 /// settled step, placed by when each step happened (`--at`, else when it was recorded), a band
 /// per law-enforcement hold, a dashed line per obligation's due date, a dot per notice sent, and
 /// today.
-pub(crate) fn timeline_svg(incident: &Incident, clock: &Clock, now: DateTime<Utc>) -> String {
+pub(crate) fn timeline_svg(
+    incident: &Incident,
+    clock: &Clock,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> String {
     let day_of = |ts: &str| {
         DateTime::parse_from_rfc3339(ts)
             .ok()
-            .map(|t| clock::local_date(t.with_timezone(&Utc)))
+            .map(|t| cal.local_date(t.with_timezone(&Utc)))
     };
     let start = incident.discovered.date;
-    let today = clock::local_date(now);
+    let today = cal.local_date(now);
     let mut end = today.max(start + chrono::Duration::days(60));
     for o in &clock.obligations {
         end = end.max(o.due);

@@ -63,11 +63,8 @@ pub(crate) const DUE_HEADER: [&str; 6] =
     ["due", "status", "days", "incident", "obligation", "title"];
 
 /// What `deadlines --all` says before its table.
-pub(crate) fn deadlines_all_head(store: &str, today: NaiveDate) -> String {
-    format!(
-        "Every open obligation in {store}, as of {today} ({}):\n\n",
-        crate::clock::zone_name()
-    )
+pub(crate) fn deadlines_all_head(store: &str, today: NaiveDate, zone: &str) -> String {
+    format!("Every open obligation in {store}, as of {today} ({zone}):\n\n")
 }
 
 /// What `deadlines --all` says when nothing is owed.

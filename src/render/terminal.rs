@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use tabled::builder::Builder;
 use tabled::settings::{Style, Width};
 
-use crate::clock::{GivenTime, Precision, local_display};
+use crate::clock::{Calendar, GivenTime, Precision};
 use crate::incident::{Incident, StepState};
 use crate::log::Head;
 use crate::runbook::{Catalog, Entry, FieldType, Phase, Step};
@@ -35,28 +35,40 @@ pub(crate) fn head_line(head: &Head) -> String {
     format!("head {}:{}\n", head.seq, head.hash)
 }
 
-pub(crate) fn discovered_line(d: &GivenTime) -> String {
+pub(crate) fn discovered_line(d: &GivenTime, cal: &Calendar) -> String {
     let when = match d.precision {
         Precision::Date => format!("{} (time of day not given)", d.date),
-        _ => local_display(d.at),
+        _ => cal.local_display(d.at),
     };
     format!("{when}, given as \"{}\" ({})", sanitize(&d.given), d.offset)
 }
 
 /// When a step is due, as a local RFC 3339 time.
-pub(crate) fn due_at(incident: &Incident, step: &Step) -> Option<String> {
-    let at = incident.step_due(step)?;
-    Some(crate::clock::in_zone(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+pub(crate) fn due_at(incident: &Incident, step: &Step, cal: &Calendar) -> Option<String> {
+    let at = incident.step_due(step, cal)?;
+    Some(
+        cal.in_zone(at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    )
 }
 
 /// "due 2026-11-21 16:05 (in 5h)" or "OVERDUE since … (2d 3h)".
-pub(crate) fn due_phrase(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
-    let at = incident.step_due(step)?;
+pub(crate) fn due_phrase(
+    incident: &Incident,
+    step: &Step,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let at = incident.step_due(step, cal)?;
     let left = at - now;
     Some(if left.num_minutes() >= 0 {
-        format!("due {} (in {})", local_display(at), span(left))
+        format!("due {} (in {})", cal.local_display(at), span(left))
     } else {
-        format!("OVERDUE since {} ({} ago)", local_display(at), span(-left))
+        format!(
+            "OVERDUE since {} ({} ago)",
+            cal.local_display(at),
+            span(-left)
+        )
     })
 }
 
@@ -231,7 +243,7 @@ fn wraps() -> bool {
     std::env::var_os("COLUMNS").is_some() || std::io::stdout().is_terminal()
 }
 
-pub(crate) fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
+pub(crate) fn next_text(incident: &Incident, cal: &Calendar, now: DateTime<Utc>) -> String {
     if incident.is_closed() {
         return "The incident is closed.\n".to_owned();
     }
@@ -257,7 +269,7 @@ pub(crate) fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
         ));
         out.push('\n');
         let mut about = format!("{} · {}", v.phase, v.step.owner.label());
-        if let Some(due) = due_phrase(incident, v.step, now) {
+        if let Some(due) = due_phrase(incident, v.step, cal, now) {
             about.push_str(&format!(" · {due}"));
         }
         out.push_str(&wrap(&about, width, "      "));
@@ -271,6 +283,7 @@ pub(crate) fn next_text(incident: &Incident, now: DateTime<Utc>) -> String {
 pub(crate) fn status_text(
     incident: &Incident,
     store: &str,
+    cal: &Calendar,
     now: DateTime<Utc>,
     deadlines: &str,
 ) -> String {
@@ -283,17 +296,17 @@ pub(crate) fn status_text(
         incident.pinned.id,
         incident.pinned.version,
         short_hash(&incident.pinned.sha256),
-        discovered_line(&incident.discovered),
-        ts_display(&incident.opened_at),
+        discovered_line(&incident.discovered, cal),
+        ts_display(&incident.opened_at, cal),
         sanitize(&incident.opened_by),
         store,
-        crate::clock::zone_name(),
-        crate::clock::in_zone(now).format("%:z"),
+        cal.zone_name(),
+        cal.in_zone(now).format("%:z"),
     );
     if let Some((at, by, c)) = &incident.closed {
         out.push_str(&format!(
             "  closed      {} by {}{}\n",
-            ts_display(at),
+            ts_display(at, cal),
             sanitize(by),
             if c.forced {
                 format!(
@@ -307,7 +320,7 @@ pub(crate) fn status_text(
     }
     out.push_str(&format!(
         "  keep until  {} (six years from the last entry, 45 CFR 164.530(j)(2))\n",
-        incident.retain_until()
+        incident.retain_until(cal)
     ));
     if let Some(note) = incident.substituted_clock_note() {
         out.push_str(&wrap(&format!("clock       {note}"), w, "  "));
@@ -332,7 +345,7 @@ pub(crate) fn status_text(
         } else {
             let mut s = v.state().label().to_owned();
             if v.state() == StepState::Open {
-                if let Some(due) = due_short(incident, v.step, now) {
+                if let Some(due) = due_short(incident, v.step, cal, now) {
                     s = format!("open, {due}");
                 }
                 if !v.step.required {
@@ -343,7 +356,7 @@ pub(crate) fn status_text(
         };
         let by = v
             .record
-            .map(|r| format!("{} {}", sanitize(&r.actor), ts_short(&r.at)))
+            .map(|r| format!("{} {}", sanitize(&r.actor), ts_short(&r.at, cal)))
             .unwrap_or_default();
         b.push_record([
             v.phase.name().to_owned(),
@@ -354,17 +367,17 @@ pub(crate) fn status_text(
     }
     out.push_str(&table(b, w));
     out.push('\n');
-    out.push_str(&next_text(incident, now));
+    out.push_str(&next_text(incident, cal, now));
     out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
     out.push_str(&head_line(&incident.head));
     out
 }
 
 /// A log timestamp as a compact local time, `MM-DD HH:MM`; the header states the zone.
-fn ts_short(ts: &str) -> String {
+fn ts_short(ts: &str, cal: &Calendar) -> String {
     DateTime::parse_from_rfc3339(ts)
         .map(|t| {
-            crate::clock::in_zone(t.with_timezone(&Utc))
+            cal.in_zone(t.with_timezone(&Utc))
                 .format("%m-%d %H:%M")
                 .to_string()
         })
@@ -372,18 +385,23 @@ fn ts_short(ts: &str) -> String {
 }
 
 /// "due 04-30 09:30" or "OVERDUE 3d 2h" for a table cell.
-fn due_short(incident: &Incident, step: &Step, now: DateTime<Utc>) -> Option<String> {
-    let at = incident.step_due(step)?;
+fn due_short(
+    incident: &Incident,
+    step: &Step,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let at = incident.step_due(step, cal)?;
     Some(if at >= now {
-        format!("due {}", crate::clock::in_zone(at).format("%m-%d %H:%M"))
+        format!("due {}", cal.in_zone(at).format("%m-%d %H:%M"))
     } else {
         format!("OVERDUE {}", span(now - at))
     })
 }
 
-fn ts_display(ts: &str) -> String {
+fn ts_display(ts: &str, cal: &Calendar) -> String {
     DateTime::parse_from_rfc3339(ts)
-        .map(|t| local_display(t.with_timezone(&Utc)))
+        .map(|t| cal.local_display(t.with_timezone(&Utc)))
         .unwrap_or_else(|_| sanitize(ts).into_owned())
 }
 
@@ -570,7 +588,7 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
 }
 
 /// The facts screen of `breach facts` with no flags.
-pub(crate) fn facts_text(incident: &Incident) -> String {
+pub(crate) fn facts_text(incident: &Incident, cal: &Calendar) -> String {
     let f = &incident.facts;
     let count = |c: Option<u64>| c.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
     let states = if f.states.is_empty() {
@@ -585,7 +603,7 @@ pub(crate) fn facts_text(incident: &Incident) -> String {
     let mut out = format!(
         "Facts of {}\n  discovered           {}\n  affected             {}\n  residents by state   {states}\n  unreachable          {}\n  business associate   {}\n",
         incident.id,
-        discovered_line(&incident.discovered),
+        discovered_line(&incident.discovered, cal),
         count(f.affected),
         count(f.unreachable),
         if f.business_associate { "yes" } else { "no" },

@@ -86,7 +86,7 @@ pub(crate) trait Recorder {
     /// Records one action; returns the new head and a one-line summary.
     fn record(&mut self, action: Action) -> Result<(Head, String), Error>;
     /// "Now", from the clock the commands were given.
-    fn now(&self) -> DateTime<Utc>;
+    fn calendar(&self) -> &crate::clock::Calendar;
 }
 
 /// How a walk ended, when it did not fail.
@@ -121,16 +121,18 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
             r.say(&format!("Incident {} is closed.", incident.id));
             return Ok(WalkEnd::Closed);
         }
-        let now = recorder.now();
+        let calendar = recorder.calendar().clone();
+        let now = calendar.now();
         let workable = incident.workable();
         let Some(view) = workable.first().cloned() else {
-            r.say(render::terminal::next_text(&incident, now).trim());
+            r.say(render::terminal::next_text(&incident, &calendar, now).trim());
             return Ok(WalkEnd::NothingWorkable);
         };
         let step_id = view.step.id.value.clone();
         r.say(&step_card(
             &incident,
             view.clone(),
+            &calendar,
             now,
             render::terminal::width(),
         ));
@@ -147,7 +149,7 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
             Err(stop) => return left(stop),
         };
         let action = match choice {
-            0 => match gather_done(&incident, view, r, now) {
+            0 => match gather_done(&incident, view, r, &calendar) {
                 Ok(Some(action)) => action,
                 Ok(None) | Err(Stop::Cancelled) => {
                     r.say("Not recorded.");
@@ -226,7 +228,7 @@ fn gather_done(
     incident: &Incident,
     view: StepView<'_>,
     r: &mut dyn Responder,
-    now: DateTime<Utc>,
+    calendar: &crate::clock::Calendar,
 ) -> Result<Option<Action>, Stop> {
     let step = view.step;
     let records = match step.records.as_ref().map(|b| b.value) {
@@ -234,7 +236,7 @@ fn gather_done(
             if matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step) =>
         {
             r.say(&format!("This step records {}.", binding.label()));
-            Some(ask_bound(binding, r, now)?)
+            Some(ask_bound(binding, r, calendar)?)
         }
         _ => None,
     };
@@ -279,7 +281,7 @@ fn gather_done(
                         break None;
                     }
                     // The reason names the rule, never echoes the value: it may be PHI.
-                    match evidence::normalise(field, &raw, now) {
+                    match evidence::normalise(field, &raw, calendar) {
                         Ok(value) => break Some(value),
                         Err(why) => r.say(&format!(
                             "✗ The answer {why}; expected {}. Try again.",
@@ -320,8 +322,12 @@ fn gather_done(
 
 /// Asks for the values of the action a bound step records, each checked as it is typed where
 /// the form allows; the full check is the command's, when the step is recorded.
-fn ask_bound(binding: Records, r: &mut dyn Responder, now: DateTime<Utc>) -> Result<Bound, Stop> {
-    let today = clock::local_date(now);
+fn ask_bound(
+    binding: Records,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<Bound, Stop> {
+    let today = calendar.local_date(calendar.now());
     let ask_date = |r: &mut dyn Responder, prompt: &str| loop {
         let answer = r.ask(prompt, "YYYY-MM-DD")?;
         match clock::parse_date(&answer) {
@@ -448,6 +454,7 @@ pub(crate) fn ask_start(
     runbook: Option<String>,
     discovered: Option<String>,
     title: Option<String>,
+    calendar: &crate::clock::Calendar,
     now: DateTime<Utc>,
 ) -> Result<(String, String, String), Stop> {
     let runbook = match runbook {
@@ -475,7 +482,7 @@ pub(crate) fn ask_start(
                 "When was the breach discovered?",
                 "YYYY-MM-DD, YYYY-MM-DD HH:MM (local time), or now: the first day anyone other than the sender knew",
             )?;
-            match clock::parse_past(&answer, "the discovery time", now) {
+            match calendar.parse_past(&answer, "the discovery time", now) {
                 Ok(_) => break answer,
                 Err(e) => r.say(&format!("✗ {e}")),
             }
@@ -606,6 +613,7 @@ pub(crate) fn ask_assessment(
 pub(crate) fn step_card(
     incident: &Incident,
     view: StepView<'_>,
+    calendar: &crate::clock::Calendar,
     now: DateTime<Utc>,
     width: usize,
 ) -> String {
@@ -631,7 +639,7 @@ pub(crate) fn step_card(
     }
     out.push_str(&wrap(&about, width, ""));
     out.push('\n');
-    if let Some(due) = render::terminal::due_phrase(incident, step, now) {
+    if let Some(due) = render::terminal::due_phrase(incident, step, calendar, now) {
         out.push_str(&wrap(&due, width, ""));
         out.push('\n');
     }
