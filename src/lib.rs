@@ -34,5 +34,5 @@ pub use cli::Cli;
 pub use commands::{Outcome, run};
 pub use error::{Error, Kind};
 pub use log::record::Head;
-pub use render::export::log_from_json;
+pub use render::export::formats::log_from_json;
 pub use text::{sanitize, sanitize_multiline};

@@ -9,12 +9,18 @@
 mod documents;
 mod integrity;
 mod lifecycle;
+mod output;
 mod profile;
 mod regulatory;
 mod runbooks;
 mod steps;
 mod store_wide;
 mod transfer;
+mod write;
+
+pub(crate) use output::Sink;
+use output::{deliver, to_file, write_document};
+use write::{record, screen_before_writing};
 
 #[cfg(test)]
 mod attach_tests;
@@ -344,25 +350,6 @@ impl Session {
     }
 }
 
-/// Where a long document (a JSON or CSV export, a store-wide view) goes when no `-o` names a
-/// file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sink {
-    /// The binary's standard output: written as it is made when that is a file or a pipe, so
-    /// that nothing holds the whole document; a terminal gets it through the outcome, whose text
-    /// is made safe before it is shown.
-    Stdout,
-    /// The outcome's text, whole: for a caller in the same process.
-    Outcome,
-}
-
-impl Sink {
-    fn streams(self) -> bool {
-        use std::io::IsTerminal;
-        self == Sink::Stdout && !std::io::stdout().is_terminal()
-    }
-}
-
 /// Runs one parsed command line as the binary does: on the clock the environment gives
 /// (`BREACH_NOW` or the system's), long documents written straight to standard output.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
@@ -493,208 +480,6 @@ fn happened_at(command: &Command) -> Option<(&crate::cli::HappenedAt, bool)> {
         Command::Facts(args) => Some((&args.happened, true)),
         _ => None,
     }
-}
-
-/// The override for text that looks like it holds identifiers, if any was found: asked in a
-/// terminal, taken from `--allow-identifiers`, or refused.
-fn screen_before_writing(
-    session: &Session,
-    what: &str,
-    text: &str,
-) -> Result<Option<String>, Error> {
-    match screen_text(what, text, &session.identifier_context()) {
-        None => Ok(None),
-        Some(finding) => {
-            let findings = [finding];
-            session.allow(&Finding::describe(&findings), &Finding::kinds(&findings))
-        }
-    }
-}
-
-/// The shared write path: lock, replay, decide, screen, append. `decide` sees the verified state
-/// and returns the event to record, or refuses. When the event's text looks like it holds
-/// identifiers and a terminal can ask, the lock is released before asking, and on a yes the
-/// whole path runs again (so `decide` may be called twice).
-fn record(
-    session: &Session,
-    decide: impl Fn(&Store, &Incident) -> Result<Event, Error>,
-) -> Result<(Incident, Event, Head), Error> {
-    let recorded = match record_once(session, &decide, None) {
-        Err(Error::IdentifiersFound { described, kinds }) => {
-            let allowed = session.allow(&described, &kinds)?;
-            record_once(session, &decide, allowed)
-        }
-        other => other,
-    };
-    // A database that stopped answering before the entry was sent: say that nothing was
-    // recorded, as after any failed append.
-    recorded.map_err(|e| match e {
-        Error::Database { .. } => Error::NotRecorded(Box::new(e)),
-        other => other,
-    })
-}
-
-/// One pass of [`record`]: `allowed` is an override already given for identifiers.
-fn record_once(
-    session: &Session,
-    decide: &impl Fn(&Store, &Incident) -> Result<Event, Error>,
-    allowed: Option<String>,
-) -> Result<(Incident, Event, Head), Error> {
-    let store = session.open_store()?;
-    let id = session.resolve(&store)?;
-    let mut log = store.open_log(&id, Access::Write)?;
-    let incident = store.replay_log(&id, log.as_mut())?;
-    let event = decide(&store, &incident)?;
-    let findings = screen_event(&event, &incident, &session.identifier_context());
-    let allowed = if findings.is_empty() {
-        None
-    } else if allowed.is_some() {
-        allowed
-    } else if session.interactive && !session.allow_identifiers {
-        // Ask with the lock released; `record` runs the path again on a yes.
-        return Err(Error::IdentifiersFound {
-            described: Finding::describe(&findings),
-            kinds: Finding::kinds(&findings),
-        });
-    } else {
-        session.allow(&Finding::describe(&findings), &Finding::kinds(&findings))?
-    };
-    if let Some(h) = &session.happened
-        && !h.may_precede_discovery
-        && h.at.at < incident.discovered.at
-    {
-        return Err(Error::input(format!(
-            "--at {} is before the breach was discovered ({}); only facts about the breach itself may be dated earlier",
-            h.at.given,
-            session.calendar.local_display(incident.discovered.at)
-        )));
-    }
-    // Read under the lock, after the replay: a concurrent writer's entry is already in the tail,
-    // so this time is never earlier than the entry before it unless the clock was set back.
-    let ts = clock::log_timestamp(session.calendar.now());
-    let at = session
-        .happened
-        .as_ref()
-        .map(|h| clock::log_timestamp(h.at.at));
-    let mut stamp = session.stamp(&ts, at.as_deref());
-    stamp.allowed = allowed.as_deref();
-    let head = log
-        .append_raw(&stamp, &session.actor, event.kind(), &event.payload()?)
-        .map_err(|e| match e {
-            Error::NotRecorded(_) => e,
-            other => Error::NotRecorded(Box::new(other)),
-        })?;
-    Ok((incident, event, head))
-}
-
-/// The file `-o` names, or `None` for standard output (no `-o`, or `-o -`, as for every tool
-/// that writes files).
-fn to_file(out: &crate::cli::FileOut) -> Option<&std::path::Path> {
-    out.output.as_deref().filter(|p| p.as_os_str() != "-")
-}
-
-/// Writes a document that may be long as `write` makes it: to the file `-o` names (created
-/// 0600, replaced only with `--force`, and said so), or straight to standard output when that
-/// is a file or a pipe (a reader that stops early is not a failure), or, for a terminal, into
-/// the outcome, whose text is made safe before it is shown. Nothing holds the whole document
-/// but the terminal's copy.
-fn write_document(
-    sink: Sink,
-    out: &crate::cli::FileOut,
-    what: &str,
-    write: &dyn Fn(&mut (dyn std::io::Write + Send)) -> Result<(), Error>,
-) -> Result<Outcome, Error> {
-    use std::io::Write;
-    if let Some(path) = to_file(out) {
-        let mut written = 0u64;
-        let mut failed = None;
-        crate::files::write_private_file_with(path, out.force, &mut |f| {
-            let mut counted = Counted { inner: f, bytes: 0 };
-            let result = write(&mut counted);
-            written = counted.bytes;
-            result.map_err(|e| {
-                let message = e.to_string();
-                failed = Some(e);
-                std::io::Error::other(message)
-            })
-        })
-        .map_err(|e| failed.take().unwrap_or(e))?;
-        return Ok(Outcome::ok(format!(
-            "Wrote {what} to {} ({written} bytes).\n",
-            path.display()
-        )));
-    }
-    if !sink.streams() {
-        let mut text = Vec::new();
-        write(&mut text)?;
-        return Ok(Outcome::ok(String::from_utf8_lossy(&text).into_owned()));
-    }
-    let mut piped = Piped {
-        inner: std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout()),
-        closed: false,
-    };
-    let written = write(&mut piped).and_then(|()| {
-        piped
-            .flush()
-            .map_err(|e| Error::io("write", std::path::Path::new("standard output"), e))
-    });
-    match written {
-        // A reader that stopped early (`| head`) is not a failure.
-        Err(_) if piped.closed => Ok(Outcome::ok(String::new())),
-        other => other.map(|()| Outcome::ok(String::new())),
-    }
-}
-
-/// Standard output, noting when the reader went away.
-struct Piped<W: std::io::Write> {
-    inner: W,
-    closed: bool,
-}
-
-impl<W: std::io::Write> std::io::Write for Piped<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush().inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
-    }
-}
-
-/// A writer that counts the bytes through it.
-struct Counted<'a> {
-    inner: &'a mut (dyn std::io::Write + Send),
-    bytes: u64,
-}
-
-impl std::io::Write for Counted<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Writes a document to the file `-o` names (created 0600, replaced only with `--force`) and
-/// says so, or returns it for standard output.
-fn deliver(out: &crate::cli::FileOut, text: String, what: &str) -> Result<String, Error> {
-    let Some(path) = to_file(out) else {
-        return Ok(text);
-    };
-    crate::files::write_private_file(path, text.as_bytes(), out.force)?;
-    Ok(format!(
-        "Wrote {what} to {} ({} bytes).\n",
-        path.display(),
-        text.len()
-    ))
 }
 
 /// What a writing command prints under `--json`: the incident and the log's new head.

@@ -1,0 +1,256 @@
+//! Replay: an incident's state built from its verified log entries, in order, with the first
+//! entry's format, hash algorithm and pinned runbook checked before anything else is believed.
+
+use super::*;
+
+/// Builds an incident's state from its verified log entries, in order.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    incident: Option<Incident>,
+    error: Option<Error>,
+    /// Which entries to keep in `Incident::timeline` (exports keep them; views need only
+    /// state, so their memory stays flat in the length of the log).
+    keep: Keep,
+}
+
+/// Which entries a replay keeps in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    None,
+    All,
+    /// Only what a report shows beside the timeline: notes on a step, and attachments.
+    ReportOnly,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Replay {
+    pub(crate) fn new() -> Self {
+        Replay {
+            incident: None,
+            error: None,
+            keep: Keep::None,
+        }
+    }
+
+    /// A replay that goes on from `incident`, the state after a verified prefix of its log.
+    pub(crate) fn resume(incident: Incident) -> Self {
+        Replay {
+            incident: Some(incident),
+            ..Replay::new()
+        }
+    }
+
+    /// A replay that also keeps every entry, for exports.
+    pub(crate) fn with_timeline() -> Self {
+        Replay {
+            keep: Keep::All,
+            ..Replay::new()
+        }
+    }
+
+    /// A replay that keeps only the entries a report shows beside its timeline (notes on a step,
+    /// attachments), for exports that write the timeline itself from a second read of the log.
+    pub(crate) fn with_report_entries() -> Self {
+        Replay {
+            keep: Keep::ReportOnly,
+            ..Replay::new()
+        }
+    }
+
+    /// Applies one entry. Errors are kept and reported by `finish`.
+    pub(crate) fn apply(&mut self, entry: &Entry<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_apply(entry) {
+            self.error = Some(e);
+        }
+    }
+
+    fn try_apply(&mut self, entry: &Entry<'_>) -> Result<(), Error> {
+        let event = Event::decode(entry)?;
+        let Some(incident) = self.incident.as_mut() else {
+            let Event::Opened(opened) = &event else {
+                return Err(Error::refused(format!(
+                    "the log does not start with an `incident_opened` entry (found `{}`)",
+                    entry.kind
+                )));
+            };
+            check_opening(opened, entry.seq)?;
+            let runbook = pinned_runbook(&opened.runbook)?;
+            let implies = runbook.implies;
+            self.incident = Some(Incident {
+                id: opened.incident.clone(),
+                title: opened.title.clone(),
+                opened_at: entry.ts.to_string(),
+                opened_by: entry.actor.to_string(),
+                discovered: opened.discovered.clone(),
+                pinned: opened.runbook.clone(),
+                runbook,
+                steps: HashMap::new(),
+                facts: Facts {
+                    // What the runbook implies holds from the start: a business associate's
+                    // runbook is followed by a business associate.
+                    business_associate: implies.business_associate,
+                    ..Facts::default()
+                },
+                closed: None,
+                discarded: None,
+                assessment: None,
+                superseded_assessments: 0,
+                notices: Vec::new(),
+                head: entry.head(),
+                timeline: Vec::new(),
+                substituted_clock: Vec::new(),
+                last_at: entry.ts.to_string(),
+            });
+            self.push(entry, event);
+            return Ok(());
+        };
+        if let Event::Opened(_) = &event {
+            return Err(Error::refused(format!(
+                "entry {} opens the incident a second time",
+                entry.seq
+            )));
+        }
+        incident.apply(&event, entry.seq, &entry.actor, &entry.ts);
+        if let Some(at) = entry.at.as_deref() {
+            // What this entry recorded happened earlier than it was recorded (`--at`).
+            for record in incident.steps.values_mut().filter(|r| r.seq == entry.seq) {
+                record.happened = Some(at.to_owned());
+            }
+        }
+        self.push(entry, event);
+        Ok(())
+    }
+
+    /// Keeps the entry in the timeline and makes it the head.
+    fn push(&mut self, entry: &Entry<'_>, event: Event) {
+        if let Some(incident) = self.incident.as_mut() {
+            incident.head = entry.head();
+            incident.last_at.clear();
+            incident.last_at.push_str(&entry.ts);
+            if entry.substituted() {
+                match incident.substituted_clock.last_mut() {
+                    Some((_, end)) if *end + 1 == entry.seq => *end = entry.seq,
+                    _ => incident.substituted_clock.push((entry.seq, entry.seq)),
+                }
+            }
+            let kept = match self.keep {
+                Keep::None => false,
+                Keep::All => true,
+                Keep::ReportOnly => match &event {
+                    Event::Note(n) => n.step.is_some(),
+                    Event::Attachment(_) => true,
+                    _ => false,
+                },
+            };
+            if kept {
+                incident.timeline.push(TimelineEntry::of(entry, event));
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<Incident, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.incident
+            .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))
+    }
+}
+
+/// What `verify` checks of the first entry, beyond what every replay checks: that the
+/// pinned runbook's pre-parsed form (which replays read, for speed) is exactly the runbook its
+/// text parses to, so the steps cannot be changed without changing the text and its SHA-256.
+pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
+    let Event::Opened(opened) = Event::decode(entry)? else {
+        return Err(Error::refused(format!(
+            "the log does not start with an `incident_opened` entry (found `{}`)",
+            entry.kind
+        )));
+    };
+    check_opening(&opened, entry.seq)?;
+    if let Some(parsed) = &opened.runbook.parsed {
+        let from_text = parse_runbook(
+            &format!("pinned runbook {}", opened.runbook.id),
+            &opened.runbook.text,
+        )
+        .map_err(|problems| Error::RunbookInvalid {
+            path: format!("pinned runbook `{}`", opened.runbook.id).into(),
+            problems,
+        })?;
+        let rendered: serde_json::Value = serde_json::to_value(&from_text)
+            .map_err(|e| Error::internal("cannot encode runbook", e))?;
+        let pinned: serde_json::Value = serde_json::from_str(parsed.get())
+            .map_err(|e| Error::input(format!("the pinned runbook cannot be read: {e}")))?;
+        if rendered != pinned {
+            return Err(Error::LogDamaged {
+                path: std::path::PathBuf::from("log"),
+                detail: format!(
+                    "entry {}: the pinned runbook `{}` read by replays differs from its pinned text: the entry was altered",
+                    entry.seq, opened.runbook.id
+                ),
+                torn_tail: false,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks what the first entry pins instead of trusting it: the log format and hash algorithm
+/// this build reads, and the pinned runbook's SHA-256 recomputed from its text.
+fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
+    if opened.format != crate::log::FORMAT {
+        return Err(Error::refused(format!(
+            "entry {seq} says the log is in format `{}`; this version of breach reads `{}`: use a breach that knows that format",
+            crate::text::sanitize(&opened.format),
+            crate::log::FORMAT
+        )));
+    }
+    if opened.hash_algorithm != crate::log::HASH_ALGORITHM {
+        return Err(Error::refused(format!(
+            "entry {seq} says the chain uses hash algorithm `{}`; this version of breach checks `{}` only",
+            crate::text::sanitize(&opened.hash_algorithm),
+            crate::log::HASH_ALGORITHM
+        )));
+    }
+    let computed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        opened.runbook.text.as_bytes(),
+    ));
+    if computed != opened.runbook.sha256 {
+        return Err(Error::LogDamaged {
+            path: std::path::PathBuf::from("log"),
+            detail: format!(
+                "entry {seq}: the pinned runbook `{}` has SHA-256 {computed}, but the entry records {}: the pinned text was altered",
+                opened.runbook.id,
+                crate::text::sanitize(&opened.runbook.sha256)
+            ),
+            torn_tail: false,
+        });
+    }
+    Ok(())
+}
+
+/// The runbook an incident follows, from its pinned JSON rendering when present, else its text.
+fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
+    if let Some(parsed) = &pinned.parsed {
+        return serde_json::from_str(parsed.get()).map_err(|e| {
+            Error::refused(format!(
+                "the pinned runbook `{}` cannot be read: {e}",
+                pinned.id
+            ))
+        });
+    }
+    parse_runbook(&format!("pinned runbook {}", pinned.id), &pinned.text).map_err(|problems| {
+        Error::RunbookInvalid {
+            path: format!("pinned runbook `{}`", pinned.id).into(),
+            problems,
+        }
+    })
+}

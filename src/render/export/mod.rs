@@ -1,0 +1,474 @@
+//! Exports for counsel, auditors and calendars: Markdown, self-contained HTML, JSON, CSV and
+//! iCalendar, all drawn from one [`Report`] built from the verified log.
+//!
+//! Untrusted text (titles, notes, evidence) is escaped by the template engine in HTML, made
+//! table-safe in Markdown, and neutralised in CSV against spreadsheet formula injection. The JSON
+//! export carries every log entry exactly, so the incident can be rebuilt from it and checked
+//! link by link ([`log_from_json`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::clock::{self, Calendar, GivenTime};
+use crate::error::Error;
+use crate::incident::event::{Assessment, Determination, Event};
+use crate::incident::obligations::{Audience, Clock, Status, SubstituteForm};
+use crate::incident::{Facts, Incident, StepState, TimelineEntry};
+use crate::log::{self, Head};
+use crate::profile::Profile;
+use crate::render::deadlines::DeadlinesView;
+use crate::runbook::Phase;
+
+pub(crate) mod formats;
+mod svg;
+mod timeline;
+
+pub(crate) use formats::{CalendarEvent, csv_export, ics_calendar, ics_export, json_export};
+pub(crate) use svg::timeline_svg;
+pub(crate) use timeline::timeline_row;
+
+/// One log entry for the JSON export: its place in the chain, and the line exactly as written
+/// (re-serialising the payload could reorder its keys and so change its hash).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RawEntry {
+    pub seq: u64,
+    pub kind: String,
+    pub hash: String,
+    pub line: String,
+}
+
+/// Everything an export shows, in the order a reader needs it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Report<'a> {
+    pub format: &'static str,
+    pub tool: String,
+    pub exported_at: String,
+    pub exported_local: String,
+    /// The zone every local time and date of the export is in.
+    pub zone: String,
+    pub incident: IncidentSummary,
+    pub organisation: Profile,
+    pub runbook: RunbookSummary,
+    pub facts: Facts,
+    pub determination: Option<DeterminationSection>,
+    pub deadlines: DeadlinesView<'a>,
+    pub obligations: Vec<ObligationRow>,
+    pub phases: Vec<PhaseReport>,
+    pub notices: Vec<NoticeRow>,
+    pub attachments: Vec<AttachmentRow>,
+    pub timeline: Rows<'a, TimelineRow>,
+    pub verification: Verification,
+}
+
+/// The rows of a long part of a report (the timeline, the entries): held, or read from the log
+/// as they are written out, so that an export to a file or a pipe never holds them all.
+pub(crate) enum Rows<'a, T> {
+    Held(Vec<T>),
+    /// Hands each row to the sink it is given, once.
+    FromLog(RowSource<'a, T>),
+}
+
+/// A second read of the log that hands each row to a sink.
+pub(crate) type RowSource<'a, T> =
+    std::cell::RefCell<Option<Box<dyn FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a>>>;
+
+impl<'a, T> Rows<'a, T> {
+    /// Rows read from the log by `read` when they are written out.
+    pub(crate) fn from_log(read: impl FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a) -> Self {
+        Rows::FromLog(std::cell::RefCell::new(Some(Box::new(read))))
+    }
+
+    /// Hands every row to `sink`, in order.
+    pub(crate) fn each(&self, sink: &mut dyn FnMut(&T)) -> Result<(), Error> {
+        match self {
+            Rows::Held(rows) => {
+                rows.iter().for_each(sink);
+                Ok(())
+            }
+            Rows::FromLog(source) => match source.borrow_mut().take() {
+                Some(read) => read(&mut |row| sink(&row)),
+                None => Err(Error::input(
+                    "the log was already read for this export".to_owned(),
+                )),
+            },
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Rows<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rows::Held(rows) => write!(f, "{} rows", rows.len()),
+            Rows::FromLog(_) => f.write_str("rows read from the log"),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Rows<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = serializer.serialize_seq(match self {
+            Rows::Held(rows) => Some(rows.len()),
+            Rows::FromLog(_) => None,
+        })?;
+        let mut failed = None;
+        let read = self.each(&mut |row| {
+            if failed.is_none()
+                && let Err(e) = seq.serialize_element(row)
+            {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        read.map_err(|e| S::Error::custom(e.to_string()))?;
+        seq.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct IncidentSummary {
+    pub id: String,
+    pub title: String,
+    pub state: &'static str,
+    pub discovered: GivenTime,
+    pub discovered_local: String,
+    pub opened_at: String,
+    pub opened_by: String,
+    pub closed: Option<ClosedRow>,
+    /// The last day the record must be kept (six years, 45 CFR 164.530(j)(2)).
+    pub retain_until: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ClosedRow {
+    pub at: String,
+    pub by: String,
+    pub forced: bool,
+    pub reason: Option<String>,
+    pub open_required: Vec<String>,
+}
+
+/// The determination in force and the assessment it rests on.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DeterminationSection {
+    pub text: Option<String>,
+    pub determination: Determination,
+    pub label: &'static str,
+    pub assessment: Assessment,
+    pub at: String,
+    pub by: String,
+    pub seq: u64,
+}
+
+/// A notice recorded as sent.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct NoticeRow {
+    pub seq: u64,
+    pub recorded_at: String,
+    pub by: String,
+    pub to: Audience,
+    pub date: NaiveDate,
+    pub method: String,
+    pub count: Option<u64>,
+    pub state: Option<String>,
+    pub note: Option<String>,
+    /// Why it went out while a law-enforcement hold was in force, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub despite_hold: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RunbookSummary {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub sha256: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+/// One obligation, identified exactly as `deadlines --json` identifies it (`key`, `state`,
+/// `due`, `status`, `held_until`, `met_on`), with words for people beside.
+pub(crate) struct ObligationRow {
+    pub key: &'static str,
+    /// The state or jurisdiction, for media notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub label: String,
+    pub due: NaiveDate,
+    pub days_left: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<SubstituteForm>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub basis: String,
+    pub why: String,
+    pub met_on: Option<NaiveDate>,
+    pub held_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PhaseReport {
+    pub name: &'static str,
+    pub steps: Vec<StepReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StepReport {
+    pub id: String,
+    pub title: String,
+    pub owner: &'static str,
+    pub required: bool,
+    pub applies: bool,
+    pub state: &'static str,
+    /// What the step records on the regulatory record, when it is bound to an action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::runbook::Records>,
+    /// Why it does not apply, or why the clock's state differs from the last recorded change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    pub actor: Option<String>,
+    pub at: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AttachmentRow {
+    pub seq: u64,
+    pub name: String,
+    pub stored: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub step: Option<String>,
+    pub at: String,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TimelineRow {
+    pub seq: u64,
+    pub ts: String,
+    pub local: String,
+    /// When it happened (`--at`), UTC and local, when earlier than when it was recorded.
+    pub happened: Option<String>,
+    pub happened_local: Option<String>,
+    /// Whether `ts` comes from a substituted clock.
+    pub substituted_clock: bool,
+    pub actor: String,
+    pub kind: String,
+    pub summary: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Verification {
+    pub ok: bool,
+    pub entries: u64,
+    pub head: Head,
+    pub result: String,
+    /// Entries recorded on a substituted clock, as inclusive `[first, last]` ranges of seq.
+    pub substituted_clock: Vec<(u64, u64)>,
+    /// The same in plain words, when there are any.
+    pub clock_note: Option<String>,
+}
+
+pub(super) fn local(cal: &Calendar, ts: &str) -> String {
+    DateTime::parse_from_rfc3339(ts)
+        .map(|t| cal.local_display(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| ts.to_owned())
+}
+
+/// Builds the report from an incident replayed with its timeline (or with the entries a report
+/// shows beside it, when the caller sets the timeline to be read from the log).
+pub(crate) fn report<'a>(
+    incident: &'a Incident,
+    profile: &Profile,
+    clock: &'a Clock,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Report<'a> {
+    let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut attachments = Vec::new();
+    for t in &incident.timeline {
+        match &t.event {
+            Event::Note(n) => {
+                if let Some(s) = &n.step {
+                    notes_by_step.entry(s.clone()).or_default().push(format!(
+                        "{} ({}, {})",
+                        n.text,
+                        t.actor,
+                        local(cal, &t.ts)
+                    ));
+                }
+            }
+            Event::Attachment(a) => attachments.push(AttachmentRow {
+                seq: t.seq,
+                name: a.name.clone(),
+                stored: a.stored.clone(),
+                sha256: a.sha256.clone(),
+                bytes: a.bytes,
+                step: a.step.clone(),
+                at: local(cal, &t.ts),
+                actor: t.actor.clone(),
+            }),
+            _ => {}
+        }
+    }
+    let views = incident.step_views();
+    let phases = Phase::ALL
+        .iter()
+        .map(|&phase| PhaseReport {
+            name: phase.name(),
+            steps: views
+                .iter()
+                .filter(|v| v.phase == phase)
+                .map(|v| StepReport {
+                    id: v.step.id.value.clone(),
+                    title: v.step.title.value.clone(),
+                    owner: v.step.owner.label(),
+                    required: v.step.required,
+                    applies: v.active,
+                    state: if v.active {
+                        v.state().label()
+                    } else {
+                        "does not apply"
+                    },
+                    records: v.step.records.as_ref().map(|r| r.value),
+                    because: v.because.clone(),
+                    actor: v.record.map(|r| r.actor.clone()),
+                    at: v.record.map(|r| local(cal, &r.at)),
+                    reason: v.record.and_then(|r| r.reason.clone()),
+                    note: v.record.and_then(|r| r.note.clone()),
+                    // In the runbook's order, not alphabetical: the order the author meant.
+                    evidence: v
+                        .record
+                        .map(|r| {
+                            v.step
+                                .evidence
+                                .iter()
+                                .filter_map(|f| {
+                                    r.evidence
+                                        .get(&f.name.value)
+                                        .map(|val| (f.name.value.clone(), val.clone()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    notes: notes_by_step
+                        .get(&v.step.id.value)
+                        .cloned()
+                        .unwrap_or_default(),
+                    references: v.step.references.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let obligations = clock
+        .obligations
+        .iter()
+        .map(|o| ObligationRow {
+            key: o.key.name(),
+            state: o.state.clone(),
+            label: o.label(),
+            due: o.due,
+            days_left: o.days_left,
+            form: o.form,
+            status: o.status.name(),
+            status_label: o.status.label(),
+            basis: o.basis.clone(),
+            why: o.why.clone(),
+            met_on: o.met_on,
+            held_until: o.held_until,
+        })
+        .collect();
+    let timeline = Rows::Held(
+        incident
+            .timeline
+            .iter()
+            .map(|t| timeline_row(t, cal))
+            .collect(),
+    );
+    let today = cal.local_date(now);
+    Report {
+        format: "breach-export/1",
+        tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
+        exported_at: clock::log_timestamp(now),
+        exported_local: cal.local_display(now),
+        zone: cal.zone_name(),
+        incident: IncidentSummary {
+            id: incident.id.clone(),
+            title: incident.title.clone(),
+            state: incident.state_label(),
+            discovered: incident.discovered.clone(),
+            discovered_local: super::terminal::discovered_line(&incident.discovered, cal),
+            opened_at: local(cal, &incident.opened_at),
+            opened_by: incident.opened_by.clone(),
+            retain_until: incident.retain_until(cal),
+            closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
+                at: local(cal, at),
+                by: by.clone(),
+                forced: c.forced,
+                reason: c.reason.clone(),
+                open_required: c.open_required.clone(),
+            }),
+        },
+        organisation: profile.clone(),
+        runbook: RunbookSummary {
+            id: incident.pinned.id.clone(),
+            version: incident.pinned.version.clone(),
+            title: incident.pinned.title.clone(),
+            sha256: incident.pinned.sha256.clone(),
+            source: incident.pinned.source.clone(),
+        },
+        facts: incident.facts.clone(),
+        determination: incident.assessment.as_ref().map(|a| DeterminationSection {
+            text: incident.rests_on(),
+            determination: a.value.determination,
+            label: a.value.determination.label(),
+            assessment: a.value.clone(),
+            at: local(cal, &a.at),
+            by: a.by.clone(),
+            seq: a.seq,
+        }),
+        deadlines: DeadlinesView::new(incident, clock, today, cal.zone_name()),
+        obligations,
+        phases,
+        notices: incident
+            .notices
+            .iter()
+            .map(|n| NoticeRow {
+                seq: n.seq,
+                recorded_at: local(cal, &n.at),
+                by: n.by.clone(),
+                to: n.value.to,
+                date: n.value.date,
+                method: n.value.method.clone(),
+                count: n.value.count,
+                state: n.value.state.clone(),
+                note: n.value.note.clone(),
+                despite_hold: n.value.despite_hold.clone(),
+            })
+            .collect(),
+        attachments,
+        timeline,
+        verification: Verification {
+            ok: true,
+            entries: incident.head.seq + 1,
+            head: incident.head.clone(),
+            result: format!(
+                "intact: {} entries verified, every sequence number, link and hash checked",
+                incident.head.seq + 1
+            ),
+            substituted_clock: incident.substituted_clock.clone(),
+            clock_note: incident.substituted_clock_note(),
+        },
+    }
+}

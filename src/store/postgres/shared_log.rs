@@ -1,0 +1,432 @@
+//! One incident's log in the database: the rows read back as the directory store's lines and
+//! scanned by the evidence format, and an append that is one transaction under the incident's
+//! lock, checking the previous head inside it and settling a lost COMMIT on a new connection.
+
+use super::*;
+
+/// The `kind` of an encoded entry, kept in its own column so that the database can answer
+/// "is this incident closed?" without parsing lines.
+pub(super) fn entry_kind(line: &[u8]) -> Result<String, Error> {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    serde_json::from_slice::<Kind>(body)
+        .map(|k| k.kind)
+        .map_err(|e| Error::input(format!("an entry cannot be read: {e}")))
+}
+
+/// An incident's last entry as the database holds it: its head and the byte offset it ends at.
+pub(super) fn last_entry(
+    client: &mut Client,
+    id: &str,
+) -> Result<Option<(Head, u64)>, postgres::Error> {
+    let row = client.query_opt(
+        "SELECT seq, hash, end_offset FROM breach.entries WHERE incident = $1 \
+         ORDER BY seq DESC LIMIT 1",
+        &[&id],
+    )?;
+    Ok(row.map(|r| {
+        (
+            Head {
+                seq: r.get::<_, i64>(0) as u64,
+                hash: r.get(1),
+            },
+            r.get::<_, i64>(2) as u64,
+        )
+    }))
+}
+
+/// Where a verified log ends.
+#[derive(Debug, Clone)]
+struct Tail {
+    head: Option<Head>,
+    len: u64,
+    last_ts: Option<String>,
+}
+
+/// One incident's log in the database. Opened for writing, it holds a transaction and the
+/// incident's advisory lock from the open until an append commits (or it is dropped).
+pub(super) struct PgLog {
+    address: Address,
+    client: Shared,
+    id: String,
+    access: Access,
+    in_transaction: bool,
+    tail: Option<Tail>,
+}
+
+impl std::fmt::Debug for PgLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgLog")
+            .field("id", &self.id)
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgLog {
+    fn drop(&mut self) {
+        if self.in_transaction {
+            let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl PgLog {
+    /// The log of incident `id` on the store's connection; opened for writing, it begins the
+    /// transaction and takes the incident's lock.
+    pub(super) fn open(
+        address: Address,
+        client: Shared,
+        id: &str,
+        access: Access,
+    ) -> Result<PgLog, Error> {
+        let mut log = PgLog {
+            address,
+            client,
+            id: id.to_owned(),
+            access,
+            in_transaction: false,
+            tail: None,
+        };
+        if access == Access::Write {
+            log.begin()?;
+        }
+        Ok(log)
+    }
+
+    /// Begins a transaction and waits for the incident's lock.
+    fn begin(&mut self) -> Result<(), Error> {
+        let mut client = self.client.borrow_mut();
+        client
+            .batch_execute("BEGIN")
+            .map_err(|e| self.address.error("begin a transaction", &e))?;
+        self.in_transaction = true;
+        client
+            .execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&LOCK_NAMESPACE, &self.id],
+            )
+            .map_err(|e| {
+                self.address
+                    .error(&format!("lock incident {} for writing", self.id), &e)
+            })?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if self.in_transaction {
+            let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+            self.in_transaction = false;
+        }
+    }
+
+    /// Reads the lines from `after` on (every line when `None`) through the file store's own
+    /// scanner, so both backends verify exactly the same bytes in the same way.
+    fn read(
+        &mut self,
+        resume: Option<&Resume>,
+        on_entry: &mut dyn FnMut(&Entry<'_>),
+    ) -> Result<Scan, Error> {
+        let after: i64 = resume.map_or(-1, |r| r.head.seq as i64);
+        let mut client = self.client.borrow_mut();
+        let rows = client
+            .query_raw(
+                "SELECT line FROM breach.entries WHERE incident = $1 AND seq > $2 ORDER BY seq",
+                [&self.id as &(dyn postgres::types::ToSql + Sync), &after],
+            )
+            .map_err(|e| self.address.error("read the log", &e))?;
+        let mut lines = Lines {
+            rows,
+            current: Vec::new(),
+            at: 0,
+            failed: None,
+        };
+        let scan = crate::log::scan_from(&mut lines, resume, |e| on_entry(e));
+        if let Some(e) = lines.failed.take() {
+            return Err(self.address.error("read the log", &e));
+        }
+        let scan = scan.map_err(|e| Error::io("read log", Path::new(&self.address.shown), e))?;
+        self.tail = scan.damage.is_none().then(|| Tail {
+            head: scan.head.clone(),
+            len: scan.good_bytes,
+            last_ts: scan.last_ts.clone(),
+        });
+        Ok(scan)
+    }
+
+    /// The head as the database holds it now, inside this transaction.
+    fn head_now(&self) -> Result<Option<(Head, u64)>, Error> {
+        last_entry(&mut self.client.borrow_mut(), &self.id)
+            .map_err(|e| self.address.error("read the log's head", &e))
+    }
+
+    /// Checks, inside the transaction and under the lock, that the log still ends where the
+    /// verified read ended: an entry written in between means the state the command decided
+    /// on is not the state it would append to.
+    fn check_tail(&mut self) -> Result<Tail, Error> {
+        if !self.in_transaction {
+            self.begin()?;
+        }
+        let tail = self
+            .tail
+            .clone()
+            .expect("append follows a full verified read under the same lock");
+        let now = self.head_now()?;
+        let same = match (&now, &tail.head) {
+            (Some((head, end)), Some(read)) => head == read && *end == tail.len,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.rollback();
+            return Err(Error::NotRecorded(Box::new(Error::refused(format!(
+                "incident {} changed while this command was working (another writer appended); run the command again",
+                self.id
+            )))));
+        }
+        Ok(tail)
+    }
+
+    /// Inserts lines already checked as the next links, and commits. A COMMIT whose answer is
+    /// lost is settled by asking on a new connection whether the last line is there.
+    fn insert_and_commit(&mut self, tail: &Tail, lines: &[(Head, Vec<u8>)]) -> Result<(), Error> {
+        let mut end = tail.len;
+        let inserted: Result<(), postgres::Error> = (|| {
+            let mut client = self.client.borrow_mut();
+            let statement = client.prepare(
+                "INSERT INTO breach.entries (incident, seq, prev, hash, end_offset, kind, line) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )?;
+            let mut prev = tail
+                .head
+                .as_ref()
+                .map_or_else(|| GENESIS_PREV.to_owned(), |h| h.hash.clone());
+            for (head, line) in lines {
+                end += line.len() as u64;
+                let kind = entry_kind(line).unwrap_or_default();
+                client.execute(
+                    &statement,
+                    &[
+                        &self.id,
+                        &(head.seq as i64),
+                        &prev,
+                        &head.hash,
+                        &(end as i64),
+                        &kind,
+                        line,
+                    ],
+                )?;
+                prev.clone_from(&head.hash);
+            }
+            Ok(())
+        })();
+        if let Err(e) = inserted {
+            let error = self.address.error("record the entry", &e);
+            self.rollback();
+            return Err(Error::NotRecorded(Box::new(error)));
+        }
+        let committed = self.client.borrow_mut().batch_execute("COMMIT");
+        self.in_transaction = false;
+        let Err(e) = committed else {
+            return Ok(());
+        };
+        if e.as_db_error().is_some() {
+            // The server answered: it refused the commit, so nothing was recorded.
+            return Err(Error::NotRecorded(Box::new(
+                self.address.error("commit the entry", &e),
+            )));
+        }
+        let last = &lines.last().expect("at least one line").0;
+        let asked = self.address.connect().and_then(|mut fresh| {
+            fresh
+                .query_opt(
+                    "SELECT 1 FROM breach.entries WHERE incident = $1 AND seq = $2 AND hash = $3",
+                    &[&self.id, &(last.seq as i64), &last.hash],
+                )
+                .map_err(|e| self.address.error("check the entry", &e))
+        });
+        match asked {
+            Ok(Some(_)) => {
+                eprintln!(
+                    "breach: the connection to {} was lost as the entry committed; a new connection finds it recorded",
+                    self.address.host
+                );
+                *self.client.borrow_mut() = self.address.connect()?;
+                Ok(())
+            }
+            Ok(None) => Err(Error::NotRecorded(Box::new(Error::database(
+                format!(
+                    "the connection to {} was lost during COMMIT ({}); a new connection finds no entry {}, so it was not recorded",
+                    self.address.host,
+                    one_line(&e),
+                    last.seq
+                ),
+                Some(Box::new(e)),
+            )))),
+            Err(again) => Err(Error::Unconfirmed(format!(
+                "entry {} may or may not be recorded: the connection to {} was lost during COMMIT ({}) and the store cannot be asked now ({again}); once it is back, `breach verify` shows the head, which is {}:{} if it was",
+                last.seq,
+                self.address.host,
+                one_line(&e),
+                last.seq,
+                last.hash
+            ))),
+        }
+    }
+}
+
+/// The lines of a query's rows as one byte stream, for the log's scanner.
+struct Lines<'a> {
+    rows: postgres::RowIter<'a>,
+    current: Vec<u8>,
+    at: usize,
+    failed: Option<postgres::Error>,
+}
+
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.rows.next() {
+                Ok(Some(row)) => {
+                    self.current = row.get(0);
+                    self.at = 0;
+                }
+                Ok(None) => return Ok(0),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return Err(std::io::Error::other("the database stopped answering"));
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl IncidentLog for PgLog {
+    fn scan(&mut self, on_entry: &mut dyn FnMut(&Entry<'_>)) -> Result<Scan, Error> {
+        self.read(None, on_entry)
+    }
+
+    fn scan_from(
+        &mut self,
+        resume: &Resume,
+        on_entry: &mut dyn FnMut(&Entry<'_>),
+    ) -> Result<Option<Scan>, Error> {
+        let held = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT hash, end_offset FROM breach.entries WHERE incident = $1 AND seq = $2",
+                &[&self.id, &(resume.head.seq as i64)],
+            )
+            .map_err(|e| self.address.error("read the log", &e))?;
+        match held {
+            Some(row)
+                if row.get::<_, &str>(0) == resume.head.hash
+                    && row.get::<_, i64>(1) as u64 == resume.offset =>
+            {
+                self.read(Some(resume), on_entry).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn append_raw(
+        &mut self,
+        stamp: &Stamp<'_>,
+        actor: &str,
+        kind: &str,
+        payload: &RawValue,
+    ) -> Result<Head, Error> {
+        assert_eq!(
+            self.access,
+            Access::Write,
+            "append needs the exclusive lock"
+        );
+        let tail = self.check_tail()?;
+        let (head, line) = match crate::log::encode_next(
+            tail.head.as_ref(),
+            tail.last_ts.as_deref(),
+            stamp,
+            actor,
+            kind,
+            payload,
+        ) {
+            Ok(next) => next,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        };
+        let len = line.len() as u64;
+        self.insert_and_commit(&tail, &[(head.clone(), line.into_bytes())])?;
+        self.tail = Some(Tail {
+            head: Some(head.clone()),
+            len: tail.len + len,
+            last_ts: Some(stamp.ts.to_owned()),
+        });
+        Ok(head)
+    }
+
+    fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
+        let tail = self.check_tail()?;
+        let end =
+            crate::log::check_links(tail.head.as_ref(), tail.last_ts.as_deref(), tail.len, lines);
+        let end = match end {
+            Ok(end) => end,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        };
+        let mut heads = Vec::with_capacity(lines.len());
+        let first = tail.head.as_ref().map_or(0, |h| h.seq + 1);
+        for (n, line) in lines.iter().enumerate() {
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let hash =
+                String::from_utf8_lossy(&body[body.len().saturating_sub(66)..body.len() - 2])
+                    .into_owned();
+            heads.push((
+                Head {
+                    seq: first + n as u64,
+                    hash,
+                },
+                line.clone(),
+            ));
+        }
+        if heads.is_empty() {
+            self.rollback();
+            return tail
+                .head
+                .ok_or_else(|| Error::input("nothing to append".to_owned()));
+        }
+        self.insert_and_commit(&tail, &heads)?;
+        self.tail = Some(Tail {
+            head: end.head.clone(),
+            len: end.good_bytes,
+            last_ts: end.last_ts,
+        });
+        Ok(end.head.expect("lines were appended"))
+    }
+
+    fn repair(&mut self, _stamp: &Stamp<'_>, _actor: &str) -> Result<Repaired, Error> {
+        let scan = self.read(None, &mut |_| {})?;
+        let detail = match scan.damage {
+            Some(damage) => format!(
+                "{damage}; a database store is never repaired by breach: restore the incident from a backup or a copy (`breach pull`)"
+            ),
+            None => "the log verifies; there is nothing to repair".to_owned(),
+        };
+        Err(Error::refused(format!("incident {}: {detail}", self.id)))
+    }
+
+    fn location(&self) -> String {
+        format!("{} incident {}", self.address.shown, self.id)
+    }
+}
