@@ -162,27 +162,15 @@ fn bound_from(f: BoundFlags) -> Result<Option<Bound>, Error> {
         ));
     }
     if notice {
-        if notice_states.len() > 1 {
-            return Err(Error::usage(
-                "a media notice names one state: record each state's notice on its own",
-            ));
-        }
-        let (Some(date), Some(method)) = (f.date, f.method) else {
-            return Err(Error::usage(
-                "a notice needs --date DATE and --method METHOD (as `breach notify`)",
-            ));
-        };
-        if f.reason.is_some() && !f.despite_hold {
-            return Err(Error::usage("--reason explains --despite-hold"));
-        }
-        return Ok(Some(Bound::Notice {
-            date,
-            method: method.as_str().to_owned(),
-            count: f.count,
-            state: notice_states.into_iter().next(),
-            again: f.again,
-            despite_hold: f.reason,
-        }));
+        return notice_flags(
+            f.date,
+            f.method,
+            f.count,
+            notice_states,
+            f.again,
+            (f.despite_hold, f.reason),
+        )
+        .map(Some);
     }
     if f.reason.is_some() {
         return Err(Error::usage(
@@ -410,28 +398,8 @@ fn bound_event(
         ))
     };
     match (binding, bound) {
-        (
-            Records::Notice(to),
-            Bound::Notice {
-                date,
-                method,
-                count,
-                state,
-                again,
-                despite_hold,
-            },
-        ) => {
-            let request = regulatory::NoticeRequest {
-                to,
-                date,
-                method,
-                count: *count,
-                state: state.as_deref(),
-                note: None,
-                despite_hold: despite_hold.as_deref(),
-            };
-            let notice = regulatory::notice_from(&request, s.today())?;
-            regulatory::notice_event(s, incident, &notice, *again, Some(for_step))
+        (Records::Notice(to), notice @ Bound::Notice { .. }) => {
+            notice_of_step(s, incident, to, notice, for_step)
         }
         (
             Records::Facts,
@@ -477,6 +445,38 @@ fn bound_event(
     }
 }
 
+/// The notice `done` records on a step bound to the notice to `to`.
+fn notice_of_step(
+    s: &Session,
+    incident: &Incident,
+    to: Audience,
+    notice: &Bound,
+    for_step: &ForStep,
+) -> Result<Event, Error> {
+    let Bound::Notice {
+        date,
+        method,
+        count,
+        state,
+        again,
+        despite_hold,
+    } = notice
+    else {
+        unreachable!("called with a notice")
+    };
+    let request = regulatory::NoticeRequest {
+        to,
+        date,
+        method,
+        count: *count,
+        state: state.as_deref(),
+        note: None,
+        despite_hold: despite_hold.as_deref(),
+    };
+    let notice = regulatory::notice_from(&request, s.today())?;
+    regulatory::notice_event(s, incident, &notice, *again, Some(for_step))
+}
+
 /// The assessment `done` records, completed in a terminal when flags are missing. Asking takes
 /// a person's time, so it happens with no lock held, and only once the step is known to record
 /// an assessment, so that nobody answers questions for a step that records something else.
@@ -497,6 +497,39 @@ fn asked(
     crate::walk::ask_assessment(&mut *prompts, &mut draft)
         .map_err(|_| Error::Interrupted("stopped: no assessment was recorded".to_owned()))?;
     Ok(draft)
+}
+
+/// A notice from `done`'s flags: a date and a method, at most one state (a media notice), and
+/// `--reason` only with `--despite-hold`.
+fn notice_flags(
+    date: Option<String>,
+    method: Option<crate::cli::NoticeMethod>,
+    count: Option<u64>,
+    states: Vec<String>,
+    again: bool,
+    (despite_hold, reason): (bool, Option<String>),
+) -> Result<Bound, Error> {
+    if states.len() > 1 {
+        return Err(Error::usage(
+            "a media notice names one state: record each state's notice on its own",
+        ));
+    }
+    let (Some(date), Some(method)) = (date, method) else {
+        return Err(Error::usage(
+            "a notice needs --date DATE and --method METHOD (as `breach notify`)",
+        ));
+    };
+    if reason.is_some() && !despite_hold {
+        return Err(Error::usage("--reason explains --despite-hold"));
+    }
+    Ok(Bound::Notice {
+        date,
+        method: method.as_str().to_owned(),
+        count,
+        state: states.into_iter().next(),
+        again,
+        despite_hold: reason,
+    })
 }
 
 /// The flags `done` needs for a step bound to `binding`.

@@ -337,6 +337,17 @@ pub(crate) fn status_text(
         ));
     }
     out.push('\n');
+    out.push_str(&steps_table(incident, cal, now, w));
+    out.push('\n');
+    out.push_str(&next_text(incident, cal, now));
+    out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
+    out.push_str(&head_line(&incident.head));
+    out
+}
+
+/// The status view's table of steps: phase, step, state (with when an open one is due), and
+/// who settled it when.
+fn steps_table(incident: &Incident, cal: &Calendar, now: DateTime<Utc>, width: usize) -> String {
     let mut b = Builder::default();
     b.push_record(["phase", "step", "state", "by, when"]);
     for v in incident.step_views() {
@@ -365,12 +376,7 @@ pub(crate) fn status_text(
             by,
         ]);
     }
-    out.push_str(&table(b, w));
-    out.push('\n');
-    out.push_str(&next_text(incident, cal, now));
-    out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
-    out.push_str(&head_line(&incident.head));
-    out
+    table(b, width)
 }
 
 /// A log timestamp as a compact local time, `MM-DD HH:MM`; the header states the zone.
@@ -559,6 +565,21 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
         "   ",
     ));
     out.push('\n');
+    out.push_str(&evidence_text(step, width));
+    if !step.references.is_empty() {
+        out.push_str(&wrap(
+            &format!("References: {}", step.references.join("; ")),
+            width,
+            "   ",
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+/// The evidence a step asks for, one field a line, for `runbook show`.
+fn evidence_text(step: &Step, width: usize) -> String {
+    let mut out = String::new();
     if !step.evidence.is_empty() {
         out.push_str("\n   Evidence to record:\n");
         for f in &step.evidence {
@@ -575,14 +596,6 @@ fn step_text(number: usize, step: &Step, width: usize) -> String {
             out.push_str(&wrap(&line, width, "     "));
             out.push('\n');
         }
-    }
-    if !step.references.is_empty() {
-        out.push_str(&wrap(
-            &format!("References: {}", step.references.join("; ")),
-            width,
-            "   ",
-        ));
-        out.push('\n');
     }
     out
 }
