@@ -334,48 +334,9 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
         }
         let open = incident.open_required();
         let clock = incident.clock(today);
-        // Every obligation not yet met keeps the incident open: the record must not say
-        // "closed" beside a notice still owed.
-        let unsettled: Vec<String> = clock
-            .obligations
-            .iter()
-            .filter(|o| {
-                matches!(
-                    o.status,
-                    ObligationStatus::Pending
-                        | ObligationStatus::Partial
-                        | ObligationStatus::Overdue
-                )
-            })
-            .map(|o| {
-                format!(
-                    "{} ({}, due {})",
-                    obligation_name(o),
-                    o.status.name(),
-                    o.due
-                )
-            })
-            .collect();
+        let unsettled = unsettled_obligations(&clock);
         if (!open.is_empty() || !unsettled.is_empty()) && !force {
-            let mut why = Vec::new();
-            if !unsettled.is_empty() {
-                why.push(format!(
-                    "{} obligation(s) not met: {}",
-                    unsettled.len(),
-                    unsettled.join(", ")
-                ));
-            }
-            if !open.is_empty() {
-                why.push(format!(
-                    "{} required step(s) still open: {}",
-                    open.len(),
-                    open.join(", ")
-                ));
-            }
-            return Err(Error::refused(format!(
-                "{}; settle them, or close with --force --reason",
-                why.join("; ")
-            )));
+            return Err(close_refused(&open, &unsettled));
         }
         Ok(Event::Closed(event::Closed {
             forced: !open.is_empty() || !unsettled.is_empty(),
@@ -407,6 +368,52 @@ pub(super) fn close(s: &Session, force: bool, reason: Option<String>) -> Result<
         _ => format!("Closed incident {}.", incident.id),
     };
     Ok(written(s, &incident, message, &head))
+}
+
+/// Every obligation not yet met, in words: each keeps the incident open, so that the record
+/// never says "closed" beside a notice still owed.
+fn unsettled_obligations(clock: &crate::incident::obligations::Clock) -> Vec<String> {
+    clock
+        .obligations
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.status,
+                ObligationStatus::Pending | ObligationStatus::Partial | ObligationStatus::Overdue
+            )
+        })
+        .map(|o| {
+            format!(
+                "{} ({}, due {})",
+                obligation_name(o),
+                o.status.name(),
+                o.due
+            )
+        })
+        .collect()
+}
+
+/// Why `close` without `--force` is refused: the obligations not met and the steps open.
+fn close_refused(open: &[String], unsettled: &[String]) -> Error {
+    let mut why = Vec::new();
+    if !unsettled.is_empty() {
+        why.push(format!(
+            "{} obligation(s) not met: {}",
+            unsettled.len(),
+            unsettled.join(", ")
+        ));
+    }
+    if !open.is_empty() {
+        why.push(format!(
+            "{} required step(s) still open: {}",
+            open.len(),
+            open.join(", ")
+        ));
+    }
+    Error::refused(format!(
+        "{}; settle them, or close with --force --reason",
+        why.join("; ")
+    ))
 }
 
 /// `discard --reason`: a test or practice incident set aside, its log kept whole.

@@ -252,31 +252,7 @@ impl Store {
                 },
                 None => {
                     begin(&dir, &mut old, &mut out);
-                    let loaded = self.load(id);
-                    if let (Ok(incident), Some(writer)) = (&loaded, &mut out)
-                        // Cached only for the log the replay read: an append since changes
-                        // the last hash.
-                        && let Some(key) = self
-                            .backend
-                            .log_key(id)
-                            .filter(|k| k.last_hash == incident.head.hash)
-                    {
-                        let summary = summary_text(&Summary::of(incident));
-                        if let Ok(text) = &summary
-                            && let Some(line) = cache_line(id, &key, text)
-                        {
-                            let _ = writer.write_all(&line);
-                        }
-                        match summary {
-                            Ok(text) => visit(id, Ok(&text), false),
-                            Err(e) => visit(id, Err(e), false),
-                        };
-                    } else {
-                        match loaded.and_then(|incident| summary_text(&Summary::of(&incident))) {
-                            Ok(text) => visit(id, Ok(&text), false),
-                            Err(e) => visit(id, Err(e), false),
-                        };
-                    }
+                    self.rebuild_summary(id, out.as_mut(), visit);
                 }
             }
         }
@@ -287,6 +263,43 @@ impl Store {
             writer.commit();
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Builds an incident's summary from a full verified replay, hands it to `visit`, and
+    /// writes it into the new cache (`out`) when the log did not change while it was read.
+    fn rebuild_summary(
+        &self,
+        id: &str,
+        out: Option<&mut cache::Writer>,
+        visit: &mut SummaryVisit<'_>,
+    ) {
+        let loaded = self.load(id);
+        if let (Ok(incident), Some(writer)) = (&loaded, out)
+            // Cached only for the log the replay read: an append since changes
+            // the last hash.
+            && let Some(key) = self
+                .backend
+                .log_key(id)
+                .filter(|k| k.last_hash == incident.head.hash)
+        {
+            let summary = summary_text(&Summary::of(incident));
+            if let Ok(text) = &summary
+                && let Some(line) = cache_line(id, &key, text)
+            {
+                let _ = writer.write_all(&line);
+            }
+            match summary {
+                Ok(text) => visit(id, Ok(&text), false),
+                Err(e) => visit(id, Err(e), false),
+            };
+        } else {
+            match loaded.and_then(|incident| summary_text(&Summary::of(&incident))) {
+                Ok(text) => visit(id, Ok(&text), false),
+                Err(e) => visit(id, Err(e), false),
+            };
+        }
     }
 }
 

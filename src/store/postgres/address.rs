@@ -4,6 +4,38 @@
 
 use super::*;
 
+/// What libpq fills in when a connection string leaves it out (the local socket, the login
+/// name as user and database, `PGPASSWORD`), and the time-outs every command relies on.
+fn fill_in_defaults(config: &mut postgres::Config) {
+    if config.get_hosts().is_empty() {
+        config.host_path("/var/run/postgresql");
+    }
+    if config.get_user().is_none() {
+        let user = std::env::var("PGUSER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "postgres".to_owned());
+        config.user(&user);
+    }
+    if config.get_dbname().is_none() {
+        let user = config.get_user().unwrap_or("postgres").to_owned();
+        config.dbname(&user);
+    }
+    if config.get_password().is_none()
+        && let Ok(password) = std::env::var("PGPASSWORD")
+    {
+        config.password(password);
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        // A server that vanishes mid-command (a network cut) ends the command instead of
+        // leaving it waiting on data that is never acknowledged.
+        config.tcp_user_timeout(TCP_USER_TIMEOUT);
+    }
+    config.application_name("breach");
+}
+
 /// A connection string as people see it: without its password.
 pub(crate) fn shown(url: &str) -> String {
     Address::parse(url).map_or_else(|_| "a PostgreSQL store".to_owned(), |a| a.shown)
@@ -64,33 +96,7 @@ impl Address {
                 "--store {without_password}: not a PostgreSQL connection string: {e}"
             ))
         })?;
-        if config.get_hosts().is_empty() {
-            config.host_path("/var/run/postgresql");
-        }
-        if config.get_user().is_none() {
-            let user = std::env::var("PGUSER")
-                .or_else(|_| std::env::var("USER"))
-                .unwrap_or_else(|_| "postgres".to_owned());
-            config.user(&user);
-        }
-        if config.get_dbname().is_none() {
-            let user = config.get_user().unwrap_or("postgres").to_owned();
-            config.dbname(&user);
-        }
-        if config.get_password().is_none()
-            && let Ok(password) = std::env::var("PGPASSWORD")
-        {
-            config.password(password);
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        if config.get_tcp_user_timeout().is_none() {
-            // A server that vanishes mid-command (a network cut) ends the command instead of
-            // leaving it waiting on data that is never acknowledged.
-            config.tcp_user_timeout(TCP_USER_TIMEOUT);
-        }
-        config.application_name("breach");
+        fill_in_defaults(&mut config);
         let (host, local) = match config.get_hosts().first() {
             Some(postgres::config::Host::Tcp(name)) => (
                 name.clone(),

@@ -240,6 +240,13 @@ impl PgLog {
             )));
         }
         let last = &lines.last().expect("at least one line").0;
+        self.settle_lost_commit(e, last)
+    }
+
+    /// After a COMMIT whose answer was lost (the connection went): asks on a new connection
+    /// whether the last entry is there, and says recorded, not recorded, or that it cannot be
+    /// known now, with the head `verify` will show if it was.
+    fn settle_lost_commit(&mut self, e: postgres::Error, last: &Head) -> Result<(), Error> {
         let asked = self.address.connect().and_then(|mut fresh| {
             fresh
                 .query_opt(
