@@ -6,9 +6,10 @@ use super::{Outcome, Session};
 use crate::clock;
 use crate::error::Error;
 use crate::incident::verify_opening;
+use crate::log::Scan;
 use crate::log::{self, Damage, Head, RepairData};
 use crate::render::terminal;
-use crate::store::Access;
+use crate::store::{Access, Store};
 use crate::text::{sanitize, seq_ranges, short_hash};
 
 /// A head kept elsewhere: `SEQ:HASH` or just `HASH`.
@@ -101,13 +102,74 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
     let expected = expect_head.map(parse_expected_head).transpose()?;
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
-    let mut log = store.open_log(&id, Access::Read)?;
+    let Checked {
+        scan,
+        error,
+        problems,
+        attachments,
+        substituted,
+    } = check(&store, &id, expected.as_ref())?;
+    let ok = error.is_none();
+    let writers = store.writers(&id)?;
+    let clock_note = (!substituted.is_empty()).then(|| {
+        format!(
+            "Entries {} were recorded on a substituted clock (BREACH_NOW), not the system clock: their times are what whoever ran breach set, not when they were written.",
+            seq_ranges(&substituted)
+        )
+    });
+    let stdout = if s.json {
+        super::json_doc(&Verified {
+            id: &id,
+            ok,
+            entries: scan.entries,
+            head: scan.head.as_ref(),
+            error: error.as_deref(),
+            offset: scan.damage.as_ref().map(|d| match d {
+                Damage::TornTail { offset, .. } | Damage::BadEntry { offset, .. } => *offset,
+            }),
+            attachments_checked: attachments,
+            attachment_problems: &problems,
+            substituted_clock: &substituted,
+            written_by: writers.as_deref(),
+        })
+    } else {
+        verify_text(
+            &id,
+            &scan,
+            error.as_deref(),
+            &problems,
+            (attachments, expected.is_some()),
+            writers.as_deref(),
+            clock_note,
+        )
+    };
+    Ok(Outcome::with_code(stdout, u8::from(!ok)))
+}
+
+/// What `verify` found: the scan, the first problem in words, the attachments that do not
+/// match, how many were re-hashed, and the entries written on a substituted clock.
+struct Checked {
+    scan: Scan,
+    error: Option<String>,
+    problems: Vec<AttachmentProblem>,
+    attachments: usize,
+    substituted: Vec<u64>,
+}
+
+/// Reads the whole log, checking every line, the first entry, every attachment's content and,
+/// when one is kept, the kept head.
+fn check(
+    store: &Store,
+    id: &str,
+    expected: Option<&(Option<u64>, String)>,
+) -> Result<Checked, Error> {
+    let mut log = store.open_log(id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
     let mut opening: Option<Error> = None;
     let mut attachments: Vec<(u64, AttachmentRef)> = Vec::new();
     let mut unreadable_attachment: Option<String> = None;
     let mut substituted: Vec<u64> = Vec::new();
-    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "verifying");
+    let bar = crate::render::progress::log_bar(store.log_bytes(id), "verifying");
     let scan = log.scan(&mut |entry| {
         bar.inc(entry.line.len() as u64 + 1);
         if let Some((seq, hash)) = &expected
@@ -143,7 +205,7 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
     }
     let mut problems = Vec::new();
     for (seq, a) in &attachments {
-        let found = store.attachment_sha256(&id, &a.stored)?;
+        let found = store.attachment_sha256(id, &a.stored)?;
         if found.as_deref() != Some(a.sha256.as_str()) {
             problems.push(AttachmentProblem {
                 seq: *seq,
@@ -176,85 +238,74 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
             ),
         });
     }
-    let ok = error.is_none();
-    let writers = store.writers(&id)?;
-    let clock_note = (!substituted.is_empty()).then(|| {
-        format!(
-            "Entries {} were recorded on a substituted clock (BREACH_NOW), not the system clock: their times are what whoever ran breach set, not when they were written.",
-            seq_ranges(&substituted)
-        )
-    });
-    let stdout = if s.json {
-        super::json_doc(&Verified {
-            id: &id,
-            ok,
-            entries: scan.entries,
-            head: scan.head.as_ref(),
-            error: error.as_deref(),
-            offset: scan.damage.as_ref().map(|d| match d {
-                Damage::TornTail { offset, .. } | Damage::BadEntry { offset, .. } => *offset,
-            }),
-            attachments_checked: attachments.len(),
-            attachment_problems: &problems,
-            substituted_clock: &substituted,
-            written_by: writers.as_deref(),
-        })
-    } else {
-        let head = scan
-            .head
-            .as_ref()
-            .map_or_else(|| "none".to_owned(), ToString::to_string);
-        let mut out = match &error {
-            None => format!(
-                "OK: {id}: {} entries, chain intact, pinned runbook checked, {} attachment(s) re-hashed{}\nhead {head}\n",
-                scan.entries,
-                attachments.len(),
-                if expected.is_some() {
-                    ", kept head present"
-                } else {
-                    ""
-                }
-            ),
-            Some(e) => {
-                let hint = if scan.damage.as_ref().is_some_and(log::Damage::is_torn_tail) {
-                    "\nThe last write was cut short (a crash or power loss). `breach repair` quarantines the torn bytes and records that it did."
-                } else {
-                    "\nThe record was altered or damaged after it was written. Restore it from a copy; keep this one for investigation."
-                };
-                let mut more = String::new();
-                for p in problems.iter().skip(1) {
-                    more.push_str(&format!("\n{p}"));
-                }
-                format!(
-                    "FAILED: {id}: {e}{more}\n{} entries verified before the problem; last good head {head}{hint}\n",
-                    scan.entries
-                )
+    Ok(Checked {
+        scan,
+        error,
+        problems,
+        attachments: attachments.len(),
+        substituted,
+    })
+}
+
+/// `verify`'s report for a person.
+fn verify_text(
+    id: &str,
+    scan: &Scan,
+    error: Option<&str>,
+    problems: &[AttachmentProblem],
+    (attachments, expected): (usize, bool),
+    writers: Option<&[crate::store::Writer]>,
+    clock_note: Option<String>,
+) -> String {
+    let head = scan
+        .head
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), ToString::to_string);
+    let mut out = match &error {
+        None => format!(
+            "OK: {id}: {} entries, chain intact, pinned runbook checked, {} attachment(s) re-hashed{}\nhead {head}\n",
+            scan.entries,
+            attachments,
+            if expected { ", kept head present" } else { "" }
+        ),
+        Some(e) => {
+            let hint = if scan.damage.as_ref().is_some_and(log::Damage::is_torn_tail) {
+                "\nThe last write was cut short (a crash or power loss). `breach repair` quarantines the torn bytes and records that it did."
+            } else {
+                "\nThe record was altered or damaged after it was written. Restore it from a copy; keep this one for investigation."
+            };
+            let mut more = String::new();
+            for p in problems.iter().skip(1) {
+                more.push_str(&format!("\n{p}"));
             }
-        };
-        if let Some(writers) = writers.as_deref().filter(|w| !w.is_empty()) {
-            let who: Vec<String> = writers
-                .iter()
-                .map(|w| {
-                    format!(
-                        "{} ({} entries, {}-{})",
-                        sanitize(&w.role),
-                        w.entries,
-                        w.first,
-                        w.last
-                    )
-                })
-                .collect();
-            out.push_str(&format!(
-                "Written by the database logins: {}\n",
-                who.join(", ")
-            ));
+            format!(
+                "FAILED: {id}: {e}{more}\n{} entries verified before the problem; last good head {head}{hint}\n",
+                scan.entries
+            )
         }
-        if let Some(note) = clock_note {
-            out.push_str(&format!("Note: {note}\n"));
-        }
-        out
     };
-    Ok(Outcome::with_code(stdout, u8::from(!ok)))
+    if let Some(writers) = writers.filter(|w| !w.is_empty()) {
+        let who: Vec<String> = writers
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} ({} entries, {}-{})",
+                    sanitize(&w.role),
+                    w.entries,
+                    w.first,
+                    w.last
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "Written by the database logins: {}\n",
+            who.join(", ")
+        ));
+    }
+    if let Some(note) = clock_note {
+        out.push_str(&format!("Note: {note}\n"));
+    }
+    out
 }
 
 /// `repair --json`.

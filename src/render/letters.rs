@@ -82,14 +82,6 @@ pub(crate) fn draft(
     today: NaiveDate,
 ) -> Result<Letter, Error> {
     let f = &incident.facts;
-    let content = &f.notice;
-    let mut elements = Vec::new();
-    let mut need = |name: &'static str, present: bool, fix: &'static str| {
-        elements.push(Element { name, present, fix });
-    };
-    let value = |v: Option<&str>, what: &str| v.map(str::to_owned).unwrap_or_else(|| missing(what));
-    let org = |key: &str, what: &str| value(profile.get(key), what);
-
     let contacts: Vec<String> = [
         profile.get("toll_free").map(|v| format!("toll-free {v}")),
         profile.get("email").map(|v| format!("email {v}")),
@@ -99,6 +91,44 @@ pub(crate) fn draft(
     .into_iter()
     .flatten()
     .collect();
+    let states: Vec<String> = f
+        .states
+        .iter()
+        .filter(|(_, n)| **n > MEDIA_THRESHOLD)
+        .map(|(s, _)| s.clone())
+        .collect();
+    let web_or_media = f.unreachable.is_some_and(|u| u >= SUBSTITUTE_WEB_OR_MEDIA);
+
+    let elements = required_elements(kind, incident, profile, &contacts, &states, web_or_media);
+    let ctx = letter_context(incident, profile, today, &contacts, &states, web_or_media);
+    // A letter goes to patients and regulators: whatever the facts held, it carries no control
+    // character but newline and tab, to a file or to a terminal.
+    let mut text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(Letter {
+        text,
+        elements,
+        basis: kind.basis(),
+    })
+}
+
+/// What the templates are given: the organisation, the notice's content from the facts (each
+/// missing part marked `[MISSING: …]`), the states for media notice, and the HHS portal's
+/// fields.
+fn letter_context(
+    incident: &Incident,
+    profile: &Profile,
+    today: NaiveDate,
+    contacts: &[String],
+    states: &[String],
+    web_or_media: bool,
+) -> minijinja::Value {
+    let f = &incident.facts;
+    let content = &f.notice;
+    let value = |v: Option<&str>, what: &str| v.map(str::to_owned).unwrap_or_else(|| missing(what));
+    let org = |key: &str, what: &str| value(profile.get(key), what);
     let breach_date = match (f.breach_started, f.breach_ended) {
         (Some(s), Some(e)) if s != e => format!("{} to {}", long_date(s), long_date(e)),
         (Some(s), _) => long_date(s),
@@ -109,67 +139,118 @@ pub(crate) fn draft(
     // One date said once: the breach began (and ended) on the day it was discovered.
     let same_day = f.breach_started == Some(incident.discovered.date)
         && f.breach_ended.is_none_or(|e| e == incident.discovered.date);
-    let other_contact = {
-        let others: Vec<&String> = contacts
-            .iter()
-            .filter(|c| !c.starts_with("toll-free "))
-            .collect();
-        if others.is_empty() {
-            "the toll-free number above".to_owned()
-        } else {
-            others
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-    };
-    let states: Vec<String> = f
-        .states
-        .iter()
-        .filter(|(_, n)| **n > MEDIA_THRESHOLD)
-        .map(|(s, _)| s.clone())
-        .collect();
-    let web_or_media = f.unreachable.is_some_and(|u| u >= SUBSTITUTE_WEB_OR_MEDIA);
-
-    need(
-        "organisation name",
-        profile.get("name").is_some(),
-        "breach config set name \"…\"",
+    let other_contact = other_contact(contacts);
+    let affected = f.affected.map_or_else(
+        || missing("number of individuals affected"),
+        |n| n.to_string(),
     );
-    if kind != LetterKind::Hhs {
-        need(
-            "what happened (164.404(c)(1)(A))",
-            content.what_happened.is_some(),
-            "breach facts --what-happened \"…\"",
-        );
-        need(
-            "date of the breach, if known (164.404(c)(1)(A))",
-            f.breach_started.is_some() || f.breach_started_unknown,
-            "breach facts --breach-started DATE",
-        );
-        need("date of discovery (164.404(c)(1)(A))", true, "");
-        need(
-            "types of unsecured PHI involved (164.404(c)(1)(B))",
-            content.phi_types.is_some(),
-            "breach facts --phi-types \"…\"",
-        );
-        need(
-            "steps individuals should take to protect themselves (164.404(c)(1)(C))",
-            content.protective_steps.is_some(),
-            "breach facts --protective-steps \"…\"",
-        );
-        need(
-            "what the organisation is doing to investigate, mitigate and protect (164.404(c)(1)(D))",
-            content.our_response.is_some(),
-            "breach facts --our-response \"…\"",
-        );
-        need(
-            "contact procedures: a toll-free number, email address, web site or postal address (164.404(c)(1)(E))",
-            !contacts.is_empty(),
-            "breach config set toll_free|email|website|address \"…\"",
-        );
+    let contact = if contacts.is_empty() {
+        missing("a toll-free number, email address, web site or postal address")
+    } else {
+        contacts.join("; ")
+    };
+    let media_states = if states.is_empty() {
+        missing(&format!(
+            "a state with more than {MEDIA_THRESHOLD} affected residents"
+        ))
+    } else {
+        states.join(", ")
+    };
+    context! {
+        today => long_date(today),
+        incident => context! { id => &incident.id, title => &incident.title },
+        org => context! {
+            name => org("name", "organisation name"),
+            address => org("address", "postal address"),
+            privacy_officer => org("privacy_officer", "privacy officer's name and title"),
+            toll_free => org("toll_free", "toll-free number"),
+            email => org("email", "email address"),
+            website => org("website", "web site"),
+        },
+        c => context! {
+            what_happened => value(content.what_happened.as_deref(), "a brief description of what happened"),
+            phi_types => value(content.phi_types.as_deref(), "the types of information involved"),
+            protective_steps => value(content.protective_steps.as_deref(), "steps individuals should take to protect themselves"),
+            our_response => value(content.our_response.as_deref(), "what the organisation is doing"),
+            breach_date => breach_date,
+            discovered => long_date(incident.discovered.date),
+            affected => affected,
+            contact => contact,
+            // The other ways to reach the organisation, for a notice that names the toll-free
+            // number on its own.
+            other_contact => other_contact,
+            same_day => same_day,
+        },
+        states => media_states,
+        media_threshold => MEDIA_THRESHOLD,
+        web_or_media => web_or_media,
+        identities_delivered => f.identities_delivered.map_or_else(
+            || missing("the date the list identifying each individual was delivered"),
+            long_date,
+        ),
+        hhs => hhs_fields(incident, states),
     }
+}
+
+/// The HHS portal's fields the HHS draft fills in.
+fn hhs_fields(incident: &Incident, states: &[String]) -> minijinja::Value {
+    let f = &incident.facts;
+    let individual_notices: Vec<String> = incident
+        .notices
+        .iter()
+        .filter(|n| n.value.to == Audience::Individuals)
+        .map(|n| long_date(n.value.date))
+        .collect();
+    let affecting = match f.affected {
+        Some(n) if n >= HHS_THRESHOLD => format!("{HHS_THRESHOLD} or more individuals"),
+        Some(_) => format!("Fewer than {HHS_THRESHOLD} individuals"),
+        None => missing("number of individuals affected"),
+    };
+    let breach_type =
+        crate::incident::summary::portal_breach_type(&incident.runbook.scenario.value);
+    context! {
+        affecting => affecting,
+        business_associate => if f.business_associate { "yes" } else { "no" },
+        breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), long_date),
+        breach_type => breach_type,
+        individual_notice => if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
+        substitute => if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },
+        media => if states.is_empty() { "no" } else { "yes" },
+    }
+}
+
+/// The other ways to reach the organisation, for a notice that names the toll-free number on
+/// its own.
+fn other_contact(contacts: &[String]) -> String {
+    let others: Vec<&str> = contacts
+        .iter()
+        .filter(|c| !c.starts_with("toll-free "))
+        .map(String::as_str)
+        .collect();
+    if others.is_empty() {
+        "the toll-free number above".to_owned()
+    } else {
+        others.join("; ")
+    }
+}
+
+/// The content elements a draft of `kind` must hold (164.404(c), 164.406, 164.408, 164.410),
+/// each with whether the facts and the profile supply it and the command that would.
+fn required_elements(
+    kind: LetterKind,
+    incident: &Incident,
+    profile: &Profile,
+    contacts: &[String],
+    states: &[String],
+    web_or_media: bool,
+) -> Vec<Element> {
+    let mut elements = Vec::new();
+    let mut need = |name: &'static str, present: bool, fix: &'static str| {
+        elements.push(Element { name, present, fix });
+    };
+    common_elements(kind, incident, profile, contacts, &mut need);
+    let f = &incident.facts;
+    let content = &f.notice;
     match kind {
         LetterKind::Substitute if web_or_media => need(
             "a toll-free number active at least 90 days (164.404(d)(2)(ii))",
@@ -227,89 +308,57 @@ pub(crate) fn draft(
         }
         _ => {}
     }
+    elements
+}
 
-    let individual_notices: Vec<String> = incident
-        .notices
-        .iter()
-        .filter(|n| n.value.to == Audience::Individuals)
-        .map(|n| long_date(n.value.date))
-        .collect();
-    let affected = f.affected.map_or_else(
-        || missing("number of individuals affected"),
-        |n| n.to_string(),
+/// The elements every notice to people must hold (all but the HHS draft's), 164.404(c).
+fn common_elements(
+    kind: LetterKind,
+    incident: &Incident,
+    profile: &Profile,
+    contacts: &[String],
+    need: &mut dyn FnMut(&'static str, bool, &'static str),
+) {
+    let f = &incident.facts;
+    let content = &f.notice;
+    need(
+        "organisation name",
+        profile.get("name").is_some(),
+        "breach config set name \"…\"",
     );
-    let contact = if contacts.is_empty() {
-        missing("a toll-free number, email address, web site or postal address")
-    } else {
-        contacts.join("; ")
-    };
-    let media_states = if states.is_empty() {
-        missing(&format!(
-            "a state with more than {MEDIA_THRESHOLD} affected residents"
-        ))
-    } else {
-        states.join(", ")
-    };
-    let affecting = match f.affected {
-        Some(n) if n >= HHS_THRESHOLD => format!("{HHS_THRESHOLD} or more individuals"),
-        Some(_) => format!("Fewer than {HHS_THRESHOLD} individuals"),
-        None => missing("number of individuals affected"),
-    };
-    let breach_type =
-        crate::incident::summary::portal_breach_type(&incident.runbook.scenario.value);
-    let ctx = context! {
-        today => long_date(today),
-        incident => context! { id => &incident.id, title => &incident.title },
-        org => context! {
-            name => org("name", "organisation name"),
-            address => org("address", "postal address"),
-            privacy_officer => org("privacy_officer", "privacy officer's name and title"),
-            toll_free => org("toll_free", "toll-free number"),
-            email => org("email", "email address"),
-            website => org("website", "web site"),
-        },
-        c => context! {
-            what_happened => value(content.what_happened.as_deref(), "a brief description of what happened"),
-            phi_types => value(content.phi_types.as_deref(), "the types of information involved"),
-            protective_steps => value(content.protective_steps.as_deref(), "steps individuals should take to protect themselves"),
-            our_response => value(content.our_response.as_deref(), "what the organisation is doing"),
-            breach_date => breach_date,
-            discovered => long_date(incident.discovered.date),
-            affected => affected,
-            contact => contact,
-            // The other ways to reach the organisation, for a notice that names the toll-free
-            // number on its own.
-            other_contact => other_contact,
-            same_day => same_day,
-        },
-        states => media_states,
-        media_threshold => MEDIA_THRESHOLD,
-        web_or_media => web_or_media,
-        identities_delivered => f.identities_delivered.map_or_else(
-            || missing("the date the list identifying each individual was delivered"),
-            long_date,
-        ),
-        hhs => context! {
-            affecting => affecting,
-            business_associate => if f.business_associate { "yes" } else { "no" },
-            breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), long_date),
-            breach_type => breach_type,
-            individual_notice => if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
-            substitute => if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },
-            media => if states.is_empty() { "no" } else { "yes" },
-        },
-    };
-    // A letter goes to patients and regulators: whatever the facts held, it carries no control
-    // character but newline and tab, to a file or to a terminal.
-    let mut text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
-    if !text.ends_with('\n') {
-        text.push('\n');
+    if kind != LetterKind::Hhs {
+        need(
+            "what happened (164.404(c)(1)(A))",
+            content.what_happened.is_some(),
+            "breach facts --what-happened \"…\"",
+        );
+        need(
+            "date of the breach, if known (164.404(c)(1)(A))",
+            f.breach_started.is_some() || f.breach_started_unknown,
+            "breach facts --breach-started DATE",
+        );
+        need("date of discovery (164.404(c)(1)(A))", true, "");
+        need(
+            "types of unsecured PHI involved (164.404(c)(1)(B))",
+            content.phi_types.is_some(),
+            "breach facts --phi-types \"…\"",
+        );
+        need(
+            "steps individuals should take to protect themselves (164.404(c)(1)(C))",
+            content.protective_steps.is_some(),
+            "breach facts --protective-steps \"…\"",
+        );
+        need(
+            "what the organisation is doing to investigate, mitigate and protect (164.404(c)(1)(D))",
+            content.our_response.is_some(),
+            "breach facts --our-response \"…\"",
+        );
+        need(
+            "contact procedures: a toll-free number, email address, web site or postal address (164.404(c)(1)(E))",
+            !contacts.is_empty(),
+            "breach config set toll_free|email|website|address \"…\"",
+        );
     }
-    Ok(Letter {
-        text,
-        elements,
-        basis: kind.basis(),
-    })
 }
 
 /// The checklist printed with a draft.

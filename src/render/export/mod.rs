@@ -286,15 +286,75 @@ pub(super) fn local(cal: &Calendar, ts: &str) -> String {
         .unwrap_or_else(|_| ts.to_owned())
 }
 
-/// Builds the report from an incident replayed with its timeline (or with the entries a report
-/// shows beside it, when the caller sets the timeline to be read from the log).
-pub(crate) fn report<'a>(
-    incident: &'a Incident,
-    profile: &Profile,
-    clock: &'a Clock,
+/// The incident's own part of the report: id, title, state, discovery, who opened it, when it
+/// may be destroyed, and how it was closed.
+fn incident_summary(incident: &Incident, cal: &Calendar) -> IncidentSummary {
+    IncidentSummary {
+        id: incident.id.clone(),
+        title: incident.title.clone(),
+        state: incident.state_label(),
+        discovered: incident.discovered.clone(),
+        discovered_local: super::terminal::discovered_line(&incident.discovered, cal),
+        opened_at: local(cal, &incident.opened_at),
+        opened_by: incident.opened_by.clone(),
+        retain_until: incident.retain_until(cal),
+        closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
+            at: local(cal, at),
+            by: by.clone(),
+            forced: c.forced,
+            reason: c.reason.clone(),
+            open_required: c.open_required.clone(),
+        }),
+    }
+}
+
+/// Every notice recorded, as the report lists them.
+fn notice_rows(incident: &Incident, cal: &Calendar) -> Vec<NoticeRow> {
+    incident
+        .notices
+        .iter()
+        .map(|n| NoticeRow {
+            seq: n.seq,
+            recorded_at: local(cal, &n.at),
+            by: n.by.clone(),
+            to: n.value.to,
+            date: n.value.date,
+            method: n.value.method.clone(),
+            count: n.value.count,
+            state: n.value.state.clone(),
+            note: n.value.note.clone(),
+            despite_hold: n.value.despite_hold.clone(),
+        })
+        .collect()
+}
+
+/// The clock's obligations, as the report lists them.
+fn obligation_rows(clock: &Clock) -> Vec<ObligationRow> {
+    clock
+        .obligations
+        .iter()
+        .map(|o| ObligationRow {
+            key: o.key.name(),
+            state: o.state.clone(),
+            label: o.label(),
+            due: o.due,
+            days_left: o.days_left,
+            form: o.form,
+            status: o.status.name(),
+            status_label: o.status.label(),
+            basis: o.basis.clone(),
+            why: o.why.clone(),
+            met_on: o.met_on,
+            held_until: o.held_until,
+        })
+        .collect()
+}
+
+/// The notes each step was given and the attachments, from the timeline.
+fn notes_and_attachments(
+    incident: &Incident,
     cal: &Calendar,
-    now: DateTime<Utc>,
-) -> Report<'a> {
+) -> (BTreeMap<String, Vec<String>>, Vec<AttachmentRow>) {
     let mut notes_by_step: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut attachments = Vec::new();
     for t in &incident.timeline {
@@ -322,8 +382,18 @@ pub(crate) fn report<'a>(
             _ => {}
         }
     }
+    (notes_by_step, attachments)
+}
+
+/// Every phase with its steps as the report shows them: state, who settled each and when, its
+/// evidence in the runbook's order, its notes.
+fn phase_reports(
+    incident: &Incident,
+    notes_by_step: &BTreeMap<String, Vec<String>>,
+    cal: &Calendar,
+) -> Vec<PhaseReport> {
     let views = incident.step_views();
-    let phases = Phase::ALL
+    Phase::ALL
         .iter()
         .map(|&phase| PhaseReport {
             name: phase.name(),
@@ -370,25 +440,20 @@ pub(crate) fn report<'a>(
                 })
                 .collect(),
         })
-        .collect();
-    let obligations = clock
-        .obligations
-        .iter()
-        .map(|o| ObligationRow {
-            key: o.key.name(),
-            state: o.state.clone(),
-            label: o.label(),
-            due: o.due,
-            days_left: o.days_left,
-            form: o.form,
-            status: o.status.name(),
-            status_label: o.status.label(),
-            basis: o.basis.clone(),
-            why: o.why.clone(),
-            met_on: o.met_on,
-            held_until: o.held_until,
-        })
-        .collect();
+        .collect()
+}
+
+/// Builds the report from an incident replayed with its timeline (or with the entries a report
+/// shows beside it, when the caller sets the timeline to be read from the log).
+pub(crate) fn report<'a>(
+    incident: &'a Incident,
+    profile: &Profile,
+    clock: &'a Clock,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Report<'a> {
+    let (notes_by_step, attachments) = notes_and_attachments(incident, cal);
+    let phases = phase_reports(incident, &notes_by_step, cal);
     let timeline = Rows::Held(
         incident
             .timeline
@@ -403,23 +468,7 @@ pub(crate) fn report<'a>(
         exported_at: clock::log_timestamp(now),
         exported_local: cal.local_display(now),
         zone: cal.zone_name(),
-        incident: IncidentSummary {
-            id: incident.id.clone(),
-            title: incident.title.clone(),
-            state: incident.state_label(),
-            discovered: incident.discovered.clone(),
-            discovered_local: super::terminal::discovered_line(&incident.discovered, cal),
-            opened_at: local(cal, &incident.opened_at),
-            opened_by: incident.opened_by.clone(),
-            retain_until: incident.retain_until(cal),
-            closed: incident.closed.as_ref().map(|(at, by, c)| ClosedRow {
-                at: local(cal, at),
-                by: by.clone(),
-                forced: c.forced,
-                reason: c.reason.clone(),
-                open_required: c.open_required.clone(),
-            }),
-        },
+        incident: incident_summary(incident, cal),
         organisation: profile.clone(),
         runbook: RunbookSummary {
             id: incident.pinned.id.clone(),
@@ -439,24 +488,9 @@ pub(crate) fn report<'a>(
             seq: a.seq,
         }),
         deadlines: DeadlinesView::new(incident, clock, today, cal.zone_name()),
-        obligations,
+        obligations: obligation_rows(clock),
         phases,
-        notices: incident
-            .notices
-            .iter()
-            .map(|n| NoticeRow {
-                seq: n.seq,
-                recorded_at: local(cal, &n.at),
-                by: n.by.clone(),
-                to: n.value.to,
-                date: n.value.date,
-                method: n.value.method.clone(),
-                count: n.value.count,
-                state: n.value.state.clone(),
-                note: n.value.note.clone(),
-                despite_hold: n.value.despite_hold.clone(),
-            })
-            .collect(),
+        notices: notice_rows(incident, cal),
         attachments,
         timeline,
         verification: Verification {
