@@ -95,27 +95,7 @@ fn streamed_export(
     let head = incident.head.clone();
     let log = RefCell::new(log);
     let read_again = |sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>| {
-        let mut failed = None;
-        let mut end = None;
-        let scan = log.borrow_mut().scan(&mut |e| {
-            if failed.is_some() || e.seq > head.seq {
-                return;
-            }
-            if e.seq == head.seq {
-                end = Some(e.hash.to_owned());
-            }
-            failed = sink(e).err();
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if scan.damage.is_some() || end.as_deref() != Some(head.hash.as_str()) {
-            return Err(Error::refused(format!(
-                "incident {} changed while it was exported; export it again",
-                incident.id
-            )));
-        }
-        Ok(())
+        read_up_to(&log, &head, &incident.id, sink)
     };
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
@@ -166,6 +146,37 @@ fn streamed_export(
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
     super::write_document(s.sink, &out.file, &what, &write)
+}
+
+/// Reads the log again up to `head`, handing each entry to `sink`, and checks that the log
+/// still holds that head: what an export reads later must be what it verified first (a
+/// database store takes no lock for reading).
+fn read_up_to(
+    log: &std::cell::RefCell<Box<dyn crate::store::IncidentLog>>,
+    head: &crate::log::Head,
+    id: &str,
+    sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut failed = None;
+    let mut end = None;
+    let scan = log.borrow_mut().scan(&mut |e| {
+        if failed.is_some() || e.seq > head.seq {
+            return;
+        }
+        if e.seq == head.seq {
+            end = Some(e.hash.to_owned());
+        }
+        failed = sink(e).err();
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if scan.damage.is_some() || end.as_deref() != Some(head.hash.as_str()) {
+        return Err(Error::refused(format!(
+            "incident {id} changed while it was exported; export it again"
+        )));
+    }
+    Ok(())
 }
 
 /// How many times one rendering may read the timeline (each loop over it or lookup in it reads

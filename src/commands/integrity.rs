@@ -224,19 +224,7 @@ fn check(
         && found_expected.is_none()
     {
         let last = scan.head.as_ref().map_or(0, |h| h.seq);
-        error = Some(match seq {
-            Some(s) if *s > last => format!(
-                "the kept head is entry {s}, but the log ends at entry {last}: entries were removed"
-            ),
-            Some(s) => format!(
-                "entry {s} does not have the kept hash {}: the log was rewritten",
-                short_hash(hash)
-            ),
-            None => format!(
-                "no entry has the kept hash {}: the log was truncated or rewritten",
-                short_hash(hash)
-            ),
-        });
+        error = Some(kept_head_missing(*seq, hash, last));
     }
     Ok(Checked {
         scan,
@@ -245,6 +233,23 @@ fn check(
         attachments: attachments.len(),
         substituted,
     })
+}
+
+/// Why a kept head is not in a log that ends at entry `last`: entries removed, or rewritten.
+fn kept_head_missing(seq: Option<u64>, hash: &str, last: u64) -> String {
+    match seq {
+        Some(s) if s > last => format!(
+            "the kept head is entry {s}, but the log ends at entry {last}: entries were removed"
+        ),
+        Some(s) => format!(
+            "entry {s} does not have the kept hash {}: the log was rewritten",
+            short_hash(hash)
+        ),
+        None => format!(
+            "no entry has the kept hash {}: the log was truncated or rewritten",
+            short_hash(hash)
+        ),
+    }
 }
 
 /// `verify`'s report for a person.

@@ -56,49 +56,16 @@ pub(super) fn start(
     discovered: Option<String>,
     title: Option<String>,
 ) -> Result<Outcome, Error> {
-    let missing: Vec<&str> = [
-        ("--runbook ID", runbook.is_none()),
-        ("--discovered WHEN", discovered.is_none()),
-        ("--title TEXT", title.is_none()),
-    ]
-    .iter()
-    .filter(|(_, m)| *m)
-    .map(|(n, _)| *n)
-    .collect();
     let now = s.now;
     let catalog = s.catalog()?;
-    let asked = !missing.is_empty();
-    let (runbook_id, discovered, title) = match (runbook, discovered, title) {
-        (Some(r), Some(d), Some(t)) => (r, d, t),
-        (r, d, t) if s.interactive => {
-            let mut prompts = s.prompts.open();
-            crate::walk::ask_start(&mut *prompts, &catalog, r, d, t, &s.calendar, now)
-                .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?
-        }
-        _ => {
-            return Err(Error::usage(format!(
-                "`breach start` needs {} and there is no terminal to ask on: breach start --runbook ID --discovered WHEN --title TEXT",
-                missing.join(", ")
-            )));
-        }
-    };
+    let asked = runbook.is_none() || discovered.is_none() || title.is_none();
+    let (runbook_id, discovered, title) = start_arguments(s, &catalog, runbook, discovered, title)?;
     let title = check_text("--title", &title, false)?;
     let allowed = super::screen_before_writing(s, "the title", &title)?;
     let discovered = s.calendar.parse_past(&discovered, "--discovered", now)?;
     let entry = catalog.get(&runbook_id)?;
     let store = s.create_store()?;
-    let pinned = PinnedRunbook {
-        id: entry.runbook.id.value.clone(),
-        version: entry.runbook.version.value.clone(),
-        title: entry.runbook.title.value.clone(),
-        sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
-        source: entry.source.to_string(),
-        text: entry.text.clone(),
-        parsed: Some(
-            serde_json::value::to_raw_value(&entry.runbook)
-                .map_err(|e| Error::internal("cannot encode runbook", e))?,
-        ),
-    };
+    let pinned = pinned_runbook(entry)?;
     let ts = clock::log_timestamp(now);
     let local_today = s.calendar.local_date(now);
     let mut attempt = 0;
@@ -152,22 +119,74 @@ pub(super) fn start(
     // Offered only to someone who was asked for the arguments: given everything on the command
     // line, `start` never prompts.
     if asked && s.interactive {
-        print!("{out}");
-        let mut prompts = s.prompts.open();
-        let begin =
-            crate::walk::Responder::confirm(&mut *prompts, "Begin the guided walk now?", true);
-        if begin == Ok(true) {
-            let session = Session {
-                incident: Some(id),
-                ..s.clone()
-            };
-            return walk_incident(&session, &mut *prompts);
-        }
-        return Ok(Outcome::ok(
-            "Work the steps any time with `breach walk`.\n".to_owned(),
-        ));
+        return offer_walk(s, id, &out);
     }
     Ok(Outcome::ok(out).recorded(&head))
+}
+
+/// After a `start` that asked for its arguments: shows what was opened and offers the walk.
+fn offer_walk(s: &Session, id: String, opened: &str) -> Result<Outcome, Error> {
+    print!("{opened}");
+    let mut prompts = s.prompts.open();
+    let begin = crate::walk::Responder::confirm(&mut *prompts, "Begin the guided walk now?", true);
+    if begin == Ok(true) {
+        let session = Session {
+            incident: Some(id),
+            ..s.clone()
+        };
+        return walk_incident(&session, &mut *prompts);
+    }
+    Ok(Outcome::ok(
+        "Work the steps any time with `breach walk`.\n".to_owned(),
+    ))
+}
+
+/// The runbook, discovery time and title `start` works with: as given, else asked in a
+/// terminal; without one, a usage error naming what is missing.
+fn start_arguments(
+    s: &Session,
+    catalog: &crate::runbook::Catalog,
+    runbook: Option<String>,
+    discovered: Option<String>,
+    title: Option<String>,
+) -> Result<(String, String, String), Error> {
+    let missing: Vec<&str> = [
+        ("--runbook ID", runbook.is_none()),
+        ("--discovered WHEN", discovered.is_none()),
+        ("--title TEXT", title.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| *n)
+    .collect();
+    match (runbook, discovered, title) {
+        (Some(r), Some(d), Some(t)) => Ok((r, d, t)),
+        (r, d, t) if s.interactive => {
+            let mut prompts = s.prompts.open();
+            crate::walk::ask_start(&mut *prompts, catalog, r, d, t, &s.calendar, s.now)
+                .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))
+        }
+        _ => Err(Error::usage(format!(
+            "`breach start` needs {} and there is no terminal to ask on: breach start --runbook ID --discovered WHEN --title TEXT",
+            missing.join(", ")
+        ))),
+    }
+}
+
+/// The runbook as it is pinned into a new incident: its text, its SHA-256 and its parsed form.
+fn pinned_runbook(entry: &crate::runbook::Entry) -> Result<PinnedRunbook, Error> {
+    Ok(PinnedRunbook {
+        id: entry.runbook.id.value.clone(),
+        version: entry.runbook.version.value.clone(),
+        title: entry.runbook.title.value.clone(),
+        sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
+        source: entry.source.to_string(),
+        text: entry.text.clone(),
+        parsed: Some(
+            serde_json::value::to_raw_value(&entry.runbook)
+                .map_err(|e| Error::internal("cannot encode runbook", e))?,
+        ),
+    })
 }
 
 /// Settled and applicable steps.

@@ -182,52 +182,7 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
                 format!("step `{id}`: instructions are empty"),
             );
         }
-        let mut names = HashSet::new();
-        for field in &step.evidence {
-            let name = field.name.value.as_str();
-            if !is_field_name(name) {
-                report.at_span(
-                    &field.name,
-                    format!(
-                        "step `{id}`: evidence name `{name}` must be lower-case letters, digits and '_'"
-                    ),
-                );
-            }
-            if !names.insert(name) {
-                report.at_span(
-                    &field.name,
-                    format!("step `{id}`: duplicate evidence field `{name}`"),
-                );
-            }
-            if field.prompt.value.trim().is_empty() {
-                report.at_span(
-                    &field.prompt,
-                    format!("step `{id}`: evidence `{name}` has an empty prompt"),
-                );
-            }
-            match (field.kind.value, field.choices.is_empty()) {
-                (FieldType::Choice, true) => report.at_span(
-                    &field.kind,
-                    format!("step `{id}`: choice field `{name}` has no `choices`"),
-                ),
-                (FieldType::Choice, false) => {
-                    if field.choices.iter().any(|c| c.trim().is_empty()) {
-                        report.at_span(
-                            &field.kind,
-                            format!("step `{id}`: choice field `{name}` has an empty choice"),
-                        );
-                    }
-                }
-                (other, false) => report.at_span(
-                    &field.kind,
-                    format!(
-                        "step `{id}`: field `{name}` is of type {} but lists `choices`; use type `choice`",
-                        other.label()
-                    ),
-                ),
-                (_, true) => {}
-            }
-        }
+        check_evidence(step, id, report);
         if let Some(due) = &step.due
             && due.value.hours() == 0
         {
@@ -244,6 +199,12 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
         }
     }
 
+    check_dependencies(rb, &seen, report);
+    check_cycles(rb, report);
+}
+
+/// Every dependency names another step of the runbook.
+fn check_dependencies(rb: &Runbook, seen: &HashMap<&str, Location>, report: &mut Report<'_>) {
     for (_, step) in rb.steps() {
         for dep in &step.depends_on {
             if !seen.contains_key(dep.value.as_str()) {
@@ -259,7 +220,56 @@ fn check_meaning(rb: &Runbook, report: &mut Report<'_>) {
             }
         }
     }
-    check_cycles(rb, report);
+}
+
+/// A step's evidence fields: names, no duplicates, prompts, and choices only for a choice.
+fn check_evidence(step: &Step, id: &str, report: &mut Report<'_>) {
+    let mut names = HashSet::new();
+    for field in &step.evidence {
+        let name = field.name.value.as_str();
+        if !is_field_name(name) {
+            report.at_span(
+                &field.name,
+                format!(
+                    "step `{id}`: evidence name `{name}` must be lower-case letters, digits and '_'"
+                ),
+            );
+        }
+        if !names.insert(name) {
+            report.at_span(
+                &field.name,
+                format!("step `{id}`: duplicate evidence field `{name}`"),
+            );
+        }
+        if field.prompt.value.trim().is_empty() {
+            report.at_span(
+                &field.prompt,
+                format!("step `{id}`: evidence `{name}` has an empty prompt"),
+            );
+        }
+        match (field.kind.value, field.choices.is_empty()) {
+            (FieldType::Choice, true) => report.at_span(
+                &field.kind,
+                format!("step `{id}`: choice field `{name}` has no `choices`"),
+            ),
+            (FieldType::Choice, false) => {
+                if field.choices.iter().any(|c| c.trim().is_empty()) {
+                    report.at_span(
+                        &field.kind,
+                        format!("step `{id}`: choice field `{name}` has an empty choice"),
+                    );
+                }
+            }
+            (other, false) => report.at_span(
+                &field.kind,
+                format!(
+                    "step `{id}`: field `{name}` is of type {} but lists `choices`; use type `choice`",
+                    other.label()
+                ),
+            ),
+            (_, true) => {}
+        }
+    }
 }
 
 /// What a step that records an action must be: its values come from the action, so its own

@@ -33,114 +33,22 @@ pub(crate) fn timeline_svg(
     for n in &incident.notices {
         end = end.max(n.value.date);
     }
-    let span = (end - start).num_days().max(1) as f64 + 2.0;
-    let (left, width) = (150.0, 600.0);
-    let x = |d: NaiveDate| left + width * ((d - start).num_days() as f64 + 1.0) / span;
-    let row_h = 22.0;
-    let mut rows: Vec<String> = Vec::new();
-    let mut y = 30.0;
-    let views = incident.step_views();
-    for phase in Phase::ALL {
-        let settled: Vec<(NaiveDate, Option<NaiveDate>)> = views
-            .iter()
-            .filter(|v| v.phase == phase && v.state() != StepState::Open)
-            .filter_map(|v| v.record)
-            .filter_map(|r| {
-                let recorded = day_of(&r.at)?;
-                match r.happened.as_deref().and_then(day_of) {
-                    Some(happened) if happened != recorded => Some((happened, Some(recorded))),
-                    _ => Some((recorded, None)),
-                }
-            })
-            .collect();
-        let days: Vec<NaiveDate> = settled.iter().map(|(d, _)| *d).collect();
-        let recorded_later: Vec<String> = settled
-            .iter()
-            .filter_map(|(d, r)| r.map(|r| format!("{d} (recorded {r})")))
-            .collect();
-        rows.push(format!(
-            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
-            y + 11.0,
-            phase.name()
-        ));
-        if let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) {
-            let (x1, x2) = (x(*first), x(*last));
-            rows.push(format!(
-                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" rx="2" fill="#4c6ef5"><title>{} settled {first} to {last}{}</title></rect>"##,
-                y + 2.0,
-                (x2 - x1).max(4.0),
-                phase.name(),
-                if recorded_later.is_empty() {
-                    String::new()
-                } else {
-                    format!("; happened earlier than recorded: {}", recorded_later.join(", "))
-                }
-            ));
-        } else {
-            rows.push(format!(
-                r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#5b6470">no step settled yet</text>"##,
-                left + 4.0,
-                y + 11.0
-            ));
-        }
-        y += row_h;
-    }
-    let holds = crate::incident::obligations::hold_periods(
-        &incident.facts.law_enforcement_holds,
-        incident.facts.hold_lifted_on,
-    );
-    if !holds.is_empty() {
-        rows.push(format!(
-            r#"<text x="4" y="{:.1}" font-size="11">law-enforcement hold</text>"#,
-            y + 11.0
-        ));
-        for h in &holds {
-            let (x1, x2) = (x(h.from), x(h.until + chrono::Duration::days(1)));
-            rows.push(format!(
-                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" fill="#9a6700" fill-opacity="0.35"><title>notices held {} to {}</title></rect>"##,
-                y + 2.0,
-                (x2 - x1).max(3.0),
-                h.from,
-                h.until
-            ));
-        }
-        y += row_h;
-    }
-    for o in &clock.obligations {
-        let label = o.label();
-        let late = matches!(o.status, Status::Overdue | Status::MetLate);
-        let colour = if late { "#b42318" } else { "#1b1f24" };
-        rows.push(format!(
-            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
-            y + 11.0,
-            xml(&label)
-        ));
-        let xd = x(o.due);
-        rows.push(format!(
-            r#"<line x1="{xd:.1}" x2="{xd:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="3 2"><title>due {}</title></line>"#,
-            y,
-            y + 16.0,
-            o.due
-        ));
-        if let Some(h) = o.held_until {
-            rows.push(format!(
-                r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9a6700" stroke-width="3"><title>held until {h}</title></line>"##,
-                x(start),
-                x(h),
-                y + 8.0,
-                y + 8.0
-            ));
-        }
-        if let Some(m) = o.met_on {
-            rows.push(format!(
-                r#"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{}"><title>sent {m}</title></circle>"#,
-                x(m),
-                y + 8.0,
-                if late { "#b42318" } else { "#1a7f37" }
-            ));
-        }
-        y += row_h;
-    }
+    let scale = Scale {
+        start,
+        left: 150.0,
+        width: 600.0,
+        span: (end - start).num_days().max(1) as f64 + 2.0,
+    };
+    let (left, width) = (scale.left, scale.width);
+    let x = |d: NaiveDate| scale.x(d);
+    let mut canvas = Canvas {
+        rows: Vec::new(),
+        y: 30.0,
+    };
+    phase_rows(incident, &scale, &day_of, &mut canvas);
+    hold_rows(incident, &scale, &mut canvas);
+    obligation_rows(clock, &scale, &mut canvas);
+    let Canvas { rows, y } = canvas;
     let height = y + 24.0;
     let xt = x(today);
     let mut svg = format!(
@@ -161,4 +69,150 @@ pub(crate) fn timeline_svg(
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Where a day falls across the picture.
+struct Scale {
+    start: NaiveDate,
+    left: f64,
+    width: f64,
+    /// Days shown, with a day's margin each side.
+    span: f64,
+}
+
+impl Scale {
+    fn x(&self, d: NaiveDate) -> f64 {
+        self.left + self.width * ((d - self.start).num_days() as f64 + 1.0) / self.span
+    }
+}
+
+/// The picture's rows so far, and where the next one goes.
+struct Canvas {
+    rows: Vec<String>,
+    y: f64,
+}
+
+const ROW_HEIGHT: f64 = 22.0;
+
+/// One row per phase: a bar from its first to its last settled step.
+fn phase_rows(
+    incident: &Incident,
+    scale: &Scale,
+    day_of: &dyn Fn(&str) -> Option<NaiveDate>,
+    canvas: &mut Canvas,
+) {
+    let views = incident.step_views();
+    for phase in Phase::ALL {
+        let settled: Vec<(NaiveDate, Option<NaiveDate>)> = views
+            .iter()
+            .filter(|v| v.phase == phase && v.state() != StepState::Open)
+            .filter_map(|v| v.record)
+            .filter_map(|r| {
+                let recorded = day_of(&r.at)?;
+                match r.happened.as_deref().and_then(day_of) {
+                    Some(happened) if happened != recorded => Some((happened, Some(recorded))),
+                    _ => Some((recorded, None)),
+                }
+            })
+            .collect();
+        let days: Vec<NaiveDate> = settled.iter().map(|(d, _)| *d).collect();
+        let recorded_later: Vec<String> = settled
+            .iter()
+            .filter_map(|(d, r)| r.map(|r| format!("{d} (recorded {r})")))
+            .collect();
+        canvas.rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
+            canvas.y + 11.0,
+            phase.name()
+        ));
+        if let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) {
+            let (x1, x2) = (scale.x(*first), scale.x(*last));
+            canvas.rows.push(format!(
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" rx="2" fill="#4c6ef5"><title>{} settled {first} to {last}{}</title></rect>"##,
+                canvas.y + 2.0,
+                (x2 - x1).max(4.0),
+                phase.name(),
+                if recorded_later.is_empty() {
+                    String::new()
+                } else {
+                    format!("; happened earlier than recorded: {}", recorded_later.join(", "))
+                }
+            ));
+        } else {
+            canvas.rows.push(format!(
+                r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#5b6470">no step settled yet</text>"##,
+                scale.left + 4.0,
+                canvas.y + 11.0
+            ));
+        }
+        canvas.y += ROW_HEIGHT;
+    }
+}
+
+/// A row of the law-enforcement holds, when there are any.
+fn hold_rows(incident: &Incident, scale: &Scale, canvas: &mut Canvas) {
+    let holds = crate::incident::obligations::hold_periods(
+        &incident.facts.law_enforcement_holds,
+        incident.facts.hold_lifted_on,
+    );
+    if !holds.is_empty() {
+        canvas.rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">law-enforcement hold</text>"#,
+            canvas.y + 11.0
+        ));
+        for h in &holds {
+            let (x1, x2) = (
+                scale.x(h.from),
+                scale.x(h.until + chrono::Duration::days(1)),
+            );
+            canvas.rows.push(format!(
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="12" fill="#9a6700" fill-opacity="0.35"><title>notices held {} to {}</title></rect>"##,
+                canvas.y + 2.0,
+                (x2 - x1).max(3.0),
+                h.from,
+                h.until
+            ));
+        }
+        canvas.y += ROW_HEIGHT;
+    }
+}
+
+/// One row per obligation: its due date, any hold, and the notice that met it.
+fn obligation_rows(clock: &Clock, scale: &Scale, canvas: &mut Canvas) {
+    let start = scale.start;
+    for o in &clock.obligations {
+        let label = o.label();
+        let late = matches!(o.status, Status::Overdue | Status::MetLate);
+        let colour = if late { "#b42318" } else { "#1b1f24" };
+        canvas.rows.push(format!(
+            r#"<text x="4" y="{:.1}" font-size="11">{}</text>"#,
+            canvas.y + 11.0,
+            xml(&label)
+        ));
+        let xd = scale.x(o.due);
+        canvas.rows.push(format!(
+            r#"<line x1="{xd:.1}" x2="{xd:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="3 2"><title>due {}</title></line>"#,
+            canvas.y,
+            canvas.y + 16.0,
+            o.due
+        ));
+        if let Some(h) = o.held_until {
+            canvas.rows.push(format!(
+                r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9a6700" stroke-width="3"><title>held until {h}</title></line>"##,
+                scale.x(start),
+                scale.x(h),
+                canvas.y + 8.0,
+                canvas.y + 8.0
+            ));
+        }
+        if let Some(m) = o.met_on {
+            canvas.rows.push(format!(
+                r#"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{}"><title>sent {m}</title></circle>"#,
+                scale.x(m),
+                canvas.y + 8.0,
+                if late { "#b42318" } else { "#1a7f37" }
+            ));
+        }
+        canvas.y += ROW_HEIGHT;
+    }
 }
