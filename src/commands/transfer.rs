@@ -139,25 +139,7 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
     }
     // Attachments first: an entry never names an attachment the other side lacks.
     let stored = from.attachments(id)?;
-    let mut new_attachments = 0;
-    for name in &stored {
-        let Some(mut content) = from.open_attachment(id, name)? else {
-            continue;
-        };
-        let copy = to.put_attachment_from(id, &mut content)?;
-        if &copy.stored != name {
-            return Err(Error::StoreDamaged {
-                path: format!("{} incident {id} {name}", from.location()).into(),
-                detail: format!(
-                    "its content has SHA-256 {}, not the one it is stored under; nothing more was copied",
-                    copy.sha256
-                ),
-            });
-        }
-        if copy.created {
-            new_attachments += 1;
-        }
-    }
+    let new_attachments = copy_attachments(from, to, id, &stored)?;
     // Then every entry the other side lacks, after checking that what it holds is the same.
     let held = {
         let mut log = to.open_log(id, Access::Write)?;
@@ -186,34 +168,7 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
         }
         held.len()
     };
-    // Read back what the other side holds now, from the start, as `verify` does.
-    let mut there: Option<Head> = None;
-    {
-        let mut log = to.open_log(id, Access::Read)?;
-        log.read_verified(|entry| there = Some(entry.head()))?;
-    }
-    if there.as_ref() != Some(&head) {
-        return Err(Error::StoreDamaged {
-            path: to.location().into(),
-            detail: format!(
-                "after the copy, incident {id} ends at {} there, not at {}:{}",
-                there.map_or_else(|| "nothing".to_owned(), |h| h.to_string()),
-                head.seq,
-                head.hash
-            ),
-        });
-    }
-    for name in &stored {
-        let expected = name.trim_start_matches("attachments/");
-        if to.attachment_sha256(id, name)?.as_deref() != Some(expected) {
-            return Err(Error::StoreDamaged {
-                path: to.location().into(),
-                detail: format!(
-                    "after the copy, attachment {name} of incident {id} does not match its SHA-256 there"
-                ),
-            });
-        }
-    }
+    check_copy(to, id, &head, &stored)?;
     Ok(Copied {
         id: id.to_owned(),
         from: from.location(),
@@ -224,4 +179,63 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
         new_attachments,
         head,
     })
+}
+
+/// Copies each of the incident's attachments the other side lacks, checking each is stored
+/// under its content's SHA-256; returns how many were new there.
+fn copy_attachments(from: &Store, to: &Store, id: &str, stored: &[String]) -> Result<usize, Error> {
+    let mut new_attachments = 0;
+    for name in stored {
+        let Some(mut content) = from.open_attachment(id, name)? else {
+            continue;
+        };
+        let copy = to.put_attachment_from(id, &mut content)?;
+        if &copy.stored != name {
+            return Err(Error::StoreDamaged {
+                path: format!("{} incident {id} {name}", from.location()).into(),
+                detail: format!(
+                    "its content has SHA-256 {}, not the one it is stored under; nothing more was copied",
+                    copy.sha256
+                ),
+            });
+        }
+        if copy.created {
+            new_attachments += 1;
+        }
+    }
+    Ok(new_attachments)
+}
+
+/// Reads back what the other side holds after a copy, from the start, as `verify` does: it
+/// must end at `head` and hold every attachment with its content's SHA-256.
+fn check_copy(to: &Store, id: &str, head: &Head, stored: &[String]) -> Result<(), Error> {
+    // Read back what the other side holds now, from the start, as `verify` does.
+    let mut there: Option<Head> = None;
+    {
+        let mut log = to.open_log(id, Access::Read)?;
+        log.read_verified(|entry| there = Some(entry.head()))?;
+    }
+    if there.as_ref() != Some(head) {
+        return Err(Error::StoreDamaged {
+            path: to.location().into(),
+            detail: format!(
+                "after the copy, incident {id} ends at {} there, not at {}:{}",
+                there.map_or_else(|| "nothing".to_owned(), |h| h.to_string()),
+                head.seq,
+                head.hash
+            ),
+        });
+    }
+    for name in stored {
+        let expected = name.trim_start_matches("attachments/");
+        if to.attachment_sha256(id, name)?.as_deref() != Some(expected) {
+            return Err(Error::StoreDamaged {
+                path: to.location().into(),
+                detail: format!(
+                    "after the copy, attachment {name} of incident {id} does not match its SHA-256 there"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -62,52 +62,8 @@ pub(crate) fn ask_assessment(
     r: &mut dyn Responder,
     draft: &mut AssessmentDraft,
 ) -> Result<(), Stop> {
-    if draft.secured.is_none() {
-        r.say("Gate 1: was the PHI secured? Only encryption to the HHS guidance standard, with the key not disclosed, counts; TLS between mail servers does not.");
-        let options = ["no".to_owned(), "yes".to_owned()];
-        draft.secured = Some(r.choose("Was the PHI secured?", &options)? == 1);
-    }
+    ask_gates(r, draft)?;
     let secured = draft.secured == Some(true);
-    if secured && draft.secured_by.is_none() {
-        let options = [
-            "Encrypted to the HHS guidance standard, the key not compromised".to_owned(),
-            "Destroyed so it cannot be read or reconstructed".to_owned(),
-        ];
-        draft.secured_by = Some(
-            [SecuredBy::Encrypted, SecuredBy::Destroyed]
-                [r.choose("How was it secured?", &options)?],
-        );
-    }
-    if secured && draft.secured_basis.is_none() {
-        draft.secured_basis = Some(ask_nonempty(
-            r,
-            "The details",
-            "the encryption used and where the key was, or how the media was destroyed",
-        )?);
-    }
-    if draft.exception.is_none() {
-        let kinds = [
-            (ExceptionKind::None, "None applies"),
-            (
-                ExceptionKind::UnintentionalWorkforceUse,
-                "Unintentional, good-faith use by a workforce member, no further disclosure",
-            ),
-            (
-                ExceptionKind::InadvertentDisclosure,
-                "Inadvertent disclosure between persons authorised at the same entity or OHCA",
-            ),
-            (
-                ExceptionKind::CouldNotRetain,
-                "The recipient could not reasonably have retained the information",
-            ),
-        ];
-        let options: Vec<String> = kinds.iter().map(|(_, l)| (*l).to_owned()).collect();
-        let i = r.choose(
-            "Gate 2: does an exception of 45 CFR 164.402(1) apply?",
-            &options,
-        )?;
-        draft.exception = Some(kinds[i].0);
-    }
     let exception = draft.exception.is_some_and(|e| e != ExceptionKind::None);
     if exception && draft.exception_basis.is_none() {
         draft.exception_basis = Some(ask_nonempty(
@@ -162,6 +118,58 @@ pub(crate) fn ask_assessment(
     }
     if draft.role.is_none() {
         draft.role = Some(ask_nonempty(r, "Their role", "e.g. Privacy Officer")?);
+    }
+    Ok(())
+}
+
+/// The two gates before the four factors: was the PHI secured (and how), and does an
+/// exception apply.
+fn ask_gates(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Result<(), Stop> {
+    if draft.secured.is_none() {
+        r.say("Gate 1: was the PHI secured? Only encryption to the HHS guidance standard, with the key not disclosed, counts; TLS between mail servers does not.");
+        let options = ["no".to_owned(), "yes".to_owned()];
+        draft.secured = Some(r.choose("Was the PHI secured?", &options)? == 1);
+    }
+    let secured = draft.secured == Some(true);
+    if secured && draft.secured_by.is_none() {
+        let options = [
+            "Encrypted to the HHS guidance standard, the key not compromised".to_owned(),
+            "Destroyed so it cannot be read or reconstructed".to_owned(),
+        ];
+        draft.secured_by = Some(
+            [SecuredBy::Encrypted, SecuredBy::Destroyed]
+                [r.choose("How was it secured?", &options)?],
+        );
+    }
+    if secured && draft.secured_basis.is_none() {
+        draft.secured_basis = Some(ask_nonempty(
+            r,
+            "The details",
+            "the encryption used and where the key was, or how the media was destroyed",
+        )?);
+    }
+    if draft.exception.is_none() {
+        let kinds = [
+            (ExceptionKind::None, "None applies"),
+            (
+                ExceptionKind::UnintentionalWorkforceUse,
+                "Unintentional, good-faith use by a workforce member, no further disclosure",
+            ),
+            (
+                ExceptionKind::InadvertentDisclosure,
+                "Inadvertent disclosure between persons authorised at the same entity or OHCA",
+            ),
+            (
+                ExceptionKind::CouldNotRetain,
+                "The recipient could not reasonably have retained the information",
+            ),
+        ];
+        let options: Vec<String> = kinds.iter().map(|(_, l)| (*l).to_owned()).collect();
+        let i = r.choose(
+            "Gate 2: does an exception of 45 CFR 164.402(1) apply?",
+            &options,
+        )?;
+        draft.exception = Some(kinds[i].0);
     }
     Ok(())
 }

@@ -245,55 +245,7 @@ fn gather_done(
     };
     let mut pairs = Vec::new();
     for field in &step.evidence {
-        let optional = !field.required;
-        let prompt = sanitize(&field.prompt.value).into_owned();
-        let answer = match field.kind.value {
-            FieldType::Choice | FieldType::YesNo => {
-                let mut options: Vec<String> = if field.kind.value == FieldType::YesNo {
-                    vec!["yes".into(), "no".into()]
-                } else {
-                    field
-                        .choices
-                        .iter()
-                        .map(|c| sanitize(c).into_owned())
-                        .collect()
-                };
-                if optional {
-                    options.push("(leave empty)".into());
-                }
-                let i = r.choose(&prompt, &options)?;
-                if optional && i == options.len() - 1 {
-                    None
-                } else if field.kind.value == FieldType::YesNo {
-                    Some(options[i].clone())
-                } else {
-                    Some(field.choices[i].clone())
-                }
-            }
-            _ => {
-                let mut help = match field.kind.value {
-                    FieldType::LongText => "text, on one line (separate items with ;)".to_owned(),
-                    other => other.label().to_owned(),
-                };
-                if optional {
-                    help.push_str("; optional: press Enter to leave it empty");
-                }
-                loop {
-                    let raw = r.ask(&prompt, &help)?;
-                    if raw.trim().is_empty() && optional {
-                        break None;
-                    }
-                    // The reason names the rule, never echoes the value: it may be PHI.
-                    match evidence::normalise(field, &raw, calendar) {
-                        Ok(value) => break Some(value),
-                        Err(why) => r.say(&format!(
-                            "✗ The answer {why}; expected {}. Try again.",
-                            field.kind.value.label()
-                        )),
-                    }
-                }
-            }
-        };
+        let answer = ask_field(field, r, calendar)?;
         if let Some(value) = answer {
             pairs.push((field.name.value.clone(), value));
         }
@@ -321,6 +273,64 @@ fn gather_done(
     } else {
         Ok(None)
     }
+}
+
+/// Asks for one evidence field: a choice from a list, or text checked as it is typed (asked
+/// again until it fits); `None` for an optional field left empty.
+fn ask_field(
+    field: &crate::runbook::EvidenceField,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<Option<String>, Stop> {
+    let optional = !field.required;
+    let prompt = sanitize(&field.prompt.value).into_owned();
+    Ok(match field.kind.value {
+        FieldType::Choice | FieldType::YesNo => {
+            let mut options: Vec<String> = if field.kind.value == FieldType::YesNo {
+                vec!["yes".into(), "no".into()]
+            } else {
+                field
+                    .choices
+                    .iter()
+                    .map(|c| sanitize(c).into_owned())
+                    .collect()
+            };
+            if optional {
+                options.push("(leave empty)".into());
+            }
+            let i = r.choose(&prompt, &options)?;
+            if optional && i == options.len() - 1 {
+                None
+            } else if field.kind.value == FieldType::YesNo {
+                Some(options[i].clone())
+            } else {
+                Some(field.choices[i].clone())
+            }
+        }
+        _ => {
+            let mut help = match field.kind.value {
+                FieldType::LongText => "text, on one line (separate items with ;)".to_owned(),
+                other => other.label().to_owned(),
+            };
+            if optional {
+                help.push_str("; optional: press Enter to leave it empty");
+            }
+            loop {
+                let raw = r.ask(&prompt, &help)?;
+                if raw.trim().is_empty() && optional {
+                    break None;
+                }
+                // The reason names the rule, never echoes the value: it may be PHI.
+                match evidence::normalise(field, &raw, calendar) {
+                    Ok(value) => break Some(value),
+                    Err(why) => r.say(&format!(
+                        "✗ The answer {why}; expected {}. Try again.",
+                        field.kind.value.label()
+                    )),
+                }
+            }
+        }
+    })
 }
 
 /// Asks for the values of the action a bound step records, each checked as it is typed where

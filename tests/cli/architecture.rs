@@ -224,3 +224,94 @@ fn the_evidence_format_does_no_file_system_work() {
         }
     }
 }
+
+/// The source without its test code, for the size rules: whole test files are left out, and
+/// a file's `#[cfg(test)] mod tests { … }` at its end.
+fn production_sources() -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let tests = test_only_files(&files);
+    files
+        .into_iter()
+        .filter(|f| !tests.contains(f))
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let kept = text
+                .find("#[cfg(test)]\nmod tests {")
+                .or_else(|| text.find("#[cfg(test)]\npub(crate) mod tests {"))
+                .map_or(text.as_str(), |at| &text[..at])
+                .to_owned();
+            (f, kept)
+        })
+        .collect()
+}
+
+/// Rooms a next engineer can change: no file over 700 lines, few functions over 80, and
+/// items `pub(crate)` unless another crate needs them (ARCHITECTURE.md).
+#[test]
+fn files_functions_and_public_items_stay_small() {
+    let mut long_functions = Vec::new();
+    let mut public_items = 0;
+    for (file, text) in production_sources() {
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines.len() <= 700,
+            "{} has {} lines; split it (no source file over 700 lines)",
+            file.display(),
+            lines.len()
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.trim_start();
+            let indent = &line[..line.len() - code.len()];
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "pub(in ",
+            ]
+            .iter()
+            .any(|p| code.starts_with(p) && code.contains("fn "));
+            if is_fn && !code.ends_with(';') {
+                let end = lines[i..]
+                    .iter()
+                    .position(|l| *l == format!("{indent}}}"))
+                    .unwrap_or(0);
+                if end + 1 > 80 {
+                    long_functions.push(format!(
+                        "{}:{} ({} lines)",
+                        file.display(),
+                        i + 1,
+                        end + 1
+                    ));
+                }
+            }
+            if [
+                "pub fn ",
+                "pub struct ",
+                "pub enum ",
+                "pub const ",
+                "pub static ",
+                "pub type ",
+                "pub trait ",
+                "pub mod ",
+                "pub use ",
+            ]
+            .iter()
+            .any(|p| code.starts_with(p))
+            {
+                public_items += 1;
+            }
+        }
+    }
+    assert!(
+        long_functions.len() <= 8,
+        "{} functions over 80 lines (at most 8): {long_functions:#?}",
+        long_functions.len()
+    );
+    assert!(
+        public_items <= 150,
+        "{public_items} plain `pub` items; make them pub(crate) unless another crate needs them"
+    );
+}

@@ -155,16 +155,7 @@ pub(in crate::commands) fn annual(
     bom: bool,
     out: &FileOut,
 ) -> Result<Outcome, Error> {
-    if bom && format != AnnualFormat::Csv {
-        return Err(Error::usage("--bom is for --format csv"));
-    }
-    let Some(first_day) =
-        NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (1990..=9999).contains(&year))
-    else {
-        return Err(Error::usage(format!(
-            "`{year}` is not a calendar year to report on"
-        )));
-    };
+    let first_day = first_day_of(year, format, bom)?;
     let store = s.open_store()?;
     // Only the incidents discovered in the year are read whole; their rows are sorted on
     // their way, the warnings kept.
@@ -208,55 +199,21 @@ pub(in crate::commands) fn annual(
     };
     let what = "the annual report";
     if s.json || format == AnnualFormat::Json {
-        let report = AnnualReport {
-            year,
-            store: store.location(),
-            due,
-            basis: ANNUAL_BASIS,
-            incidents: export::Rows::from_log(|sink| {
-                each(&mut |row| {
-                    sink(row);
-                    Ok(())
-                })
-            }),
-            warnings,
-        };
-        return crate::commands::write_document(s.sink, out, what, &|w| {
-            serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| json_failed(&e))?;
-            w.write_all(b"\n").map_err(write_failed)
-        });
+        return write_annual_json(s, out, (year, due), &store.location(), warnings, &each);
     }
     if format == AnnualFormat::Csv {
-        // The CSV is data only; the warnings go to the person.
-        for w in &warnings {
-            eprintln!("breach: warning: {w}");
-        }
-        return crate::commands::write_document(s.sink, out, what, &|w| {
-            if bom {
-                w.write_all("\u{feff}".as_bytes()).map_err(write_failed)?;
-            }
-            let mut csv = view::AnnualCsv::new(w)?;
-            each(&mut |row| csv.row(&annual_line(&row)))?;
-            csv.finish()
-        });
+        return write_annual_csv(s, out, bom, &warnings, &each);
     }
     if rows > 0 && columns.fits(terminal::width()) {
-        // Written a row at a time, never held.
-        return crate::commands::write_document(s.sink, out, what, &|w| {
-            let io = write_failed;
-            let mut text = view::annual_intro(year, due);
-            columns.push_header(&mut text, view::ANNUAL_HEADER);
-            text.push('\n');
-            w.write_all(text.as_bytes()).map_err(io)?;
-            each(&mut |row| {
-                text.clear();
-                columns.push_row(&mut text, &view::annual_cells(&annual_line(&row)));
-                text.push('\n');
-                w.write_all(text.as_bytes()).map_err(io)
-            })?;
-            let outro = view::annual_outro(rows, not_reported, &warnings);
-            w.write_all(outro.as_bytes()).map_err(io)
-        });
+        return write_annual_table(
+            s,
+            out,
+            &columns,
+            (year, due),
+            (rows, not_reported),
+            &warnings,
+            &each,
+        );
     }
     // For a screen the table must wrap, which takes every row at once.
     let mut lines = Vec::new();
@@ -265,4 +222,98 @@ pub(in crate::commands) fn annual(
         Ok(())
     })?;
     deliver(out, view::annual_text(year, due, &lines, &warnings), what).map(Outcome::ok)
+}
+
+/// The first day of the year to report on, refusing `--bom` but for CSV and a year out of range.
+fn first_day_of(year: i32, format: AnnualFormat, bom: bool) -> Result<NaiveDate, Error> {
+    if bom && format != AnnualFormat::Csv {
+        return Err(Error::usage("--bom is for --format csv"));
+    }
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .filter(|_| (1990..=9999).contains(&year))
+        .ok_or_else(|| Error::usage(format!("`{year}` is not a calendar year to report on")))
+}
+
+/// The annual report's rows, handed one at a time to a sink, in order.
+type AnnualRows<'a> =
+    dyn Fn(&mut dyn FnMut(AnnualRow) -> Result<(), Error>) -> Result<(), Error> + 'a;
+
+/// The annual table for a person, written a row at a time, never held.
+fn write_annual_table(
+    s: &Session,
+    out: &FileOut,
+    columns: &Columns<8>,
+    (year, due): (i32, NaiveDate),
+    (rows, not_reported): (usize, usize),
+    warnings: &[String],
+    each: &AnnualRows<'_>,
+) -> Result<Outcome, Error> {
+    let what = "the annual report";
+    crate::commands::write_document(s.sink, out, what, &|w| {
+        let io = write_failed;
+        let mut text = view::annual_intro(year, due);
+        columns.push_header(&mut text, view::ANNUAL_HEADER);
+        text.push('\n');
+        w.write_all(text.as_bytes()).map_err(io)?;
+        each(&mut |row| {
+            text.clear();
+            columns.push_row(&mut text, &view::annual_cells(&annual_line(&row)));
+            text.push('\n');
+            w.write_all(text.as_bytes()).map_err(io)
+        })?;
+        let outro = view::annual_outro(rows, not_reported, warnings);
+        w.write_all(outro.as_bytes()).map_err(io)
+    })
+}
+
+/// The annual report as CSV, data only: the warnings go to the person, on standard error.
+fn write_annual_csv(
+    s: &Session,
+    out: &FileOut,
+    bom: bool,
+    warnings: &[String],
+    each: &AnnualRows<'_>,
+) -> Result<Outcome, Error> {
+    let what = "the annual report";
+    // The CSV is data only; the warnings go to the person.
+    for w in warnings {
+        eprintln!("breach: warning: {w}");
+    }
+    crate::commands::write_document(s.sink, out, what, &|w| {
+        if bom {
+            w.write_all("\u{feff}".as_bytes()).map_err(write_failed)?;
+        }
+        let mut csv = view::AnnualCsv::new(w)?;
+        each(&mut |row| csv.row(&annual_line(&row)))?;
+        csv.finish()
+    })
+}
+
+/// `annual --json` (or `--format json`): the report with its rows, written as they come.
+fn write_annual_json(
+    s: &Session,
+    out: &FileOut,
+    (year, due): (i32, NaiveDate),
+    location: &str,
+    warnings: Vec<String>,
+    each: &AnnualRows<'_>,
+) -> Result<Outcome, Error> {
+    let what = "the annual report";
+    let report = AnnualReport {
+        year,
+        store: location.to_owned(),
+        due,
+        basis: ANNUAL_BASIS,
+        incidents: export::Rows::from_log(|sink| {
+            each(&mut |row| {
+                sink(row);
+                Ok(())
+            })
+        }),
+        warnings,
+    };
+    crate::commands::write_document(s.sink, out, what, &|w| {
+        serde_json::to_writer_pretty(&mut *w, &report).map_err(|e| json_failed(&e))?;
+        w.write_all(b"\n").map_err(write_failed)
+    })
 }

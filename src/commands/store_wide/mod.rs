@@ -158,14 +158,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         } else {
             OpenOrClosed::Open
         };
-        // Discarded incidents only when asked for.
-        let wanted = args
-            .state
-            .map_or(state != OpenOrClosed::Discarded, |st| st == state)
-            && args.year.is_none_or(|y| sm.discovered.year() == y)
-            && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
-            && (!args.overdue || sm.overdue(today) > 0);
-        if wanted {
+        if wanted(args, &sm, state, today) {
             let brief = sm.brief(today);
             if !s.json {
                 columns.add(&view::list_cells(&brief));
@@ -200,26 +193,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             store: store.location(),
             incidents: export::Rows::from_log(|sink| {
                 rows(&mut |row| {
-                    sink(match row {
-                        Listing::Readable(b) => ListRow::Readable {
-                            id: b.id,
-                            title: b.title,
-                            state: b.state,
-                            discovered: b.discovered,
-                            runbook: b.runbook,
-                            progress: Progress {
-                                settled: b.settled,
-                                applicable: b.applicable,
-                            },
-                            head: b.head,
-                            overdue: b.overdue,
-                        },
-                        Listing::Unreadable { id, error } => ListRow::Unreadable {
-                            id: id.to_owned(),
-                            state: "unreadable",
-                            error: error.to_owned(),
-                        },
-                    });
+                    sink(list_row(row));
                     Ok(())
                 })
             }),
@@ -237,6 +211,21 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
     for (id, e) in &unreadable {
         columns.add(&view::unreadable_cells(id, e));
     }
+    write_list(s, &columns, &store.location(), &rows)
+}
+
+/// The list's rows, handed one at a time to a sink, unreadable incidents first.
+type ListRows<'a> =
+    dyn Fn(&mut dyn FnMut(Listing<'_>) -> Result<(), Error>) -> Result<(), Error> + 'a;
+
+/// The list's table for a person: laid out whole when a screen needs it wrapped, else written
+/// a row at a time as the rows come.
+fn write_list(
+    s: &Session,
+    columns: &Columns<6>,
+    location: &str,
+    rows: &ListRows<'_>,
+) -> Result<Outcome, Error> {
     let cells = |row: Listing<'_>| match row {
         Listing::Readable(b) => view::list_cells(&b),
         Listing::Unreadable { id, error } => view::unreadable_cells(id, error),
@@ -248,7 +237,7 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             all.push(cells(row));
             Ok(())
         })?;
-        return Ok(Outcome::ok(view::list_text(&store.location(), &all)));
+        return Ok(Outcome::ok(view::list_text(location, &all)));
     }
     super::write_document(s.sink, &stdout(), "the list", &|w| {
         let io = write_failed;
@@ -262,8 +251,41 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
             line.push('\n');
             w.write_all(line.as_bytes()).map_err(io)
         })?;
-        writeln!(w, "store {}", store.location()).map_err(io)
+        writeln!(w, "store {}", location).map_err(io)
     })
+}
+
+/// Whether `list`'s filters keep an incident (discarded ones only when asked for).
+fn wanted(args: &ListArgs, sm: &ListView<'_>, state: OpenOrClosed, today: NaiveDate) -> bool {
+    args.state
+        .map_or(state != OpenOrClosed::Discarded, |st| st == state)
+        && args.year.is_none_or(|y| sm.discovered.year() == y)
+        && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
+        && (!args.overdue || sm.overdue(today) > 0)
+}
+
+/// A row of `list --json`.
+fn list_row(row: Listing<'_>) -> ListRow {
+    match row {
+        Listing::Readable(b) => ListRow::Readable {
+            id: b.id,
+            title: b.title,
+            state: b.state,
+            discovered: b.discovered,
+            runbook: b.runbook,
+            progress: Progress {
+                settled: b.settled,
+                applicable: b.applicable,
+            },
+            head: b.head,
+            overdue: b.overdue,
+        },
+        Listing::Unreadable { id, error } => ListRow::Unreadable {
+            id: id.to_owned(),
+            state: "unreadable",
+            error: error.to_owned(),
+        },
+    }
 }
 
 /// One open obligation in `deadlines --all --json`, and a row of its table.
@@ -375,6 +397,25 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
     }
     let head = view::deadlines_all_head(&store.location(), today, &s.calendar.zone_name());
     let tail = view::deadlines_unreadable(&unreadable);
+    write_deadlines(s, out, &columns, owed, (&head, &tail), &each)
+}
+
+/// The rows of `deadlines --all`, handed one at a time to a sink, in order.
+type DueRows<'a> = dyn Fn(&mut dyn FnMut(DueRow) -> Result<(), Error>) -> Result<(), Error> + 'a;
+
+/// The deadlines table for a person, between its heading and the note of unreadable
+/// incidents: laid out whole when a screen needs it wrapped (or there is nothing), else a row
+/// at a time.
+fn write_deadlines(
+    s: &Session,
+    out: &FileOut,
+    columns: &Columns<6>,
+    owed: usize,
+    (head, tail): (&str, &str),
+    each: &DueRows<'_>,
+) -> Result<Outcome, Error> {
+    let cells =
+        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.due, r.status, r.days_left);
     if owed == 0 || !columns.direct(terminal::width()) {
         // Nothing to lay out, or laid out whole to be wrapped to a screen.
         let mut all = Vec::new();
@@ -392,7 +433,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
         });
     }
     super::write_document(s.sink, out, "the deadlines", &|w| {
-        let mut line = head.clone();
+        let mut line = head.to_owned();
         columns.push_header(&mut line, view::DUE_HEADER);
         line.push('\n');
         w.write_all(line.as_bytes()).map_err(write_failed)?;
