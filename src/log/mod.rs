@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 pub(crate) use record::{
     Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, Stamp,
-    check_line, earlier_than, encode, line_hash,
+    check_line, earlier_than, encode, line_hash, line_kind,
 };
 
 use crate::error::Error;

@@ -279,6 +279,21 @@ pub(crate) fn line_hash(line: &[u8]) -> Option<&str> {
         .then(|| std::str::from_utf8(hash).expect("hex digits are ASCII"))
 }
 
+/// The `kind` of a line (its newline optional), read as a reader of the format reads it; `None`
+/// when the line is not a record. For a store that keeps the kind beside the line (a database
+/// column), so that it never parses lines itself.
+pub(crate) fn line_kind(line: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Kind<'a> {
+        #[serde(borrow)]
+        kind: Cow<'a, str>,
+    }
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    serde_json::from_slice::<Kind<'_>>(body)
+        .ok()
+        .map(|k| k.kind.into_owned())
+}
+
 /// Whether recording time `later` is earlier than `earlier`, both as the log writes them.
 pub(crate) fn earlier_than(later: &str, earlier: &str) -> bool {
     // The log writes one fixed-width UTC form, where text order is time order; anything else is
@@ -358,6 +373,24 @@ mod tests {
         }
         let not_hex = format!("{},\"hash\":\"{}\"}}", "{\"seq\":0", "g".repeat(64));
         assert_eq!(line_hash(not_hex.as_bytes()), None);
+    }
+
+    #[test]
+    fn a_line_kind_is_read_as_the_format_reads_it() {
+        let (line, _) = encode(
+            0,
+            GENESIS_PREV,
+            &Stamp::plain("2026-01-01T00:00:00.000Z"),
+            "ana",
+            "incident_opened",
+            &raw(r#"{"kind":"not this one"}"#),
+        );
+        assert_eq!(
+            line_kind(line.as_bytes()).as_deref(),
+            Some("incident_opened")
+        );
+        assert_eq!(line_kind(b"not json"), None);
+        assert_eq!(line_kind(b"{\"seq\":0}"), None);
     }
 
     #[test]

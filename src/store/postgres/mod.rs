@@ -20,7 +20,7 @@ mod tls;
 
 use address::one_line;
 pub(crate) use address::{Address, files_dir, shown};
-use shared_log::{PgLog, entry_kind, last_entry};
+use shared_log::{PgLog, last_entry};
 
 use std::cell::RefCell;
 use std::io::Read;
@@ -111,7 +111,8 @@ impl Backend for PgStore {
 
     fn create_incident(&self, id: &str, genesis: &[u8]) -> Result<Head, Error> {
         let head = crate::log::check_genesis(genesis)?;
-        let kind = entry_kind(genesis)?;
+        let kind = crate::log::line_kind(genesis)
+            .ok_or_else(|| Error::input("an entry cannot be read: it names no kind"))?;
         let mut client = self.client.borrow_mut();
         let mut tx = client
             .transaction()

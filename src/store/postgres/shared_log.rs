@@ -4,19 +4,6 @@
 
 use super::*;
 
-/// The `kind` of an encoded entry, kept in its own column so that the database can answer
-/// "is this incident closed?" without parsing lines.
-pub(super) fn entry_kind(line: &[u8]) -> Result<String, Error> {
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        kind: String,
-    }
-    let body = line.strip_suffix(b"\n").unwrap_or(line);
-    serde_json::from_slice::<Kind>(body)
-        .map(|k| k.kind)
-        .map_err(|e| Error::input(format!("an entry cannot be read: {e}")))
-}
-
 /// An incident's last entry as the database holds it: its head and the byte offset it ends at.
 pub(super) fn last_entry(
     client: &mut Client,
@@ -206,7 +193,7 @@ impl PgLog {
                 .map_or_else(|| GENESIS_PREV.to_owned(), |h| h.hash.clone());
             for (head, line) in lines {
                 end += line.len() as u64;
-                let kind = entry_kind(line).unwrap_or_default();
+                let kind = crate::log::line_kind(line).unwrap_or_default();
                 client.execute(
                     &statement,
                     &[
