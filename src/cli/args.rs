@@ -298,6 +298,14 @@ pub(crate) struct FactsArgs {
     /// than 60, its own deadline is on the clock)
     #[arg(long, value_name = "N")]
     pub ba_agreement_days: Option<u32>,
+    /// How many of the affected agreed to notice by email (164.404(d)(1)(i)); email notices
+    /// count toward the individual notice up to this number
+    #[arg(long, value_name = "N")]
+    pub email_consent: Option<u64>,
+    /// Letters that came back undeliverable: they join the unreachable, who are owed the
+    /// substitute notice (adds to what was recorded before)
+    #[arg(long, value_name = "N")]
+    pub returned: Option<u64>,
     /// A law-enforcement request to delay notices: oral or written
     #[arg(long, value_enum, requires_all = ["delay_official", "delay_stated"])]
     pub delay: Option<DelayKind>,

@@ -425,6 +425,11 @@ pub(crate) struct NoticeSent {
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why this notice does not count toward its obligation, when it does not: a method the
+    /// rule does not allow for its audience (recorded with the person's reason) or one that is
+    /// only ever in addition to the notice the rule asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_counted: Option<String>,
     #[serde(flatten)]
     pub steps: Settles,
 }

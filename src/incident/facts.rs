@@ -125,6 +125,12 @@ pub(crate) struct FactsUpdate {
     /// Days the business associate agreement allows to tell the covered entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ba_agreement_days: Option<u32>,
+    /// How many of the affected agreed to notice by email (164.404(d)(1)(i)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_consent: Option<u64>,
+    /// Letters that came back undeliverable, recorded now: they join the unreachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<u64>,
     /// The day it was lifted (entries written before this field take the day they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_lifted_on: Option<NaiveDate>,
@@ -174,6 +180,12 @@ pub(crate) struct Facts {
     /// Days the business associate agreement allows to tell the covered entity.
     #[serde(default)]
     pub ba_agreement_days: Option<u32>,
+    /// How many of the affected agreed to notice by email; none are assumed to have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_consent: Option<u64>,
+    /// Letters that came back undeliverable, all told; they are counted among the unreachable.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returned: u64,
     /// The latest law-enforcement statement, if any.
     pub law_enforcement_delay: Option<Delay>,
     /// Every law-enforcement statement, in the order recorded: nothing erases one.
@@ -202,6 +214,8 @@ impl Default for Facts {
             breach_ended: None,
             business_associate: false,
             ba_agreement_days: None,
+            email_consent: None,
+            returned: 0,
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
             hold_lifted_on: None,
@@ -252,6 +266,15 @@ impl Facts {
         }
         if update.ba_agreement_days.is_some() {
             f.ba_agreement_days = update.ba_agreement_days;
+        }
+        if update.email_consent.is_some() {
+            f.email_consent = update.email_consent;
+        }
+        if let Some(n) = update.returned {
+            f.returned = f.returned.saturating_add(n);
+            // Returned letters are people the mail did not reach: they are owed the
+            // substitute notice (164.404(d)(2)).
+            f.unreachable = Some(f.unreachable.unwrap_or(0).saturating_add(n));
         }
         if let Some(delay) = &update.law_enforcement_delay {
             f.law_enforcement_delay = Some(delay.clone());
@@ -334,6 +357,10 @@ impl Facts {
             _ => false,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

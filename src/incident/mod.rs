@@ -295,6 +295,8 @@ impl Incident {
                 date: n.value.date,
                 state: n.value.state.clone(),
                 count: n.value.count,
+                counts: n.value.not_counted.is_none(),
+                by_email: n.value.method == "email",
             })
             .collect()
     }

@@ -61,6 +61,10 @@ pub(crate) struct SentNotice {
     pub state: Option<String>,
     /// How many notices it was, when recorded.
     pub count: Option<u64>,
+    /// Whether it counts toward its obligation (a method the rule allows for its audience).
+    pub counts: bool,
+    /// Whether it went by email, which counts only for those who agreed to it.
+    pub by_email: bool,
 }
 
 /// One obligation that applies, with its due date and where it stands.
@@ -372,33 +376,21 @@ pub(crate) fn clock(
 ) -> Clock {
     let (mut obligations, assumptions, warnings) =
         due_dates(discovered, facts, notification_required);
-    let reachable = reachable(facts);
     for o in &mut obligations {
         let mut matching: Vec<&SentNotice> = notices
             .iter()
-            .filter(|n| n.to == o.key.audience() && (o.state.is_none() || n.state == o.state))
+            .filter(|n| {
+                n.counts && n.to == o.key.audience() && (o.state.is_none() || n.state == o.state)
+            })
             .collect();
         matching.sort_by_key(|n| n.date);
         let mut met_on = matching.first().map(|n| n.date);
         let mut partial = false;
-        // The individual notice is met when everyone who can be reached has been notified: on
-        // the day the counts reach them. A notice recorded without a count is taken as all.
-        if o.key == Key::IndividualNotice
-            && let Some(reach) = reachable
-            && matching.iter().all(|n| n.count.is_some())
-            && !matching.is_empty()
-        {
-            let mut sum = 0u64;
-            met_on = None;
-            for n in &matching {
-                sum += n.count.unwrap_or(0);
-                if sum >= reach {
-                    met_on = Some(n.date);
-                    break;
-                }
-            }
-            o.notified = Some(sum);
-            o.reachable = Some(reach);
+        if o.key == Key::IndividualNotice && !matching.is_empty() {
+            let (met, notified, owed) = individuals_reached(facts, &matching);
+            met_on = met;
+            o.notified = Some(notified);
+            o.reachable = owed;
             partial = met_on.is_none();
         }
         o.met_on = met_on;
@@ -456,6 +448,35 @@ pub(crate) fn changes(before: &[Obligation], after: &[Obligation]) -> Vec<DueCha
             new: a.get(k).copied(),
         })
         .collect()
+}
+
+/// When the written notice to individuals reached everyone it must (164.404(d)(1)), by the
+/// notices that count, in date order: everyone affected but those counted unreachable, who are
+/// owed the substitute notice instead. While the unreachable are not counted, everyone affected
+/// must be reached; while the affected are not counted, no mailing completes it. A notice
+/// recorded without a count is taken as everyone; email counts only up to those who agreed to
+/// it. Returns the day it was met, how many were notified, and how many must be.
+fn individuals_reached(
+    facts: &Facts,
+    notices: &[&SentNotice],
+) -> (Option<NaiveDate>, u64, Option<u64>) {
+    let owed = facts
+        .affected
+        .map(|a| a.saturating_sub(facts.unreachable.unwrap_or(0)));
+    let agreed = facts.email_consent.unwrap_or(0);
+    let (mut notified, mut by_email) = (0u64, 0u64);
+    for n in notices {
+        let mut count = n.count.or(owed).unwrap_or(0);
+        if n.by_email {
+            count = count.min(agreed.saturating_sub(by_email));
+            by_email += count;
+        }
+        notified = notified.saturating_add(count);
+        if owed.is_some_and(|owed| notified >= owed) {
+            return (Some(n.date), notified, owed);
+        }
+    }
+    (None, notified, owed)
 }
 
 #[cfg(test)]

@@ -167,6 +167,56 @@ pub(crate) struct Rule {
     pub assumed: Option<&'static str>,
 }
 
+/// What a notice sent by a method does for the obligation of its audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MethodUse {
+    /// The rule allows it: it counts toward the obligation.
+    Counts,
+    /// Recorded beside the notice the rule asks for, never instead of it (a telephone call to
+    /// someone in urgent need, 164.404(d)(3)): kept, not counted.
+    Additional(&'static str),
+    /// The rule does not allow it for this audience: refused, or, when the person insists with
+    /// a reason, recorded and not counted.
+    NotAllowed(&'static str),
+}
+
+/// What `method` (as `breach notify --method` writes it) does for a notice to `to`; a
+/// substitute notice's allowed methods depend on its form.
+pub(crate) fn method_use(to: Audience, method: &str, form: Option<SubstituteForm>) -> MethodUse {
+    use MethodUse::{Additional, Counts, NotAllowed};
+    match (to, method) {
+        (Audience::Individuals, "first-class-mail" | "email") => Counts,
+        (Audience::Individuals, "telephone") => Additional(
+            "a telephone call is an urgent notice in addition to the written one, never instead of it (45 CFR 164.404(d)(3))",
+        ),
+        (Audience::Individuals, _) => NotAllowed(
+            "notice to individuals is written: by first-class mail, or by email to those who agreed to electronic notice (45 CFR 164.404(d)(1))",
+        ),
+        (Audience::Substitute, "web-posting" | "broadcast") => Counts,
+        (Audience::Substitute, _) if form == Some(SubstituteForm::WebOrMedia) => NotAllowed(
+            "substitute notice for 10 or more is a conspicuous posting on the home page for 90 days or notice in major print or broadcast media, with a toll-free number (45 CFR 164.404(d)(2)(ii))",
+        ),
+        (Audience::Substitute, "portal") => NotAllowed(
+            "substitute notice reaches the individuals themselves: an alternative form of written notice, telephone or other means (45 CFR 164.404(d)(2)(i))",
+        ),
+        (Audience::Substitute, _) => Counts,
+        (Audience::Media, "press-release") => Counts,
+        (Audience::Media, _) => NotAllowed(
+            "media notice goes to prominent media outlets serving the state or jurisdiction, as a press release (45 CFR 164.406(a))",
+        ),
+        (Audience::Hhs, "portal") => Counts,
+        (Audience::Hhs, _) => {
+            NotAllowed("HHS is notified through its breach portal (45 CFR 164.408)")
+        }
+        (Audience::CoveredEntity, "portal" | "press-release" | "web-posting" | "broadcast") => {
+            NotAllowed(
+                "a business associate notifies the covered entity itself, not the public or HHS (45 CFR 164.410(a))",
+            )
+        }
+        (Audience::CoveredEntity, _) => Counts,
+    }
+}
+
 /// Calendar days from discovery for individual, media, HHS (500+) and business-associate notice.
 pub(crate) const NOTICE_DAYS: i64 = 60;
 /// The HHS threshold in total, all states combined (164.408(b)).
@@ -319,6 +369,52 @@ mod tests {
                 rows.iter().all(|r| r.audience == key.audience()),
                 "{key:?}: one audience"
             );
+        }
+    }
+
+    #[test]
+    fn each_audience_counts_only_the_methods_its_rule_allows() {
+        use MethodUse::Counts;
+        let counts = |to, method, form| method_use(to, method, form) == Counts;
+        // 164.404(d)(1): written notice, by mail or agreed email; (d)(3): telephone is extra.
+        assert!(counts(Audience::Individuals, "first-class-mail", None));
+        assert!(counts(Audience::Individuals, "email", None));
+        assert!(matches!(
+            method_use(Audience::Individuals, "telephone", None),
+            MethodUse::Additional(_)
+        ));
+        for method in [
+            "web-posting",
+            "press-release",
+            "portal",
+            "broadcast",
+            "other-written",
+        ] {
+            assert!(!counts(Audience::Individuals, method, None), "{method}");
+        }
+        // 164.404(d)(2): fewer than 10, any other means; 10 or more, web or major media only.
+        let few = Some(SubstituteForm::Alternative);
+        let many = Some(SubstituteForm::WebOrMedia);
+        assert!(counts(Audience::Substitute, "telephone", few));
+        assert!(!counts(Audience::Substitute, "telephone", many));
+        assert!(!counts(Audience::Substitute, "first-class-mail", many));
+        assert!(counts(Audience::Substitute, "web-posting", many));
+        assert!(counts(Audience::Substitute, "broadcast", many));
+        // 164.406: media outlets; 164.408: the portal.
+        assert!(counts(Audience::Media, "press-release", None));
+        assert!(!counts(Audience::Media, "web-posting", None));
+        assert!(counts(Audience::Hhs, "portal", None));
+        assert!(!counts(Audience::Hhs, "email", None));
+        for rule in [
+            method_use(Audience::Individuals, "portal", None),
+            method_use(Audience::Substitute, "telephone", many),
+            method_use(Audience::Media, "email", None),
+            method_use(Audience::Hhs, "email", None),
+        ] {
+            let (MethodUse::NotAllowed(why) | MethodUse::Additional(why)) = rule else {
+                panic!("{rule:?}")
+            };
+            assert!(why.contains("164."), "cites the rule: {why}");
         }
     }
 

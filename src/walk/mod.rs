@@ -239,7 +239,7 @@ fn gather_done(
             if matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step) =>
         {
             r.say(&format!("This step records {}.", binding.label()));
-            Some(ask_bound(binding, r, calendar)?)
+            Some(ask_bound(binding, incident, r, calendar)?)
         }
         _ => None,
     };
@@ -337,6 +337,7 @@ fn ask_field(
 /// the form allows; the full check is the command's, when the step is recorded.
 fn ask_bound(
     binding: Records,
+    incident: &Incident,
     r: &mut dyn Responder,
     calendar: &crate::clock::Calendar,
 ) -> Result<Bound, Stop> {
@@ -419,11 +420,27 @@ fn ask_bound(
         }
         Records::Notice(to) => {
             let date = ask_date(r, "Date the notice was sent")?;
-            let options: Vec<String> = NOTICE_METHODS
+            // Only the methods the rule allows for this audience are offered (the command
+            // refuses the others without a reason).
+            let form = incident
+                .due_dates()
+                .iter()
+                .find(|o| o.key == crate::rules::Key::SubstituteNotice)
+                .and_then(|o| o.form);
+            let allowed: Vec<&(&str, &str)> = NOTICE_METHODS
+                .iter()
+                .filter(|(m, _)| {
+                    !matches!(
+                        crate::rules::method_use(to, m, form),
+                        crate::rules::MethodUse::NotAllowed(_)
+                    )
+                })
+                .collect();
+            let options: Vec<String> = allowed
                 .iter()
                 .map(|(m, what)| format!("{m}: {what}"))
                 .collect();
-            let method = NOTICE_METHODS[r.choose("How was it sent?", &options)?]
+            let method = allowed[r.choose("How was it sent?", &options)?]
                 .0
                 .to_owned();
             let state = if to == Audience::Media {

@@ -13,6 +13,7 @@ mod hostile;
 mod integrity;
 mod library;
 mod lifecycle;
+mod notices;
 mod onetruth;
 mod pg;
 mod planted;

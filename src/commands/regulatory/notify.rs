@@ -2,6 +2,7 @@
 //! people it can reach, a retry) and recorded with what it met.
 
 use super::*;
+use crate::rules::MethodUse;
 
 /// A notice as the flags of `notify` (or `done` on a notice step, or the walk) give it.
 pub(in crate::commands) struct NoticeRequest<'a> {
@@ -62,13 +63,16 @@ pub(in crate::commands) fn notice_from(
             .note
             .map(|n| check_text("--note", n, true))
             .transpose()?,
+        not_counted: None,
     })
 }
 
 pub(in crate::commands) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outcome, Error> {
-    if args.reason.is_some() && !args.despite_hold {
-        return Err(Error::usage("--reason explains --despite-hold"));
-    }
+    let reason = args
+        .reason
+        .as_deref()
+        .map(|r| check_text("--reason", r, true))
+        .transpose()?;
     let notice = notice_from(
         &NoticeRequest {
             to: audience(args.to),
@@ -77,11 +81,11 @@ pub(in crate::commands) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outc
             count: args.count,
             state: args.state.as_deref(),
             note: args.note.as_deref(),
-            despite_hold: args.reason.as_deref(),
+            despite_hold: args.reason.as_deref().filter(|_| args.despite_hold),
         },
         s.today(),
     )?;
-    let (incident, event, head) = record_notice(s, notice, args.again, None)?;
+    let (incident, event, head) = record_notice(s, notice, args.again, reason.as_deref(), None)?;
     Ok(written(
         s,
         &incident,
@@ -106,20 +110,23 @@ pub(in crate::commands) fn record_notice(
     s: &Session,
     notice: NoticeSent,
     again: bool,
+    reason: Option<&str>,
     for_step: Option<&ForStep>,
 ) -> Result<(Incident, Event, crate::log::Head), Error> {
     record(s, |_, incident| {
-        notice_event(s, incident, &notice, again, for_step)
+        notice_event(s, incident, &notice, again, reason, for_step)
     })
 }
 
-/// The entry a notice makes on `incident`, checked against it: its date, any hold, the counts
-/// it can reach, a retry of the same notice.
+/// The entry a notice makes on `incident`, checked against it: its date, any hold, whether its
+/// method is one the rule allows for its audience (`reason` is why it is recorded when it is
+/// not), the counts it can reach, a retry of the same notice.
 pub(in crate::commands) fn notice_event(
     s: &Session,
     incident: &Incident,
     notice: &NoticeSent,
     again: bool,
+    reason: Option<&str>,
     for_step: Option<&ForStep>,
 ) -> Result<Event, Error> {
     let date = notice.date;
@@ -141,12 +148,15 @@ pub(in crate::commands) fn notice_event(
             h.from, h.until
         )));
     }
-    if let Some(count) = notice.count {
+    let mut notice = notice.clone();
+    notice.not_counted = not_counted(incident, &notice, reason)?;
+    let notice = &notice;
+    if let Some(count) = notice.count.filter(|_| notice.not_counted.is_none()) {
         let f = &incident.facts;
         let sent_before: u64 = incident
             .notices
             .iter()
-            .filter(|n| n.value.to == notice.to)
+            .filter(|n| n.value.to == notice.to && n.value.not_counted.is_none())
             .filter_map(|n| n.value.count)
             .sum();
         let can_reach = match notice.to {
@@ -179,6 +189,66 @@ pub(in crate::commands) fn notice_event(
     settling(s, incident, Event::NoticeSent(notice.clone()), for_step)
 }
 
+/// Why a notice does not count toward its obligation, or `None` when it does: its method is not
+/// one the rule allows for its audience (refused unless `reason` says why it is recorded
+/// anyway), is only ever in addition to the notice the rule asks for, or is email beyond those
+/// who agreed to it.
+fn not_counted(
+    incident: &Incident,
+    notice: &NoticeSent,
+    reason: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let form = incident
+        .due_dates()
+        .iter()
+        .find(|o| o.key == crate::rules::Key::SubstituteNotice)
+        .and_then(|o| o.form);
+    let rule = match crate::rules::method_use(notice.to, &notice.method, form) {
+        MethodUse::Counts => email_beyond_consent(incident, notice),
+        MethodUse::Additional(why) => return Ok(Some(why.to_owned())),
+        MethodUse::NotAllowed(why) => Some(why.to_owned()),
+    };
+    match (rule, reason) {
+        (None, Some(_)) if notice.despite_hold.is_none() => Err(Error::usage(
+            "--reason explains --despite-hold, or a notice by a method the rule does not allow for its audience",
+        )),
+        (None, _) => Ok(None),
+        (Some(why), None) => Err(Error::refused(format!(
+            "not recorded: {why}; if it went out this way anyway, record it with --reason (it will not count toward the obligation)"
+        ))),
+        (Some(why), Some(reason)) => Ok(Some(format!("{why}; recorded because: {reason}"))),
+    }
+}
+
+/// Why an email notice to individuals goes beyond those who agreed to electronic notice
+/// (164.404(d)(1)(i)), if it does.
+fn email_beyond_consent(incident: &Incident, notice: &NoticeSent) -> Option<String> {
+    if notice.to != Audience::Individuals || notice.method != "email" {
+        return None;
+    }
+    let f = &incident.facts;
+    let agreed = f.email_consent.unwrap_or(0);
+    let emailed: u64 = incident
+        .notices
+        .iter()
+        .filter(|n| {
+            n.value.to == Audience::Individuals
+                && n.value.method == "email"
+                && n.value.not_counted.is_none()
+        })
+        .filter_map(|n| n.value.count)
+        .sum();
+    let this = notice
+        .count
+        .or_else(|| obligations::reachable(f).or(f.affected))
+        .unwrap_or(u64::MAX);
+    (emailed.saturating_add(this) > agreed).then(|| {
+        format!(
+            "{agreed} of the affected agreed to notice by email and {emailed} were emailed already: email is written notice only for those who agreed to it (45 CFR 164.404(d)(1)(i)); send the others first-class mail, or record their agreement with `breach facts --email-consent N`"
+        )
+    })
+}
+
 /// What a recorded notice met, from the state as it is now, and the steps it settled.
 pub(in crate::commands) fn notice_message(
     s: &Session,
@@ -209,6 +279,14 @@ pub(in crate::commands) fn notice_message(
             )
         })
         .collect();
+    if let Some(why) = &notice.not_counted {
+        let mut message = format!(
+            "Notice recorded. It does not count toward the obligation: {}.",
+            sanitize(why)
+        );
+        message.push_str(&settled_text(event));
+        return message;
+    }
     let mut message = if met.is_empty() {
         "Notice recorded. It meets no open obligation (see `breach deadlines`).".to_owned()
     } else {

@@ -378,18 +378,24 @@ fn status_follows_the_notices_sent() {
             date: day("2026-04-01"),
             state: None,
             count: None,
+            counts: true,
+            by_email: false,
         },
         SentNotice {
             to: Audience::Hhs,
             date: day("2026-05-10"),
             state: None,
             count: None,
+            counts: true,
+            by_email: false,
         },
         SentNotice {
             to: Audience::Media,
             date: day("2026-04-02"),
             state: Some("OK".into()),
             count: None,
+            counts: true,
+            by_email: false,
         },
     ];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-05-20"));
@@ -571,6 +577,8 @@ fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() 
         date: day("2026-04-10"),
         state: None,
         count: None,
+        counts: true,
+        by_email: false,
     }];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-04-20"));
     let substitute = c
@@ -603,6 +611,8 @@ fn notices_to_part_of_the_reachable_people_leave_the_individual_notice_partial()
         date: day(date),
         state: None,
         count: Some(count),
+        counts: true,
+        by_email: false,
     };
     let status = |notices: &[SentNotice]| {
         let c = clock(day("2026-03-03"), &f, true, notices, day("2026-04-10"));

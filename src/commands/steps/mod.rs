@@ -23,6 +23,10 @@ use crate::store::Access;
 use crate::text::sanitize;
 use crate::walk::{self, Recorder, Responder, WalkEnd};
 
+mod attach;
+
+use attach::attach_file;
+
 /// The fields every JSON view of a step shares.
 #[derive(Debug, Serialize)]
 pub(crate) struct StepSummary<'a> {
@@ -474,7 +478,14 @@ fn notice_of_step(
         despite_hold: despite_hold.as_deref(),
     };
     let notice = regulatory::notice_from(&request, s.today())?;
-    regulatory::notice_event(s, incident, &notice, *again, Some(for_step))
+    regulatory::notice_event(
+        s,
+        incident,
+        &notice,
+        *again,
+        despite_hold.as_deref(),
+        Some(for_step),
+    )
 }
 
 /// The assessment `done` records, completed in a terminal when flags are missing. Asking takes
@@ -548,75 +559,6 @@ fn flags_for(binding: Records) -> &'static str {
             "--date DATE --method METHOD --state XX for one state's media notice, as `breach notify`"
         }
         Records::Notice(_) => "--date DATE and --method METHOD (and --count N), as `breach notify`",
-    }
-}
-
-/// Largest evidence file accepted.
-const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
-
-fn attach_file(
-    s: &Session,
-    file: &Path,
-    step: Option<String>,
-) -> Result<(Incident, Head, String), Error> {
-    let meta = std::fs::metadata(file).map_err(|e| Error::io("read", file, e))?;
-    if !meta.is_file() {
-        return Err(Error::input(format!(
-            "{} is not a regular file",
-            file.display()
-        )));
-    }
-    if meta.len() > MAX_ATTACHMENT_BYTES {
-        return Err(Error::input(format!(
-            "{} is {} bytes; attachments may be at most {MAX_ATTACHMENT_BYTES} bytes",
-            file.display(),
-            meta.len()
-        )));
-    }
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "attachment".to_owned());
-    let stored = std::cell::RefCell::new(None);
-    let result = record(s, |store, incident| {
-        if incident.is_closed() {
-            return Err(Error::refused(format!(
-                "incident {} is closed; it accepts notes only",
-                incident.id
-            )));
-        }
-        if let Some(st) = &step {
-            incident.find_step(st)?;
-        }
-        let copy = store.put_attachment(&incident.id, file)?;
-        let event = Event::Attachment(event::Attachment {
-            name: name.clone(),
-            stored: copy.stored.clone(),
-            sha256: copy.sha256.clone(),
-            bytes: copy.bytes,
-            step: step.clone(),
-        });
-        *stored.borrow_mut() = Some((incident.id.clone(), copy));
-        Ok(event)
-    });
-    match result {
-        Ok((incident, Event::Attachment(a), head)) => {
-            let message = format!(
-                "Attached {} ({} bytes, sha256 {})",
-                sanitize(&a.name),
-                a.bytes,
-                a.sha256
-            );
-            Ok((incident, head, message))
-        }
-        Ok(_) => unreachable!("attach records an attachment"),
-        Err(e) => {
-            // Only a copy this command made goes; one an earlier entry names stays.
-            if let (Some((id, copy)), Ok(store)) = (stored.into_inner(), s.open_store()) {
-                store.discard_attachment(&id, &copy);
-            }
-            Err(e)
-        }
     }
 }
 
