@@ -230,6 +230,8 @@ pub(crate) enum NoticeAudience {
     Hhs,
     Media,
     CoveredEntity,
+    /// The next of kin or personal representative of a deceased individual
+    NextOfKin,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +304,10 @@ pub(crate) struct FactsArgs {
     /// count toward the individual notice up to this number
     #[arg(long, value_name = "N")]
     pub email_consent: Option<u64>,
+    /// How many of the affected are known to have died: their next of kin or personal
+    /// representative are owed written notice (164.404(d)(1)(ii))
+    #[arg(long, value_name = "N")]
+    pub deceased: Option<u64>,
     /// Letters that came back undeliverable: they join the unreachable, who are owed the
     /// substitute notice (adds to what was recorded before)
     #[arg(long, value_name = "N")]

@@ -128,6 +128,9 @@ pub(crate) struct FactsUpdate {
     /// How many of the affected agreed to notice by email (164.404(d)(1)(i)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_consent: Option<u64>,
+    /// How many of the affected are known to have died (their next of kin are notified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deceased: Option<u64>,
     /// Letters that came back undeliverable, recorded now: they join the unreachable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<u64>,
@@ -183,6 +186,9 @@ pub(crate) struct Facts {
     /// How many of the affected agreed to notice by email; none are assumed to have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_consent: Option<u64>,
+    /// How many of the affected are known to have died.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deceased: Option<u64>,
     /// Letters that came back undeliverable, all told; they are counted among the unreachable.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub returned: u64,
@@ -215,6 +221,7 @@ impl Default for Facts {
             business_associate: false,
             ba_agreement_days: None,
             email_consent: None,
+            deceased: None,
             returned: 0,
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
@@ -269,6 +276,9 @@ impl Facts {
         }
         if update.email_consent.is_some() {
             f.email_consent = update.email_consent;
+        }
+        if update.deceased.is_some() {
+            f.deceased = update.deceased;
         }
         if let Some(n) = update.returned {
             f.returned = f.returned.saturating_add(n);

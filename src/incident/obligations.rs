@@ -333,6 +333,10 @@ fn applies(rule: &Rule, facts: &Facts) -> Vec<Found> {
                 assumed: false,
             })
             .collect(),
+        Applies::DeceasedAtLeast(at_least) => match facts.deceased {
+            Some(n) if n >= at_least => once(format!("{n} of the affected have died"), false),
+            _ => Vec::new(),
+        },
         Applies::AgreementShorterThan(days) => match facts.ba_agreement_days {
             Some(d) if i64::from(d) < days => once(
                 format!("the agreement allows {d} day(s), fewer than the regulation's 60"),
@@ -386,8 +390,13 @@ pub(crate) fn clock(
         matching.sort_by_key(|n| n.date);
         let mut met_on = matching.first().map(|n| n.date);
         let mut partial = false;
-        if o.key == Key::IndividualNotice && !matching.is_empty() {
-            let (met, notified, owed) = individuals_reached(facts, &matching);
+        if matches!(o.key, Key::IndividualNotice | Key::NextOfKinNotice) && !matching.is_empty() {
+            let (met, notified, owed) = if o.key == Key::IndividualNotice {
+                individuals_reached(facts, &matching)
+            } else {
+                // One letter to the next of kin of each deceased individual.
+                reached(&matching, facts.deceased, None)
+            };
             met_on = met;
             o.notified = Some(notified);
             o.reachable = owed;
@@ -463,7 +472,17 @@ fn individuals_reached(
     let owed = facts
         .affected
         .map(|a| a.saturating_sub(facts.unreachable.unwrap_or(0)));
-    let agreed = facts.email_consent.unwrap_or(0);
+    reached(notices, owed, Some(facts.email_consent.unwrap_or(0)))
+}
+
+/// When notices in date order reached `owed` people (never while `owed` is unknown); a notice
+/// without a count is taken as everyone, and email counts only up to `agreed` when given.
+fn reached(
+    notices: &[&SentNotice],
+    owed: Option<u64>,
+    agreed: Option<u64>,
+) -> (Option<NaiveDate>, u64, Option<u64>) {
+    let agreed = agreed.unwrap_or(u64::MAX);
     let (mut notified, mut by_email) = (0u64, 0u64);
     for n in notices {
         let mut count = n.count.or(owed).unwrap_or(0);

@@ -21,6 +21,8 @@ pub(crate) enum Audience {
     Hhs,
     Media,
     CoveredEntity,
+    /// The next of kin or personal representative of a deceased individual (164.404(d)(1)(ii)).
+    NextOfKin,
 }
 
 impl Audience {
@@ -32,6 +34,7 @@ impl Audience {
             Audience::Hhs => "HHS",
             Audience::Media => "the media of each state concerned",
             Audience::CoveredEntity => "the covered entity",
+            Audience::NextOfKin => "the next of kin of the deceased",
         }
     }
 
@@ -43,6 +46,7 @@ impl Audience {
             Audience::Hhs => "hhs",
             Audience::Media => "media",
             Audience::CoveredEntity => "covered-entity",
+            Audience::NextOfKin => "next-of-kin",
         }
     }
 }
@@ -60,6 +64,8 @@ pub(crate) enum Key {
     BusinessAssociateNotice,
     /// The business associate agreement's own, shorter deadline to tell the covered entity.
     BusinessAssociateAgreementNotice,
+    /// Written notice to the next of kin or personal representative of each deceased individual.
+    NextOfKinNotice,
 }
 
 impl Key {
@@ -72,6 +78,7 @@ impl Key {
             Key::MediaNotice => "media_notice",
             Key::BusinessAssociateNotice => "business_associate_notice",
             Key::BusinessAssociateAgreementNotice => "business_associate_agreement_notice",
+            Key::NextOfKinNotice => "next_of_kin_notice",
         }
     }
 
@@ -84,6 +91,7 @@ impl Key {
             Key::MediaNotice => "Notice to media",
             Key::BusinessAssociateNotice => "Notice to the covered entity",
             Key::BusinessAssociateAgreementNotice => "Notice to the covered entity (agreement)",
+            Key::NextOfKinNotice => "Notice to next of kin",
         }
     }
 
@@ -135,6 +143,8 @@ pub(crate) enum Applies {
     EachStateMoreThan(u64),
     /// The business associate agreement gives fewer days than this to report.
     AgreementShorterThan(i64),
+    /// At least this many of the affected are known to have died.
+    DeceasedAtLeast(u64),
 }
 
 /// How a row's due date is counted. DERIVED: a deadline of N days is the trigger date plus N
@@ -214,6 +224,10 @@ pub(crate) fn method_use(to: Audience, method: &str, form: Option<SubstituteForm
             )
         }
         (Audience::CoveredEntity, _) => Counts,
+        (Audience::NextOfKin, "first-class-mail") => Counts,
+        (Audience::NextOfKin, _) => NotAllowed(
+            "the next of kin or personal representative of a deceased individual is notified in writing by first-class mail, where the address is known (45 CFR 164.404(d)(1)(ii))",
+        ),
     }
 }
 
@@ -271,6 +285,19 @@ pub(crate) const HIPAA: &[Rule] = &[
             "45 CFR 164.404(b): without unreasonable delay and no later than 60 calendar days after discovery",
         ),
         why: Some("every breach of unsecured PHI"),
+        form: None,
+        assumed: None,
+    },
+    Rule {
+        key: Key::NextOfKinNotice,
+        audience: Audience::NextOfKin,
+        party: Party::CoveredEntity,
+        applies: Applies::DeceasedAtLeast(1),
+        due: Due::AfterDiscovery(NOTICE_DAYS),
+        basis: Cow::Borrowed(
+            "45 CFR 164.404(d)(1)(ii): written notification by first-class mail to the next of kin or personal representative of a deceased individual, where the address is known; due with the individual notice (DERIVED)",
+        ),
+        why: None,
         form: None,
         assumed: None,
     },
@@ -362,6 +389,7 @@ mod tests {
             Key::MediaNotice,
             Key::BusinessAssociateNotice,
             Key::BusinessAssociateAgreementNotice,
+            Key::NextOfKinNotice,
         ] {
             let rows: Vec<&Rule> = HIPAA.iter().filter(|r| r.key == key).collect();
             assert!(!rows.is_empty(), "{key:?} has a row");

@@ -216,3 +216,71 @@ fn returned_mail_joins_the_unreachable_who_are_owed_the_substitute_notice() {
     assert_eq!(substitute["due"], "2026-04-30");
     assert_eq!(obligation(&env, "individual_notice")["status"], "met");
 }
+
+#[test]
+fn the_next_of_kin_of_the_deceased_are_owed_written_notice_with_the_individuals() {
+    let env = incident(&["--affected", "40", "--unreachable", "0", "--deceased", "2"]);
+    let kin = obligation(&env, "next_of_kin_notice");
+    // 164.404(d)(1)(ii): due with the individual notice, 60 days after 2026-03-01.
+    assert_eq!(kin["due"], "2026-04-30", "{kin}");
+    assert_eq!(kin["status"], "pending");
+    let refused = env.breach(notify("next-of-kin", "email", "2")).fails(1);
+    assert!(
+        refused.error_line().contains("164.404(d)(1)(ii)"),
+        "{}",
+        refused.stderr
+    );
+    env.breach(notify("next-of-kin", "first-class-mail", "1"))
+        .ok();
+    assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "partial");
+    env.breach([
+        "notify",
+        "--to",
+        "next-of-kin",
+        "--date",
+        "2026-03-10",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "1",
+    ])
+    .ok();
+    assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "met");
+    // A count beyond the deceased is refused.
+    env.breach([
+        "notify",
+        "--to",
+        "next-of-kin",
+        "--date",
+        "2026-03-10",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "1",
+        "--again",
+    ])
+    .fails(1);
+}
+
+#[test]
+fn a_written_hold_moves_the_next_of_kin_notice_with_the_individual_notice() {
+    let env = incident(&["--affected", "40", "--unreachable", "0", "--deceased", "1"]);
+    env.breach([
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Special Agent R. Doe, FBI",
+        "--delay-stated",
+        "2026-03-05",
+        "--delay-until",
+        "2026-05-15",
+    ])
+    .ok();
+    // Due 2026-04-30 falls inside the hold (to 2026-05-15): due the day after it ends.
+    let individual = obligation(&env, "individual_notice");
+    let kin = obligation(&env, "next_of_kin_notice");
+    assert_eq!(individual["due"], "2026-05-16", "{individual}");
+    assert_eq!(kin["due"], "2026-05-16", "{kin}");
+    assert_eq!(kin["held_until"], "2026-05-15");
+}

@@ -129,6 +129,7 @@ pub(crate) fn facts_update(
     update.business_associate = args.business_associate.map(YesNo::is_yes);
     update.ba_agreement_days = args.ba_agreement_days;
     update.email_consent = args.email_consent;
+    update.deceased = args.deceased;
     update.returned = args.returned;
     if let Some(kind) = args.delay {
         let statement = match kind {

@@ -101,6 +101,7 @@ pub(in crate::commands) fn audience(to: NoticeAudience) -> Audience {
         NoticeAudience::Hhs => Audience::Hhs,
         NoticeAudience::Media => Audience::Media,
         NoticeAudience::CoveredEntity => Audience::CoveredEntity,
+        NoticeAudience::NextOfKin => Audience::NextOfKin,
     }
 }
 
@@ -162,6 +163,7 @@ pub(in crate::commands) fn notice_event(
         let can_reach = match notice.to {
             Audience::Individuals => obligations::reachable(f).or(f.affected),
             Audience::Substitute => f.unreachable,
+            Audience::NextOfKin => f.deceased,
             _ => None,
         };
         if let Some(limit) = can_reach
