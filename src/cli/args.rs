@@ -300,6 +300,11 @@ pub(crate) struct FactsArgs {
     /// than 60, its own deadline is on the clock)
     #[arg(long, value_name = "N")]
     pub ba_agreement_days: Option<u32>,
+    /// A CSV roster of the affected (name, address, city, state, zip; optionally email,
+    /// email_consent, deceased, next_of_kin, next_of_kin_address), kept where the organisation
+    /// keeps it: only its counts and its SHA-256 are recorded, never a cell of it
+    #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["affected", "unreachable", "states", "deceased", "email_consent"])]
+    pub roster: Option<PathBuf>,
     /// How many of the affected agreed to notice by email (164.404(d)(1)(i)); email notices
     /// count toward the individual notice up to this number
     #[arg(long, value_name = "N")]

@@ -131,6 +131,9 @@ pub(crate) struct FactsUpdate {
     /// How many of the affected are known to have died (their next of kin are notified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deceased: Option<u64>,
+    /// The roster these counts were taken from (its states replace those recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<super::roster::RosterSeal>,
     /// Letters that came back undeliverable, recorded now: they join the unreachable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<u64>,
@@ -189,6 +192,9 @@ pub(crate) struct Facts {
     /// How many of the affected are known to have died.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deceased: Option<u64>,
+    /// The roster the counts were last taken from: its SHA-256 and row count, nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<super::roster::RosterSeal>,
     /// Letters that came back undeliverable, all told; they are counted among the unreachable.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub returned: u64,
@@ -222,6 +228,7 @@ impl Default for Facts {
             ba_agreement_days: None,
             email_consent: None,
             deceased: None,
+            roster: None,
             returned: 0,
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
@@ -240,6 +247,12 @@ impl Facts {
         let mut f = self.clone();
         if let Some(a) = update.affected {
             f.affected = a.known();
+        }
+        if update.roster.is_some() {
+            // A roster's counts are the whole of the people affected: its states replace
+            // those recorded before, and returned mail is counted again from there.
+            f.states.clear();
+            f.returned = 0;
         }
         for (state, n) in &update.states {
             if *n == 0 {
@@ -279,6 +292,9 @@ impl Facts {
         }
         if update.deceased.is_some() {
             f.deceased = update.deceased;
+        }
+        if let Some(seal) = &update.roster {
+            f.roster = Some(seal.clone());
         }
         if let Some(n) = update.returned {
             f.returned = f.returned.saturating_add(n);

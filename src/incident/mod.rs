@@ -12,6 +12,7 @@ pub(crate) mod facts;
 pub(crate) mod input;
 pub(crate) mod obligations;
 mod replay;
+pub(crate) mod roster;
 pub(crate) mod screen;
 mod steps;
 pub(crate) mod summary;

@@ -284,3 +284,140 @@ fn a_written_hold_moves_the_next_of_kin_notice_with_the_individual_notice() {
     assert_eq!(kin["due"], "2026-05-16", "{kin}");
     assert_eq!(kin["held_until"], "2026-05-15");
 }
+
+/// A roster of invented people in several states: never real PHI.
+fn invented_roster(people: usize) -> String {
+    const FIRST: [&str; 8] = [
+        "Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Jules",
+    ];
+    const LAST: [&str; 6] = ["Quill", "Ormond", "Lind", "Marsh", "Hale", "Vance"];
+    const STATES: [(&str, &str, &str); 3] = [
+        ("OH", "Springfield", "45501"),
+        ("TX", "Austin", "73301"),
+        ("CA", "Fresno", "93650"),
+    ];
+    let mut text = String::from(
+        "name,address,city,state,zip,email,email_consent,deceased,next_of_kin,next_of_kin_address\n",
+    );
+    for i in 0..people {
+        let (state, city, zip) = STATES[i % 3];
+        let name = format!("{} {}{}", FIRST[i % 8], LAST[i % 6], i);
+        // Every tenth has no address; every twentieth has died, half of those with a next of
+        // kin whose address is known; every fourth agreed to email.
+        let address = if i % 10 == 9 {
+            String::new()
+        } else {
+            format!("{} Birch Lane", 100 + i)
+        };
+        let (email, consent) = if i % 4 == 0 {
+            (format!("p{i}@example.net"), "yes")
+        } else {
+            (String::new(), "no")
+        };
+        let (deceased, kin, kin_address) = if i % 20 == 3 {
+            (
+                "yes",
+                format!("Kin of {name}"),
+                if i % 40 == 3 {
+                    format!("{} Cedar Court", 900 + i)
+                } else {
+                    String::new()
+                },
+            )
+        } else {
+            ("no", String::new(), String::new())
+        };
+        text.push_str(&format!("{name},{address},{city},{state},{zip},{email},{consent},{deceased},{kin},{kin_address}\n"));
+    }
+    text
+}
+
+/// Every file under `dir`, read whole, for a search of the store.
+fn every_byte_under(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.extend(every_byte_under(&path));
+        } else {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+#[test]
+fn a_roster_gives_the_counts_and_nothing_of_it_enters_the_store() {
+    let env = incident(&[]);
+    let text = invented_roster(620);
+    let path = env.write("roster.csv", &text);
+    let out = env
+        .breach(["--json", "facts", "--roster", path.to_str().unwrap()])
+        .ok();
+    assert!(out.json()["head"]["seq"].as_u64().is_some());
+    let facts = env.breach(["--json", "facts"]).ok().json();
+    let f = &facts["facts"];
+    assert_eq!(f["affected"], 620, "{facts}");
+    // 620 people in turn in OH, TX, CA.
+    assert_eq!(f["states"]["OH"], 207);
+    assert_eq!(f["states"]["TX"], 207);
+    assert_eq!(f["states"]["CA"], 206);
+    // Without an address: i % 10 == 9 (62 people), none of whom died; the dead without a
+    // next of kin's address: i % 20 == 3 and i % 40 != 3 (15). Those with no address but an
+    // email they agreed to: i % 10 == 9 and i % 4 == 0, i.e. i % 20 == 19 and i % 4 == 0:
+    // never (19 is odd), so all 62 stay unreachable.
+    assert_eq!(f["unreachable"], 62 + 15, "{facts}");
+    assert_eq!(f["deceased"], 31);
+    assert_eq!(f["roster"]["rows"], 620);
+    use sha2::Digest;
+    assert_eq!(
+        f["roster"]["sha256"],
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    );
+    // 10 or more unreachable: the substitute notice in its web-or-media form, and the next of
+    // kin of the 31 dead are owed a letter.
+    assert_eq!(
+        obligation(&env, "substitute_notice")["form"],
+        "web_or_media"
+    );
+    assert_eq!(obligation(&env, "next_of_kin_notice")["due"], "2026-04-30");
+    // The store holds no name, address or email of the roster, in any file.
+    let store = every_byte_under(&env.store());
+    let store = String::from_utf8_lossy(&store);
+    for line in text.lines().skip(1) {
+        for cell in line.split(',').filter(|c| c.len() > 3) {
+            assert!(!store.contains(cell), "the store holds a roster cell");
+        }
+    }
+}
+
+#[test]
+fn a_roster_with_a_bad_row_records_nothing_and_names_only_the_place() {
+    let env = incident(&[]);
+    let before = every_byte_under(&env.store()).len();
+    let mut text = invented_roster(30);
+    text.push_str("Quinn Vance999,5 Birch Lane,Austin,XX,73301,,,,,\n");
+    let path = env.write("roster.csv", &text);
+    let refused = env
+        .breach(["facts", "--roster", path.to_str().unwrap()])
+        .fails(1);
+    let line = refused.error_line();
+    assert!(line.contains("roster.csv:32: column `state`"), "{line}");
+    assert!(!line.contains("Quinn") && !line.contains("Birch"), "{line}");
+    let facts = env.breach(["--json", "facts"]).ok().json();
+    assert!(
+        facts["facts"]["roster"].is_null(),
+        "nothing recorded: {facts}"
+    );
+    assert_eq!(facts["facts"]["affected"], Value::Null);
+    assert!(every_byte_under(&env.store()).len() >= before);
+    // A roster given with counts of its own is a usage error.
+    env.breach([
+        "facts",
+        "--roster",
+        path.to_str().unwrap(),
+        "--affected",
+        "3",
+    ])
+    .fails(2);
+}

@@ -130,6 +130,9 @@ pub(crate) fn facts_update(
     update.ba_agreement_days = args.ba_agreement_days;
     update.email_consent = args.email_consent;
     update.deceased = args.deceased;
+    if let Some(path) = &args.roster {
+        roster_update(path, &mut update)?;
+    }
     update.returned = args.returned;
     if let Some(kind) = args.delay {
         let statement = match kind {
@@ -160,6 +163,35 @@ pub(crate) fn facts_update(
     update.notice.protective_steps = text("--protective-steps", &args.protective_steps)?;
     update.notice.our_response = text("--our-response", &args.our_response)?;
     Ok(update)
+}
+
+/// The counts a roster gives, as `facts --affected/--state/--unreachable` would record them,
+/// with its seal. The file is read once, here; nothing of it but counts and its hash is kept,
+/// and what is ignored is said by column name only.
+fn roster_update(path: &std::path::Path, update: &mut FactsUpdate) -> Result<(), Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::input(format!(
+            "{}: the roster is not a regular file",
+            path.display()
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let counts =
+        crate::incident::roster::count(std::io::BufReader::new(file), &path.display().to_string())?;
+    if !counts.ignored_columns.is_empty() {
+        eprintln!(
+            "breach: the roster's columns {} are not read",
+            counts.ignored_columns.join(", ")
+        );
+    }
+    update.affected = Some(Count::Known(counts.affected));
+    update.unreachable = Some(Count::Known(counts.unreachable));
+    update.states = counts.states;
+    update.deceased = Some(counts.deceased);
+    update.email_consent = Some(counts.email_consent);
+    update.roster = Some(counts.seal);
+    Ok(())
 }
 
 /// The counts of `--affected`, `--unreachable` and `--state XX=N`, checked: from `breach facts`
