@@ -102,6 +102,13 @@ pub(crate) enum LetterArg {
     BusinessAssociate,
 }
 
+/// The format of the letters written one per person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LetterFormat {
+    /// Markdown
+    Md,
+}
+
 /// A yes-or-no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum YesNo {

@@ -281,6 +281,13 @@ pub(crate) enum Command {
         /// Exit 1 when any required content element is missing
         #[arg(long)]
         strict: bool,
+        /// One letter per reachable person of this roster (the one `facts --roster` counted),
+        /// into the directory `-o` names, with manifest.csv for the mail house
+        #[arg(long, value_name = "FILE.csv", requires = "output")]
+        roster: Option<PathBuf>,
+        /// The letters' format, with --roster
+        #[arg(long, value_enum, default_value = "md", requires = "roster")]
+        format: LetterFormat,
         #[command(flatten)]
         out: OutputArgs,
     },

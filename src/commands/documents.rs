@@ -329,3 +329,99 @@ pub(super) fn letter(
     };
     Ok(Outcome::with_code(stdout, code))
 }
+
+/// `letter individual --roster FILE -o DIR`: one letter per reachable person of the roster
+/// (to the next of kin of a deceased person), named by row number, never by a name, each 0600
+/// in a 0700 directory, with `manifest.csv` (row, recipient, file, state, method) for the mail
+/// house. The roster must be the one `facts --roster` counted: another is refused, by its row
+/// count and SHA-256 beside the recorded ones, before anything is written. The letters and the
+/// manifest hold PHI and stay in DIR: nothing of the roster enters the store.
+pub(super) fn letters_for_roster(
+    s: &Session,
+    kind: LetterArg,
+    roster: &std::path::Path,
+    out: &OutputArgs,
+) -> Result<Outcome, Error> {
+    if kind != LetterArg::Individual {
+        return Err(Error::usage(
+            "--roster writes the individual notice, one per person: `breach letter individual --roster FILE -o DIR`",
+        ));
+    }
+    let Some(dir) = to_file(&out.file) else {
+        return Err(Error::usage(
+            "--roster needs -o DIR, the directory the letters go into",
+        ));
+    };
+    let (store, incident) = load(s, Replay::with_timeline())?;
+    let Some(recorded) = incident.facts.roster.clone() else {
+        return Err(Error::refused(
+            "no roster has been counted for this incident: record it first with `breach facts --roster FILE`",
+        ));
+    };
+    let name = roster.display().to_string();
+    let open = || std::fs::File::open(roster).map_err(|e| Error::io("read", roster, e));
+    let found = crate::incident::roster::seal_of(std::io::BufReader::new(open()?), &name)?;
+    if found != recorded {
+        return Err(Error::refused(format!(
+            "{name} is not the roster counted: it has {} rows and SHA-256 {}, the recorded one {} rows and SHA-256 {}; `breach facts --roster {name}` records this one (no letter was written)",
+            found.rows, found.sha256, recorded.rows, recorded.sha256
+        )));
+    }
+    prepare_letter_dir(dir, out.file.force)?;
+    let profile = Profile::load(&store.files_dir())?;
+    let env = templates::environment(
+        template_dirs(&store, out),
+        templates::fuel_for(incident.head.seq + 1),
+    );
+    let mut manifest = csv::Writer::from_writer(Vec::new());
+    let csv_failed = |e: csv::Error| Error::input(format!("cannot write the manifest: {e}"));
+    manifest
+        .write_record(["row", "recipient", "file", "state", "method"])
+        .map_err(csv_failed)?;
+    let mut written = 0u64;
+    crate::incident::roster::each_addressee(std::io::BufReader::new(open()?), &name, &mut |to| {
+        let text = letters::addressed(&env, &incident, &profile, s.today(), &to)?;
+        let file = format!("letter-{:05}.md", to.row);
+        crate::files::write_private_file(&dir.join(&file), text.as_bytes(), out.file.force)?;
+        manifest
+            .write_record([
+                to.row.to_string().as_str(),
+                &crate::render::export::formats::csv_cell(&to.name),
+                &file,
+                &to.state,
+                to.method,
+            ])
+            .map_err(csv_failed)?;
+        written += 1;
+        Ok(())
+    })?;
+    let manifest = manifest
+        .into_inner()
+        .map_err(|e| Error::input(format!("cannot write the manifest: {e}")))?;
+    crate::files::write_private_file(&dir.join("manifest.csv"), &manifest, out.file.force)?;
+    let skipped = recorded.rows.saturating_sub(written);
+    Ok(Outcome::ok(format!(
+        "Wrote {written} letter(s) and manifest.csv into {}; {skipped} of the roster cannot be reached by mail or email and are owed the substitute notice.\n",
+        dir.display()
+    )))
+}
+
+/// The directory the letters go into: made private when new; one that already holds letters
+/// or a manifest is refused without `--force`.
+fn prepare_letter_dir(dir: &std::path::Path, force: bool) -> Result<(), Error> {
+    crate::files::create_private_dir(dir)?;
+    let held = std::fs::read_dir(dir)
+        .map_err(|e| Error::io("read", dir, e))?
+        .filter_map(Result::ok)
+        .any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n == "manifest.csv" || n.starts_with("letter-")
+        });
+    if held && !force {
+        return Err(Error::refused(format!(
+            "{} already holds letters; add --force to replace them",
+            dir.display()
+        )));
+    }
+    Ok(())
+}

@@ -422,7 +422,15 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             out,
         } => store_wide::annual(s, year, format, bom, &out),
         Command::Export { format, bom, out } => documents::export(s, format, bom, &out),
-        Command::Letter { kind, strict, out } => documents::letter(s, kind, strict, &out),
+        Command::Letter {
+            kind,
+            out,
+            roster: Some(roster),
+            ..
+        } => documents::letters_for_roster(s, kind, &roster, &out),
+        Command::Letter {
+            kind, strict, out, ..
+        } => documents::letter(s, kind, strict, &out),
         Command::Config(cmd) => profile::config(s, cmd),
         Command::Verify { expect_head } => integrity::verify(s, expect_head.as_deref()),
         Command::Repair => integrity::repair(s),

@@ -247,6 +247,114 @@ impl Person {
     }
 }
 
+/// One person of a roster as a letter addresses them: held only while their letter is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Addressee {
+    /// The row's number in the file, counting the header as row 1: what letters are named by.
+    pub row: u64,
+    pub name: String,
+    /// The address block's lines: street, then city, state and zip.
+    pub address: Vec<String>,
+    pub state: String,
+    /// How the letter goes: `first-class-mail`, or `email` to one who agreed and has no
+    /// usable postal address.
+    pub method: &'static str,
+    /// For a deceased person, the name of the next of kin the letter goes to (at their address).
+    pub next_of_kin_of: Option<String>,
+}
+
+/// The reachable people of a roster already counted, one at a time, each as their letter is
+/// addressed: a deceased person's letter to their next of kin. Those who cannot be reached
+/// (owed the substitute notice) are passed over.
+pub(crate) fn each_addressee(
+    reader: impl Read,
+    file: &str,
+    visit: &mut dyn FnMut(Addressee) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(reader.take(MAX_ROSTER_BYTES + 1));
+    let headers = csv
+        .headers()
+        .map_err(|e| Error::input(format!("{file}:1: {}", csv_reason(&e))))?
+        .clone();
+    let (at, _) = columns(&headers, file)?;
+    let mut record = csv::StringRecord::new();
+    while csv
+        .read_record(&mut record)
+        .map_err(|e| Error::input(format!("{file}: {}", csv_reason(&e))))?
+    {
+        let line = record.position().map_or(0, csv::Position::line);
+        let person = Person::of(&record, &at)
+            .map_err(|what| Error::input(format!("{file}:{line}: {what}")))?;
+        if !person.reachable {
+            continue;
+        }
+        let cell = |name: &str| {
+            at.get(name)
+                .and_then(|i| record.get(*i))
+                .map_or("", str::trim)
+        };
+        let town = format!("{}, {} {}", cell("city"), person.state, cell("zip"));
+        let postal =
+            !cell("address").is_empty() && !cell("address").eq_ignore_ascii_case("unknown");
+        let addressee = if person.deceased {
+            Addressee {
+                row: line,
+                name: cell("next_of_kin").to_owned(),
+                address: vec![cell("next_of_kin_address").to_owned()],
+                state: person.state,
+                method: "first-class-mail",
+                next_of_kin_of: Some(cell("name").to_owned()),
+            }
+        } else {
+            Addressee {
+                row: line,
+                name: cell("name").to_owned(),
+                address: if postal {
+                    vec![cell("address").to_owned(), town]
+                } else {
+                    vec![cell("email").to_owned()]
+                },
+                state: person.state,
+                method: if postal { "first-class-mail" } else { "email" },
+                next_of_kin_of: None,
+            }
+        };
+        visit(addressee)?;
+    }
+    Ok(())
+}
+
+/// The SHA-256 of a roster and its row count, without keeping any of it: to hold a roster to
+/// the one counted before it is used.
+pub(crate) fn seal_of(reader: impl Read, file: &str) -> Result<RosterSeal, Error> {
+    let mut hashing = Hashing {
+        inner: reader.take(MAX_ROSTER_BYTES + 1),
+        hasher: Sha256::new(),
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(&mut hashing);
+    let mut rows = 0u64;
+    let mut record = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|e| Error::input(format!("{file}: {}", csv_reason(&e))))?
+    {
+        rows += 1;
+    }
+    drop(csv);
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| Error::input(format!("{file}: cannot be read to its end ({e})")))?;
+    Ok(RosterSeal {
+        sha256: hex::encode(hashing.hasher.finalize()),
+        rows,
+    })
+}
+
 /// Why the CSV reader stopped, without any of the row's text.
 fn csv_reason(e: &csv::Error) -> &'static str {
     match e.kind() {

@@ -81,6 +81,25 @@ pub(crate) fn draft(
     profile: &Profile,
     today: NaiveDate,
 ) -> Result<Letter, Error> {
+    let (contacts, states, web_or_media) = letter_facts(incident, profile);
+    let elements = required_elements(kind, incident, profile, &contacts, &states, web_or_media);
+    let ctx = letter_context(incident, profile, today, &contacts, &states, web_or_media);
+    // A letter goes to patients and regulators: whatever the facts held, it carries no control
+    // character but newline and tab, to a file or to a terminal.
+    let mut text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(Letter {
+        text,
+        elements,
+        basis: kind.basis(),
+    })
+}
+
+/// What every letter draws on beyond the facts: the organisation's contact routes, the states
+/// that need media notice, and whether the substitute notice takes its web-or-media form.
+fn letter_facts(incident: &Incident, profile: &Profile) -> (Vec<String>, Vec<String>, bool) {
     let f = &incident.facts;
     let contacts: Vec<String> = [
         profile.get("toll_free").map(|v| format!("toll-free {v}")),
@@ -98,20 +117,7 @@ pub(crate) fn draft(
         .map(|(s, _)| s.clone())
         .collect();
     let web_or_media = f.unreachable.is_some_and(|u| u >= SUBSTITUTE_WEB_OR_MEDIA);
-
-    let elements = required_elements(kind, incident, profile, &contacts, &states, web_or_media);
-    let ctx = letter_context(incident, profile, today, &contacts, &states, web_or_media);
-    // A letter goes to patients and regulators: whatever the facts held, it carries no control
-    // character but newline and tab, to a file or to a terminal.
-    let mut text = crate::text::sanitize_multiline(&templates::render(env, kind.template(), ctx)?);
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    Ok(Letter {
-        text,
-        elements,
-        basis: kind.basis(),
-    })
+    (contacts, states, web_or_media)
 }
 
 /// What the templates are given: the organisation, the notice's content from the facts (each
@@ -359,6 +365,29 @@ fn common_elements(
             "breach config set toll_free|email|website|address \"…\"",
         );
     }
+}
+
+/// The individual notice addressed to one person of the roster (or, for a deceased person, to
+/// their next of kin): the letter's text alone, its checklist being the draft's.
+pub(crate) fn addressed(
+    env: &Environment<'_>,
+    incident: &Incident,
+    profile: &Profile,
+    today: NaiveDate,
+    to: &crate::incident::roster::Addressee,
+) -> Result<String, Error> {
+    let (contacts, states, web_or_media) = letter_facts(incident, profile);
+    let base = letter_context(incident, profile, today, &contacts, &states, web_or_media);
+    let ctx = context! {
+        recipient => context! {
+            name => &to.name,
+            address => &to.address,
+            next_of_kin_of => &to.next_of_kin_of,
+        },
+        ..base
+    };
+    let text = templates::render(env, LetterKind::Individual.template(), ctx)?;
+    Ok(crate::text::sanitize_multiline(&text))
 }
 
 /// The checklist printed with a draft.

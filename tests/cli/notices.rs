@@ -421,3 +421,99 @@ fn a_roster_with_a_bad_row_records_nothing_and_names_only_the_place() {
     ])
     .fails(2);
 }
+
+#[test]
+fn one_letter_per_reachable_person_with_a_manifest_and_only_for_the_roster_counted() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = incident(&[]);
+    let text = invented_roster(40);
+    let path = env.write("roster.csv", &text);
+    let roster = path.to_str().unwrap();
+    env.breach(["facts", "--roster", roster]).ok();
+    let dir = env.path().join("letters");
+    let out = env
+        .breach([
+            "letter",
+            "individual",
+            "--roster",
+            roster,
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .ok();
+    // 40 people: 4 without an address (i % 10 == 9) and 1 dead without a next of kin's
+    // address (i = 23) are owed the substitute notice instead; 35 letters.
+    assert!(out.stdout.contains("Wrote 35 letter(s)"), "{}", out.stdout);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    // Row 2 is the first person (Avery Quill0), named by row number, never by name.
+    let first = dir.join("letter-00002.md");
+    assert_eq!(mode(&first), 0o600);
+    let letter = std::fs::read_to_string(&first).unwrap();
+    assert!(letter.contains("Dear Avery Quill0,"), "{letter}");
+    assert!(
+        letter.contains("100 Birch Lane\nSpringfield, OH 45501"),
+        "{letter}"
+    );
+    // Row 5 is i = 3, who died: the letter goes to the next of kin, at their address.
+    let kin = std::fs::read_to_string(dir.join("letter-00005.md")).unwrap();
+    assert!(kin.contains("Dear Kin of Devon Marsh3,"), "{kin}");
+    assert!(kin.contains("903 Cedar Court"), "{kin}");
+    assert!(
+        kin.contains("next of kin or personal representative of Devon Marsh3"),
+        "{kin}"
+    );
+    // Row 11 (i = 9) has no address: no letter.
+    assert!(!dir.join("letter-00011.md").exists());
+    let manifest = std::fs::read_to_string(dir.join("manifest.csv")).unwrap();
+    assert_eq!(manifest.lines().count(), 36, "{manifest}");
+    assert!(
+        manifest.starts_with(
+            "row,recipient,file,state,method\n2,Avery Quill0,letter-00002.md,OH,first-class-mail\n"
+        ),
+        "{manifest}"
+    );
+    // Again into the same directory: refused without --force.
+    env.breach([
+        "letter",
+        "individual",
+        "--roster",
+        roster,
+        "-o",
+        dir.to_str().unwrap(),
+    ])
+    .fails(1);
+    env.breach([
+        "letter",
+        "individual",
+        "--roster",
+        roster,
+        "-o",
+        dir.to_str().unwrap(),
+        "--force",
+    ])
+    .ok();
+    // A roster that changed since it was counted: refused, nothing written.
+    let changed = env.write("roster.csv", &invented_roster(41));
+    let other = env.path().join("other");
+    let refused = env
+        .breach([
+            "letter",
+            "individual",
+            "--roster",
+            changed.to_str().unwrap(),
+            "-o",
+            other.to_str().unwrap(),
+        ])
+        .fails(1);
+    let line = refused.error_line();
+    assert!(
+        line.contains("41 rows") && line.contains("40 rows"),
+        "{line}"
+    );
+    assert!(line.contains("facts --roster"), "{line}");
+    assert!(!other.exists(), "no directory made");
+    // Nothing of the roster or the letters entered the store.
+    let store = String::from_utf8_lossy(&every_byte_under(&env.store())).into_owned();
+    assert!(!store.contains("Avery Quill0") && !store.contains("Birch Lane"));
+}
