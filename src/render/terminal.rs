@@ -629,6 +629,26 @@ pub(crate) fn facts_text(incident: &Incident, cal: &Calendar) -> String {
     if let Some(d) = f.breach_ended {
         out.push_str(&format!("  breach ended         {d}\n"));
     }
+    if f.returned > 0 {
+        out.push_str(&format!(
+            "  returned mail        {} (counted among the unreachable)\n",
+            f.returned
+        ));
+    }
+    if let Some(n) = f.deceased {
+        out.push_str(&format!(
+            "  deceased             {n} (their next of kin are notified)\n"
+        ));
+    }
+    if let Some(n) = f.email_consent {
+        out.push_str(&format!("  agreed to email      {n}\n"));
+    }
+    if let Some(r) = &f.roster {
+        out.push_str(&format!(
+            "  roster               {} rows, sha256 {}\n",
+            r.rows, r.sha256
+        ));
+    }
     out.push_str(&crate::render::deadlines::holds_text(incident, 80));
     out
 }

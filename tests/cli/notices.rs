@@ -517,3 +517,25 @@ fn one_letter_per_reachable_person_with_a_manifest_and_only_for_the_roster_count
     let store = String::from_utf8_lossy(&every_byte_under(&env.store())).into_owned();
     assert!(!store.contains("Avery Quill0") && !store.contains("Birch Lane"));
 }
+
+#[test]
+fn the_facts_screen_shows_returned_mail_the_deceased_the_email_consents_and_the_roster() {
+    let env = incident(&["--affected", "50", "--unreachable", "0"]);
+    let path = env.write("roster.csv", &invented_roster(20));
+    env.breach(["facts", "--roster", path.to_str().unwrap()])
+        .ok();
+    env.breach(["facts", "--returned", "2"]).ok();
+    let screen = env.breach(["facts"]).ok().stdout;
+    // 20 people: 2 without an address (i = 9, 19), the dead i = 3 reached through a next of kin,
+    // 5 who agreed to email (i % 4 == 0), then 2 letters returned.
+    assert!(screen.contains("affected             20"), "{screen}");
+    assert!(screen.contains("unreachable          4"), "{screen}");
+    assert!(screen.contains("returned mail        2"), "{screen}");
+    assert!(screen.contains("deceased             1"), "{screen}");
+    assert!(screen.contains("agreed to email      5"), "{screen}");
+    assert!(
+        screen.contains("roster               20 rows, sha256 "),
+        "{screen}"
+    );
+    assert!(!screen.contains("Avery"), "no cell of the roster: {screen}");
+}
