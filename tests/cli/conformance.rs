@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::{Env, IDENTIFY_MESSAGE_EVIDENCE};
+use crate::{ASSESS_NOTIFICATION_REQUIRED, Env, IDENTIFY_MESSAGE_EVIDENCE};
 
 /// Runs every scenario on every backend, one test each, so that a failure names both.
 macro_rules! conformance {
@@ -109,42 +109,18 @@ fn obligation<'a>(doc: &'a Value, key: &str) -> Option<&'a Value> {
         .find(|o| o["key"] == key)
 }
 
-const ASSESS_REQUIRED: [&str; 22] = [
-    "--secured",
-    "no",
-    "--exception",
-    "none",
-    "--nature",
-    "medium",
-    "--nature-why",
-    "name and lab result",
-    "--recipient",
-    "high",
-    "--recipient-why",
-    "a member of the public",
-    "--acquired",
-    "medium",
-    "--acquired-why",
-    "opened, not forwarded",
-    "--mitigation",
-    "low",
-    "--mitigation-why",
-    "deletion confirmed",
-    "--determination",
-    "notification-required",
-];
-
 fn assess(env: &Env, determination: &str) {
-    let mut args: Vec<&str> = vec!["assess"];
-    args.extend(ASSESS_REQUIRED);
-    *args.last_mut().unwrap() = determination;
+    let mut args: Vec<&str> = ASSESS_NOTIFICATION_REQUIRED.to_vec();
     if determination == "low-probability" {
         // Every factor low: a determination that holds together.
-        for rating in args.iter_mut().filter(|a| ["medium", "high"].contains(a)) {
-            *rating = "low";
+        for arg in args.iter_mut() {
+            match *arg {
+                "medium" | "high" => *arg = "low",
+                "notification-required" => *arg = "low-probability",
+                _ => {}
+            }
         }
     }
-    args.extend(["--signed-by", "Dana Whit", "--role", "Privacy Officer"]);
     env.breach(args).ok();
 }
 
@@ -585,9 +561,8 @@ fn the_annual_report_lists_the_small_breaches_of_its_year(env: &Env) {
     ])
     .ok();
     for id in [&small, &large] {
-        let mut args = vec!["-i", id.as_str(), "assess"];
-        args.extend(ASSESS_REQUIRED);
-        args.extend(["--signed-by", "Dana Whit", "--role", "Privacy Officer"]);
+        let mut args = vec!["-i", id.as_str()];
+        args.extend(ASSESS_NOTIFICATION_REQUIRED);
         env.breach(args).ok();
     }
     let doc = env.breach(["--json", "annual", "2026"]).ok().json();

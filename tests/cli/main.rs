@@ -44,6 +44,38 @@ pub const IDENTIFY_MESSAGE_EVIDENCE: [&str; 12] = [
     "phi_types=lab results",
 ];
 
+/// The flags of an assessment whose determination requires notification, signed off: for
+/// scenarios about what comes after the assessment.
+pub const ASSESS_NOTIFICATION_REQUIRED: [&str; 27] = [
+    "assess",
+    "--secured",
+    "no",
+    "--exception",
+    "none",
+    "--nature",
+    "medium",
+    "--nature-why",
+    "name and lab result",
+    "--recipient",
+    "high",
+    "--recipient-why",
+    "a member of the public",
+    "--acquired",
+    "medium",
+    "--acquired-why",
+    "opened, not forwarded",
+    "--mitigation",
+    "low",
+    "--mitigation-why",
+    "deletion confirmed",
+    "--determination",
+    "notification-required",
+    "--signed-by",
+    "Dana Whit",
+    "--role",
+    "Privacy Officer",
+];
+
 /// The fixed "now" of every test unless one sets its own.
 pub const NOW: &str = "2026-03-10T15:00:00Z";
 

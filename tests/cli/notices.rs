@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::Env;
+use crate::{ASSESS_NOTIFICATION_REQUIRED, Env};
 
 /// An incident on the minimal runbook whose determination requires notification, with `facts`.
 fn incident(facts: &[&str]) -> Env {
@@ -14,36 +14,7 @@ fn incident(facts: &[&str]) -> Env {
     let mut args = vec!["facts"];
     args.extend(facts);
     env.breach(args).ok();
-    env.breach([
-        "assess",
-        "--secured",
-        "no",
-        "--exception",
-        "none",
-        "--nature",
-        "medium",
-        "--nature-why",
-        "names and lab results",
-        "--recipient",
-        "high",
-        "--recipient-why",
-        "a member of the public",
-        "--acquired",
-        "medium",
-        "--acquired-why",
-        "opened",
-        "--mitigation",
-        "low",
-        "--mitigation-why",
-        "deleted",
-        "--determination",
-        "notification-required",
-        "--signed-by",
-        "Dana Whit",
-        "--role",
-        "Privacy Officer",
-    ])
-    .ok();
+    env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
     env
 }
 
@@ -59,16 +30,12 @@ fn obligation(env: &Env, key: &str) -> Value {
 }
 
 fn notify<'a>(to: &'a str, method: &'a str, count: &'a str) -> Vec<&'a str> {
+    notify_on("2026-03-09", to, method, count)
+}
+
+fn notify_on<'a>(date: &'a str, to: &'a str, method: &'a str, count: &'a str) -> Vec<&'a str> {
     vec![
-        "notify",
-        "--to",
-        to,
-        "--date",
-        "2026-03-09",
-        "--method",
-        method,
-        "--count",
-        count,
+        "notify", "--to", to, "--date", date, "--method", method, "--count", count,
     ]
 }
 
@@ -174,18 +141,8 @@ fn email_is_written_notice_only_for_those_who_agreed_to_it() {
     env.breach(["facts", "--email-consent", "5"]).ok();
     env.breach(notify("individuals", "email", "5")).ok();
     // Five more by email than agreed: refused again.
-    env.breach([
-        "notify",
-        "--to",
-        "individuals",
-        "--date",
-        "2026-03-10",
-        "--method",
-        "email",
-        "--count",
-        "1",
-    ])
-    .fails(1);
+    env.breach(notify_on("2026-03-10", "individuals", "email", "1"))
+        .fails(1);
     let individual = obligation(&env, "individual_notice");
     assert_eq!(individual["status"], "partial", "{individual}");
     env.breach(notify("individuals", "first-class-mail", "5"))
@@ -233,33 +190,18 @@ fn the_next_of_kin_of_the_deceased_are_owed_written_notice_with_the_individuals(
     env.breach(notify("next-of-kin", "first-class-mail", "1"))
         .ok();
     assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "partial");
-    env.breach([
-        "notify",
-        "--to",
-        "next-of-kin",
-        "--date",
+    env.breach(notify_on(
         "2026-03-10",
-        "--method",
+        "next-of-kin",
         "first-class-mail",
-        "--count",
         "1",
-    ])
+    ))
     .ok();
     assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "met");
     // A count beyond the deceased is refused.
-    env.breach([
-        "notify",
-        "--to",
-        "next-of-kin",
-        "--date",
-        "2026-03-10",
-        "--method",
-        "first-class-mail",
-        "--count",
-        "1",
-        "--again",
-    ])
-    .fails(1);
+    let mut again = notify_on("2026-03-10", "next-of-kin", "first-class-mail", "1");
+    again.push("--again");
+    env.breach(again).fails(1);
 }
 
 #[test]
