@@ -107,6 +107,24 @@ pub(crate) enum LetterArg {
 pub(crate) enum LetterFormat {
     /// Markdown
     Md,
+    /// Word (.docx), for Word, LibreOffice or pandoc
+    Docx,
+    /// PDF, one file per letter, made without a browser
+    Pdf,
+    /// HTML with print styles
+    Html,
+}
+
+impl LetterFormat {
+    /// The letters' file extension.
+    pub(crate) fn extension(self) -> &'static str {
+        match self {
+            LetterFormat::Md => "md",
+            LetterFormat::Docx => "docx",
+            LetterFormat::Pdf => "pdf",
+            LetterFormat::Html => "html",
+        }
+    }
 }
 
 /// A yes-or-no answer.

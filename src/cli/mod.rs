@@ -272,7 +272,7 @@ pub(crate) enum Command {
 
     /// Draft a notice, and check it against the content the regulation requires
     #[command(
-        after_help = "Examples:\n  breach letter individual -o letter.md\n  breach letter hhs\n  breach letter individual --strict   # exit 1 while a required element is missing"
+        after_help = "Examples:\n  breach letter individual -o letter.md\n  breach letter hhs\n  breach letter individual --strict   # exit 1 while a required element is missing\n  breach letter individual --roster affected.csv --format docx -o letters/   # one per person, with manifest.csv"
     )]
     Letter {
         /// Which notice

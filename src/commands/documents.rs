@@ -8,7 +8,7 @@ use minijinja::Value as Tpl;
 use serde::Serialize;
 
 use super::{Outcome, Session, deliver, to_file};
-use crate::cli::{ExportFormat, LetterArg, OutputArgs};
+use crate::cli::{ExportFormat, LetterArg, LetterFormat, OutputArgs};
 use crate::error::Error;
 use crate::incident::{Incident, Replay, TimelineEntry};
 use crate::profile::Profile;
@@ -340,6 +340,7 @@ pub(super) fn letters_for_roster(
     s: &Session,
     kind: LetterArg,
     roster: &std::path::Path,
+    format: LetterFormat,
     out: &OutputArgs,
 ) -> Result<Outcome, Error> {
     if kind != LetterArg::Individual {
@@ -353,26 +354,22 @@ pub(super) fn letters_for_roster(
         ));
     };
     let (store, incident) = load(s, Replay::with_timeline())?;
-    let Some(recorded) = incident.facts.roster.clone() else {
-        return Err(Error::refused(
-            "no roster has been counted for this incident: record it first with `breach facts --roster FILE`",
-        ));
-    };
     let name = roster.display().to_string();
     let open = || std::fs::File::open(roster).map_err(|e| Error::io("read", roster, e));
-    let found = crate::incident::roster::seal_of(std::io::BufReader::new(open()?), &name)?;
-    if found != recorded {
-        return Err(Error::refused(format!(
-            "{name} is not the roster counted: it has {} rows and SHA-256 {}, the recorded one {} rows and SHA-256 {}; `breach facts --roster {name}` records this one (no letter was written)",
-            found.rows, found.sha256, recorded.rows, recorded.sha256
-        )));
-    }
-    prepare_letter_dir(dir, out.file.force)?;
+    let recorded = require_counted_roster(&incident, std::io::BufReader::new(open()?), &name)?;
     let profile = Profile::load(&store.files_dir())?;
     let env = templates::environment(
         template_dirs(&store, out),
         templates::fuel_for(incident.head.seq + 1),
     );
+    require_every_element(&env, &incident, &profile, s.today())?;
+    if format == LetterFormat::Pdf {
+        // Every letter printable before the first is written.
+        let open_roster = || open().map(std::io::BufReader::new);
+        each_pdf_printable(open_roster()?, &name, &env, &incident, &profile, s.today())?;
+    }
+    prepare_letter_dir(dir, out.file.force)?;
+    let created = format!("{}T00:00:00Z", s.today().format("%Y-%m-%d"));
     let mut manifest = csv::Writer::from_writer(Vec::new());
     let csv_failed = |e: csv::Error| Error::input(format!("cannot write the manifest: {e}"));
     manifest
@@ -380,9 +377,15 @@ pub(super) fn letters_for_roster(
         .map_err(csv_failed)?;
     let mut written = 0u64;
     crate::incident::roster::each_addressee(std::io::BufReader::new(open()?), &name, &mut |to| {
-        let text = letters::addressed(&env, &incident, &profile, s.today(), &to)?;
-        let file = format!("letter-{:05}.md", to.row);
-        crate::files::write_private_file(&dir.join(&file), text.as_bytes(), out.file.force)?;
+        let bytes = letter_file(&env, &incident, &profile, s.today(), &to, format, &created)
+            .map_err(|e| {
+                Error::input(format!(
+                    "{name}:{}: the letter cannot be written: {e}",
+                    to.row
+                ))
+            })?;
+        let file = format!("letter-{:05}.{}", to.row, format.extension());
+        crate::files::write_private_file(&dir.join(&file), &bytes, out.file.force)?;
         manifest
             .write_record([
                 to.row.to_string().as_str(),
@@ -404,6 +407,99 @@ pub(super) fn letters_for_roster(
         "Wrote {written} letter(s) and manifest.csv into {}; {skipped} of the roster cannot be reached by mail or email and are owed the substitute notice.\n",
         dir.display()
     )))
+}
+
+/// The roster counted for the incident, if `roster` is that one: a refusal otherwise, with
+/// both row counts and SHA-256s.
+fn require_counted_roster(
+    incident: &Incident,
+    roster: impl std::io::Read,
+    name: &str,
+) -> Result<crate::incident::roster::RosterSeal, Error> {
+    let Some(recorded) = incident.facts.roster.clone() else {
+        return Err(Error::refused(
+            "no roster has been counted for this incident: record it first with `breach facts --roster FILE`",
+        ));
+    };
+    let found = crate::incident::roster::seal_of(roster, name)?;
+    if found != recorded {
+        return Err(Error::refused(format!(
+            "{name} is not the roster counted: it has {} rows and SHA-256 {}, the recorded one {} rows and SHA-256 {}; `breach facts --roster {name}` records this one (no letter was written)",
+            found.rows, found.sha256, recorded.rows, recorded.sha256
+        )));
+    }
+    Ok(recorded)
+}
+
+/// Letters go to the mail house only when they hold every element 164.404(c) requires: a
+/// refusal naming what is missing otherwise.
+fn require_every_element(
+    env: &minijinja::Environment<'_>,
+    incident: &Incident,
+    profile: &Profile,
+    today: chrono::NaiveDate,
+) -> Result<(), Error> {
+    let draft = letters::draft(env, LetterKind::Individual, incident, profile, today)?;
+    let missing: Vec<&str> = draft
+        .elements
+        .iter()
+        .filter(|e| !e.present)
+        .map(|e| e.name)
+        .collect();
+    if missing.is_empty() && !draft.text.contains("[MISSING:") {
+        return Ok(());
+    }
+    let named = if missing.is_empty() {
+        "a [MISSING: …] marker of the template".to_owned()
+    } else {
+        missing.join("; ")
+    };
+    Err(Error::refused(format!(
+        "the letters would lack what 164.404(c) requires: {}; `breach letter individual` shows how to record each (no letter was written)",
+        crate::text::sanitize(&named)
+    )))
+}
+
+/// Whether every letter of the roster can be printed in the PDF's font, before any is written.
+fn each_pdf_printable(
+    roster: impl std::io::Read,
+    name: &str,
+    env: &minijinja::Environment<'_>,
+    incident: &Incident,
+    profile: &Profile,
+    today: chrono::NaiveDate,
+) -> Result<(), Error> {
+    crate::incident::roster::each_addressee(roster, name, &mut |to| {
+        let parts = letters::addressed_parts(env, incident, profile, today, &to)?;
+        crate::render::letter_files::pdf_printable(&parts).map_err(|e| {
+            Error::input(format!(
+                "{name}:{}: the letter cannot be written: {e}",
+                to.row
+            ))
+        })
+    })
+}
+
+/// One letter's file in `format`.
+fn letter_file(
+    env: &minijinja::Environment<'_>,
+    incident: &Incident,
+    profile: &Profile,
+    today: chrono::NaiveDate,
+    to: &crate::incident::roster::Addressee,
+    format: LetterFormat,
+    created: &str,
+) -> Result<Vec<u8>, Error> {
+    use crate::render::letter_files;
+    if format == LetterFormat::Md {
+        return Ok(letters::addressed(env, incident, profile, today, to)?.into_bytes());
+    }
+    let parts = letters::addressed_parts(env, incident, profile, today, to)?;
+    match format {
+        LetterFormat::Docx => letter_files::docx(&parts, created),
+        LetterFormat::Pdf => letter_files::pdf(&parts),
+        LetterFormat::Html | LetterFormat::Md => Ok(letter_files::html(&parts).into_bytes()),
+    }
 }
 
 /// The directory the letters go into: made private when new; one that already holds letters

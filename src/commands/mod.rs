@@ -426,8 +426,9 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             kind,
             out,
             roster: Some(roster),
+            format,
             ..
-        } => documents::letters_for_roster(s, kind, &roster, &out),
+        } => documents::letters_for_roster(s, kind, &roster, format, &out),
         Command::Letter {
             kind, strict, out, ..
         } => documents::letter(s, kind, strict, &out),

@@ -13,6 +13,7 @@ use crate::incident::obligations::{
     Audience, HHS_THRESHOLD, MEDIA_THRESHOLD, SUBSTITUTE_WEB_OR_MEDIA,
 };
 use crate::profile::Profile;
+use crate::render::letter_files::{self, LetterParts};
 use crate::render::templates;
 
 /// The notices `breach letter` drafts.
@@ -388,6 +389,54 @@ pub(crate) fn addressed(
     };
     let text = templates::render(env, LetterKind::Individual.template(), ctx)?;
     Ok(crate::text::sanitize_multiline(&text))
+}
+
+/// The same letter in its parts (letterhead, date, address block, body, signature block), for
+/// the Word, PDF and HTML files. An organisation's template without those blocks is all body.
+pub(crate) fn addressed_parts(
+    env: &Environment<'_>,
+    incident: &Incident,
+    profile: &Profile,
+    today: NaiveDate,
+    to: &crate::incident::roster::Addressee,
+) -> Result<LetterParts, Error> {
+    let (contacts, states, web_or_media) = letter_facts(incident, profile);
+    let base = letter_context(incident, profile, today, &contacts, &states, web_or_media);
+    let ctx = context! {
+        recipient => context! {
+            name => &to.name,
+            address => &to.address,
+            next_of_kin_of => &to.next_of_kin_of,
+        },
+        ..base
+    };
+    let name = LetterKind::Individual.template();
+    let blocks = templates::render_blocks(
+        env,
+        name,
+        ctx,
+        &["letterhead", "date", "recipient", "body", "signature"],
+    )?;
+    let clean = |text: &str| crate::text::sanitize_multiline(text);
+    Ok(match blocks {
+        Some(b) => LetterParts {
+            letterhead: letter_files::lines(&clean(&b[0])),
+            date: clean(b[1].trim()),
+            recipient: letter_files::lines(&clean(&b[2])),
+            body: letter_files::body_blocks(&clean(&b[3])),
+            signature: letter_files::lines(&clean(&b[4])),
+        },
+        None => {
+            let whole = addressed(env, incident, profile, today, to)?;
+            LetterParts {
+                letterhead: Vec::new(),
+                date: String::new(),
+                recipient: Vec::new(),
+                body: letter_files::body_blocks(&whole),
+                signature: Vec::new(),
+            }
+        }
+    })
 }
 
 /// The checklist printed with a draft.

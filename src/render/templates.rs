@@ -112,6 +112,31 @@ pub(crate) fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<St
     template.render(ctx).map_err(|e| failed(name, &e))
 }
 
+/// Renders the named blocks of a template with `ctx`, in order; `None` when the template
+/// (an organisation's own, say) lacks one of them.
+pub(crate) fn render_blocks(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: Value,
+    blocks: &[&str],
+) -> Result<Option<Vec<String>>, Error> {
+    let template = env
+        .get_template(name)
+        .map_err(|e| Error::input(format!("template {name}: {e}")))?;
+    let mut rendered = template
+        .render_captured(ctx)
+        .map_err(|e| failed(name, &e))?;
+    let mut out = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        match rendered.with_state_mut(|state| state.render_block(block)) {
+            Ok(text) => out.push(text),
+            Err(e) if e.kind() == minijinja::ErrorKind::UnknownBlock => return Ok(None),
+            Err(e) => return Err(failed(name, &e)),
+        }
+    }
+    Ok(Some(out))
+}
+
 /// Renders a template with `ctx` to `out` as it goes, so that a long document is never held.
 pub(crate) fn render_to(
     env: &Environment<'_>,

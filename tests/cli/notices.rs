@@ -227,6 +227,33 @@ fn a_written_hold_moves_the_next_of_kin_notice_with_the_individual_notice() {
     assert_eq!(kin["held_until"], "2026-05-15");
 }
 
+/// Every element 164.404(c) asks of a letter, recorded: the organisation's profile and the
+/// facts a notice tells.
+fn letter_ready(env: &Env) {
+    for (key, value) in [
+        ("name", "Harbor Clinic"),
+        ("address", "1 Harbor Way, Springfield, OH 45501"),
+        ("privacy_officer", "Morgan Reyes, Privacy Officer"),
+        ("toll_free", "1-800-555-0100"),
+    ] {
+        env.breach(["config", "set", key, value]).ok();
+    }
+    env.breach([
+        "facts",
+        "--what-happened",
+        "A message with a lab report went to the wrong address.",
+        "--breach-started",
+        "2026-02-27",
+        "--phi-types",
+        "Name and lab result.",
+        "--protective-steps",
+        "Watch your explanation of benefits for care you did not receive.",
+        "--our-response",
+        "We asked the recipient to delete the message and retrained staff.",
+    ])
+    .ok();
+}
+
 /// A roster of invented people in several states: never real PHI.
 fn invented_roster(people: usize) -> String {
     const FIRST: [&str; 8] = [
@@ -373,6 +400,21 @@ fn one_letter_per_reachable_person_with_a_manifest_and_only_for_the_roster_count
     let roster = path.to_str().unwrap();
     env.breach(["facts", "--roster", roster]).ok();
     let dir = env.path().join("letters");
+    // Letters that would lack an element 164.404(c) requires are not written.
+    let refused = env
+        .breach([
+            "letter",
+            "individual",
+            "--roster",
+            roster,
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .fails(1);
+    let line = refused.error_line();
+    assert!(line.contains("what happened (164.404(c)(1)(A))"), "{line}");
+    assert!(!dir.exists(), "no directory made");
+    letter_ready(&env);
     let out = env
         .breach([
             "letter",
@@ -480,4 +522,176 @@ fn the_facts_screen_shows_returned_mail_the_deceased_the_email_consents_and_the_
         "{screen}"
     );
     assert!(!screen.contains("Avery"), "no cell of the roster: {screen}");
+}
+
+/// What a real reader makes of a letter file: pandoc for Word, pdftotext for PDF.
+fn read_back(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test (.ci/run installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn letters_in_word_pdf_and_html_are_read_back_by_real_readers() {
+    let env = incident(&[]);
+    letter_ready(&env);
+    // Invented people: one with letters beyond ASCII, one whose name is markup, one who died.
+    let text = "name,address,city,state,zip,deceased,next_of_kin,next_of_kin_address\n\
+        Zoë Ñandú-Lind,12 Birch Lane,Fresno,CA,93650,no,,\n\
+        <b>Rowan</b> Hale,5 Elm Street,Austin,TX,73301,no,,\n\
+        Jules Marsh,,Austin,TX,73301,yes,Sky Marsh,9 Cedar Court Austin TX 73301\n";
+    let path = env.write("roster.csv", text);
+    let roster = path.to_str().unwrap();
+    env.breach(["facts", "--roster", roster]).ok();
+    let store_before = every_byte_under(&env.store());
+    let elements = [
+        "A message with a lab report went to the wrong address.",
+        "Name and lab result.",
+        "Watch your explanation of benefits",
+        "We asked the recipient to delete the message",
+        "1-800-555-0100",
+        "February 27, 2026",
+        "March 1, 2026",
+    ];
+    let letters = |format: &str| {
+        let dir = env.path().join(format);
+        env.breach([
+            "letter",
+            "individual",
+            "--roster",
+            roster,
+            "--format",
+            format,
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .ok();
+        let manifest = std::fs::read_to_string(dir.join("manifest.csv")).unwrap();
+        assert!(
+            manifest.contains(&format!(
+                "2,Zoë Ñandú-Lind,letter-00002.{format},CA,first-class-mail"
+            )),
+            "{manifest}"
+        );
+        dir
+    };
+
+    // Word: pandoc reads the body; the letterhead is the page header, apart from the body.
+    let word = letters("docx");
+    let doc = read_back(
+        "pandoc",
+        &[
+            "-t",
+            "plain",
+            "--wrap=none",
+            word.join("letter-00002.docx").to_str().unwrap(),
+        ],
+    );
+    assert!(doc.contains("Dear Zoë Ñandú-Lind,"), "{doc}");
+    assert!(
+        doc.contains("12 Birch Lane") && doc.contains("Fresno, CA 93650"),
+        "{doc}"
+    );
+    for element in elements {
+        assert!(doc.contains(element), "{element} in {doc}");
+    }
+    assert!(doc.contains("Morgan Reyes, Privacy Officer"), "{doc}");
+    let header = read_back(
+        "python3",
+        &[
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read('word/header1.xml').decode())",
+            word.join("letter-00002.docx").to_str().unwrap(),
+        ],
+    );
+    assert!(header.contains("Harbor Clinic"), "{header}");
+    assert!(
+        !doc.contains("1 Harbor Way, Springfield, OH 45501\n\nDecember"),
+        "letterhead not in the body"
+    );
+    let kin = read_back(
+        "pandoc",
+        &[
+            "-t",
+            "plain",
+            "--wrap=none",
+            word.join("letter-00004.docx").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        kin.contains("Dear Sky Marsh,") && kin.contains("personal representative of Jules Marsh"),
+        "{kin}"
+    );
+
+    // PDF: one US Letter page per letter here, its text searchable.
+    let pdf = letters("pdf");
+    let file = pdf.join("letter-00002.pdf");
+    let info = read_back("pdfinfo", &[file.to_str().unwrap()]);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Pages:") && l.ends_with(" 1")),
+        "{info}"
+    );
+    assert!(info.contains("612 x 792 pts"), "{info}");
+    assert!(!info.contains("Zoë"), "no name in the metadata: {info}");
+    let printed = read_back("pdftotext", &["-raw", file.to_str().unwrap(), "-"]);
+    assert!(printed.starts_with("Harbor Clinic\n"), "{printed}");
+    assert!(printed.contains("Dear Zoë Ñandú-Lind,"), "{printed}");
+    for element in ["Name and lab result.", "1-800-555-0100", "March 1, 2026"] {
+        assert!(printed.contains(element), "{element} in {printed}");
+    }
+
+    // HTML: print styles, every word escaped.
+    let html = letters("html");
+    let page = std::fs::read_to_string(html.join("letter-00003.html")).unwrap();
+    assert!(
+        page.contains("@media print") && page.contains("@page{size:letter"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;b&gt;Rowan&lt;/b&gt; Hale"), "{page}");
+    assert!(!page.contains("<b>Rowan"), "{page}");
+    assert!(
+        page.contains("<header class=\"letterhead\">")
+            && page.contains("<footer class=\"signature\">")
+    );
+
+    // Nothing of the roster entered the store through any of it.
+    assert_eq!(every_byte_under(&env.store()), store_before);
+
+    // A name the PDF font cannot print: refused at its row before any letter is written.
+    let env = incident(&[]);
+    letter_ready(&env);
+    let path = env.write(
+        "roster.csv",
+        "name,address,city,state,zip\nAvery Quill,1 Birch Lane,Austin,TX,73301\n山田 花子,2 Birch Lane,Austin,TX,73301\n",
+    );
+    env.breach(["facts", "--roster", path.to_str().unwrap()])
+        .ok();
+    let dir = env.path().join("pdf");
+    let refused = env
+        .breach([
+            "letter",
+            "individual",
+            "--roster",
+            path.to_str().unwrap(),
+            "--format",
+            "pdf",
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .fails(1);
+    let line = refused.error_line();
+    assert!(
+        line.contains("roster.csv:3:") && line.contains("--format docx"),
+        "{line}"
+    );
+    assert!(!line.contains("山田"), "{line}");
+    assert!(!dir.exists(), "no letter written");
 }
