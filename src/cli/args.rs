@@ -290,6 +290,10 @@ pub(crate) struct NotifyArgs {
     /// Why the notice went out during the hold (kept with the notice)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Letters re-sent to a corrected address after the first came back undeliverable
+    /// (`facts --returned`): those people are owed the written notice again, not the substitute
+    #[arg(long)]
+    pub remailed: bool,
     #[command(flatten)]
     pub happened: HappenedAt,
 }

@@ -430,6 +430,9 @@ pub(crate) struct NoticeSent {
     /// only ever in addition to the notice the rule asks for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_counted: Option<String>,
+    /// Letters re-sent to a corrected address after the first came back undeliverable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remailed: bool,
     #[serde(flatten)]
     pub steps: Settles,
 }

@@ -198,6 +198,10 @@ pub(crate) struct Facts {
     /// Letters that came back undeliverable, all told; they are counted among the unreachable.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub returned: u64,
+    /// Of those, letters re-mailed to a corrected address (`notify --remailed`): reachable again,
+    /// so no longer counted among the unreachable.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub remailed: u64,
     /// The latest law-enforcement statement, if any.
     pub law_enforcement_delay: Option<Delay>,
     /// Every law-enforcement statement, in the order recorded: nothing erases one.
@@ -230,6 +234,7 @@ impl Default for Facts {
             deceased: None,
             roster: None,
             returned: 0,
+            remailed: 0,
             law_enforcement_delay: None,
             law_enforcement_holds: Vec::new(),
             hold_lifted_on: None,
@@ -242,6 +247,14 @@ impl Default for Facts {
 }
 
 impl Facts {
+    /// Letters re-mailed to a corrected address after theirs came back: up to the returned
+    /// letters not yet re-mailed, they leave the unreachable (owed the written notice again).
+    pub(crate) fn remail(&mut self, count: u64) {
+        let counted = count.min(self.returned.saturating_sub(self.remailed));
+        self.remailed += counted;
+        self.unreachable = self.unreachable.map(|u| u.saturating_sub(counted));
+    }
+
     /// The facts after `update`; the discovery correction is applied by the incident.
     pub(crate) fn updated(&self, update: &FactsUpdate) -> Facts {
         let mut f = self.clone();
@@ -253,6 +266,7 @@ impl Facts {
             // those recorded before, and returned mail is counted again from there.
             f.states.clear();
             f.returned = 0;
+            f.remailed = 0;
         }
         for (state, n) in &update.states {
             if *n == 0 {

@@ -236,6 +236,9 @@ impl Incident {
                 settled(&mut self.steps, &a.steps);
             }
             Event::NoticeSent(n) => {
+                if n.remailed && n.not_counted.is_none() {
+                    self.facts.remail(n.count.unwrap_or(0));
+                }
                 self.notices.push(Signed {
                     at: ts.to_owned(),
                     by: actor.to_owned(),
@@ -298,6 +301,7 @@ impl Incident {
                 count: n.value.count,
                 counts: n.value.not_counted.is_none(),
                 by_email: n.value.method == "email",
+                remailed: n.value.remailed,
             })
             .collect()
     }

@@ -65,6 +65,38 @@ pub(crate) struct SentNotice {
     pub counts: bool,
     /// Whether it went by email, which counts only for those who agreed to it.
     pub by_email: bool,
+    /// Whether it re-sent letters that came back to a corrected address.
+    pub remailed: bool,
+}
+
+/// What went out for a notice sent to people, kept apart: letters mailed (first-class), notices
+/// emailed (to those who agreed), letters that came back undeliverable, and those re-mailed to a
+/// corrected address. Only notices the rule allows are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub(crate) struct NoticesSent {
+    pub mailed: u64,
+    pub emailed: u64,
+    pub returned: u64,
+    pub remailed: u64,
+}
+
+impl NoticesSent {
+    /// "15000 mailed, 12 returned, 0 re-mailed; 14988 of 19988 reached".
+    pub(crate) fn describe(&self, notified: u64, reachable: Option<u64>) -> String {
+        let mut out = format!("{} mailed", self.mailed);
+        if self.emailed > 0 {
+            out.push_str(&format!(", {} emailed", self.emailed));
+        }
+        out.push_str(&format!(
+            ", {} returned, {} re-mailed",
+            self.returned, self.remailed
+        ));
+        match reachable {
+            Some(r) => out.push_str(&format!("; {notified} of {r} reached")),
+            None => out.push_str("; how many are affected is not recorded"),
+        }
+        out
+    }
 }
 
 /// One obligation that applies, with its due date and where it stands.
@@ -94,6 +126,10 @@ pub(crate) struct Obligation {
     pub notified: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reachable: Option<u64>,
+    /// For the notices to individuals and to the next of kin: what was mailed, emailed,
+    /// returned and re-mailed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<NoticesSent>,
     /// For a substitute notice on the web or in the media: the 90 days its posting and the
     /// toll-free line must stay up, from the day it was given (164.404(d)(2)(ii)).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +137,12 @@ pub(crate) struct Obligation {
 }
 
 impl Obligation {
+    /// What went out for a notice to people, in words, when anything did.
+    pub(crate) fn progress(&self) -> Option<String> {
+        self.sent
+            .map(|s| s.describe(self.notified.unwrap_or(0), self.reachable))
+    }
+
     /// The obligation in words, with its state for media notice: "Notice to media (TX)".
     pub(crate) fn label(&self) -> String {
         match &self.state {
@@ -233,6 +275,7 @@ pub(crate) fn due_dates(
                 met_on: None,
                 notified: None,
                 reachable: None,
+                sent: None,
                 keep_up: None,
             });
         }
@@ -395,11 +438,12 @@ pub(crate) fn clock(
                 individuals_reached(facts, &matching)
             } else {
                 // One letter to the next of kin of each deceased individual.
-                reached(&matching, facts.deceased, None)
+                reached(&matching, facts.deceased, None, 0)
             };
             met_on = met;
             o.notified = Some(notified);
             o.reachable = owed;
+            o.sent = Some(notices_sent(facts, &matching, o.key, owed));
             partial = met_on.is_none();
         }
         o.met_on = met_on;
@@ -472,30 +516,62 @@ fn individuals_reached(
     let owed = facts
         .affected
         .map(|a| a.saturating_sub(facts.unreachable.unwrap_or(0)));
-    reached(notices, owed, Some(facts.email_consent.unwrap_or(0)))
+    reached(
+        notices,
+        owed,
+        Some(facts.email_consent.unwrap_or(0)),
+        facts.returned,
+    )
+}
+
+/// What went out for the notice `key`, by the notices that count for it.
+fn notices_sent(
+    facts: &Facts,
+    notices: &[&SentNotice],
+    key: Key,
+    owed: Option<u64>,
+) -> NoticesSent {
+    let mut sent = NoticesSent::default();
+    for n in notices {
+        let count = n.count.or(owed).unwrap_or(0);
+        if n.remailed {
+            sent.remailed += count;
+        } else if n.by_email {
+            sent.emailed += count;
+        } else {
+            sent.mailed += count;
+        }
+    }
+    if key == Key::IndividualNotice {
+        sent.returned = facts.returned;
+    }
+    sent
 }
 
 /// When notices in date order reached `owed` people (never while `owed` is unknown); a notice
-/// without a count is taken as everyone, and email counts only up to `agreed` when given.
+/// without a count is taken as everyone, email counts only up to `agreed` when given, and
+/// `returned` letters that came back reached nobody.
 fn reached(
     notices: &[&SentNotice],
     owed: Option<u64>,
     agreed: Option<u64>,
+    returned: u64,
 ) -> (Option<NaiveDate>, u64, Option<u64>) {
     let agreed = agreed.unwrap_or(u64::MAX);
-    let (mut notified, mut by_email) = (0u64, 0u64);
+    let (mut sent, mut by_email) = (0u64, 0u64);
     for n in notices {
         let mut count = n.count.or(owed).unwrap_or(0);
         if n.by_email {
             count = count.min(agreed.saturating_sub(by_email));
             by_email += count;
         }
-        notified = notified.saturating_add(count);
+        sent = sent.saturating_add(count);
+        let notified = sent.saturating_sub(returned);
         if owed.is_some_and(|owed| notified >= owed) {
             return (Some(n.date), notified, owed);
         }
     }
-    (None, notified, owed)
+    (None, sent.saturating_sub(returned), owed)
 }
 
 #[cfg(test)]

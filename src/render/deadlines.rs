@@ -87,7 +87,14 @@ fn days_phrase(o: &Obligation) -> String {
                 o.met_on.map(|d| d.to_string()).unwrap_or_default()
             )
         }
-        _ if o.days_left < 0 => format!("{} day(s) overdue", -o.days_left),
+        _ if o.days_left < 0 => match o.notified {
+            Some(n) => format!(
+                "{n} of {} notified; {} day(s) overdue",
+                o.reachable.unwrap_or(0),
+                -o.days_left
+            ),
+            None => format!("{} day(s) overdue", -o.days_left),
+        },
         Status::Partial => format!(
             "{} of {} notified; {} day(s) left",
             o.notified.unwrap_or(0),
@@ -143,6 +150,12 @@ pub(crate) fn deadlines_text(
             detail.push_str(&format!(
                 " Held by a law-enforcement delay until {h} (45 CFR 164.412)."
             ));
+        }
+        if let Some(progress) = o.progress() {
+            if !detail.ends_with('.') {
+                detail.push('.');
+            }
+            detail.push_str(&format!(" Sent: {progress}."));
         }
         out.push_str(&wrap(&detail, width, "            "));
         out.push('\n');

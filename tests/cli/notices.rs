@@ -695,3 +695,74 @@ fn letters_in_word_pdf_and_html_are_read_back_by_real_readers() {
     assert!(!line.contains("山田"), "{line}");
     assert!(!dir.exists(), "no letter written");
 }
+
+#[test]
+fn mailed_returned_and_re_mailed_are_kept_apart_and_shown_wherever_the_deadline_is() {
+    // 600 affected, 600 mailed on 2026-03-09, 12 come back: 588 reached of the 588 still owed
+    // the letter (the 12 are owed the substitute notice, 10 or more: web or media).
+    let env = incident(&["--affected", "600", "--unreachable", "0"]);
+    env.breach(notify("individuals", "first-class-mail", "600"))
+        .ok();
+    env.breach(["facts", "--returned", "12"]).ok();
+    let individual = obligation(&env, "individual_notice");
+    assert_eq!(individual["status"], "met", "{individual}");
+    assert_eq!(individual["notified"], 588);
+    assert_eq!(
+        individual["sent"],
+        serde_json::json!({"mailed": 600, "emailed": 0, "returned": 12, "remailed": 0})
+    );
+    assert_eq!(
+        obligation(&env, "substitute_notice")["form"],
+        "web_or_media"
+    );
+    // Five of them re-mailed to a corrected address on 2026-03-10: owed the letter again, so
+    // 593 are owed it and it is met on that day; 7 stay unreachable, fewer than 10, so the
+    // substitute notice may be another written notice or a telephone call (164.404(d)(2)(i)).
+    let mut remail = notify_on("2026-03-10", "individuals", "first-class-mail", "5");
+    remail.push("--remailed");
+    env.breach(remail).ok();
+    let individual = obligation(&env, "individual_notice");
+    assert_eq!(individual["met_on"], "2026-03-10", "{individual}");
+    assert_eq!(individual["notified"], 593);
+    assert_eq!(individual["reachable"], 593);
+    assert_eq!(individual["sent"]["remailed"], 5);
+    assert_eq!(individual["sent"]["mailed"], 600);
+    let facts = env.breach(["--json", "facts"]).ok().json();
+    assert_eq!(facts["facts"]["unreachable"], 7, "{facts}");
+    assert_eq!(facts["facts"]["remailed"], 5, "{facts}");
+    assert_eq!(obligation(&env, "substitute_notice")["form"], "alternative");
+    // The same counts on the deadlines and status screens, in the export and in the calendar.
+    let words = "600 mailed, 12 returned, 5 re-mailed; 593 of 593 reached";
+    let screen = env
+        .breach(["deadlines"])
+        .ok()
+        .stdout
+        .replace("\n           ", "");
+    assert!(
+        screen.replace("  ", " ").contains(words) || screen.contains(words),
+        "{screen}"
+    );
+    let report = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(report.contains(words), "{report}");
+    let ics = env.breach(["export", "--format", "ics"]).ok().stdout;
+    let unfolded = ics
+        .replace("\r\n ", "")
+        .replace("\\,", ",")
+        .replace("\\;", ";");
+    assert!(unfolded.contains(words), "{unfolded}");
+    // Re-mailing is for letters to individuals only.
+    let mut wrong = notify("media", "press-release", "1");
+    wrong.extend(["--state", "OH", "--remailed"]);
+    env.breach(wrong).fails(2);
+}
+
+#[test]
+fn a_partial_mailing_shows_how_many_were_reached_on_the_status_screen() {
+    let env = incident(&["--affected", "20", "--unreachable", "0"]);
+    env.breach(notify("individuals", "first-class-mail", "15"))
+        .ok();
+    env.breach(["facts", "--returned", "2"]).ok();
+    let status = env.breach(["status"]).ok().stdout;
+    // 15 mailed less 2 returned: 13 of the 18 still owed the letter.
+    assert!(status.contains("13 of 18 notified"), "{status}");
+}

@@ -14,6 +14,8 @@ pub(in crate::commands) struct NoticeRequest<'a> {
     pub note: Option<&'a str>,
     /// `--despite-hold --reason`: why it went out during a law-enforcement hold.
     pub despite_hold: Option<&'a str>,
+    /// `--remailed`: letters re-sent to a corrected address after the first came back.
+    pub remailed: bool,
 }
 
 /// The notice a request describes, each value checked.
@@ -32,6 +34,12 @@ pub(in crate::commands) fn notice_from(
         (Audience::Media, Some(_)) => {}
         (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
         _ => {}
+    }
+    if req.remailed && (req.to != Audience::Individuals || req.method.trim() != "first-class-mail")
+    {
+        return Err(Error::usage(
+            "--remailed is for letters to individuals re-sent by first-class mail (--to individuals --method first-class-mail)",
+        ));
     }
     let method = NOTICE_METHODS
         .iter()
@@ -64,6 +72,7 @@ pub(in crate::commands) fn notice_from(
             .map(|n| check_text("--note", n, true))
             .transpose()?,
         not_counted: None,
+        remailed: req.remailed,
     })
 }
 
@@ -82,6 +91,7 @@ pub(in crate::commands) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outc
             state: args.state.as_deref(),
             note: args.note.as_deref(),
             despite_hold: args.reason.as_deref().filter(|_| args.despite_hold),
+            remailed: args.remailed,
         },
         s.today(),
     )?;
@@ -152,28 +162,7 @@ pub(in crate::commands) fn notice_event(
     let mut notice = notice.clone();
     notice.not_counted = not_counted(incident, &notice, reason)?;
     let notice = &notice;
-    if let Some(count) = notice.count.filter(|_| notice.not_counted.is_none()) {
-        let f = &incident.facts;
-        let sent_before: u64 = incident
-            .notices
-            .iter()
-            .filter(|n| n.value.to == notice.to && n.value.not_counted.is_none())
-            .filter_map(|n| n.value.count)
-            .sum();
-        let can_reach = match notice.to {
-            Audience::Individuals => obligations::reachable(f).or(f.affected),
-            Audience::Substitute => f.unreachable,
-            Audience::NextOfKin => f.deceased,
-            _ => None,
-        };
-        if let Some(limit) = can_reach
-            && sent_before + count > limit
-        {
-            return Err(Error::refused(format!(
-                "a count of {count} (with {sent_before} already recorded) is more than the {limit} this notice can reach; correct the count, or the facts first (`breach facts`)"
-            )));
-        }
-    }
+    within_reach(incident, notice)?;
     let same = |n: &NoticeSent| {
         n.to == notice.to
             && n.date == notice.date
@@ -296,4 +285,50 @@ pub(in crate::commands) fn notice_message(
     };
     message.push_str(&settled_text(event));
     message
+}
+
+/// A counted notice reaches no more people than it can: those owed it less those already
+/// reached (letters that came back reached nobody), and a re-mailing no more than the returned
+/// letters not yet re-mailed.
+fn within_reach(incident: &Incident, notice: &NoticeSent) -> Result<(), Error> {
+    let f = &incident.facts;
+    if notice.remailed {
+        let outstanding = f.returned.saturating_sub(f.remailed);
+        if notice.count.is_none_or(|count| count > outstanding) {
+            return Err(Error::refused(format!(
+                "--remailed needs --count N of the returned letters not yet re-mailed: {outstanding} ({} returned, {} re-mailed; `breach facts --returned N` records returned mail)",
+                f.returned, f.remailed
+            )));
+        }
+    }
+    if let Some(count) = notice.count.filter(|_| notice.not_counted.is_none()) {
+        let sent_before: u64 = incident
+            .notices
+            .iter()
+            .filter(|n| n.value.to == notice.to && n.value.not_counted.is_none())
+            .filter_map(|n| n.value.count)
+            .sum();
+        // Letters that came back reached nobody.
+        let sent_before = if notice.to == Audience::Individuals {
+            sent_before.saturating_sub(f.returned)
+        } else {
+            sent_before
+        };
+        let can_reach = match notice.to {
+            Audience::Individuals => obligations::reachable(f).or(f.affected),
+            Audience::Substitute => f.unreachable,
+            Audience::NextOfKin => f.deceased,
+            _ => None,
+        };
+        // Re-mailed letters reach people who become reachable by them.
+        let can_reach = can_reach.map(|l| l + if notice.remailed { count } else { 0 });
+        if let Some(limit) = can_reach
+            && sent_before + count > limit
+        {
+            return Err(Error::refused(format!(
+                "a count of {count} (with {sent_before} already recorded) is more than the {limit} this notice can reach; correct the count, or the facts first (`breach facts`)"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -476,6 +476,7 @@ fn notice_of_step(
         state: state.as_deref(),
         note: None,
         despite_hold: despite_hold.as_deref(),
+        remailed: false,
     };
     let notice = regulatory::notice_from(&request, s.today())?;
     regulatory::notice_event(

@@ -480,6 +480,7 @@ pub(super) fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, 
                 status: o.status(today),
                 met_on: o.met_on,
                 held_until: o.held_until,
+                progress: None,
             })
         }),
         s.now,

@@ -380,6 +380,7 @@ fn status_follows_the_notices_sent() {
             count: None,
             counts: true,
             by_email: false,
+            remailed: false,
         },
         SentNotice {
             to: Audience::Hhs,
@@ -388,6 +389,7 @@ fn status_follows_the_notices_sent() {
             count: None,
             counts: true,
             by_email: false,
+            remailed: false,
         },
         SentNotice {
             to: Audience::Media,
@@ -396,6 +398,7 @@ fn status_follows_the_notices_sent() {
             count: None,
             counts: true,
             by_email: false,
+            remailed: false,
         },
     ];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-05-20"));
@@ -579,6 +582,7 @@ fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() 
         count: None,
         counts: true,
         by_email: false,
+        remailed: false,
     }];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-04-20"));
     let substitute = c
@@ -613,6 +617,7 @@ fn notices_to_part_of_the_reachable_people_leave_the_individual_notice_partial()
         count: Some(count),
         counts: true,
         by_email: false,
+        remailed: false,
     };
     let status = |notices: &[SentNotice]| {
         let c = clock(day("2026-03-03"), &f, true, notices, day("2026-04-10"));

@@ -145,6 +145,8 @@ pub(crate) struct CalendarEvent<'a> {
     pub status: crate::incident::obligations::Status,
     pub met_on: Option<chrono::NaiveDate>,
     pub held_until: Option<chrono::NaiveDate>,
+    /// What went out, in words, for a notice to people.
+    pub progress: Option<String>,
 }
 
 /// A calendar (RFC 5545) of `events`: one all-day event per obligation on its due date, with
@@ -190,6 +192,9 @@ pub(crate) fn ics_calendar<'a>(
         let mut description = format!("{}. {}. Status: {}.", e.why, e.basis, e.status.label());
         if let Some(h) = e.held_until {
             description.push_str(&format!(" Held by a law-enforcement delay until {h}."));
+        }
+        if let Some(progress) = &e.progress {
+            description.push_str(&format!(" Sent: {progress}."));
         }
         let next_day = e.due + chrono::Duration::days(1);
         for line in [
@@ -243,6 +248,7 @@ pub(crate) fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> 
             status: o.status,
             met_on: o.met_on,
             held_until: o.held_until,
+            progress: o.progress(),
         }),
         now,
     )

@@ -209,6 +209,12 @@ pub(crate) struct ObligationRow {
     pub why: String,
     pub met_on: Option<NaiveDate>,
     pub held_until: Option<NaiveDate>,
+    /// For the notices to people: what was mailed, emailed, returned and re-mailed, and the
+    /// same in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<crate::incident::obligations::NoticesSent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -346,6 +352,8 @@ fn obligation_rows(clock: &Clock) -> Vec<ObligationRow> {
             why: o.why.clone(),
             met_on: o.met_on,
             held_until: o.held_until,
+            sent: o.sent,
+            progress: o.progress(),
         })
         .collect()
 }
