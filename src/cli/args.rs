@@ -488,7 +488,8 @@ pub(crate) struct BoundFlags {
         help_heading = NOTICE_STEP
     )]
     pub despite_hold: bool,
-    /// Why the notice went out during the hold
+    /// Why the notice went out during the hold (with --despite-hold), or why a notice by a
+    /// method the rule does not allow is recorded anyway (then not counted)
     #[arg(
         long,
         value_name = "TEXT",

@@ -475,11 +475,14 @@ struct Diligent {
     steps_done: usize,
     /// The last step card shown: a diligent responder invents no law-enforcement delay.
     card: String,
+    /// Everything the walk said, in order.
+    heard: Vec<String>,
 }
 
 impl Responder for Diligent {
     fn say(&mut self, text: &str) {
         self.card = text.to_owned();
+        self.heard.push(text.to_owned());
     }
 
     fn choose(&mut self, prompt: &str, _options: &[String]) -> Result<usize, Stop> {
@@ -619,4 +622,58 @@ fn the_session_asks_through_the_prompts_it_carries() {
     // Resolved once: asking again does not prompt again.
     assert_eq!(settings.resolve(&store).unwrap(), ids[1]);
     assert_eq!(asked.get(), 1);
+}
+
+#[test]
+fn the_notice_step_for_individuals_offers_the_roster_the_letters_and_returned_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = session(dir.path().join("store"), None, false);
+    run_start(
+        &settings,
+        "compromised-mailbox",
+        "2026-03-01 09:30",
+        "Roster walk",
+    );
+    // Three invented people.
+    let roster = dir.path().join("affected.csv");
+    std::fs::write(
+        &roster,
+        "name,address,city,state,zip\nAvery Quill,1 Birch Lane,Austin,TX,73301\nBlake Ormond,2 Birch Lane,Austin,TX,73301\nCasey Lind,,Austin,TX,73301\n",
+    )
+    .unwrap();
+    run(&settings, &["facts", "--roster", roster.to_str().unwrap()]);
+    let mut r = Diligent::default();
+    walk(&settings, &mut r).unwrap();
+    let heard = r.heard.join("\n");
+    assert!(heard.contains("The roster counted has 3 rows"), "{heard}");
+    assert!(
+        heard.contains("breach letter individual --roster FILE"),
+        "{heard}"
+    );
+    assert!(heard.contains("facts --returned N"), "{heard}");
+    assert!(heard.contains("--remailed"), "{heard}");
+    assert!(
+        !heard.contains("Avery") && !heard.contains("Birch"),
+        "no cell of the roster"
+    );
+    // Without a roster, the step says how to bring one in.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = session(dir.path().join("store"), None, false);
+    run_start(
+        &settings,
+        "compromised-mailbox",
+        "2026-03-01 09:30",
+        "Counts walk",
+    );
+    run(
+        &settings,
+        &["facts", "--affected", "20", "--unreachable", "0"],
+    );
+    let mut r = Diligent::default();
+    walk(&settings, &mut r).unwrap();
+    let heard = r.heard.join("\n");
+    assert!(
+        heard.contains("No roster is counted yet: `breach facts --roster FILE.csv`"),
+        "{heard}"
+    );
 }

@@ -60,6 +60,9 @@ pub(crate) enum Bound {
         state: Option<String>,
         again: bool,
         despite_hold: Option<String>,
+        /// Why a notice by a method the rule does not allow for its audience is recorded
+        /// anyway (it is then not counted toward the obligation).
+        reason: Option<String>,
     },
 }
 

@@ -419,6 +419,9 @@ fn ask_bound(
             }
         }
         Records::Notice(to) => {
+            for line in notice_guidance(incident, to, today) {
+                r.say(&line);
+            }
             let date = ask_date(r, "Date the notice was sent")?;
             // Only the methods the rule allows for this audience are offered (the command
             // refuses the others without a reason).
@@ -461,9 +464,49 @@ fn ask_bound(
                 state,
                 again: false,
                 despite_hold: None,
+                reason: None,
             }
         }
     })
+}
+
+/// What a person recording a notice to individuals needs beside the form: the roster counted
+/// (or how to bring it in), how to write the letters from it, and what went out so far with how
+/// to record returned and re-mailed letters. Never a cell of the roster: only its row count.
+fn notice_guidance(incident: &Incident, to: Audience, today: chrono::NaiveDate) -> Vec<String> {
+    if !matches!(to, Audience::Individuals | Audience::NextOfKin) {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    match &incident.facts.roster {
+        Some(seal) => lines.push(format!(
+            "The roster counted has {} rows. One letter per person, with manifest.csv for the mail house: `breach letter individual --roster FILE --format docx|pdf|html|md -o DIR`.",
+            seal.rows
+        )),
+        None => lines.push(
+            "No roster is counted yet: `breach facts --roster FILE.csv` counts the people, per state and unreachable, without keeping any of it; then `breach letter individual --roster FILE -o DIR` writes one letter per person.".to_owned(),
+        ),
+    }
+    let key = if to == Audience::Individuals {
+        crate::rules::Key::IndividualNotice
+    } else {
+        crate::rules::Key::NextOfKinNotice
+    };
+    if let Some(progress) = incident
+        .clock(today)
+        .obligations
+        .iter()
+        .find(|o| o.key == key)
+        .and_then(|o| o.progress())
+    {
+        lines.push(format!("So far: {progress}."));
+    }
+    if to == Audience::Individuals {
+        lines.push(
+            "Letters that come back: `breach facts --returned N`; re-sent to a corrected address: `breach notify --to individuals --method first-class-mail --count N --remailed`.".to_owned(),
+        );
+    }
+    lines
 }
 
 pub(super) fn ask_nonempty(

@@ -766,3 +766,60 @@ fn a_partial_mailing_shows_how_many_were_reached_on_the_status_screen() {
     // 15 mailed less 2 returned: 13 of the 18 still owed the letter.
     assert!(status.contains("13 of 18 notified"), "{status}");
 }
+
+#[test]
+fn a_notice_step_done_by_a_method_the_rule_does_not_allow_needs_a_reason_and_does_not_count() {
+    let env = Env::new();
+    env.start("compromised-mailbox");
+    env.breach(["facts", "--affected", "40", "--unreachable", "0"])
+        .ok();
+    env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
+    let by_phone = [
+        "done",
+        "notify-individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "web-posting",
+        "--count",
+        "40",
+    ];
+    // A web posting is never the written notice to individuals (164.404(d)(1)): refused...
+    let refused = env.breach(by_phone).fails(1);
+    assert!(
+        refused.error_line().contains("164.404"),
+        "{}",
+        refused.error_line()
+    );
+    let steps = env.breach(["--json", "status"]).ok().json().to_string();
+    // Insisted on with a reason, it still does not do the step, which is done only by the
+    // notice that meets it: the refusal points to `notify`, which records it, not counted.
+    let mut insisted = by_phone.to_vec();
+    insisted.extend([
+        "--reason",
+        "Called each patient before the letters were printed",
+    ]);
+    let refused = env.breach(insisted).fails(1);
+    assert!(
+        refused
+            .error_line()
+            .contains("breach notify --to individuals")
+    );
+    assert_eq!(
+        env.breach(["--json", "status"]).ok().json().to_string(),
+        steps
+    );
+    let mut noted = notify("individuals", "web-posting", "40");
+    noted.extend([
+        "--reason",
+        "Called each patient before the letters were printed",
+    ]);
+    env.breach(noted).ok();
+    let individual = obligation(&env, "individual_notice");
+    assert_ne!(individual["status"], "met", "{individual}");
+    let log = env.breach(["export", "--format", "json"]).ok().stdout;
+    assert!(
+        log.contains("not_counted"),
+        "the notice is kept as not counted"
+    );
+}

@@ -464,6 +464,7 @@ fn notice_of_step(
         state,
         again,
         despite_hold,
+        reason,
     } = notice
     else {
         unreachable!("called with a notice")
@@ -479,12 +480,16 @@ fn notice_of_step(
         remailed: false,
     };
     let notice = regulatory::notice_from(&request, s.today())?;
+    let reason = reason
+        .as_deref()
+        .map(|r| crate::incident::input::check_text("--reason", r, true))
+        .transpose()?;
     regulatory::notice_event(
         s,
         incident,
         &notice,
         *again,
-        despite_hold.as_deref(),
+        despite_hold.as_deref().or(reason.as_deref()),
         Some(for_step),
     )
 }
@@ -512,7 +517,6 @@ fn asked(
 }
 
 /// A notice from `done`'s flags: a date and a method, at most one state (a media notice), and
-/// `--reason` only with `--despite-hold`.
 fn notice_flags(
     date: Option<String>,
     method: Option<crate::cli::NoticeMethod>,
@@ -531,16 +535,21 @@ fn notice_flags(
             "a notice needs --date DATE and --method METHOD (as `breach notify`)",
         ));
     };
-    if reason.is_some() && !despite_hold {
-        return Err(Error::usage("--reason explains --despite-hold"));
-    }
+    // `--reason` explains `--despite-hold` when given with it; alone, it is why a notice by a
+    // method the rule does not allow is recorded anyway (and not counted).
+    let (despite_hold, reason) = if despite_hold {
+        (reason, None)
+    } else {
+        (None, reason)
+    };
     Ok(Bound::Notice {
         date,
         method: method.as_str().to_owned(),
         count,
         state: states.into_iter().next(),
         again,
-        despite_hold: reason,
+        despite_hold,
+        reason,
     })
 }
 
