@@ -19,6 +19,8 @@ const BODY_SIZE: usize = 22;
 const ORGANISATION_SIZE: usize = 26;
 /// Space after a paragraph, in twentieths of a point.
 const AFTER: u32 = 200;
+/// The room left to sign in, below the closing.
+const SIGNING_ROOM: u32 = 560;
 
 /// The `.docx` bytes of one letter, dated `created` (RFC 3339) in its properties.
 pub(crate) fn docx(parts: &LetterParts, created: &str) -> Result<Vec<u8>, Error> {
@@ -71,9 +73,11 @@ pub(crate) fn docx(parts: &LetterParts, created: &str) -> Result<Vec<u8>, Error>
     // The closing and the signer stay together, each line its own paragraph kept with the next.
     let count = parts.signature.len();
     for (i, line) in parts.signature.iter().enumerate() {
+        // An empty line is the room to sign in.
+        let after = if line.is_empty() { SIGNING_ROOM } else { 0 };
         let p = Paragraph::new()
             .add_run(Run::new().add_text(line))
-            .line_spacing(LineSpacing::new().after(0))
+            .line_spacing(LineSpacing::new().after(after))
             .keep_next(i + 1 < count)
             .keep_lines(true);
         doc = doc.add_paragraph(p);
