@@ -173,11 +173,15 @@ fn facts_refuse_counts_that_cannot_be_true_and_record_nothing() {
         (
             vec![
                 "--breach-started",
-                "2026-03-05",
+                "2026-02-25",
                 "--breach-ended",
-                "2026-03-02",
+                "2026-02-20",
             ],
-            "ended (2026-03-02) before it started",
+            "ended (2026-02-20) before it started",
+        ),
+        (
+            vec!["--breach-started", "2026-03-05"],
+            "started (2026-03-05) after it was discovered (2026-03-01)",
         ),
         (vec!["--discovered", "2026-04-01"], "in the future"),
         (

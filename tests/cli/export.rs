@@ -860,3 +860,29 @@ fn an_organisation_template_may_use_the_timeline_as_a_list_though_it_is_read_as_
         "len=6 first=0 last=5 loop=6/6 again=note: Call 3;note: Call 4; some reversed=5 title=Test incident",
     );
 }
+
+#[test]
+fn the_substitute_notice_for_fewer_than_ten_needs_no_toll_free_number() {
+    // 164.404(d)(2)(i): fewer than 10 unreachable may be reached by an alternative written
+    // notice, telephone or other means; only 10 or more need the toll-free number, (d)(2)(ii).
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach(["facts", "--affected", "40", "--unreachable", "4"])
+        .ok();
+    env.breach(["config", "set", "email", "privacy@example.org"])
+        .ok();
+    let letter = env.breach(["letter", "substitute"]).ok();
+    assert!(!letter.stdout.contains("toll-free"), "{}", letter.stdout);
+    assert!(
+        !letter.stderr.contains("toll-free number active"),
+        "{}",
+        letter.stderr
+    );
+    assert!(
+        letter
+            .stdout
+            .contains("contact us: email privacy@example.org."),
+        "{}",
+        letter.stdout
+    );
+}

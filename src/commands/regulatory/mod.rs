@@ -356,6 +356,14 @@ pub(super) fn facts_event(
     if let Some(problem) = after.facts.inconsistency() {
         return Err(Error::refused(format!("not recorded: {problem}")));
     }
+    if let Some(start) = after.facts.breach_started
+        && start > after.discovered.date
+    {
+        return Err(Error::refused(format!(
+            "not recorded: the breach would have started ({start}) after it was discovered ({}); a breach is discovered after it starts (correct the discovery with --discovered --reason if that is what is wrong)",
+            after.discovered.date
+        )));
+    }
     if let Some(d) = &update.discovered
         && let Some(first) = incident.notices.iter().min_by_key(|n| n.value.date)
         && d.date > first.value.date
