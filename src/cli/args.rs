@@ -407,22 +407,24 @@ pub(crate) struct AssessValues {
     /// Why the exception applies
     #[arg(long, value_name = "TEXT")]
     pub exception_basis: Option<String>,
-    /// Factor (i): the nature and extent of the PHI: low, medium or high risk
+    /// Factor (i), the risk from the nature and extent of the PHI: low, medium or high
     #[arg(long, value_enum)]
     pub nature: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub nature_why: Option<String>,
-    /// Factor (ii): the unauthorised recipient
+    /// Factor (ii), the risk from the unauthorised recipient: low, medium or high
     #[arg(long, value_enum)]
     pub recipient: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub recipient_why: Option<String>,
-    /// Factor (iii): whether the PHI was actually acquired or viewed
+    /// Factor (iii), the risk from whether the PHI was actually acquired or viewed: low, medium
+    /// or high
     #[arg(long, value_enum)]
     pub acquired: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]
     pub acquired_why: Option<String>,
-    /// Factor (iv): the extent of mitigation
+    /// Factor (iv), the risk that remains after mitigation: low (well mitigated), medium or high
+    /// (not mitigated)
     #[arg(long, value_enum)]
     pub mitigation: Option<RatingArg>,
     #[arg(long, value_name = "TEXT")]

@@ -33,7 +33,7 @@ pub(crate) const FACTORS: [(&str, &str, &str); 4] = [
     (
         "--mitigation",
         "--mitigation-why",
-        "Factor 4: the extent to which the risk has been mitigated",
+        "Factor 4: the risk that remains after mitigation (low: well mitigated; high: not mitigated)",
     ),
 ];
 

@@ -310,7 +310,7 @@ pub(crate) struct Factors {
     pub recipient: Factor,
     /// (iii) whether the PHI was actually acquired or viewed.
     pub acquired: Factor,
-    /// (iv) the extent to which the risk has been mitigated.
+    /// (iv) the extent to which the risk has been mitigated, rated as the risk that remains.
     pub mitigation: Factor,
 }
 
@@ -331,9 +331,14 @@ impl Factors {
                 "every factor is rated high, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
             );
         }
-        if high(&self.recipient) && high(&self.acquired) && high(&self.mitigation) {
+        if all.iter().filter(|f| high(f)).count() >= 3 {
             return Some(
-                "the recipient and the acquisition are rated high and the risk is not mitigated, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
+                "three factors are rated high risk, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
+            );
+        }
+        if high(&self.mitigation) {
+            return Some(
+                "the risk that remains after mitigation is rated high, which does not support a low probability of compromise; give --override-reason to record why the determination stands".to_owned(),
             );
         }
         None

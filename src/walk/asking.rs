@@ -74,7 +74,11 @@ pub(crate) fn ask_assessment(
     }
     if !secured && !exception {
         let ratings = [Rating::Low, Rating::Medium, Rating::High];
-        let options = ["low".to_owned(), "medium".to_owned(), "high".to_owned()];
+        let options = [
+            "risk: low".to_owned(),
+            "risk: medium".to_owned(),
+            "risk: high".to_owned(),
+        ];
         for ((_, _, title), factor) in FACTORS.iter().zip(draft.factors.iter_mut()) {
             if factor.rating.is_none() {
                 r.say(title);

@@ -724,9 +724,13 @@ fn a_low_probability_determination_the_factors_do_not_support_needs_an_override_
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         env.breach(&args)
     };
+    // Ratings are the risk each factor leaves: three high risks, or a high risk remaining after
+    // mitigation, do not support a low probability of compromise without a reason recorded.
     for ratings in [
         ["high", "high", "high", "high"],
         ["low", "high", "high", "high"],
+        ["high", "high", "high", "low"],
+        ["low", "low", "low", "high"],
     ] {
         let out = assess(ratings, &[]).fails(1);
         assert!(
@@ -737,7 +741,14 @@ fn a_low_probability_determination_the_factors_do_not_support_needs_an_override_
             out.stderr
         );
     }
-    assess(["high", "high", "high", "low"], &[]).ok();
+    assess(["high", "medium", "low", "low"], &[]).ok();
+    // The help says what a rating means: the risk a factor leaves.
+    let help = env.breach(["assess", "--help"]).ok().stdout;
+    assert!(
+        help.contains("the risk that remains after mitigation"),
+        "{help}"
+    );
+    assert!(!help.contains("extent of mitigation"), "{help}");
     assess(
         ["high", "high", "high", "high"],
         &[
