@@ -363,7 +363,9 @@ impl Incident {
 
     /// When a step is due. A step bound to a notice is due when the clock says that notice is
     /// due, at the end of that day: held by law enforcement, moved by the facts, per state (the
-    /// earliest of them). Any other step is due its runbook offset after discovery.
+    /// earliest of them). Any other step is due its runbook offset after discovery: hours from
+    /// the moment of discovery, or days as the end of that calendar day in the organisation's
+    /// zone.
     pub(crate) fn step_due(
         &self,
         step: &Step,
@@ -380,6 +382,15 @@ impl Incident {
                 .map(|due| calendar.end_of_day(due));
         }
         let offset = step.due.as_ref()?;
-        Some(self.discovered_at() + chrono::Duration::hours(offset.value.hours()))
+        Some(match offset.value {
+            // Days are calendar days in the organisation's zone, as the regulation counts
+            // them: the end of the last day, whatever a change of clocks did in between.
+            crate::runbook::Due::Days(days) => {
+                calendar.end_of_day(self.discovered.date + chrono::Duration::days(i64::from(days)))
+            }
+            crate::runbook::Due::Hours(_) => {
+                self.discovered_at() + chrono::Duration::hours(offset.value.hours())
+            }
+        })
     }
 }

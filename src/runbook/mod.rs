@@ -12,7 +12,9 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::error::Problem;
-pub(crate) use model::{Condition, EvidenceField, FieldType, Phase, Records, Role, Runbook, Step};
+pub(crate) use model::{
+    Condition, Due, EvidenceField, FieldType, Phase, Records, Role, Runbook, Step,
+};
 pub(crate) use validate::{MAX_RUNBOOK_BYTES, parse_runbook};
 
 use crate::error::Error;

@@ -1166,3 +1166,32 @@ fn the_business_associate_runbook_implies_the_fact_and_the_agreement_deadline_is
         "one notice to the covered entity meets both"
     );
 }
+
+#[test]
+fn a_step_due_in_days_is_due_at_the_end_of_that_day_in_the_organisations_zone_across_dst() {
+    // The minimal runbook's `notify-hhs-now` is due 60 days after discovery. Discovered on
+    // 1 March 2026: day 60 is 30 April (30 days of March left, then 30 of April). The clocks
+    // change in between (8 March in Los Angeles, 29 March in London); the step is still due at
+    // the end of 30 April where the organisation is, never an hour off.
+    for (zone, offset) in [
+        ("America/Los_Angeles", "-07:00"),
+        ("Europe/London", "+01:00"),
+    ] {
+        let env = Env::new();
+        env.breach(["config", "set", "time_zone", zone]).ok();
+        env.start_minimal("DST");
+        let status = env.breach(["--json", "status"]).ok().json();
+        let step = status["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "notify-hhs-now")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            step["due"],
+            format!("2026-04-30T23:59:00{offset}"),
+            "{zone}: {step}"
+        );
+    }
+}
