@@ -823,3 +823,72 @@ fn a_notice_step_done_by_a_method_the_rule_does_not_allow_needs_a_reason_and_doe
         "the notice is kept as not counted"
     );
 }
+
+#[test]
+fn the_next_of_kin_step_is_due_when_the_held_next_of_kin_notice_is() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    env.breach([
+        "facts",
+        "--affected",
+        "40",
+        "--unreachable",
+        "0",
+        "--deceased",
+        "1",
+    ])
+    .ok();
+    env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
+    let due = |env: &Env| {
+        let status = env.breach(["--json", "status"]).ok().json();
+        status["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "notify-next-of-kin")
+            .unwrap()["due"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Discovered 2026-03-01: due day 60, 2026-04-30, at the end of that day.
+    assert!(
+        due(&env).starts_with("2026-04-30T23:59:00"),
+        "{}",
+        due(&env)
+    );
+    // A written hold to 2026-05-15 moves the notice, and the step with it, to 2026-05-16.
+    env.breach([
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Special Agent R. Doe, FBI",
+        "--delay-stated",
+        "2026-03-05",
+        "--delay-until",
+        "2026-05-15",
+    ])
+    .ok();
+    assert!(
+        due(&env).starts_with("2026-05-16T23:59:00"),
+        "{}",
+        due(&env)
+    );
+    // The step is done by the notice itself, by first-class mail.
+    env.breach([
+        "done",
+        "notify-next-of-kin",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "1",
+        "--despite-hold",
+        "--reason",
+        "The family asked for the letter before the hold",
+    ])
+    .ok();
+    assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "met");
+}
