@@ -206,6 +206,9 @@ impl Incident {
                     && a.active
                     && after.binding_satisfied(a.step)
                     && self.bound_to(b.step, event)
+                    // As `done` would: a step waiting on others is not checked off by the action
+                    // it records; it stays open, the action recorded, until they are settled.
+                    && self.blocking_dependencies(b.step).is_empty()
             })
             .map(|(b, _)| b.step.id.value.clone())
             .collect()

@@ -362,6 +362,14 @@ fn steps_table(incident: &Incident, cal: &Calendar, now: DateTime<Utc>, width: u
                 if !v.step.required {
                     s.push_str(" (optional)");
                 }
+                // The action it records is in the log, but the step waits on others.
+                let waits = incident.blocking_dependencies(v.step);
+                if v.step.records.is_some()
+                    && incident.binding_satisfied(v.step)
+                    && !waits.is_empty()
+                {
+                    s.push_str(&format!("; recorded, waits on {}", waits.join(", ")));
+                }
             }
             s
         };

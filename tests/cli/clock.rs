@@ -1195,3 +1195,44 @@ fn a_step_due_in_days_is_due_at_the_end_of_that_day_in_the_organisations_zone_ac
         );
     }
 }
+
+#[test]
+fn an_assessment_recorded_early_leaves_its_step_open_until_what_it_waits_on_is_settled() {
+    let env = Env::new();
+    env.start("misdirected-email");
+    let recorded = env.breach(crate::ASSESS_NOTIFICATION_REQUIRED).ok();
+    assert!(
+        recorded
+            .stdout
+            .contains("Step `risk-assessment` waits on check-exception"),
+        "{}",
+        recorded.stdout
+    );
+    let step_state = |env: &Env| {
+        let status = env.breach(["--json", "status"]).ok().json();
+        status["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "risk-assessment")
+            .unwrap()["state"]
+            .clone()
+    };
+    // risk-assessment waits on check-exception, confirm-unsecured and contact-recipient: the
+    // assessment is recorded (the clock uses it), the step is not checked off.
+    assert_eq!(step_state(&env), "open");
+    let status = env.breach(["status"]).ok().stdout;
+    assert!(
+        status.contains("recorded, waits on check-exception"),
+        "{status}"
+    );
+    let deadlines = env.breach(["--json", "deadlines"]).ok().json();
+    assert_eq!(deadlines["notification_required"], true, "{deadlines}");
+    for step in ["check-exception", "confirm-unsecured", "contact-recipient"] {
+        env.breach(["na", step, "--reason", "settled for the test"])
+            .ok();
+    }
+    // Then `done` checks it off with the assessment already recorded.
+    env.breach(["done", "risk-assessment"]).ok();
+    assert_eq!(step_state(&env), "done");
+}

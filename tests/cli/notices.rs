@@ -524,6 +524,23 @@ fn the_facts_screen_shows_returned_mail_the_deceased_the_email_consents_and_the_
     assert!(!screen.contains("Avery"), "no cell of the roster: {screen}");
 }
 
+/// Settles every step before `risk-assessment` as not applicable and checks it off, so that the
+/// notice steps that wait on it can be done (a bundled runbook, notification required).
+fn settle_the_assessment_step(env: &Env) {
+    let status = env.breach(["--json", "status"]).ok().json();
+    for step in status["steps"].as_array().unwrap() {
+        let id = step["id"].as_str().unwrap();
+        if id == "risk-assessment" {
+            break;
+        }
+        if step["state"] == "open" && step["applies"] == true {
+            env.breach(["na", id, "--reason", "settled for the test"])
+                .ok();
+        }
+    }
+    env.breach(["done", "risk-assessment"]).ok();
+}
+
 /// What a real reader makes of a letter file: pandoc for Word, pdftotext for PDF.
 fn read_back(program: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(program)
@@ -774,6 +791,7 @@ fn a_notice_step_done_by_a_method_the_rule_does_not_allow_needs_a_reason_and_doe
     env.breach(["facts", "--affected", "40", "--unreachable", "0"])
         .ok();
     env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
+    settle_the_assessment_step(&env);
     let by_phone = [
         "done",
         "notify-individuals",
@@ -839,6 +857,7 @@ fn the_next_of_kin_step_is_due_when_the_held_next_of_kin_notice_is() {
     ])
     .ok();
     env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
+    settle_the_assessment_step(&env);
     let due = |env: &Env| {
         let status = env.breach(["--json", "status"]).ok().json();
         status["steps"]

@@ -135,5 +135,18 @@ pub(in crate::commands) fn assessment_message(incident: &Incident, event: &Event
         message.push_str(&format!("\n  {}", describe_change(c)));
     }
     message.push_str(&settled_text(event));
+    // A step bound to the assessment that waits on others is not checked off yet.
+    for v in incident.step_views() {
+        let bound = v.step.records.as_ref().map(|r| r.value) == Some(Records::Assessment);
+        let waits = incident.blocking_dependencies(v.step);
+        if bound && v.active && v.state() == crate::incident::StepState::Open && !waits.is_empty() {
+            message.push_str(&format!(
+                "\n  Step `{}` waits on {}: `breach done {}` checks it off once they are settled.",
+                v.step.id.value,
+                waits.join(", "),
+                v.step.id.value
+            ));
+        }
+    }
     message
 }
