@@ -400,3 +400,45 @@ fn runbook_show_and_next_say_what_a_step_records() {
     assert_eq!(records("risk-assessment"), "assessment");
     assert_eq!(records("notify-media")["notice"], "media");
 }
+
+#[test]
+fn the_bundled_runbooks_cite_the_provisions_their_steps_rest_on() {
+    // The step's block of a bundled runbook, from its id to the next step.
+    let step = |file: &str, id: &str| -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("runbooks")
+            .join(format!("{file}.yaml"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let start = text.find(&format!("- id: {id}\n")).unwrap();
+        let rest = &text[start + 5..];
+        let end = rest.find("\n      - id: ").unwrap_or(rest.len());
+        rest[..end].to_owned()
+    };
+    // Fixing the cause is the Security Rule's risk management and incident response.
+    let fix = step("business-associate", "fix-the-cause");
+    assert!(
+        fix.contains("164.308(a)(1)(ii)(B)") && fix.contains("164.308(a)(6)(ii)"),
+        "{fix}"
+    );
+    assert!(!fix.contains("164.314(a)\n"), "{fix}");
+    // A business associate keeps its records under the Security Rule, not 164.530(j).
+    let retain = step("business-associate", "retain-the-record");
+    assert!(
+        retain.contains("164.316(b)(2)(i)") && !retain.contains("164.530(j)"),
+        "{retain}"
+    );
+    // The associate's duty to report comes from its agreement.
+    let record = step("business-associate", "record-business-associate");
+    assert!(
+        record.contains("164.504(e)(2)(ii)(C)") && record.contains("164.314(a)(2)(i)(C)"),
+        "{record}"
+    );
+    // A report to the police is a disclosure for law enforcement, not a delay asked for.
+    let police = step("compromised-mailbox", "law-enforcement-contact");
+    assert!(
+        police.contains("164.512(f)") && !police.contains("164.412"),
+        "{police}"
+    );
+    let unsecured = step("compromised-mailbox", "confirm-unsecured");
+    assert!(unsecured.contains("74 FR 42740"), "{unsecured}");
+}
