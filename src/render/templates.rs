@@ -296,3 +296,25 @@ fn markdown_text(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_render_in_order_and_a_template_without_them_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("with.md.j2"),
+            "{% block head %}H {{ x }}{% endblock %}\n{% block body %}B{% endblock %}",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("without.md.j2"), "Just {{ x }}").unwrap();
+        let env = environment(vec![dir.path().to_owned()], fuel_for(1));
+        let ctx = minijinja::context! { x => "y" };
+        let got = render_blocks(&env, "with.md.j2", ctx.clone(), &["head", "body"]).unwrap();
+        assert_eq!(got, Some(vec!["H y".to_owned(), "B".to_owned()]));
+        let none = render_blocks(&env, "without.md.j2", ctx, &["head", "body"]).unwrap();
+        assert_eq!(none, None);
+    }
+}
