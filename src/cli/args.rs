@@ -358,6 +358,16 @@ pub(crate) struct FactsArgs {
     /// The end of the period a written statement specifies
     #[arg(long, value_name = "DATE")]
     pub delay_until: Option<String>,
+    /// The notices the official asked to delay, separated by commas (default: every notice);
+    /// 164.412 lets an official ask to delay only some, the media notice say
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "AUDIENCE,...",
+        requires = "delay"
+    )]
+    pub delay_covers: Vec<NoticeAudience>,
     /// The delay has been lifted
     #[arg(long, conflicts_with = "delay")]
     pub delay_lifted: bool,

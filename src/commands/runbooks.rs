@@ -212,6 +212,7 @@ fn hypothetical_facts(
                     official: "(hypothetical)".to_owned(),
                     stated_on: chrono::NaiveDate::MIN,
                     until: None,
+                    covers: Vec::new(),
                 });
             }
             other => {

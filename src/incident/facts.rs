@@ -69,9 +69,31 @@ pub(crate) struct Delay {
     /// The end of the period a written statement specifies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
+    /// The notices the official asked to delay (164.412 lets an official ask for some only,
+    /// the public or media notice say); empty means every notice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<crate::rules::Audience>,
 }
 
 impl Delay {
+    /// Whether this statement delays the notice to `to`. The next of kin are written to in
+    /// place of the individual, so a delay of the individual notice delays theirs too.
+    pub(crate) fn covers(&self, to: crate::rules::Audience) -> bool {
+        use crate::rules::Audience as A;
+        self.covers.is_empty()
+            || self.covers.contains(&to)
+            || (to == A::NextOfKin && self.covers.contains(&A::Individuals))
+    }
+
+    /// The notices it delays, in words: "every notice", or "media notice only".
+    pub(crate) fn scope(&self) -> String {
+        if self.covers.is_empty() {
+            return "every notice".to_owned();
+        }
+        let names: Vec<&str> = self.covers.iter().map(|a| a.flag()).collect();
+        format!("only the notice to {}", names.join(", "))
+    }
+
     /// The last day this statement alone would hold notices: a written statement's stated
     /// period; an oral one's period asked for, and at most 30 days after it (164.412(b)).
     pub(crate) fn held_until(&self) -> NaiveDate {
@@ -444,6 +466,7 @@ mod tests {
             official: "Det. R. Okafor, City PD".into(),
             stated_on: day("2026-03-05"),
             until: Some(day("2026-06-01")),
+            covers: Vec::new(),
         };
         assert_eq!(
             oral.held_until(),

@@ -215,6 +215,20 @@ pub(crate) fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -
     periods
 }
 
+/// The hold periods for the notice to `to`: those of the statements that delay it.
+pub(crate) fn hold_periods_for(
+    statements: &[Delay],
+    lifted_on: Option<NaiveDate>,
+    to: Audience,
+) -> Vec<Period> {
+    let covering: Vec<Delay> = statements
+        .iter()
+        .filter(|d| d.covers(to))
+        .cloned()
+        .collect();
+    hold_periods(&covering, lifted_on)
+}
+
 /// How many individuals written notice can reach: those affected less those who cannot be
 /// reached, when both are known.
 pub(crate) fn reachable(facts: &Facts) -> Option<u64> {
@@ -293,8 +307,14 @@ pub(crate) fn due_dates(
     }
     let holds = hold_periods(&facts.law_enforcement_holds, facts.hold_lifted_on);
     for o in &mut list {
-        // Periods in order of their start: an obligation moved past one may land in the next.
-        for h in &holds {
+        // Only the statements that delay this notice hold it. Periods in order of their
+        // start: an obligation moved past one may land in the next.
+        let holds_it = hold_periods_for(
+            &facts.law_enforcement_holds,
+            facts.hold_lifted_on,
+            o.key.audience(),
+        );
+        for h in &holds_it {
             if h.from <= o.due && o.due <= h.until {
                 o.due = h.until + chrono::Duration::days(1);
                 o.held_until = Some(h.until);

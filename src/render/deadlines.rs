@@ -183,13 +183,18 @@ pub(crate) fn holds_text(incident: &Incident, width: usize) -> String {
         };
         out.push_str(&wrap(
             &format!(
-                "{} statement of {} by {}{asked}",
+                "{} statement of {} by {}{asked}{}",
                 match d.statement {
                     crate::incident::facts::Statement::Oral => "oral",
                     crate::incident::facts::Statement::Written => "written",
                 },
                 d.stated_on,
-                crate::text::sanitize(&d.official)
+                crate::text::sanitize(&d.official),
+                if d.covers.is_empty() {
+                    String::new()
+                } else {
+                    format!("; delays {}", d.scope())
+                }
             ),
             width,
             "  ",

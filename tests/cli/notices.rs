@@ -911,3 +911,57 @@ fn the_next_of_kin_step_is_due_when_the_held_next_of_kin_notice_is() {
     .ok();
     assert_eq!(obligation(&env, "next_of_kin_notice")["status"], "met");
 }
+
+#[test]
+fn a_hold_asked_for_the_media_notice_only_holds_only_the_media_notice() {
+    // 164.412: an official may ask to delay a notification; here, in writing, only the media
+    // notice, to 2026-05-15. The media notice (due 2026-04-30, inside the hold) is due the day
+    // after it ends; the individual and HHS notices stay due 2026-04-30.
+    let env = incident(&[
+        "--affected",
+        "600",
+        "--state",
+        "TX=600",
+        "--unreachable",
+        "0",
+    ]);
+    env.breach([
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Special Agent R. Doe, FBI",
+        "--delay-stated",
+        "2026-03-05",
+        "--delay-until",
+        "2026-05-15",
+        "--delay-covers",
+        "media",
+    ])
+    .ok();
+    let media = obligation(&env, "media_notice");
+    assert_eq!(media["due"], "2026-05-16", "{media}");
+    assert_eq!(media["held_until"], "2026-05-15");
+    let individual = obligation(&env, "individual_notice");
+    assert_eq!(individual["due"], "2026-04-30", "{individual}");
+    assert!(individual["held_until"].is_null(), "{individual}");
+    assert_eq!(obligation(&env, "hhs_notice")["due"], "2026-04-30");
+    // Letters inside the hold are not held; a press release is.
+    env.breach(notify("individuals", "first-class-mail", "600"))
+        .ok();
+    let mut press = notify("media", "press-release", "1");
+    press.extend(["--state", "TX"]);
+    let refused = env.breach(press).fails(1);
+    assert!(
+        refused.error_line().contains("law-enforcement hold"),
+        "{}",
+        refused.error_line()
+    );
+    let screen = env.breach(["deadlines"]).ok().stdout;
+    assert!(
+        screen.contains("delays only the notice to media"),
+        "{screen}"
+    );
+    // The scope belongs to a delay.
+    env.breach(["facts", "--delay-covers", "media"]).fails(2);
+}

@@ -144,11 +144,13 @@ pub(crate) fn facts_update(
             args.delay_official.as_deref().unwrap_or(""),
             args.delay_stated.as_deref().unwrap_or(""),
             args.delay_until.as_deref(),
+            delay_covers(&args.delay_covers)?,
             today,
         )?);
     } else if args.delay_until.is_some()
         || args.delay_official.is_some()
         || args.delay_stated.is_some()
+        || !args.delay_covers.is_empty()
     {
         return Err(Error::usage(
             "--delay-official, --delay-stated and --delay-until describe a --delay oral|written",
@@ -217,6 +219,22 @@ pub(super) fn counts_update(
     Ok(update)
 }
 
+/// The notices `--delay-covers` names (none: every notice), each once.
+fn delay_covers(given: &[crate::cli::NoticeAudience]) -> Result<Vec<Audience>, Error> {
+    let mut covers: Vec<Audience> = Vec::new();
+    for a in given {
+        let to = notify::audience(*a);
+        if covers.contains(&to) {
+            return Err(Error::usage(format!(
+                "--delay-covers names {} twice",
+                to.flag()
+            )));
+        }
+        covers.push(to);
+    }
+    Ok(covers)
+}
+
 /// A law-enforcement statement (`--delay`, `--delay-official`, `--delay-stated`,
 /// `--delay-until`), checked: a written one names the end of its period.
 pub(super) fn delay_statement(
@@ -224,6 +242,7 @@ pub(super) fn delay_statement(
     official: &str,
     stated: &str,
     until: Option<&str>,
+    covers: Vec<Audience>,
     today: NaiveDate,
 ) -> Result<Delay, Error> {
     let official = check_text("--delay-official", official, false)?;
@@ -246,6 +265,7 @@ pub(super) fn delay_statement(
         official,
         stated_on,
         until,
+        covers,
     })
 }
 

@@ -147,9 +147,10 @@ pub(in crate::commands) fn notice_event(
             incident.discovered.date
         )));
     }
-    let held = obligations::hold_periods(
+    let held = obligations::hold_periods_for(
         &incident.facts.law_enforcement_holds,
         incident.facts.hold_lifted_on,
+        notice.to,
     );
     if let Some(h) = held.iter().find(|h| h.from <= date && date <= h.until)
         && notice.despite_hold.is_none()

@@ -432,6 +432,7 @@ fn bound_event(
                     official,
                     stated,
                     until.as_deref(),
+                    Vec::new(),
                     s.today(),
                 )?),
                 ..FactsUpdate::default()

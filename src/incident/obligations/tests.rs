@@ -198,6 +198,7 @@ fn oral(stated: &str, until: Option<&str>) -> Delay {
         official: "Det. R. Okafor, City PD".into(),
         stated_on: day(stated),
         until: until.map(day),
+        covers: Vec::new(),
     }
 }
 
@@ -207,6 +208,7 @@ fn written(stated: &str, until: &str) -> Delay {
         official: "SA M. Ortiz, FBI".into(),
         stated_on: day(stated),
         until: Some(day(until)),
+        covers: Vec::new(),
     }
 }
 
