@@ -209,7 +209,7 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  breach facts --affected 640 --state TX=520 --state OK=120 --unreachable 12\n  breach facts --affected unknown --reason \"recount under way\"\n  breach facts --delay oral --delay-official \"Det. R. Okafor, City PD\" --delay-stated 2026-11-21"
     )]
-    Facts(FactsArgs),
+    Facts(Box<FactsArgs>),
 
     /// Record the risk assessment and its determination (in a terminal, asks for what is missing)
     #[command(
