@@ -294,6 +294,10 @@ pub(crate) struct NotifyArgs {
     /// (`facts --returned`): those people are owed the written notice again, not the substitute
     #[arg(long)]
     pub remailed: bool,
+    /// An addendum to the report already filed with HHS on the OCR portal, after the affected
+    /// count or the states changed (--to hhs --method portal)
+    #[arg(long)]
+    pub addendum: bool,
     #[command(flatten)]
     pub happened: HappenedAt,
 }

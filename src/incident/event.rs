@@ -438,6 +438,9 @@ pub(crate) struct NoticeSent {
     /// Letters re-sent to a corrected address after the first came back undeliverable.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remailed: bool,
+    /// An addendum to the report HHS already has (the counts changed since).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub addendum: bool,
     #[serde(flatten)]
     pub steps: Settles,
 }

@@ -140,6 +140,10 @@ pub(crate) struct Incident {
     /// How many earlier assessments the one in force superseded.
     pub superseded_assessments: usize,
     pub notices: Vec<Signed<event::NoticeSent>>,
+    /// What HHS was last told through the portal (the notice or its latest addendum): the
+    /// counts then, so that a change since asks for an addendum.
+    #[serde(default)]
+    pub hhs_told: Option<HhsTold>,
     /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
     #[serde(skip)]
     pub timeline: Vec<TimelineEntry>,
@@ -150,7 +154,34 @@ pub(crate) struct Incident {
     pub head: Head,
 }
 
+/// The counts HHS was given on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct HhsTold {
+    pub date: chrono::NaiveDate,
+    pub affected: Option<u64>,
+    pub states: std::collections::BTreeMap<String, u64>,
+}
+
 impl Incident {
+    /// The addendum the OCR portal asks for, when the affected count or the states changed
+    /// after HHS was told (45 CFR 164.408; the portal takes an addendum to a report filed).
+    pub(crate) fn hhs_addendum_owed(&self) -> Option<String> {
+        let told = self.hhs_told.as_ref()?;
+        if told.affected == self.facts.affected && told.states == self.facts.states {
+            return None;
+        }
+        let count =
+            |n: Option<u64>| n.map_or_else(|| "an unknown number".to_owned(), |n| n.to_string());
+        Some(format!(
+            "HHS was told of {} affected on {}{}; the record now says {}{}: file an addendum to the report on the OCR portal and record it with `breach notify --to hhs --method portal --addendum`.",
+            count(told.affected),
+            told.date,
+            states_words(&told.states),
+            count(self.facts.affected),
+            states_words(&self.facts.states),
+        ))
+    }
+
     /// Applies one event recorded in entry `seq` by `actor` at `ts`: the whole of what an entry
     /// means for the state. Replay calls it for every entry; a command calls it on a copy to see
     /// what an entry would change before writing it.
@@ -239,6 +270,13 @@ impl Incident {
                 if n.remailed && n.not_counted.is_none() {
                     self.facts.remail(n.count.unwrap_or(0));
                 }
+                if n.to == crate::rules::Audience::Hhs && n.not_counted.is_none() {
+                    self.hhs_told = Some(HhsTold {
+                        date: n.date,
+                        affected: self.facts.affected,
+                        states: self.facts.states.clone(),
+                    });
+                }
                 self.notices.push(Signed {
                     at: ts.to_owned(),
                     by: actor.to_owned(),
@@ -272,13 +310,17 @@ impl Incident {
 
     /// The regulatory clock as of `today` (a calendar date in the organisation's time zone).
     pub(crate) fn clock(&self, today: chrono::NaiveDate) -> obligations::Clock {
-        obligations::clock(
+        let mut clock = obligations::clock(
             self.discovered.date,
             &self.facts,
             self.facts.notification_required,
             &self.sent_notices(),
             today,
-        )
+        );
+        if let Some(addendum) = self.hhs_addendum_owed() {
+            clock.warnings.push(addendum);
+        }
+        clock
     }
 
     /// The obligations' due dates alone, for telling what a change would move.
@@ -299,7 +341,8 @@ impl Incident {
                 date: n.value.date,
                 state: n.value.state.clone(),
                 count: n.value.count,
-                counts: n.value.not_counted.is_none(),
+                // An addendum adds to the report HHS has; it is not the notice itself.
+                counts: n.value.not_counted.is_none() && !n.value.addendum,
                 by_email: n.value.method == "email",
                 remailed: n.value.remailed,
             })
@@ -358,4 +401,13 @@ impl Incident {
             )
         })
     }
+}
+
+/// " (TX 600, OK 300)", or nothing without per-state counts.
+fn states_words(states: &std::collections::BTreeMap<String, u64>) -> String {
+    if states.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    format!(" ({})", parts.join(", "))
 }

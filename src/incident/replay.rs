@@ -104,6 +104,7 @@ impl Replay {
                 assessment: None,
                 superseded_assessments: 0,
                 notices: Vec::new(),
+                hhs_told: None,
                 head: entry.head(),
                 timeline: Vec::new(),
                 substituted_clock: Vec::new(),

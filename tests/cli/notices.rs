@@ -965,3 +965,44 @@ fn a_hold_asked_for_the_media_notice_only_holds_only_the_media_notice() {
     // The scope belongs to a delay.
     env.breach(["facts", "--delay-covers", "media"]).fails(2);
 }
+
+#[test]
+fn a_count_that_grows_after_hhs_was_told_asks_for_the_portals_addendum() {
+    let env = incident(&["--affected", "600", "--unreachable", "0"]);
+    let addendum_warning = |env: &Env| {
+        let doc = env.breach(["--json", "deadlines"]).ok().json();
+        doc["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w.as_str())
+            .find(|w| w.contains("addendum"))
+            .map(str::to_owned)
+    };
+    // Nothing is owed before HHS is told, and an addendum to nothing is refused.
+    let mut early = notify("hhs", "portal", "600");
+    early.push("--addendum");
+    env.breach(early).fails(1);
+    env.breach(notify("hhs", "portal", "600")).ok();
+    assert_eq!(addendum_warning(&env), None);
+    // The count grows to 900: the portal's addendum is asked for, on the screen too.
+    env.breach(["facts", "--affected", "900"]).ok();
+    let warning = addendum_warning(&env).expect("an addendum warning");
+    assert!(
+        warning.contains("600 affected on 2026-03-09") && warning.contains("900"),
+        "{warning}"
+    );
+    let screen = env.breach(["deadlines"]).ok().stdout;
+    assert!(screen.contains("addendum"), "{screen}");
+    // Recorded: no longer asked for, and the HHS notice stays met on its first date.
+    let mut addendum = notify_on("2026-03-10", "hhs", "portal", "900");
+    addendum.push("--addendum");
+    env.breach(addendum).ok();
+    assert_eq!(addendum_warning(&env), None);
+    let hhs = obligation(&env, "hhs_notice");
+    assert_eq!(hhs["met_on"], "2026-03-09", "{hhs}");
+    // An addendum goes to HHS through the portal only.
+    let mut wrong = notify("individuals", "first-class-mail", "1");
+    wrong.push("--addendum");
+    env.breach(wrong).fails(2);
+}

@@ -16,6 +16,8 @@ pub(in crate::commands) struct NoticeRequest<'a> {
     pub despite_hold: Option<&'a str>,
     /// `--remailed`: letters re-sent to a corrected address after the first came back.
     pub remailed: bool,
+    /// `--addendum`: an addendum to the report HHS has.
+    pub addendum: bool,
 }
 
 /// The notice a request describes, each value checked.
@@ -34,6 +36,11 @@ pub(in crate::commands) fn notice_from(
         (Audience::Media, Some(_)) => {}
         (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
         _ => {}
+    }
+    if req.addendum && (req.to != Audience::Hhs || req.method.trim() != "portal") {
+        return Err(Error::usage(
+            "--addendum is an addendum to the report on the OCR portal: --to hhs --method portal",
+        ));
     }
     if req.remailed && (req.to != Audience::Individuals || req.method.trim() != "first-class-mail")
     {
@@ -73,6 +80,7 @@ pub(in crate::commands) fn notice_from(
             .transpose()?,
         not_counted: None,
         remailed: req.remailed,
+        addendum: req.addendum,
     })
 }
 
@@ -92,6 +100,7 @@ pub(in crate::commands) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outc
             note: args.note.as_deref(),
             despite_hold: args.reason.as_deref().filter(|_| args.despite_hold),
             remailed: args.remailed,
+            addendum: args.addendum,
         },
         s.today(),
     )?;
@@ -163,6 +172,11 @@ pub(in crate::commands) fn notice_event(
     let mut notice = notice.clone();
     notice.not_counted = not_counted(incident, &notice, reason)?;
     let notice = &notice;
+    if notice.addendum && incident.hhs_told.is_none() {
+        return Err(Error::refused(
+            "no report to HHS is recorded yet, so there is nothing to add to: record the report first (without --addendum)",
+        ));
+    }
     within_reach(incident, notice)?;
     let same = |n: &NoticeSent| {
         n.to == notice.to

@@ -479,6 +479,7 @@ fn notice_of_step(
         note: None,
         despite_hold: despite_hold.as_deref(),
         remailed: false,
+        addendum: false,
     };
     let notice = regulatory::notice_from(&request, s.today())?;
     let reason = reason
