@@ -329,6 +329,10 @@ pub(crate) struct FactsArgs {
     /// outside this log (a business associate's notice, 164.410(c)(1))
     #[arg(long, value_name = "DATE")]
     pub identities_delivered: Option<String>,
+    /// The day the team had what it needed to notify (who, what, how to reach them): from
+    /// then the notices are due without unreasonable delay, not at day 60 (164.404(b))
+    #[arg(long, value_name = "DATE")]
+    pub ready_to_notify: Option<String>,
     /// Days the business associate agreement allows to tell the covered entity (when fewer
     /// than 60, its own deadline is on the clock)
     #[arg(long, value_name = "N")]

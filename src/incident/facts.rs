@@ -166,6 +166,9 @@ pub(crate) struct FactsUpdate {
     /// covered entity, outside this log (164.410(c)(1)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identities_delivered: Option<NaiveDate>,
+    /// The day the team had what it needed to notify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_to_notify: Option<NaiveDate>,
     /// What the notices will say (164.404(c)); each field given replaces the earlier text.
     #[serde(default, flatten)]
     pub notice: NoticeContent,
@@ -235,6 +238,10 @@ pub(crate) struct Facts {
     /// When the list identifying each individual went to the covered entity (outside the log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identities_delivered: Option<NaiveDate>,
+    /// The day the team had what it needed to notify: from then, notice is due without
+    /// unreasonable delay, whatever day 60 is (164.404(b), 164.414).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_to_notify: Option<NaiveDate>,
     pub notice: NoticeContent,
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
@@ -261,6 +268,7 @@ impl Default for Facts {
             law_enforcement_holds: Vec::new(),
             hold_lifted_on: None,
             identities_delivered: None,
+            ready_to_notify: None,
             notice: NoticeContent::default(),
             notification_required: true,
             assessment_recorded: false,
@@ -269,6 +277,13 @@ impl Default for Facts {
 }
 
 impl Facts {
+    /// Letters that came back: people the mail did not reach, owed the substitute notice
+    /// (164.404(d)(2)).
+    fn returned_mail(&mut self, n: u64) {
+        self.returned = self.returned.saturating_add(n);
+        self.unreachable = Some(self.unreachable.unwrap_or(0).saturating_add(n));
+    }
+
     /// Letters re-mailed to a corrected address after theirs came back: up to the returned
     /// letters not yet re-mailed, they leave the unreachable (owed the written notice again).
     pub(crate) fn remail(&mut self, count: u64) {
@@ -311,32 +326,34 @@ impl Facts {
             }
             None => {}
         }
-        if update.identities_delivered.is_some() {
-            f.identities_delivered = update.identities_delivered;
-        }
-        if update.breach_ended.is_some() {
-            f.breach_ended = update.breach_ended;
-        }
-        if let Some(ba) = update.business_associate {
-            f.business_associate = ba;
-        }
+        // The values a new one simply replaces.
+        let replace = |field: &mut Option<NaiveDate>, new: Option<NaiveDate>| {
+            if new.is_some() {
+                *field = new;
+            }
+        };
+        replace(&mut f.ready_to_notify, update.ready_to_notify);
+        replace(&mut f.identities_delivered, update.identities_delivered);
+        replace(&mut f.breach_ended, update.breach_ended);
         if update.ba_agreement_days.is_some() {
             f.ba_agreement_days = update.ba_agreement_days;
         }
-        if update.email_consent.is_some() {
-            f.email_consent = update.email_consent;
+        for (field, new) in [
+            (&mut f.email_consent, update.email_consent),
+            (&mut f.deceased, update.deceased),
+        ] {
+            if new.is_some() {
+                *field = new;
+            }
         }
-        if update.deceased.is_some() {
-            f.deceased = update.deceased;
+        if let Some(ba) = update.business_associate {
+            f.business_associate = ba;
         }
         if let Some(seal) = &update.roster {
             f.roster = Some(seal.clone());
         }
         if let Some(n) = update.returned {
-            f.returned = f.returned.saturating_add(n);
-            // Returned letters are people the mail did not reach: they are owed the
-            // substitute notice (164.404(d)(2)).
-            f.unreachable = Some(f.unreachable.unwrap_or(0).saturating_add(n));
+            f.returned_mail(n);
         }
         if let Some(delay) = &update.law_enforcement_delay {
             f.law_enforcement_delay = Some(delay.clone());
@@ -345,18 +362,22 @@ impl Facts {
         if update.delay_lifted {
             f.hold_lifted_on = update.delay_lifted_on.or(f.hold_lifted_on);
         }
-        let n = &update.notice;
+        f.notice_content_from(&update.notice);
+        f
+    }
+
+    /// What the notices will say: each field given replaces the earlier text.
+    fn notice_content_from(&mut self, n: &NoticeContent) {
         for (field, new) in [
-            (&mut f.notice.what_happened, &n.what_happened),
-            (&mut f.notice.phi_types, &n.phi_types),
-            (&mut f.notice.protective_steps, &n.protective_steps),
-            (&mut f.notice.our_response, &n.our_response),
+            (&mut self.notice.what_happened, &n.what_happened),
+            (&mut self.notice.phi_types, &n.phi_types),
+            (&mut self.notice.protective_steps, &n.protective_steps),
+            (&mut self.notice.our_response, &n.our_response),
         ] {
             if new.is_some() {
                 field.clone_from(new);
             }
         }
-        f
     }
 
     /// Why these facts cannot be true together, if they cannot.

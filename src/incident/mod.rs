@@ -182,6 +182,36 @@ impl Incident {
         ))
     }
 
+    /// How long notices have waited since the team was ready to notify (164.404(b): without
+    /// unreasonable delay; 164.414: the organisation bears the burden of showing it): the days
+    /// since, while a notice to people is owed, and each notice sent after that day.
+    pub(crate) fn delay_since_ready(&self, today: chrono::NaiveDate) -> Vec<String> {
+        let Some(ready) = self.facts.ready_to_notify else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let individuals_sent = self.notices.iter().any(|n| {
+            n.value.to == crate::rules::Audience::Individuals && n.value.not_counted.is_none()
+        });
+        if !individuals_sent && self.facts.notification_required {
+            out.push(format!(
+                "Ready to notify since {ready}, {} day(s) ago: the notices are due without unreasonable delay from then, not only by day 60 (45 CFR 164.404(b); the burden of showing a delay was reasonable is the organisation's, 164.414).",
+                (today - ready).num_days()
+            ));
+        }
+        for n in &self.notices {
+            let days = (n.value.date - ready).num_days();
+            if days > 0 && n.value.not_counted.is_none() {
+                out.push(format!(
+                    "The notice to {} on {} went out {days} day(s) after the team was ready to notify ({ready}): keep the reason the delay was reasonable with the record (45 CFR 164.404(b), 164.414).",
+                    n.value.to.label(),
+                    n.value.date
+                ));
+            }
+        }
+        out
+    }
+
     /// Applies one event recorded in entry `seq` by `actor` at `ts`: the whole of what an entry
     /// means for the state. Replay calls it for every entry; a command calls it on a copy to see
     /// what an entry would change before writing it.
@@ -320,6 +350,7 @@ impl Incident {
         if let Some(addendum) = self.hhs_addendum_owed() {
             clock.warnings.push(addendum);
         }
+        clock.warnings.extend(self.delay_since_ready(today));
         clock
     }
 

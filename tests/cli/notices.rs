@@ -1006,3 +1006,40 @@ fn a_count_that_grows_after_hhs_was_told_asks_for_the_portals_addendum() {
     wrong.push("--addendum");
     env.breach(wrong).fails(2);
 }
+
+#[test]
+fn notices_are_measured_from_the_day_the_team_was_ready_to_notify() {
+    // Discovered 2026-03-01, everything known on 2026-03-03; today is 2026-03-10.
+    let env = incident(&["--affected", "40", "--unreachable", "0"]);
+    env.breach(["facts", "--ready-to-notify", "2026-02-20"])
+        .fails(1);
+    env.breach(["facts", "--ready-to-notify", "2026-03-03"])
+        .ok();
+    let warnings =
+        |env: &Env| env.breach(["--json", "deadlines"]).ok().json()["warnings"].to_string();
+    let before = warnings(&env);
+    assert!(
+        before.contains("Ready to notify since 2026-03-03, 7 day(s) ago"),
+        "{before}"
+    );
+    assert!(before.contains("164.414"), "{before}");
+    // Letters on 2026-03-09, six days later: the delay is named, on the screen and in the report.
+    env.breach(notify("individuals", "first-class-mail", "40"))
+        .ok();
+    let after = warnings(&env);
+    assert!(!after.contains("Ready to notify since"), "{after}");
+    assert!(
+        after.contains(
+            "on 2026-03-09 went out 6 day(s) after the team was ready to notify (2026-03-03)"
+        ),
+        "{after}"
+    );
+    let screen = env.breach(["deadlines"]).ok().stdout;
+    let screen = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        screen.contains("6 day(s) after the team was ready"),
+        "{screen}"
+    );
+    let report = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(report.contains("Warning: The notice to"), "{report}");
+}

@@ -121,6 +121,11 @@ pub(crate) fn facts_update(
         .as_deref()
         .map(|d| parse_past_date("--breach-ended", d, today))
         .transpose()?;
+    update.ready_to_notify = args
+        .ready_to_notify
+        .as_deref()
+        .map(|d| parse_past_date("--ready-to-notify", d, today))
+        .transpose()?;
     update.identities_delivered = args
         .identities_delivered
         .as_deref()
@@ -375,6 +380,14 @@ pub(super) fn facts_event(
     let after = with_update(incident, update);
     if let Some(problem) = after.facts.inconsistency() {
         return Err(Error::refused(format!("not recorded: {problem}")));
+    }
+    if let Some(ready) = after.facts.ready_to_notify
+        && ready < after.discovered.date
+    {
+        return Err(Error::refused(format!(
+            "not recorded: --ready-to-notify {ready} is before the breach was discovered ({})",
+            after.discovered.date
+        )));
     }
     if let Some(start) = after.facts.breach_started
         && start > after.discovered.date
