@@ -220,8 +220,15 @@ impl PgLog {
         let Err(e) = committed else {
             return Ok(());
         };
-        if e.as_db_error().is_some() {
-            // The server answered: it refused the commit, so nothing was recorded.
+        // The server answered with an error that leaves the session alive: it refused the
+        // commit, so nothing was recorded. A FATAL answer (a server shutting down terminates its
+        // sessions, and may do so just after the commit is durable) says nothing about the
+        // commit: ask a new connection, as for a lost answer.
+        if let Some(db) = e.as_db_error()
+            && db.parsed_severity().map_or(db.severity() == "ERROR", |s| {
+                s == postgres::error::Severity::Error
+            })
+        {
             return Err(Error::NotRecorded(Box::new(
                 self.address.error("commit the entry", &e),
             )));
