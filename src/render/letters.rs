@@ -377,18 +377,28 @@ pub(crate) fn addressed(
     today: NaiveDate,
     to: &crate::incident::roster::Addressee,
 ) -> Result<String, Error> {
+    let ctx = addressed_context(incident, profile, today, to);
+    let text = templates::render(env, LetterKind::Individual.template(), ctx)?;
+    Ok(crate::text::sanitize_multiline(&text))
+}
+
+/// The individual notice's context, addressed to one person of the roster.
+fn addressed_context(
+    incident: &Incident,
+    profile: &Profile,
+    today: NaiveDate,
+    to: &crate::incident::roster::Addressee,
+) -> minijinja::Value {
     let (contacts, states, web_or_media) = letter_facts(incident, profile);
     let base = letter_context(incident, profile, today, &contacts, &states, web_or_media);
-    let ctx = context! {
+    context! {
         recipient => context! {
             name => &to.name,
             address => &to.address,
             next_of_kin_of => &to.next_of_kin_of,
         },
         ..base
-    };
-    let text = templates::render(env, LetterKind::Individual.template(), ctx)?;
-    Ok(crate::text::sanitize_multiline(&text))
+    }
 }
 
 /// The same letter in its parts (letterhead, date, address block, body, signature block), for
@@ -400,16 +410,7 @@ pub(crate) fn addressed_parts(
     today: NaiveDate,
     to: &crate::incident::roster::Addressee,
 ) -> Result<LetterParts, Error> {
-    let (contacts, states, web_or_media) = letter_facts(incident, profile);
-    let base = letter_context(incident, profile, today, &contacts, &states, web_or_media);
-    let ctx = context! {
-        recipient => context! {
-            name => &to.name,
-            address => &to.address,
-            next_of_kin_of => &to.next_of_kin_of,
-        },
-        ..base
-    };
+    let ctx = addressed_context(incident, profile, today, to);
     let name = LetterKind::Individual.template();
     let blocks = templates::render_blocks(
         env,

@@ -29,6 +29,23 @@ fn obligation(env: &Env, key: &str) -> Value {
         .clone()
 }
 
+/// A written law-enforcement statement of 2026-03-05 asking to delay notices to 2026-05-15.
+fn written_hold_to_may_15(env: &Env, more: &[&str]) {
+    let mut args = vec![
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Special Agent R. Doe, FBI",
+        "--delay-stated",
+        "2026-03-05",
+        "--delay-until",
+        "2026-05-15",
+    ];
+    args.extend(more);
+    env.breach(args).ok();
+}
+
 fn notify<'a>(to: &'a str, method: &'a str, count: &'a str) -> Vec<&'a str> {
     notify_on("2026-03-09", to, method, count)
 }
@@ -207,18 +224,7 @@ fn the_next_of_kin_of_the_deceased_are_owed_written_notice_with_the_individuals(
 #[test]
 fn a_written_hold_moves_the_next_of_kin_notice_with_the_individual_notice() {
     let env = incident(&["--affected", "40", "--unreachable", "0", "--deceased", "1"]);
-    env.breach([
-        "facts",
-        "--delay",
-        "written",
-        "--delay-official",
-        "Special Agent R. Doe, FBI",
-        "--delay-stated",
-        "2026-03-05",
-        "--delay-until",
-        "2026-05-15",
-    ])
-    .ok();
+    written_hold_to_may_15(&env, &[]);
     // Due 2026-04-30 falls inside the hold (to 2026-05-15): due the day after it ends.
     let individual = obligation(&env, "individual_notice");
     let kin = obligation(&env, "next_of_kin_notice");
@@ -877,18 +883,7 @@ fn the_next_of_kin_step_is_due_when_the_held_next_of_kin_notice_is() {
         due(&env)
     );
     // A written hold to 2026-05-15 moves the notice, and the step with it, to 2026-05-16.
-    env.breach([
-        "facts",
-        "--delay",
-        "written",
-        "--delay-official",
-        "Special Agent R. Doe, FBI",
-        "--delay-stated",
-        "2026-03-05",
-        "--delay-until",
-        "2026-05-15",
-    ])
-    .ok();
+    written_hold_to_may_15(&env, &[]);
     assert!(
         due(&env).starts_with("2026-05-16T23:59:00"),
         "{}",
@@ -925,20 +920,7 @@ fn a_hold_asked_for_the_media_notice_only_holds_only_the_media_notice() {
         "--unreachable",
         "0",
     ]);
-    env.breach([
-        "facts",
-        "--delay",
-        "written",
-        "--delay-official",
-        "Special Agent R. Doe, FBI",
-        "--delay-stated",
-        "2026-03-05",
-        "--delay-until",
-        "2026-05-15",
-        "--delay-covers",
-        "media",
-    ])
-    .ok();
+    written_hold_to_may_15(&env, &["--delay-covers", "media"]);
     let media = obligation(&env, "media_notice");
     assert_eq!(media["due"], "2026-05-16", "{media}");
     assert_eq!(media["held_until"], "2026-05-15");
