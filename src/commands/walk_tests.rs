@@ -624,27 +624,30 @@ fn the_session_asks_through_the_prompts_it_carries() {
     assert_eq!(asked.get(), 1);
 }
 
-#[test]
-fn the_notice_step_for_individuals_offers_the_roster_the_letters_and_returned_mail() {
+/// Everything a diligent walk of the compromised-mailbox runbook says, after `prepare` records
+/// facts in the store under `dir`.
+fn heard_in_a_walk(title: &str, prepare: impl FnOnce(&Settings, &std::path::Path)) -> String {
     let dir = tempfile::tempdir().unwrap();
     let settings = session(dir.path().join("store"), None, false);
-    run_start(
-        &settings,
-        "compromised-mailbox",
-        "2026-03-01 09:30",
-        "Roster walk",
-    );
-    // Three invented people.
-    let roster = dir.path().join("affected.csv");
-    std::fs::write(
-        &roster,
-        "name,address,city,state,zip\nAvery Quill,1 Birch Lane,Austin,TX,73301\nBlake Ormond,2 Birch Lane,Austin,TX,73301\nCasey Lind,,Austin,TX,73301\n",
-    )
-    .unwrap();
-    run(&settings, &["facts", "--roster", roster.to_str().unwrap()]);
+    run_start(&settings, "compromised-mailbox", "2026-03-01 09:30", title);
+    prepare(&settings, dir.path());
     let mut r = Diligent::default();
     walk(&settings, &mut r).unwrap();
-    let heard = r.heard.join("\n");
+    r.heard.join("\n")
+}
+
+#[test]
+fn the_notice_step_for_individuals_offers_the_roster_the_letters_and_returned_mail() {
+    let heard = heard_in_a_walk("Roster walk", |settings, dir| {
+        // Three invented people.
+        let roster = dir.join("affected.csv");
+        std::fs::write(
+            &roster,
+            "name,address,city,state,zip\nAvery Quill,1 Birch Lane,Austin,TX,73301\nBlake Ormond,2 Birch Lane,Austin,TX,73301\nCasey Lind,,Austin,TX,73301\n",
+        )
+        .unwrap();
+        run(settings, &["facts", "--roster", roster.to_str().unwrap()]);
+    });
     assert!(heard.contains("The roster counted has 3 rows"), "{heard}");
     assert!(
         heard.contains("breach letter individual --roster FILE"),
@@ -657,21 +660,12 @@ fn the_notice_step_for_individuals_offers_the_roster_the_letters_and_returned_ma
         "no cell of the roster"
     );
     // Without a roster, the step says how to bring one in.
-    let dir = tempfile::tempdir().unwrap();
-    let settings = session(dir.path().join("store"), None, false);
-    run_start(
-        &settings,
-        "compromised-mailbox",
-        "2026-03-01 09:30",
-        "Counts walk",
-    );
-    run(
-        &settings,
-        &["facts", "--affected", "20", "--unreachable", "0"],
-    );
-    let mut r = Diligent::default();
-    walk(&settings, &mut r).unwrap();
-    let heard = r.heard.join("\n");
+    let heard = heard_in_a_walk("Counts walk", |settings, _| {
+        run(
+            settings,
+            &["facts", "--affected", "20", "--unreachable", "0"],
+        );
+    });
     assert!(
         heard.contains("No roster is counted yet: `breach facts --roster FILE.csv`"),
         "{heard}"
