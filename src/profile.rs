@@ -24,6 +24,10 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
         "time_zone",
         "the organisation's time zone (IANA, e.g. America/Chicago): its day for every deadline and date",
     ),
+    (
+        "state_rules",
+        "counsel's reviewed state-law table (a YAML file; its rows replace the bundled ones)",
+    ),
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -257,6 +257,10 @@ pub(crate) enum NoticeAudience {
     CoveredEntity,
     /// The next of kin or personal representative of a deceased individual
     NextOfKin,
+    /// A state's attorney general or other regulator, under its law (needs --state)
+    Regulator,
+    /// The consumer reporting agencies, under a state's law (needs --state)
+    CreditBureaus,
 }
 
 #[derive(Debug, Args)]
@@ -273,7 +277,8 @@ pub(crate) struct NotifyArgs {
     /// How many notices were sent
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
-    /// The state or jurisdiction (required for media notice)
+    /// The state or jurisdiction: required for media, regulator and credit-bureaus notice;
+    /// with individuals, the notice went to that state's residents only
     #[arg(long, value_name = "XX")]
     pub state: Option<String>,
     /// A note for the record

@@ -153,6 +153,13 @@ impl Session {
         let address =
             store::StoreAddress::parse(&g.store.clone().unwrap_or_else(store::default_root));
         let profile = crate::profile::Profile::load(&address.files_dir()).unwrap_or_default();
+        // Counsel's reviewed state-law table, when the profile names one: every command but
+        // `config` (which must still be able to name another) refuses a table that does not read.
+        if let Some(path) = profile.get("state_rules")
+            && !matches!(cli.command, Command::Config(_))
+        {
+            crate::rules::state::install(profile::load_state_rules(path)?);
+        }
         // The organisation's day: the zone its profile names, else the machine's.
         let zone = profile
             .get("time_zone")

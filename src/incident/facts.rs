@@ -13,13 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::GivenTime;
 use crate::runbook::Condition;
 
-/// US states, DC and the territories, by postal code: the jurisdictions of 45 CFR 164.406.
-pub(crate) const JURISDICTIONS: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
-    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
-    "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
-];
+pub(crate) use crate::rules::JURISDICTIONS;
 
 /// A count that may not be known yet. Written to the log as a number or `"unknown"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +240,10 @@ pub(crate) struct Facts {
     /// False only once a recorded assessment concludes notification is not required.
     pub notification_required: bool,
     pub assessment_recorded: bool,
+    /// The day the assessment in force determined that notification is required (a state's
+    /// deadline may count from it), in the zone of the discovery's offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determined_on: Option<NaiveDate>,
 }
 
 impl Default for Facts {
@@ -272,6 +270,7 @@ impl Default for Facts {
             notice: NoticeContent::default(),
             notification_required: true,
             assessment_recorded: false,
+            determined_on: None,
         }
     }
 }

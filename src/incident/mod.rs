@@ -285,6 +285,13 @@ impl Incident {
             Event::Assessed(a) => {
                 self.facts.assessment_recorded = true;
                 self.facts.notification_required = a.determination.requires_notification();
+                self.facts.determined_on = if self.facts.notification_required {
+                    self.facts
+                        .determined_on
+                        .or_else(|| self.local_date_of(ts))
+                } else {
+                    None
+                };
                 if self.assessment.is_some() {
                     self.superseded_assessments += 1;
                 }
@@ -331,6 +338,13 @@ impl Incident {
         } else {
             "open"
         }
+    }
+
+    /// The calendar date of an entry's time `ts`, at the discovery's UTC offset.
+    fn local_date_of(&self, ts: &str) -> Option<chrono::NaiveDate> {
+        let offset: chrono::FixedOffset = self.discovered.offset.parse().ok()?;
+        let at = chrono::DateTime::parse_from_rfc3339(ts).ok()?;
+        Some(at.with_timezone(&offset).date_naive())
     }
 
     /// The discovery instant.

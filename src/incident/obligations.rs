@@ -103,7 +103,12 @@ impl NoticesSent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Obligation {
     pub key: Key,
+    /// The day it is due; for an expedient state item, the latest day the clock holds it to.
+    #[serde(skip)]
     pub due: NaiveDate,
+    /// The due date as `--json` writes it: null for an item with no day count (expedient).
+    #[serde(rename = "due")]
+    pub due_shown: Option<NaiveDate>,
     /// The state or jurisdiction, for media notice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -134,9 +139,48 @@ pub(crate) struct Obligation {
     /// toll-free line must stay up, from the day it was given (164.404(d)(2)(ii)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_up: Option<Period>,
+    /// For a state-law item: what its row of the state table says.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub state_law: Option<StateLaw>,
 }
 
 impl Obligation {
+    /// An obligation due on `due`, pending, before the clock checks it against the notices.
+    pub(crate) fn new(key: Key, due: NaiveDate, basis: String, why: String) -> Obligation {
+        Obligation {
+            key,
+            due,
+            due_shown: Some(due),
+            state: None,
+            status: Status::Pending,
+            days_left: 0,
+            basis,
+            why,
+            form: None,
+            held_until: None,
+            met_on: None,
+            notified: None,
+            reachable: None,
+            sent: None,
+            keep_up: None,
+            state_law: None,
+        }
+    }
+
+    /// Whether it has no day count of its own (a state law's "most expedient time").
+    pub(crate) fn expedient(&self) -> bool {
+        self.state_law.as_ref().is_some_and(|l| l.expedient)
+    }
+
+    /// The due date in words: "2026-04-01", or "expedient (by 2026-05-01 at the latest)".
+    pub(crate) fn due_words(&self) -> String {
+        if self.expedient() {
+            format!("{} at the latest (expedient: no day count)", self.due)
+        } else {
+            self.due.to_string()
+        }
+    }
+
     /// What went out for a notice to people, in words, when anything did.
     pub(crate) fn progress(&self) -> Option<String> {
         self.sent
@@ -146,6 +190,9 @@ impl Obligation {
     /// The obligation in words, with its state for media notice: "Notice to media (TX)".
     pub(crate) fn label(&self) -> String {
         match &self.state {
+            Some(s) if state::needs_review(self) => {
+                format!("{} ({s}, possibly due, {})", self.key.label(), state::NEEDS_REVIEW)
+            }
             Some(s) => format!("{} ({s})", self.key.label()),
             None => self.key.label().to_owned(),
         }
@@ -262,6 +309,7 @@ pub(crate) fn due_dates(
     let mut assumptions = Vec::new();
     let mut warnings = Vec::new();
     if !notification_required && !facts.business_associate {
+        assumptions.extend(state::not_listed(facts, notification_required));
         return (list, assumptions, warnings);
     }
     let party = if facts.business_associate {
@@ -276,24 +324,28 @@ pub(crate) fn due_dates(
             {
                 assumptions.push(note.to_owned());
             }
-            list.push(Obligation {
-                key: rule.key,
-                due: due_date(rule.due, discovered, facts),
-                state: found.state,
-                status: Status::Pending,
-                days_left: 0,
-                basis: rule.basis.clone().into_owned(),
-                why: rule.why.map_or(found.why, str::to_owned),
-                form: rule.form,
-                held_until: None,
-                met_on: None,
-                notified: None,
-                reachable: None,
-                sent: None,
-                keep_up: None,
-            });
+            let mut o = Obligation::new(
+                rule.key,
+                due_date(rule.due, discovered, facts),
+                rule.basis.clone().into_owned(),
+                rule.why.map_or(found.why, str::to_owned),
+            );
+            o.state = found.state;
+            o.form = rule.form;
+            list.push(o);
         }
     }
+    if party == Party::CoveredEntity && notification_required {
+        let (items, assumed, warned) = state::items(
+            state::table(),
+            facts,
+            &state::Anchors::of(discovered, &list),
+        );
+        list.extend(items);
+        assumptions.extend(assumed);
+        warnings.extend(warned);
+    }
+    assumptions.extend(state::not_listed(facts, notification_required));
     if party == Party::BusinessAssociate && !notification_required {
         assumptions.push(
             "The business associate's own assessment found a low probability of compromise, but the determination is the covered entity's: the associate still reports the incident to it under its agreement (45 CFR 164.504(e)(2)(ii)(C), 164.314(a)(2)(i)(C)). INTERPRETATION.".to_owned(),
@@ -307,19 +359,7 @@ pub(crate) fn due_dates(
     }
     let holds = hold_periods(&facts.law_enforcement_holds, facts.hold_lifted_on);
     for o in &mut list {
-        // Only the statements that delay this notice hold it. Periods in order of their
-        // start: an obligation moved past one may land in the next.
-        let holds_it = hold_periods_for(
-            &facts.law_enforcement_holds,
-            facts.hold_lifted_on,
-            o.key.audience(),
-        );
-        for h in &holds_it {
-            if h.from <= o.due && o.due <= h.until {
-                o.due = h.until + chrono::Duration::days(1);
-                o.held_until = Some(h.until);
-            }
-        }
+        hold(o, facts);
     }
     if !holds.is_empty() {
         let periods: Vec<String> = holds
@@ -332,6 +372,24 @@ pub(crate) fn due_dates(
         ));
     }
     (list, assumptions, warnings)
+}
+
+/// Moves `o` past the law-enforcement holds that delay its notice. Only the statements that
+/// delay this notice hold it; periods in order of their start, so an obligation moved past one
+/// may land in the next.
+fn hold(o: &mut Obligation, facts: &Facts) {
+    let holds_it = hold_periods_for(
+        &facts.law_enforcement_holds,
+        facts.hold_lifted_on,
+        o.key.audience(),
+    );
+    for h in &holds_it {
+        if h.from <= o.due && o.due <= h.until {
+            o.due = h.until + chrono::Duration::days(1);
+            o.held_until = Some(h.until);
+        }
+    }
+    o.due_shown = (!o.expedient()).then_some(o.due);
 }
 
 /// One way a row applies: for which state, why (in the facts' terms), and whether only
@@ -443,7 +501,12 @@ pub(crate) fn clock(
 ) -> Clock {
     let (mut obligations, assumptions, warnings) =
         due_dates(discovered, facts, notification_required);
+    state::anchor_to_notices(&mut obligations, notices, state::table());
     for o in &mut obligations {
+        o.due_shown = (!o.expedient()).then_some(o.due);
+        if o.key == Key::StateIndividualNotice {
+            continue;
+        }
         let mut matching: Vec<&SentNotice> = notices
             .iter()
             .filter(|n| {
@@ -476,14 +539,9 @@ pub(crate) fn clock(
             });
         }
         o.days_left = (o.due - today).num_days();
-        o.status = match met_on {
-            Some(d) if d <= o.due => Status::Met,
-            Some(_) => Status::MetLate,
-            None if today > o.due => Status::Overdue,
-            None if partial => Status::Partial,
-            None => Status::Pending,
-        };
+        o.status = status_of(met_on, o.due, today, partial);
     }
+    state::settle_residents(&mut obligations, facts, notices, today);
     // Overdue first, then by due date: what needs doing soonest leads.
     obligations.sort_by_key(|o| {
         (
@@ -498,6 +556,18 @@ pub(crate) fn clock(
         obligations,
         assumptions,
         warnings,
+    }
+}
+
+/// An obligation's status from when it was met, its due date, today, and whether notices went
+/// to part of the people it must reach.
+fn status_of(met_on: Option<NaiveDate>, due: NaiveDate, today: NaiveDate, partial: bool) -> Status {
+    match met_on {
+        Some(d) if d <= due => Status::Met,
+        Some(_) => Status::MetLate,
+        None if today > due => Status::Overdue,
+        None if partial => Status::Partial,
+        None => Status::Pending,
     }
 }
 
@@ -593,6 +663,9 @@ fn reached(
     }
     (None, sent.saturating_sub(returned), owed)
 }
+
+pub(crate) mod state;
+pub(crate) use state::StateLaw;
 
 #[cfg(test)]
 mod tests;

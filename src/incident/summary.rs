@@ -14,7 +14,20 @@ use crate::log::Head;
 
 /// The version of the summary's shape and of its cache line; a cache of another version is
 /// rebuilt.
-pub(crate) const SUMMARY_VERSION: u32 = 5;
+pub(crate) const SUMMARY_VERSION: u32 = 6;
+
+/// What made a summary: this build and the state-law table it read (counsel's table changes
+/// the state items), so a cache made by another is rebuilt.
+pub(crate) fn summary_maker() -> &'static str {
+    static MAKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MAKER.get_or_init(|| {
+        format!(
+            "{}+{}",
+            env!("CARGO_PKG_VERSION"),
+            crate::rules::state::table().fingerprint
+        )
+    })
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Summary {
@@ -155,6 +168,8 @@ pub(crate) struct OwedView<'a> {
     pub basis: std::borrow::Cow<'a, str>,
     #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
     pub held_until: Option<NaiveDate>,
+    #[serde(default)]
+    pub expedient: bool,
 }
 
 impl OwedView<'_> {
@@ -183,6 +198,7 @@ impl OwedView<'_> {
             why: text(self.why),
             basis: text(self.basis),
             held_until: self.held_until,
+            expedient: self.expedient,
         }
     }
 }
@@ -233,6 +249,9 @@ pub(crate) struct Owed {
         deserialize_with = "crate::clock::stored_day::maybe_day"
     )]
     pub held_until: Option<NaiveDate>,
+    /// A state item with no day count: `due` is the latest day the clock holds it to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expedient: bool,
 }
 
 impl Owed {
@@ -346,6 +365,7 @@ impl Summary {
                     why: o.why.clone(),
                     basis: o.basis.clone(),
                     held_until: o.held_until,
+                    expedient: o.expedient(),
                 })
                 .collect(),
             annual: Annual {

@@ -74,6 +74,11 @@ pub(crate) fn describe_change(c: &DueChange) -> String {
 /// An obligation by its key, with its state for media notice: "media_notice (TX)".
 pub(crate) fn obligation_name(o: &Obligation) -> String {
     match &o.state {
+        Some(s) if crate::incident::obligations::state::needs_review(o) => format!(
+            "{} ({s}, possibly due, {})",
+            o.key.name(),
+            crate::incident::obligations::state::NEEDS_REVIEW
+        ),
         Some(s) => format!("{} ({s})", o.key.name()),
         None => o.key.name().to_owned(),
     }
@@ -136,7 +141,7 @@ pub(crate) fn deadlines_text(
             "  {:<9} {:<32} due {}  {}\n",
             o.status.label(),
             o.label(),
-            o.due,
+            o.due_words(),
             days_phrase(o)
         ));
         let mut detail = format!("{}. {}", o.why, o.basis);
@@ -222,7 +227,7 @@ pub(crate) fn deadline_summary(incident: &Incident, today: NaiveDate) -> String 
         lines.push(format!(
             "  OVERDUE  {} due {} ({})",
             obligation_name(o),
-            o.due,
+            o.due_words(),
             days_phrase(o)
         ));
     }
@@ -234,7 +239,7 @@ pub(crate) fn deadline_summary(incident: &Incident, today: NaiveDate) -> String 
         lines.push(format!(
             "  next     {} due {} ({})",
             obligation_name(o),
-            o.due,
+            o.due_words(),
             days_phrase(o)
         ));
     }

@@ -11,6 +11,17 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod state;
+
+/// US states, DC and the territories, by postal code: the jurisdictions of 45 CFR 164.406.
+pub(crate) const JURISDICTIONS: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+    "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+];
+
+
 /// Who a notice goes to: the audiences of `breach notify --to`, of a runbook step's
 /// `records: {notice: …}`, and of the obligations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -23,6 +34,10 @@ pub(crate) enum Audience {
     CoveredEntity,
     /// The next of kin or personal representative of a deceased individual (164.404(d)(1)(ii)).
     NextOfKin,
+    /// A state's attorney general or other regulator, under that state's law.
+    Regulator,
+    /// The consumer reporting agencies, under a state's law.
+    CreditBureaus,
 }
 
 impl Audience {
@@ -35,6 +50,8 @@ impl Audience {
             Audience::Media => "the media of each state concerned",
             Audience::CoveredEntity => "the covered entity",
             Audience::NextOfKin => "the next of kin of the deceased",
+            Audience::Regulator => "a state's regulator",
+            Audience::CreditBureaus => "the consumer reporting agencies",
         }
     }
 
@@ -47,6 +64,8 @@ impl Audience {
             Audience::Media => "media",
             Audience::CoveredEntity => "covered-entity",
             Audience::NextOfKin => "next-of-kin",
+            Audience::Regulator => "regulator",
+            Audience::CreditBureaus => "credit-bureaus",
         }
     }
 }
@@ -66,6 +85,12 @@ pub(crate) enum Key {
     BusinessAssociateAgreementNotice,
     /// Written notice to the next of kin or personal representative of each deceased individual.
     NextOfKinNotice,
+    /// A state law's notice to its residents (from the state table).
+    StateIndividualNotice,
+    /// A state law's notice to its attorney general or other regulator.
+    StateRegulatorNotice,
+    /// A state law's notice to the consumer reporting agencies.
+    StateCreditBureauNotice,
 }
 
 impl Key {
@@ -79,6 +104,9 @@ impl Key {
             Key::BusinessAssociateNotice => "business_associate_notice",
             Key::BusinessAssociateAgreementNotice => "business_associate_agreement_notice",
             Key::NextOfKinNotice => "next_of_kin_notice",
+            Key::StateIndividualNotice => "state_individual_notice",
+            Key::StateRegulatorNotice => "state_regulator_notice",
+            Key::StateCreditBureauNotice => "state_credit_bureau_notice",
         }
     }
 
@@ -92,11 +120,20 @@ impl Key {
             Key::BusinessAssociateNotice => "Notice to the covered entity",
             Key::BusinessAssociateAgreementNotice => "Notice to the covered entity (agreement)",
             Key::NextOfKinNotice => "Notice to next of kin",
+            Key::StateIndividualNotice => "State notice to residents",
+            Key::StateRegulatorNotice => "State regulator notice",
+            Key::StateCreditBureauNotice => "Notice to credit bureaus",
         }
     }
 
     /// Who receives a notice that meets this obligation: its row's audience.
     pub(crate) fn audience(self) -> Audience {
+        match self {
+            Key::StateIndividualNotice => return Audience::Individuals,
+            Key::StateRegulatorNotice => return Audience::Regulator,
+            Key::StateCreditBureauNotice => return Audience::CreditBureaus,
+            _ => {}
+        }
         HIPAA
             .iter()
             .find(|rule| rule.key == self)
@@ -224,6 +261,12 @@ pub(crate) fn method_use(to: Audience, method: &str, form: Option<SubstituteForm
             )
         }
         (Audience::CoveredEntity, _) => Counts,
+        (Audience::Regulator | Audience::CreditBureaus, "press-release" | "broadcast" | "web-posting") => {
+            NotAllowed(
+                "a state regulator or the consumer reporting agencies are notified themselves (by their form, portal, mail or email), not through the public; see the state's statute",
+            )
+        }
+        (Audience::Regulator | Audience::CreditBureaus, _) => Counts,
         (Audience::NextOfKin, "first-class-mail") => Counts,
         (Audience::NextOfKin, _) => NotAllowed(
             "the next of kin or personal representative of a deceased individual is notified in writing by first-class mail, where the address is known (45 CFR 164.404(d)(1)(ii))",

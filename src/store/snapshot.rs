@@ -79,7 +79,7 @@ impl Store {
 /// The version of a state snapshot's shape; another version is not read. 2: the incident keeps
 /// what HHS was last told (`hhs_told`) and the facts the re-mailed letters, which a snapshot of
 /// version 1 would be missing.
-const SNAPSHOT_VERSION: u32 = 2;
+const SNAPSHOT_VERSION: u32 = 3;
 /// A snapshot is (re)written when a read covered at least this many entries beyond it, so the
 /// part of a log read on every command stays under this length.
 const SNAPSHOT_EVERY: u64 = 64;

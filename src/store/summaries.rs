@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, cache};
 use crate::error::Error;
-use crate::incident::summary::{SUMMARY_VERSION, Summary, TitleView};
+use crate::incident::summary::{SUMMARY_VERSION, Summary, TitleView, summary_maker};
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -65,7 +65,7 @@ pub(crate) fn cache_line(id: &str, key: &LogKey, summary: &str) -> Option<Vec<u8
     }
     let line = format!(
         "{SUMMARY_VERSION}\t{}\t{id}\t{}\t{}\t{}\t{}\t{summary}\n",
-        env!("CARGO_PKG_VERSION"),
+        summary_maker(),
         key.bytes,
         key.last_hash,
         key.inode,
@@ -87,7 +87,7 @@ pub(crate) fn read_cache_line(line: &[u8]) -> Option<(&str, LogKey, std::ops::Ra
         start = tab + 1;
     }
     let [version, tool, id, bytes, last_hash, inode, changed_ns] = fields;
-    if version.parse::<u32>().ok()? != SUMMARY_VERSION || tool != env!("CARGO_PKG_VERSION") {
+    if version.parse::<u32>().ok()? != SUMMARY_VERSION || tool != summary_maker() {
         return None;
     }
     let key = LogKey {

@@ -446,7 +446,10 @@ fn ask_bound(
             let method = allowed[r.choose("How was it sent?", &options)?]
                 .0
                 .to_owned();
-            let state = if to == Audience::Media {
+            let state = if matches!(
+                to,
+                Audience::Media | Audience::Regulator | Audience::CreditBureaus
+            ) {
                 Some(ask_nonempty(
                     r,
                     "The state or jurisdiction notified",
@@ -470,10 +473,37 @@ fn ask_bound(
     })
 }
 
+/// The state items still owed to `to` (regulators or the consumer reporting agencies), one
+/// line each with whom, by when and the statute: what the responder records, state by state.
+fn state_items_owed(incident: &Incident, to: Audience, today: chrono::NaiveDate) -> Vec<String> {
+    incident
+        .clock(today)
+        .obligations
+        .iter()
+        .filter(|o| o.key.audience() == to && o.met_on.is_none())
+        .map(|o| {
+            let whom = o
+                .state_law
+                .as_ref()
+                .and_then(|l| l.recipient.clone())
+                .unwrap_or_else(|| to.label().to_owned());
+            format!(
+                "{}: to {whom}, due {}. {}",
+                o.label(),
+                o.due_words(),
+                o.basis
+            )
+        })
+        .collect()
+}
+
 /// What a person recording a notice to individuals needs beside the form: the roster counted
 /// (or how to bring it in), how to write the letters from it, and what went out so far with how
 /// to record returned and re-mailed letters. Never a cell of the roster: only its row count.
 fn notice_guidance(incident: &Incident, to: Audience, today: chrono::NaiveDate) -> Vec<String> {
+    if matches!(to, Audience::Regulator | Audience::CreditBureaus) {
+        return state_items_owed(incident, to, today);
+    }
     if !matches!(to, Audience::Individuals | Audience::NextOfKin) {
         return Vec::new();
     }

@@ -12,15 +12,18 @@ fn audience_of_key(key: &str) -> &'static str {
         "substitute_notice" => "substitute",
         "hhs_notice" | "hhs_annual_report" => "hhs",
         "media_notice" => "media",
+        "state_individual_notice" => "individuals",
+        "state_regulator_notice" => "regulator",
+        "state_credit_bureau_notice" => "credit_bureaus",
         _ => "covered_entity",
     }
 }
 
 fn flag_of(audience: &str) -> &str {
-    if audience == "covered_entity" {
-        "covered-entity"
-    } else {
-        audience
+    match audience {
+        "covered_entity" => "covered-entity",
+        "credit_bureaus" => "credit-bureaus",
+        _ => audience,
     }
 }
 
@@ -377,8 +380,14 @@ fn every_bundled_runbook_tells_one_story_from_facts_to_close() {
             for (i, o) in owed.iter().enumerate() {
                 let audience = audience_of_key(o["key"].as_str().unwrap());
                 // A step is done by the notice that completes it: for media, the last state's.
+                let last_of = owed
+                    .iter()
+                    .rposition(|o| audience_of_key(o["key"].as_str().unwrap()) == audience);
                 let by_step = if audience == "media" {
                     Some(i) == last_media
+                } else if matches!(audience, "regulator" | "credit_bureaus") {
+                    // Per state, as for media: the step is done by the last state's notice.
+                    Some(i) == last_of
                 } else {
                     i % 2 == 0
                 };

@@ -28,13 +28,24 @@ pub(in crate::commands) fn notice_from(
     let date = parse_past_date("--date", req.date, today)?;
     let state = req.state.map(parse_state).transpose()?;
     match (req.to, &state) {
-        (Audience::Media, None) => {
+        (Audience::Media | Audience::Regulator | Audience::CreditBureaus, None) => {
+            return Err(Error::usage(format!(
+                "--to {} needs --state XX: that notice is per state or jurisdiction",
+                req.to.flag()
+            )));
+        }
+        (
+            Audience::Media
+            | Audience::Regulator
+            | Audience::CreditBureaus
+            | Audience::Individuals,
+            _,
+        ) => {}
+        (_, Some(_)) => {
             return Err(Error::usage(
-                "--to media needs --state XX: media notice is per state or jurisdiction",
+                "--state applies to media, regulator, credit-bureaus and individuals notice only",
             ));
         }
-        (Audience::Media, Some(_)) => {}
-        (_, Some(_)) => return Err(Error::usage("--state applies to media notice only")),
         _ => {}
     }
     if req.addendum && (req.to != Audience::Hhs || req.method.trim() != "portal") {
@@ -121,6 +132,8 @@ pub(in crate::commands) fn audience(to: NoticeAudience) -> Audience {
         NoticeAudience::Media => Audience::Media,
         NoticeAudience::CoveredEntity => Audience::CoveredEntity,
         NoticeAudience::NextOfKin => Audience::NextOfKin,
+        NoticeAudience::Regulator => Audience::Regulator,
+        NoticeAudience::CreditBureaus => Audience::CreditBureaus,
     }
 }
 

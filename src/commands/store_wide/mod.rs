@@ -297,8 +297,14 @@ pub(crate) struct DueRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     pub label: String,
+    /// Null for a state item with no day count (`expedient`).
+    #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
+    pub due: Option<NaiveDate>,
+    /// The day the clock holds it to: its due date, or for an expedient item the HIPAA notice's.
     #[serde(deserialize_with = "crate::clock::stored_day::day")]
-    pub due: NaiveDate,
+    pub latest: NaiveDate,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expedient: bool,
     pub status: Status,
     pub days_left: i64,
     #[serde(
@@ -307,6 +313,25 @@ pub(crate) struct DueRow {
         deserialize_with = "crate::clock::stored_day::maybe_day"
     )]
     pub held_until: Option<NaiveDate>,
+}
+
+impl DueRow {
+    /// The row of an incident's open obligation on `today`.
+    fn of(id: &str, title: &str, o: Owed, today: NaiveDate) -> DueRow {
+        DueRow {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            key: o.key,
+            status: o.status(today),
+            days_left: (o.due - today).num_days(),
+            state: o.state,
+            label: o.label,
+            due: (!o.expedient).then_some(o.due),
+            latest: o.due,
+            expedient: o.expedient,
+            held_until: o.held_until,
+        }
+    }
 }
 
 /// `deadlines --all --json`: the obligations are written as they come out of the sort.
@@ -329,7 +354,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
     let mut columns = Columns::new(view::DUE_HEADER);
     let mut owed = 0usize;
     let cells =
-        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.due, r.status, r.days_left);
+        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.latest, r.status, r.days_left);
     // Only the open obligations of open incidents are kept, one row each.
     let (sorted, unreadable_errors) = each_sorted(&store, |text, sink| {
         let sm: DeadlinesView<'_> = serde_json::from_str(text)?;
@@ -337,18 +362,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             return Ok(());
         }
         for o in sm.obligations.into_iter().filter(OwedView::is_open) {
-            let o = o.into_owed(false);
-            let row = DueRow {
-                id: sm.id.clone().into_owned(),
-                title: sm.title.clone().into_owned(),
-                key: o.key,
-                status: o.status(today),
-                days_left: (o.due - today).num_days(),
-                state: o.state,
-                label: o.label,
-                due: o.due,
-                held_until: o.held_until,
-            };
+            let row = DueRow::of(&sm.id, &sm.title, o.into_owed(false), today);
             if !s.json {
                 columns.add(&cells(&row));
             }
@@ -357,7 +371,7 @@ pub(super) fn deadlines(s: &Session, ics: bool, out: &FileOut) -> Result<Outcome
             sink(
                 (
                     row.status != Status::Overdue,
-                    row.due.num_days_from_ce(),
+                    row.latest.num_days_from_ce(),
                     row.id.clone(),
                     row.key,
                 ),
@@ -415,7 +429,7 @@ fn write_deadlines(
     each: &DueRows<'_>,
 ) -> Result<Outcome, Error> {
     let cells =
-        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.due, r.status, r.days_left);
+        |r: &DueRow| view::due_cells(&r.id, &r.title, &r.label, r.latest, r.status, r.days_left);
     if owed == 0 || !columns.direct(terminal::width()) {
         // Nothing to lay out, or laid out whole to be wrapped to a screen.
         let mut all = Vec::new();

@@ -199,7 +199,10 @@ pub(crate) struct ObligationRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     pub label: String,
-    pub due: NaiveDate,
+    /// Null for a state item with no day count (`expedient`).
+    pub due: Option<NaiveDate>,
+    /// The due date as a person reads it (an expedient item's latest day, so marked).
+    pub due_words: String,
     pub days_left: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub form: Option<SubstituteForm>,
@@ -215,6 +218,9 @@ pub(crate) struct ObligationRow {
     pub sent: Option<crate::incident::obligations::NoticesSent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// For a state-law item: what its row of the state table says.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub state_law: Option<crate::incident::obligations::StateLaw>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -343,7 +349,8 @@ fn obligation_rows(clock: &Clock) -> Vec<ObligationRow> {
             key: o.key.name(),
             state: o.state.clone(),
             label: o.label(),
-            due: o.due,
+            due: o.due_shown,
+            due_words: o.due_words(),
             days_left: o.days_left,
             form: o.form,
             status: o.status.name(),
@@ -354,6 +361,7 @@ fn obligation_rows(clock: &Clock) -> Vec<ObligationRow> {
             held_until: o.held_until,
             sent: o.sent,
             progress: o.progress(),
+            state_law: o.state_law.clone(),
         })
         .collect()
 }
