@@ -19,8 +19,8 @@ pub(crate) struct ProfileShown<'a> {
 /// refused at `FILE:LINE:COLUMN` when it does not read.
 pub(super) fn load_state_rules(path: &str) -> Result<StateTable, Error> {
     let file = std::path::Path::new(path);
-    let bytes = crate::files::read_small_file(file, MAX_TABLE_BYTES, "state table")?
-        .ok_or_else(|| {
+    let bytes =
+        crate::files::read_small_file(file, MAX_TABLE_BYTES, "state table")?.ok_or_else(|| {
             Error::input(format!(
                 "{}: no such file (the reviewed state table, `state_rules`)",
                 file.display()

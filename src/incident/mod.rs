@@ -286,9 +286,7 @@ impl Incident {
                 self.facts.assessment_recorded = true;
                 self.facts.notification_required = a.determination.requires_notification();
                 self.facts.determined_on = if self.facts.notification_required {
-                    self.facts
-                        .determined_on
-                        .or_else(|| self.local_date_of(ts))
+                    self.facts.determined_on.or_else(|| self.local_date_of(ts))
                 } else {
                     None
                 };

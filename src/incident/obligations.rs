@@ -191,7 +191,11 @@ impl Obligation {
     pub(crate) fn label(&self) -> String {
         match &self.state {
             Some(s) if state::needs_review(self) => {
-                format!("{} ({s}, possibly due, {})", self.key.label(), state::NEEDS_REVIEW)
+                format!(
+                    "{} ({s}, possibly due, {})",
+                    self.key.label(),
+                    state::NEEDS_REVIEW
+                )
             }
             Some(s) => format!("{} ({s})", self.key.label()),
             None => self.key.label().to_owned(),

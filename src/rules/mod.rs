@@ -21,7 +21,6 @@ pub(crate) const JURISDICTIONS: &[&str] = &[
     "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
 ];
 
-
 /// Who a notice goes to: the audiences of `breach notify --to`, of a runbook step's
 /// `records: {notice: …}`, and of the obligations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -261,11 +260,12 @@ pub(crate) fn method_use(to: Audience, method: &str, form: Option<SubstituteForm
             )
         }
         (Audience::CoveredEntity, _) => Counts,
-        (Audience::Regulator | Audience::CreditBureaus, "press-release" | "broadcast" | "web-posting") => {
-            NotAllowed(
-                "a state regulator or the consumer reporting agencies are notified themselves (by their form, portal, mail or email), not through the public; see the state's statute",
-            )
-        }
+        (
+            Audience::Regulator | Audience::CreditBureaus,
+            "press-release" | "broadcast" | "web-posting",
+        ) => NotAllowed(
+            "a state regulator or the consumer reporting agencies are notified themselves (by their form, portal, mail or email), not through the public; see the state's statute",
+        ),
         (Audience::Regulator | Audience::CreditBureaus, _) => Counts,
         (Audience::NextOfKin, "first-class-mail") => Counts,
         (Audience::NextOfKin, _) => NotAllowed(

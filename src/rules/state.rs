@@ -207,11 +207,7 @@ impl StateTable {
     pub(crate) fn bundled() -> StateTable {
         let file = parse_file(BUNDLED).expect("the bundled state table reads");
         StateTable {
-            rows: file
-                .states
-                .into_iter()
-                .map(|(k, v)| (k, v.value))
-                .collect(),
+            rows: file.states.into_iter().map(|(k, v)| (k, v.value)).collect(),
             reviewed: None,
             fingerprint: "bundled".to_owned(),
         }
@@ -230,7 +226,9 @@ impl StateTable {
             .reviewed_by
             .clone()
             .filter(|b| !b.trim().is_empty())
-            .ok_or_else(|| at_file("a reviewed table names its reviewer: `reviewed_by: \"...\"`"))?;
+            .ok_or_else(|| {
+                at_file("a reviewed table names its reviewer: `reviewed_by: \"...\"`")
+            })?;
         let on = file
             .reviewed_on
             .ok_or_else(|| at_file("a reviewed table gives its date: `reviewed_on: YYYY-MM-DD`"))?;
@@ -352,7 +350,10 @@ mod tests {
         // 50 states, DC, Puerto Rico, Guam and the US Virgin Islands (the reference's 54 rows).
         assert_eq!(table.rows.len(), 54);
         for (code, row) in &table.rows {
-            assert!(row.individual.is_some(), "{code} has an individual deadline");
+            assert!(
+                row.individual.is_some(),
+                "{code} has an individual deadline"
+            );
             assert!(row.sources.is_some(), "{code} names its sources");
             assert!(row.reviewed.is_none());
         }
@@ -380,9 +381,21 @@ mod tests {
     #[test]
     fn a_malformed_table_is_refused_at_its_line_and_column() {
         let cases = [
-            ("version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  ZZ:\n    statute: s\n    individual: {expedient: true}\n", 6, "postal code"),
-            ("version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  CA:\n    statute: s\n    individual: {days: 30}\n", 7, "from:"),
-            ("version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  CA:\n    statute: s\n    individual: {days: thirty, from: discovery}\n", 7, ""),
+            (
+                "version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  ZZ:\n    statute: s\n    individual: {expedient: true}\n",
+                6,
+                "postal code",
+            ),
+            (
+                "version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  CA:\n    statute: s\n    individual: {days: 30}\n",
+                7,
+                "from:",
+            ),
+            (
+                "version: 1\nreviewed_by: x\nreviewed_on: 2026-02-01\nstates:\n  CA:\n    statute: s\n    individual: {days: thirty, from: discovery}\n",
+                7,
+                "",
+            ),
             ("version: 2\nstates: {}\n", 1, "version 2"),
             ("version: 1\nstates: {}\n", 1, "reviewed_by"),
         ];

@@ -414,7 +414,11 @@ fn a_notice_meets_its_obligation_on_time_or_late() {
         .map(|o| o["key"].as_str().unwrap())
         .collect();
     assert!(
-        overdue.contains(&"media_notice") && list.iter().skip(overdue.len()).all(|o| o["status"] != "overdue"),
+        overdue.contains(&"media_notice")
+            && list
+                .iter()
+                .skip(overdue.len())
+                .all(|o| o["status"] != "overdue"),
         "overdue obligations come first: {overdue:?}"
     );
     let status = env.breach(["status"]).ok().stdout;

@@ -19,6 +19,7 @@ mod pg;
 mod planted;
 mod runbooks;
 mod shared_store;
+mod statelaw;
 mod store_wide;
 mod walk;
 

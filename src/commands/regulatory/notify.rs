@@ -35,10 +35,7 @@ pub(in crate::commands) fn notice_from(
             )));
         }
         (
-            Audience::Media
-            | Audience::Regulator
-            | Audience::CreditBureaus
-            | Audience::Individuals,
+            Audience::Media | Audience::Regulator | Audience::CreditBureaus | Audience::Individuals,
             _,
         ) => {}
         (_, Some(_)) => {

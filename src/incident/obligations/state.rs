@@ -96,8 +96,11 @@ pub(super) fn items(
                 .filter(|_| key != Key::StateIndividualNotice)
                 .map(|d| d.min(anchors.hipaa_individual_due));
             let due = due_of(duty, facts, anchors, notice_due);
-            if matches!(duty.within(), Some(Within::Days(_, CountsFrom::Determination)) | Some(Within::BusinessDays(_, CountsFrom::Determination)))
-                && facts.determined_on.is_none()
+            if matches!(
+                duty.within(),
+                Some(Within::Days(_, CountsFrom::Determination))
+                    | Some(Within::BusinessDays(_, CountsFrom::Determination))
+            ) && facts.determined_on.is_none()
             {
                 assumptions.push(format!(
                     "{code}: a deadline counts from the determination that notification is required, which no assessment has recorded yet: the clock counts it from discovery, the earliest it could be (record the assessment with `breach assess`)."
@@ -184,7 +187,9 @@ fn due_of(
         CountsFrom::Discovery => anchors.discovered,
         CountsFrom::Determination => facts.determined_on.unwrap_or(anchors.discovered),
         CountsFrom::IndividualNotice => notice_due.unwrap_or(anchors.hipaa_individual_due),
-        CountsFrom::HhsNotice => anchors.hipaa_hhs_due.unwrap_or(anchors.hipaa_individual_due),
+        CountsFrom::HhsNotice => anchors
+            .hipaa_hhs_due
+            .unwrap_or(anchors.hipaa_individual_due),
     };
     match duty.within() {
         Some(Within::Days(days, from)) => from_day(from) + chrono::Duration::days(i64::from(days)),
@@ -224,9 +229,7 @@ pub(super) fn anchor_to_notices(
         let sent_to = |to: crate::rules::Audience| {
             notices
                 .iter()
-                .filter(|n| {
-                    n.counts && n.to == to && n.state.as_deref().is_none_or(|s| s == code)
-                })
+                .filter(|n| n.counts && n.to == to && n.state.as_deref().is_none_or(|s| s == code))
                 .map(|n| n.date)
                 .min()
         };
