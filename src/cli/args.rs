@@ -303,6 +303,9 @@ pub(crate) struct NotifyArgs {
     /// count or the states changed (--to hhs --method portal)
     #[arg(long)]
     pub addendum: bool,
+    /// The covered entity notified (--to covered-entity), when the facts name several
+    #[arg(long, value_name = "NAME")]
+    pub entity: Option<String>,
     #[command(flatten)]
     pub happened: HappenedAt,
 }
@@ -342,6 +345,10 @@ pub(crate) struct FactsArgs {
     /// than 60, its own deadline is on the clock)
     #[arg(long, value_name = "N")]
     pub ba_agreement_days: Option<u32>,
+    /// A covered entity whose PHI the breach involves (repeatable), for a business associate
+    /// serving several: each is owed its own notice (164.410)
+    #[arg(long = "covered-entity", value_name = "NAME")]
+    pub covered_entities: Vec<String>,
     /// A CSV roster of the affected (name, address, city, state, zip; optionally email,
     /// email_consent, deceased, next_of_kin, next_of_kin_address), kept where the organisation
     /// keeps it: only its counts and its SHA-256 are recorded, never a cell of it

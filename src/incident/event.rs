@@ -294,6 +294,17 @@ pub(crate) enum Rating {
     High,
 }
 
+impl Rating {
+    /// The rating as the log writes it: "low".
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Rating::Low => "low",
+            Rating::Medium => "medium",
+            Rating::High => "high",
+        }
+    }
+}
+
 /// One factor of the four-factor assessment: a rating and the written reasoning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Factor {
@@ -441,6 +452,9 @@ pub(crate) struct NoticeSent {
     /// An addendum to the report HHS already has (the counts changed since).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub addendum: bool,
+    /// The covered entity notified, for a business associate serving several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     #[serde(flatten)]
     pub steps: Settles,
 }

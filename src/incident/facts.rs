@@ -163,6 +163,10 @@ pub(crate) struct FactsUpdate {
     /// The day the team had what it needed to notify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_to_notify: Option<NaiveDate>,
+    /// Covered entities a business associate serves whose PHI the breach involves, added to
+    /// those recorded before: each is owed its own notice (164.410).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_entities: Vec<String>,
     /// What the notices will say (164.404(c)); each field given replaces the earlier text.
     #[serde(default, flatten)]
     pub notice: NoticeContent,
@@ -238,6 +242,9 @@ pub(crate) struct Facts {
     pub ready_to_notify: Option<NaiveDate>,
     pub notice: NoticeContent,
     /// False only once a recorded assessment concludes notification is not required.
+    /// The covered entities a business associate notifies, one notice each (164.410).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_entities: Vec<String>,
     pub notification_required: bool,
     pub assessment_recorded: bool,
     /// The day the assessment in force determined that notification is required (a state's
@@ -271,6 +278,7 @@ impl Default for Facts {
             notification_required: true,
             assessment_recorded: false,
             determined_on: None,
+            covered_entities: Vec::new(),
         }
     }
 }
@@ -347,6 +355,11 @@ impl Facts {
         }
         if let Some(ba) = update.business_associate {
             f.business_associate = ba;
+        }
+        for entity in &update.covered_entities {
+            if !f.covered_entities.contains(entity) {
+                f.covered_entities.push(entity.clone());
+            }
         }
         if let Some(seal) = &update.roster {
             f.roster = Some(seal.clone());

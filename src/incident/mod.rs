@@ -139,6 +139,9 @@ pub(crate) struct Incident {
     pub assessment: Option<Signed<event::Assessment>>,
     /// How many earlier assessments the one in force superseded.
     pub superseded_assessments: usize,
+    /// The assessments a later one superseded, in the order they were recorded.
+    #[serde(default)]
+    pub earlier_assessments: Vec<Signed<event::Assessment>>,
     pub notices: Vec<Signed<event::NoticeSent>>,
     /// What HHS was last told through the portal (the notice or its latest addendum): the
     /// counts then, so that a change since asks for an addendum.
@@ -290,8 +293,9 @@ impl Incident {
                 } else {
                     None
                 };
-                if self.assessment.is_some() {
+                if let Some(earlier) = self.assessment.take() {
                     self.superseded_assessments += 1;
+                    self.earlier_assessments.push(earlier);
                 }
                 self.assessment = Some(Signed {
                     at: ts.to_owned(),
@@ -388,6 +392,7 @@ impl Incident {
                 counts: n.value.not_counted.is_none() && !n.value.addendum,
                 by_email: n.value.method == "email",
                 remailed: n.value.remailed,
+                entity: n.value.entity.clone(),
             })
             .collect()
     }

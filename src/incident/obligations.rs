@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::incident::Facts;
 pub(crate) use crate::incident::event::DueChange;
-use crate::incident::facts::{Delay, Statement};
 use crate::rules::{Applies, Due, HIPAA, Party, RETENTION_YEARS, Rule, SUBSTITUTE_POSTING_DAYS};
 pub(crate) use crate::rules::{
     Audience, HHS_THRESHOLD, Key, MEDIA_THRESHOLD, NOTICE_DAYS, SUBSTITUTE_WEB_OR_MEDIA,
@@ -67,6 +66,8 @@ pub(crate) struct SentNotice {
     pub by_email: bool,
     /// Whether it re-sent letters that came back to a corrected address.
     pub remailed: bool,
+    /// The covered entity it went to, for a business associate serving several.
+    pub entity: Option<String>,
 }
 
 /// What went out for a notice sent to people, kept apart: letters mailed (first-class), notices
@@ -109,9 +110,12 @@ pub(crate) struct Obligation {
     /// The due date as `--json` writes it: null for an item with no day count (expedient).
     #[serde(rename = "due")]
     pub due_shown: Option<NaiveDate>,
-    /// The state or jurisdiction, for media notice.
+    /// The state or jurisdiction, for media notice and the state-law items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The covered entity, for a business associate's notice when the facts name several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     pub status: Status,
     /// Days from today to the due date (negative when overdue).
     pub days_left: i64,
@@ -152,6 +156,7 @@ impl Obligation {
             due,
             due_shown: Some(due),
             state: None,
+            entity: None,
             status: Status::Pending,
             days_left: 0,
             basis,
@@ -198,7 +203,10 @@ impl Obligation {
                 )
             }
             Some(s) => format!("{} ({s})", self.key.label()),
-            None => self.key.label().to_owned(),
+            None => match &self.entity {
+                Some(e) => format!("{} ({e})", self.key.label()),
+                None => self.key.label().to_owned(),
+            },
         }
     }
 }
@@ -222,62 +230,6 @@ pub(crate) fn retain_until(created: NaiveDate, last_in_effect: NaiveDate) -> Nai
         // 29 February six years on is 28 February.
         .or_else(|| NaiveDate::from_ymd_opt(from.year() + RETENTION_YEARS, from.month(), 28))
         .expect("a valid date")
-}
-
-/// A span of days, first and last inclusive: a law-enforcement hold, a posting kept up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub(crate) struct Period {
-    pub from: NaiveDate,
-    pub until: NaiveDate,
-}
-
-/// The periods the law-enforcement statements hold notices, from their history (164.412):
-/// - an oral statement holds from its date to the earlier of the period asked for and 30 days;
-/// - a written statement received while a hold is in force sets that hold's end to its period;
-/// - a statement received when no hold is in force starts a new one from its own date, so the
-///   gap after a lapsed hold is not held;
-/// - a hold in force when it is lifted ends on the day it is lifted.
-pub(crate) fn hold_periods(statements: &[Delay], lifted_on: Option<NaiveDate>) -> Vec<Period> {
-    let mut periods: Vec<Period> = Vec::new();
-    for st in statements {
-        let end = st.held_until();
-        match periods.last_mut() {
-            Some(last) if last.from <= st.stated_on && st.stated_on <= last.until => {
-                last.until = match st.statement {
-                    Statement::Written => end,
-                    // An oral statement during a hold cannot shorten it, and reaches at most 30
-                    // days from itself.
-                    Statement::Oral => last.until.max(end),
-                };
-            }
-            _ => periods.push(Period {
-                from: st.stated_on,
-                until: end.max(st.stated_on),
-            }),
-        }
-    }
-    if let Some(lifted) = lifted_on {
-        for p in &mut periods {
-            if p.from <= lifted && lifted < p.until {
-                p.until = lifted;
-            }
-        }
-    }
-    periods
-}
-
-/// The hold periods for the notice to `to`: those of the statements that delay it.
-pub(crate) fn hold_periods_for(
-    statements: &[Delay],
-    lifted_on: Option<NaiveDate>,
-    to: Audience,
-) -> Vec<Period> {
-    let covering: Vec<Delay> = statements
-        .iter()
-        .filter(|d| d.covers(to))
-        .cloned()
-        .collect();
-    hold_periods(&covering, lifted_on)
 }
 
 /// How many individuals written notice can reach: those affected less those who cannot be
@@ -336,6 +288,15 @@ pub(crate) fn due_dates(
             );
             o.state = found.state;
             o.form = rule.form;
+            // A business associate owes each covered entity it names its own notice.
+            if rule.audience == Audience::CoveredEntity && !facts.covered_entities.is_empty() {
+                for entity in &facts.covered_entities {
+                    let mut each = o.clone();
+                    each.entity = Some(entity.clone());
+                    list.push(each);
+                }
+                continue;
+            }
             list.push(o);
         }
     }
@@ -361,39 +322,11 @@ pub(crate) fn due_dates(
                 .to_owned(),
         );
     }
-    let holds = hold_periods(&facts.law_enforcement_holds, facts.hold_lifted_on);
     for o in &mut list {
         hold(o, facts);
     }
-    if !holds.is_empty() {
-        let periods: Vec<String> = holds
-            .iter()
-            .map(|h| format!("{} to {}", h.from, h.until))
-            .collect();
-        assumptions.push(format!(
-            "Law-enforcement hold (45 CFR 164.412) in force {}. INTERPRETATION: an oral statement holds from its date to the earlier of the period asked for and 30 days; a written statement received while a hold is in force sets its end, and one received after a hold lapsed starts a new hold from its own date; a lifted hold ends the day it is lifted. A notice whose date falls inside a hold is due the first day after it ends; a hold that starts after a notice was due does not cure it, and a hold that ends before a notice is due changes nothing.",
-            periods.join("; ")
-        ));
-    }
+    assumptions.extend(hold_assumption(facts));
     (list, assumptions, warnings)
-}
-
-/// Moves `o` past the law-enforcement holds that delay its notice. Only the statements that
-/// delay this notice hold it; periods in order of their start, so an obligation moved past one
-/// may land in the next.
-fn hold(o: &mut Obligation, facts: &Facts) {
-    let holds_it = hold_periods_for(
-        &facts.law_enforcement_holds,
-        facts.hold_lifted_on,
-        o.key.audience(),
-    );
-    for h in &holds_it {
-        if h.from <= o.due && o.due <= h.until {
-            o.due = h.until + chrono::Duration::days(1);
-            o.held_until = Some(h.until);
-        }
-    }
-    o.due_shown = (!o.expedient()).then_some(o.due);
 }
 
 /// One way a row applies: for which state, why (in the facts' terms), and whether only
@@ -514,7 +447,10 @@ pub(crate) fn clock(
         let mut matching: Vec<&SentNotice> = notices
             .iter()
             .filter(|n| {
-                n.counts && n.to == o.key.audience() && (o.state.is_none() || n.state == o.state)
+                n.counts
+                    && n.to == o.key.audience()
+                    && (o.state.is_none() || n.state == o.state)
+                    && (o.entity.is_none() || n.entity == o.entity)
             })
             .collect();
         matching.sort_by_key(|n| n.date);
@@ -554,6 +490,7 @@ pub(crate) fn clock(
             o.due,
             o.key,
             o.state.clone(),
+            o.entity.clone(),
         )
     });
     Clock {
@@ -577,20 +514,21 @@ fn status_of(met_on: Option<NaiveDate>, due: NaiveDate, today: NaiveDate, partia
 
 /// The due dates that differ between `before` and `after`.
 pub(crate) fn changes(before: &[Obligation], after: &[Obligation]) -> Vec<DueChange> {
-    let index = |list: &[Obligation]| -> BTreeMap<(Key, Option<String>), NaiveDate> {
+    type Which = (Key, Option<String>, Option<String>);
+    let index = |list: &[Obligation]| -> BTreeMap<Which, NaiveDate> {
         list.iter()
-            .map(|o| ((o.key, o.state.clone()), o.due))
+            .map(|o| ((o.key, o.state.clone(), o.entity.clone()), o.due))
             .collect()
     };
     let (b, a) = (index(before), index(after));
-    let mut keys: Vec<&(Key, Option<String>)> = b.keys().chain(a.keys()).collect();
+    let mut keys: Vec<&Which> = b.keys().chain(a.keys()).collect();
     keys.sort();
     keys.dedup();
     keys.into_iter()
         .filter(|k| b.get(k) != a.get(k))
         .map(|k| DueChange {
             key: k.0.name().to_owned(),
-            state: k.1.clone(),
+            state: k.1.clone().or_else(|| k.2.clone()),
             old: b.get(k).copied(),
             new: a.get(k).copied(),
         })
@@ -668,6 +606,9 @@ fn reached(
     (None, sent.saturating_sub(returned), owed)
 }
 
+mod holds;
+pub(crate) use holds::{Period, hold_periods, hold_periods_for};
+use holds::{hold, hold_assumption};
 pub(crate) mod state;
 pub(crate) use state::StateLaw;
 

@@ -103,6 +103,7 @@ impl Replay {
                 discarded: None,
                 assessment: None,
                 superseded_assessments: 0,
+                earlier_assessments: Vec::new(),
                 notices: Vec::new(),
                 hhs_told: None,
                 head: entry.head(),

@@ -170,6 +170,8 @@ pub(crate) struct OwedView<'a> {
     pub held_until: Option<NaiveDate>,
     #[serde(default)]
     pub expedient: bool,
+    #[serde(borrow, default)]
+    pub entity: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl OwedView<'_> {
@@ -199,6 +201,7 @@ impl OwedView<'_> {
             basis: text(self.basis),
             held_until: self.held_until,
             expedient: self.expedient,
+            entity: self.entity.map(std::borrow::Cow::into_owned),
         }
     }
 }
@@ -252,6 +255,9 @@ pub(crate) struct Owed {
     /// A state item with no day count: `due` is the latest day the clock holds it to.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub expedient: bool,
+    /// The covered entity, for a business associate's notice to one of several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
 }
 
 impl Owed {
@@ -366,6 +372,7 @@ impl Summary {
                     basis: o.basis.clone(),
                     held_until: o.held_until,
                     expedient: o.expedient(),
+                    entity: o.entity.clone(),
                 })
                 .collect(),
             annual: Annual {

@@ -80,7 +80,10 @@ pub(crate) fn obligation_name(o: &Obligation) -> String {
             crate::incident::obligations::state::NEEDS_REVIEW
         ),
         Some(s) => format!("{} ({s})", o.key.name()),
-        None => o.key.name().to_owned(),
+        None => match &o.entity {
+            Some(e) => format!("{} ({e})", o.key.name()),
+            None => o.key.name().to_owned(),
+        },
     }
 }
 

@@ -889,3 +889,41 @@ fn the_substitute_notice_for_fewer_than_ten_needs_no_toll_free_number() {
         letter.stdout
     );
 }
+
+#[test]
+fn the_report_lists_every_assessment_in_order_with_the_superseded_ones_marked() {
+    let env = Env::utc();
+    env.start_minimal("Two assessments");
+    env.breach(["facts", "--affected", "3", "--unreachable", "0"])
+        .ok();
+    env.breach(crate::ASSESS_NOTIFICATION_REQUIRED).ok();
+    let mut second: Vec<&str> = crate::ASSESS_NOTIFICATION_REQUIRED.to_vec();
+    let signer = second.iter().position(|a| *a == "Dana Whit").unwrap();
+    second[signer] = "Lee Counsel";
+    env.breach(second).ok();
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    let first_row = md
+        .lines()
+        .find(|l| l.contains("| Dana Whit (Privacy Officer) |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(first_row.contains("superseded by entry"), "{first_row}");
+    let second_row = md
+        .lines()
+        .find(|l| l.contains("| Lee Counsel (Privacy Officer) |"))
+        .unwrap();
+    assert!(second_row.ends_with("in force |"), "{second_row}");
+    assert!(
+        md.find(first_row) < md.find(second_row),
+        "in the order recorded"
+    );
+    assert!(md.contains("supersedes 1 earlier assessment(s)"));
+    let html = env.breach(["export", "--format", "html"]).ok().stdout;
+    assert!(html.contains("Every assessment, in the order recorded"));
+    assert!(!html.contains("notification required (notification required"));
+    let json = env.breach(["export", "--format", "json"]).ok().json();
+    let all = json["assessments"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["signed_by"], "Dana Whit");
+    assert_eq!(all[1]["superseded_by"], Value::Null);
+    assert_eq!(all[0]["superseded_by"], all[1]["seq"]);
+}

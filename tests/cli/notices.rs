@@ -1029,3 +1029,94 @@ fn notices_are_measured_from_the_day_the_team_was_ready_to_notify() {
     let report = env.breach(["export", "--format", "md"]).ok().stdout;
     assert!(report.contains("Warning: The notice to"), "{report}");
 }
+
+#[test]
+fn a_business_associate_serving_several_covered_entities_owes_each_its_notice() {
+    // 45 CFR 164.410(a)(1): a business associate notifies the covered entity; serving two, it
+    // notifies each, by day 60 after discovery (2026-03-01 + 60 = 2026-04-30).
+    let env = Env::new();
+    env.start("business-associate");
+    env.breach([
+        "facts",
+        "--affected",
+        "40",
+        "--covered-entity",
+        "Riverside Family Clinic",
+        "--covered-entity",
+        "Lakeview Dental",
+    ])
+    .ok();
+    let owed = |env: &Env| -> Vec<(String, String, String)> {
+        env.breach(["--json", "deadlines"]).ok().json()["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["key"] == "business_associate_notice")
+            .map(|o| {
+                (
+                    o["entity"].as_str().unwrap().to_owned(),
+                    o["due"].as_str().unwrap().to_owned(),
+                    o["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        owed(&env),
+        [
+            (
+                "Lakeview Dental".into(),
+                "2026-04-30".into(),
+                "pending".into()
+            ),
+            (
+                "Riverside Family Clinic".into(),
+                "2026-04-30".into(),
+                "pending".into()
+            ),
+        ]
+    );
+    // Which one must be said; one the facts do not name is refused; nothing is recorded.
+    let unsaid = env.breach(notify("covered-entity", "email", "1")).fails(2);
+    assert!(
+        unsaid.error_line().contains("--entity"),
+        "{}",
+        unsaid.stderr
+    );
+    let mut wrong = notify("covered-entity", "email", "1");
+    wrong.extend(["--entity", "Hilltop Pharmacy"]);
+    let refused = env.breach(wrong).fails(1);
+    assert!(
+        refused.error_line().contains("Riverside Family Clinic"),
+        "{}",
+        refused.stderr
+    );
+    let mut lakeview = notify("covered-entity", "email", "1");
+    lakeview.extend(["--entity", "Lakeview Dental"]);
+    env.breach(lakeview).ok();
+    assert_eq!(
+        owed(&env),
+        [
+            (
+                "Riverside Family Clinic".into(),
+                "2026-04-30".into(),
+                "pending".into()
+            ),
+            ("Lakeview Dental".into(), "2026-04-30".into(), "met".into()),
+        ],
+        "one entity's notice meets only its own"
+    );
+    let status = env.breach(["--json", "status"]).ok().json();
+    let step = status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "notify-covered-entity")
+        .unwrap()
+        .clone();
+    assert_eq!(step["state"], "open", "{step}");
+    let mut riverside = notify("covered-entity", "email", "1");
+    riverside.extend(["--entity", "Riverside Family Clinic"]);
+    env.breach(riverside).ok();
+    assert!(owed(&env).iter().all(|(_, _, status)| status == "met"));
+}

@@ -90,18 +90,14 @@ pub(super) fn parse_state_count(flag: &str, text: &str) -> Result<(String, u64),
     Ok((code, n))
 }
 
-/// The update `breach facts` asks for, checked field by field.
-pub(crate) fn facts_update(
+/// The dates `breach facts` asks to record, each refused in the future.
+fn dates_update(
     args: &FactsArgs,
     calendar: &clock::Calendar,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<FactsUpdate, Error> {
+    update: &mut FactsUpdate,
+) -> Result<(), Error> {
     let today = calendar.local_date(now);
-    let mut update = counts_update(
-        args.affected.as_deref(),
-        args.unreachable.as_deref(),
-        &args.states,
-    )?;
     if let Some(d) = &args.discovered {
         update.discovered = Some(calendar.parse_past(d, "--discovered", now)?);
     }
@@ -131,8 +127,29 @@ pub(crate) fn facts_update(
         .as_deref()
         .map(|d| parse_past_date("--identities-delivered", d, today))
         .transpose()?;
+    Ok(())
+}
+
+/// The update `breach facts` asks for, checked field by field.
+pub(crate) fn facts_update(
+    args: &FactsArgs,
+    calendar: &clock::Calendar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FactsUpdate, Error> {
+    let today = calendar.local_date(now);
+    let mut update = counts_update(
+        args.affected.as_deref(),
+        args.unreachable.as_deref(),
+        &args.states,
+    )?;
+    dates_update(args, calendar, now, &mut update)?;
     update.business_associate = args.business_associate.map(YesNo::is_yes);
     update.ba_agreement_days = args.ba_agreement_days;
+    update.covered_entities = args
+        .covered_entities
+        .iter()
+        .map(|name| check_text("--covered-entity", name, false))
+        .collect::<Result<_, _>>()?;
     update.email_consent = args.email_consent;
     update.deceased = args.deceased;
     if let Some(path) = &args.roster {

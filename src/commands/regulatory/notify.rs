@@ -18,6 +18,8 @@ pub(in crate::commands) struct NoticeRequest<'a> {
     pub remailed: bool,
     /// `--addendum`: an addendum to the report HHS has.
     pub addendum: bool,
+    /// `--entity`: the covered entity notified, of those the facts name.
+    pub entity: Option<&'a str>,
 }
 
 /// The notice a request describes, each value checked.
@@ -44,6 +46,11 @@ pub(in crate::commands) fn notice_from(
             ));
         }
         _ => {}
+    }
+    if req.entity.is_some() && req.to != Audience::CoveredEntity {
+        return Err(Error::usage(
+            "--entity names the covered entity notified: --to covered-entity",
+        ));
     }
     if req.addendum && (req.to != Audience::Hhs || req.method.trim() != "portal") {
         return Err(Error::usage(
@@ -89,6 +96,10 @@ pub(in crate::commands) fn notice_from(
         not_counted: None,
         remailed: req.remailed,
         addendum: req.addendum,
+        entity: req
+            .entity
+            .map(|e| check_text("--entity", e, false))
+            .transpose()?,
     })
 }
 
@@ -109,6 +120,7 @@ pub(in crate::commands) fn notify(s: &Session, args: &NotifyArgs) -> Result<Outc
             despite_hold: args.reason.as_deref().filter(|_| args.despite_hold),
             remailed: args.remailed,
             addendum: args.addendum,
+            entity: args.entity.as_deref(),
         },
         s.today(),
     )?;
@@ -131,6 +143,36 @@ pub(in crate::commands) fn audience(to: NoticeAudience) -> Audience {
         NoticeAudience::NextOfKin => Audience::NextOfKin,
         NoticeAudience::Regulator => Audience::Regulator,
         NoticeAudience::CreditBureaus => Audience::CreditBureaus,
+    }
+}
+
+/// A notice to a covered entity names one of those the facts record, when they record any
+/// (each is owed its own notice, 164.410); one the facts do not name is refused.
+fn one_of_the_covered_entities(incident: &Incident, notice: &NoticeSent) -> Result<(), Error> {
+    let named = &incident.facts.covered_entities;
+    if notice.to != Audience::CoveredEntity || named.is_empty() {
+        return match (&notice.entity, notice.to) {
+            (Some(_), Audience::CoveredEntity) => Err(Error::input(
+                "--entity: no covered entity is recorded; name them first with `breach facts --covered-entity NAME`",
+            )),
+            _ => Ok(()),
+        };
+    }
+    let list = named
+        .iter()
+        .map(|n| format!("\"{}\"", sanitize(n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match &notice.entity {
+        Some(e) if named.contains(e) => Ok(()),
+        Some(e) => Err(Error::input(format!(
+            "--entity \"{}\" is not one of the covered entities recorded ({list})",
+            sanitize(e)
+        ))),
+        None => Err(Error::usage(format!(
+            "the facts name {} covered entities, each owed its own notice: say which with `breach notify --to covered-entity --entity NAME` (one of {list})",
+            named.len()
+        ))),
     }
 }
 
@@ -179,6 +221,7 @@ pub(in crate::commands) fn notice_event(
             h.from, h.until
         )));
     }
+    one_of_the_covered_entities(incident, notice)?;
     let mut notice = notice.clone();
     notice.not_counted = not_counted(incident, &notice, reason)?;
     let notice = &notice;
@@ -194,6 +237,7 @@ pub(in crate::commands) fn notice_event(
             && n.method == notice.method
             && n.count == notice.count
             && n.state == notice.state
+            && n.entity == notice.entity
     };
     if !again && let Some(earlier) = incident.notices.iter().find(|n| same(&n.value)) {
         return Err(Error::refused(format!(
@@ -285,6 +329,7 @@ pub(in crate::commands) fn notice_message(
             o.met_on == Some(notice.date)
                 && o.key.audience() == notice.to
                 && (o.state.is_none() || o.state == notice.state)
+                && (o.entity.is_none() || o.entity == notice.entity)
         })
         .map(|o| {
             format!(

@@ -480,6 +480,7 @@ fn notice_of_step(
         despite_hold: despite_hold.as_deref(),
         remailed: false,
         addendum: false,
+        entity: None,
     };
     let notice = regulatory::notice_from(&request, s.today())?;
     let reason = reason

@@ -486,7 +486,7 @@ pub(super) fn deadlines_calendar(s: &Session, out: &FileOut) -> Result<Outcome, 
             open.iter().map(|o| export::CalendarEvent {
                 incident: id,
                 key: o.key.name(),
-                state: o.state.as_deref(),
+                state: o.state.as_deref().or(o.entity.as_deref()),
                 label: o.label.clone(),
                 due: o.due,
                 why: &o.why,

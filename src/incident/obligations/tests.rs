@@ -383,6 +383,7 @@ fn status_follows_the_notices_sent() {
             counts: true,
             by_email: false,
             remailed: false,
+            entity: None,
         },
         SentNotice {
             to: Audience::Hhs,
@@ -392,6 +393,7 @@ fn status_follows_the_notices_sent() {
             counts: true,
             by_email: false,
             remailed: false,
+            entity: None,
         },
         SentNotice {
             to: Audience::Media,
@@ -401,6 +403,7 @@ fn status_follows_the_notices_sent() {
             counts: true,
             by_email: false,
             remailed: false,
+            entity: None,
         },
     ];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-05-20"));
@@ -599,6 +602,7 @@ fn a_web_or_media_substitute_notice_stays_up_90_days_from_the_day_it_is_given() 
         counts: true,
         by_email: false,
         remailed: false,
+        entity: None,
     }];
     let c = clock(day("2026-03-03"), &f, true, &notices, day("2026-04-20"));
     let substitute = c
@@ -634,6 +638,7 @@ fn notices_to_part_of_the_reachable_people_leave_the_individual_notice_partial()
         counts: true,
         by_email: false,
         remailed: false,
+        entity: None,
     };
     let status = |notices: &[SentNotice]| {
         let c = clock(day("2026-03-03"), &f, true, notices, day("2026-04-10"));

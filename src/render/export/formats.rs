@@ -176,11 +176,7 @@ pub(crate) fn ics_calendar<'a>(
         ics_line(&mut out, &format!("X-WR-CALDESC:{}", ics_text(note)));
     }
     for e in events {
-        let key = e.key;
-        let uid = match e.state {
-            Some(s) => format!("{}-{key}-{}@breach", e.incident, s.to_ascii_lowercase()),
-            None => format!("{}-{key}@breach", e.incident),
-        };
+        let uid = ics_uid(e.incident, e.key, e.state);
         use crate::incident::obligations::Status;
         let summary = match (e.status, e.met_on) {
             (Status::Met | Status::MetLate, Some(on)) => {
@@ -232,6 +228,27 @@ pub(crate) fn ics_calendar<'a>(
     out
 }
 
+/// An event's UID: the incident, the obligation and, for one owed per state or per covered
+/// entity, that name slugged, so every event of one incident is told apart and stays the same.
+fn ics_uid(incident: &str, key: &str, state: Option<&str>) -> String {
+    match state {
+        Some(s) => {
+            let part: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            format!("{incident}-{key}-{part}@breach")
+        }
+        None => format!("{incident}-{key}@breach"),
+    }
+}
+
 /// The incident's iCalendar export: every obligation that applies.
 pub(crate) fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> String {
     ics_calendar(
@@ -240,7 +257,7 @@ pub(crate) fn ics_export(report: &Report, clock: &Clock, now: DateTime<Utc>) -> 
         clock.obligations.iter().map(|o| CalendarEvent {
             incident: &report.incident.id,
             key: o.key.name(),
-            state: o.state.as_deref(),
+            state: o.state.as_deref().or(o.entity.as_deref()),
             label: o.label(),
             due: o.due,
             why: &o.why,

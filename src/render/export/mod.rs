@@ -53,6 +53,8 @@ pub(crate) struct Report<'a> {
     pub runbook: RunbookSummary,
     pub facts: Facts,
     pub determination: Option<DeterminationSection>,
+    /// Every assessment recorded, in order: the superseded ones marked, with who signed each.
+    pub assessments: Vec<AssessmentEntry>,
     pub deadlines: DeadlinesView<'a>,
     pub obligations: Vec<ObligationRow>,
     pub phases: Vec<PhaseReport>,
@@ -162,6 +164,51 @@ pub(crate) struct DeterminationSection {
     pub at: String,
     pub by: String,
     pub seq: u64,
+}
+
+/// One assessment as the report lists them all.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AssessmentEntry {
+    pub seq: u64,
+    pub at: String,
+    pub signed_by: String,
+    pub role: String,
+    pub determination: &'static str,
+    /// The risk each factor leaves, "nature high, recipient medium, …", when rated.
+    pub risks: Option<String>,
+    pub override_reason: Option<String>,
+    /// The entry of the assessment that superseded it; `None` for the one in force.
+    pub superseded_by: Option<u64>,
+}
+
+/// Every assessment of `incident`, in the order recorded.
+fn assessment_entries(incident: &Incident, cal: &Calendar) -> Vec<AssessmentEntry> {
+    let all: Vec<&crate::incident::Signed<crate::incident::event::Assessment>> = incident
+        .earlier_assessments
+        .iter()
+        .chain(incident.assessment.as_ref())
+        .collect();
+    all.iter()
+        .enumerate()
+        .map(|(i, a)| AssessmentEntry {
+            seq: a.seq,
+            at: local(cal, &a.at),
+            signed_by: a.value.signed_by.clone(),
+            role: a.value.role.clone(),
+            determination: a.value.determination.label(),
+            risks: a.value.factors.as_ref().map(|f| {
+                format!(
+                    "nature {}, recipient {}, acquired {}, after mitigation {}",
+                    f.nature.rating.name(),
+                    f.recipient.rating.name(),
+                    f.acquired.rating.name(),
+                    f.mitigation.rating.name()
+                )
+            }),
+            override_reason: a.value.override_reason.clone(),
+            superseded_by: all.get(i + 1).map(|next| next.seq),
+        })
+        .collect()
 }
 
 /// A notice recorded as sent.
@@ -503,6 +550,7 @@ pub(crate) fn report<'a>(
             by: a.by.clone(),
             seq: a.seq,
         }),
+        assessments: assessment_entries(incident, cal),
         deadlines: DeadlinesView::new(incident, clock, today, cal.zone_name()),
         obligations: obligation_rows(clock),
         phases,
