@@ -110,6 +110,10 @@ pub(crate) struct Obligation {
     /// The due date as `--json` writes it: null for an item with no day count (expedient).
     #[serde(rename = "due")]
     pub due_shown: Option<NaiveDate>,
+    /// For an expedient state item: the latest day the clock holds it to (HIPAA's date for
+    /// the same notice), which `days_left` counts to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest: Option<NaiveDate>,
     /// The state or jurisdiction, for media notice and the state-law items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -155,6 +159,7 @@ impl Obligation {
             key,
             due,
             due_shown: Some(due),
+            latest: None,
             state: None,
             entity: None,
             status: Status::Pending,

@@ -1119,4 +1119,13 @@ fn a_business_associate_serving_several_covered_entities_owes_each_its_notice() 
     riverside.extend(["--entity", "Riverside Family Clinic"]);
     env.breach(riverside).ok();
     assert!(owed(&env).iter().all(|(_, _, status)| status == "met"));
+    // The export names each entity's notice too.
+    let exported = env.breach(["export", "--format", "json"]).ok().json();
+    let entities: Vec<&str> = exported["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["entity"].as_str())
+        .collect();
+    assert_eq!(entities, ["Lakeview Dental", "Riverside Family Clinic"]);
 }

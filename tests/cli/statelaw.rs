@@ -235,6 +235,18 @@ fn an_expedient_law_has_no_due_date_of_its_own_and_is_never_shown_as_not_due() {
     let il = item(&env, "state_individual_notice", "IL").unwrap();
     assert_eq!(il["due"], Value::Null);
     assert_eq!(il["expedient"], true);
+    assert_eq!(il["latest"], "2026-05-01");
+    let exported = env.breach(["export", "--format", "json"]).ok().json();
+    let row = exported["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "state_individual_notice" && o["state"] == "IL")
+        .unwrap();
+    assert_eq!(
+        (&row["due"], &row["latest"]),
+        (&Value::Null, &Value::from("2026-05-01"))
+    );
     let text = env.breach(["deadlines"]).ok().stdout;
     assert!(
         text.contains("2026-05-01 at the latest (expedient: no day count)"),

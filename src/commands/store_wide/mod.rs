@@ -296,6 +296,9 @@ pub(crate) struct DueRow {
     pub key: Key,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The covered entity, for a business associate's notice when the facts name several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     pub label: String,
     /// Null for a state item with no day count (`expedient`).
     #[serde(default, deserialize_with = "crate::clock::stored_day::maybe_day")]
@@ -325,6 +328,7 @@ impl DueRow {
             status: o.status(today),
             days_left: (o.due - today).num_days(),
             state: o.state,
+            entity: o.entity,
             label: o.label,
             due: (!o.expedient).then_some(o.due),
             latest: o.due,

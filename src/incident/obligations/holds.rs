@@ -97,4 +97,5 @@ pub(super) fn hold(o: &mut Obligation, facts: &Facts) {
         }
     }
     o.due_shown = (!o.expedient()).then_some(o.due);
+    o.latest = o.expedient().then_some(o.due);
 }

@@ -245,9 +245,15 @@ pub(crate) struct ObligationRow {
     /// The state or jurisdiction, for media notice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The covered entity, for a business associate's notice when the facts name several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     pub label: String,
     /// Null for a state item with no day count (`expedient`).
     pub due: Option<NaiveDate>,
+    /// For an expedient state item: the latest day the clock holds it to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest: Option<NaiveDate>,
     /// The due date as a person reads it (an expedient item's latest day, so marked).
     pub due_words: String,
     pub days_left: i64,
@@ -395,8 +401,10 @@ fn obligation_rows(clock: &Clock) -> Vec<ObligationRow> {
         .map(|o| ObligationRow {
             key: o.key.name(),
             state: o.state.clone(),
+            entity: o.entity.clone(),
             label: o.label(),
             due: o.due_shown,
+            latest: o.latest,
             due_words: o.due_words(),
             days_left: o.days_left,
             form: o.form,
