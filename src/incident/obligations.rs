@@ -484,7 +484,7 @@ pub(crate) fn clock(
             });
         }
         o.days_left = (o.due - today).num_days();
-        o.status = status_of(met_on, o.due, today, partial);
+        o.status = Status::on(today, o.due, met_on, partial);
     }
     state::settle_residents(&mut obligations, facts, notices, today);
     // Overdue first, then by due date: what needs doing soonest leads.
@@ -505,15 +505,23 @@ pub(crate) fn clock(
     }
 }
 
-/// An obligation's status from when it was met, its due date, today, and whether notices went
-/// to part of the people it must reach.
-fn status_of(met_on: Option<NaiveDate>, due: NaiveDate, today: NaiveDate, partial: bool) -> Status {
-    match met_on {
-        Some(d) if d <= due => Status::Met,
-        Some(_) => Status::MetLate,
-        None if today > due => Status::Overdue,
-        None if partial => Status::Partial,
-        None => Status::Pending,
+impl Status {
+    /// An obligation's status on `today`, from its due date, when it was met, and whether
+    /// notices went to part of the people it must reach: the one rule the clock and every view
+    /// of a summary use.
+    pub(crate) fn on(
+        today: NaiveDate,
+        due: NaiveDate,
+        met_on: Option<NaiveDate>,
+        partial: bool,
+    ) -> Status {
+        match met_on {
+            Some(d) if d <= due => Status::Met,
+            Some(_) => Status::MetLate,
+            None if today > due => Status::Overdue,
+            None if partial => Status::Partial,
+            None => Status::Pending,
+        }
     }
 }
 

@@ -116,7 +116,7 @@ impl ListView<'_> {
         }
         self.obligations
             .iter()
-            .filter(|o| status_on(today, o.due, o.met_on, false) == Status::Overdue)
+            .filter(|o| Status::on(today, o.due, o.met_on, false) == Status::Overdue)
             .count()
     }
 
@@ -263,19 +263,7 @@ pub(crate) struct Owed {
 impl Owed {
     /// The status on `today`, as the incident's own clock would say it.
     pub(crate) fn status(&self, today: NaiveDate) -> Status {
-        status_on(today, self.due, self.met_on, self.partial)
-    }
-}
-
-/// An obligation's status on `today`, from its due date, when it was met, and whether notices
-/// went to part of the people it must reach: the one rule every view of a summary uses.
-fn status_on(today: NaiveDate, due: NaiveDate, met_on: Option<NaiveDate>, partial: bool) -> Status {
-    match met_on {
-        Some(d) if d <= due => Status::Met,
-        Some(_) => Status::MetLate,
-        None if today > due => Status::Overdue,
-        None if partial => Status::Partial,
-        None => Status::Pending,
+        Status::on(today, self.due, self.met_on, self.partial)
     }
 }
 

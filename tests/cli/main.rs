@@ -259,6 +259,12 @@ impl Env {
     /// Starts an incident on the minimal fixture runbook (kept in `org/`); returns its id.
     /// Later commands need no `--runbooks`: the runbook is pinned into the log.
     pub fn start_minimal(&self, title: &str) -> String {
+        self.start_minimal_discovered(title, "2026-03-01 09:30")
+    }
+
+    /// Starts an incident on the minimal fixture runbook discovered at `discovered` (as
+    /// `start --discovered` takes it); returns its id.
+    pub fn start_minimal_discovered(&self, title: &str, discovered: &str) -> String {
         self.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
         let out = self
             .breach([
@@ -269,7 +275,7 @@ impl Env {
                 "--runbook",
                 "minimal",
                 "--discovered",
-                "2026-03-01 09:30",
+                discovered,
                 "--title",
                 title,
             ])

@@ -12,19 +12,7 @@ use crate::{ASSESS_NOTIFICATION_REQUIRED, Env};
 /// run), with `facts` recorded.
 fn discovered_march_2(facts: &[&str]) -> Env {
     let env = Env::new();
-    env.write("org/minimal.yaml", include_str!("../fixtures/minimal.yaml"));
-    env.breach([
-        "--runbooks",
-        "org",
-        "start",
-        "--runbook",
-        "minimal",
-        "--discovered",
-        "2026-03-02 10:00",
-        "--title",
-        "State law",
-    ])
-    .ok();
+    env.start_minimal_discovered("State law", "2026-03-02 10:00");
     let mut args = vec!["facts"];
     args.extend(facts);
     env.breach(args).ok();

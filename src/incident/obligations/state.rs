@@ -10,7 +10,7 @@
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
 
-use super::{Obligation, SentNotice};
+use super::{Obligation, SentNotice, Status};
 use crate::incident::Facts;
 use crate::rules::Key;
 use crate::rules::state::{CountsFrom, Duty, StateRow, StateTable, Within};
@@ -286,7 +286,7 @@ pub(super) fn settle_residents(
         let partial = own_sent > 0 || hipaa.is_some_and(|h| h.1 > 0);
         o.met_on = met_on;
         o.days_left = (o.due - today).num_days();
-        o.status = super::status_of(met_on, o.due, today, partial);
+        o.status = Status::on(today, o.due, met_on, partial);
     }
 }
 
