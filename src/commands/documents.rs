@@ -19,9 +19,10 @@ use crate::store::Access;
 use crate::store::Store;
 
 /// The incident, read through `replay` (which says how much of the timeline it keeps).
-fn load(s: &Session, mut replay: Replay) -> Result<(std::rc::Rc<Store>, Incident), Error> {
+fn load(s: &Session, replay: Replay) -> Result<(std::rc::Rc<Store>, Incident), Error> {
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
+    let mut replay = replay.expecting(&id);
     let mut log = store.open_log(&id, Access::Read)?;
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
     log.read_verified(|e| {
@@ -81,7 +82,7 @@ fn streamed_export(
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
-    let mut replay = Replay::with_report_entries();
+    let mut replay = Replay::with_report_entries().expecting(&id);
     log.read_verified(|e| {
         bar.inc(e.line.len() as u64 + 1);
         replay.apply(e);

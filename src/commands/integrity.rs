@@ -148,17 +148,20 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
 
 /// What `verify` found: the scan, the first problem in words, the attachments that do not
 /// match, how many were re-hashed, and the entries written on a substituted clock.
-struct Checked {
+pub(super) struct Checked {
     scan: Scan,
-    error: Option<String>,
+    pub(super) error: Option<String>,
     problems: Vec<AttachmentProblem>,
     attachments: usize,
     substituted: Vec<u64>,
 }
 
+/// Why a log with no entries fails: a record starts with its opening entry.
+const EMPTY_LOG: &str = "the log has no entries: an incident's record starts with its `incident_opened` entry, so this one was emptied or never written";
+
 /// Reads the whole log, checking every line, the first entry, every attachment's content and,
 /// when one is kept, the kept head.
-fn check(
+pub(super) fn check(
     store: &Store,
     id: &str,
     expected: Option<&(Option<u64>, String)>,
@@ -179,7 +182,7 @@ fn check(
             found_expected = Some(entry.seq);
         }
         if entry.seq == 0 {
-            opening = verify_opening(entry).err();
+            opening = verify_opening(entry, id).err();
         }
         if entry.substituted() {
             substituted.push(entry.seq);
@@ -199,10 +202,13 @@ fn check(
         }
     })?;
     bar.finish_and_clear();
-    let mut error = scan.damage.as_ref().map(ToString::to_string);
-    if error.is_none() {
-        error = opening.map(|e| e.to_string()).or(unreadable_attachment);
-    }
+    let mut error = scan
+        .damage
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| (scan.entries == 0).then(|| EMPTY_LOG.to_owned()))
+        .or_else(|| opening.map(|e| e.to_string()))
+        .or(unreadable_attachment);
     let mut problems = Vec::new();
     for (seq, a) in &attachments {
         let found = store.attachment_sha256(id, &a.stored)?;

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::incident::event::{self, FinalObligation, Opened, PinnedRunbook};
 use crate::incident::input::check_text;
 use crate::incident::obligations::Status as ObligationStatus;
-use crate::incident::{Event, StepRecord, StepState};
+use crate::incident::{Event, Incident, StepRecord, StepState};
 use crate::log::{self, Head};
 use crate::render::deadlines::obligation_name;
 use crate::render::deadlines::{DeadlinesView, deadline_summary};
@@ -452,6 +452,12 @@ pub(super) fn discard(s: &Session, reason: String) -> Result<Outcome, Error> {
                 crate::text::sanitize(by)
             )));
         }
+        if let Some(why) = reportable(incident) {
+            return Err(Error::refused(format!(
+                "incident {} {why}: a reportable breach is part of the record and is not discarded; if the assessment was wrong, record the right one with `breach assess`, or close the incident when its work is done",
+                incident.id
+            )));
+        }
         Ok(Event::Discarded(event::Discarded {
             reason: reason.clone(),
         }))
@@ -465,6 +471,27 @@ pub(super) fn discard(s: &Session, reason: String) -> Result<Outcome, Error> {
         ),
         &head,
     ))
+}
+
+/// What in the record shows a breach that must be reported (an assessment that requires
+/// notification, or a notice sent), which `discard` must not hide from the annual report.
+fn reportable(incident: &Incident) -> Option<String> {
+    if let Some(a) = &incident.assessment
+        && a.value.determination.requires_notification()
+    {
+        return Some(format!(
+            "was assessed as a breach that requires notification (entry {}, signed by {})",
+            a.seq,
+            crate::text::sanitize(&a.value.signed_by)
+        ));
+    }
+    (!incident.notices.is_empty()).then(|| {
+        format!(
+            "records {} notice(s) sent (the first in entry {})",
+            incident.notices.len(),
+            incident.notices[0].seq
+        )
+    })
 }
 
 /// `reopen --reason` without a step: a closed incident takes work again.

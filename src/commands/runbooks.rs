@@ -1,7 +1,6 @@
 //! `runbook list | show | init | validate`: the runbooks available, one laid out for reading, a
 //! copy to adapt, and the validator an author runs.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -142,8 +141,9 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
     let catalog = s.catalog()?;
     let entry = catalog.get(id)?;
     let dir = match dir {
+        Some(d) if d.is_dir() => d,
         Some(d) => {
-            std::fs::create_dir_all(&d).map_err(|e| Error::io("create directory", &d, e))?;
+            crate::files::create_private_dir(&d)?;
             d
         }
         None => {
@@ -153,21 +153,15 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
         }
     };
     let path = dir.join(format!("{id}.yaml"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::refused(format!(
-                "{} exists; edit it, or remove it to start again",
-                path.display()
-            )),
-            _ => Error::io("create", &path, e),
-        })?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(Error::refused(format!(
+            "{} exists; edit it, or remove it to start again",
+            path.display()
+        )));
+    }
     let text = format!("{INIT_HEADER}{}", entry.text);
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io("write", &path, e))?;
+    // 0600 whatever the umask, written whole or not at all.
+    crate::files::write_private_file(&path, text.as_bytes(), false)?;
     Ok(Outcome::ok(format!(
         "Copied {id} {} to {}.\nEdit it, then check it with `breach runbook validate {}`.\nRunbooks in the store's runbooks/ (or --runbooks DIR) replace the bundled one of the same id;\nincidents already open keep the runbook they started with.\n",
         entry.runbook.version.value,

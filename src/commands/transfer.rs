@@ -74,6 +74,7 @@ pub(crate) struct Copied {
 pub(super) fn push(s: &Session, to: &Path) -> Result<Outcome, Error> {
     let from = s.open_store()?;
     let id = s.resolve(&from)?;
+    check_source(&from, &id)?;
     let target = Store::create(&crate::store::StoreAddress::parse(to), false)?;
     report(s, &copy(&from, &target, &id)?)
 }
@@ -82,8 +83,22 @@ pub(super) fn push(s: &Session, to: &Path) -> Result<Outcome, Error> {
 pub(super) fn pull(s: &Session, from: &Path) -> Result<Outcome, Error> {
     let source = Store::open(&crate::store::StoreAddress::parse(from))?;
     let id = source.resolve(s.incident.as_deref())?;
+    check_source(&source, &id)?;
     let target = s.create_store()?;
     report(s, &copy(&source, &target, &id)?)
+}
+
+/// Refuses to copy a record that does not verify in its source as `verify` checks it
+/// (attachments included), before anything is created on the other side: a damaged record is
+/// never promoted.
+fn check_source(from: &Store, id: &str) -> Result<(), Error> {
+    match super::integrity::check(from, id, None)?.error {
+        None => Ok(()),
+        Some(problem) => Err(Error::refused(format!(
+            "incident {id} does not verify in {}: {problem}; nothing was copied (`breach verify` there says more)",
+            from.location()
+        ))),
+    }
 }
 
 fn report(s: &Session, copied: &Copied) -> Result<Outcome, Error> {
@@ -169,6 +184,12 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
         held.len()
     };
     check_copy(to, id, &head, &stored)?;
+    if let Some(problem) = super::integrity::check(to, id, None)?.error {
+        return Err(Error::StoreDamaged {
+            path: to.location().into(),
+            detail: format!("after the copy, incident {id} does not verify there: {problem}"),
+        });
+    }
     Ok(Copied {
         id: id.to_owned(),
         from: from.location(),

@@ -11,6 +11,8 @@ pub(crate) struct Replay {
     /// Which entries to keep in `Incident::timeline` (exports keep them; views need only
     /// state, so their memory stays flat in the length of the log).
     keep: Keep,
+    /// The id the store keeps the log under, which its first entry must name.
+    expected_id: Option<String>,
 }
 
 /// Which entries a replay keeps in the timeline.
@@ -34,7 +36,15 @@ impl Replay {
             incident: None,
             error: None,
             keep: Keep::None,
+            expected_id: None,
         }
+    }
+
+    /// The same replay, refusing a log whose first entry opens another incident than `id`,
+    /// the one the store keeps it under: a copied or renamed log is not a second incident.
+    pub(crate) fn expecting(mut self, id: &str) -> Self {
+        self.expected_id = Some(id.to_owned());
+        self
     }
 
     /// A replay that goes on from `incident`, the state after a verified prefix of its log.
@@ -82,6 +92,9 @@ impl Replay {
                 )));
             };
             check_opening(opened, entry.seq)?;
+            if let Some(kept_as) = &self.expected_id {
+                check_kept_as(&opened.incident, kept_as)?;
+            }
             let runbook = pinned_runbook(&opened.runbook)?;
             let implies = runbook.implies;
             self.incident = Some(Incident {
@@ -170,7 +183,7 @@ impl Replay {
 /// What `verify` checks of the first entry, beyond what every replay checks: that the
 /// pinned runbook's pre-parsed form (which replays read, for speed) is exactly the runbook its
 /// text parses to, so the steps cannot be changed without changing the text and its SHA-256.
-pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
+pub(crate) fn verify_opening(entry: &Entry<'_>, kept_as: &str) -> Result<(), Error> {
     let Event::Opened(opened) = Event::decode(entry)? else {
         return Err(Error::refused(format!(
             "the log does not start with an `incident_opened` entry (found `{}`)",
@@ -178,6 +191,7 @@ pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
         )));
     };
     check_opening(&opened, entry.seq)?;
+    check_kept_as(&opened.incident, kept_as)?;
     if let Some(parsed) = &opened.runbook.parsed {
         let from_text = parse_runbook(
             &format!("pinned runbook {}", opened.runbook.id),
@@ -203,6 +217,23 @@ pub(crate) fn verify_opening(entry: &Entry<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Checks that the first entry opens the incident the store keeps the log under: a log
+/// copied or renamed to another place is the same incident, never a second one.
+fn check_kept_as(opened: &str, kept_as: &str) -> Result<(), Error> {
+    if opened == kept_as {
+        return Ok(());
+    }
+    Err(Error::LogDamaged {
+        path: std::path::PathBuf::from(crate::text::sanitize(kept_as).into_owned()),
+        detail: format!(
+            "entry 0 opens incident {}, but the log is kept as incident {}: a copied or renamed log is not another incident (remove the copy, or move it back)",
+            crate::text::sanitize(opened),
+            crate::text::sanitize(kept_as)
+        ),
+        torn_tail: false,
+    })
 }
 
 /// Checks what the first entry pins instead of trusting it: the log format and hash algorithm

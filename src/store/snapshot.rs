@@ -37,7 +37,7 @@ impl Store {
                     && s.incident.head == s.resume.head
             })
         {
-            let mut replay = Replay::resume(snapshot.incident);
+            let mut replay = Replay::resume(snapshot.incident).expecting(id);
             if let Some(scan) = log.scan_from(&snapshot.resume, &mut |e| replay.apply(e))? {
                 let scan = scan.verified(Path::new(&log.location()))?;
                 let incident = replay.finish()?;
@@ -47,7 +47,7 @@ impl Store {
                 return Ok(incident);
             }
         }
-        let mut replay = Replay::new();
+        let mut replay = Replay::new().expecting(id);
         let scan = log.read_verified(|entry| replay.apply(entry))?;
         let incident = replay.finish()?;
         if scan.entries >= SNAPSHOT_EVERY {

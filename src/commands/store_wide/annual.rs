@@ -148,6 +148,16 @@ fn annual_line(r: &AnnualRow) -> view::AnnualLine {
     }
 }
 
+/// The warning for an incident discarded (by an earlier version, or by hand) although its
+/// record shows a breach that requires notification: it stays in the report.
+fn discarded_but_listed(row: &AnnualRow) -> String {
+    format!(
+        "{} ({}) was discarded, but its record shows a breach that requires notification: it is listed",
+        row.id,
+        crate::text::sanitize(&row.title)
+    )
+}
+
 pub(in crate::commands) fn annual(
     s: &Session,
     year: i32,
@@ -166,11 +176,16 @@ pub(in crate::commands) fn annual(
     let (mut rows, mut not_reported) = (0usize, 0usize);
     let (sorted, unreadable) = each_sorted(&store, |text, sink| {
         let when: YearView = serde_json::from_str(text)?;
-        if when.discovered.year() != year || when.discarded {
+        if when.discovered.year() != year {
             return Ok(());
         }
-        match place(&serde_json::from_str::<Summary>(text)?, first_day) {
+        let summary = serde_json::from_str::<Summary>(text)?;
+        if when.discarded && !summary.annual.notification_required {
+            return Ok(());
+        }
+        match place(&summary, first_day) {
             Placed::Row(row) => {
+                warnings.extend(when.discarded.then(|| discarded_but_listed(&row)));
                 if for_a_person {
                     columns.add(&view::annual_cells(&annual_line(&row)));
                     rows += 1;
