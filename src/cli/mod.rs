@@ -333,11 +333,15 @@ pub(crate) enum Command {
         expect_head: Option<String>,
     },
 
-    /// Quarantine a torn final line left by a crash, and log what was removed
+    /// Quarantine a torn final line left by a crash (on a database, the damaged entries), and log what was removed
     #[command(
-        after_help = "Example (after `breach verify` reports a torn tail):\n  breach repair && breach verify"
+        after_help = "Example (after `breach verify` reports a torn tail):\n  breach repair && breach verify\n\nOn a database store, its owner moves the entries from the first damaged one on into\nbreach.quarantined_entries (kept there for good), and the incident takes entries again:\n  breach repair --reason \"entry 7 inserted by hand, see ticket 42\" && breach verify"
     )]
-    Repair,
+    Repair {
+        /// Why (required on a database store, where complete entries are moved aside)
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
 
     /// Set up a shared store on PostgreSQL: tables, insert-only triggers, roles
     #[command(

@@ -327,12 +327,15 @@ pub(crate) struct RepairedOutput<'a> {
     pub head: &'a Head,
 }
 
-pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
+pub(super) fn repair(s: &Session, reason: Option<&str>) -> Result<Outcome, Error> {
+    let reason = reason
+        .map(|r| crate::incident::input::check_text("--reason", r, true))
+        .transpose()?;
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Write)?;
     let ts = clock::log_timestamp(s.calendar.now());
-    let repaired = log.repair(&s.stamp(&ts, None), &s.actor)?;
+    let repaired = log.repair(&s.stamp(&ts, None), &s.actor, reason.as_deref())?;
     if s.json {
         return Ok(Outcome::json(&RepairedOutput {
             id: &id,
@@ -342,7 +345,7 @@ pub(super) fn repair(s: &Session) -> Result<Outcome, Error> {
         .recorded(&repaired.head));
     }
     Ok(Outcome::ok(format!(
-        "Repaired {id}: quarantined {} torn byte(s) from offset {} (sha256 {}) to {}; the repair is entry {}.\n{}",
+        "Repaired {id}: quarantined {} byte(s) from offset {} (sha256 {}) to {}; the repair is entry {}.\n{}",
         repaired.data.length,
         repaired.data.offset,
         repaired.data.sha256,

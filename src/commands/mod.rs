@@ -441,7 +441,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         } => documents::letter(s, kind, strict, &out),
         Command::Config(cmd) => profile::config(s, cmd),
         Command::Verify { expect_head } => integrity::verify(s, expect_head.as_deref()),
-        Command::Repair => integrity::repair(s),
+        Command::Repair { reason } => integrity::repair(s, reason.as_deref()),
         Command::Store(crate::cli::StoreCommand::Init) => transfer::init(s),
         Command::Push { to } => transfer::push(s, &to),
         Command::Pull { from } => transfer::pull(s, &from),

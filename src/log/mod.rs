@@ -203,6 +203,9 @@ pub(crate) struct RepairData {
     pub length: u64,
     pub sha256: String,
     pub quarantine: String,
+    /// Why, as the person who repaired gave it (required on a database store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An entry's payload, encoded once as it will be written.

@@ -74,7 +74,12 @@ pub(crate) trait IncidentLog: std::fmt::Debug {
     fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error>;
 
     /// Quarantines a torn tail and logs what was removed; refuses anything else.
-    fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error>;
+    fn repair(
+        &mut self,
+        stamp: &Stamp<'_>,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Repaired, Error>;
 
     /// Where the log is, for messages.
     fn location(&self) -> String;

@@ -218,3 +218,340 @@ fn runbook_init_writes_a_private_file_whatever_the_umask() {
     assert_eq!(mode(&env.path().join("mine")), 0o700);
     assert_eq!(mode(&mine.join("compromised-mailbox.yaml")), 0o600);
 }
+
+#[test]
+fn every_host_and_hostaddr_is_classified_before_tls_is_relaxed_and_every_host_is_shown() {
+    let env = Env::new();
+    for (url, remote) in [
+        (
+            "postgresql://u:Sup3r-Secret@127.0.0.1:5,db.remote:6/db?sslmode=disable",
+            "127.0.0.1,db.remote",
+        ),
+        (
+            "postgresql://u@localhost/db?sslmode=prefer&hostaddr=10.1.2.3",
+            "localhost (hostaddr 10.1.2.3)",
+        ),
+        (
+            "postgresql://u@/db?hostaddr=10.1.2.3&sslmode=disable",
+            "10.1.2.3",
+        ),
+    ] {
+        let out = env.breach(["list"]).env("BREACH_STORE", url).fails(1);
+        assert!(
+            out.error_line().contains("in clear")
+                && out.error_line().contains(&format!("to {remote};")),
+            "{url}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("Sup3r-Secret"));
+    }
+    // Every host local: plain TCP is allowed, and the message names every host tried.
+    let out = env
+        .breach(["list"])
+        .env(
+            "BREACH_STORE",
+            "postgresql://u@127.0.0.1:1,localhost:2/db?sslmode=disable&connect_timeout=2",
+        )
+        .fails(1);
+    assert!(
+        out.error_line()
+            .contains("postgresql://u@127.0.0.1:1,localhost:2/db")
+            && out.error_line().contains("cannot reach"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A database store with a writer and an auditor login; the env's own login is the owner.
+fn team_store() -> Option<(Env, String, String, String)> {
+    let env = Env::postgres()?;
+    let cluster = crate::pg::cluster().unwrap();
+    let db = env.database.clone().unwrap();
+    let (writer, auditor) = (format!("{db}_w"), format!("{db}_a"));
+    cluster
+        .admin(&db)
+        .batch_execute(&format!(
+            "CREATE ROLE {writer} LOGIN IN ROLE breach_writer; CREATE ROLE {auditor} LOGIN IN ROLE breach_auditor;"
+        ))
+        .unwrap();
+    let as_writer = cluster.url(&writer, &db);
+    let id = env
+        .breach([
+            "--json",
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01 09:30",
+            "--title",
+            "Team",
+        ])
+        .env("BREACH_STORE", &as_writer)
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Some((env, id, writer, auditor))
+}
+
+fn raw(login: &str, db: &str) -> postgres::Client {
+    postgres::Config::new()
+        .host_path(&crate::pg::cluster().unwrap().dir)
+        .user(login)
+        .dbname(db)
+        .connect(postgres::NoTls)
+        .unwrap()
+}
+
+/// The next line after the incident's last one, hashed and linked as `breach` would write it,
+/// with `ts` as its time and `data` as its payload.
+fn linked_line(
+    client: &mut postgres::Client,
+    id: &str,
+    ts: &str,
+    kind: &str,
+    data: &str,
+) -> (i64, String, String, i64) {
+    let last = client
+        .query_one(
+            "SELECT seq, hash, end_offset FROM breach.entries WHERE incident = $1 ORDER BY seq DESC LIMIT 1",
+            &[&id],
+        )
+        .unwrap();
+    let (seq, prev, end): (i64, String, i64) = (last.get(0), last.get(1), last.get(2));
+    let body = format!(
+        "{{\"seq\":{},\"prev\":\"{prev}\",\"ts\":\"{ts}\",\"actor\":\"mallory\",\"kind\":\"{kind}\",\"data\":{data}",
+        seq + 1
+    );
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(body.as_bytes()))
+    };
+    let line = format!("{body},\"hash\":\"{hash}\"}}\n");
+    let end = end + line.len() as i64;
+    (seq + 1, line, prev, end)
+}
+
+fn insert(
+    client: &mut postgres::Client,
+    id: &str,
+    kind: &str,
+    (seq, line, prev, end): &(i64, String, String, i64),
+) -> Result<u64, postgres::Error> {
+    let hash = &line[line.len() - 67..line.len() - 3];
+    client.execute(
+        "INSERT INTO breach.entries (incident, seq, prev, hash, end_offset, kind, line) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&id, seq, prev, &hash, end, &kind, &line.as_bytes()],
+    )
+}
+
+#[test]
+fn a_writer_cannot_freeze_an_incident_with_a_line_verify_would_reject_and_the_owner_has_a_way_back()
+{
+    let Some((env, id, writer, _)) = team_store() else {
+        return;
+    };
+    let db = env.database.clone().unwrap();
+    let as_writer = crate::pg::cluster().unwrap().url(&writer, &db);
+    let mut w = raw(&writer, &db);
+    let check = Some(&postgres::error::SqlState::CHECK_VIOLATION);
+    // Earlier than the entry before it (the start was recorded at the suite's NOW).
+    let early = linked_line(
+        &mut w,
+        &id,
+        "2026-03-01T00:00:00.000Z",
+        "note",
+        "{\"text\":\"x\"}",
+    );
+    let e = insert(&mut w, &id, "note", &early).expect_err("an earlier time is refused");
+    assert_eq!(e.code(), check, "{e:?}");
+    assert!(format!("{e:?}").contains("earlier than entry 0"), "{e:?}");
+    // Not a JSON record, an unknown field, a kind that is not the line's, a time that is not one.
+    for (kind, ts, data, says) in [
+        (
+            "note",
+            "2026-03-10T15:00:00.000Z",
+            "{\"text\":\"x\"",
+            "not JSON",
+        ),
+        (
+            "attachment",
+            "2026-03-10T15:00:00.000Z",
+            "{\"text\":\"x\"}",
+            "format",
+        ),
+        ("note", "yesterday", "{\"text\":\"x\"}", "not a time"),
+    ] {
+        let line = linked_line(&mut w, &id, ts, "note", data);
+        let e = insert(&mut w, &id, kind, &line).expect_err(says);
+        assert_eq!(e.code(), check, "{says}: {e:?}");
+        assert!(format!("{e:?}").contains(says), "{says}: {e:?}");
+    }
+    env.breach(["note", "Still open for work"])
+        .env("BREACH_STORE", &as_writer)
+        .ok();
+    // A first entry that opens another incident.
+    w.execute(
+        "INSERT INTO breach.incidents (id) VALUES ('20260310-twin')",
+        &[],
+    )
+    .unwrap();
+    let first: String = w
+        .query_one(
+            "SELECT convert_from(line, 'UTF8') FROM breach.entries WHERE incident = $1 AND seq = 0",
+            &[&id],
+        )
+        .unwrap()
+        .get(0);
+    let hash = &first[first.len() - 67..first.len() - 3];
+    let e = w
+        .execute(
+            "INSERT INTO breach.entries (incident, seq, prev, hash, end_offset, kind, line) VALUES ('20260310-twin', 0, $1, $2, $3, 'incident_opened', $4)",
+            &[&"0".repeat(64), &hash, &(first.len() as i64), &first.as_bytes()],
+        )
+        .expect_err("a copy of another incident's first entry is refused");
+    assert!(format!("{e:?}").contains("does not open incident"), "{e:?}");
+    // An incident row with no entries fails verify.
+    let empty = env
+        .breach(["-i", "20260310-twin", "--json", "verify"])
+        .env("BREACH_STORE", &as_writer)
+        .fails(1)
+        .json();
+    assert!(
+        empty["error"].as_str().unwrap().contains("no entries"),
+        "{empty}"
+    );
+
+    // Damage that got in anyway (the owner turned the trigger off): every append refused.
+    let mut owner = crate::pg::cluster().unwrap().admin(&db);
+    let early = linked_line(
+        &mut owner,
+        &id,
+        "2026-03-01T00:00:00.000Z",
+        "note",
+        "{\"text\":\"x\"}",
+    );
+    owner
+        .batch_execute("ALTER TABLE breach.entries DISABLE TRIGGER entries_chain")
+        .unwrap();
+    insert(&mut owner, &id, "note", &early).unwrap();
+    owner
+        .batch_execute("ALTER TABLE breach.entries ENABLE TRIGGER entries_chain")
+        .unwrap();
+    let frozen = env
+        .breach(["-i", &id, "note", "More"])
+        .env("BREACH_STORE", &as_writer)
+        .fails(1);
+    assert!(frozen.error_line().contains("damaged"), "{}", frozen.stderr);
+    // A writer cannot move entries aside; the owner can, and the incident takes entries again.
+    let refused = env
+        .breach([
+            "-i",
+            &id,
+            "repair",
+            "--reason",
+            "entry 2 is earlier than entry 1",
+        ])
+        .env("BREACH_STORE", &as_writer)
+        .fails(1);
+    assert!(
+        refused.error_line().contains("only the store's owner"),
+        "{}",
+        refused.stderr
+    );
+    let repaired = env
+        .breach([
+            "-i",
+            &id,
+            "--json",
+            "repair",
+            "--reason",
+            "entry 2 is earlier than entry 1",
+        ])
+        .ok()
+        .json();
+    assert_eq!(repaired["head"]["seq"], 2, "{repaired}");
+    assert!(
+        repaired["removed"]["quarantine"]
+            .as_str()
+            .unwrap()
+            .contains("entries 2-2")
+    );
+    env.breach(["-i", &id, "verify"])
+        .env("BREACH_STORE", &as_writer)
+        .ok();
+    env.breach(["-i", &id, "note", "Back to work"])
+        .env("BREACH_STORE", &as_writer)
+        .ok();
+    let (kept, by): (i64, String) = {
+        let row = owner
+            .query_one(
+                "SELECT count(*), min(reason) FROM breach.quarantined_entries WHERE incident = $1",
+                &[&id],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((kept, by.as_str()), (1, "entry 2 is earlier than entry 1"));
+    // The quarantine is insert-only too, and nobody deletes an entry without copying it there.
+    for sql in [
+        "DELETE FROM breach.quarantined_entries",
+        "DELETE FROM breach.entries WHERE seq = 3",
+    ] {
+        let e = owner.batch_execute(sql).expect_err(sql);
+        assert!(format!("{e:?}").contains("insert-only"), "{sql}: {e:?}");
+    }
+}
+
+#[test]
+fn a_read_only_login_cannot_hold_the_write_lock_and_block_the_writers() {
+    let Some((env, id, writer, auditor)) = team_store() else {
+        return;
+    };
+    let db = env.database.clone().unwrap();
+    let cluster = crate::pg::cluster().unwrap();
+    let mut a = raw(&auditor, &db);
+    // The locks an auditor could try, held in an open transaction while a writer appends.
+    let mut held = a.transaction().unwrap();
+    held.execute(
+        "SELECT pg_advisory_xact_lock(1651664225, hashtext($1))",
+        &[&id],
+    )
+    .unwrap();
+    held.execute("SELECT pg_advisory_xact_lock(1651664225, 0)", &[])
+        .unwrap();
+    held.query("SELECT * FROM breach.entries WHERE incident = $1", &[&id])
+        .unwrap();
+    env.breach(["note", "Written while an auditor reads"])
+        .env("BREACH_STORE", cluster.url(&writer, &db))
+        .env("PGOPTIONS", "-c lock_timeout=2s")
+        .ok();
+    held.rollback().unwrap();
+    for lock in [
+        "FOR UPDATE",
+        "FOR NO KEY UPDATE",
+        "FOR SHARE",
+        "FOR KEY SHARE",
+    ] {
+        let e = a
+            .query(
+                &format!("SELECT 1 FROM breach.incidents WHERE id = $1 {lock}"),
+                &[&id],
+            )
+            .expect_err(lock);
+        assert_eq!(
+            e.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{lock}: {e:?}"
+        );
+    }
+    let e = a
+        .batch_execute("BEGIN; LOCK TABLE breach.entries IN SHARE MODE; COMMIT")
+        .expect_err("a table lock that blocks inserts");
+    assert_eq!(
+        e.code(),
+        Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{e:?}"
+    );
+}

@@ -200,7 +200,7 @@ fn invocation(env: &Env, command: &str) -> Option<Vec<String>> {
         ["config", ..] => vec!["config", "show"],
         ["verify", ..] => vec!["verify"],
         ["push", ..] => vec!["push", "--to", "copy-of-the-store"],
-        ["repair"] => {
+        ["repair", ..] => {
             let listed = env.breach(["--json", "list"]).ok().json();
             let log = env.log_path(listed["incidents"][0]["id"].as_str().unwrap());
             let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();

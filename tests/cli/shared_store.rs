@@ -717,13 +717,29 @@ fn verify_finds_a_changed_line_or_attachment_in_the_database() {
         "{}",
         refused.stderr
     );
-    // Nothing in a database is mended by breach: the fix is a backup or a copy.
-    let repair = env.breach(["repair"]).fails(1);
+    // The owner's way back: the entries from the damaged one on are moved aside (kept in the
+    // quarantine table for good), with a reason, and the incident takes entries again.
+    let repair = env.breach(["repair"]).fails(2);
     assert!(
-        repair.error_line().contains("never repaired by breach"),
+        repair.error_line().contains("--reason"),
         "{}",
         repair.stderr
     );
+    let repaired = env
+        .breach(["--json", "repair", "--reason", "entry 1 edited by hand"])
+        .ok()
+        .json();
+    assert_eq!(repaired["head"]["seq"], 1, "{repaired}");
+    let kept: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM breach.quarantined_entries WHERE incident = $1",
+            &[&id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 2, "the edited note and the attachment after it");
+    env.breach(["verify"]).ok();
+    env.breach(["note", "More"]).ok();
 }
 
 #[test]

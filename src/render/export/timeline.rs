@@ -63,10 +63,16 @@ fn summarise_action(event: &Event) -> String {
             "incident discarded (a test or practice incident): {}",
             d.reason
         ),
-        Event::Repaired(r) => format!(
-            "torn tail of {} byte(s) at offset {} quarantined (sha256 {})",
-            r.length, r.offset, r.sha256
-        ),
+        Event::Repaired(r) => match &r.reason {
+            None => format!(
+                "torn tail of {} byte(s) at offset {} quarantined (sha256 {})",
+                r.length, r.offset, r.sha256
+            ),
+            Some(why) => format!(
+                "damaged entries ({} byte(s) from offset {}, sha256 {}) moved to {}: {why}",
+                r.length, r.offset, r.sha256, r.quarantine
+            ),
+        },
         Event::FactsChanged(f) => {
             let mut s = format!(
                 "facts changed: {}",

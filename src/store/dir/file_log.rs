@@ -269,6 +269,7 @@ impl Log {
         quarantine_dir: &Path,
         stamp: &Stamp<'_>,
         actor: &str,
+        reason: Option<&str>,
     ) -> Result<Repaired, Error> {
         let scan = self.scan(|_| {})?;
         let (offset, length) = match scan.damage {
@@ -319,6 +320,7 @@ impl Log {
             length,
             sha256: sha256.clone(),
             quarantine: format!("quarantine/{name}"),
+            reason: reason.map(str::to_owned),
         };
         let head = self.append(stamp, actor, "log_repaired", &data)?;
         Ok(Repaired { data, head })
@@ -401,6 +403,7 @@ mod tests {
                                 &dir.path().join("quarantine"),
                                 &Stamp::plain("2026-01-01T00:00:00.000Z"),
                                 "ana",
+                                None,
                             )
                             .unwrap();
                         drop(log);

@@ -145,8 +145,13 @@ impl IncidentLog for FileLog {
         self.log.append_verbatim(lines)
     }
 
-    fn repair(&mut self, stamp: &Stamp<'_>, actor: &str) -> Result<Repaired, Error> {
-        self.log.repair(&self.quarantine, stamp, actor)
+    fn repair(
+        &mut self,
+        stamp: &Stamp<'_>,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Repaired, Error> {
+        self.log.repair(&self.quarantine, stamp, actor, reason)
     }
 
     fn location(&self) -> String {

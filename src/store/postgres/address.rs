@@ -7,7 +7,7 @@ use super::*;
 /// What libpq fills in when a connection string leaves it out (the local socket, the login
 /// name as user and database, `PGPASSWORD`), and the time-outs every command relies on.
 fn fill_in_defaults(config: &mut postgres::Config) {
-    if config.get_hosts().is_empty() {
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
         config.host_path("/var/run/postgresql");
     }
     if config.get_user().is_none() {
@@ -57,13 +57,75 @@ pub(crate) struct Address {
     pub(super) tls: tls::Mode,
     /// `postgresql://user@host:port/dbname`, for messages and `--json`.
     pub shown: String,
-    /// The first host, for "cannot reach" messages.
+    /// Every host (with its `hostaddr` where one is given), for "cannot reach" messages.
     pub(super) host: String,
 }
 
 impl std::fmt::Debug for Address {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.shown)
+    }
+}
+
+/// Every host a connection string may reach, classified before TLS is relaxed for any: a
+/// string is local only when every host is a Unix socket or a loopback name, and every
+/// `hostaddr` (which libpq connects to instead of the name) a loopback address.
+struct Hosts {
+    /// Every host is a Unix socket (which never carries TLS).
+    unix: bool,
+    /// Every host is reached on this machine.
+    local: bool,
+    /// Each host as people read it, with its `hostaddr` where one is given.
+    shown: Vec<String>,
+    /// Each TCP host with its port where that is not 5432, for the shown address.
+    with_ports: Vec<String>,
+}
+
+impl Hosts {
+    fn of(config: &postgres::Config) -> Hosts {
+        use postgres::config::Host;
+        let addrs = config.get_hostaddrs();
+        let ports = config.get_ports();
+        let mut hosts = Hosts {
+            unix: true,
+            local: addrs.iter().all(std::net::IpAddr::is_loopback),
+            shown: Vec::new(),
+            with_ports: Vec::new(),
+        };
+        let count = config.get_hosts().len().max(addrs.len());
+        for n in 0..count {
+            let addr = addrs.get(n);
+            let name = match config.get_hosts().get(n) {
+                Some(Host::Unix(path)) if addr.is_none() => {
+                    hosts.shown.push(path.display().to_string());
+                    continue;
+                }
+                Some(Host::Unix(path)) => path.display().to_string(),
+                Some(Host::Tcp(name)) => name.clone(),
+                None => String::new(),
+            };
+            hosts.unix = false;
+            hosts.local &= addr.is_some()
+                || matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+            let shown = match (name.is_empty(), addr) {
+                (false, Some(a)) => format!("{name} (hostaddr {a})"),
+                (true, Some(a)) => a.to_string(),
+                (_, None) => name.clone(),
+            };
+            let port = ports.get(n).or(ports.first()).copied().unwrap_or(5432);
+            let bare = if name.is_empty() {
+                addr.map(ToString::to_string).unwrap_or_default()
+            } else {
+                name
+            };
+            hosts.with_ports.push(if port == 5432 {
+                bare
+            } else {
+                format!("{bare}:{port}")
+            });
+            hosts.shown.push(shown);
+        }
+        hosts
     }
 }
 
@@ -97,33 +159,29 @@ impl Address {
             ))
         })?;
         fill_in_defaults(&mut config);
-        let (host, local) = match config.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(name)) => (
-                name.clone(),
-                matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1"),
-            ),
-            Some(postgres::config::Host::Unix(path)) => (path.display().to_string(), true),
-            None => ("/var/run/postgresql".to_owned(), true),
-        };
-        let unix = matches!(
-            config.get_hosts().first(),
-            Some(postgres::config::Host::Unix(_))
-        );
-        let tls = tls::Mode::choose(sslmode.as_deref(), root_cert, unix, local, &host)?;
+        let hosts = Hosts::of(&config);
+        let host = hosts.shown.join(",");
+        let tls = tls::Mode::choose(
+            sslmode.as_deref(),
+            root_cert,
+            hosts.unix,
+            hosts.local,
+            &host,
+        )?;
         config.ssl_mode(tls.ssl_mode());
-        let port = config.get_ports().first().copied();
-        let shown = format!(
-            "postgresql://{}@{}{}/{}",
-            config.get_user().unwrap_or(""),
-            if unix { String::new() } else { host.clone() },
-            port.filter(|p| !unix && *p != 5432)
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default(),
-            config.get_dbname().unwrap_or(""),
-        ) + &if unix {
-            format!("?host={host}")
+        let shown = if hosts.unix {
+            format!(
+                "postgresql://{}@/{}?host={host}",
+                config.get_user().unwrap_or(""),
+                config.get_dbname().unwrap_or("")
+            )
         } else {
-            String::new()
+            format!(
+                "postgresql://{}@{}/{}",
+                config.get_user().unwrap_or(""),
+                hosts.with_ports.join(","),
+                config.get_dbname().unwrap_or("")
+            )
         };
         Ok(Address {
             config,

@@ -8,7 +8,8 @@
 //! link of its incident's chain with a hash that matches its bytes, an attachment's SHA-256 must
 //! match its content, and who wrote each row is the authenticated role, not a flag.
 //!
-//! Appends to one incident are serialised by a transaction-scoped advisory lock, taken when the
+//! Appends to one incident are serialised by a lock on its row (FOR UPDATE, which only the writer
+//! role may take: an auditor cannot block writers), taken when the
 //! log is opened for writing and held while the command replays, decides and inserts; the
 //! previous head is checked again inside the transaction, and the entry commits whole or not at
 //! all. A lost COMMIT is settled by asking again on a new connection.
@@ -35,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
-use crate::log::{Entry, GENESIS_PREV, Head, Resume, Scan, Stamp};
+use crate::log::{Entry, GENESIS_PREV, Head, RepairData, Resume, Scan, Stamp};
 use crate::store::{Access, LogCheck, LogKey, LogSeen, Repaired};
 
 /// How long a connection may take before the command gives up, unless the connection string

@@ -19,11 +19,18 @@ pub(crate) const WRITER_ROLE: &str = "breach_writer";
 pub(crate) const AUDITOR_ROLE: &str = "breach_auditor";
 
 /// Every migration, in order: its version, what it does, and its SQL.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "incidents, entries and attachments; insert-only and chain triggers",
-    V1,
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "incidents, entries and attachments; insert-only and chain triggers",
+        V1,
+    ),
+    (
+        2,
+        "the insert trigger checks each line as verify does; quarantine of damaged entries by the owner",
+        V2,
+    ),
+];
 
 /// The newest schema this build knows.
 pub(crate) const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -135,6 +142,132 @@ CREATE TRIGGER attachments_checked BEFORE INSERT ON breach.attachments
     FOR EACH ROW EXECUTE FUNCTION breach.check_attachment();
 "#;
 
+/// Version 2: the insert trigger refuses whatever `verify` would reject of a line on its own and
+/// beside the one before it (a line that is not one JSON record of the log's format in UTF-8,
+/// an unknown field or clock, a `kind` column that is not the line's, a time that is not a time
+/// or is earlier than the previous entry's, a first entry that does not open this incident), so
+/// no login can freeze an incident with a line `breach` would then call damage. And an incident
+/// damaged anyway (before this version, or by an owner who turned the triggers off) has a way
+/// back: its owner's `breach repair` moves the entries from the first bad one on into
+/// `breach.quarantined_entries` (insert-only, with who and when) and records that it did; the
+/// delete is allowed only for rows copied there in the same transaction.
+const V2: &str = r#"
+CREATE TABLE breach.quarantined_entries (
+    incident text NOT NULL,
+    seq bigint NOT NULL,
+    hash text NOT NULL,
+    line bytea NOT NULL,
+    written_by name NOT NULL,
+    written_at timestamptz NOT NULL,
+    reason text NOT NULL,
+    quarantined_by name NOT NULL DEFAULT session_user,
+    quarantined_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (incident, seq, quarantined_at)
+);
+CREATE TRIGGER quarantined_insert_only BEFORE UPDATE OR DELETE ON breach.quarantined_entries
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER quarantined_no_truncate BEFORE TRUNCATE ON breach.quarantined_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
+
+CREATE OR REPLACE FUNCTION breach.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'entries' THEN
+        IF current_setting('breach.quarantine', true) = OLD.incident AND EXISTS (
+            SELECT 1 FROM breach.quarantined_entries q
+            WHERE q.incident = OLD.incident AND q.seq = OLD.seq AND q.hash = OLD.hash
+              AND q.line = OLD.line AND q.quarantined_at = now()
+        ) THEN
+            RETURN OLD;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'breach: % on breach.% is refused: the incident record is insert-only', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION breach.check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    last record;
+    n integer := octet_length(NEW.line);
+    doc jsonb;
+    at timestamptz;
+    before timestamptz;
+BEGIN
+    NEW.written_by := session_user;
+    NEW.written_at := clock_timestamp();
+    SELECT seq, hash, end_offset, line INTO last FROM breach.entries
+        WHERE incident = NEW.incident ORDER BY seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        IF NEW.seq <> 0 OR NEW.prev <> repeat('0', 64) OR NEW.end_offset <> n THEN
+            RAISE EXCEPTION 'breach: entry % of incident % is not the first link of a chain', NEW.seq, NEW.incident
+                USING ERRCODE = 'check_violation';
+        END IF;
+    ELSIF NEW.seq <> last.seq + 1 OR NEW.prev <> last.hash OR NEW.end_offset <> last.end_offset + n THEN
+        RAISE EXCEPTION 'breach: entry % of incident % is not the next link of its chain (it ends at entry %)', NEW.seq, NEW.incident, last.seq
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF n < 77
+        OR substring(NEW.line FROM n - 75) <> convert_to(',"hash":"' || NEW.hash || '"}' || E'\n', 'UTF8')
+        OR encode(sha256(substring(NEW.line FROM 1 FOR n - 76)), 'hex') <> NEW.hash
+        OR position(convert_to('{"seq":' || NEW.seq || ',"prev":"' || NEW.prev || '",', 'UTF8') IN NEW.line) <> 1
+    THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: the line does not match its seq, prev and hash', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF n > 4 * 1024 * 1024 + 1
+        OR position('\x00'::bytea IN NEW.line) > 0
+        OR position('\x0a'::bytea IN substring(NEW.line FROM 1 FOR n - 1)) > 0
+    THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: the line is too long or holds a NUL byte or a newline', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    BEGIN
+        doc := convert_from(substring(NEW.line FROM 1 FOR n - 1), 'UTF8')::jsonb;
+    EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: the line is not JSON in UTF-8', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END;
+    IF jsonb_typeof(doc) <> 'object'
+        OR EXISTS (SELECT 1 FROM jsonb_object_keys(doc) k
+                   WHERE k NOT IN ('seq', 'prev', 'ts', 'clock', 'at', 'allowed', 'actor', 'kind', 'data', 'hash'))
+        OR jsonb_typeof(doc->'ts') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(doc->'actor') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(doc->'kind') IS DISTINCT FROM 'string'
+        OR doc->>'kind' IS DISTINCT FROM NEW.kind
+        OR NOT doc ? 'data'
+        OR coalesce(jsonb_typeof(doc->'clock'), 'null') <> 'null' AND doc->>'clock' <> 'substituted'
+        OR coalesce(jsonb_typeof(doc->'at'), 'null') NOT IN ('null', 'string')
+        OR coalesce(jsonb_typeof(doc->'allowed'), 'null') NOT IN ('null', 'string')
+    THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: the line is not a record of the log''s format (fields, clock, or a kind that is not its kind column)', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF doc->>'ts' !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$' THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: its time is not a time in RFC 3339', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    BEGIN
+        at := (doc->>'ts')::timestamptz;
+    EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'breach: entry % of incident %: its time is not a time', NEW.seq, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END;
+    IF last.seq IS NOT NULL THEN
+        before := (convert_from(substring(last.line FROM 1 FOR octet_length(last.line) - 1), 'UTF8')::jsonb->>'ts')::timestamptz;
+        IF at < before THEN
+            RAISE EXCEPTION 'breach: entry % of incident % is recorded at %, earlier than entry % (%)', NEW.seq, NEW.incident, doc->>'ts', last.seq, before
+                USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;
+    IF NEW.seq = 0 AND (doc->>'kind' <> 'incident_opened' OR doc->'data'->>'incident' IS DISTINCT FROM NEW.incident) THEN
+        RAISE EXCEPTION 'breach: entry 0 of incident % does not open incident %', NEW.incident, NEW.incident
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+"#;
+
 /// The roles, made once per cluster (a concurrent `init` in another database may make them
 /// first), and what each may do, granted again on every `init`.
 const ROLES_AND_GRANTS: &str = r#"
@@ -154,6 +287,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA breach FROM PUBLIC;
 GRANT USAGE ON SCHEMA breach TO breach_writer, breach_auditor;
 GRANT SELECT ON ALL TABLES IN SCHEMA breach TO breach_writer, breach_auditor;
 GRANT INSERT ON breach.incidents, breach.entries, breach.attachments TO breach_writer;
+-- The write lock is the incident's row locked FOR UPDATE, which needs UPDATE on a column:
+-- granted so that only a writer can take it (an auditor cannot block writers), while the
+-- insert-only trigger still refuses any UPDATE.
+GRANT UPDATE (id) ON breach.incidents TO breach_writer;
 "#;
 
 /// What `breach store init` did.

@@ -34,7 +34,7 @@ struct Tail {
 }
 
 /// One incident's log in the database. Opened for writing, it holds a transaction and the
-/// incident's advisory lock from the open until an append commits (or it is dropped).
+/// incident's row lock from the open until an append commits (or it is dropped).
 pub(super) struct PgLog {
     address: Address,
     client: Shared,
@@ -91,10 +91,13 @@ impl PgLog {
             .batch_execute("BEGIN")
             .map_err(|e| self.address.error("begin a transaction", &e))?;
         self.in_transaction = true;
+        // The incident's row, locked FOR UPDATE: only a role that may write can take it (it
+        // needs UPDATE on a column, which only the writer role holds), so a read-only login
+        // can never block the writers, as anyone may take an advisory lock.
         client
             .execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                &[&LOCK_NAMESPACE, &self.id],
+                "SELECT 1 FROM breach.incidents WHERE id = $1 FOR UPDATE",
+                &[&self.id],
             )
             .map_err(|e| {
                 self.address
@@ -279,6 +282,62 @@ impl PgLog {
     }
 }
 
+impl PgLog {
+    /// Moves the entries from `first_bad` on into `breach.quarantined_entries` inside this
+    /// transaction (the insert-only trigger lets a row go only once its copy is there); returns
+    /// their bytes, the SHA-256 of those bytes and the last entry moved. Only the store's
+    /// owner may: a writer holds no DELETE, and no INSERT on the quarantine.
+    fn quarantine_from(
+        &mut self,
+        first_bad: u64,
+        reason: &str,
+    ) -> Result<(u64, String, u64), Error> {
+        let id = self.id.clone();
+        let moved: Result<Vec<postgres::Row>, postgres::Error> = (|| {
+            let mut client = self.client.borrow_mut();
+            client.execute("SELECT set_config('breach.quarantine', $1, true)", &[&id])?;
+            let rows = client.query(
+                "INSERT INTO breach.quarantined_entries \
+                     (incident, seq, hash, line, written_by, written_at, reason, quarantined_at) \
+                 SELECT incident, seq, hash, line, written_by, written_at, $3, now() \
+                 FROM breach.entries WHERE incident = $1 AND seq >= $2 ORDER BY seq \
+                 RETURNING seq, line",
+                &[&id, &(first_bad as i64), &reason],
+            )?;
+            client.execute(
+                "DELETE FROM breach.entries WHERE incident = $1 AND seq >= $2",
+                &[&id, &(first_bad as i64)],
+            )?;
+            Ok(rows)
+        })();
+        let rows = match moved {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.rollback();
+                if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                    return Err(Error::refused(format!(
+                        "incident {id}: only the store's owner may move damaged entries aside on a database ({}): run `breach repair` with the owner's login",
+                        one_line(&e)
+                    )));
+                }
+                return Err(Error::NotRecorded(Box::new(
+                    self.address.error("quarantine the damaged entries", &e),
+                )));
+            }
+        };
+        let mut sorted: Vec<(i64, Vec<u8>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        sorted.sort_by_key(|(seq, _)| *seq);
+        let mut hasher = Sha256::new();
+        let mut length = 0u64;
+        for (_, line) in &sorted {
+            hasher.update(line);
+            length += line.len() as u64;
+        }
+        let last = sorted.last().map_or(first_bad, |(seq, _)| *seq as u64);
+        Ok((length, hex::encode(hasher.finalize()), last))
+    }
+}
+
 /// The lines of a query's rows as one byte stream, for the log's scanner.
 struct Lines<'a> {
     rows: postgres::RowIter<'a>,
@@ -416,15 +475,47 @@ impl IncidentLog for PgLog {
         Ok(end.head.expect("lines were appended"))
     }
 
-    fn repair(&mut self, _stamp: &Stamp<'_>, _actor: &str) -> Result<Repaired, Error> {
+    fn repair(
+        &mut self,
+        stamp: &Stamp<'_>,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Repaired, Error> {
         let scan = self.read(None, &mut |_| {})?;
-        let detail = match scan.damage {
-            Some(damage) => format!(
-                "{damage}; a database store is never repaired by breach: restore the incident from a backup or a copy (`breach pull`)"
-            ),
-            None => "the log verifies; there is nothing to repair".to_owned(),
+        let Some(damage) = scan.damage else {
+            self.rollback();
+            return Err(Error::refused(format!(
+                "incident {}: the log verifies; there is nothing to repair",
+                self.id
+            )));
         };
-        Err(Error::refused(format!("incident {}: {detail}", self.id)))
+        let Some(reason) = reason else {
+            self.rollback();
+            return Err(Error::usage(format!(
+                "incident {}: {damage}; on a database store `breach repair` moves the entries from the damaged one on into breach.quarantined_entries: say why with --reason (or restore the incident from a copy)",
+                self.id
+            )));
+        };
+        let first_bad = scan.head.as_ref().map_or(0, |h| h.seq + 1);
+        let (length, sha256, last_bad) = self.quarantine_from(first_bad, reason)?;
+        let data = RepairData {
+            offset: scan.good_bytes,
+            length,
+            sha256,
+            quarantine: format!(
+                "breach.quarantined_entries (incident {}, entries {first_bad}-{last_bad})",
+                self.id
+            ),
+            reason: Some(reason.to_owned()),
+        };
+        self.tail = Some(Tail {
+            head: scan.head.clone(),
+            len: scan.good_bytes,
+            last_ts: scan.last_ts.clone(),
+        });
+        let payload = crate::log::to_raw(&data)?;
+        let head = self.append_raw(stamp, actor, "log_repaired", &payload)?;
+        Ok(Repaired { data, head })
     }
 
     fn location(&self) -> String {
