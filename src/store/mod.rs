@@ -164,6 +164,12 @@ pub(crate) trait Backend: std::fmt::Debug {
     fn log_check(&self) -> Box<dyn LogCheck + '_>;
     /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.
     fn cache_dir(&self) -> Option<PathBuf>;
+    /// Whether an incident's log may have been changed outside `breach` since its last own
+    /// write (so a state snapshot must not be trusted and the whole log is verified): a
+    /// backend that cannot be written outside `breach` says no.
+    fn changed_outside(&self, _id: &str) -> bool {
+        false
+    }
     /// Who wrote an incident's entries as the store authenticated them (a database's logins),
     /// or `None` when the store does not know (a directory: the file system does not record it).
     fn writers(&self, _id: &str) -> Result<Option<Vec<Writer>>, Error> {

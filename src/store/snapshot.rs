@@ -25,17 +25,20 @@ impl Store {
         log: &mut dyn IncidentLog,
     ) -> Result<Incident, Error> {
         let name = format!("{id}.state.json");
-        if let Some(snapshot) = self
-            .backend
-            .cache_dir()
-            .and_then(|dir| cache::read(&dir, &name))
-            .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
-            .filter(|s| {
-                s.version == SNAPSHOT_VERSION
-                    && s.tool == env!("CARGO_PKG_VERSION")
-                    && s.incident.id == id
-                    && s.incident.head == s.resume.head
-            })
+        // A log changed outside breach since its last own write (its size, inode or change time
+        // are not what that write left) is verified whole: a snapshot would trust its prefix.
+        if !self.backend.changed_outside(id)
+            && let Some(snapshot) = self
+                .backend
+                .cache_dir()
+                .and_then(|dir| cache::read(&dir, &name))
+                .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok())
+                .filter(|s| {
+                    s.version == SNAPSHOT_VERSION
+                        && s.tool == env!("CARGO_PKG_VERSION")
+                        && s.incident.id == id
+                        && s.incident.head == s.resume.head
+                })
         {
             let mut replay = Replay::resume(snapshot.incident).expecting(id);
             if let Some(scan) = log.scan_from(&snapshot.resume, &mut |e| replay.apply(e))? {

@@ -555,3 +555,42 @@ fn a_read_only_login_cannot_hold_the_write_lock_and_block_the_writers() {
         "{e:?}"
     );
 }
+
+#[test]
+fn an_append_after_an_edit_outside_breach_verifies_the_whole_log_instead_of_its_snapshot() {
+    let env = Env::new();
+    let id = env.start_minimal("Long incident");
+    for n in 0..70 {
+        env.breach(["note", &format!("Routine check number {n:02}")])
+            .ok();
+    }
+    // By now a state snapshot covers most of the log; an edit of an early entry that keeps its
+    // length (no chain rebuilt) leaves the snapshot's own check, the line at its offset, intact.
+    let path = env.log_path(&id);
+    let text = env.log_text(&id);
+    let edited = text.replacen("Routine check number 03", "Routine check number 99", 1);
+    assert_ne!(edited, text);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&path, edited).unwrap();
+    let refused = env.breach(["note", "One more"]).fails(1);
+    assert!(
+        refused.error_line().contains("damaged") && refused.stderr.contains("entry 4"),
+        "{}",
+        refused.stderr
+    );
+    let status = env.breach(["status"]).fails(1);
+    assert!(status.error_line().contains("damaged"), "{}", status.stderr);
+
+    // A log changed outside breach but whole (restored from a copy) is verified, then worked on.
+    let fresh = Env::new();
+    let id = fresh.start_minimal("Restored");
+    for n in 0..70 {
+        fresh
+            .breach(["note", &format!("Routine check number {n:02}")])
+            .ok();
+    }
+    let bytes = fresh.log_bytes(&id);
+    std::fs::write(fresh.log_path(&id), &bytes).unwrap();
+    fresh.breach(["note", "After the restore"]).ok();
+    fresh.breach(["verify"]).ok();
+}

@@ -111,11 +111,60 @@ impl DirStore {
     }
 }
 
-/// A file log with the directory its repairs quarantine into.
+/// A file log with the directory its repairs quarantine into, and where it keeps what its own
+/// last write left (see [`DirStore::changed_outside`]).
 #[derive(Debug)]
 struct FileLog {
     log: Log,
     quarantine: PathBuf,
+    written: WrittenMark,
+}
+
+/// The cache file in which a log's own last write leaves the log's size, inode and change time.
+#[derive(Debug)]
+struct WrittenMark {
+    cache: PathBuf,
+    name: String,
+}
+
+impl WrittenMark {
+    fn of(cache: PathBuf, id: &str) -> WrittenMark {
+        WrittenMark {
+            cache,
+            name: format!("{id}.written"),
+        }
+    }
+
+    /// Keeps what `log` is now, under the append lock; best effort, as every cache.
+    fn keep(&self, log: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::symlink_metadata(log) {
+            let mark = format!(
+                "{} {} {}\n",
+                meta.size(),
+                meta.ino(),
+                i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+            );
+            super::cache::write(&self.cache, &self.name, mark.as_bytes());
+        }
+    }
+
+    /// Whether `now` is what the last own write left.
+    fn matches(&self, now: &LogStamp) -> bool {
+        let Some(bytes) = super::cache::read(&self.cache, &self.name) else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let mut fields = text.split_ascii_whitespace();
+        let (Some(size), Some(inode), Some(changed)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        size.parse() == Ok(now.bytes)
+            && inode.parse() == Ok(now.inode)
+            && changed.parse() == Ok(now.changed_ns)
+    }
 }
 
 impl IncidentLog for FileLog {
@@ -138,11 +187,15 @@ impl IncidentLog for FileLog {
         kind: &str,
         payload: &RawValue,
     ) -> Result<Head, Error> {
-        self.log.append_raw(stamp, actor, kind, payload)
+        let head = self.log.append_raw(stamp, actor, kind, payload)?;
+        self.written.keep(self.log.path());
+        Ok(head)
     }
 
     fn append_verbatim(&mut self, lines: &[Vec<u8>]) -> Result<Head, Error> {
-        self.log.append_verbatim(lines)
+        let head = self.log.append_verbatim(lines)?;
+        self.written.keep(self.log.path());
+        Ok(head)
     }
 
     fn repair(
@@ -151,7 +204,9 @@ impl IncidentLog for FileLog {
         actor: &str,
         reason: Option<&str>,
     ) -> Result<Repaired, Error> {
-        self.log.repair(&self.quarantine, stamp, actor, reason)
+        let repaired = self.log.repair(&self.quarantine, stamp, actor, reason)?;
+        self.written.keep(self.log.path());
+        Ok(repaired)
     }
 
     fn location(&self) -> String {
@@ -225,6 +280,11 @@ impl Backend for DirStore {
         Some(self.root.join(CACHE))
     }
 
+    fn changed_outside(&self, id: &str) -> bool {
+        let mark = WrittenMark::of(self.root.join(CACHE), id);
+        !self.stamp(id).is_some_and(|now| mark.matches(&now))
+    }
+
     fn files_dir(&self) -> PathBuf {
         self.root.clone()
     }
@@ -267,6 +327,7 @@ impl Backend for DirStore {
         Ok(Box::new(FileLog {
             log: Log::open(&dir.join(LOG_FILE), access)?,
             quarantine: dir.join("quarantine"),
+            written: WrittenMark::of(self.root.join(CACHE), id),
         }))
     }
 
