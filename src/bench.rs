@@ -106,6 +106,7 @@ fn generate(
         substituted: clock.is_substituted(),
         at: None,
         allowed: None,
+        signer: None,
     };
     let (genesis, _) = log::encode(
         0,

@@ -25,6 +25,7 @@ mod profile;
 mod render;
 mod rules;
 mod runbook;
+mod signing;
 mod spill;
 mod store;
 mod text;

@@ -28,6 +28,14 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
         "state_rules",
         "counsel's reviewed state-law table (a YAML file; its rows replace the bundled ones)",
     ),
+    (
+        "allowed_signers",
+        "the keys allowed to sign entries, in git's allowed_signers format (a file; the principal is the entry's actor)",
+    ),
+    (
+        "require_signatures",
+        "yes: every entry must be signed (--signing-key); an append without a usable key is refused",
+    ),
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +78,12 @@ impl Profile {
             )));
         }
         match value.map(str::trim) {
+            Some(v) if !v.is_empty() && key == "require_signatures" && v != "yes" && v != "no" => {
+                return Err(Error::input(format!(
+                    "`require_signatures` is yes or no, not `{}`",
+                    crate::text::sanitize(v)
+                )));
+            }
             Some(v) if !v.is_empty() && key == "time_zone" => {
                 let tz = crate::clock::parse_zone(v)?;
                 self.values.insert(key.to_owned(), tz.name().to_owned());

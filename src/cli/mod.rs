@@ -80,6 +80,17 @@ pub(crate) struct GlobalArgs {
     /// the override is recorded in the entry. Prefer describing them ("the patient's SSN")
     #[arg(long, global = true, help_heading = "Global options")]
     pub allow_identifiers: bool,
+
+    /// Sign every entry you write with this OpenSSH key: a private key file, or a .pub file
+    /// whose private half is in ssh-agent (as git's user.signingkey)
+    #[arg(
+        long,
+        env = "BREACH_SIGNING_KEY",
+        global = true,
+        help_heading = "Global options",
+        value_name = "PATH"
+    )]
+    pub signing_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,6 +342,12 @@ pub(crate) enum Command {
         /// A head kept elsewhere, as SEQ:HASH (or just the hash), that the log must still contain
         #[arg(long, value_name = "HEAD")]
         expect_head: Option<String>,
+        /// Fail on an unsigned entry too (a bad signature always fails)
+        #[arg(long)]
+        require_signatures: bool,
+        /// Write SEQ.msg and SEQ.sig for each signed entry into DIR, for `ssh-keygen -Y verify`
+        #[arg(long, value_name = "DIR")]
+        export_signatures: Option<PathBuf>,
     },
 
     /// Quarantine a torn final line left by a crash (on a database, the damaged entries), and log what was removed

@@ -28,6 +28,7 @@ fn session(dir: &std::path::Path) -> Session {
         prompts: crate::walk::Prompts::terminal(),
         opened: Default::default(),
         resolved: Default::default(),
+        signer: std::rc::Rc::new(crate::signing::Signer::new(None, false)),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::signatures::{SignatureCheck, SignatureTally};
 use super::{Outcome, Session};
 use crate::clock;
 use crate::error::Error;
@@ -88,6 +89,19 @@ pub(crate) struct Verified<'a> {
     /// The database logins that wrote the entries (a database store only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub written_by: Option<&'a [crate::store::Writer]>,
+    /// What the entries' signatures say.
+    pub signatures: &'a SignatureTally,
+}
+
+/// What `verify` is asked beyond the record itself.
+#[derive(Debug, Default)]
+pub(crate) struct VerifyArgs {
+    /// A head kept elsewhere that the log must still contain.
+    pub expect_head: Option<String>,
+    /// Fail on an unsigned entry too.
+    pub require_signatures: bool,
+    /// Write each signed entry's message and signature here.
+    pub export_signatures: Option<std::path::PathBuf>,
 }
 
 /// What an attachment entry names, as verify needs it.
@@ -98,17 +112,29 @@ struct AttachmentRef {
     sha256: String,
 }
 
-pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, Error> {
-    let expected = expect_head.map(parse_expected_head).transpose()?;
+pub(super) fn verify(s: &Session, args: &VerifyArgs) -> Result<Outcome, Error> {
+    let expected = args
+        .expect_head
+        .as_deref()
+        .map(parse_expected_head)
+        .transpose()?;
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
+    let mut signatures = SignatureCheck::new(
+        s.profile.get("allowed_signers"),
+        args.export_signatures.as_deref(),
+    )?;
     let Checked {
         scan,
-        error,
+        mut error,
         problems,
         attachments,
         substituted,
-    } = check(&store, &id, expected.as_ref())?;
+    } = check(&store, &id, expected.as_ref(), &mut signatures)?;
+    let signatures = signatures.finish(args.require_signatures)?;
+    if error.is_none() {
+        error.clone_from(&signatures.first_problem);
+    }
     let ok = error.is_none();
     let writers = store.writers(&id)?;
     let clock_note = (!substituted.is_empty()).then(|| {
@@ -131,17 +157,27 @@ pub(super) fn verify(s: &Session, expect_head: Option<&str>) -> Result<Outcome, 
             attachment_problems: &problems,
             substituted_clock: &substituted,
             written_by: writers.as_deref(),
+            signatures: &signatures,
         })
     } else {
-        verify_text(
+        let mut text = verify_text(
             &id,
             &scan,
             error.as_deref(),
             &problems,
-            (attachments, expected.is_some()),
+            (
+                attachments,
+                expected.is_some(),
+                scan.damage.is_none()
+                    && signatures.bad == 0
+                    && error.is_some()
+                    && signatures.first_problem == error,
+            ),
             writers.as_deref(),
             clock_note,
-        )
+        );
+        text.push_str(&signatures_text(&signatures));
+        text
     };
     Ok(Outcome::with_code(stdout, u8::from(!ok)))
 }
@@ -165,6 +201,7 @@ pub(super) fn check(
     store: &Store,
     id: &str,
     expected: Option<&(Option<u64>, String)>,
+    signatures: &mut super::signatures::SignatureCheck,
 ) -> Result<Checked, Error> {
     let mut log = store.open_log(id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
@@ -187,6 +224,7 @@ pub(super) fn check(
         if entry.substituted() {
             substituted.push(entry.seq);
         }
+        signatures.see(entry);
         if entry.kind == "attachment" {
             match serde_json::from_str::<AttachmentRef>(entry.data.get()) {
                 Ok(a) => attachments.push((entry.seq, a)),
@@ -208,20 +246,9 @@ pub(super) fn check(
         .map(ToString::to_string)
         .or_else(|| (scan.entries == 0).then(|| EMPTY_LOG.to_owned()))
         .or_else(|| opening.map(|e| e.to_string()))
-        .or(unreadable_attachment);
-    let mut problems = Vec::new();
-    for (seq, a) in &attachments {
-        let found = store.attachment_sha256(id, &a.stored)?;
-        if found.as_deref() != Some(a.sha256.as_str()) {
-            problems.push(AttachmentProblem {
-                seq: *seq,
-                name: a.name.clone(),
-                stored: a.stored.clone(),
-                expected: a.sha256.clone(),
-                found,
-            });
-        }
-    }
+        .or(unreadable_attachment)
+        .or_else(|| signatures.tally.first_problem.clone());
+    let problems = attachment_problems(store, id, &attachments)?;
     if error.is_none() {
         error = problems.first().map(ToString::to_string);
     }
@@ -241,6 +268,28 @@ pub(super) fn check(
     })
 }
 
+/// Each attachment an entry names whose content is missing or not what the entry records.
+fn attachment_problems(
+    store: &Store,
+    id: &str,
+    attachments: &[(u64, AttachmentRef)],
+) -> Result<Vec<AttachmentProblem>, Error> {
+    let mut problems = Vec::new();
+    for (seq, a) in attachments {
+        let found = store.attachment_sha256(id, &a.stored)?;
+        if found.as_deref() != Some(a.sha256.as_str()) {
+            problems.push(AttachmentProblem {
+                seq: *seq,
+                name: a.name.clone(),
+                stored: a.stored.clone(),
+                expected: a.sha256.clone(),
+                found,
+            });
+        }
+    }
+    Ok(problems)
+}
+
 /// Why a kept head is not in a log that ends at entry `last`: entries removed, or rewritten.
 fn kept_head_missing(seq: Option<u64>, hash: &str, last: u64) -> String {
     match seq {
@@ -258,13 +307,52 @@ fn kept_head_missing(seq: Option<u64>, hash: &str, last: u64) -> String {
     }
 }
 
+/// What the signatures say, for a person: nothing when no entry is signed.
+fn signatures_text(t: &SignatureTally) -> String {
+    if t.signed == 0 {
+        return String::new();
+    }
+    let who: Vec<String> = t
+        .signers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} with {} ({} entries, {}-{})",
+                sanitize(&s.principal),
+                s.key,
+                s.entries,
+                s.first,
+                s.last
+            )
+        })
+        .collect();
+    let mut out = format!(
+        "Signatures: {} signed, {} unsigned, {} bad; signed by {}\n",
+        t.signed,
+        t.unsigned,
+        t.bad,
+        if who.is_empty() {
+            "nobody verified".to_owned()
+        } else {
+            who.join(", ")
+        }
+    );
+    if t.unattributed > 0 {
+        out.push_str(&format!(
+            "Note: {} signature(s) hold but no allowed signers file says whose keys they are (`breach config set allowed_signers FILE`).\n",
+            t.unattributed
+        ));
+    }
+    out
+}
+
 /// `verify`'s report for a person.
 fn verify_text(
     id: &str,
     scan: &Scan,
     error: Option<&str>,
     problems: &[AttachmentProblem],
-    (attachments, expected): (usize, bool),
+    (attachments, expected, unsigned): (usize, bool, bool),
     writers: Option<&[crate::store::Writer]>,
     clock_note: Option<String>,
 ) -> String {
@@ -282,6 +370,8 @@ fn verify_text(
         Some(e) => {
             let hint = if scan.damage.as_ref().is_some_and(log::Damage::is_torn_tail) {
                 "\nThe last write was cut short (a crash or power loss). `breach repair` quarantines the torn bytes and records that it did."
+            } else if unsigned {
+                "\nThe chain is intact, but entries are not signed as required: find out who wrote them, and sign from now on (--signing-key)."
             } else {
                 "\nThe record was altered or damaged after it was written. Restore it from a copy; keep this one for investigation."
             };

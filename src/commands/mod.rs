@@ -13,6 +13,7 @@ mod output;
 mod profile;
 mod regulatory;
 mod runbooks;
+mod signatures;
 mod steps;
 mod store_wide;
 mod transfer;
@@ -125,6 +126,8 @@ pub(crate) struct Session {
     opened: std::cell::OnceCell<std::rc::Rc<Store>>,
     /// The incident `-i` (or its absence) was resolved to, once.
     resolved: std::cell::OnceCell<(Option<String>, String)>,
+    /// Who signs what this command records (`--signing-key`), read on the first entry signed.
+    pub signer: std::rc::Rc<crate::signing::Signer>,
 }
 
 /// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
@@ -160,6 +163,7 @@ impl Session {
         {
             crate::rules::state::install(profile::load_state_rules(path)?);
         }
+        let required_signatures = profile.get("require_signatures") == Some("yes");
         // The organisation's day: the zone its profile names, else the machine's.
         let zone = profile
             .get("time_zone")
@@ -182,16 +186,21 @@ impl Session {
             prompts: crate::walk::Prompts::terminal(),
             opened: std::cell::OnceCell::new(),
             resolved: std::cell::OnceCell::new(),
+            signer: std::rc::Rc::new(crate::signing::Signer::new(
+                g.signing_key.clone(),
+                required_signatures,
+            )),
         })
     }
 
     /// The stamp of an entry recorded now: on which clock, and when it happened.
-    pub(crate) fn stamp<'a>(&self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
+    pub(crate) fn stamp<'a>(&'a self, ts: &'a str, at: Option<&'a str>) -> Stamp<'a> {
         Stamp {
             ts,
             substituted: self.calendar.clock.is_substituted(),
             at,
             allowed: None,
+            signer: Some(self.signer.as_ref()),
         }
     }
 
@@ -440,7 +449,18 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             kind, strict, out, ..
         } => documents::letter(s, kind, strict, &out),
         Command::Config(cmd) => profile::config(s, cmd),
-        Command::Verify { expect_head } => integrity::verify(s, expect_head.as_deref()),
+        Command::Verify {
+            expect_head,
+            require_signatures,
+            export_signatures,
+        } => integrity::verify(
+            s,
+            &integrity::VerifyArgs {
+                expect_head,
+                require_signatures,
+                export_signatures,
+            },
+        ),
         Command::Repair { reason } => integrity::repair(s, reason.as_deref()),
         Command::Store(crate::cli::StoreCommand::Init) => transfer::init(s),
         Command::Push { to } => transfer::push(s, &to),

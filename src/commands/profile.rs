@@ -46,13 +46,17 @@ pub(super) fn load_state_rules(path: &str) -> Result<StateTable, Error> {
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
     let mut cmd = cmd;
     if let ConfigCommand::Set { key, value } = &mut cmd
-        && key == "state_rules"
+        && (key == "state_rules" || key == "allowed_signers")
     {
-        // Kept as an absolute path, read now so a table that does not read is never named.
+        // Kept as an absolute path, read now so a file that does not read is never named.
         let absolute = std::path::absolute(value.trim())
             .map_err(|e| Error::io("read", std::path::Path::new(value.as_str()), e))?;
         *value = absolute.display().to_string();
-        load_state_rules(value)?;
+        if key == "state_rules" {
+            load_state_rules(value)?;
+        } else {
+            crate::signing::AllowedSigners::load(&absolute)?;
+        }
     }
     let store = match &cmd {
         ConfigCommand::Set { key, value } => {

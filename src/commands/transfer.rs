@@ -74,7 +74,7 @@ pub(crate) struct Copied {
 pub(super) fn push(s: &Session, to: &Path) -> Result<Outcome, Error> {
     let from = s.open_store()?;
     let id = s.resolve(&from)?;
-    check_source(&from, &id)?;
+    check_source(s, &from, &id)?;
     let target = Store::create(&crate::store::StoreAddress::parse(to), false)?;
     report(s, &copy(&from, &target, &id)?)
 }
@@ -83,7 +83,7 @@ pub(super) fn push(s: &Session, to: &Path) -> Result<Outcome, Error> {
 pub(super) fn pull(s: &Session, from: &Path) -> Result<Outcome, Error> {
     let source = Store::open(&crate::store::StoreAddress::parse(from))?;
     let id = source.resolve(s.incident.as_deref())?;
-    check_source(&source, &id)?;
+    check_source(s, &source, &id)?;
     let target = s.create_store()?;
     report(s, &copy(&source, &target, &id)?)
 }
@@ -91,8 +91,10 @@ pub(super) fn pull(s: &Session, from: &Path) -> Result<Outcome, Error> {
 /// Refuses to copy a record that does not verify in its source as `verify` checks it
 /// (attachments included), before anything is created on the other side: a damaged record is
 /// never promoted.
-fn check_source(from: &Store, id: &str) -> Result<(), Error> {
-    match super::integrity::check(from, id, None)?.error {
+fn check_source(s: &Session, from: &Store, id: &str) -> Result<(), Error> {
+    let mut signatures =
+        super::signatures::SignatureCheck::new(s.profile.get("allowed_signers"), None)?;
+    match super::integrity::check(from, id, None, &mut signatures)?.error {
         None => Ok(()),
         Some(problem) => Err(Error::refused(format!(
             "incident {id} does not verify in {}: {problem}; nothing was copied (`breach verify` there says more)",
@@ -184,12 +186,6 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
         held.len()
     };
     check_copy(to, id, &head, &stored)?;
-    if let Some(problem) = super::integrity::check(to, id, None)?.error {
-        return Err(Error::StoreDamaged {
-            path: to.location().into(),
-            detail: format!("after the copy, incident {id} does not verify there: {problem}"),
-        });
-    }
     Ok(Copied {
         id: id.to_owned(),
         from: from.location(),
@@ -245,6 +241,13 @@ fn check_copy(to: &Store, id: &str, head: &Head, stored: &[String]) -> Result<()
                 head.seq,
                 head.hash
             ),
+        });
+    }
+    let mut signatures = super::signatures::SignatureCheck::new(None, None)?;
+    if let Some(problem) = super::integrity::check(to, id, None, &mut signatures)?.error {
+        return Err(Error::StoreDamaged {
+            path: to.location().into(),
+            detail: format!("after the copy, incident {id} does not verify there: {problem}"),
         });
     }
     for name in stored {

@@ -30,6 +30,7 @@ fn session(store: std::path::PathBuf, runbooks: Option<std::path::PathBuf>, json
         prompts: crate::walk::Prompts::terminal(),
         opened: Default::default(),
         resolved: Default::default(),
+        signer: std::rc::Rc::new(crate::signing::Signer::new(None, false)),
     }
 }
 

@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub(crate) use record::{
-    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, MAX_LINE_BYTES, Stamp,
-    check_line, earlier_than, encode, line_hash, line_kind,
+    Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, LineSigner, MAX_LINE_BYTES,
+    Stamp, check_line, earlier_than, encode, line_hash, line_kind, signed_message, try_encode,
 };
 
 use crate::error::Error;
@@ -235,7 +235,10 @@ pub(crate) fn encode_next(
             seq.saturating_sub(1)
         )))));
     }
-    let (line, hash) = encode(seq, prev, stamp, actor, kind, payload);
+    let (line, hash) = try_encode(seq, prev, stamp, actor, kind, payload).map_err(|e| match e {
+        Error::NotRecorded(_) => e,
+        e => Error::NotRecorded(Box::new(e)),
+    })?;
     if line.len() > MAX_LINE_BYTES {
         return Err(Error::NotRecorded(Box::new(Error::input(format!(
             "the entry would be {} bytes; an entry may be at most {MAX_LINE_BYTES} bytes",

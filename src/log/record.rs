@@ -35,8 +35,16 @@ const SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 /// The marker of an entry recorded on a substituted clock (`BREACH_NOW`).
 pub(crate) const SUBSTITUTED: &str = "substituted";
 
-/// When an entry is recorded, on which clock, and when what it records happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Signs an entry as it is encoded: the message is the line up to its signature (see
+/// [`signed_message`]); the answer is the signature as the line keeps it (an OpenSSH SSHSIG,
+/// base64 without its armour), or `None` when the person signs nothing. Implemented outside the
+/// format, where keys are read.
+pub(crate) trait LineSigner: std::fmt::Debug {
+    fn sign(&self, message: &[u8]) -> Result<Option<String>, crate::error::Error>;
+}
+
+/// When an entry is recorded, on which clock, when what it records happened, and who signs it.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Stamp<'a> {
     /// When the entry is recorded: RFC 3339 UTC with milliseconds.
     pub ts: &'a str,
@@ -46,6 +54,8 @@ pub(crate) struct Stamp<'a> {
     pub at: Option<&'a str>,
     /// A check the person overrode to record this entry, in words.
     pub allowed: Option<&'a str>,
+    /// Who signs the entry, if anyone.
+    pub signer: Option<&'a dyn LineSigner>,
 }
 
 impl<'a> Stamp<'a> {
@@ -57,6 +67,7 @@ impl<'a> Stamp<'a> {
             substituted: false,
             at: None,
             allowed: None,
+            signer: None,
         }
     }
 }
@@ -102,6 +113,9 @@ pub(crate) struct Entry<'a> {
     /// The payload, exactly as written.
     #[serde(borrow)]
     pub data: &'a RawValue,
+    /// The writer's signature over the line up to it (see [`signed_message`]).
+    #[serde(borrow, default)]
+    pub sig: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub hash: &'a str,
     /// Byte offset of the line in the file.
@@ -126,7 +140,8 @@ impl Entry<'_> {
     }
 }
 
-/// Encodes a record as one line, with its trailing newline. Returns the line and its hash.
+/// Encodes an unsigned record as one line, with its trailing newline. Returns the line and its
+/// hash.
 pub(crate) fn encode(
     seq: u64,
     prev: &str,
@@ -135,6 +150,23 @@ pub(crate) fn encode(
     kind: &str,
     data: &RawValue,
 ) -> (String, String) {
+    assert!(
+        stamp.signer.is_none(),
+        "a signed entry is encoded by try_encode"
+    );
+    try_encode(seq, prev, stamp, actor, kind, data).expect("an unsigned entry always encodes")
+}
+
+/// Encodes a record as one line, signed when the stamp has a signer (whose refusal is the
+/// error). Returns the line and its hash.
+pub(crate) fn try_encode(
+    seq: u64,
+    prev: &str,
+    stamp: &Stamp<'_>,
+    actor: &str,
+    kind: &str,
+    data: &RawValue,
+) -> Result<(String, String), crate::error::Error> {
     let mut line = String::with_capacity(200 + data.get().len());
     line.push_str("{\"seq\":");
     line.push_str(&seq.to_string());
@@ -160,11 +192,31 @@ pub(crate) fn encode(
     line.push_str(&json_string(kind));
     line.push_str(",\"data\":");
     line.push_str(data.get());
+    if let Some(signer) = stamp.signer
+        && let Some(sig) = signer.sign(line.as_bytes())?
+    {
+        line.push_str(SIG_KEY);
+        line.push_str(&json_string(&sig));
+    }
     let hash = hex::encode(Sha256::digest(line.as_bytes()));
     line.push_str(",\"hash\":\"");
     line.push_str(&hash);
     line.push_str("\"}\n");
-    (line, hash)
+    Ok((line, hash))
+}
+
+/// The key of an entry's signature, the last field before its hash.
+const SIG_KEY: &str = ",\"sig\":";
+
+/// The message a signed entry's signature covers: its line (without the newline) up to the
+/// signature, that is every field from `seq` to `data`. `None` when the entry is not signed, or
+/// its signature is not the last field before the hash as the format writes it.
+pub(crate) fn signed_message<'a>(entry: &Entry<'a>) -> Option<&'a str> {
+    let sig = entry.sig.as_deref()?;
+    let line = entry.line;
+    let body = line.get(..line.len().checked_sub(SUFFIX_LEN)?)?;
+    let field = format!("{SIG_KEY}{}", json_string(sig));
+    body.strip_suffix(field.as_str())
 }
 
 fn json_string(s: &str) -> String {

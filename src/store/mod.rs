@@ -239,8 +239,7 @@ impl Store {
         genesis: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = crate::log::to_raw(genesis)?;
-        let (line, _) =
-            crate::log::encode(0, crate::log::GENESIS_PREV, stamp, actor, kind, &payload);
+        let (_, line) = crate::log::encode_next(None, None, stamp, actor, kind, &payload)?;
         self.backend.create_incident(id, line.as_bytes())
     }
 

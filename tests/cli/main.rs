@@ -20,6 +20,7 @@ mod pg;
 mod planted;
 mod runbooks;
 mod shared_store;
+mod signatures;
 mod statelaw;
 mod store_wide;
 mod walk;

@@ -54,7 +54,7 @@ impl Log {
         data: &impl Serialize,
     ) -> Result<Head, Error> {
         let payload = to_raw(data)?;
-        let (line, _) = crate::log::encode(0, GENESIS_PREV, stamp, actor, kind, &payload);
+        let (_, line) = crate::log::encode_next(None, None, stamp, actor, kind, &payload)?;
         Self::create_with(path, line.as_bytes())
     }
 

@@ -229,7 +229,7 @@ BEGIN
     END;
     IF jsonb_typeof(doc) <> 'object'
         OR EXISTS (SELECT 1 FROM jsonb_object_keys(doc) k
-                   WHERE k NOT IN ('seq', 'prev', 'ts', 'clock', 'at', 'allowed', 'actor', 'kind', 'data', 'hash'))
+                   WHERE k NOT IN ('seq', 'prev', 'ts', 'clock', 'at', 'allowed', 'actor', 'kind', 'data', 'sig', 'hash'))
         OR jsonb_typeof(doc->'ts') IS DISTINCT FROM 'string'
         OR jsonb_typeof(doc->'actor') IS DISTINCT FROM 'string'
         OR jsonb_typeof(doc->'kind') IS DISTINCT FROM 'string'
@@ -238,6 +238,7 @@ BEGIN
         OR coalesce(jsonb_typeof(doc->'clock'), 'null') <> 'null' AND doc->>'clock' <> 'substituted'
         OR coalesce(jsonb_typeof(doc->'at'), 'null') NOT IN ('null', 'string')
         OR coalesce(jsonb_typeof(doc->'allowed'), 'null') NOT IN ('null', 'string')
+        OR coalesce(jsonb_typeof(doc->'sig'), 'null') NOT IN ('null', 'string')
     THEN
         RAISE EXCEPTION 'breach: entry % of incident %: the line is not a record of the log''s format (fields, clock, or a kind that is not its kind column)', NEW.seq, NEW.incident
             USING ERRCODE = 'check_violation';
