@@ -48,6 +48,24 @@ pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) {
     }
 }
 
+/// Keeps a small record of fixed width as the cache `name`, written in place (one open and one
+/// write, no rename: for what every append keeps). A write torn by a crash leaves a record that
+/// does not read, which is treated as none; where the file cannot be opened, it is made whole.
+pub(crate) fn overwrite_fixed(dir: &Path, name: &str, record: &[u8]) {
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(dir.join(name));
+    match opened {
+        Ok(mut file) => {
+            let _ = file.write_all(record);
+        }
+        Err(_) => write(dir, name, record),
+    }
+}
+
 /// A cache being written: a private temporary file, renamed over the cache by [`Writer::commit`]
 /// and removed if dropped before.
 #[derive(Debug)]

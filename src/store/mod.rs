@@ -170,6 +170,9 @@ pub(crate) trait Backend: std::fmt::Debug {
     fn changed_outside(&self, _id: &str) -> bool {
         false
     }
+    /// Keeps what an incident's log is now as trusted, after the whole of it was verified under
+    /// its lock (a log no write of this version left, or one changed outside it and found whole).
+    fn keep_verified(&self, _id: &str) {}
     /// Who wrote an incident's entries as the store authenticated them (a database's logins),
     /// or `None` when the store does not know (a directory: the file system does not record it).
     fn writers(&self, _id: &str) -> Result<Option<Vec<Writer>>, Error> {

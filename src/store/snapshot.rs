@@ -53,6 +53,7 @@ impl Store {
         let mut replay = Replay::new().expecting(id);
         let scan = log.read_verified(|entry| replay.apply(entry))?;
         let incident = replay.finish()?;
+        self.backend.keep_verified(id);
         if scan.entries >= SNAPSHOT_EVERY {
             self.keep_snapshot(&name, &incident, &scan);
         }

@@ -139,13 +139,14 @@ impl WrittenMark {
     fn keep(&self, log: &Path) {
         use std::os::unix::fs::MetadataExt;
         if let Ok(meta) = std::fs::symlink_metadata(log) {
+            // Fixed width, so that writing it in place always replaces the whole record.
             let mark = format!(
-                "{} {} {}\n",
+                "{:020} {:020} {:039}\n",
                 meta.size(),
                 meta.ino(),
                 i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
             );
-            super::cache::write(&self.cache, &self.name, mark.as_bytes());
+            super::cache::overwrite_fixed(&self.cache, &self.name, mark.as_bytes());
         }
     }
 
@@ -278,6 +279,10 @@ impl Backend for DirStore {
 
     fn cache_dir(&self) -> Option<PathBuf> {
         Some(self.root.join(CACHE))
+    }
+
+    fn keep_verified(&self, id: &str) {
+        WrittenMark::of(self.root.join(CACHE), id).keep(&self.incident_dir(id).join(LOG_FILE));
     }
 
     fn changed_outside(&self, id: &str) -> bool {
