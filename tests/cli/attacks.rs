@@ -14,6 +14,12 @@ fn reportable_breach(env: &Env) -> String {
     env.breach(["facts", "--affected", "3", "--unreachable", "0"])
         .ok();
     env.breach(ASSESS_NOTIFICATION_REQUIRED).ok();
+    mail_individuals(env, "3");
+    id
+}
+
+/// Records `count` individuals notified by first-class mail on 9 March 2026.
+fn mail_individuals(env: &Env, count: &str) {
     env.breach([
         "notify",
         "--to",
@@ -23,10 +29,9 @@ fn reportable_breach(env: &Env) -> String {
         "--method",
         "first-class-mail",
         "--count",
-        "3",
+        count,
     ])
     .ok();
-    id
 }
 
 fn annual_ids(env: &Env) -> Vec<String> {
@@ -59,18 +64,7 @@ fn a_reportable_breach_cannot_be_discarded_out_of_the_annual_report() {
     // Notices alone are enough: a breach told to people is not a practice run.
     let told = Env::new();
     told.start("misdirected-email");
-    told.breach([
-        "notify",
-        "--to",
-        "individuals",
-        "--date",
-        "2026-03-09",
-        "--method",
-        "first-class-mail",
-        "--count",
-        "1",
-    ])
-    .ok();
+    mail_individuals(&told, "1");
     let refused = told.breach(["discard", "--reason", "oops"]).fails(1);
     assert!(
         refused.error_line().contains("notice(s) sent"),
