@@ -29,6 +29,7 @@ mod signing;
 mod spill;
 mod store;
 mod text;
+mod timestamp;
 mod walk;
 
 pub use cli::Cli;

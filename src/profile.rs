@@ -33,6 +33,10 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
         "the keys allowed to sign entries, in git's allowed_signers format (a file; the principal is the entry's actor)",
     ),
     (
+        "tsa_certs",
+        "the certificates of the time-stamping authorities trusted to vouch for the record's time (a PEM file, as openssl ts -verify -CAfile reads)",
+    ),
+    (
         "require_signatures",
         "yes: every entry must be signed (--signing-key); an append without a usable key is refused",
     ),

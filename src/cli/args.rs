@@ -239,7 +239,7 @@ pub(crate) enum ConfigCommand {
     /// Show the profile and every key it can hold
     #[command(after_help = "Example:\n  breach config show")]
     Show,
-    /// Set a key (name, address, privacy_officer, toll_free, email, website, time_zone)
+    /// Set a key (name, address, privacy_officer, toll_free, email, website, time_zone; the files state_rules, allowed_signers, tsa_certs)
     #[command(after_help = "Example:\n  breach config set name \"Riverside Family Clinic\"")]
     Set { key: String, value: String },
     /// Remove a key

@@ -367,6 +367,13 @@ pub(crate) enum Command {
     )]
     Store(StoreCommand),
 
+    /// Have a time-stamping authority (RFC 3161) vouch that the record existed by a time
+    #[command(
+        subcommand,
+        after_help = "Example:\n  breach config set tsa_certs ~/tsa-roots.pem\n  breach timestamp request -o head.tsq\n  curl --data-binary @head.tsq -H 'Content-Type: application/timestamp-query' -o head.tsr https://tsa.example.org\n  breach timestamp add head.tsr\n  breach verify"
+    )]
+    Timestamp(TimestampCommand),
+
     /// Copy an incident, byte for byte, into another store and verify it there
     #[command(
         after_help = "Examples:\n  breach push -i 20261122-k7qm --to postgresql://alice@db.example.org/breach\n  breach push --store ./laptop-store --to ./usb-copy\n\nAttachments go first, then every entry the other store lacks; an incident that differs\nthere is refused. Running it again copies only what is new."
@@ -413,6 +420,42 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TimestampCommand {
+    /// Write an RFC 3161 request for the hash of the incident's head, to send to an authority
+    Request {
+        #[command(flatten)]
+        out: BinaryOut,
+    },
+    /// Check an authority's response against the request and tsa_certs, and record it
+    Add {
+        /// The authority's response (a .tsr file, DER)
+        #[arg(value_name = "FILE.tsr")]
+        response: PathBuf,
+        /// The request it answers (default: the last `timestamp request` of this incident)
+        #[arg(long, value_name = "FILE.tsq")]
+        request: Option<PathBuf>,
+    },
+    /// Write a recorded token back out, for `openssl ts -verify`
+    Show {
+        /// The time stamp's entry (as `verify` lists it)
+        seq: u64,
+        #[command(flatten)]
+        out: BinaryOut,
+    },
+}
+
+/// Where a binary file goes: always a file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BinaryOut {
+    /// Write to FILE (created 0600)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

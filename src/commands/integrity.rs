@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::signatures::{SignatureCheck, SignatureTally};
+use super::timestamps::{TSA_CERTS, TimestampCheck, TimestampVerdict, timestamps_text};
 use super::{Outcome, Session};
 use crate::clock;
 use crate::error::Error;
@@ -91,6 +92,8 @@ pub(crate) struct Verified<'a> {
     pub written_by: Option<&'a [crate::store::Writer]>,
     /// What the entries' signatures say.
     pub signatures: &'a SignatureTally,
+    /// Each time-stamping authority's token, read again and compared with the entry it covers.
+    pub timestamps: &'a [TimestampVerdict],
 }
 
 /// What `verify` is asked beyond the record itself.
@@ -124,13 +127,20 @@ pub(super) fn verify(s: &Session, args: &VerifyArgs) -> Result<Outcome, Error> {
         s.profile.get("allowed_signers"),
         args.export_signatures.as_deref(),
     )?;
+    let mut timestamps = TimestampCheck::new(s.profile.get(TSA_CERTS))?;
     let Checked {
         scan,
         mut error,
         problems,
         attachments,
         substituted,
-    } = check(&store, &id, expected.as_ref(), &mut signatures)?;
+    } = check(
+        &store,
+        &id,
+        expected.as_ref(),
+        &mut signatures,
+        &mut timestamps,
+    )?;
     let signatures = signatures.finish(args.require_signatures)?;
     if error.is_none() {
         error.clone_from(&signatures.first_problem);
@@ -158,6 +168,7 @@ pub(super) fn verify(s: &Session, args: &VerifyArgs) -> Result<Outcome, Error> {
             substituted_clock: &substituted,
             written_by: writers.as_deref(),
             signatures: &signatures,
+            timestamps: &timestamps.verdicts,
         })
     } else {
         let mut text = verify_text(
@@ -177,6 +188,7 @@ pub(super) fn verify(s: &Session, args: &VerifyArgs) -> Result<Outcome, Error> {
             clock_note,
         );
         text.push_str(&signatures_text(&signatures));
+        text.push_str(&timestamps_text(&timestamps.verdicts));
         text
     };
     Ok(Outcome::with_code(stdout, u8::from(!ok)))
@@ -202,6 +214,7 @@ pub(super) fn check(
     id: &str,
     expected: Option<&(Option<u64>, String)>,
     signatures: &mut super::signatures::SignatureCheck,
+    timestamps: &mut TimestampCheck,
 ) -> Result<Checked, Error> {
     let mut log = store.open_log(id, Access::Read)?;
     let mut found_expected: Option<u64> = None;
@@ -225,6 +238,7 @@ pub(super) fn check(
             substituted.push(entry.seq);
         }
         signatures.see(entry);
+        timestamps.see(entry);
         if entry.kind == "attachment" {
             match serde_json::from_str::<AttachmentRef>(entry.data.get()) {
                 Ok(a) => attachments.push((entry.seq, a)),
@@ -240,6 +254,9 @@ pub(super) fn check(
         }
     })?;
     bar.finish_and_clear();
+    if scan.damage.is_none() && timestamps.needs_hashes() {
+        timestamps.compare(&hashes_of(store, id, timestamps.covered().collect())?);
+    }
     let mut error = scan
         .damage
         .as_ref()
@@ -247,7 +264,8 @@ pub(super) fn check(
         .or_else(|| (scan.entries == 0).then(|| EMPTY_LOG.to_owned()))
         .or_else(|| opening.map(|e| e.to_string()))
         .or(unreadable_attachment)
-        .or_else(|| signatures.tally.first_problem.clone());
+        .or_else(|| signatures.tally.first_problem.clone())
+        .or_else(|| timestamps.first_problem());
     let problems = attachment_problems(store, id, &attachments)?;
     if error.is_none() {
         error = problems.first().map(ToString::to_string);
@@ -266,6 +284,22 @@ pub(super) fn check(
         attachments: attachments.len(),
         substituted,
     })
+}
+
+/// The hashes of the entries `wanted` as the log holds them now (a second read, made only for
+/// a log with time stamps, so that `verify` keeps no hash of every entry).
+fn hashes_of(
+    store: &Store,
+    id: &str,
+    wanted: std::collections::HashSet<u64>,
+) -> Result<std::collections::HashMap<u64, String>, Error> {
+    let mut found = std::collections::HashMap::new();
+    store.open_log(id, Access::Read)?.scan(&mut |entry| {
+        if wanted.contains(&entry.seq) {
+            found.insert(entry.seq, entry.hash.to_owned());
+        }
+    })?;
+    Ok(found)
 }
 
 /// Each attachment an entry names whose content is missing or not what the entry records.

@@ -16,6 +16,7 @@ mod runbooks;
 mod signatures;
 mod steps;
 mod store_wide;
+mod timestamps;
 mod transfer;
 mod write;
 
@@ -463,6 +464,17 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         ),
         Command::Repair { reason } => integrity::repair(s, reason.as_deref()),
         Command::Store(crate::cli::StoreCommand::Init) => transfer::init(s),
+        Command::Timestamp(cmd) => match cmd {
+            crate::cli::TimestampCommand::Request { out } => {
+                timestamps::request(s, &out.output, out.force)
+            }
+            crate::cli::TimestampCommand::Add { response, request } => {
+                timestamps::add(s, &response, request.as_deref())
+            }
+            crate::cli::TimestampCommand::Show { seq, out } => {
+                timestamps::show(s, seq, &out.output, out.force)
+            }
+        },
         Command::Push { to } => transfer::push(s, &to),
         Command::Pull { from } => transfer::pull(s, &from),
         Command::Runbook(cmd) => runbooks::runbook(s, cmd),

@@ -46,7 +46,7 @@ pub(super) fn load_state_rules(path: &str) -> Result<StateTable, Error> {
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
     let mut cmd = cmd;
     if let ConfigCommand::Set { key, value } = &mut cmd
-        && (key == "state_rules" || key == "allowed_signers")
+        && (key == "state_rules" || key == "allowed_signers" || key == "tsa_certs")
     {
         // Kept as an absolute path, read now so a file that does not read is never named.
         let absolute = std::path::absolute(value.trim())
@@ -54,6 +54,8 @@ pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> 
         *value = absolute.display().to_string();
         if key == "state_rules" {
             load_state_rules(value)?;
+        } else if key == "tsa_certs" {
+            crate::timestamp::Authorities::load(&absolute)?;
         } else {
             crate::signing::AllowedSigners::load(&absolute)?;
         }

@@ -94,7 +94,9 @@ pub(super) fn pull(s: &Session, from: &Path) -> Result<Outcome, Error> {
 fn check_source(s: &Session, from: &Store, id: &str) -> Result<(), Error> {
     let mut signatures =
         super::signatures::SignatureCheck::new(s.profile.get("allowed_signers"), None)?;
-    match super::integrity::check(from, id, None, &mut signatures)?.error {
+    let mut timestamps =
+        super::timestamps::TimestampCheck::new(s.profile.get(super::timestamps::TSA_CERTS))?;
+    match super::integrity::check(from, id, None, &mut signatures, &mut timestamps)?.error {
         None => Ok(()),
         Some(problem) => Err(Error::refused(format!(
             "incident {id} does not verify in {}: {problem}; nothing was copied (`breach verify` there says more)",
@@ -244,7 +246,10 @@ fn check_copy(to: &Store, id: &str, head: &Head, stored: &[String]) -> Result<()
         });
     }
     let mut signatures = super::signatures::SignatureCheck::new(None, None)?;
-    if let Some(problem) = super::integrity::check(to, id, None, &mut signatures)?.error {
+    let mut timestamps = super::timestamps::TimestampCheck::new(None)?;
+    if let Some(problem) =
+        super::integrity::check(to, id, None, &mut signatures, &mut timestamps)?.error
+    {
         return Err(Error::StoreDamaged {
             path: to.location().into(),
             detail: format!("after the copy, incident {id} does not verify there: {problem}"),

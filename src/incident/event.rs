@@ -212,6 +212,42 @@ events! {
     Assessed(Box<Assessment>) = "assessment_recorded",
     NoticeSent(NoticeSent) = "notice_sent",
     Repaired(RepairData) = "log_repaired",
+    TimestampAdded(TimestampAdded) = "timestamp_added",
+}
+
+/// A time stamp as the state keeps it (without the token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct TimestampSeen {
+    pub seq: u64,
+    pub covers: u64,
+    pub time: String,
+    pub tsa: String,
+    pub serial: String,
+    pub nonce: Option<String>,
+}
+
+/// A time-stamping authority's token, recorded as it was received: the authority signed the hash
+/// of entry `covers`, so that entry and every one before it existed by `time`. The token is the
+/// authority's whole response, so `timestamp show` gives back what `openssl ts -verify` reads;
+/// the other fields are what `add` read from it, for the exports (and `verify` reads the token
+/// again rather than trusting them).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct TimestampAdded {
+    pub covers: u64,
+    /// The hash of entry `covers`: the imprint the authority signed.
+    pub hash: String,
+    /// When the authority says the entry existed (RFC 3339, UTC).
+    pub time: String,
+    /// The authority, as its signing certificate's subject names it.
+    pub tsa: String,
+    /// The token's serial number (hexadecimal), unique per authority.
+    pub serial: String,
+    pub policy: String,
+    /// The request's nonce (hexadecimal), which the token repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The authority's response (DER, RFC 3161 `TimeStampResp`), in base64.
+    pub token: String,
 }
 
 /// A change of facts, with the due dates it moved.

@@ -147,6 +147,9 @@ pub(crate) struct Incident {
     /// counts then, so that a change since asks for an addendum.
     #[serde(default)]
     pub hhs_told: Option<HhsTold>,
+    /// The authorities' time stamps, in the order they were recorded.
+    #[serde(default)]
+    pub timestamps: Vec<event::TimestampSeen>,
     /// Every entry, when the replay was asked to keep them ([`Replay::with_timeline`]).
     #[serde(skip)]
     pub timeline: Vec<TimelineEntry>,
@@ -244,6 +247,14 @@ impl Incident {
         };
         match event {
             Event::Opened(_) | Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
+            Event::TimestampAdded(t) => self.timestamps.push(event::TimestampSeen {
+                seq,
+                covers: t.covers,
+                time: t.time.clone(),
+                tsa: t.tsa.clone(),
+                serial: t.serial.clone(),
+                nonce: t.nonce.clone(),
+            }),
             Event::StepDone(d) => {
                 self.steps.insert(
                     d.step.clone(),

@@ -119,6 +119,7 @@ impl Replay {
                 earlier_assessments: Vec::new(),
                 notices: Vec::new(),
                 hhs_told: None,
+                timestamps: Vec::new(),
                 head: entry.head(),
                 timeline: Vec::new(),
                 substituted_clock: Vec::new(),

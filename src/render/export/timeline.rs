@@ -73,6 +73,10 @@ fn summarise_action(event: &Event) -> String {
                 r.length, r.offset, r.sha256, r.quarantine
             ),
         },
+        Event::TimestampAdded(t) => format!(
+            "time stamp: entries up to {} existed by {}, per {} (token serial {})",
+            t.covers, t.time, t.tsa, t.serial
+        ),
         Event::FactsChanged(f) => {
             let mut s = format!(
                 "facts changed: {}",
