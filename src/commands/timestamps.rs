@@ -92,21 +92,8 @@ struct Stamped<'a> {
 
 /// `breach timestamp add FILE.tsr [--request FILE.tsq]`.
 pub(super) fn add(s: &Session, response: &Path, request: Option<&Path>) -> Result<Outcome, Error> {
-    let authorities = s
-        .profile
-        .get(TSA_CERTS)
-        .map(|p| Authorities::load(Path::new(p)))
-        .transpose()?
-        .ok_or_else(|| {
-            Error::refused(
-                "no authority is trusted yet: name its certificates first (breach config set tsa_certs ROOTS.pem); nothing was recorded",
-            )
-        })?;
     let shown = response.display();
-    let bytes = crate::files::read_small_file(response, timestamp::MAX_RESPONSE_BYTES, "response")?
-        .ok_or_else(|| Error::input(format!("{shown}: no such file")))?;
-    let vouched = timestamp::read_response(&bytes, Some(&authorities))
-        .map_err(|why| Error::input(format!("{shown}: {why}; nothing was recorded")))?;
+    let (bytes, vouched) = read_checked(s, response)?;
     let refuse = |why: String| Error::refused(format!("{shown}: {why}; nothing was recorded"));
     let nonce = vouched.nonce.as_deref().map(hex::encode);
     let serial = vouched.serial.clone();
@@ -179,6 +166,27 @@ pub(super) fn add(s: &Session, response: &Path, request: Option<&Path>) -> Resul
         terminal::head_line(&head)
     ))
     .recorded(&head))
+}
+
+/// The response file's bytes and what its token vouches for, checked against the trusted
+/// authorities.
+fn read_checked(s: &Session, response: &Path) -> Result<(Vec<u8>, Vouched), Error> {
+    let authorities = s
+        .profile
+        .get(TSA_CERTS)
+        .map(|p| Authorities::load(Path::new(p)))
+        .transpose()?
+        .ok_or_else(|| {
+            Error::refused(
+                "no authority is trusted yet: name its certificates first (breach config set tsa_certs ROOTS.pem); nothing was recorded",
+            )
+        })?;
+    let shown = response.display();
+    let bytes = crate::files::read_small_file(response, timestamp::MAX_RESPONSE_BYTES, "response")?
+        .ok_or_else(|| Error::input(format!("{shown}: no such file")))?;
+    let vouched = timestamp::read_response(&bytes, Some(&authorities))
+        .map_err(|why| Error::input(format!("{shown}: {why}; nothing was recorded")))?;
+    Ok((bytes, vouched))
 }
 
 /// The request a response answers: the one named, or the incident's pending one.

@@ -187,35 +187,7 @@ pub(super) fn check(
         .signed_attrs
         .as_ref()
         .ok_or("the token's signature covers no signed attributes")?;
-    let attr = |oid: ObjectIdentifier| {
-        attrs
-            .iter()
-            .find(|a| a.oid == oid)
-            .and_then(|a| a.values.iter().next())
-    };
-    let content_type = attr(ID_CONTENT_TYPE)
-        .and_then(|v| v.decode_as::<ObjectIdentifier>().ok())
-        .ok_or("the token's signed attributes name no content type")?;
-    if content_type != super::ID_CT_TST_INFO {
-        return Err(
-            "the token's signed attributes name another content than its TSTInfo".to_owned(),
-        );
-    }
-    let content_digest = digest(&info.digest_alg.oid)?;
-    let message_digest = attr(ID_MESSAGE_DIGEST)
-        .and_then(|v| v.decode_as::<OctetString>().ok())
-        .ok_or("the token's signed attributes carry no message digest")?;
-    if message_digest.as_bytes() != ring::digest::digest(content_digest, tst).as_ref() {
-        return Err(
-            "the token's TSTInfo is not what its signature covers (message digest differs)"
-                .to_owned(),
-        );
-    }
-    check_signing_certificate(
-        attr(ID_SIGNING_CERTIFICATE),
-        attr(ID_SIGNING_CERTIFICATE_V2),
-        &cert_der,
-    )?;
+    check_attributes(attrs, &info.digest_alg.oid, tst, &cert_der)?;
     let message = attrs
         .to_der()
         .map_err(|e| format!("the token's signed attributes cannot be encoded: {e}"))?;
@@ -240,6 +212,45 @@ pub(super) fn check(
     Ok(Signer {
         subject: cert.tbs_certificate.subject.to_string(),
     })
+}
+
+/// The signed attributes RFC 3161 requires: the content type (a `TSTInfo`), the digest of the
+/// `TSTInfo` bytes `tst`, and the signing certificate named by its hash.
+fn check_attributes(
+    attrs: &cms::signed_data::SignedAttributes,
+    digest_alg: &ObjectIdentifier,
+    tst: &[u8],
+    cert_der: &[u8],
+) -> Result<(), String> {
+    let attr = |oid: ObjectIdentifier| {
+        attrs
+            .iter()
+            .find(|a| a.oid == oid)
+            .and_then(|a| a.values.iter().next())
+    };
+    let content_type = attr(ID_CONTENT_TYPE)
+        .and_then(|v| v.decode_as::<ObjectIdentifier>().ok())
+        .ok_or("the token's signed attributes name no content type")?;
+    if content_type != super::ID_CT_TST_INFO {
+        return Err(
+            "the token's signed attributes name another content than its TSTInfo".to_owned(),
+        );
+    }
+    let content_digest = digest(digest_alg)?;
+    let message_digest = attr(ID_MESSAGE_DIGEST)
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+        .ok_or("the token's signed attributes carry no message digest")?;
+    if message_digest.as_bytes() != ring::digest::digest(content_digest, tst).as_ref() {
+        return Err(
+            "the token's TSTInfo is not what its signature covers (message digest differs)"
+                .to_owned(),
+        );
+    }
+    check_signing_certificate(
+        attr(ID_SIGNING_CERTIFICATE),
+        attr(ID_SIGNING_CERTIFICATE_V2),
+        cert_der,
+    )
 }
 
 /// The ESS signing-certificate attribute (v1 with SHA-1, or v2) must name the signer's

@@ -23,6 +23,7 @@ mod shared_store;
 mod signatures;
 mod statelaw;
 mod store_wide;
+mod timestamps;
 mod walk;
 
 use std::path::{Path, PathBuf};
