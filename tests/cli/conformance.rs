@@ -69,6 +69,7 @@ conformance! {
     text_that_looks_like_an_identifier_is_refused_without_a_terminal,
     a_closed_incident_takes_notes_only,
     the_runbook_is_pinned_into_the_incident,
+    a_time_stamp_over_a_closed_record_is_recorded_and_verified,
 }
 
 #[test]
@@ -713,4 +714,44 @@ fn the_runbook_is_pinned_into_the_incident(env: &Env) {
     assert_eq!(identify["title"], "Identify the message");
     let first = env.log_text(&id).lines().next().unwrap().to_owned();
     assert!(first.contains("\"sha256\""), "{first}");
+}
+
+fn a_time_stamp_over_a_closed_record_is_recorded_and_verified(env: &Env) {
+    let tsa = crate::timestamps::Tsa::new(env, "Conformance", true);
+    env.breach(["config", "set", "tsa_certs", tsa.root().to_str().unwrap()])
+        .ok();
+    env.start_minimal("Stamped");
+    env.breach(["note", "The recipient confirmed deletion"])
+        .ok();
+    env.breach([
+        "close",
+        "--force",
+        "--reason",
+        "Practice incident for the suite",
+    ])
+    .ok();
+    let closed = head_of(&env.breach(["--json", "status"]).ok().json());
+    // The record is stamped once it is complete: a closed incident takes a time stamp.
+    let (_, tsr) = crate::timestamps::ask(env, &tsa, "closed");
+    let added = env
+        .breach(["--json", "timestamp", "add", tsr.to_str().unwrap()])
+        .ok()
+        .json();
+    assert_eq!(
+        format!("{}", added["covers"]),
+        closed.split(':').next().unwrap()
+    );
+    let verified = env.breach(["--json", "verify"]).ok().json();
+    assert_eq!(verified["timestamps"][0]["ok"], true, "{verified}");
+    assert_eq!(verified["timestamps"][0]["covers"], added["covers"]);
+    let back = env.path().join("back.tsr");
+    env.breach([
+        "timestamp",
+        "show",
+        &added["head"]["seq"].to_string(),
+        "-o",
+        back.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&tsr).unwrap());
 }

@@ -11,14 +11,14 @@ use std::process::Command;
 use crate::Env;
 
 /// A time-stamping authority made in the test, with `openssl`.
-struct Tsa {
+pub struct Tsa {
     dir: PathBuf,
 }
 
 impl Tsa {
     /// A root CA (ECDSA P-256) and a TSA certificate it issued: RSA with the ESS v1 (SHA-1)
     /// certificate id, or P-256 with v2 (SHA-256) and milliseconds in its time.
-    fn new(env: &Env, name: &str, modern: bool) -> Tsa {
+    pub fn new(env: &Env, name: &str, modern: bool) -> Tsa {
         let dir = env.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let (alg, precision) = if modern {
@@ -99,7 +99,7 @@ impl Tsa {
         Tsa { dir }
     }
 
-    fn root(&self) -> PathBuf {
+    pub fn root(&self) -> PathBuf {
         self.dir.join("root.pem")
     }
 
@@ -179,7 +179,7 @@ fn trusting(tsa_name: &str, modern: bool) -> (Env, Tsa) {
 }
 
 /// Requests, has `tsa` answer, and returns the request and response files.
-fn ask(env: &Env, tsa: &Tsa, name: &str) -> (PathBuf, PathBuf) {
+pub fn ask(env: &Env, tsa: &Tsa, name: &str) -> (PathBuf, PathBuf) {
     let tsq = env.path().join(format!("{name}.tsq"));
     let tsr = env.path().join(format!("{name}.tsr"));
     env.breach(["timestamp", "request", "-o", tsq.to_str().unwrap()])
