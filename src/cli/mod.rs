@@ -192,11 +192,15 @@ pub(crate) enum Command {
 
     /// Record a note in the log
     #[command(
-        after_help = "Examples:\n  breach note \"Recipient called back and deleted the message\"\n  breach note \"Trace shows no forwarding\" --step stop-further-spread"
+        after_help = "Examples:\n  breach note \"Recipient called back and deleted the message\"\n  breach note \"Trace shows no forwarding\" --step stop-further-spread\n  fold -w 80 call-summary.txt | breach note -\n  breach note --file call-summary.txt"
     )]
     Note {
-        /// The note; avoid patient identifiers, describe instead
-        text: String,
+        /// The note (`-`: read it from standard input); avoid patient identifiers, describe instead
+        #[arg(required_unless_present = "file")]
+        text: Option<String>,
+        /// Read the note from FILE (a paragraph or more)
+        #[arg(long, value_name = "FILE", conflicts_with = "text")]
+        file: Option<PathBuf>,
         /// The step the note is about
         #[arg(long, value_name = "STEP")]
         step: Option<String>,

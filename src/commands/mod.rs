@@ -425,7 +425,9 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Reopen {
             step: None, reason, ..
         } => lifecycle::reopen_incident(s, reason),
-        Command::Note { text, step, .. } => steps::note(s, text, step),
+        Command::Note {
+            text, file, step, ..
+        } => steps::note(s, steps::note_text(text, file.as_deref())?, step),
         Command::Attach { file, step, .. } => steps::attach(s, file, step),
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),

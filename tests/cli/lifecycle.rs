@@ -719,3 +719,61 @@ fn json_output_is_one_document_and_nothing_else() {
         );
     }
 }
+
+#[test]
+fn a_note_is_read_from_standard_input_or_a_file_and_checked_as_any_note() {
+    let (env, id) = with_incident();
+    let paragraph = "The recipient called back.\nShe deleted the message and emptied her trash.\n";
+    env.breach(["note", "-"]).input(paragraph.as_bytes()).ok();
+    let file = env.write("call-summary.txt", "Summary of the call with the clinic\n");
+    env.breach([
+        "note",
+        "--file",
+        file.to_str().unwrap(),
+        "--step",
+        "identify",
+    ])
+    .ok();
+    let log = entries(&env, &id);
+    let notes: Vec<&serde_json::Value> = log.iter().filter(|e| e["kind"] == "note").collect();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(
+        notes[0]["data"]["text"],
+        "The recipient called back.\nShe deleted the message and emptied her trash."
+    );
+    assert_eq!(
+        notes[1]["data"]["text"],
+        "Summary of the call with the clinic"
+    );
+    assert!(log.iter().all(|e| e["data"]["text"] != "-"));
+
+    // The identifier check applies to what was read, and nothing of it is echoed.
+    let out = env
+        .breach(["note", "-"])
+        .input(b"Her SSN is 123-45-6789\n")
+        .fails(1);
+    assert!(out.error_line().contains("Social Security number"));
+    assert!(!out.stderr.contains("6789"));
+    // Not text, too long, empty, not a file: one line each, nothing recorded.
+    for (args, input, says) in [
+        (vec!["note", "-"], &b"\xff\xfe"[..], "not UTF-8"),
+        (vec!["note", "-"], &[b'a'; 40_000][..], "larger than"),
+        (vec!["note", "-"], &b"\n"[..], "is empty"),
+        (
+            vec!["note", "--file", "/dev/zero"],
+            &b""[..],
+            "not a regular file",
+        ),
+        (
+            vec!["note", "--file", "missing.txt"],
+            &b""[..],
+            "no such file",
+        ),
+    ] {
+        let out = env.breach(args.clone()).input(input).fails(1);
+        assert!(out.error_line().contains(says), "{args:?}: {}", out.stderr);
+    }
+    env.breach(["note", "text", "--file", file.to_str().unwrap()])
+        .fails(2);
+    assert_eq!(entries(&env, &id).len(), log.len());
+}

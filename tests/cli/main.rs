@@ -218,7 +218,7 @@ impl Env {
     {
         let mut cmd = self.command(args);
         cmd.stdin(Stdio::null());
-        Run { cmd }
+        Run { cmd, input: None }
     }
 
     /// The bare command behind [`Env::breach`], for tests that need their own stdin (a pty).
@@ -330,6 +330,8 @@ impl Env {
 #[derive(Debug)]
 pub struct Run {
     cmd: Command,
+    /// What is written into the command's standard input through a pipe, if anything.
+    input: Option<Vec<u8>>,
 }
 
 impl Run {
@@ -338,8 +340,29 @@ impl Run {
         self
     }
 
+    /// Feeds `bytes` to the command through a pipe, as `echo … | breach …` does.
+    pub fn input(mut self, bytes: &[u8]) -> Run {
+        self.input = Some(bytes.to_vec());
+        self
+    }
+
     pub fn run(mut self) -> Out {
-        let output = self.cmd.output().expect("run breach");
+        let output = match self.input.take() {
+            None => self.cmd.output().expect("run breach"),
+            Some(bytes) => {
+                use std::io::Write;
+                self.cmd.stdin(Stdio::piped());
+                let mut child = self
+                    .cmd
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("run breach");
+                // A command that stops reading early closes the pipe: not the test's failure.
+                let _ = child.stdin.take().unwrap().write_all(&bytes);
+                child.wait_with_output().expect("run breach")
+            }
+        };
         Out {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

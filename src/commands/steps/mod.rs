@@ -221,6 +221,48 @@ pub(super) fn reopen(s: &Session, step: String, reason: String) -> Result<Outcom
     settle(s, step, StepState::Open, reason)
 }
 
+/// The note's text as given: the argument itself, standard input for `-`, or the file
+/// `--file` names; bounded, UTF-8, with the final newline a pipe or an editor leaves removed.
+/// The text is never repeated in an error (it may hold PHI).
+pub(super) fn note_text(text: Option<String>, file: Option<&Path>) -> Result<String, Error> {
+    use std::io::Read;
+    // Room for the whitespace trimmed away; `check_text` says precisely when the note is too long.
+    let limit = 2 * crate::incident::input::MAX_TEXT_BYTES as u64;
+    let (bytes, from) = match (text, file) {
+        (_, Some(path)) => (
+            crate::files::read_small_file(path, limit, "note file")?
+                .ok_or_else(|| Error::input(format!("--file {}: no such file", path.display())))?,
+            format!("--file {}", path.display()),
+        ),
+        (Some(text), None) if text == "-" => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("read", Path::new("standard input"), e))?;
+            if bytes.len() as u64 > limit {
+                return Err(Error::input(format!(
+                    "the note on standard input is larger than {limit} bytes (attach a file for longer text)"
+                )));
+            }
+            (bytes, "standard input".to_owned())
+        }
+        (Some(text), None) => return Ok(text),
+        (None, None) => {
+            return Err(Error::usage(
+                "give the note, `-` to read it from standard input, or --file FILE",
+            ));
+        }
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        Error::input(format!(
+            "the note from {from} is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 pub(super) fn note(s: &Session, text: String, step: Option<String>) -> Result<Outcome, Error> {
     act(s, Action::Note { text, step })
 }
