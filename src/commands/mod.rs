@@ -144,9 +144,14 @@ impl Session {
         let g = &cli.global;
         let actor = match &g.actor {
             Some(a) => a.clone(),
+            // As git and ssh find the user: the environment, then the user database (a cron
+            // job or a container without USER and LOGNAME), and only then the bare uid.
             None => std::env::var("USER")
                 .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| format!("uid-{}", crate::files::current_uid())),
+                .ok()
+                .filter(|name| !name.trim().is_empty())
+                .or_else(|| whoami::username().ok())
+                .unwrap_or_else(|| format!("uid-{}", crate::files::current_uid())),
         };
         let actor = actor.trim().to_owned();
         if actor.is_empty() || actor.len() > 128 || actor.chars().any(char::is_control) {

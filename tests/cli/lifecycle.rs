@@ -777,3 +777,22 @@ fn a_note_is_read_from_standard_input_or_a_file_and_checked_as_any_note() {
         .fails(2);
     assert_eq!(entries(&env, &id).len(), log.len());
 }
+
+#[test]
+fn without_user_or_logname_the_actor_is_the_login_name_from_the_user_database() {
+    let (env, id) = with_incident();
+    let login = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login = String::from_utf8(login.stdout).unwrap().trim().to_owned();
+    // The builder sets neither USER nor LOGNAME; without BREACH_ACTOR the user database names
+    // the actor (as `id -un` does), not a bare uid.
+    let mut cmd = env.command(["note", "Recorded from a cron job"]);
+    cmd.env_remove("BREACH_ACTOR")
+        .stdin(std::process::Stdio::null());
+    assert!(cmd.status().unwrap().success());
+    let last = entries(&env, &id).pop().unwrap();
+    assert_eq!(last["actor"], login.as_str());
+    assert!(!login.starts_with("uid-"));
+}
