@@ -122,10 +122,15 @@ pub(crate) fn deadlines_text(
     zone: &str,
     width: usize,
 ) -> String {
-    let mut out = format!(
-        "Deadlines for {} (discovered {}; today {today}, {zone})\n",
-        incident.id, incident.discovered.date,
+    let mut out = wrap(
+        &format!(
+            "Deadlines for {} (discovered {}; today {today}, {zone})",
+            incident.id, incident.discovered.date,
+        ),
+        width,
+        "",
     );
+    out.push('\n');
     if let Some(rests) = incident.rests_on() {
         out.push_str(&wrap(&format!("Determination: {rests}"), width, ""));
         out.push('\n');
@@ -140,33 +145,47 @@ pub(crate) fn deadlines_text(
     }
     out.push('\n');
     for o in &clock.obligations {
-        out.push_str(&format!(
-            "  {:<9} {:<32} due {}  {}\n",
+        let header = format!(
+            "  {:<9} {:<32} due {}  {}",
             o.status.label(),
             o.label(),
             o.due_words(),
             days_phrase(o)
-        ));
-        let mut detail = format!("{}. {}", o.why, o.basis);
+        );
+        if header.chars().count() <= width {
+            out.push_str(&header);
+            out.push('\n');
+        } else {
+            // A long label (a state's notice) takes its own line, the due date the next.
+            out.push_str(&format!(
+                "  {:<9} {}\n            due {}  {}\n",
+                o.status.label(),
+                o.label(),
+                o.due_words(),
+                days_phrase(o)
+            ));
+        }
+        // One sentence per line of reasoning: why it applies, the rule and its clock, then
+        // what changes it (the posting kept up, a hold) and what was sent.
+        let mut reasons = vec![sentence(&o.why), sentence(&o.basis)];
         if let Some(k) = o.keep_up {
-            detail.push_str(&format!(
-                " The posting and the toll-free line stay up {} to {} (90 days, 45 CFR 164.404(d)(2)(ii)).",
+            reasons.push(format!(
+                "The posting and the toll-free line stay up {} to {} (90 days, 45 CFR 164.404(d)(2)(ii)).",
                 k.from, k.until
             ));
         }
         if let Some(h) = o.held_until {
-            detail.push_str(&format!(
-                " Held by a law-enforcement delay until {h} (45 CFR 164.412)."
+            reasons.push(format!(
+                "Held by a law-enforcement delay until {h} (45 CFR 164.412)."
             ));
         }
         if let Some(progress) = o.progress() {
-            if !detail.ends_with('.') {
-                detail.push('.');
-            }
-            detail.push_str(&format!(" Sent: {progress}."));
+            reasons.push(format!("Sent: {progress}."));
         }
-        out.push_str(&wrap(&detail, width, "            "));
-        out.push('\n');
+        for reason in reasons {
+            out.push_str(&wrap(&reason, width, "            "));
+            out.push('\n');
+        }
     }
     out.push_str(&holds_text(incident, width));
     for a in clock.assumptions.iter().chain(&clock.warnings) {
@@ -257,4 +276,18 @@ pub(crate) fn deadline_summary(incident: &Incident, today: NaiveDate) -> String 
         "\nDeadlines (see `breach deadlines`)\n{}\n",
         lines.join("\n")
     )
+}
+
+/// `text` as a sentence: its first letter capitalised and a full stop at its end.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }

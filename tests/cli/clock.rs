@@ -1245,3 +1245,47 @@ fn an_assessment_recorded_early_leaves_its_step_open_until_what_it_waits_on_is_s
     env.breach(["done", "risk-assessment"]).ok();
     assert_eq!(step_state(&env), "done");
 }
+
+#[test]
+fn deadlines_text_gives_each_line_of_reasoning_its_own_sentence_within_the_terminal() {
+    let env = Env::new();
+    env.start_minimal("Sentences");
+    env.breach(["facts", "--affected", "600", "--state", "OH=600"])
+        .ok();
+    env.breach([
+        "facts",
+        "--delay",
+        "written",
+        "--delay-official",
+        "Detective Rowe, county police",
+        "--delay-stated",
+        "2026-03-02",
+        "--delay-until",
+        "2026-06-30",
+    ])
+    .ok();
+    let text = env.breach(["deadlines"]).ok().stdout;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    // The rule and its clock start a line of their own, after the sentence saying why it applies.
+    let basis = lines
+        .iter()
+        .position(|l| l.starts_with("45 CFR 164.404(b):"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(lines[basis - 1], "Every breach of unsecured PHI.", "{text}");
+    assert!(lines[basis].ends_with(',') || lines[basis + 1].ends_with('.'));
+    // The hold is its own sentence, never run onto the clock's.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Held by a law-enforcement delay until")),
+        "{text}"
+    );
+    assert!(!text.contains("discovery Held"), "{text}");
+    // Every obligation's reasoning is sentences: capitalised, ending in a full stop.
+    for (n, line) in text.lines().enumerate() {
+        assert!(
+            line.chars().count() <= 80,
+            "line {n} is wider than the terminal: {line}"
+        );
+    }
+}
