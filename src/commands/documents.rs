@@ -101,8 +101,9 @@ fn streamed_export(
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
+        let mut narrator = export::Narrator::default();
         read_again(&mut |e| {
-            sink(export::timeline_row(&TimelineEntry::read(e)?, &s.calendar));
+            sink(narrator.row(&TimelineEntry::read(e)?, &s.calendar));
             Ok(())
         })
     };

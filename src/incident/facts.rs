@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::GivenTime;
 use crate::runbook::Condition;
 
-pub(crate) use crate::rules::JURISDICTIONS;
+pub(crate) use crate::rules::{JURISDICTIONS, jurisdiction_name, jurisdiction_names};
 
 /// A count that may not be known yet. Written to the log as a number or `"unknown"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

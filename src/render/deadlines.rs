@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::incident::Incident;
 use crate::incident::facts::Delay;
 use crate::incident::obligations::{Clock, DueChange, Obligation, Period, Status, hold_periods};
-use crate::text::wrap;
+use crate::text::{sentence, wrap};
 
 /// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
 #[derive(Debug, Clone, Serialize)]
@@ -276,18 +276,4 @@ pub(crate) fn deadline_summary(incident: &Incident, today: NaiveDate) -> String 
         "\nDeadlines (see `breach deadlines`)\n{}\n",
         lines.join("\n")
     )
-}
-
-/// `text` as a sentence: its first letter capitalised and a full stop at its end.
-fn sentence(text: &str) -> String {
-    let text = text.trim();
-    let mut chars = text.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
 }

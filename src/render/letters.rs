@@ -9,12 +9,11 @@ use minijinja::context;
 
 use crate::error::Error;
 use crate::incident::Incident;
-use crate::incident::obligations::{
-    Audience, HHS_THRESHOLD, MEDIA_THRESHOLD, SUBSTITUTE_WEB_OR_MEDIA,
-};
+use crate::incident::obligations::{HHS_THRESHOLD, MEDIA_THRESHOLD, SUBSTITUTE_WEB_OR_MEDIA};
 use crate::profile::Profile;
 use crate::render::letter_files::{self, LetterParts};
 use crate::render::templates;
+use crate::text::sentence;
 
 /// The notices `breach letter` drafts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,8 +133,13 @@ fn letter_context(
 ) -> minijinja::Value {
     let f = &incident.facts;
     let content = &f.notice;
-    let value = |v: Option<&str>, what: &str| v.map(str::to_owned).unwrap_or_else(|| missing(what));
-    let org = |key: &str, what: &str| value(profile.get(key), what);
+    // What people wrote is set as sentences: a capital first, a full stop last.
+    let value = |v: Option<&str>, what: &str| v.map(sentence).unwrap_or_else(|| missing(what));
+    let org = |key: &str, what: &str| {
+        profile
+            .get(key)
+            .map_or_else(|| missing(what), str::to_owned)
+    };
     let breach_date = match (f.breach_started, f.breach_ended) {
         (Some(s), Some(e)) if s != e => format!("{} to {}", long_date(s), long_date(e)),
         (Some(s), _) => long_date(s),
@@ -161,7 +165,7 @@ fn letter_context(
             "a state with more than {MEDIA_THRESHOLD} affected residents"
         ))
     } else {
-        states.join(", ")
+        crate::incident::facts::jurisdiction_names(states.iter().map(String::as_str))
     };
     context! {
         today => long_date(today),
@@ -195,19 +199,13 @@ fn letter_context(
             || missing("the date the list identifying each individual was delivered"),
             long_date,
         ),
-        hhs => hhs_fields(incident, states),
+        hhs => hhs_fields(incident, states, today),
     }
 }
 
 /// The HHS portal's fields the HHS draft fills in.
-fn hhs_fields(incident: &Incident, states: &[String]) -> minijinja::Value {
+fn hhs_fields(incident: &Incident, states: &[String], today: NaiveDate) -> minijinja::Value {
     let f = &incident.facts;
-    let individual_notices: Vec<String> = incident
-        .notices
-        .iter()
-        .filter(|n| n.value.to == Audience::Individuals)
-        .map(|n| long_date(n.value.date))
-        .collect();
     let affecting = match f.affected {
         Some(n) if n >= HHS_THRESHOLD => format!("{HHS_THRESHOLD} or more individuals"),
         Some(_) => format!("Fewer than {HHS_THRESHOLD} individuals"),
@@ -215,15 +213,45 @@ fn hhs_fields(incident: &Incident, states: &[String]) -> minijinja::Value {
     };
     let breach_type =
         crate::incident::summary::portal_breach_type(&incident.runbook.scenario.value);
+    let breach_start = match f.breach_started {
+        Some(d) => long_date(d),
+        None if f.breach_started_unknown => "not known".to_owned(),
+        None => missing("breach start date"),
+    };
     context! {
         affecting => affecting,
         business_associate => if f.business_associate { "yes" } else { "no" },
+        breach_start => breach_start,
         breach_end => f.breach_ended.map_or_else(|| missing("breach end date (mandatory)"), long_date),
         breach_type => breach_type,
-        individual_notice => if individual_notices.is_empty() { "[not yet sent]".to_owned() } else { individual_notices.join(", ") },
+        individual_notice => individual_notice_field(incident, today),
         substitute => if f.unreachable.is_some_and(|u| u > 0) { "yes" } else { "no" },
         media => if states.is_empty() { "no" } else { "yes" },
     }
+}
+
+/// The portal's "individual notice provided on": the day the notice reached everyone who can
+/// be reached, once it has; until then, what went out so far, which is not yet an answer.
+fn individual_notice_field(incident: &Incident, today: NaiveDate) -> String {
+    let clock = incident.clock(today);
+    let Some(o) = clock
+        .obligations
+        .iter()
+        .find(|o| o.key == crate::incident::obligations::Key::IndividualNotice)
+    else {
+        return "not required".to_owned();
+    };
+    if let Some(day) = o.met_on {
+        return long_date(day);
+    }
+    let notified = o.notified.unwrap_or(0);
+    if notified == 0 {
+        return "[not yet sent]".to_owned();
+    }
+    let of = o.reachable.map(|r| format!(" of {r}")).unwrap_or_default();
+    format!(
+        "[not complete: {notified}{of} individuals notified so far; give the date the last notice went out once all have]"
+    )
 }
 
 /// The other ways to reach the organisation, for a notice that names the toll-free number on

@@ -21,6 +21,45 @@ pub(crate) const JURISDICTIONS: &[&str] = &[
     "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
 ];
 
+/// A jurisdiction's name for a person to read ("Ohio"), from its postal code; an unknown code is
+/// shown as given.
+pub(crate) fn jurisdiction_name(code: &str) -> &str {
+    #[rustfmt::skip]
+    const NAMES: &[(&str, &str)] = &[
+        ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
+        ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
+        ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"), ("ID", "Idaho"),
+        ("IL", "Illinois"), ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"),
+        ("KY", "Kentucky"), ("LA", "Louisiana"), ("ME", "Maine"), ("MD", "Maryland"),
+        ("MA", "Massachusetts"), ("MI", "Michigan"), ("MN", "Minnesota"), ("MS", "Mississippi"),
+        ("MO", "Missouri"), ("MT", "Montana"), ("NE", "Nebraska"), ("NV", "Nevada"),
+        ("NH", "New Hampshire"), ("NJ", "New Jersey"), ("NM", "New Mexico"), ("NY", "New York"),
+        ("NC", "North Carolina"), ("ND", "North Dakota"), ("OH", "Ohio"), ("OK", "Oklahoma"),
+        ("OR", "Oregon"), ("PA", "Pennsylvania"), ("RI", "Rhode Island"),
+        ("SC", "South Carolina"), ("SD", "South Dakota"), ("TN", "Tennessee"), ("TX", "Texas"),
+        ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"), ("WA", "Washington"),
+        ("WV", "West Virginia"), ("WI", "Wisconsin"), ("WY", "Wyoming"),
+        ("DC", "the District of Columbia"), ("PR", "Puerto Rico"), ("GU", "Guam"),
+        ("VI", "the U.S. Virgin Islands"), ("AS", "American Samoa"),
+        ("MP", "the Northern Mariana Islands"),
+    ];
+    NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, name)| name)
+}
+
+/// Jurisdictions by name in a list a sentence can hold: "Indiana and Ohio",
+/// "Indiana, Ohio and Texas".
+pub(crate) fn jurisdiction_names<'a>(codes: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = codes.into_iter().map(jurisdiction_name).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Who a notice goes to: the audiences of `breach notify --to`, of a runbook step's
 /// `records: {notice: …}`, and of the obligations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! Small text helpers every layer shares: neutralising untrusted text before it reaches a
-//! terminal, "did you mean", wrapping, short hashes, progress bars, and spotting raw identifiers.
+//! terminal, "did you mean", sentences, wrapping, short hashes, progress bars, and spotting raw identifiers.
 //!
 //! This is the bottom of the crate: it imports nothing of it, so anything may use it.
 //! Notes, titles, evidence and runbook text are untrusted: a note can carry terminal escape
@@ -41,6 +41,25 @@ fn is_unsafe(c: char) -> bool {
             '\u{200E}' | '\u{200F}' | '\u{061C}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2066}'..='\u{2069}')
+}
+
+/// The text with its first letter a capital: "Name, address" from "name, address".
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The text as a sentence: trimmed, its first letter a capital, ending with a full stop unless
+/// it ends with other closing punctuation.
+pub(crate) fn sentence(text: &str) -> String {
+    let mut out = capitalised(text.trim());
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// The candidate closest to `given` by edit distance, when it is close enough to be a typo.

@@ -376,7 +376,12 @@ fn a_letter_names_each_missing_element_and_strict_fails_until_complete() {
     assert!(!done.contains("MISSING"), "{done}");
     let json = env.breach(["--json", "letter", "media"]).ok().json();
     assert_eq!(json["complete"], true);
-    assert!(json["letter"].as_str().unwrap().contains("residents of TX"));
+    assert!(
+        json["letter"]
+            .as_str()
+            .unwrap()
+            .contains("residents of Texas")
+    );
 }
 
 #[test]
@@ -405,6 +410,106 @@ fn the_hhs_draft_lays_out_the_portal_fields_and_marks_what_is_not_confirmed() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
+}
+
+#[test]
+fn the_letters_read_as_a_person_would_send_them() {
+    let env = Env::new();
+    env.start_minimal("Lab results to the wrong address");
+    for (key, value) in [
+        ("name", "Harbor Clinic"),
+        ("address", "1 Harbor Way, Springfield, OH 45501"),
+        ("privacy_officer", "Dana Whit, Privacy Officer"),
+        ("toll_free", "1-800-555-0100"),
+    ] {
+        env.breach(["config", "set", key, value]).ok();
+    }
+    env.breach([
+        "facts",
+        "--affected",
+        "2385",
+        "--state",
+        "IN=1200",
+        "--state",
+        "OH=1185",
+        "--breach-started",
+        "2026-02-20",
+        "--breach-ended",
+        "2026-02-27",
+        "--phi-types",
+        "name, date of birth and lab results",
+        "--protective-steps",
+        "review the statements from your health plan",
+    ])
+    .ok();
+    env.breach([
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "620",
+    ])
+    .ok();
+    // The HHS draft: the breach's start and end apart, and no "provided on" while letters go out.
+    let hhs = env.breach(["letter", "hhs"]).ok().stdout;
+    assert!(
+        hhs.contains("| Breach start date | February 20, 2026 |"),
+        "{hhs}"
+    );
+    assert!(
+        hhs.contains("| Breach end date (mandatory) | February 27, 2026 |"),
+        "{hhs}"
+    );
+    assert!(
+        hhs.contains(
+            "Individual notice provided on | [not complete: 620 of 2385 individuals notified so far"
+        ),
+        "{hhs}"
+    );
+    assert!(
+        !hhs.contains("Individual notice provided on | March 9, 2026"),
+        "{hhs}"
+    );
+    // The media release: states by name, in the third person.
+    let media = env.breach(["letter", "media"]).ok().stdout;
+    assert!(media.contains("residents of Indiana and Ohio"), "{media}");
+    assert!(!media.contains("IN, OH"), "{media}");
+    assert!(
+        media.contains("Its letter\nadvises: “Review the statements from your health plan.”"),
+        "{media}"
+    );
+    // Sentences start with a capital.
+    let letter = env.breach(["letter", "individual"]).ok().stdout;
+    assert!(
+        letter.contains("**What information was involved.** Name, date of birth and lab results."),
+        "{letter}"
+    );
+    // Converted as counsel would, the letterhead and the signature keep their lines.
+    let md = env.write("letter.md", &letter);
+    let plain = crate::notices::read_back(
+        "pandoc",
+        &[
+            "--from",
+            "markdown",
+            "--to",
+            "plain",
+            "--wrap",
+            "none",
+            md.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        plain.contains("Harbor Clinic\n1 Harbor Way, Springfield, OH 45501"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("Dana Whit, Privacy Officer\nHarbor Clinic"),
+        "{plain}"
+    );
 }
 
 #[test]
@@ -558,6 +663,68 @@ fn the_reports_show_the_whole_reasoning_and_every_notice_note() {
         ] {
             assert!(doc.contains(needle), "missing {needle:?} in\n{doc}");
         }
+    }
+}
+
+#[test]
+fn the_timeline_tells_changed_facts_in_words_and_every_notice_note_in_every_format() {
+    let env = Env::new();
+    env.start_minimal("Lab results to the wrong address");
+    env.breach(["facts", "--affected", "2", "--state", "IN=2"])
+        .ok();
+    env.breach([
+        "facts",
+        "--affected",
+        "700",
+        "--state",
+        "IN=650",
+        "--state",
+        "OH=50",
+        "--reason",
+        "the mail trace found more",
+    ])
+    .ok();
+    env.breach([
+        "notify",
+        "--to",
+        "individuals",
+        "--date",
+        "2026-03-09",
+        "--method",
+        "first-class-mail",
+        "--count",
+        "20",
+        "--note",
+        "first batch from the mail house",
+    ])
+    .ok();
+    let json = env.breach(["export", "--format", "json"]).ok().stdout;
+    for format in ["md", "html", "csv", "json"] {
+        let doc = env.breach(["export", "--format", format]).ok().stdout;
+        for needle in [
+            "the number affected changed from 2 to 700",
+            "residents of Indiana changed from 2 to 650",
+            "residents of Ohio recorded as 50",
+            "Reason: The mail trace found more.",
+            "Note: First batch from the mail house.",
+        ] {
+            assert!(
+                doc.contains(needle),
+                "{format}: missing {needle:?} in\n{doc}"
+            );
+        }
+        // No payload is shown as raw JSON.
+        assert!(!doc.contains(r#"{"affected""#), "{format}:\n{doc}");
+        assert!(!doc.contains(r#"{&quot;affected"#), "{format}:\n{doc}");
+    }
+    // Each row is its own sentence, capitalised.
+    let json: Value = serde_json::from_str(&json).unwrap();
+    for row in json["timeline"].as_array().unwrap() {
+        let summary = row["summary"].as_str().unwrap();
+        assert!(
+            summary.starts_with(|c: char| c.is_uppercase()) && summary.ends_with('.'),
+            "{summary}"
+        );
     }
 }
 
@@ -860,7 +1027,7 @@ fn an_organisation_template_may_use_the_timeline_as_a_list_though_it_is_read_as_
         .stdout;
     assert_eq!(
         out,
-        "len=6 first=0 last=5 loop=6/6 again=note: Call 3;note: Call 4; some reversed=5 title=Test incident",
+        "len=6 first=0 last=5 loop=6/6 again=Note: Call 3.;Note: Call 4.; some reversed=5 title=Test incident",
     );
 }
 

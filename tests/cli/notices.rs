@@ -442,7 +442,7 @@ fn one_letter_per_reachable_person_with_a_manifest_and_only_for_the_roster_count
     let letter = std::fs::read_to_string(&first).unwrap();
     assert!(letter.contains("Dear Avery Quill0,"), "{letter}");
     assert!(
-        letter.contains("100 Birch Lane\nSpringfield, OH 45501"),
+        letter.contains("100 Birch Lane\\\nSpringfield, OH 45501"),
         "{letter}"
     );
     // Row 5 is i = 3, who died: the letter goes to the next of kin, at their address.
@@ -548,7 +548,7 @@ fn settle_the_assessment_step(env: &Env) {
 }
 
 /// What a real reader makes of a letter file: pandoc for Word, pdftotext for PDF.
-fn read_back(program: &str, args: &[&str]) -> String {
+pub(crate) fn read_back(program: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(program)
         .args(args)
         .output()

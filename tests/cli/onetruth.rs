@@ -277,7 +277,7 @@ fn every_bundled_runbook_tells_one_story_from_facts_to_close() {
                 row["summary"]
                     .as_str()
                     .unwrap()
-                    .ends_with(&format!("; checked off step {step}")),
+                    .ends_with(&format!(" Checked off step `{step}`.")),
                 "{row}"
             );
             clear_unbound(&env);

@@ -244,7 +244,7 @@ fn a_token_from_a_trusted_authority_is_recorded_verified_and_accepted_by_openssl
         let md = env.breach(["export", "--format", "md"]).ok().stdout;
         assert!(
             md.contains(&format!(
-                "time stamp: entries up to {covered} existed by {expected_time}, per"
+                "Time stamp: entries up to {covered} existed by {expected_time}, per"
             )),
             "{md}"
         );

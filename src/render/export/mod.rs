@@ -27,7 +27,7 @@ mod timeline;
 
 pub(crate) use formats::{CalendarEvent, csv_export, ics_calendar, ics_export, json_export};
 pub(crate) use svg::timeline_svg;
-pub(crate) use timeline::timeline_row;
+pub(crate) use timeline::Narrator;
 
 /// One log entry for the JSON export: its place in the chain, and the line exactly as written
 /// (re-serialising the payload could reorder its keys and so change its hash).
@@ -525,11 +525,12 @@ pub(crate) fn report<'a>(
 ) -> Report<'a> {
     let (notes_by_step, attachments) = notes_and_attachments(incident, cal);
     let phases = phase_reports(incident, &notes_by_step, cal);
+    let mut narrator = Narrator::default();
     let timeline = Rows::Held(
         incident
             .timeline
             .iter()
-            .map(|t| timeline_row(t, cal))
+            .map(|t| narrator.row(t, cal))
             .collect(),
     );
     let today = cal.local_date(now);

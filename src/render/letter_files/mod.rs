@@ -51,9 +51,16 @@ impl Block {
     }
 }
 
-/// The lines of a part of the template, blank ones at either end dropped.
+/// The lines of a part of the template, blank ones at either end dropped, each without the
+/// backslash that makes it a line of its own in Markdown (a hard line break).
 pub(crate) fn lines(text: &str) -> Vec<String> {
-    let all: Vec<String> = text.lines().map(|l| l.trim().to_owned()).collect();
+    let all: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let l = l.trim();
+            l.strip_suffix('\\').unwrap_or(l).trim_end().to_owned()
+        })
+        .collect();
     let first = all.iter().position(|l| !l.is_empty());
     let last = all.iter().rposition(|l| !l.is_empty());
     match (first, last) {
@@ -171,8 +178,8 @@ mod tests {
     #[test]
     fn lines_drop_blank_ends_and_keep_inner_gaps() {
         assert_eq!(
-            lines("\n\nSincerely,\n\nA B\n\n"),
-            ["Sincerely,", "", "A B"]
+            lines("\n\nSincerely,\n\nA B\\\nAcme\n\n"),
+            ["Sincerely,", "", "A B", "Acme"]
         );
         assert!(lines(" \n ").is_empty());
     }
