@@ -37,6 +37,18 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
         "the certificates of the time-stamping authorities trusted to vouch for the record's time (a PEM file, as openssl ts -verify -CAfile reads)",
     ),
     (
+        "report_marking",
+        "a marking printed on every page of the report (e.g. Privileged and confidential — prepared at the direction of counsel)",
+    ),
+    (
+        "report_prepared_by",
+        "who prepared the report, for its sign-off block (name and title)",
+    ),
+    (
+        "report_reviewed_by",
+        "who reviews the report, for its sign-off block (name and title)",
+    ),
+    (
         "require_signatures",
         "yes: every entry must be signed (--signing-key); an append without a usable key is refused",
     ),

@@ -101,7 +101,65 @@ pub(crate) fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static>
             .replace('|', "\\|")
             .replace('\n', "<br>")
     });
+    // For HTML: text as a quoted CSS string (a page header's `content`), where HTML escaping
+    // means nothing (see `css_string`).
+    env.add_filter("css_string", |s: Value| {
+        let text = if s.is_none() || s.is_undefined() {
+            String::new()
+        } else {
+            s.to_string()
+        };
+        Value::from_safe_string(css_string(&text))
+    });
+    // For HTML: a time ("2026-03-10 15:00 -05:00") that may wrap between its date and its time
+    // of day, never inside either.
+    env.add_filter("stamp", |s: Value| {
+        let text = if s.is_none() || s.is_undefined() {
+            String::new()
+        } else {
+            s.to_string()
+        };
+        Value::from_safe_string(stamp_html(&text))
+    });
     env
+}
+
+/// A time as HTML: its date and the rest each kept on one line.
+fn stamp_html(text: &str) -> String {
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;")
+    };
+    match text.split_once(' ') {
+        Some((date, rest)) => format!(
+            "<span class=\"date\">{}</span> <span class=\"date\">{}</span>",
+            escape(date),
+            escape(rest)
+        ),
+        None => format!("<span class=\"date\">{}</span>", escape(text)),
+    }
+}
+
+/// `text` as a double-quoted CSS string that nothing in it can close or break out of: letters,
+/// digits and plain punctuation as they are, everything else a CSS escape.
+fn css_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || " -_.,:/()@#+".contains(c) {
+            out.push(c);
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            // The trailing space ends the escape, so a hex digit after it is its own.
+            out.push_str(&format!("\\{:x} ", c as u32));
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Renders a template with `ctx`.
@@ -300,6 +358,27 @@ fn markdown_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamp_wraps_only_between_its_date_and_its_time_and_is_escaped() {
+        assert_eq!(
+            stamp_html("2026-03-10 15:00 +00:00"),
+            "<span class=\"date\">2026-03-10</span> <span class=\"date\">15:00 +00:00</span>"
+        );
+        assert!(!stamp_html("<b> x").contains("<b>"));
+    }
+
+    #[test]
+    fn a_css_string_cannot_be_closed_or_escaped_from() {
+        assert_eq!(css_string("Acme 1"), "\"Acme 1\"");
+        let hostile = css_string("x\"; } body { display: none } </style><script>\\");
+        assert_eq!(hostile.matches('"').count(), 2, "{hostile}");
+        for c in ['<', '>', ';', '{', '}'] {
+            assert!(!hostile.contains(c), "{hostile}");
+        }
+        // A hex digit after an escape stays a letter of its own.
+        assert_eq!(css_string("—a"), "\"\\2014 a\"");
+    }
 
     #[test]
     fn blocks_render_in_order_and_a_template_without_them_reads_as_none() {

@@ -37,7 +37,7 @@ fn copy_private(from: &Path, to: &Path) {
 }
 
 /// An env (in UTC, at the fixture's "now") holding the fixture store.
-fn env_with_fixture() -> Env {
+pub(crate) fn env_with_fixture() -> Env {
     let env = Env::utc();
     copy_private(&fixture().join("store"), &env.store());
     env

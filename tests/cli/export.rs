@@ -157,9 +157,7 @@ fn html_export_snapshot() {
                 .all(|_| out.contains("http://www.w3.org/2000/svg")),
         "no network resources"
     );
-    assert!(
-        out.contains("<svg") && out.contains("@media print") && out.contains("break-before: page")
-    );
+    assert!(out.contains("<svg") && out.contains("@media print") && out.contains("counter(pages)"));
     insta::assert_snapshot!(filtered(&out, &id));
 }
 
@@ -757,6 +755,23 @@ fn the_html_report_renders_and_prints_in_headless_chromium() {
         return;
     };
     let (env, _) = full_incident();
+    let marking = "Privileged and confidential — prepared at the direction of counsel";
+    env.breach([
+        "config",
+        "set",
+        "address",
+        "12 River Road, Springfield, IL 62701",
+    ])
+    .ok();
+    env.breach(["config", "set", "report_marking", marking])
+        .ok();
+    env.breach([
+        "config",
+        "set",
+        "report_prepared_by",
+        "Dana Whit, Privacy Officer",
+    ])
+    .ok();
     let html = env.path().join("report.html");
     env.breach(["export", "--format", "html", "-o", html.to_str().unwrap()])
         .ok();
@@ -795,6 +810,45 @@ fn the_html_report_renders_and_prints_in_headless_chromium() {
     assert!(pdf_bytes.starts_with(b"%PDF-"), "a PDF");
     // A multi-page document with its text, not an empty page.
     assert!(pdf_bytes.len() > 20_000, "{} bytes", pdf_bytes.len());
+    // Read back as a person reads the printout: every page numbered "Page N of M", under the
+    // organisation's name and address and the marking; a short incident in at most 6 pages.
+    let pdf_path = pdf.to_str().unwrap();
+    let info = crate::notices::read_back("pdfinfo", &[pdf_path]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("pdfinfo: {info}"));
+    assert!((2..=6).contains(&pages), "{pages} pages");
+    for page in 1..=pages {
+        let n = page.to_string();
+        let text =
+            crate::notices::read_back("pdftotext", &["-f", &n, "-l", &n, "-raw", pdf_path, "-"])
+                .replace('\n', " ");
+        for needle in [
+            format!("Page {page} of {pages}"),
+            marking.to_owned(),
+            "Riverside Family Clinic · 12 River Road, Springfield, IL".to_owned(),
+        ] {
+            assert!(
+                text.contains(&needle),
+                "page {page} lacks {needle:?}:\n{text}"
+            );
+        }
+    }
+    let all = crate::notices::read_back("pdftotext", &["-raw", pdf_path, "-"]);
+    // Dates and hashes are never broken across lines; the report ends with its sign-off.
+    assert!(!all.contains("2026-03-\n"), "{all}");
+    let json = env.breach(["export", "--format", "json"]).ok().json();
+    let attached = json["attachments"][0]["sha256"].as_str().unwrap();
+    assert!(all.contains(attached), "{attached} on one line:\n{all}");
+    for needle in [
+        "Sign-off",
+        "Prepared by Dana Whit, Privacy Officer",
+        "Reviewed by",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?}:\n{all}");
+    }
     let png_bytes = std::fs::read(&png).unwrap();
     assert!(png_bytes.starts_with(b"\x89PNG"), "a PNG");
     assert!(png_bytes.len() > 20_000, "{} bytes", png_bytes.len());
@@ -1093,4 +1147,145 @@ fn the_report_lists_every_assessment_in_order_with_the_superseded_ones_marked() 
     assert_eq!(all[0]["signed_by"], "Dana Whit");
     assert_eq!(all[1]["superseded_by"], Value::Null);
     assert_eq!(all[0]["superseded_by"], all[1]["seq"]);
+}
+
+/// The earlier version's incident (twelve kinds of entry, a repaired torn tail), reopened,
+/// assessed again and time-stamped, and a practice incident discarded: between them, every kind
+/// of entry the tool records (a reportable breach is never discarded).
+fn every_kind_of_entry() -> (Env, [String; 2]) {
+    let env = crate::compat::env_with_fixture();
+    let fixture = env.breach(["--json", "status"]).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.breach(["reopen", "--reason", "A second recipient came to light"])
+        .ok();
+    env.breach([
+        "assess",
+        "--secured",
+        "no",
+        "--exception",
+        "inadvertent-disclosure",
+        "--exception-basis",
+        "the second recipient is a nurse at the same clinic, authorised to see it",
+        "--determination",
+        "exception",
+        "--rationale",
+        "An internal recipient bound by the same policies",
+        "--signed-by",
+        "Noor Baptiste",
+        "--role",
+        "Counsel",
+    ])
+    .ok();
+    let tsa = crate::timestamps::Tsa::new(&env, "Every Kind", true);
+    env.breach(["config", "set", "tsa_certs", tsa.root().to_str().unwrap()])
+        .ok();
+    let (_, tsr) = crate::timestamps::ask(&env, &tsa, "every");
+    env.breach(["timestamp", "add", tsr.to_str().unwrap()]).ok();
+    let practice = env.start_minimal("Practice run");
+    env.breach([
+        "discard",
+        "-i",
+        &practice,
+        "--reason",
+        "Kept as the training example",
+    ])
+    .ok();
+    (env, [fixture, practice])
+}
+
+#[test]
+fn every_export_renders_every_kind_of_entry() {
+    let (env, ids) = every_kind_of_entry();
+    let mut kinds = std::collections::BTreeSet::new();
+    for id in &ids {
+        let export = |format: &str| {
+            env.breach(["export", "-i", id, "--format", format])
+                .ok()
+                .stdout
+        };
+        let json: Value = serde_json::from_str(&export("json")).unwrap();
+        let entries = json["entries"].as_array().unwrap();
+        kinds.extend(
+            entries
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap().to_owned()),
+        );
+        let timeline = json["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len(), entries.len());
+        // Each entry's words, as the JSON timeline tells them, are in every report format.
+        for format in ["md", "html", "csv"] {
+            let doc = export(format);
+            for t in timeline {
+                // Each format escapes in its own way; the first words of a summary are plain.
+                let summary: String = t["summary"].as_str().unwrap().chars().take(24).collect();
+                let words = summary.split(['<', '&', '"', '\'']).next().unwrap();
+                assert!(doc.contains(words), "{format} lacks {words:?}:\n{doc}");
+            }
+            if format != "csv" {
+                assert!(doc.contains("Sign-off"), "{format}:\n{doc}");
+            }
+        }
+        assert!(export("ics").starts_with("BEGIN:VCALENDAR"));
+    }
+    assert_eq!(kinds.len(), 15, "every kind of entry: {kinds:?}");
+    // The superseded assessment is marked so in the reports.
+    let [fixture, _] = &ids;
+    let json = env
+        .breach(["export", "-i", fixture, "--format", "json"])
+        .ok()
+        .json();
+    let assessments = json["assessments"].as_array().unwrap();
+    assert_eq!(assessments.len(), 2);
+    assert!(assessments[0]["superseded_by"].is_u64(), "{assessments:?}");
+    for format in ["md", "html"] {
+        let doc = env
+            .breach(["export", "-i", fixture, "--format", format])
+            .ok()
+            .stdout;
+        assert!(doc.contains("superseded by entry"), "{format}:\n{doc}");
+    }
+}
+
+#[test]
+fn the_steps_tables_show_when_a_step_happened_beside_when_it_was_recorded() {
+    let env = Env::utc();
+    env.start_minimal("Recorded the next morning");
+    env.breach([
+        "done",
+        "identify",
+        "--set",
+        "message_id=<CAF2@mail.example.org>",
+        "--set",
+        "recipients=1",
+        "--set",
+        "kind=external",
+        "--at",
+        "2026-03-09 16:45",
+    ])
+    .ok();
+    let json = env.breach(["export", "--format", "json"]).ok().json();
+    let step = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["steps"].as_array().unwrap())
+        .find(|s| s["id"] == "identify")
+        .unwrap()
+        .clone();
+    assert_eq!(step["happened"], "2026-03-09 16:45 +00:00", "{step}");
+    let recorded = step["at"].as_str().unwrap().to_owned();
+    let md = env.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(
+        md.contains(&format!(
+            "happened 2026-03-09 16:45 +00:00, recorded {recorded}"
+        )),
+        "{md}"
+    );
+    let html = env.breach(["export", "--format", "html"]).ok().stdout;
+    assert!(
+        html.contains(r#"happened <span class="date">2026-03-09</span> <span class="date">16:45 +00:00</span>"#),
+        "{html}"
+    );
 }

@@ -297,7 +297,10 @@ pub(crate) struct StepReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<String>,
     pub actor: Option<String>,
+    /// When it was recorded.
     pub at: Option<String>,
+    /// When it happened, when recorded as earlier (`--at`).
+    pub happened: Option<String>,
     pub reason: Option<String>,
     pub note: Option<String>,
     pub evidence: Vec<(String, String)>,
@@ -486,6 +489,9 @@ fn phase_reports(
                     because: v.because.clone(),
                     actor: v.record.map(|r| r.actor.clone()),
                     at: v.record.map(|r| local(cal, &r.at)),
+                    happened: v
+                        .record
+                        .and_then(|r| r.happened.as_deref().map(|h| local(cal, h))),
                     reason: v.record.and_then(|r| r.reason.clone()),
                     note: v.record.and_then(|r| r.note.clone()),
                     // In the runbook's order, not alphabetical: the order the author meant.
