@@ -75,6 +75,8 @@ pub(crate) enum ExportFormat {
     Json,
     Csv,
     Ics,
+    /// The report as a Word document (to a file or a pipe, never a terminal).
+    Docx,
 }
 
 impl ExportFormat {
@@ -86,6 +88,7 @@ impl ExportFormat {
             ExportFormat::Json => "JSON",
             ExportFormat::Csv => "CSV",
             ExportFormat::Ics => "iCalendar",
+            ExportFormat::Docx => "Word",
         }
     }
 }

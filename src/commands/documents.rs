@@ -51,6 +51,14 @@ pub(super) fn export(
     if bom && format != ExportFormat::Csv {
         return Err(Error::usage("--bom is for --format csv"));
     }
+    if format == ExportFormat::Docx
+        && super::output::to_file(&out.file).is_none()
+        && !s.sink.streams()
+    {
+        return Err(Error::usage(
+            "a Word document is not for a terminal: give -o FILE.docx (or pipe it)",
+        ));
+    }
     if format != ExportFormat::Ics {
         return streamed_export(s, format, bom, out);
     }
@@ -78,17 +86,7 @@ fn streamed_export(
 ) -> Result<Outcome, Error> {
     use std::cell::RefCell;
     use std::io::Write;
-    let store = s.open_store()?;
-    let id = s.resolve(&store)?;
-    let mut log = store.open_log(&id, Access::Read)?;
-    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
-    let mut replay = Replay::with_report_entries().expecting(&id);
-    log.read_verified(|e| {
-        bar.inc(e.line.len() as u64 + 1);
-        replay.apply(e);
-    })?;
-    bar.finish_and_clear();
-    let incident = replay.finish()?;
+    let (store, log, incident) = read_verified(s)?;
     let profile = Profile::load(&store.files_dir())?;
     let clock = incident.clock(s.today());
     // Each later read must find the log the first one verified: it stops at that head and
@@ -130,6 +128,17 @@ fn streamed_export(
         match format {
             ExportFormat::Json => export::json_export(&report, &entries, w),
             ExportFormat::Csv => export::csv_export(&report, w),
+            ExportFormat::Docx => {
+                let env = templates::environment(
+                    template_dirs(&store, out),
+                    templates::fuel_for(incident.head.seq + 1),
+                );
+                let furniture = page_furniture(&profile, &incident.id);
+                let rows = (incident.head.seq + 1) as usize;
+                let bytes = word_report(&env, &report, rows, &read_timeline, &furniture, s.now)?;
+                w.write_all(&bytes)
+                    .map_err(|e| Error::input(format!("cannot write the export: {e}")))
+            }
             _ => {
                 let env = templates::environment(
                     template_dirs(&store, out),
@@ -148,6 +157,72 @@ fn streamed_export(
     };
     let what = format!("the {} export of {}", format.name(), incident.id);
     super::write_document(s.sink, &out.file, &what, &write)
+}
+
+/// The store, the incident's log, and the incident as one verified read of that log left it.
+type Verified = (
+    std::rc::Rc<Store>,
+    Box<dyn crate::store::IncidentLog>,
+    Incident,
+);
+
+/// The store, the incident's log and the incident as one verified read of the log left it
+/// (with the entries a report shows beside its timeline).
+fn read_verified(s: &Session) -> Result<Verified, Error> {
+    let store = s.open_store()?;
+    let id = s.resolve(&store)?;
+    let mut log = store.open_log(&id, Access::Read)?;
+    let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
+    let mut replay = Replay::with_report_entries().expecting(&id);
+    log.read_verified(|e| {
+        bar.inc(e.line.len() as u64 + 1);
+        replay.apply(e);
+    })?;
+    bar.finish_and_clear();
+    let incident = replay.finish()?;
+    Ok((store, log, incident))
+}
+
+/// The report as a Word package, written whole: the Markdown report (the organisation's
+/// template when it has one) laid out as a document, then zipped.
+fn word_report(
+    env: &minijinja::Environment<'_>,
+    report: &export::Report<'_>,
+    rows: usize,
+    read_timeline: &ReadTimeline<'_>,
+    furniture: &export::PageFurniture,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, Error> {
+    let mut markdown = Vec::new();
+    render_with_timeline(
+        env,
+        "report.md.j2",
+        report,
+        String::new(),
+        rows,
+        &mut markdown,
+        read_timeline,
+    )?;
+    export::report_docx(
+        &String::from_utf8_lossy(&markdown),
+        furniture,
+        &crate::clock::log_timestamp(now),
+    )
+}
+
+/// The organisation and the marking every page of a printed report carries.
+fn page_furniture(profile: &Profile, id: &str) -> export::PageFurniture {
+    let name = profile
+        .get("name")
+        .unwrap_or("Organisation not set (breach config set name …)");
+    export::PageFurniture {
+        organisation: match profile.get("address") {
+            Some(address) => format!("{name} · {address}"),
+            None => name.to_owned(),
+        },
+        marking: profile.get("report_marking").map(str::to_owned),
+        incident: format!("Incident {id}"),
+    }
 }
 
 /// Reads the log again up to `head`, handing each entry to `sink`, and checks that the log

@@ -17,7 +17,7 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
-    fn streams(self) -> bool {
+    pub(super) fn streams(self) -> bool {
         use std::io::IsTerminal;
         self == Sink::Stdout && !std::io::stdout().is_terminal()
     }

@@ -1289,3 +1289,66 @@ fn the_steps_tables_show_when_a_step_happened_beside_when_it_was_recorded() {
         "{html}"
     );
 }
+
+#[test]
+fn the_word_report_is_the_same_report_read_back_by_pandoc_and_a_zip_reader() {
+    let (env, _) = every_kind_of_entry();
+    let marking = "Privileged and confidential — prepared at the direction of counsel";
+    env.breach(["config", "set", "name", "Riverside Family Clinic"])
+        .ok();
+    env.breach(["config", "set", "report_marking", marking])
+        .ok();
+    let id = "20260310-3amv";
+    let word = env.path().join("report.docx");
+    env.breach([
+        "export",
+        "-i",
+        id,
+        "--format",
+        "docx",
+        "-o",
+        word.to_str().unwrap(),
+    ])
+    .ok();
+    let path = word.to_str().unwrap();
+    let text = crate::notices::read_back("pandoc", &["-t", "markdown", "--wrap", "none", path]);
+    // Headings are Word headings; tables, lists and every entry's words are there.
+    for needle in [
+        "# Incident 20260310-3amv",
+        "## Steps",
+        "## Timeline",
+        "## Sign-off",
+        "superseded by entry",
+        "Time stamp: entries up to",
+        "Incident reopened: A second recipient came to light.",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // A line break inside a cell stays one: the evidence fields are not run together.
+    assert!(!text.contains("kind: externalmessage_id"), "{text}");
+    // The marking and the organisation head every page; the footer numbers them.
+    let part = |name: &str| {
+        crate::notices::read_back(
+            "python3",
+            &[
+                "-c",
+                "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(sys.argv[2]).decode())",
+                path,
+                name,
+            ],
+        )
+    };
+    let header = part("word/header1.xml");
+    assert!(
+        header.contains(marking) && header.contains("Riverside Family Clinic"),
+        "{header}"
+    );
+    let footer = part("word/footer1.xml");
+    assert!(
+        footer.contains("PAGE") && footer.contains("NUMPAGES"),
+        "{footer}"
+    );
+    // Not to a terminal; to a pipe it is the same package.
+    let piped = env.breach(["export", "-i", id, "--format", "docx"]).ok();
+    assert!(piped.stdout.starts_with("PK"));
+}

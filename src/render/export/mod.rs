@@ -21,10 +21,12 @@ use crate::profile::Profile;
 use crate::render::deadlines::DeadlinesView;
 use crate::runbook::Phase;
 
+mod docx;
 pub(crate) mod formats;
 mod svg;
 mod timeline;
 
+pub(crate) use docx::{PageFurniture, report_docx};
 pub(crate) use formats::{CalendarEvent, csv_export, ics_calendar, ics_export, json_export};
 pub(crate) use svg::timeline_svg;
 pub(crate) use timeline::Narrator;

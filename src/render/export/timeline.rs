@@ -275,6 +275,13 @@ fn fact_changes(u: &FactsUpdate, before: &Facts) -> Vec<String> {
             known(n),
         ));
     }
+    parts.extend(dates_and_holds(u, before));
+    parts
+}
+
+/// The dates, the business associate and the counts of an update, in words.
+fn dates_and_holds(u: &FactsUpdate, before: &Facts) -> Vec<String> {
+    let mut parts = Vec::new();
     match u.breach_started {
         Some(DateOrUnknown::Known(d)) => parts.push(changed(
             "the breach's start",
@@ -335,6 +342,13 @@ fn fact_changes(u: &FactsUpdate, before: &Facts) -> Vec<String> {
     for entity in &u.covered_entities {
         parts.push(format!("covered entity {entity} added"));
     }
+    parts.extend(holds_and_text(u));
+    parts
+}
+
+/// The law-enforcement statements and the notices' text an update gives, in words.
+fn holds_and_text(u: &FactsUpdate) -> Vec<String> {
+    let mut parts = Vec::new();
     if let Some(d) = &u.law_enforcement_delay {
         parts.push(format!(
             "{} law-enforcement statement from {} on {} asks {} to wait, until {}",
