@@ -54,7 +54,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub(crate) struct Profile {
     values: BTreeMap<String, String>,

@@ -93,6 +93,13 @@ impl ExportFormat {
     }
 }
 
+/// The JSON documents `breach schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SchemaDocument {
+    /// The JSON export (`breach export --format json`).
+    Export,
+}
+
 /// The notices `breach letter` drafts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 #[value(rename_all = "snake_case")]

@@ -239,7 +239,7 @@ pub(crate) fn parse_zone(name: &str) -> Result<NamedZone, Error> {
 }
 
 /// How precisely a discovery time was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Precision {
     /// Only the calendar day is known.
@@ -250,7 +250,7 @@ pub(crate) enum Precision {
 
 /// A point in time as a person gave it: the instant, the calendar date it falls on in their time
 /// zone, the offset in force, and their words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct GivenTime {
     /// UTC instant (start of the day when only a date was given).
     pub at: DateTime<Utc>,

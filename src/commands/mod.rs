@@ -485,6 +485,14 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Push { to } => transfer::push(s, &to),
         Command::Pull { from } => transfer::pull(s, &from),
         Command::Runbook(cmd) => runbooks::runbook(s, cmd),
+        Command::Schema {
+            document: crate::cli::SchemaDocument::Export,
+        } => {
+            let schema = crate::render::export::export_schema();
+            let text = serde_json::to_string_pretty(&schema)
+                .map_err(|e| Error::internal("cannot write the schema", e))?;
+            Ok(Outcome::ok(text + "\n"))
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(

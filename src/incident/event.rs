@@ -43,7 +43,7 @@ pub(crate) struct Opened {
     pub runbook: PinnedRunbook,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct StepDone {
     pub step: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ pub(crate) struct StepDone {
 /// The runbook steps an action settles in its own entry, with what the step recorded beside
 /// the action: a step bound to the assessment, the facts, a delay or a notice is done by the
 /// same entry that records it, with the same actor and time.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Settles {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settles: Vec<String>,
@@ -68,20 +68,20 @@ pub(crate) struct Settles {
 }
 
 /// Payload of skip, not-applicable and reopen: a step and the reason.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct StepReason {
     pub step: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Note {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Attachment {
     /// The file's name as given (its last path component).
     pub name: String,
@@ -93,7 +93,7 @@ pub(crate) struct Attachment {
     pub step: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Closed {
     pub forced: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,7 +107,7 @@ pub(crate) struct Closed {
 }
 
 /// An obligation as it stood when the incident was closed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct FinalObligation {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,13 +120,13 @@ pub(crate) struct FinalObligation {
 
 /// A test or practice incident set aside, with the reason: kept, never deleted, and out of the
 /// way of the real ones.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Discarded {
     pub reason: String,
 }
 
 /// A closed incident reopened, with the reason (something new arrived).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct Reopened {
     pub reason: String,
 }
@@ -216,7 +216,7 @@ events! {
 }
 
 /// A time stamp as the state keeps it (without the token).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct TimestampSeen {
     pub seq: u64,
     pub covers: u64,
@@ -231,7 +231,7 @@ pub(crate) struct TimestampSeen {
 /// authority's whole response, so `timestamp show` gives back what `openssl ts -verify` reads;
 /// the other fields are what `add` read from it, for the exports (and `verify` reads the token
 /// again rather than trusting them).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct TimestampAdded {
     pub covers: u64,
     /// The hash of entry `covers`: the imprint the authority signed.
@@ -251,7 +251,7 @@ pub(crate) struct TimestampAdded {
 }
 
 /// A change of facts, with the due dates it moved.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct FactsChanged {
     #[serde(flatten)]
     pub update: crate::incident::FactsUpdate,
@@ -268,7 +268,7 @@ pub(crate) struct FactsChanged {
 }
 
 /// The conclusion of a risk assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Determination {
     /// Notification is required (the presumption of a breach stands).
@@ -287,7 +287,7 @@ pub(crate) enum Determination {
 
 /// How PHI was secured, in the terms of the HHS guidance (74 FR 19006): rendered unusable,
 /// unreadable or indecipherable by encryption, or destroyed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SecuredBy {
     /// Encrypted to the guidance standard, the key not compromised.
@@ -313,7 +313,7 @@ impl Determination {
 }
 
 /// The three exceptions of 45 CFR 164.402(1)(i)-(iii).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ExceptionKind {
     None,
@@ -322,7 +322,7 @@ pub(crate) enum ExceptionKind {
     CouldNotRetain,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Rating {
     Low,
@@ -342,14 +342,14 @@ impl Rating {
 }
 
 /// One factor of the four-factor assessment: a rating and the written reasoning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Factor {
     pub rating: Rating,
     pub rationale: String,
 }
 
 /// The four factors of 45 CFR 164.402(2)(i)-(iv).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Factors {
     /// (i) the nature and extent of the PHI, identifiers and likelihood of re-identification.
     pub nature: Factor,
@@ -393,7 +393,7 @@ impl Factors {
 }
 
 /// A risk assessment and its sign-off. A later one supersedes an earlier one; both stay logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Assessment {
     pub phi_secured: bool,
     /// How it was secured, as the guidance names it.
@@ -463,7 +463,7 @@ impl Assessment {
 }
 
 /// A notice recorded as sent.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct NoticeSent {
     /// Why it went out while a law-enforcement hold was in force, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -496,7 +496,7 @@ pub(crate) struct NoticeSent {
 }
 
 /// One due date that moved, appeared or went away between two sets of facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct DueChange {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

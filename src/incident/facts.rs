@@ -16,7 +16,7 @@ use crate::runbook::Condition;
 pub(crate) use crate::rules::{JURISDICTIONS, jurisdiction_name, jurisdiction_names};
 
 /// A count that may not be known yet. Written to the log as a number or `"unknown"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum Count {
     Known(u64),
@@ -24,7 +24,7 @@ pub(crate) enum Count {
 }
 
 /// The literal `"unknown"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum UnknownMarker {
     Unknown,
@@ -42,7 +42,7 @@ impl Count {
 }
 
 /// How a law-enforcement official asked for notices to wait (45 CFR 164.412).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Statement {
     /// A written statement that specifies the period: notices wait for that period.
@@ -53,7 +53,7 @@ pub(crate) enum Statement {
 }
 
 /// A law-enforcement delay as documented.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Delay {
     pub statement: Statement,
     /// The official and agency, as documented.
@@ -101,7 +101,7 @@ impl Delay {
 }
 
 /// A date that may be recorded as not known (written as the date or `"unknown"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum DateOrUnknown {
     Known(NaiveDate),
@@ -113,7 +113,7 @@ impl DateOrUnknown {
 }
 
 /// A recorded change of facts: only the facts given are changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct FactsUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affected: Option<Count>,
@@ -174,7 +174,7 @@ pub(crate) struct FactsUpdate {
 
 /// The content of the notices that only people can write: what happened, the types of PHI, the
 /// steps individuals should take, and what the organisation is doing (45 CFR 164.404(c)(1)).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct NoticeContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub what_happened: Option<String>,
@@ -192,7 +192,7 @@ impl FactsUpdate {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Facts {
     /// Individuals affected; `None` while unknown.
     pub affected: Option<u64>,

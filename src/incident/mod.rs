@@ -36,7 +36,9 @@ use crate::rules::Audience;
 use crate::runbook::{Phase, Records, Runbook, Step, parse_runbook};
 
 /// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum StepState {
     Open,
@@ -57,7 +59,7 @@ impl StepState {
 }
 
 /// The last change of a step: who, when, and what they recorded.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct StepRecord {
     pub state: StepState,
     pub actor: String,
@@ -75,7 +77,7 @@ pub(crate) struct StepRecord {
 }
 
 /// A recorded value with who recorded it, when, and in which entry.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Signed<T> {
     pub at: String,
     pub by: String,
@@ -161,7 +163,7 @@ pub(crate) struct Incident {
 }
 
 /// The counts HHS was given on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct HhsTold {
     pub date: chrono::NaiveDate,
     pub affected: Option<u64>,

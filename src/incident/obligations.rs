@@ -18,7 +18,9 @@ pub(crate) use crate::rules::{
     SubstituteForm,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Status {
     Pending,
@@ -73,7 +75,7 @@ pub(crate) struct SentNotice {
 /// What went out for a notice sent to people, kept apart: letters mailed (first-class), notices
 /// emailed (to those who agreed), letters that came back undeliverable, and those re-mailed to a
 /// corrected address. Only notices the rule allows are counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, schemars::JsonSchema)]
 pub(crate) struct NoticesSent {
     pub mailed: u64,
     pub emailed: u64,
@@ -101,7 +103,7 @@ impl NoticesSent {
 }
 
 /// One obligation that applies, with its due date and where it stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Obligation {
     pub key: Key,
     /// The day it is due; for an expedient state item, the latest day the clock holds it to.
@@ -217,7 +219,7 @@ impl Obligation {
 }
 
 /// What the clock says for an incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Clock {
     pub obligations: Vec<Obligation>,
     /// Conservative assumptions made because a fact is unknown.

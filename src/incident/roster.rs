@@ -21,7 +21,7 @@ use super::facts::JURISDICTIONS;
 use crate::error::Error;
 
 /// The roster a count was taken from: its SHA-256 and how many people it lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct RosterSeal {
     pub sha256: String,
     pub rows: u64,

@@ -95,7 +95,7 @@ pub(crate) fn scan<R: Read>(reader: R, on_entry: impl FnMut(&Entry<'_>)) -> std:
 
 /// Where a verified prefix of a log ends, so that a later read can verify only what follows:
 /// the byte offset after the entry `head`, and that entry's recording time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Resume {
     pub offset: u64,
     pub head: Head,
@@ -197,7 +197,7 @@ pub(crate) fn scan_from<R: Read>(
 }
 
 /// The payload of a `log_repaired` entry.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct RepairData {
     pub offset: u64,
     pub length: u64,

@@ -73,7 +73,7 @@ impl<'a> Stamp<'a> {
 }
 
 /// The position of the log after an entry: what a person keeps elsewhere to detect truncation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Head {
     pub seq: u64,
     pub hash: String,

@@ -11,7 +11,7 @@ use crate::incident::obligations::{Clock, DueChange, Obligation, Period, Status,
 use crate::text::{sentence, wrap};
 
 /// The deadlines as `breach deadlines --json` prints them; `status` and the exports carry the same.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct DeadlinesView<'a> {
     pub id: &'a str,
     pub discovered: NaiveDate,

@@ -62,7 +62,19 @@ pub(crate) fn jurisdiction_names<'a>(codes: impl IntoIterator<Item = &'a str>) -
 
 /// Who a notice goes to: the audiences of `breach notify --to`, of a runbook step's
 /// `records: {notice: …}`, and of the obligations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Audience {
     Individuals,
@@ -110,7 +122,19 @@ impl Audience {
 
 /// The obligations the command-line contract names, as their `key`s (README, "The regulatory
 /// clock").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Key {
     IndividualNotice,
@@ -181,7 +205,7 @@ impl Key {
 }
 
 /// The form substitute notice takes (45 CFR 164.404(d)(2)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SubstituteForm {
     /// Fewer than 10: an alternative form of written notice, telephone or other means.

@@ -23,7 +23,7 @@ pub(crate) const BUNDLED: &str = include_str!("../../rules/state.yaml");
 pub(crate) const MAX_TABLE_BYTES: u64 = 1024 * 1024;
 
 /// What a state's deadline counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CountsFrom {
     Discovery,
@@ -131,7 +131,7 @@ impl Duty {
 }
 
 /// Who reviewed a table, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Review {
     pub by: String,
     pub on: NaiveDate,

@@ -115,7 +115,7 @@ pub(crate) struct Step {
 }
 
 /// The regulatory action a step stands for (`records:` in a runbook).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Records {
     /// The four-factor risk assessment and its determination (`breach assess`).

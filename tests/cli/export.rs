@@ -1352,3 +1352,64 @@ fn the_word_report_is_the_same_report_read_back_by_pandoc_and_a_zip_reader() {
     let piped = env.breach(["export", "-i", id, "--format", "docx"]).ok();
     assert!(piped.stdout.starts_with("PK"));
 }
+
+/// The errors a real JSON Schema validator (Python's `jsonschema`, draft 2020-12) finds in
+/// `doc` against `schema`; `.ci/run` installs it.
+fn schema_errors(env: &Env, schema: &str, doc: &Value) -> Vec<String> {
+    let schema_path = env.write("schema.json", schema);
+    let doc_path = env.write("doc.json", &doc.to_string());
+    let out = crate::notices::read_back(
+        "python3",
+        &[
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft202012Validator.check_schema(schema)\n\
+             for e in jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))):\n\
+             \x20   print(e.json_path, e.message[:200])",
+            schema_path.to_str().unwrap(),
+            doc_path.to_str().unwrap(),
+        ],
+    );
+    out.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn every_json_export_validates_against_the_schema_of_its_format() {
+    let schema = Env::new().breach(["schema", "export"]).ok().stdout;
+    let parsed: Value = serde_json::from_str(&schema).unwrap();
+    assert_eq!(parsed["title"], "breach-export/1");
+    assert_eq!(parsed["properties"]["format"]["const"], "breach-export/1");
+    let (full, _) = full_incident();
+    let (every, ids) = every_kind_of_entry();
+    let mut exports = vec![full.breach(["export", "--format", "json"]).ok().json()];
+    for id in &ids {
+        exports.push(
+            every
+                .breach(["export", "-i", id, "--format", "json"])
+                .ok()
+                .json(),
+        );
+    }
+    for export in &exports {
+        assert_eq!(export["format"], "breach-export/1");
+        let errors = schema_errors(&full, &schema, export);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // The validator is looking: a changed type, a missing key and another format each fail.
+    let mut wrong = exports[0].clone();
+    wrong["timeline"][0]["seq"] = Value::from("zero");
+    wrong.as_object_mut().unwrap().remove("facts");
+    wrong["format"] = Value::from("breach-export/2");
+    let errors = schema_errors(&full, &schema, &wrong);
+    for needle in [
+        "$.timeline[0].seq",
+        "'facts' is a required property",
+        "$.format",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "{needle}: {errors:#?}"
+        );
+    }
+}

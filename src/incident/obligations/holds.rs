@@ -10,7 +10,7 @@ use crate::incident::Facts;
 use crate::incident::facts::{Delay, Statement};
 
 /// A span of days, first and last inclusive: a law-enforcement hold, a posting kept up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Period {
     pub from: NaiveDate,
     pub until: NaiveDate,

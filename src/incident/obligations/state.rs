@@ -19,7 +19,7 @@ use crate::rules::state::{CountsFrom, Duty, StateRow, StateTable, Within};
 pub(crate) const NEEDS_REVIEW: &str = "NEEDS LEGAL REVIEW";
 
 /// What a state item adds to an obligation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct StateLaw {
     /// The law gives no day count ("most expedient time"): `due` is null in `--json`, and the
     /// clock holds the item to the HIPAA notice's date at the latest.

@@ -6,17 +6,31 @@ use super::*;
 
 /// The JSON export: the report plus every entry exactly as written, written to `out` as it is
 /// made (a report whose timeline and entries are read from the log never holds them).
+/// The JSON export: the report, and every entry of the log as written.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "breach-export/1",
+    description = "The JSON export of one incident by `breach export --format json`: the report, and every log entry exactly as written (`entries[].line`), so the incident can be rebuilt and checked link by link."
+)]
+struct Export<'a, 'b, 'c> {
+    #[serde(flatten)]
+    report: &'a Report<'b>,
+    entries: &'a Rows<'c, RawEntry>,
+}
+
+/// The JSON Schema (draft 2020-12) the JSON export validates against, for the export's
+/// `format` (`breach-export/1`): a new key is added to it, never silently changed.
+pub(crate) fn export_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(Export<'static, 'static, 'static>).to_value();
+    schema["properties"]["format"]["const"] = serde_json::Value::from(super::EXPORT_FORMAT);
+    schema
+}
+
 pub(crate) fn json_export(
     report: &Report,
     entries: &Rows<'_, RawEntry>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
-    #[derive(Serialize)]
-    struct Export<'a, 'b, 'c> {
-        #[serde(flatten)]
-        report: &'a Report<'b>,
-        entries: &'a Rows<'c, RawEntry>,
-    }
     let io = |e: std::io::Error| Error::input(format!("cannot write the export: {e}"));
     serde_json::to_writer_pretty(&mut *out, &Export { report, entries })
         .map_err(|e| Error::input(format!("cannot write the export: {e}")))?;

@@ -27,13 +27,15 @@ mod svg;
 mod timeline;
 
 pub(crate) use docx::{PageFurniture, report_docx};
-pub(crate) use formats::{CalendarEvent, csv_export, ics_calendar, ics_export, json_export};
+pub(crate) use formats::{
+    CalendarEvent, csv_export, export_schema, ics_calendar, ics_export, json_export,
+};
 pub(crate) use svg::timeline_svg;
 pub(crate) use timeline::Narrator;
 
 /// One log entry for the JSON export: its place in the chain, and the line exactly as written
 /// (re-serialising the payload could reorder its keys and so change its hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct RawEntry {
     pub seq: u64,
     pub kind: String,
@@ -41,8 +43,11 @@ pub(crate) struct RawEntry {
     pub line: String,
 }
 
+/// The version of the JSON export's layout (its `format`), which its schema carries.
+pub(crate) const EXPORT_FORMAT: &str = "breach-export/1";
+
 /// Everything an export shows, in the order a reader needs it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Report<'a> {
     pub format: &'static str,
     pub tool: String,
@@ -110,6 +115,21 @@ impl<T> std::fmt::Debug for Rows<'_, T> {
     }
 }
 
+/// Rows are an array of their rows, however they are read.
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Rows<'_, T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Array_of_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<Vec<T>>()
+    }
+}
+
 impl<T: Serialize> Serialize for Rows<'_, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq};
@@ -133,7 +153,7 @@ impl<T: Serialize> Serialize for Rows<'_, T> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct IncidentSummary {
     pub id: String,
     pub title: String,
@@ -147,7 +167,7 @@ pub(crate) struct IncidentSummary {
     pub retain_until: NaiveDate,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ClosedRow {
     pub at: String,
     pub by: String,
@@ -157,7 +177,7 @@ pub(crate) struct ClosedRow {
 }
 
 /// The determination in force and the assessment it rests on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct DeterminationSection {
     pub text: Option<String>,
     pub determination: Determination,
@@ -169,7 +189,7 @@ pub(crate) struct DeterminationSection {
 }
 
 /// One assessment as the report lists them all.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct AssessmentEntry {
     pub seq: u64,
     pub at: String,
@@ -214,7 +234,7 @@ fn assessment_entries(incident: &Incident, cal: &Calendar) -> Vec<AssessmentEntr
 }
 
 /// A notice recorded as sent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct NoticeRow {
     pub seq: u64,
     pub recorded_at: String,
@@ -230,7 +250,7 @@ pub(crate) struct NoticeRow {
     pub despite_hold: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct RunbookSummary {
     pub id: String,
     pub version: String,
@@ -239,7 +259,7 @@ pub(crate) struct RunbookSummary {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 /// One obligation, identified exactly as `deadlines --json` identifies it (`key`, `state`,
 /// `due`, `status`, `held_until`, `met_on`), with words for people beside.
 pub(crate) struct ObligationRow {
@@ -278,13 +298,13 @@ pub(crate) struct ObligationRow {
     pub state_law: Option<crate::incident::obligations::StateLaw>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct PhaseReport {
     pub name: &'static str,
     pub steps: Vec<StepReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct StepReport {
     pub id: String,
     pub title: String,
@@ -310,7 +330,7 @@ pub(crate) struct StepReport {
     pub references: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct AttachmentRow {
     pub seq: u64,
     pub name: String,
@@ -322,7 +342,7 @@ pub(crate) struct AttachmentRow {
     pub actor: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct TimelineRow {
     pub seq: u64,
     pub ts: String,
@@ -338,7 +358,7 @@ pub(crate) struct TimelineRow {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct Verification {
     pub ok: bool,
     pub entries: u64,
@@ -543,7 +563,7 @@ pub(crate) fn report<'a>(
     );
     let today = cal.local_date(now);
     Report {
-        format: "breach-export/1",
+        format: EXPORT_FORMAT,
         tool: format!("breach {}", env!("CARGO_PKG_VERSION")),
         exported_at: clock::log_timestamp(now),
         exported_local: cal.local_display(now),
