@@ -33,8 +33,9 @@ mod timestamp;
 mod walk;
 
 pub use cli::Cli;
-pub use commands::{Outcome, run};
+pub use commands::{Outcome, presentation, run};
 pub use error::{Error, Kind};
 pub use log::record::Head;
 pub use render::export::formats::log_from_json;
+pub use render::present::{Presentation, error_line, show};
 pub use text::{sanitize, sanitize_multiline};

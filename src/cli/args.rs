@@ -93,6 +93,16 @@ impl ExportFormat {
     }
 }
 
+/// When to colour: the value of `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// In a terminal, unless `NO_COLOR` (or `CLICOLOR=0`) says otherwise.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 /// The JSON documents `breach schema` describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum SchemaDocument {

@@ -51,6 +51,21 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
+    /// Colour OVERDUE, NEEDS LEGAL REVIEW and failures: auto (in a terminal, unless NO_COLOR
+    /// is set; CLICOLOR_FORCE forces it), always or never
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
+
+    /// Never show long output through the pager (BREACH_PAGER, PAGER, or less -FRX)
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub no_pager: bool,
+
     /// The incident to act on (an id, or any unique part of an id or a title); may be left out when exactly one is open
     #[arg(
         short,

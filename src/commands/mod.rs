@@ -372,6 +372,26 @@ impl Session {
     }
 }
 
+/// How this invocation's text is to be shown: colour and the pager, from its flags and the
+/// environment.
+pub fn presentation(cli: &Cli) -> crate::render::present::Presentation {
+    use crate::render::present::{ColorEnv, Presentation, colour, pager_from_env};
+    use std::io::IsTerminal;
+    let env = ColorEnv::from_process();
+    let g = &cli.global;
+    let forced = match g.color {
+        crate::cli::ColorWhen::Auto => None,
+        crate::cli::ColorWhen::Always => Some(true),
+        crate::cli::ColorWhen::Never => Some(false),
+    };
+    Presentation {
+        colour_stdout: colour(forced, &env, std::io::stdout().is_terminal()),
+        colour_stderr: colour(forced, &env, std::io::stderr().is_terminal()),
+        pager: (!g.no_pager).then(pager_from_env).flatten(),
+        machine: g.json,
+    }
+}
+
 /// Runs one parsed command line as the binary does: on the clock the environment gives
 /// (`BREACH_NOW` or the system's), long documents written straight to standard output.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {

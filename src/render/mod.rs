@@ -6,6 +6,7 @@ pub(crate) mod deadlines;
 pub(crate) mod export;
 pub(crate) mod letter_files;
 pub(crate) mod letters;
+pub(crate) mod present;
 pub(crate) mod progress;
 pub(crate) mod store_wide;
 pub(crate) mod templates;

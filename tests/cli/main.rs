@@ -20,6 +20,7 @@ mod pg;
 mod planted;
 mod runbooks;
 mod shared_store;
+mod shell;
 mod signatures;
 mod statelaw;
 mod store_wide;
@@ -238,7 +239,8 @@ impl Env {
             .env("BREACH_ACTOR", "ana.lima")
             .env("TZ", self.zone.clone().unwrap_or_else(test_zone))
             .env("COLUMNS", "80")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .env("PAGER", "cat");
         cmd
     }
 
