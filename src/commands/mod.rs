@@ -9,6 +9,7 @@
 mod documents;
 mod integrity;
 mod lifecycle;
+mod manual;
 mod output;
 mod profile;
 mod regulatory;
@@ -524,28 +525,13 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
         }
         Command::Man { dir: Some(dir) } => {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-            clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir)
-                .map_err(|e| Error::io("write manual pages into", &dir, e))?;
-            let pages = std::fs::read_dir(&dir)
-                .map(|d| {
-                    d.filter_map(Result::ok)
-                        .filter(|e| e.file_name().to_string_lossy().starts_with("breach"))
-                        .count()
-                })
-                .unwrap_or(0);
+            let pages = manual::write_pages(&dir)?;
             Ok(Outcome::ok(format!(
                 "Wrote {pages} manual pages into {} (breach.1 and one per command).\n",
                 dir.display()
             )))
         }
-        Command::Man { dir: None } => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-                .render(&mut out)
-                .map_err(|e| Error::internal("cannot render the manual page", e))?;
-            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
-        }
+        Command::Man { dir: None } => Ok(Outcome::ok(manual::page()?)),
     }
 }
 

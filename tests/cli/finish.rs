@@ -246,6 +246,20 @@ fn man_dir_writes_every_page_the_main_page_names() {
         .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         .collect();
     assert!(named.len() >= 20, "breach(1) names {named:?}");
+    // The page `breach man` prints is the same page, with the sections a manual page has, and
+    // it names no page that does not exist (there is no breach-help(1)).
+    let printed = env.breach(["man"]).ok().stdout;
+    assert_eq!(printed, main);
+    for section in [
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"SEE ALSO\"",
+    ] {
+        assert!(printed.contains(section), "breach(1) lacks {section}");
+    }
+    assert!(!printed.contains("breach\\-help"), "breach(1) names breach-help(1)");
+    assert!(!dir.join("breach-help.1").exists());
     for name in &named {
         assert!(
             dir.join(format!("breach-{name}.1")).exists(),

@@ -1,0 +1,90 @@
+//! The manual pages: `breach(1)` as clap lays it out, with the sections a manual page is
+//! expected to have and clap cannot know (EXIT STATUS, ENVIRONMENT, FILES, SEE ALSO), and one
+//! page per command. Every page `breach(1)` names is one `--dir` writes: the `help` command,
+//! which has no page, is left out of the list.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+use crate::error::Error;
+
+/// What clap cannot say of breach, as roff: exit statuses, environment, files, see also.
+const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success; for \fBverify\fR, the record is intact.
+.TP
+\fB1\fR
+A failure: a rule refused the change, the record is damaged or forged, an input is malformed, an I/O error. One line on standard error says what and where; nothing already recorded is changed.
+.TP
+\fB2\fR
+A usage error: a missing or malformed argument, an unknown flag, a value not in a command's list.
+.PP
+When an entry was recorded but its confirmation could not be printed, breach says so on standard error and exits 0: do not record it again.
+.SH ENVIRONMENT
+.TP
+\fBBREACH_STORE\fR
+The store: a directory, or a postgresql:// connection string (as \fB\-\-store\fR).
+.TP
+\fBBREACH_ACTOR\fR
+Who is acting (as \fB\-\-actor\fR); otherwise USER, LOGNAME, then the user database.
+.TP
+\fBBREACH_INCIDENT\fR, \fBBREACH_RUNBOOKS\fR, \fBBREACH_SIGNING_KEY\fR
+As \fB\-i\fR, \fB\-\-runbooks\fR and \fB\-\-signing\-key\fR.
+.TP
+\fBTZ\fR
+The machine's zone, used when the profile sets no \fBtime_zone\fR.
+.TP
+\fBNO_COLOR\fR, \fBCLICOLOR_FORCE\fR, \fBCLICOLOR\fR
+Colour off, forced on, or off (\fB\-\-color auto\fR).
+.TP
+\fBBREACH_PAGER\fR, \fBPAGER\fR, \fBLESS\fR
+The pager for output longer than the terminal (default \fBless \-FRX\fR).
+.SH FILES
+.TP
+\fI~/.local/share/breach/\fR
+The default store: \fIincidents/ID/log.jsonl\fR (the hash-chained log), \fIincidents/ID/attachments/\fR, \fIprofile.json\fR (the organisation profile, 0600), \fIrunbooks/\fR and \fItemplates/\fR (the organisation's own), \fIcache/\fR (summaries rebuilt from the logs, safe to delete).
+.SH "SEE ALSO"
+\fBbreach\-start\fR(1), \fBbreach\-walk\fR(1), \fBbreach\-notify\fR(1), \fBbreach\-verify\fR(1), \fBbreach\-export\fR(1), \fBgit\fR(1), \fBssh\-keygen\fR(1), \fBopenssl\-ts\fR(1)
+"#;
+
+/// The command as the manual describes it: without the `help` command, which has no page.
+fn manual_command() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// `breach(1)` as roff.
+pub(super) fn page() -> Result<String, Error> {
+    let man = clap_mangen::Man::new(manual_command());
+    let mut out = Vec::new();
+    let fail = |e| Error::internal("cannot render the manual page", e);
+    man.render_title(&mut out).map_err(fail)?;
+    man.render_name_section(&mut out).map_err(fail)?;
+    man.render_synopsis_section(&mut out).map_err(fail)?;
+    man.render_description_section(&mut out).map_err(fail)?;
+    man.render_options_section(&mut out).map_err(fail)?;
+    man.render_subcommands_section(&mut out).map_err(fail)?;
+    out.extend_from_slice(EXTRA_SECTIONS.as_bytes());
+    man.render_version_section(&mut out).map_err(fail)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Writes `breach.1` and one page per command into `dir`; returns how many pages it wrote.
+pub(super) fn write_pages(dir: &Path) -> Result<usize, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    clap_mangen::generate_to(manual_command(), dir)
+        .map_err(|e| Error::io("write manual pages into", dir, e))?;
+    let main = dir.join("breach.1");
+    std::fs::write(&main, page()?).map_err(|e| Error::io("write", &main, e))?;
+    Ok(std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("breach"))
+                .count()
+        })
+        .unwrap_or(0))
+}
