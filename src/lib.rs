@@ -33,7 +33,7 @@ mod timestamp;
 mod walk;
 
 pub use cli::Cli;
-pub use commands::{Outcome, presentation, run};
+pub use commands::{Outcome, parse, presentation, run};
 pub use error::{Error, Kind};
 pub use log::record::Head;
 pub use render::export::formats::log_from_json;

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = breach::Cli::parse();
+    let cli = breach::parse();
     let how = breach::presentation(&cli);
     match breach::run(cli) {
         // Whatever a command prints to a terminal, no control character or escape sequence

@@ -1,11 +1,14 @@
-//! The manual pages: `breach(1)` as clap lays it out, with the sections a manual page is
+//! The help and the manual. `breach --help` lists the commands grouped by what a person is
+//! doing (respond, record, report, keep the record), as gh does, each with clap's own summary
+//! of it, so the groups cannot drift from the commands. The manual pages: `breach(1)` as clap
+//! lays it out, with the sections a manual page is
 //! expected to have and clap cannot know (EXIT STATUS, ENVIRONMENT, FILES, SEE ALSO), and one
 //! page per command. Every page `breach(1)` names is one `--dir` writes: the `help` command,
 //! which has no page, is left out of the list.
 
 use std::path::Path;
 
-use clap::CommandFactory;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::Cli;
 use crate::error::Error;
@@ -87,4 +90,96 @@ pub(super) fn write_pages(dir: &Path) -> Result<usize, Error> {
                 .count()
         })
         .unwrap_or(0))
+}
+
+/// The top-level commands by what a person is doing; every command is in one group (a test
+/// checks it).
+const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "Respond to an incident",
+        &[
+            "start", "walk", "next", "status", "done", "skip", "na", "reopen", "close", "discard",
+        ],
+    ),
+    (
+        "Record what happened",
+        &["note", "attach", "facts", "assess", "notify"],
+    ),
+    (
+        "Report and notify",
+        &["deadlines", "list", "annual", "export", "letter"],
+    ),
+    (
+        "Keep the record and the store",
+        &[
+            "verify",
+            "repair",
+            "timestamp",
+            "config",
+            "runbook",
+            "store",
+            "push",
+            "pull",
+            "schema",
+        ],
+    ),
+    ("Shell", &["completions", "man", "help"]),
+];
+
+/// The command line with its top-level help grouped.
+fn grouped_command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let width = crate::render::terminal::width().clamp(60, 120);
+    let mut listing = String::new();
+    for (title, names) in GROUPS {
+        listing.push_str(&format!("{title}:\n"));
+        for name in *names {
+            let about = cmd
+                .find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let wrapped = crate::text::wrap(&about, width.saturating_sub(16), "");
+            for (i, l) in wrapped.lines().enumerate() {
+                let lead = if i == 0 { *name } else { "" };
+                listing.push_str(&format!("  {lead:<13} {}\n", l.trim()));
+            }
+        }
+        listing.push('\n');
+    }
+    cmd.help_template(format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}{{options}}{{after-help}}"
+    ))
+}
+
+/// Parses the process's command line (exiting with clap's message and status on a usage
+/// error, or after printing help), with the top-level help grouped.
+pub fn parse() -> Cli {
+    let matches = grouped_command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_in_exactly_one_group_of_the_help() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+            let name = sub.get_name();
+            let groups = GROUPS
+                .iter()
+                .filter(|(_, names)| names.contains(&name))
+                .count();
+            assert_eq!(groups, 1, "`{name}` is in {groups} groups of the help");
+        }
+        let named: usize = GROUPS.iter().map(|(_, names)| names.len()).sum();
+        assert_eq!(
+            named,
+            cmd.get_subcommands().filter(|c| !c.is_hide_set()).count()
+        );
+    }
 }

@@ -10,6 +10,8 @@ mod documents;
 mod integrity;
 mod lifecycle;
 mod manual;
+
+pub use manual::parse;
 mod output;
 mod profile;
 mod regulatory;

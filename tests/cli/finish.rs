@@ -258,7 +258,10 @@ fn man_dir_writes_every_page_the_main_page_names() {
     ] {
         assert!(printed.contains(section), "breach(1) lacks {section}");
     }
-    assert!(!printed.contains("breach\\-help"), "breach(1) names breach-help(1)");
+    assert!(
+        !printed.contains("breach\\-help"),
+        "breach(1) names breach-help(1)"
+    );
     assert!(!dir.join("breach-help.1").exists());
     for name in &named {
         assert!(

@@ -96,3 +96,22 @@ fn in_a_terminal_colour_is_on_and_long_output_goes_through_the_pager_never_when_
     p.exp_eof().unwrap();
     assert!(!paged.exists(), "--no-pager paged");
 }
+
+#[test]
+fn the_top_level_help_groups_the_commands_by_what_a_person_is_doing() {
+    let help = Env::new().breach(["--help"]).ok().stdout;
+    let at = |needle: &str| {
+        help.find(needle)
+            .unwrap_or_else(|| panic!("missing {needle:?} in\n{help}"))
+    };
+    // Each group, in order, holds its commands.
+    assert!(at("Respond to an incident:") < at("  start "));
+    assert!(at("  walk ") < at("Record what happened:"));
+    assert!(at("Record what happened:") < at("  notify "));
+    assert!(at("Report and notify:") < at("  export "));
+    assert!(at("Keep the record and the store:") < at("  verify "));
+    assert!(at("Shell:") < at("  completions "));
+    // Help for one command is as it was.
+    let notify = Env::new().breach(["help", "notify"]).ok().stdout;
+    assert!(notify.contains("Usage: breach notify"), "{notify}");
+}
