@@ -156,6 +156,7 @@ fn grouped_command() -> clap::Command {
 /// Parses the process's command line (exiting with clap's message and status on a usage
 /// error, or after printing help), with the top-level help grouped.
 pub fn parse() -> Cli {
+    super::completion::complete_if_asked();
     let matches = grouped_command().get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

@@ -6,6 +6,7 @@
 //! (and so verify) the log, check the change against the rules, append one entry — so no command
 //! can record a change the rules would refuse. See ARCHITECTURE.md for the layers below.
 
+mod completion;
 mod documents;
 mod integrity;
 mod lifecycle;
@@ -516,16 +517,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
                 .map_err(|e| Error::internal("cannot write the schema", e))?;
             Ok(Outcome::ok(text + "\n"))
         }
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "breach",
-                &mut out,
-            );
-            Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
-        }
+        Command::Completions { shell } => Ok(Outcome::ok(completion::registration(shell)?)),
         Command::Man { dir: Some(dir) } => {
             let pages = manual::write_pages(&dir)?;
             Ok(Outcome::ok(format!(

@@ -33,18 +33,125 @@ const COMMANDS: [&str; 23] = [
 ];
 
 #[test]
-fn completions_for_every_shell_mention_every_command() {
+fn completion_scripts_for_every_shell_call_back_into_breach() {
     let env = Env::new();
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = env.breach(["completions", shell]).ok().stdout;
-        assert!(out.len() > 1000, "{shell}: a real script");
-        for command in COMMANDS {
-            assert!(
-                out.contains(command),
-                "{shell} completions lack `{command}`"
-            );
+        assert!(
+            out.contains("COMPLETE") && out.contains(shell) && out.contains("breach"),
+            "{shell}: the script asks breach itself:\n{out}"
+        );
+    }
+    // What fish's script asks for: a candidate per line, its help after a tab; flags once a
+    // dash is typed.
+    env.start("misdirected-email");
+    let fish = |word: &str| {
+        env.breach(["--", "breach", "done", word])
+            .env("COMPLETE", "fish")
+            .ok()
+            .stdout
+    };
+    let steps = fish("");
+    assert!(steps.lines().any(|l| l.starts_with("identify-message\t")), "{steps}");
+    assert!(!steps.contains("--note"), "{steps}");
+    assert!(fish("--n").lines().any(|l| l.starts_with("--note")));
+}
+
+/// Runs each line of `lines` (the words of a command line, the last one being completed)
+/// through the function `breach completions bash` registers with `complete`, as bash does on
+/// TAB, and returns what each offered.
+fn bash_completes(env: &Env, lines: &[&[&str]]) -> Vec<Vec<String>> {
+    let script = env.write("completion.bash", &env.breach(["completions", "bash"]).ok().stdout);
+    let template = env.command(["unused"]);
+    let binary = assert_cmd::cargo::cargo_bin!("breach");
+    let mut path = std::ffi::OsString::from(binary.parent().expect("binary dir"));
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let mut body = format!(
+        "source '{}'\nfunction=$(complete -p breach | sed -E 's/.* -F ([^ ]+) .*/\\1/')\n",
+        script.display()
+    );
+    for words in lines {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        body.push_str(&format!(
+            "COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_TYPE=9\n\
+             COMPREPLY=(); \"$function\" breach \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"; echo '=='\n",
+            words = quoted.join(" ")
+        ));
+    }
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear()
+        .args(["--norc", "--noprofile", "-c", &body])
+        .current_dir(env.path());
+    for (key, value) in template.get_envs() {
+        if let Some(value) = value {
+            bash.env(key, value);
         }
     }
+    bash.env("PATH", path);
+    let out = bash.output().expect("bash runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    text.split("==\n")
+        .take(lines.len())
+        .map(|block| block.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn bash_completes_step_incident_and_runbook_ids_from_the_store() {
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    env.breach(["skip", "attempt-recall", "--reason", "the message was sent outside the organisation"])
+        .ok();
+    let other = tempfile::tempdir().expect("temp dir");
+    let other_store = other.path().join("store");
+    let other_id = env
+        .breach(["--json", "start", "--runbook", "compromised-mailbox", "--discovered", "2026-03-01 09:30", "--title", "Elsewhere"])
+        .env("BREACH_STORE", &other_store)
+        .ok()
+        .json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let other_store = other_store.to_string_lossy().into_owned();
+    let offered = bash_completes(
+        &env,
+        &[
+            &["breach", "done", ""],
+            &["breach", "done", "con"],
+            &["breach", "reopen", ""],
+            &["breach", "-i", ""],
+            &["breach", "start", "--runbook", ""],
+            &["breach", "runbook", "show", "comp"],
+            &["breach", "--store", &other_store, "-i", ""],
+            &["breach", "--store", &other_store, "done", "reset"],
+        ],
+    );
+    let [done, done_con, reopen, incident, runbook, runbook_show, other_incident, other_step] =
+        offered.as_slice()
+    else {
+        panic!("eight answers: {offered:?}");
+    };
+    assert!(done.contains(&"identify-message".to_owned()), "{done:?}");
+    assert!(!done.contains(&"attempt-recall".to_owned()), "a settled step is not offered: {done:?}");
+    assert!(done.iter().all(|w| !w.starts_with('-')), "step ids, not flags: {done:?}");
+    assert_eq!(done_con, &["contact-recipient", "confirm-unsecured"]);
+    assert_eq!(reopen, &["attempt-recall"]);
+    assert_eq!(incident, &[id.clone()]);
+    assert!(
+        runbook.contains(&"misdirected-email".to_owned())
+            && runbook.contains(&"compromised-mailbox".to_owned()),
+        "{runbook:?}"
+    );
+    assert_eq!(runbook_show, &["compromised-mailbox"]);
+    // `--store` on the line chooses the store the candidates come from.
+    assert_eq!(other_incident, &[other_id]);
+    assert!(
+        other_step.iter().any(|s| s.starts_with("reset")) && !other_step.contains(&id),
+        "{other_step:?}"
+    );
 }
 
 #[test]
