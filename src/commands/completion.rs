@@ -33,7 +33,10 @@ pub(crate) fn complete_if_asked() {
     };
     let mut command = command();
     command.build();
-    let args: Vec<OsString> = std::env::args_os().skip_while(|a| a != "--").skip(1).collect();
+    let args: Vec<OsString> = std::env::args_os()
+        .skip_while(|a| a != "--")
+        .skip(1)
+        .collect();
     let mut out = Vec::new();
     let current_dir = std::env::current_dir().ok();
     let written = if args.is_empty() {
@@ -56,7 +59,11 @@ pub(crate) fn complete_if_asked() {
 /// the flags when there are candidates that are not flags.
 fn without_flags_beside_values(text: &str, separator: &str) -> String {
     let trailing = text.ends_with('\n') && separator != "\n";
-    let body = if trailing { &text[..text.len() - 1] } else { text };
+    let body = if trailing {
+        &text[..text.len() - 1]
+    } else {
+        text
+    };
     let entries: Vec<&str> = body.split(separator).filter(|e| !e.is_empty()).collect();
     if !entries.iter().any(|e| !e.starts_with('-')) {
         return text.to_owned();
@@ -160,7 +167,8 @@ fn candidates(
     all.into_iter()
         .filter(|(value, _)| value.starts_with(typed.as_ref()))
         .map(|(value, help)| {
-            CompletionCandidate::new(value).help(Some(crate::text::sanitize(&help).into_owned().into()))
+            CompletionCandidate::new(value)
+                .help(Some(crate::text::sanitize(&help).into_owned().into()))
         })
         .collect()
 }
@@ -273,10 +281,7 @@ mod tests {
             words("breach -- breach --store /s -i abc --json done con"),
             ["--store", "/s", "-i", "abc"]
         );
-        assert_eq!(
-            words("breach -- breach --store=/s done "),
-            ["--store=/s"]
-        );
+        assert_eq!(words("breach -- breach --store=/s done "), ["--store=/s"]);
         // The value still being typed is not taken as the store.
         assert!(words("breach -- breach --store /partial").is_empty());
         assert!(words("breach -- breach -i").is_empty());

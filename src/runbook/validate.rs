@@ -1,8 +1,11 @@
 //! Turning YAML text into a checked runbook, and every mistake in it into a problem an author can
 //! act on: `file:line:column: what is wrong`, with the offending source line.
 //!
-//! Syntax and shape errors come from the YAML deserialiser, which stops at the first; once the
-//! file has the right shape, every meaning check runs and all its problems are reported together.
+//! Syntax and shape errors come from the YAML deserialiser, which stops at the first. So that an
+//! author sees every mistake in one run, the step the error is in is set aside (its lines blanked,
+//! so every later line keeps its number) and the file read again, up to [`MAX_SHAPE_ROUNDS`]
+//! times; once the rest has the right shape, every meaning check runs and all its problems are
+//! reported together, except those that only follow from a step set aside.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -14,6 +17,8 @@ use crate::error::Problem;
 /// Runbooks are small documents; anything bigger is refused before parsing.
 pub(crate) const MAX_RUNBOOK_BYTES: usize = 1024 * 1024;
 const MAX_NESTING: usize = 32;
+/// How many shape errors one run reports before it stops reading.
+const MAX_SHAPE_ROUNDS: usize = 50;
 
 /// Collects problems against one file's text.
 struct Report<'a> {
@@ -68,6 +73,65 @@ pub(crate) fn parse_runbook(file: &str, text: &str) -> Result<Runbook, Vec<Probl
         });
         return Err(report.problems);
     }
+    let mut working = text.to_owned();
+    let mut set_aside = SetAside::default();
+    let runbook = loop {
+        match deserialise(&working) {
+            Ok(runbook) => break runbook,
+            Err(e) => {
+                let message = yaml_message(&e);
+                let line = e.location().map_or(0, |loc| loc.line());
+                if set_aside.emptied_lists.contains(&line) {
+                    // Only the consequence of a step set aside: its phase has no steps left,
+                    // so the phase is set aside too.
+                    if set_aside.item_around(&mut working, line, "phases:") {
+                        continue;
+                    }
+                    return Err(sorted(report.problems));
+                }
+                match e.location() {
+                    Some(loc) if loc.line() > 0 => report.at(loc, message),
+                    _ => report.problems.push(Problem {
+                        file: file.to_owned(),
+                        line: 0,
+                        column: 0,
+                        message,
+                        source_line: None,
+                    }),
+                }
+                let budget_breached = e.to_string().contains("budget breached");
+                if budget_breached
+                    || report.problems.len() >= MAX_SHAPE_ROUNDS
+                    || !set_aside.item_around(&mut working, line, "steps:")
+                {
+                    return Err(sorted(report.problems));
+                }
+            }
+        }
+    };
+    let shape_problems = report.problems.len();
+    check_meaning(&runbook, &mut report);
+    if shape_problems > 0 {
+        let meaning = report.problems.split_off(shape_problems);
+        report.problems.extend(
+            meaning
+                .into_iter()
+                .filter(|p| !set_aside.explains(&p.message)),
+        );
+    }
+    if report.problems.is_empty() {
+        Ok(runbook)
+    } else {
+        Err(sorted(report.problems))
+    }
+}
+
+fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.sort_by_key(|p| (p.line, p.column));
+    problems
+}
+
+fn deserialise(text: &str) -> Result<Runbook, serde_saphyr::Error> {
     let mut budget = Budget::default();
     budget.max_depth = MAX_NESTING;
     budget.max_documents = 1;
@@ -75,30 +139,105 @@ pub(crate) fn parse_runbook(file: &str, text: &str) -> Result<Runbook, Vec<Probl
     budget.max_aliases = 1_000;
     let mut options = Options::default();
     options.budget = Some(budget);
-    let runbook: Runbook = match serde_saphyr::from_str_with_options(text, options) {
-        Ok(r) => r,
-        Err(e) => {
-            let message = yaml_message(&e);
-            match e.location() {
-                Some(loc) if loc.line() > 0 => report.at(loc, message),
-                _ => report.problems.push(Problem {
-                    file: file.to_owned(),
-                    line: 0,
-                    column: 0,
-                    message,
-                    source_line: None,
-                }),
-            }
-            return Err(report.problems);
+    serde_saphyr::from_str_with_options(text, options)
+}
+
+/// The steps set aside after a shape error, so the rest of the file can be read.
+#[derive(Default)]
+struct SetAside {
+    /// The ids of the steps set aside, as written.
+    step_ids: Vec<String>,
+    /// The lines (1-based) of the `steps:` keys whose items were set aside.
+    emptied_lists: Vec<u64>,
+    /// Whether a whole phase was set aside (its only steps were).
+    phase_set_aside: bool,
+}
+
+impl SetAside {
+    /// Blanks the lines of the item of a `list` (`steps:` or `phases:`) around `line`
+    /// (1-based) in `text`; false when the line is not inside one.
+    fn item_around(&mut self, text: &mut String, line: u64, list: &str) -> bool {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let Some(found) = usize::try_from(line)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|index| item_around(&lines, index, list))
+        else {
+            return false;
+        };
+        let (start, end, list_key) = found;
+        let id = lines[start..end]
+            .iter()
+            .map(|l| l.trim().trim_start_matches("- ").trim())
+            .find_map(|l| l.strip_prefix("id:"))
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_owned());
+        if list == "phases:" {
+            self.phase_set_aside = true;
+        } else {
+            self.step_ids.extend(id);
         }
-    };
-    check_meaning(&runbook, &mut report);
-    if report.problems.is_empty() {
-        Ok(runbook)
-    } else {
-        report.problems.sort_by_key(|p| (p.line, p.column));
-        Err(report.problems)
+        self.emptied_lists.push(list_key as u64 + 1);
+        let mut blanked = String::with_capacity(text.len());
+        for (i, l) in lines.iter().enumerate() {
+            if (start..end).contains(&i) {
+                blanked.push_str(if l.ends_with('\n') { "\n" } else { "" });
+            } else {
+                blanked.push_str(l);
+            }
+        }
+        *text = blanked;
+        true
     }
+
+    /// Whether a meaning problem only follows from a step set aside (it names one, or a list
+    /// or the runbook left without a phase).
+    fn explains(&self, message: &str) -> bool {
+        message.contains("has no steps")
+            || (self.phase_set_aside && message.starts_with("missing phase"))
+            || self
+                .step_ids
+                .iter()
+                .any(|id| message.contains(&format!("`{id}`")))
+    }
+}
+
+/// The lines `[start, end)` of the item of a `list` (`steps:`) that holds line `index`, with
+/// the index of the list's key line, found by indentation as YAML's block style lays it out.
+fn item_around(lines: &[&str], index: usize, list: &str) -> Option<(usize, usize, usize)> {
+    fn indent(line: &str) -> usize {
+        line.len() - line.trim_start_matches(' ').len()
+    }
+    fn is_content(line: &str) -> bool {
+        let t = line.trim();
+        !t.is_empty() && !t.starts_with('#')
+    }
+    fn is_item(line: &str) -> bool {
+        let t = line.trim_start();
+        t.starts_with("- ") || t.trim_end() == "-"
+    }
+    let mut limit = indent(lines.get(index)?) + 1;
+    for start in (0..=index).rev() {
+        let line = lines[start];
+        if !is_content(line) || indent(line) >= limit {
+            continue;
+        }
+        let column = indent(line);
+        limit = column;
+        if !is_item(line) {
+            continue;
+        }
+        let parent = (0..start)
+            .rev()
+            .find(|&i| is_content(lines[i]) && indent(lines[i]) < column)?;
+        let key = lines[parent].trim().trim_start_matches("- ").trim();
+        if key == list {
+            let end = (start + 1..lines.len())
+                .find(|&i| is_content(lines[i]) && indent(lines[i]) <= column)
+                .unwrap_or(lines.len());
+            return Some((start, end, parent));
+        }
+    }
+    None
 }
 
 /// The deserialiser's message without its own location prefix and snippet, which we render.

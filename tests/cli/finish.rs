@@ -52,7 +52,10 @@ fn completion_scripts_for_every_shell_call_back_into_breach() {
             .stdout
     };
     let steps = fish("");
-    assert!(steps.lines().any(|l| l.starts_with("identify-message\t")), "{steps}");
+    assert!(
+        steps.lines().any(|l| l.starts_with("identify-message\t")),
+        "{steps}"
+    );
     assert!(!steps.contains("--note"), "{steps}");
     assert!(fish("--n").lines().any(|l| l.starts_with("--note")));
 }
@@ -61,7 +64,10 @@ fn completion_scripts_for_every_shell_call_back_into_breach() {
 /// through the function `breach completions bash` registers with `complete`, as bash does on
 /// TAB, and returns what each offered.
 fn bash_completes(env: &Env, lines: &[&[&str]]) -> Vec<Vec<String>> {
-    let script = env.write("completion.bash", &env.breach(["completions", "bash"]).ok().stdout);
+    let script = env.write(
+        "completion.bash",
+        &env.breach(["completions", "bash"]).ok().stdout,
+    );
     let template = env.command(["unused"]);
     let binary = assert_cmd::cargo::cargo_bin!("breach");
     let mut path = std::ffi::OsString::from(binary.parent().expect("binary dir"));
@@ -91,11 +97,21 @@ fn bash_completes(env: &Env, lines: &[&[&str]]) -> Vec<Vec<String>> {
     }
     bash.env("PATH", path);
     let out = bash.output().expect("bash runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     text.split("==\n")
         .take(lines.len())
-        .map(|block| block.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .map(|block| {
+            block
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .collect()
 }
 
@@ -103,12 +119,26 @@ fn bash_completes(env: &Env, lines: &[&[&str]]) -> Vec<Vec<String>> {
 fn bash_completes_step_incident_and_runbook_ids_from_the_store() {
     let env = Env::new();
     let id = env.start("misdirected-email");
-    env.breach(["skip", "attempt-recall", "--reason", "the message was sent outside the organisation"])
-        .ok();
+    env.breach([
+        "skip",
+        "attempt-recall",
+        "--reason",
+        "the message was sent outside the organisation",
+    ])
+    .ok();
     let other = tempfile::tempdir().expect("temp dir");
     let other_store = other.path().join("store");
     let other_id = env
-        .breach(["--json", "start", "--runbook", "compromised-mailbox", "--discovered", "2026-03-01 09:30", "--title", "Elsewhere"])
+        .breach([
+            "--json",
+            "start",
+            "--runbook",
+            "compromised-mailbox",
+            "--discovered",
+            "2026-03-01 09:30",
+            "--title",
+            "Elsewhere",
+        ])
         .env("BREACH_STORE", &other_store)
         .ok()
         .json()["id"]
@@ -129,14 +159,28 @@ fn bash_completes_step_incident_and_runbook_ids_from_the_store() {
             &["breach", "--store", &other_store, "done", "reset"],
         ],
     );
-    let [done, done_con, reopen, incident, runbook, runbook_show, other_incident, other_step] =
-        offered.as_slice()
+    let [
+        done,
+        done_con,
+        reopen,
+        incident,
+        runbook,
+        runbook_show,
+        other_incident,
+        other_step,
+    ] = offered.as_slice()
     else {
         panic!("eight answers: {offered:?}");
     };
     assert!(done.contains(&"identify-message".to_owned()), "{done:?}");
-    assert!(!done.contains(&"attempt-recall".to_owned()), "a settled step is not offered: {done:?}");
-    assert!(done.iter().all(|w| !w.starts_with('-')), "step ids, not flags: {done:?}");
+    assert!(
+        !done.contains(&"attempt-recall".to_owned()),
+        "a settled step is not offered: {done:?}"
+    );
+    assert!(
+        done.iter().all(|w| !w.starts_with('-')),
+        "step ids, not flags: {done:?}"
+    );
     assert_eq!(done_con, &["contact-recipient", "confirm-unsecured"]);
     assert_eq!(reopen, &["attempt-recall"]);
     assert_eq!(incident, &[id.clone()]);

@@ -442,3 +442,62 @@ fn the_bundled_runbooks_cite_the_provisions_their_steps_rest_on() {
     let unsecured = step("compromised-mailbox", "confirm-unsecured");
     assert!(unsecured.contains("74 FR 42740"), "{unsecured}");
 }
+
+#[test]
+fn validate_reports_every_mistake_in_a_file_in_one_run() {
+    let text = MINIMAL
+        .replacen("type: number", "type: numeric", 1)
+        .replacen(
+            "instructions: Try.",
+            "instructions: Try.\n        due: {hours: 0}",
+            1,
+        )
+        .replacen("owner: compliance_officer", "ownr: compliance_officer", 1)
+        .replacen("due: {days: 60}", "due: {days: sixty}", 1);
+    let env = Env::new();
+    env.write("four.yaml", &text);
+    let out = env
+        .breach(["--json", "runbook", "validate", "four.yaml"])
+        .fails(1);
+    let doc = out.json();
+    let problems = doc["files"][0]["problems"].as_array().expect("problems");
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("in the file") as u64
+            + 1
+    };
+    let lines: Vec<u64> = problems
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            line_of("type: numeric"),
+            line_of("due: {hours: 0}"),
+            line_of("ownr:"),
+            line_of("sixty"),
+        ],
+        "{problems:#?}"
+    );
+    // The step set aside is not reported again as a dependency nobody can find.
+    assert!(
+        problems
+            .iter()
+            .all(|p| !p["message"].as_str().unwrap().contains("`identify`")),
+        "{problems:#?}"
+    );
+    // Fixing them one by one would have taken four runs; each fix leaves one fewer.
+    env.write(
+        "three.yaml",
+        &text.replacen("type: numeric", "type: number", 1),
+    );
+    let out = env
+        .breach(["--json", "runbook", "validate", "three.yaml"])
+        .fails(1);
+    assert_eq!(
+        out.json()["files"][0]["problems"].as_array().unwrap().len(),
+        3
+    );
+}
