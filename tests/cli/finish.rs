@@ -183,7 +183,7 @@ fn bash_completes_step_incident_and_runbook_ids_from_the_store() {
     );
     assert_eq!(done_con, &["contact-recipient", "confirm-unsecured"]);
     assert_eq!(reopen, &["attempt-recall"]);
-    assert_eq!(incident, &[id.clone()]);
+    assert_eq!(incident, std::slice::from_ref(&id));
     assert!(
         runbook.contains(&"misdirected-email".to_owned())
             && runbook.contains(&"compromised-mailbox".to_owned()),
