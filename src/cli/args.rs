@@ -108,6 +108,10 @@ pub(crate) enum ColorWhen {
 pub(crate) enum SchemaDocument {
     /// The JSON export (`breach export --format json`).
     Export,
+    /// `breach status --json`.
+    Status,
+    /// `breach deadlines --json` (the `deadlines` of `status --json` and of the export too).
+    Deadlines,
 }
 
 /// The notices `breach letter` drafts.

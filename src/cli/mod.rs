@@ -420,12 +420,13 @@ pub(crate) enum Command {
     )]
     Runbook(RunbookCommand),
 
-    /// Print the JSON Schema of a JSON document breach writes (the JSON export)
+    /// Print the JSON Schema of a JSON document breach writes (the export, status, deadlines)
     #[command(
         after_help = "Example:\n  breach schema export > breach-export.schema.json\n  breach export --format json -o incident.json\n  check-jsonschema --schemafile breach-export.schema.json incident.json\n\nThe schema's title is the export's `format` (breach-export/1): a later layout is a new format,\nand within one format keys are only ever added."
     )]
     Schema {
-        /// export: the JSON export (`breach export --format json`)
+        /// export (`export --format json`), status (`status --json`) or deadlines
+        /// (`deadlines --json`)
         #[arg(value_enum)]
         document: SchemaDocument,
     },

@@ -23,7 +23,7 @@ use crate::store;
 use crate::text::{sanitize, short_hash};
 
 /// The runbook an incident follows, as scripts see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct RunbookRef<'a> {
     pub id: &'a str,
     pub version: &'a str,
@@ -190,14 +190,14 @@ fn pinned_runbook(entry: &crate::runbook::Entry) -> Result<PinnedRunbook, Error>
 }
 
 /// Settled and applicable steps.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub(crate) struct Progress {
     pub settled: usize,
     pub applicable: usize,
 }
 
 /// One step in `status --json`: what every step view shares, then where it stands.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct StepStatus<'a> {
     #[serde(flatten)]
     pub step: StepSummary<'a>,
@@ -218,20 +218,20 @@ pub(crate) struct StepStatus<'a> {
     pub evidence: Option<&'a BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct PhaseProgress {
     pub phase: Phase,
     pub settled: usize,
     pub applicable: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Opening<'a> {
     pub at: &'a str,
     pub by: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Closing<'a> {
     pub at: &'a str,
     pub by: &'a str,
@@ -240,7 +240,7 @@ pub(crate) struct Closing<'a> {
 }
 
 /// `status --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Status<'a> {
     pub id: &'a str,
     pub title: &'a str,

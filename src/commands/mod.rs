@@ -509,10 +509,16 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Push { to } => transfer::push(s, &to),
         Command::Pull { from } => transfer::pull(s, &from),
         Command::Runbook(cmd) => runbooks::runbook(s, cmd),
-        Command::Schema {
-            document: crate::cli::SchemaDocument::Export,
-        } => {
-            let schema = crate::render::export::export_schema();
+        Command::Schema { document } => {
+            let schema = match document {
+                crate::cli::SchemaDocument::Export => crate::render::export::export_schema(),
+                crate::cli::SchemaDocument::Status => {
+                    command_schema::<lifecycle::Status<'static>>("status")
+                }
+                crate::cli::SchemaDocument::Deadlines => {
+                    command_schema::<crate::render::deadlines::DeadlinesView<'static>>("deadlines")
+                }
+            };
             let text = serde_json::to_string_pretty(&schema)
                 .map_err(|e| Error::internal("cannot write the schema", e))?;
             Ok(Outcome::ok(text + "\n"))
@@ -530,6 +536,13 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
 }
 
 /// The `--at` of a writing command, and whether what it records may precede discovery.
+/// The JSON Schema of `breach COMMAND --json`, titled with the command so a reader knows which.
+fn command_schema<T: schemars::JsonSchema>(command: &str) -> serde_json::Value {
+    let mut schema = schemars::schema_for!(T).to_value();
+    schema["title"] = format!("breach {command} --json").into();
+    schema
+}
+
 fn happened_at(command: &Command) -> Option<(&crate::cli::HappenedAt, bool)> {
     match command {
         Command::Done { happened, .. }

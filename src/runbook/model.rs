@@ -42,7 +42,19 @@ impl Implies {
 }
 
 /// The five phases of an email-breach response, in the order a runbook must list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Phase {
     Contain,
@@ -151,7 +163,7 @@ fn yes() -> bool {
 }
 
 /// Who owns a step. A closed list, so that a typo in a runbook is caught by `validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Role {
     ComplianceOfficer,

@@ -1413,3 +1413,33 @@ fn every_json_export_validates_against_the_schema_of_its_format() {
         );
     }
 }
+
+#[test]
+fn status_and_deadlines_json_validate_against_their_schemas() {
+    let (every, ids) = every_kind_of_entry();
+    let (full, _) = full_incident();
+    for (command, schema_name) in [("status", "status"), ("deadlines", "deadlines")] {
+        let schema = every.breach(["schema", schema_name]).ok().stdout;
+        let parsed: Value = serde_json::from_str(&schema).unwrap();
+        assert_eq!(parsed["title"], format!("breach {command} --json"));
+        let mut docs = vec![full.breach(["--json", command]).ok().json()];
+        for id in &ids {
+            docs.push(every.breach(["--json", command, "-i", id]).ok().json());
+        }
+        for doc in &docs {
+            let errors = schema_errors(&every, &schema, doc);
+            assert!(errors.is_empty(), "{command}: {errors:#?}");
+        }
+        // The schema is looking: a required key taken away fails.
+        let mut wrong = docs[0].clone();
+        let first_required = parsed["required"][0]
+            .as_str()
+            .expect("required keys")
+            .to_owned();
+        wrong.as_object_mut().unwrap().remove(&first_required);
+        assert!(
+            !schema_errors(&every, &schema, &wrong).is_empty(),
+            "{command}: removing {first_required} must fail"
+        );
+    }
+}

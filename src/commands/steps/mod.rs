@@ -28,7 +28,7 @@ mod attach;
 use attach::attach_file;
 
 /// The fields every JSON view of a step shares.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct StepSummary<'a> {
     pub id: &'a str,
     pub phase: Phase,
