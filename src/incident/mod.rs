@@ -18,7 +18,7 @@ mod steps;
 pub(crate) mod summary;
 
 pub(crate) use replay::{Replay, verify_opening};
-pub(crate) use steps::StepView;
+pub(crate) use steps::{StepDue, StepView};
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -4,6 +4,24 @@
 
 use super::*;
 
+/// When a step is due: the end of a calendar day (in the organisation's zone), or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StepDue {
+    EndOf(#[serde(deserialize_with = "crate::clock::stored_day::day")] chrono::NaiveDate),
+    At(DateTime<Utc>),
+}
+
+impl StepDue {
+    /// The instant it falls due, in `calendar`'s zone.
+    pub(crate) fn instant(self, calendar: &crate::clock::Calendar) -> DateTime<Utc> {
+        match self {
+            StepDue::EndOf(day) => calendar.end_of_day(day),
+            StepDue::At(at) => at,
+        }
+    }
+}
+
 /// A step of the runbook with its current state and whether it applies now.
 #[derive(Debug, Clone)]
 pub(crate) struct StepView<'a> {
@@ -374,6 +392,13 @@ impl Incident {
         step: &Step,
         calendar: &crate::clock::Calendar,
     ) -> Option<DateTime<Utc>> {
+        self.step_due_in_any_zone(step)
+            .map(|due| due.instant(calendar))
+    }
+
+    /// When a step is due, before a zone says when a day ends (so a cache of it holds in any
+    /// zone).
+    pub(crate) fn step_due_in_any_zone(&self, step: &Step) -> Option<StepDue> {
         if let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) {
             let audience = to;
             return self
@@ -382,17 +407,17 @@ impl Incident {
                 .filter(|o| o.key.audience() == audience)
                 .map(|o| o.due)
                 .min()
-                .map(|due| calendar.end_of_day(due));
+                .map(StepDue::EndOf);
         }
         let offset = step.due.as_ref()?;
         Some(match offset.value {
             // Days are calendar days in the organisation's zone, as the regulation counts
             // them: the end of the last day, whatever a change of clocks did in between.
             crate::runbook::Due::Days(days) => {
-                calendar.end_of_day(self.discovered.date + chrono::Duration::days(i64::from(days)))
+                StepDue::EndOf(self.discovered.date + chrono::Duration::days(i64::from(days)))
             }
             crate::runbook::Due::Hours(_) => {
-                self.discovered_at() + chrono::Duration::hours(offset.value.hours())
+                StepDue::At(self.discovered_at() + chrono::Duration::hours(offset.value.hours()))
             }
         })
     }

@@ -8,13 +8,13 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::Incident;
 use super::obligations::{Audience, Key, Status};
+use super::{Incident, StepDue, StepState};
 use crate::log::Head;
 
 /// The version of the summary's shape and of its cache line; a cache of another version is
 /// rebuilt.
-pub(crate) const SUMMARY_VERSION: u32 = 6;
+pub(crate) const SUMMARY_VERSION: u32 = 7;
 
 /// What made a summary: this build and the state-law table it read (counsel's table changes
 /// the state items), so a cache made by another is rebuilt.
@@ -45,6 +45,9 @@ pub(crate) struct Summary {
     pub head: Head,
     /// Every obligation that applies, with what it takes to say its status on any day.
     pub obligations: Vec<Owed>,
+    /// When each open step that applies and has a due time falls due (an open incident's).
+    #[serde(default)]
+    pub open_step_dues: Vec<StepDue>,
     pub annual: Annual,
 }
 
@@ -64,6 +67,8 @@ pub(crate) struct Brief {
     pub head: Head,
     /// Obligations overdue on the day the list was made.
     pub overdue: usize,
+    /// Open steps past their due time when the list was made.
+    pub overdue_steps: usize,
 }
 
 /// What `list` reads of a summary, borrowed from its cached text: the rest (the annual report's
@@ -85,6 +90,8 @@ pub(crate) struct ListView<'a> {
     pub applicable: usize,
     pub head: Head,
     pub obligations: Vec<DueView>,
+    #[serde(default)]
+    pub open_step_dues: Vec<StepDue>,
 }
 
 /// An obligation's due date and whether it was met, as `list` counts what is overdue.
@@ -120,11 +127,25 @@ impl ListView<'_> {
             .count()
     }
 
+    /// How many of an open incident's open steps are past their due time at `now`, in the
+    /// organisation's zone (`calendar`).
+    pub(crate) fn overdue_steps(&self, calendar: &crate::clock::Calendar) -> usize {
+        if self.closed {
+            return 0;
+        }
+        let now = calendar.now();
+        self.open_step_dues
+            .iter()
+            .filter(|due| due.instant(calendar) < now)
+            .count()
+    }
+
     /// What the list shows of this incident on `today`.
-    pub(crate) fn brief(self, today: NaiveDate) -> Brief {
+    pub(crate) fn brief(self, today: NaiveDate, calendar: &crate::clock::Calendar) -> Brief {
         Brief {
             state: self.state_name().to_owned(),
             overdue: self.overdue(today),
+            overdue_steps: self.overdue_steps(calendar),
             id: self.id.into_owned(),
             title: self.title.into_owned(),
             discovered: self.discovered,
@@ -363,6 +384,16 @@ impl Summary {
                     entity: o.entity.clone(),
                 })
                 .collect(),
+            open_step_dues: if incident.is_closed() {
+                Vec::new()
+            } else {
+                incident
+                    .step_views()
+                    .iter()
+                    .filter(|v| v.active && v.state() == StepState::Open)
+                    .filter_map(|v| incident.step_due_in_any_zone(v.step))
+                    .collect()
+            },
             annual: Annual {
                 assessed: incident.assessment.is_some(),
                 notification_required: f.notification_required,

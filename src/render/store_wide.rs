@@ -32,13 +32,21 @@ pub(crate) fn list_cells(brief: &Brief) -> [String; 6] {
         brief.state.clone(),
         brief.discovered.to_string(),
         format!("{}/{}", brief.settled, brief.applicable),
-        if brief.overdue == 0 {
-            String::new()
-        } else {
-            brief.overdue.to_string()
-        },
+        overdue_cell(brief.overdue_steps, brief.overdue),
         sanitize(&brief.title).into_owned(),
     ]
+}
+
+/// "2 steps, 1 notice": what is overdue, the runbook's steps and the law's notice obligations
+/// named apart (an incident can be late on its runbook while no notice is yet due).
+fn overdue_cell(steps: usize, obligations: usize) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match (steps, obligations) {
+        (0, 0) => String::new(),
+        (s, 0) => plural(s, "step"),
+        (0, o) => plural(o, "notice"),
+        (s, o) => format!("{}, {}", plural(s, "step"), plural(o, "notice")),
+    }
 }
 
 /// The row of an incident that cannot be read, with why.

@@ -1351,6 +1351,46 @@ fn the_word_report_is_the_same_report_read_back_by_pandoc_and_a_zip_reader() {
     // Not to a terminal; to a pipe it is the same package.
     let piped = env.breach(["export", "-i", id, "--format", "docx"]).ok();
     assert!(piped.stdout.starts_with("PK"));
+    // LibreOffice opens it as Word would: laid out and printed, every page carries the marking
+    // and its number, and the fields Word fills at print time are filled.
+    let pdf_dir = env.path().join("libreoffice-pdf");
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        env.path().join("lo").display()
+    );
+    crate::notices::read_back(
+        "soffice",
+        &[
+            "--headless",
+            &profile,
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            pdf_dir.to_str().unwrap(),
+            path,
+        ],
+    );
+    let pdf = pdf_dir.join("report.pdf");
+    let pdf = pdf.to_str().unwrap();
+    let pages: usize = crate::notices::read_back("pdfinfo", &[pdf])
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("pdfinfo gives the page count");
+    assert!(pages >= 2, "{pages} pages");
+    for page in 1..=pages {
+        let n = page.to_string();
+        let text =
+            crate::notices::read_back("pdftotext", &["-f", &n, "-l", &n, "-layout", pdf, "-"]);
+        assert!(
+            text.contains(&format!("Page {page} of {pages}")),
+            "page {page}: {text}"
+        );
+        assert!(
+            text.contains(marking),
+            "page {page} lacks the marking: {text}"
+        );
+    }
 }
 
 /// The errors a real JSON Schema validator (Python's `jsonschema`, draft 2020-12) finds in

@@ -124,8 +124,9 @@ fn list_filters_by_state_year_overdue_and_runbook_sorted_by_discovery() {
         [closed.as_str()]
     );
     // Discovered in January and February, both past their 60 days on 10 March? No: the small
-    // one's individual notice was due 6 March; the unassessed one's falls in April.
-    assert_eq!(ids(&["--overdue"]), [small.as_str()]);
+    // one's individual notice was due 6 March; the unassessed one's falls in April. But the
+    // unassessed one is a month late on its runbook's first steps: overdue too.
+    assert_eq!(ids(&["--overdue"]), [small.clone(), unassessed.clone()]);
     let none = env.breach(["list", "--year", "2019"]).ok();
     assert!(none.stdout.contains("match"), "{}", none.stdout);
     let bad = env.breach(["list", "--state", "shut"]).fails(2);
@@ -357,7 +358,7 @@ fn reading_the_store_shows_progress_on_a_terminal_and_nothing_when_piped() {
         rexpect::session::spawn_command(list, Some(10_000)).expect("spawn breach list in a pty");
     p.exp_string("reading incidents")
         .expect("a progress bar on the terminal");
-    p.exp_string("Old phishing case").expect("then the list");
+    p.exp_string("phishing").expect("then the list");
     let piped = env.breach(["list"]).ok();
     assert!(
         !piped.stderr.contains("reading incidents"),
@@ -792,4 +793,64 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
     let listed = env.breach(["--json", "list"]).ok().json();
     assert_eq!(listed["incidents"].as_array().unwrap().len(), 3, "{listed}");
     assert_eq!(lines(&cache), after);
+}
+
+#[test]
+fn list_counts_overdue_steps_and_overdue_obligations_apart() {
+    let mut env = Env::new();
+    // Discovered 1 March 09:30; the first step is due 24 hours later.
+    let id = env.start("misdirected-email");
+    let row = |env: &Env| env.breach(["--json", "list"]).ok().json()["incidents"][0].clone();
+    let overdue_ids = |env: &Env| -> Vec<String> {
+        env.breach(["--json", "list", "--overdue"]).ok().json()["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    env.set_now("2026-03-02T06:00:00Z");
+    let early = row(&env);
+    assert_eq!(early["overdue_steps"], 0, "{early}");
+    assert!(overdue_ids(&env).is_empty());
+    // Two days on: steps are late, no notice is yet due.
+    env.set_now("2026-03-03T12:00:00Z");
+    let late = row(&env);
+    let steps = late["overdue_steps"].as_u64().unwrap();
+    assert!(steps >= 1, "{late}");
+    assert_eq!(late["overdue_obligations"], 0);
+    assert_eq!(
+        late["overdue"], 0,
+        "the old key still counts obligations only"
+    );
+    assert_eq!(overdue_ids(&env), [id.clone()]);
+    let text = env.breach(["list"]).ok().stdout;
+    assert!(
+        text.contains(&format!("{steps} step")) && !text.contains("notice"),
+        "{text}"
+    );
+    // Past the 60 days both are late, each named.
+    env.set_now("2026-05-15T12:00:00Z");
+    let both = row(&env);
+    assert!(both["overdue_obligations"].as_u64().unwrap() >= 1, "{both}");
+    assert_eq!(both["overdue"], both["overdue_obligations"]);
+    let text = env.breach(["list"]).ok().stdout;
+    assert!(
+        text.contains("steps, ") && text.contains("notice"),
+        "{text}"
+    );
+    // A step done is no longer counted.
+    env.breach([
+        "skip",
+        "attempt-recall",
+        "--reason",
+        "sent outside the organisation",
+    ])
+    .ok();
+    let after = row(&env);
+    assert_eq!(
+        after["overdue_steps"].as_u64().unwrap() + 1,
+        both["overdue_steps"].as_u64().unwrap(),
+        "{after}"
+    );
 }

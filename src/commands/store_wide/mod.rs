@@ -34,8 +34,12 @@ pub(crate) enum ListRow {
         runbook: String,
         progress: Progress,
         head: Head,
-        /// Obligations overdue today.
+        /// Obligations overdue today (the same as `overdue_obligations`, kept for scripts).
         overdue: usize,
+        /// Legal obligations (notices) overdue today.
+        overdue_obligations: usize,
+        /// Open steps past their due time.
+        overdue_steps: usize,
     },
     Unreadable {
         id: String,
@@ -158,8 +162,8 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         } else {
             OpenOrClosed::Open
         };
-        if wanted(args, &sm, state, today) {
-            let brief = sm.brief(today);
+        if wanted(args, &sm, state, today, &s.calendar) {
+            let brief = sm.brief(today, &s.calendar);
             if !s.json {
                 columns.add(&view::list_cells(&brief));
             }
@@ -256,12 +260,18 @@ fn write_list(
 }
 
 /// Whether `list`'s filters keep an incident (discarded ones only when asked for).
-fn wanted(args: &ListArgs, sm: &ListView<'_>, state: OpenOrClosed, today: NaiveDate) -> bool {
+fn wanted(
+    args: &ListArgs,
+    sm: &ListView<'_>,
+    state: OpenOrClosed,
+    today: NaiveDate,
+    calendar: &crate::clock::Calendar,
+) -> bool {
     args.state
         .map_or(state != OpenOrClosed::Discarded, |st| st == state)
         && args.year.is_none_or(|y| sm.discovered.year() == y)
         && args.runbook.as_ref().is_none_or(|r| &sm.runbook == r)
-        && (!args.overdue || sm.overdue(today) > 0)
+        && (!args.overdue || sm.overdue(today) > 0 || sm.overdue_steps(calendar) > 0)
 }
 
 /// A row of `list --json`.
@@ -279,6 +289,8 @@ fn list_row(row: Listing<'_>) -> ListRow {
             },
             head: b.head,
             overdue: b.overdue,
+            overdue_obligations: b.overdue,
+            overdue_steps: b.overdue_steps,
         },
         Listing::Unreadable { id, error } => ListRow::Unreadable {
             id: id.to_owned(),
