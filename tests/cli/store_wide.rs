@@ -823,7 +823,7 @@ fn list_counts_overdue_steps_and_overdue_obligations_apart() {
         late["overdue"], 0,
         "the old key still counts obligations only"
     );
-    assert_eq!(overdue_ids(&env), [id.clone()]);
+    assert_eq!(overdue_ids(&env), std::slice::from_ref(&id));
     let text = env.breach(["list"]).ok().stdout;
     assert!(
         text.contains(&format!("{steps} step")) && !text.contains("notice"),
