@@ -238,6 +238,20 @@ pub(crate) fn parse_zone(name: &str) -> Result<NamedZone, Error> {
     Ok(NamedZone { zone })
 }
 
+/// The IANA name of the machine's zone (`TZ`, else the system's), when it has one.
+pub(crate) fn machine_zone_name() -> Option<String> {
+    let from_tz = std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_owned())
+        .filter(|tz| parse_zone(tz).is_ok());
+    from_tz.or_else(|| {
+        jiff::tz::TimeZone::try_system()
+            .ok()
+            .and_then(|tz| tz.iana_name().map(str::to_owned))
+            .filter(|name| parse_zone(name).is_ok())
+    })
+}
+
 /// How precisely a discovery time was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -56,6 +56,8 @@ pub(super) fn start(
     discovered: Option<String>,
     title: Option<String>,
 ) -> Result<Outcome, Error> {
+    let (s, zone_note) = super::profile::with_organisation_zone(s)?;
+    let s = &s;
     let now = s.now;
     let catalog = s.catalog()?;
     let asked = runbook.is_none() || discovered.is_none() || title.is_none();
@@ -95,6 +97,9 @@ pub(super) fn start(
         }
     };
     let incident = store.load(&id)?;
+    if let Some(note) = zone_note {
+        eprintln!("{note}");
+    }
     if s.json {
         return Ok(Outcome::json(&Started {
             id: &id,

@@ -111,3 +111,63 @@ pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> 
     }
     Ok(Outcome::ok(out))
 }
+
+/// The session `start` works in. The first `start` in a store whose profile names no zone
+/// settles the organisation's day: in a terminal it asks for the zone (offering the machine's)
+/// and records it in the profile, so that a 14:30 discovery on a UTC host is not pinned as
+/// 14:30 UTC; without a terminal it gives the note to print once the incident is opened, saying
+/// which zone it used and how to name one.
+pub(super) fn with_organisation_zone(s: &Session) -> Result<(Session, Option<String>), Error> {
+    let first = s
+        .open_store()
+        .map_or(true, |store| store.ids().map_or(true, |ids| ids.is_empty()));
+    if !first || s.profile.get("time_zone").is_some() {
+        return Ok((s.clone(), None));
+    }
+    let machine = crate::clock::machine_zone_name();
+    if !s.interactive {
+        let note = format!(
+            "breach: note: times are read in {} (the machine's zone) and no organisation zone is set; name it with `breach config set time_zone Area/City` (e.g. America/Chicago)",
+            machine.as_deref().unwrap_or("UTC")
+        );
+        return Ok((s.clone(), Some(note)));
+    }
+    let mut prompts = s.prompts.open();
+    let help = match &machine {
+        Some(zone) => {
+            format!("an IANA name such as America/Chicago; Enter for this machine's, {zone}")
+        }
+        None => "an IANA name such as America/Chicago or Europe/London".to_owned(),
+    };
+    let zone = loop {
+        let answer = prompts
+            .ask(
+                "The organisation's time zone (its deadlines count its calendar days)",
+                &help,
+            )
+            .map_err(|_| Error::Interrupted("stopped: no incident was started".to_owned()))?;
+        let answer = match (answer.trim(), &machine) {
+            ("", Some(zone)) => zone.clone(),
+            (given, _) => given.to_owned(),
+        };
+        match crate::clock::parse_zone(&answer) {
+            Ok(zone) => break (answer, zone),
+            Err(e) => prompts.say(&format!("✗ {e}")),
+        }
+    };
+    let store = s.create_store()?;
+    let files = store.files_dir();
+    let mut profile = Profile::load(&files)?;
+    profile.set("time_zone", Some(&zone.0))?;
+    profile.save(&files)?;
+    prompts.say(&format!(
+        "Recorded time_zone {} in the profile (change it with `breach config set time_zone`).",
+        zone.0
+    ));
+    let session = Session {
+        calendar: crate::clock::Calendar::new(s.calendar.clock, crate::clock::Zone::Named(zone.1)),
+        profile,
+        ..s.clone()
+    };
+    Ok((session, None))
+}

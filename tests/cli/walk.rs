@@ -138,6 +138,8 @@ fn without_a_terminal_walk_exits_at_once_naming_the_scriptable_commands() {
 #[test]
 fn start_given_everything_never_prompts_even_in_a_terminal() {
     let env = Env::new();
+    env.breach(["config", "set", "time_zone", "America/Chicago"])
+        .ok();
     let mut p = spawn_command(
         env.command([
             "start",
@@ -160,6 +162,8 @@ fn start_given_everything_never_prompts_even_in_a_terminal() {
 fn start_in_a_terminal_asks_for_what_is_missing_then_offers_the_walk() {
     let env = Env::new();
     let mut p = spawn_command(env.command(["start"]), Some(10_000)).unwrap();
+    // The first start in a store settles the organisation's zone: Enter takes the machine's.
+    answer(&mut p, "The organisation's time zone", "");
     answer(&mut p, "Which runbook fits this breach?", "");
     answer(&mut p, "When was the breach discovered?", "2026-02-30");
     answer(
@@ -208,4 +212,99 @@ fn in_a_terminal_text_that_looks_like_an_identifier_is_confirmed_first() {
     let log = std::fs::read_to_string(env.log_path(&id)).unwrap();
     let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert_eq!(last["allowed"], "identifiers: a Social Security number");
+}
+
+#[test]
+fn the_first_start_in_a_terminal_asks_for_the_organisations_zone_and_keeps_it() {
+    let mut env = Env::utc();
+    env.set_now("2026-03-02T12:00:00Z");
+    let mut p = spawn_command(
+        env.command([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01 14:30",
+            "--title",
+            "Fax to the wrong clinic",
+        ]),
+        Some(10_000),
+    )
+    .unwrap();
+    // The machine's zone is offered; a name that is no zone is refused and asked again.
+    p.exp_string("The organisation's time zone").unwrap();
+    answer(&mut p, "Enter for this machine's, UTC", "Nowhere/City");
+    p.exp_string("is not an IANA time zone name").unwrap();
+    answer(&mut p, "The organisation's time zone", "America/Chicago");
+    p.exp_string("Recorded time_zone America/Chicago").unwrap();
+    p.exp_string("Opened incident").unwrap();
+    p.exp_eof().unwrap();
+    let profile = env.breach(["--json", "config", "show"]).ok().json();
+    assert_eq!(
+        profile["profile"]["time_zone"], "America/Chicago",
+        "{profile}"
+    );
+    // 14:30 in Chicago (CST, -06:00), not 14:30 on the UTC host.
+    let status = env.breach(["--json", "status"]).ok().json();
+    assert_eq!(
+        status["discovered"]["at"], "2026-03-01T20:30:00Z",
+        "{status}"
+    );
+    assert_eq!(status["discovered"]["offset"], "-06:00");
+    // A second start asks nothing: the store has its zone.
+    let mut again = spawn_command(
+        env.command([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "A second one",
+        ]),
+        Some(10_000),
+    )
+    .unwrap();
+    let rest = again.exp_eof().unwrap();
+    assert!(!rest.contains("time zone"), "{rest}");
+}
+
+#[test]
+fn without_a_terminal_the_first_start_says_which_zone_it_used_and_how_to_set_one() {
+    let env = Env::utc();
+    let first = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01 14:30",
+            "--title",
+            "t",
+        ])
+        .ok();
+    assert!(
+        first.stderr.contains("times are read in UTC")
+            && first.stderr.contains("breach config set time_zone"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        first.stderr.lines().filter(|l| l.contains("note:")).count(),
+        1,
+        "{}",
+        first.stderr
+    );
+    let second = env
+        .breach([
+            "start",
+            "--runbook",
+            "misdirected-email",
+            "--discovered",
+            "2026-03-01",
+            "--title",
+            "t2",
+        ])
+        .ok();
+    assert!(!second.stderr.contains("time zone"), "{}", second.stderr);
 }
