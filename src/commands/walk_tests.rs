@@ -170,6 +170,8 @@ fn done_records_the_evidence_and_re_asks_a_bad_answer() {
         Answer::Text("not-an-address"),
         Answer::Text(""),
         Answer::Text("found in the trace"),
+        Answer::Text("2026-02-01"),
+        Answer::Text("2026-03-05 10:00"),
         Answer::Yes(true),
         Answer::Pick(QUIT),
     ]);
@@ -194,6 +196,29 @@ fn done_records_the_evidence_and_re_asks_a_bad_answer() {
         "an optional field left empty is not recorded"
     );
     assert_eq!(data["note"], "found in the trace");
+    // When it was done: before discovery is refused and asked again; the answer is recorded
+    // as `--at` records it.
+    assert!(said.contains("before the breach was discovered"), "{said}");
+    assert!(said.contains("as done at 2026-03-05 10:00"), "{said}");
+    let ats = happened_ats(&settings);
+    assert!(
+        ats[0]
+            .as_deref()
+            .is_some_and(|at| at.starts_with("2026-03-05T10:00:00")),
+        "{ats:?}"
+    );
+}
+
+/// When each entry after the first says it happened (`--at`), if it says.
+fn happened_ats(settings: &Settings) -> Vec<Option<String>> {
+    let store = crate::store::Store::open(&settings.store).unwrap();
+    let id = store.resolve(None).unwrap();
+    let mut log = store.open_log(&id, Access::Read).unwrap();
+    let mut out = Vec::new();
+    log.read_verified(|e| out.push(e.at.as_deref().map(str::to_owned)))
+        .unwrap();
+    out.remove(0);
+    out
 }
 
 #[test]
@@ -204,6 +229,7 @@ fn the_walk_records_what_the_scriptable_command_would() {
         Answer::Text("m"),
         Answer::Text("1"),
         Answer::Pick(1),
+        Answer::Text(""),
         Answer::Text(""),
         Answer::Text(""),
         Answer::Yes(true),
@@ -236,6 +262,7 @@ fn skip_asks_for_a_reason_until_one_is_given() {
         Answer::Pick(SKIP),
         Answer::Text("   "),
         Answer::Text("Handled by the sender's manager"),
+        Answer::Text("now"),
         Answer::Pick(QUIT),
     ]);
     walk(&settings, &mut r).unwrap();
@@ -287,6 +314,7 @@ fn declining_the_confirmation_records_nothing_and_escape_goes_back() {
         Answer::Text("m"),
         Answer::Text("1"),
         Answer::Pick(0),
+        Answer::Text(""),
         Answer::Text(""),
         Answer::Text(""),
         Answer::Yes(false),
@@ -498,7 +526,10 @@ impl Responder for Diligent {
     }
 
     fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop> {
-        let value = if prompt.starts_with("Note") || help.contains("Enter when not counted") {
+        let value = if prompt.starts_with("Note")
+            || prompt.starts_with("When was it done")
+            || help.contains("Enter when not counted")
+        {
             ""
         } else if prompt.starts_with("How many individuals are affected") {
             "900"

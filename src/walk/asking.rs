@@ -1,5 +1,6 @@
 //! Asking for what a command was not given, in a terminal: the arguments of `start` and the
-//! parts of a risk assessment, each answer checked as the command line's would be.
+//! parts of a risk assessment, and when a step was done, each answer checked as the command
+//! line's would be.
 
 use super::*;
 
@@ -176,4 +177,33 @@ fn ask_gates(r: &mut dyn Responder, draft: &mut AssessmentDraft) -> Result<(), S
         draft.exception = Some(kinds[i].0);
     }
     Ok(())
+}
+
+/// Asks when the step was done, "now" by default: a time before now and not before the breach
+/// was discovered, in the organisation's zone, as `--at` takes it (asked again until it fits).
+/// `None` for now.
+pub(super) fn ask_when(
+    r: &mut dyn Responder,
+    incident: &Incident,
+    calendar: &crate::clock::Calendar,
+) -> Result<Option<GivenTime>, Stop> {
+    let help = format!(
+        "Enter for now; else YYYY-MM-DD HH:MM or YYYY-MM-DD ({})",
+        calendar.zone_name()
+    );
+    loop {
+        let answer = r.ask("When was it done?", &help)?;
+        let answer = answer.trim();
+        if answer.is_empty() || answer.eq_ignore_ascii_case("now") {
+            return Ok(None);
+        }
+        match calendar.parse_past(answer, "the time it was done", calendar.now()) {
+            Ok(at) if at.at < incident.discovered.at => r.say(&format!(
+                "✗ {answer} is before the breach was discovered ({}): a step is done after it",
+                calendar.local_display(incident.discovered.at)
+            )),
+            Ok(at) => return Ok(Some(at)),
+            Err(e) => r.say(&format!("✗ {e}")),
+        }
+    }
 }

@@ -10,13 +10,14 @@
 mod asking;
 mod terminal;
 
+use asking::ask_when;
 pub(crate) use asking::{ask_assessment, ask_start};
 
 use chrono::{DateTime, Utc};
 
 pub(crate) use terminal::TerminalResponder;
 
-use crate::clock;
+use crate::clock::{self, GivenTime};
 use crate::error::Error;
 use crate::incident::action::{Bound, NOTICE_METHODS};
 use crate::incident::assessment::{AssessmentDraft, FACTORS};
@@ -86,8 +87,9 @@ impl std::fmt::Debug for Prompts {
 pub(crate) trait Recorder {
     /// The incident as it stands now (another responder may have worked it meanwhile).
     fn load(&mut self) -> Result<Incident, Error>;
-    /// Records one action; returns the new head and a one-line summary.
-    fn record(&mut self, action: Action) -> Result<(Head, String), Error>;
+    /// Records one action, as having happened `at` when that was earlier than now (as `--at`
+    /// records it); returns the new head and a one-line summary.
+    fn record(&mut self, action: Action, at: Option<GivenTime>) -> Result<(Head, String), Error>;
     /// "Now", from the clock the commands were given.
     fn calendar(&self) -> &crate::clock::Calendar;
 }
@@ -151,9 +153,9 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
             Err(Stop::Cancelled) => continue,
             Err(stop) => return left(stop),
         };
-        let action = match choice {
+        let (action, at) = match choice {
             0 => match gather_done(&incident, view, r, &calendar) {
-                Ok(Some(action)) => action,
+                Ok(Some(done)) => done,
                 Ok(None) | Err(Stop::Cancelled) => {
                     r.say("Not recorded.");
                     continue;
@@ -166,25 +168,33 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
                 } else {
                     (StepState::NotApplicable, "Why does this step not apply?")
                 };
-                match ask_nonempty(
+                let answered = ask_nonempty(
                     r,
                     what,
                     "a sentence for the record; it is kept for six years",
-                ) {
-                    Ok(reason) => Action::Settle {
-                        step: step_id.clone(),
-                        target,
-                        reason,
-                    },
+                )
+                .and_then(|reason| Ok((reason, ask_when(r, &incident, &calendar)?)));
+                match answered {
+                    Ok((reason, at)) => (
+                        Action::Settle {
+                            step: step_id.clone(),
+                            target,
+                            reason,
+                        },
+                        at,
+                    ),
                     Err(Stop::Cancelled) => continue,
                     Err(stop) => return left(stop),
                 }
             }
             3 => match ask_nonempty(r, "Note", "describe; do not type patient identifiers") {
-                Ok(text) => Action::Note {
-                    text,
-                    step: Some(step_id.clone()),
-                },
+                Ok(text) => (
+                    Action::Note {
+                        text,
+                        step: Some(step_id.clone()),
+                    },
+                    None,
+                ),
                 Err(Stop::Cancelled) => continue,
                 Err(stop) => return left(stop),
             },
@@ -193,10 +203,13 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
                 "File to attach",
                 "a path; the file is copied in and hashed, the original is left alone",
             ) {
-                Ok(path) => Action::Attach {
-                    file: path.into(),
-                    step: Some(step_id.clone()),
-                },
+                Ok(path) => (
+                    Action::Attach {
+                        file: path.into(),
+                        step: Some(step_id.clone()),
+                    },
+                    None,
+                ),
                 Err(Stop::Cancelled) => continue,
                 Err(stop) => return left(stop),
             },
@@ -206,7 +219,7 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
             }
             _ => return Ok(WalkEnd::Quit),
         };
-        match recorder.record(action) {
+        match recorder.record(action, at) {
             Ok((head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
             // Refusals (a step done elsewhere meanwhile, a missing file, text declined at the
             // identifier check) are shown, and the walk goes on from the log's current state.
@@ -225,14 +238,14 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
     }
 }
 
-/// Prompts for each evidence field of the step, then for a note, then for confirmation.
-/// Returns `None` when the person declines to record.
+/// Prompts for each evidence field of the step, then for a note and when it was done, then
+/// for confirmation. Returns `None` when the person declines to record.
 fn gather_done(
     incident: &Incident,
     view: StepView<'_>,
     r: &mut dyn Responder,
     calendar: &crate::clock::Calendar,
-) -> Result<Option<Action>, Stop> {
+) -> Result<Option<(Action, Option<GivenTime>)>, Stop> {
     let step = view.step;
     let records = match step.records.as_ref().map(|b| b.value) {
         Some(binding)
@@ -255,7 +268,11 @@ fn gather_done(
         "anything the record should say about this step; Enter for none",
     )?;
     let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
+    let at = ask_when(r, incident, calendar)?;
     let mut summary = format!("Record `{}` as done", step.id.value);
+    if let Some(at) = &at {
+        summary.push_str(&format!(" at {}", calendar.local_display(at.at)));
+    }
     if !pairs.is_empty() {
         summary.push_str(" with:");
         for (name, value) in &pairs {
@@ -264,12 +281,15 @@ fn gather_done(
     }
     r.say(&summary);
     if r.confirm("Record it?", true)? {
-        Ok(Some(Action::Done {
-            step: step.id.value.clone(),
-            note,
-            evidence: pairs,
-            records,
-        }))
+        Ok(Some((
+            Action::Done {
+                step: step.id.value.clone(),
+                note,
+                evidence: pairs,
+                records,
+            },
+            at,
+        )))
     } else {
         Ok(None)
     }

@@ -51,6 +51,8 @@ fn walk_through_several_steps(env: &Env) {
     answer(&mut p, "Where the unintended recipients are", "");
     answer(&mut p, "Types of PHI involved", "name, lab result");
     answer(&mut p, "Note (optional)", "");
+    // When it happened: the organisation's zone, never the future.
+    answer(&mut p, "When was it done?", "2026-03-01 10:15");
     answer(&mut p, "Record it?", "y");
     p.exp_string("Done: identify-message").unwrap();
     p.exp_string("Stop the PHI from spreading further").unwrap();
@@ -60,6 +62,7 @@ fn walk_through_several_steps(env: &Env) {
         "Why is this step skipped?",
         "Recipient is external; nothing to purge",
     );
+    answer(&mut p, "When was it done?", "");
     p.exp_string("Skipped: stop-further-spread").unwrap();
     answer(&mut p, "What now?", UP);
     p.exp_string("Stopped. Resume any time").unwrap();
@@ -76,6 +79,25 @@ fn walk_through_several_steps(env: &Env) {
         format!("2026-03-01T09:00:00{}", crate::offset_early_march())
     );
     assert_eq!(done["evidence"]["sender"], "clinic@example.org");
+    let entries: Vec<serde_json::Value> = env
+        .log_text(&id)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let local = format!("2026-03-01T10:15:00{}", crate::offset_early_march());
+    let expected = chrono::DateTime::parse_from_rfc3339(&local)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    assert_eq!(
+        entries[1]["at"], expected,
+        "the walk records when the step happened as --at does"
+    );
+    assert!(
+        entries[2].get("at").is_none_or(|at| at.is_null()),
+        "now: no --at"
+    );
     assert_eq!(done["evidence"]["recipient_type"], "external");
     assert_eq!(
         log[2].1["reason"],

@@ -649,8 +649,19 @@ impl Recorder for SessionRecorder {
         Ok(self.session.load_current()?.1)
     }
 
-    fn record(&mut self, action: Action) -> Result<(Head, String), Error> {
-        let (_, head, message) = record_action(&self.session, action)?;
+    fn record(
+        &mut self,
+        action: Action,
+        at: Option<crate::clock::GivenTime>,
+    ) -> Result<(Head, String), Error> {
+        let session = Session {
+            happened: at.map(|at| super::Happened {
+                at,
+                may_precede_discovery: false,
+            }),
+            ..self.session.clone()
+        };
+        let (_, head, message) = record_action(&session, action)?;
         Ok((head, message))
     }
 
