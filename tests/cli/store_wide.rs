@@ -797,8 +797,9 @@ fn the_summary_cache_is_rewritten_only_where_it_changed_and_mends_a_damaged_line
 
 #[test]
 fn list_counts_overdue_steps_and_overdue_obligations_apart() {
-    let mut env = Env::new();
-    // Discovered 1 March 09:30; the first step is due 24 hours later.
+    // Pinned to UTC: the hours a step is due after discovery are counted from 09:30 UTC.
+    let mut env = Env::utc();
+    // Discovered 1 March 09:30; no step is due within the first hour.
     let id = env.start("misdirected-email");
     let row = |env: &Env| env.breach(["--json", "list"]).ok().json()["incidents"][0].clone();
     let overdue_ids = |env: &Env| -> Vec<String> {
@@ -809,7 +810,7 @@ fn list_counts_overdue_steps_and_overdue_obligations_apart() {
             .map(|i| i["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    env.set_now("2026-03-02T06:00:00Z");
+    env.set_now("2026-03-01T10:00:00Z");
     let early = row(&env);
     assert_eq!(early["overdue_steps"], 0, "{early}");
     assert!(overdue_ids(&env).is_empty());
