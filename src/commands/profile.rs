@@ -118,10 +118,14 @@ pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> 
 /// 14:30 UTC; without a terminal it gives the note to print once the incident is opened, saying
 /// which zone it used and how to name one.
 pub(super) fn with_organisation_zone(s: &Session) -> Result<(Session, Option<String>), Error> {
+    // The profile first: listing a large store's incidents is only worth it without a zone.
+    if s.profile.get("time_zone").is_some() {
+        return Ok((s.clone(), None));
+    }
     let first = s
         .open_store()
         .map_or(true, |store| store.ids().map_or(true, |ids| ids.is_empty()));
-    if !first || s.profile.get("time_zone").is_some() {
+    if !first {
         return Ok((s.clone(), None));
     }
     let machine = crate::clock::machine_zone_name();
