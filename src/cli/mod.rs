@@ -235,6 +235,19 @@ pub(crate) enum Command {
         happened: HappenedAt,
     },
 
+    /// Withdraw an entry recorded by mistake (it stays in the log, marked void)
+    #[command(
+        after_help = "The entry's number is the `seq` of the exports' timeline (`breach export --format md`).\nThe withdrawn entry stays in the log and the exports, marked void with who voided it, when and why;\nstatus, deadlines and the clock are as if it had not been recorded. Voiding a void restores the entry.\n\nExamples:\n  breach void 14 --reason \"test media notice, never sent\"\n  breach void 21 --reason \"the void of entry 14 was a mistake\""
+    )]
+    Void {
+        /// The entry to withdraw (its sequence number)
+        #[arg(value_name = "SEQ")]
+        entry: u64,
+        /// Why it is withdrawn (recorded)
+        #[arg(long)]
+        reason: String,
+    },
+
     /// Record the facts that drive the clock (with no flags: show them)
     #[command(
         after_help = "Examples:\n  breach facts --affected 640 --state TX=520 --state OK=120 --unreachable 12\n  breach facts --affected unknown --reason \"recount under way\"\n  breach facts --delay oral --delay-official \"Det. R. Okafor, City PD\" --delay-stated 2026-11-21"

@@ -22,15 +22,14 @@ use crate::store::Store;
 fn load(s: &Session, replay: Replay) -> Result<(std::rc::Rc<Store>, Incident), Error> {
     let store = s.open_store()?;
     let id = s.resolve(&store)?;
-    let mut replay = replay.expecting(&id);
+    let replay = replay.expecting(&id);
     let mut log = store.open_log(&id, Access::Read)?;
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
-    log.read_verified(|e| {
+    let (incident, _) = crate::store::replay_verified(log.as_mut(), replay, &mut |e| {
         bar.inc(e.line.len() as u64 + 1);
-        replay.apply(e);
     })?;
     bar.finish_and_clear();
-    Ok((store, replay.finish()?))
+    Ok((store, incident))
 }
 
 fn template_dirs(store: &Store, out: &OutputArgs) -> Vec<PathBuf> {
@@ -99,7 +98,7 @@ fn streamed_export(
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
-        let mut narrator = export::Narrator::default();
+        let mut narrator = export::Narrator::new(&incident);
         read_again(&mut |e| {
             sink(narrator.row(&TimelineEntry::read(e)?, &s.calendar));
             Ok(())
@@ -173,13 +172,11 @@ fn read_verified(s: &Session) -> Result<Verified, Error> {
     let id = s.resolve(&store)?;
     let mut log = store.open_log(&id, Access::Read)?;
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
-    let mut replay = Replay::with_report_entries().expecting(&id);
-    log.read_verified(|e| {
+    let replay = Replay::with_report_entries().expecting(&id);
+    let (incident, _) = crate::store::replay_verified(log.as_mut(), replay, &mut |e| {
         bar.inc(e.line.len() as u64 + 1);
-        replay.apply(e);
     })?;
     bar.finish_and_clear();
-    let incident = replay.finish()?;
     Ok((store, log, incident))
 }
 

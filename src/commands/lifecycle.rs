@@ -268,6 +268,34 @@ pub(crate) struct Status<'a> {
     pub clock_note: Option<String>,
     /// The last day the record must be kept (six years, 45 CFR 164.530(j)(2)).
     pub retain_until: chrono::NaiveDate,
+    /// The entries withdrawn by a void in effect (`breach void`): the state above is built
+    /// without them.
+    pub voided: Vec<VoidedEntry<'a>>,
+}
+
+/// An entry withdrawn, and the void that withdrew it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct VoidedEntry<'a> {
+    pub entry: u64,
+    pub by_entry: u64,
+    pub actor: &'a str,
+    pub at: &'a str,
+    pub reason: &'a str,
+}
+
+impl<'a> VoidedEntry<'a> {
+    fn all(incident: &'a Incident) -> Vec<VoidedEntry<'a>> {
+        crate::incident::event::in_effect(&incident.voids)
+            .into_iter()
+            .map(|(entry, v)| VoidedEntry {
+                entry,
+                by_entry: v.seq,
+                actor: &v.actor,
+                at: &v.at,
+                reason: &v.reason,
+            })
+            .collect()
+    }
 }
 
 pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
@@ -332,6 +360,7 @@ pub(super) fn status(s: &Session) -> Result<Outcome, Error> {
             substituted_clock: &incident.substituted_clock,
             clock_note: incident.substituted_clock_note(),
             retain_until: incident.retain_until(&s.calendar),
+            voided: VoidedEntry::all(&incident),
         };
         return Ok(Outcome::json(&doc));
     }

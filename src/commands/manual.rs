@@ -103,7 +103,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ),
     (
         "Record what happened",
-        &["note", "attach", "facts", "assess", "notify"],
+        &["note", "attach", "void", "facts", "assess", "notify"],
     ),
     (
         "Report and notify",

@@ -458,6 +458,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             text, file, step, ..
         } => steps::note(s, steps::note_text(text, file.as_deref())?, step),
         Command::Attach { file, step, .. } => steps::attach(s, file, step),
+        Command::Void { entry, reason } => steps::void(s, entry, reason),
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),
         Command::Notify(args) => regulatory::notify(s, &args),

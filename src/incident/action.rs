@@ -32,6 +32,11 @@ pub(crate) enum Action {
         file: PathBuf,
         step: Option<String>,
     },
+    /// Withdraw entry `entry`, recorded by mistake, with the reason.
+    Void {
+        entry: u64,
+        reason: String,
+    },
 }
 
 /// The values of the action a bound step records, as a person gave them (flags of `done`, or

@@ -213,6 +213,65 @@ events! {
     NoticeSent(NoticeSent) = "notice_sent",
     Repaired(RepairData) = "log_repaired",
     TimestampAdded(TimestampAdded) = "timestamp_added",
+    Voided(Voided) = "entry_voided",
+}
+
+/// An earlier entry withdrawn: recorded by mistake (a test notice, a wrong count, an assessment
+/// of the wrong incident). The withdrawn entry stays in the log and the exports, marked void;
+/// every view and the clock are built as if it had not been recorded. A void of a void restores
+/// the entry it withdrew.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub(crate) struct Voided {
+    /// The sequence number of the withdrawn entry.
+    pub entry: u64,
+    /// Its kind, for a reader of this entry alone.
+    pub kind: String,
+    pub reason: String,
+}
+
+/// A void as the state keeps it: which entry withdrew which, by whom, when and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub(crate) struct VoidSeen {
+    /// The void's own sequence number.
+    pub seq: u64,
+    /// The entry it withdraws.
+    pub entry: u64,
+    pub actor: String,
+    pub at: String,
+    pub reason: String,
+}
+
+/// The entries withdrawn in effect, each with the void that withdrew it. Read from the last void
+/// back: a void that a later void withdrew withdraws nothing, so a void of a void restores.
+pub(crate) fn in_effect(voids: &[VoidSeen]) -> BTreeMap<u64, &VoidSeen> {
+    let mut withdrawn: BTreeMap<u64, &VoidSeen> = BTreeMap::new();
+    let mut newest_first: Vec<&VoidSeen> = voids.iter().collect();
+    newest_first.sort_by(|a, b| b.seq.cmp(&a.seq));
+    for void in newest_first {
+        if !withdrawn.contains_key(&void.seq) {
+            withdrawn.insert(void.entry, void);
+        }
+    }
+    withdrawn
+}
+
+/// Why an entry of `kind` cannot be withdrawn, when it cannot.
+pub(crate) fn not_voidable(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "incident_opened" => {
+            "the first entry opens the incident; a test or practice incident is set aside with `breach discard`"
+        }
+        "incident_closed" => {
+            "a close is withdrawn by reopening the incident: `breach reopen --reason`"
+        }
+        "incident_reopened" => "a reopened incident is closed again with `breach close`",
+        "incident_discarded" => "a discarded incident is taken back with `breach reopen --reason`",
+        "timestamp_added" => {
+            "a time stamp is an authority's word that the log existed; it cannot be withdrawn"
+        }
+        "log_repaired" => "a repair records damage found in the log; it cannot be withdrawn",
+        _ => return None,
+    })
 }
 
 /// A time stamp as the state keeps it (without the token).
@@ -505,4 +564,54 @@ pub(crate) struct DueChange {
     pub old: Option<NaiveDate>,
     /// `None` when it no longer applies.
     pub new: Option<NaiveDate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn void(seq: u64, entry: u64) -> VoidSeen {
+        VoidSeen {
+            seq,
+            entry,
+            actor: "ana.lima".to_owned(),
+            at: "2026-03-10T15:00:00Z".to_owned(),
+            reason: "test".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_void_of_a_void_restores_and_a_third_withdraws_again() {
+        let withdrawn = |voids: &[VoidSeen]| -> Vec<(u64, u64)> {
+            in_effect(voids)
+                .into_iter()
+                .map(|(entry, v)| (entry, v.seq))
+                .collect()
+        };
+        assert_eq!(withdrawn(&[void(5, 2)]), [(2, 5)]);
+        // 6 withdraws 5, so 2 stands again.
+        assert_eq!(withdrawn(&[void(5, 2), void(6, 5)]), [(5, 6)]);
+        // 7 withdraws 6, so 5 withdraws 2 again.
+        assert_eq!(
+            withdrawn(&[void(5, 2), void(6, 5), void(7, 6)]),
+            [(2, 5), (6, 7)]
+        );
+    }
+
+    #[test]
+    fn the_entries_that_make_the_record_whole_cannot_be_withdrawn() {
+        for kind in [
+            "incident_opened",
+            "incident_closed",
+            "incident_reopened",
+            "incident_discarded",
+            "timestamp_added",
+            "log_repaired",
+        ] {
+            assert!(not_voidable(kind).is_some(), "{kind}");
+        }
+        for kind in ["notice_sent", "facts_changed", "step_done", "entry_voided"] {
+            assert!(not_voidable(kind).is_none(), "{kind}");
+        }
+    }
 }

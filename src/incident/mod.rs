@@ -17,7 +17,7 @@ pub(crate) mod screen;
 mod steps;
 pub(crate) mod summary;
 
-pub(crate) use replay::{Replay, verify_opening};
+pub(crate) use replay::{Finished, Replay, verify_opening};
 pub(crate) use steps::{StepDue, StepView};
 
 use std::collections::{BTreeMap, HashMap};
@@ -160,6 +160,12 @@ pub(crate) struct Incident {
     /// When the last entry was recorded.
     pub last_at: String,
     pub head: Head,
+    /// Every void recorded, in order, whether or not a later one withdrew it.
+    #[serde(default)]
+    pub voids: Vec<event::VoidSeen>,
+    /// The entries this state was built without (withdrawn by a void in effect), ascending.
+    #[serde(default)]
+    pub skipped: Vec<u64>,
 }
 
 /// The counts HHS was given on a day.
@@ -248,7 +254,12 @@ impl Incident {
             }
         };
         match event {
-            Event::Opened(_) | Event::Note(_) | Event::Attachment(_) | Event::Repaired(_) => {}
+            // A void's effect is the replay's: it rebuilds the state without the entry.
+            Event::Opened(_)
+            | Event::Note(_)
+            | Event::Attachment(_)
+            | Event::Repaired(_)
+            | Event::Voided(_) => {}
             Event::TimestampAdded(t) => self.timestamps.push(event::TimestampSeen {
                 seq,
                 covers: t.covers,

@@ -1,6 +1,8 @@
 //! Replay: an incident's state built from its verified log entries, in order, with the first
 //! entry's format, hash algorithm and pinned runbook checked before anything else is believed.
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 /// Builds an incident's state from its verified log entries, in order.
@@ -13,6 +15,17 @@ pub(crate) struct Replay {
     keep: Keep,
     /// The id the store keeps the log under, which its first entry must name.
     expected_id: Option<String>,
+    /// The entries to build the state without: those a void in effect withdrew, as an earlier
+    /// pass over the same log found them.
+    skip: BTreeSet<u64>,
+}
+
+/// What a replay ends with: the state, or (when a void withdrew an entry this pass applied, or
+/// restored one it left out) the replay to run again over the whole log, knowing the voids.
+#[derive(Debug)]
+pub(crate) enum Finished {
+    Done(Box<Incident>),
+    Again(Replay),
 }
 
 /// Which entries a replay keeps in the timeline.
@@ -37,6 +50,7 @@ impl Replay {
             error: None,
             keep: Keep::None,
             expected_id: None,
+            skip: BTreeSet::new(),
         }
     }
 
@@ -50,6 +64,7 @@ impl Replay {
     /// A replay that goes on from `incident`, the state after a verified prefix of its log.
     pub(crate) fn resume(incident: Incident) -> Self {
         Replay {
+            skip: incident.skipped.iter().copied().collect(),
             incident: Some(incident),
             ..Replay::new()
         }
@@ -124,6 +139,8 @@ impl Replay {
                 timeline: Vec::new(),
                 substituted_clock: Vec::new(),
                 last_at: entry.ts.to_string(),
+                voids: Vec::new(),
+                skipped: self.skip.iter().copied().collect(),
             });
             self.push(entry, event);
             return Ok(());
@@ -133,6 +150,15 @@ impl Replay {
                 "entry {} opens the incident a second time",
                 entry.seq
             )));
+        }
+        if let Event::Voided(void) = &event {
+            incident.voids.push(void_seen(entry, void)?);
+        }
+        if self.skip.contains(&entry.seq) && event::not_voidable(event.kind()).is_none() {
+            // Withdrawn: kept in the log and the timeline, left out of the state. (A void of an
+            // entry that cannot be withdrawn, which only a hand-made log holds, changes nothing.)
+            self.push(entry, event);
+            return Ok(());
         }
         incident.apply(&event, entry.seq, &entry.actor, &entry.ts);
         if let Some(at) = entry.at.as_deref() {
@@ -160,6 +186,8 @@ impl Replay {
             let kept = match self.keep {
                 Keep::None => false,
                 Keep::All => true,
+                // A withdrawn note or file is not shown beside the timeline.
+                Keep::ReportOnly if self.skip.contains(&entry.seq) => false,
                 Keep::ReportOnly => match &event {
                     Event::Note(n) => n.step.is_some(),
                     Event::Attachment(_) => true,
@@ -172,12 +200,26 @@ impl Replay {
         }
     }
 
-    pub(crate) fn finish(self) -> Result<Incident, Error> {
+    /// The state, or the replay to run again when this pass did not know which entries the
+    /// log's voids withdraw (at most once: the second pass knows every void).
+    pub(crate) fn finish(self) -> Result<Finished, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.incident
-            .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))
+        let incident = self
+            .incident
+            .ok_or_else(|| Error::refused("the log is empty: it has no `incident_opened` entry"))?;
+        let withdrawn: BTreeSet<u64> = event::in_effect(&incident.voids).into_keys().collect();
+        if withdrawn == self.skip {
+            return Ok(Finished::Done(Box::new(incident)));
+        }
+        Ok(Finished::Again(Replay {
+            incident: None,
+            error: None,
+            keep: self.keep,
+            expected_id: self.expected_id,
+            skip: withdrawn,
+        }))
     }
 }
 
@@ -286,5 +328,22 @@ fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
             path: format!("pinned runbook `{}`", pinned.id).into(),
             problems,
         }
+    })
+}
+
+/// A void as the state keeps it; refused when it names no earlier entry.
+fn void_seen(entry: &Entry<'_>, void: &event::Voided) -> Result<event::VoidSeen, Error> {
+    if void.entry == 0 || void.entry >= entry.seq {
+        return Err(Error::refused(format!(
+            "entry {} voids entry {}, which is not an earlier entry of this incident",
+            entry.seq, void.entry
+        )));
+    }
+    Ok(event::VoidSeen {
+        seq: entry.seq,
+        entry: void.entry,
+        actor: entry.actor.to_string(),
+        at: entry.ts.to_string(),
+        reason: void.reason.clone(),
     })
 }

@@ -341,6 +341,17 @@ pub(crate) fn status_text(
     out.push('\n');
     out.push_str(&next_text(incident, cal, now));
     out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
+    for (entry, v) in crate::incident::event::in_effect(&incident.voids) {
+        let line = format!(
+            "void entry {entry}, withdrawn by entry {} ({}, {}): {}",
+            v.seq,
+            sanitize(&v.actor),
+            ts_short(&v.at, cal),
+            sanitize(&v.reason)
+        );
+        out.push_str(&wrap(&line, w, "     "));
+        out.push('\n');
+    }
     out.push_str(&head_line(&incident.head));
     out
 }

@@ -24,6 +24,7 @@ use crate::log::{Entry, Head, RepairData, Resume, Scan, Stamp};
 
 pub(crate) use address::{StoreAddress, default_root};
 pub(crate) use dir::{DirStore, new_incident_id};
+pub(crate) use snapshot::replay_verified;
 pub(crate) use summaries::{LogCheck, LogKey, LogSeen, LogStamp};
 
 /// Which lock an open log holds.

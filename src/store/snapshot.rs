@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{IncidentLog, Store, cache};
 use crate::error::Error;
-use crate::incident::{Incident, Replay};
+use crate::incident::{Finished, Incident, Replay};
 use crate::log::{Resume, Scan};
 
 impl Store {
@@ -43,19 +43,34 @@ impl Store {
             let mut replay = Replay::resume(snapshot.incident).expecting(id);
             if let Some(scan) = log.scan_from(&snapshot.resume, &mut |e| replay.apply(e))? {
                 let scan = scan.verified(Path::new(&log.location()))?;
-                let incident = replay.finish()?;
-                if scan.entries - (snapshot.resume.head.seq + 1) >= SNAPSHOT_EVERY {
-                    self.keep_snapshot(&name, &incident, &scan);
+                match replay.finish()? {
+                    Finished::Done(incident) => {
+                        if scan.entries - (snapshot.resume.head.seq + 1) >= SNAPSHOT_EVERY {
+                            self.keep_snapshot(&name, &incident, &scan);
+                        }
+                        return Ok(*incident);
+                    }
+                    // A void reached behind the snapshot: the whole log is read again.
+                    Finished::Again(again) => return self.replay_whole(id, log, &name, again),
                 }
-                return Ok(incident);
             }
         }
-        let mut replay = Replay::new().expecting(id);
-        let scan = log.read_verified(|entry| replay.apply(entry))?;
-        let incident = replay.finish()?;
+        self.replay_whole(id, log, &name, Replay::new().expecting(id))
+    }
+
+    /// The whole log read and verified, twice when its voids withdraw entries the first pass
+    /// applied; a snapshot is kept of a long one.
+    fn replay_whole(
+        &self,
+        id: &str,
+        log: &mut dyn IncidentLog,
+        name: &str,
+        replay: Replay,
+    ) -> Result<Incident, Error> {
+        let (incident, scan) = replay_verified(log, replay, &mut |_| {})?;
         self.backend.keep_verified(id);
         if scan.entries >= SNAPSHOT_EVERY {
-            self.keep_snapshot(&name, &incident, &scan);
+            self.keep_snapshot(name, &incident, &scan);
         }
         Ok(incident)
     }
@@ -80,10 +95,32 @@ impl Store {
     }
 }
 
+/// `replay` over the whole of `log`, verified, with `seen` called on every entry read; run a
+/// second time when the first pass did not know which entries the log's voids withdraw.
+pub(crate) fn replay_verified(
+    log: &mut dyn IncidentLog,
+    mut replay: Replay,
+    seen: &mut dyn FnMut(&crate::log::Entry<'_>),
+) -> Result<(Incident, Scan), Error> {
+    for _ in 0..2 {
+        let scan = log.read_verified(|entry| {
+            seen(entry);
+            replay.apply(entry)
+        })?;
+        match replay.finish()? {
+            Finished::Done(incident) => return Ok((*incident, scan)),
+            Finished::Again(again) => replay = again,
+        }
+    }
+    Err(Error::refused(
+        "the log's voids do not settle: a second reading found other entries withdrawn than the first",
+    ))
+}
+
 /// The version of a state snapshot's shape; another version is not read. 2: the incident keeps
 /// what HHS was last told (`hhs_told`) and the facts the re-mailed letters, which a snapshot of
-/// version 1 would be missing.
-const SNAPSHOT_VERSION: u32 = 3;
+/// version 1 would be missing. 4: the voids, and the entries the state was built without.
+const SNAPSHOT_VERSION: u32 = 4;
 /// A snapshot is (re)written when a read covered at least this many entries beyond it, so the
 /// part of a log read on every command stays under this length.
 const SNAPSHOT_EVERY: u64 = 64;

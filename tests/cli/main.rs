@@ -25,6 +25,7 @@ mod signatures;
 mod statelaw;
 mod store_wide;
 mod timestamps;
+mod voids;
 mod walk;
 
 use std::path::{Path, PathBuf};

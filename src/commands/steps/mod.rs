@@ -22,9 +22,11 @@ use crate::runbook::{FieldType, Phase, Records, Role};
 use crate::text::sanitize;
 
 mod attach;
+mod void;
 mod walking;
 
 use attach::attach_file;
+use void::void_entry;
 #[cfg(test)]
 pub(crate) use walking::SessionRecorder;
 #[cfg(test)]
@@ -275,6 +277,10 @@ pub(super) fn attach(s: &Session, file: PathBuf, step: Option<String>) -> Result
     act(s, Action::Attach { file, step })
 }
 
+pub(super) fn void(s: &Session, entry: u64, reason: String) -> Result<Outcome, Error> {
+    act(s, Action::Void { entry, reason })
+}
+
 fn settle(s: &Session, step: String, target: StepState, reason: String) -> Result<Outcome, Error> {
     act(
         s,
@@ -359,6 +365,7 @@ pub(crate) fn record_action(
             Ok((incident, head, "Note recorded.".to_owned()))
         }
         Action::Attach { file, step } => attach_file(s, &file, step),
+        Action::Void { entry, reason } => void_entry(s, entry, &reason),
     }
 }
 

@@ -89,6 +89,7 @@ pub(crate) fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Resul
         "kind",
         "what",
         "hash",
+        "voided_by",
     ])
     .map_err(io)?;
     let mut failed = None;
@@ -111,6 +112,11 @@ pub(crate) fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Resul
                 t.kind.clone(),
                 csv_cell(&t.summary),
                 t.hash.clone(),
+                // The void that withdrew the entry, when one did (the reason is in `what`).
+                t.void
+                    .as_ref()
+                    .map(|v| v.by_entry.to_string())
+                    .unwrap_or_default(),
             ])
             .err();
     })?;

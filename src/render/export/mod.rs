@@ -356,6 +356,21 @@ pub(crate) struct TimelineRow {
     pub kind: String,
     pub summary: String,
     pub hash: String,
+    /// When a later entry withdrew this one: which, by whom, when and why. The entry stays in
+    /// the record; the state and the clock are as if it had not been recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub void: Option<VoidMark>,
+}
+
+/// The void that withdrew an entry.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub(crate) struct VoidMark {
+    /// The sequence number of the void.
+    pub by_entry: u64,
+    pub actor: String,
+    /// When the void was recorded (RFC 3339, UTC).
+    pub at: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -553,7 +568,7 @@ pub(crate) fn report<'a>(
 ) -> Report<'a> {
     let (notes_by_step, attachments) = notes_and_attachments(incident, cal);
     let phases = phase_reports(incident, &notes_by_step, cal);
-    let mut narrator = Narrator::default();
+    let mut narrator = Narrator::new(incident);
     let timeline = Rows::Held(
         incident
             .timeline

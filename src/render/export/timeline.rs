@@ -16,13 +16,45 @@ use crate::text::{capitalised, sentence as sentence_end};
 pub(crate) struct Narrator {
     /// The facts as they stood before the next entry.
     facts: Facts,
+    /// The entries withdrawn by a void in effect, with that void.
+    withdrawn: BTreeMap<u64, VoidMark>,
 }
 
 impl Narrator {
+    /// A narrator of `incident`'s log, which marks the entries its voids withdrew.
+    pub(crate) fn new(incident: &Incident) -> Narrator {
+        let withdrawn = crate::incident::event::in_effect(&incident.voids)
+            .into_iter()
+            .map(|(entry, v)| {
+                let mark = VoidMark {
+                    by_entry: v.seq,
+                    actor: v.actor.clone(),
+                    at: v.at.clone(),
+                    reason: v.reason.clone(),
+                };
+                (entry, mark)
+            })
+            .collect();
+        Narrator {
+            facts: Facts::default(),
+            withdrawn,
+        }
+    }
+
     /// The row of the next entry in the log.
     pub(crate) fn row(&mut self, t: &TimelineEntry, cal: &Calendar) -> TimelineRow {
-        let summary = summarise(&t.event, &self.facts);
-        if let Event::FactsChanged(change) = &t.event {
+        let void = self.withdrawn.get(&t.seq).cloned();
+        let mut summary = summarise(&t.event, &self.facts);
+        if let Some(v) = &void {
+            summary = format!(
+                "VOID (withdrawn by entry {}, {}, {}: {}). {summary}",
+                v.by_entry,
+                v.actor,
+                local(cal, &v.at),
+                sentence_end(&v.reason).trim_end_matches('.')
+            );
+        } else if let Event::FactsChanged(change) = &t.event {
+            // A withdrawn change of facts never changed them.
             self.facts = self.facts.updated(&change.update);
         }
         TimelineRow {
@@ -36,6 +68,7 @@ impl Narrator {
             kind: t.event.kind().to_owned(),
             summary,
             hash: t.hash.clone(),
+            void,
         }
     }
 }
@@ -139,6 +172,7 @@ fn summarise_action(event: &Event, before: &Facts) -> String {
             a.role
         ),
         Event::NoticeSent(n) => notice_sent(n),
+        Event::Voided(v) => format!("entry {} ({}) voided: {}", v.entry, v.kind, v.reason),
     }
 }
 
