@@ -246,7 +246,7 @@ pub(crate) struct VoidSeen {
 pub(crate) fn in_effect(voids: &[VoidSeen]) -> BTreeMap<u64, &VoidSeen> {
     let mut withdrawn: BTreeMap<u64, &VoidSeen> = BTreeMap::new();
     let mut newest_first: Vec<&VoidSeen> = voids.iter().collect();
-    newest_first.sort_by(|a, b| b.seq.cmp(&a.seq));
+    newest_first.sort_by_key(|v| std::cmp::Reverse(v.seq));
     for void in newest_first {
         if !withdrawn.contains_key(&void.seq) {
             withdrawn.insert(void.entry, void);

@@ -25,7 +25,7 @@ pub(crate) struct Replay {
 #[derive(Debug)]
 pub(crate) enum Finished {
     Done(Box<Incident>),
-    Again(Replay),
+    Again(Box<Replay>),
 }
 
 /// Which entries a replay keeps in the timeline.
@@ -213,13 +213,13 @@ impl Replay {
         if withdrawn == self.skip {
             return Ok(Finished::Done(Box::new(incident)));
         }
-        Ok(Finished::Again(Replay {
+        Ok(Finished::Again(Box::new(Replay {
             incident: None,
             error: None,
             keep: self.keep,
             expected_id: self.expected_id,
             skip: withdrawn,
-        }))
+        })))
     }
 }
 

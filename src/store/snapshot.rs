@@ -51,7 +51,7 @@ impl Store {
                         return Ok(*incident);
                     }
                     // A void reached behind the snapshot: the whole log is read again.
-                    Finished::Again(again) => return self.replay_whole(id, log, &name, again),
+                    Finished::Again(again) => return self.replay_whole(id, log, &name, *again),
                 }
             }
         }
@@ -109,7 +109,7 @@ pub(crate) fn replay_verified(
         })?;
         match replay.finish()? {
             Finished::Done(incident) => return Ok((*incident, scan)),
-            Finished::Again(again) => replay = again,
+            Finished::Again(again) => replay = *again,
         }
     }
     Err(Error::refused(
