@@ -1,0 +1,327 @@
+//! What a step's "Done" asks: the action a bound step records (an assessment, the counts, a
+//! hold, a notice), each evidence field checked as it is typed, a note, when it was done; then
+//! the answers shown together, any of them changed, before anything is recorded.
+
+use super::*;
+
+/// Prompts for each evidence field of the step, then for a note and when it was done, then
+/// for confirmation. Returns `None` when the person declines to record.
+pub(super) fn gather_done(
+    incident: &Incident,
+    view: StepView<'_>,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<Option<(Action, Option<GivenTime>)>, Stop> {
+    let step = view.step;
+    let records = match step.records.as_ref().map(|b| b.value) {
+        Some(binding)
+            if matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step) =>
+        {
+            r.say(&format!("This step records {}.", binding.label()));
+            Some(ask_bound(binding, incident, r, calendar)?)
+        }
+        _ => None,
+    };
+    let mut pairs = Vec::new();
+    for field in &step.evidence {
+        let answer = ask_field(field, r, calendar)?;
+        if let Some(value) = answer {
+            pairs.push((field.name.value.clone(), value));
+        }
+    }
+    let note = r.ask(
+        "Note (optional)",
+        "anything the record should say about this step; Enter for none",
+    )?;
+    let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
+    let at = ask_when(r, incident, calendar)?;
+    let mut summary = format!("Record `{}` as done", step.id.value);
+    if let Some(at) = &at {
+        summary.push_str(&format!(" at {}", calendar.local_display(at.at)));
+    }
+    if !pairs.is_empty() {
+        summary.push_str(" with:");
+        for (name, value) in &pairs {
+            summary.push_str(&format!("\n  {name}: {}", sanitize(value)));
+        }
+    }
+    r.say(&summary);
+    if r.confirm("Record it?", true)? {
+        Ok(Some((
+            Action::Done {
+                step: step.id.value.clone(),
+                note,
+                evidence: pairs,
+                records,
+            },
+            at,
+        )))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Asks for one evidence field: a choice from a list, or text checked as it is typed (asked
+/// again until it fits); `None` for an optional field left empty.
+fn ask_field(
+    field: &crate::runbook::EvidenceField,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<Option<String>, Stop> {
+    let optional = !field.required;
+    let prompt = sanitize(&field.prompt.value).into_owned();
+    Ok(match field.kind.value {
+        FieldType::Choice | FieldType::YesNo => {
+            let mut options: Vec<String> = if field.kind.value == FieldType::YesNo {
+                vec!["yes".into(), "no".into()]
+            } else {
+                field
+                    .choices
+                    .iter()
+                    .map(|c| sanitize(c).into_owned())
+                    .collect()
+            };
+            if optional {
+                options.push("(leave empty)".into());
+            }
+            let i = r.choose(&prompt, &options)?;
+            if optional && i == options.len() - 1 {
+                None
+            } else if field.kind.value == FieldType::YesNo {
+                Some(options[i].clone())
+            } else {
+                Some(field.choices[i].clone())
+            }
+        }
+        _ => {
+            let mut help = match field.kind.value {
+                FieldType::LongText => "text, on one line (separate items with ;)".to_owned(),
+                other => other.label().to_owned(),
+            };
+            if optional {
+                help.push_str("; optional: press Enter to leave it empty");
+            }
+            loop {
+                let raw = r.ask(&prompt, &help)?;
+                if raw.trim().is_empty() && optional {
+                    break None;
+                }
+                // The reason names the rule, never echoes the value: it may be PHI.
+                match evidence::normalise(field, &raw, calendar) {
+                    Ok(value) => break Some(value),
+                    Err(why) => r.say(&format!(
+                        "✗ The answer {why}; expected {}. Try again.",
+                        field.kind.value.label()
+                    )),
+                }
+            }
+        }
+    })
+}
+
+/// Asks for the values of the action a bound step records, each checked as it is typed where
+/// the form allows; the full check is the command's, when the step is recorded.
+fn ask_bound(
+    binding: Records,
+    incident: &Incident,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<Bound, Stop> {
+    let today = calendar.local_date(calendar.now());
+    let ask_date = |r: &mut dyn Responder, prompt: &str| loop {
+        let answer = r.ask(prompt, "YYYY-MM-DD")?;
+        match clock::parse_date(&answer) {
+            Some(d) if d <= today => break Ok(answer.trim().to_owned()),
+            Some(_) => r.say(&format!("✗ That date is after today ({today}). Try again.")),
+            None => r.say("✗ Expected a date, YYYY-MM-DD. Try again."),
+        }
+    };
+    let ask_count = |r: &mut dyn Responder, prompt: &str, optional: bool| loop {
+        let help = if optional {
+            "a whole number; Enter when not counted"
+        } else {
+            "a whole number, or `unknown`"
+        };
+        let answer = r.ask(prompt, help)?;
+        let t = answer.trim();
+        if t.is_empty() && optional {
+            break Ok(None);
+        }
+        if t.parse::<u64>().is_ok() || (!optional && t.eq_ignore_ascii_case("unknown")) {
+            break Ok(Some(t.to_owned()));
+        }
+        r.say("✗ Expected a whole number. Try again.");
+    };
+    Ok(match binding {
+        Records::Assessment => {
+            let mut draft = AssessmentDraft::default();
+            ask_assessment(r, &mut draft)?;
+            Bound::Assessment(Box::new(draft))
+        }
+        Records::Facts => {
+            let affected = ask_count(r, "How many individuals are affected?", false)?;
+            let unreachable = ask_count(
+                r,
+                "How many have insufficient or out-of-date contact details?",
+                false,
+            )?;
+            let states = r.ask(
+                "Affected residents per state (optional)",
+                "XX=N, separated by commas (TX=520, OK=120); Enter for none",
+            )?;
+            Bound::Counts {
+                affected,
+                unreachable,
+                states: states
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        }
+        Records::Delay => {
+            let options = ["oral".to_owned(), "written".to_owned()];
+            let written = r.choose("Was the statement oral or written?", &options)? == 1;
+            let official = ask_nonempty(r, "The official's name and agency", "one line")?;
+            let stated = ask_date(r, "The date of the statement")?;
+            let until = if written {
+                Some(ask_date(
+                    r,
+                    "The end of the period the statement specifies",
+                )?)
+            } else {
+                None
+            };
+            Bound::Delay {
+                kind: if written {
+                    Statement::Written
+                } else {
+                    Statement::Oral
+                },
+                official,
+                stated,
+                until,
+            }
+        }
+        Records::Notice(to) => {
+            for line in notice_guidance(incident, to, today) {
+                r.say(&line);
+            }
+            let date = ask_date(r, "Date the notice was sent")?;
+            // Only the methods the rule allows for this audience are offered (the command
+            // refuses the others without a reason).
+            let form = incident
+                .due_dates()
+                .iter()
+                .find(|o| o.key == crate::rules::Key::SubstituteNotice)
+                .and_then(|o| o.form);
+            let allowed: Vec<&(&str, &str)> = NOTICE_METHODS
+                .iter()
+                .filter(|(m, _)| {
+                    !matches!(
+                        crate::rules::method_use(to, m, form),
+                        crate::rules::MethodUse::NotAllowed(_)
+                    )
+                })
+                .collect();
+            let options: Vec<String> = allowed
+                .iter()
+                .map(|(m, what)| format!("{m}: {what}"))
+                .collect();
+            let method = allowed[r.choose("How was it sent?", &options)?]
+                .0
+                .to_owned();
+            let state = if matches!(
+                to,
+                Audience::Media | Audience::Regulator | Audience::CreditBureaus
+            ) {
+                Some(ask_nonempty(
+                    r,
+                    "The state or jurisdiction notified",
+                    "its postal code, e.g. TX",
+                )?)
+            } else {
+                None
+            };
+            let count = ask_count(r, "How many notices were sent?", true)?
+                .and_then(|c| c.parse::<u64>().ok());
+            Bound::Notice {
+                date,
+                method,
+                count,
+                state,
+                again: false,
+                despite_hold: None,
+                reason: None,
+            }
+        }
+    })
+}
+
+/// The state items still owed to `to` (regulators or the consumer reporting agencies), one
+/// line each with whom, by when and the statute: what the responder records, state by state.
+fn state_items_owed(incident: &Incident, to: Audience, today: chrono::NaiveDate) -> Vec<String> {
+    incident
+        .clock(today)
+        .obligations
+        .iter()
+        .filter(|o| o.key.audience() == to && o.met_on.is_none())
+        .map(|o| {
+            let whom = o
+                .state_law
+                .as_ref()
+                .and_then(|l| l.recipient.clone())
+                .unwrap_or_else(|| to.label().to_owned());
+            format!(
+                "{}: to {whom}, due {}. {}",
+                o.label(),
+                o.due_words(),
+                o.basis
+            )
+        })
+        .collect()
+}
+
+/// What a person recording a notice to individuals needs beside the form: the roster counted
+/// (or how to bring it in), how to write the letters from it, and what went out so far with how
+/// to record returned and re-mailed letters. Never a cell of the roster: only its row count.
+fn notice_guidance(incident: &Incident, to: Audience, today: chrono::NaiveDate) -> Vec<String> {
+    if matches!(to, Audience::Regulator | Audience::CreditBureaus) {
+        return state_items_owed(incident, to, today);
+    }
+    if !matches!(to, Audience::Individuals | Audience::NextOfKin) {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    match &incident.facts.roster {
+        Some(seal) => lines.push(format!(
+            "The roster counted has {} rows. One letter per person, with manifest.csv for the mail house: `breach letter individual --roster FILE --format docx|pdf|html|md -o DIR`.",
+            seal.rows
+        )),
+        None => lines.push(
+            "No roster is counted yet: `breach facts --roster FILE.csv` counts the people, per state and unreachable, without keeping any of it; then `breach letter individual --roster FILE -o DIR` writes one letter per person.".to_owned(),
+        ),
+    }
+    let key = if to == Audience::Individuals {
+        crate::rules::Key::IndividualNotice
+    } else {
+        crate::rules::Key::NextOfKinNotice
+    };
+    if let Some(progress) = incident
+        .clock(today)
+        .obligations
+        .iter()
+        .find(|o| o.key == key)
+        .and_then(|o| o.progress())
+    {
+        lines.push(format!("So far: {progress}."));
+    }
+    if to == Audience::Individuals {
+        lines.push(
+            "Letters that come back: `breach facts --returned N`; re-sent to a corrected address: `breach notify --to individuals --method first-class-mail --count N --remailed`.".to_owned(),
+        );
+    }
+    lines
+}
+
