@@ -142,9 +142,13 @@ pub(crate) enum Command {
 
     /// Work the open steps one at a time, guided, in a terminal
     #[command(
-        after_help = "Example:\n  breach walk\n\nLeave at any prompt with Ctrl-C: nothing of the step in hand is recorded, and\n`breach walk` resumes at the next workable step, for you or another responder."
+        after_help = "Examples:\n  breach walk\n  breach walk notify-individuals\n\nThe walk opens on the steps workable now (the next one first), with undo (a void of the\nlast thing you recorded) and quit; from a step, \"Back to the list of steps\" returns to it.\nBefore anything is recorded the answers are shown, and any of them can be changed.\nNotes and reasons open $VISUAL or $EDITOR when one is set; otherwise type lines and end\nwith an empty one. Leave at any prompt with Ctrl-C: nothing of the step in hand is\nrecorded, and `breach walk` resumes, for you or another responder."
     )]
-    Walk,
+    Walk {
+        /// Start at this step instead of the list (it must be workable now)
+        #[arg(value_name = "STEP")]
+        step: Option<String>,
+    },
 
     /// Mark a step done, with its evidence (and, for a step that records an action, that action)
     #[command(

@@ -139,7 +139,7 @@ fn offer_walk(s: &Session, id: String, opened: &str) -> Result<Outcome, Error> {
             incident: Some(id),
             ..s.clone()
         };
-        return walk_incident(&session, &mut *prompts);
+        return walk_incident(&session, &mut *prompts, None);
     }
     Ok(Outcome::ok(
         "Work the steps any time with `breach walk`.\n".to_owned(),

@@ -435,7 +435,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Status => lifecycle::status(s),
         Command::Discard { reason } => lifecycle::discard(s, reason),
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
-        Command::Walk => steps::walk(s),
+        Command::Walk { step } => steps::walk(s, step),
         Command::Next => steps::next(s),
         Command::Done {
             step,

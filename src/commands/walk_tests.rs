@@ -55,6 +55,10 @@ fn run_start(s: &Session, runbook: &str, discovered: &str, title: &str) {
 #[derive(Debug)]
 enum Answer {
     Pick(usize),
+    /// The last option: quit, in the list of steps and in a step's menu.
+    Last,
+    /// The option that starts with this text.
+    Named(&'static str),
     Text(&'static str),
     Yes(bool),
     Leave(Stop),
@@ -98,6 +102,11 @@ impl Responder for Scripted {
                 assert!(i < options.len(), "{prompt}: option {i} of {options:?}");
                 Ok(i)
             }
+            Answer::Last => Ok(options.len() - 1),
+            Answer::Named(start) => Ok(options
+                .iter()
+                .position(|o| o.starts_with(start))
+                .unwrap_or_else(|| panic!("{prompt}: no option {start:?} in {options:?}"))),
             Answer::Leave(stop) => Err(stop),
             other => panic!("{prompt}: expected a choice, script has {other:?}"),
         }
@@ -123,8 +132,11 @@ impl Responder for Scripted {
 const DONE: usize = 0;
 const SKIP: usize = 1;
 const NOTE: usize = 3;
-const OTHERS: usize = 5;
-const QUIT: usize = 6;
+/// The list of steps: the next workable one.
+const NEXT: usize = 0;
+/// "Record it" once the answers are shown.
+const RECORD: usize = 0;
+const BACK: usize = 5;
 
 /// A store with an incident on the minimal fixture runbook.
 fn incident() -> (tempfile::TempDir, Settings) {
@@ -162,6 +174,7 @@ fn entries(settings: &Settings) -> Vec<(String, serde_json::Value)> {
 fn done_records_the_evidence_and_re_asks_a_bad_answer() {
     let (_dir, settings) = incident();
     let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
         Answer::Pick(DONE),
         Answer::Text("<msg-1@mail.example.org>"),
         Answer::Text("three"),
@@ -172,8 +185,8 @@ fn done_records_the_evidence_and_re_asks_a_bad_answer() {
         Answer::Text("found in the trace"),
         Answer::Text("2026-02-01"),
         Answer::Text("2026-03-05 10:00"),
-        Answer::Yes(true),
-        Answer::Pick(QUIT),
+        Answer::Pick(RECORD),
+        Answer::Last,
     ]);
     assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
     let said = r.said.join("\n");
@@ -199,7 +212,7 @@ fn done_records_the_evidence_and_re_asks_a_bad_answer() {
     // When it was done: before discovery is refused and asked again; the answer is recorded
     // as `--at` records it.
     assert!(said.contains("before the breach was discovered"), "{said}");
-    assert!(said.contains("as done at 2026-03-05 10:00"), "{said}");
+    assert!(said.contains("when: 2026-03-05 10:00"), "{said}");
     let ats = happened_ats(&settings);
     assert!(
         ats[0]
@@ -225,6 +238,7 @@ fn happened_ats(settings: &Settings) -> Vec<Option<String>> {
 fn the_walk_records_what_the_scriptable_command_would() {
     let (_dir, settings) = incident();
     let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
         Answer::Pick(DONE),
         Answer::Text("m"),
         Answer::Text("1"),
@@ -232,8 +246,8 @@ fn the_walk_records_what_the_scriptable_command_would() {
         Answer::Text(""),
         Answer::Text(""),
         Answer::Text(""),
-        Answer::Yes(true),
-        Answer::Pick(QUIT),
+        Answer::Pick(RECORD),
+        Answer::Last,
     ]);
     walk(&settings, &mut r).unwrap();
     let (walked_dir, scripted) = incident();
@@ -259,11 +273,12 @@ fn the_walk_records_what_the_scriptable_command_would() {
 fn skip_asks_for_a_reason_until_one_is_given() {
     let (_dir, settings) = incident();
     let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
         Answer::Pick(SKIP),
         Answer::Text("   "),
         Answer::Text("Handled by the sender's manager"),
         Answer::Text("now"),
-        Answer::Pick(QUIT),
+        Answer::Last,
     ]);
     walk(&settings, &mut r).unwrap();
     assert!(r.said.iter().any(|s| s.contains("An answer is needed")));
@@ -277,6 +292,7 @@ fn leaving_in_the_middle_of_a_step_records_nothing() {
     let (_dir, settings) = incident();
     for stop in [Stop::Interrupted, Stop::EndOfInput] {
         let mut r = Scripted::new(vec![
+            Answer::Pick(NEXT),
             Answer::Pick(DONE),
             Answer::Text("m"),
             Answer::Leave(stop),
@@ -307,9 +323,19 @@ fn leaving_in_the_middle_of_a_step_records_nothing() {
 }
 
 #[test]
-fn declining_the_confirmation_records_nothing_and_escape_goes_back() {
+fn an_answer_is_corrected_before_recording_and_cancel_records_nothing() {
     let (_dir, settings) = incident();
     let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
+        // Cancel records nothing, and the step's menu comes back.
+        Answer::Pick(DONE),
+        Answer::Text("n"),
+        Answer::Text("2"),
+        Answer::Pick(0),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Named("Cancel"),
         Answer::Pick(DONE),
         Answer::Text("m"),
         Answer::Text("1"),
@@ -317,13 +343,39 @@ fn declining_the_confirmation_records_nothing_and_escape_goes_back() {
         Answer::Text(""),
         Answer::Text(""),
         Answer::Text(""),
-        Answer::Yes(false),
-        Answer::Pick(NOTE),
+        // Change an answer: the count of recipients, from 1 to 4; the others are kept.
+        Answer::Pick(1),
+        Answer::Pick(1),
+        Answer::Text("4"),
+        // Change the note, then think better of it (Escape keeps the answer).
+        Answer::Pick(1),
+        Answer::Pick(4),
         Answer::Leave(Stop::Cancelled),
-        Answer::Pick(QUIT),
+        Answer::Pick(RECORD),
+        Answer::Last,
     ]);
     assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
-    assert!(entries(&settings).is_empty());
+    let log = entries(&settings);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1["evidence"]["message_id"], "m");
+    assert_eq!(log[0].1["evidence"]["recipients"], "4");
+    assert!(
+        r.said.iter().any(|s| s.contains("recipients: 1"))
+            && r.said.iter().any(|s| s.contains("recipients: 4")),
+        "every answer is shown before and after the change: {:#?}",
+        r.said
+    );
+    assert!(r.said.iter().any(|s| s == "Not recorded."));
+    // Escape from a note records nothing; back goes to the list.
+    let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
+        Answer::Pick(NOTE),
+        Answer::Leave(Stop::Cancelled),
+        Answer::Pick(BACK),
+        Answer::Last,
+    ]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
+    assert_eq!(entries(&settings).len(), 1);
     assert!(r.said.iter().any(|s| s == "Not recorded."));
 }
 
@@ -340,10 +392,13 @@ fn resuming_offers_the_next_workable_step_and_not_one_done_elsewhere() {
     )
     .unwrap();
     let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
         Answer::Pick(NOTE),
         Answer::Text("checked the trace"),
-        Answer::Pick(OTHERS),
-        Answer::Pick(QUIT),
+        Answer::Pick(BACK),
+        // The list: the workable steps, then undo, every step, quit.
+        Answer::Named("Show every step"),
+        Answer::Last,
     ]);
     walk(&settings, &mut r).unwrap();
     let first_card = r
@@ -701,5 +756,168 @@ fn the_notice_step_for_individuals_offers_the_roster_the_letters_and_returned_ma
     assert!(
         heard.contains("No roster is counted yet: `breach facts --roster FILE.csv`"),
         "{heard}"
+    );
+}
+
+#[test]
+fn undo_voids_the_last_thing_this_person_recorded_after_a_reason_and_a_yes() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
+        Answer::Pick(NOTE),
+        Answer::Text("called the wrong patient back"),
+        Answer::Pick(BACK),
+        // Undo, then decline at the confirmation: nothing recorded.
+        Answer::Named("Undo"),
+        Answer::Text("noted on the wrong incident"),
+        Answer::Yes(false),
+        Answer::Named("Undo"),
+        Answer::Text("noted on the wrong incident"),
+        Answer::Yes(true),
+        // The void is now the last thing recorded: Escape keeps it.
+        Answer::Named("Undo"),
+        Answer::Leave(Stop::Cancelled),
+        Answer::Last,
+    ]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
+    let log = entries(&settings);
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0].0, "note");
+    assert_eq!(log[1].0, "entry_voided");
+    assert_eq!(log[1].1["entry"], 1);
+    assert_eq!(log[1].1["reason"], "noted on the wrong incident");
+    let said = r.said.join("\n");
+    assert!(
+        said.contains("The last thing you recorded is entry 1: Note on identify: called the wrong patient back"),
+        "{said}"
+    );
+    // The void itself is the last thing recorded: undoing again would restore the note.
+    assert!(
+        said.contains("The last thing you recorded is entry 2"),
+        "{said}"
+    );
+}
+
+#[test]
+fn walk_step_starts_at_that_step_and_refuses_one_that_cannot_be_worked() {
+    let (_dir, settings) = incident();
+    let mut r = Scripted::new(vec![Answer::Last]);
+    assert_eq!(
+        super::steps::walk_from(&settings, &mut r, Some("retrain")).unwrap(),
+        WalkEnd::Quit
+    );
+    assert!(
+        r.said.iter().any(|s| s.contains("retrain · owner")),
+        "{:#?}",
+        r.said
+    );
+    record_action(
+        &settings,
+        Action::Settle {
+            step: "retrain".into(),
+            target: StepState::Skipped,
+            reason: "r".into(),
+        },
+    )
+    .unwrap();
+    let mut r = Scripted::new(vec![]);
+    let refused = super::steps::walk_from(&settings, &mut r, Some("retrain")).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("step `retrain` cannot be worked now: it is skipped"),
+        "{refused}"
+    );
+    let unknown = super::steps::walk_from(&settings, &mut r, Some("no-such-step")).unwrap_err();
+    assert!(unknown.to_string().contains("no-such-step"), "{unknown}");
+}
+
+#[test]
+fn a_held_notice_says_so_before_asking_and_records_despite_the_hold_only_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = session(dir.path().join("store"), None, false);
+    run_start(
+        &settings,
+        "compromised-mailbox",
+        "2026-03-01 09:30",
+        "Held walk",
+    );
+    for step in [
+        "lock-account",
+        "preserve-audit-logs",
+        "determine-what-was-accessed",
+        "confirm-unsecured",
+        "risk-assessment",
+    ] {
+        record_action(
+            &settings,
+            Action::Settle {
+                step: step.into(),
+                target: StepState::Skipped,
+                reason: "settled for this test".into(),
+            },
+        )
+        .unwrap();
+    }
+    run(
+        &settings,
+        &["facts", "--affected", "600", "--state", "TX=600"],
+    );
+    run(
+        &settings,
+        &[
+            "facts",
+            "--delay",
+            "written",
+            "--delay-official",
+            "Special Agent R. Doe, FBI",
+            "--delay-stated",
+            "2026-03-05",
+            "--delay-until",
+            "2026-05-15",
+        ],
+    );
+    let mut r = Scripted::new(vec![
+        // Stop: nothing asked, nothing recorded.
+        Answer::Pick(DONE),
+        Answer::Pick(0),
+        // Despite the hold, with the reason.
+        Answer::Pick(DONE),
+        Answer::Pick(1),
+        Answer::Text("counsel decided the portal report may go in"),
+        Answer::Text("2026-03-09"),
+        Answer::Pick(0),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Text(""),
+        Answer::Pick(RECORD),
+        Answer::Last,
+    ]);
+    let end = super::steps::walk_from(&settings, &mut r, Some("report-hhs-within-60-days"));
+    assert_eq!(end.unwrap(), WalkEnd::Quit, "{:#?}", r.prompts);
+    let said = r.said.join("\n");
+    assert!(
+        said.contains(
+            "Law-enforcement hold: notices to HHS are held from 2026-03-05 to 2026-05-15"
+        ),
+        "the card says it: {said}"
+    );
+    assert!(
+        said.contains("Special Agent R. Doe, FBI"),
+        "who asked: {said}"
+    );
+    let first_done = r.prompts.iter().position(|p| p == "What now?").unwrap();
+    assert_eq!(
+        r.prompts[first_done + 1],
+        "The notice is held. What now?",
+        "the hold comes before any question"
+    );
+    let log = entries(&settings);
+    let notice = &log.last().unwrap().1;
+    assert_eq!(log.last().unwrap().0, "notice_sent", "{log:?}");
+    assert_eq!(
+        notice["despite_hold"],
+        "counsel decided the portal report may go in"
     );
 }

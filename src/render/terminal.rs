@@ -410,7 +410,7 @@ fn ts_short(ts: &str, cal: &Calendar) -> String {
 }
 
 /// "due 04-30 09:30" or "OVERDUE 3d 2h" for a table cell.
-fn due_short(
+pub(crate) fn due_short(
     incident: &Incident,
     step: &Step,
     cal: &Calendar,

@@ -64,6 +64,30 @@ pub(crate) fn step_card(
         ));
         out.push('\n');
     }
+    if let Some(Records::Notice(to)) = step.records.as_ref().map(|b| b.value) {
+        let today = calendar.local_date(now);
+        let facts = &incident.facts;
+        if let Some(p) = crate::incident::obligations::hold_periods_for(
+            &facts.law_enforcement_holds,
+            facts.hold_lifted_on,
+            to,
+        )
+        .iter()
+        .find(|p| p.until >= today)
+        {
+            out.push_str(&wrap(
+                &format!(
+                    "⚠ Law-enforcement hold: notices to {} are held from {} to {} (45 CFR 164.412).",
+                    to.label(),
+                    p.from,
+                    p.until
+                ),
+                width,
+                "",
+            ));
+            out.push('\n');
+        }
+    }
     if !step.references.is_empty() {
         out.push_str(&wrap(
             &format!("References: {}", step.references.join("; ")),
@@ -92,4 +116,3 @@ pub(super) fn all_steps(incident: &Incident) -> String {
     }
     out
 }
-

@@ -3,9 +3,11 @@
 //! the answers shown together, any of them changed, before anything is recorded.
 
 use super::*;
+use crate::text::capitalised;
 
-/// Prompts for each evidence field of the step, then for a note and when it was done, then
-/// for confirmation. Returns `None` when the person declines to record.
+/// Prompts for what the step records and each evidence field, then for a note and when it was
+/// done; then shows every answer and records, changes one, or cancels. Returns `None` when the
+/// person cancels (or stops at a law-enforcement hold).
 pub(super) fn gather_done(
     incident: &Incident,
     view: StepView<'_>,
@@ -13,52 +15,222 @@ pub(super) fn gather_done(
     calendar: &crate::clock::Calendar,
 ) -> Result<Option<(Action, Option<GivenTime>)>, Stop> {
     let step = view.step;
-    let records = match step.records.as_ref().map(|b| b.value) {
-        Some(binding)
-            if matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step) =>
-        {
-            r.say(&format!("This step records {}.", binding.label()));
-            Some(ask_bound(binding, incident, r, calendar)?)
-        }
+    let binding = step.records.as_ref().map(|b| b.value).filter(|binding| {
+        matches!(binding, Records::Notice(_)) || !incident.binding_satisfied(step)
+    });
+    // A hold is said before anything is asked, with the choice the command would give.
+    let despite_hold = match binding {
+        Some(Records::Notice(to)) => match hold_in_view(incident, to, r, calendar)? {
+            HoldAnswer::NoHold => None,
+            HoldAnswer::Stop => return Ok(None),
+            HoldAnswer::Despite(reason) => Some(reason),
+        },
         _ => None,
     };
-    let mut pairs = Vec::new();
+    let ask_records = |r: &mut dyn Responder| -> Result<Option<Bound>, Stop> {
+        let Some(binding) = binding else {
+            return Ok(None);
+        };
+        r.say(&format!("This step records {}.", binding.label()));
+        let mut bound = ask_bound(binding, incident, r, calendar)?;
+        if let Bound::Notice {
+            despite_hold: d, ..
+        } = &mut bound
+        {
+            d.clone_from(&despite_hold);
+        }
+        Ok(Some(bound))
+    };
+    let mut records = ask_records(r)?;
+    let mut values = Vec::new();
     for field in &step.evidence {
-        let answer = ask_field(field, r, calendar)?;
-        if let Some(value) = answer {
-            pairs.push((field.name.value.clone(), value));
+        values.push(ask_field(field, r, calendar)?);
+    }
+    let ask_note = |r: &mut dyn Responder| -> Result<Option<String>, Stop> {
+        let note = r.ask_long(
+            "Note (optional)",
+            "anything the record should say about this step; Enter for none",
+        )?;
+        Ok(Some(note.trim().to_owned()).filter(|n| !n.is_empty()))
+    };
+    let mut note = ask_note(r)?;
+    let mut at = ask_when(r, incident, calendar)?;
+    loop {
+        r.say(&answers_summary(
+            step,
+            binding,
+            &values,
+            &note,
+            at.as_ref(),
+            calendar,
+        ));
+        let options = [
+            "Record it".to_owned(),
+            "Change an answer".to_owned(),
+            "Cancel: record nothing of this step".to_owned(),
+        ];
+        match r.choose("Record it?", &options)? {
+            0 => break,
+            1 => {}
+            _ => return Ok(None),
+        }
+        // Which answer: what the step records, each field, the note, when.
+        let mut which: Vec<String> = Vec::new();
+        if let Some(b) = binding {
+            which.push(format!("{} (asked again in full)", capitalised(&b.label())));
+        }
+        which.extend(
+            step.evidence
+                .iter()
+                .map(|f| sanitize(&f.prompt.value).into_owned()),
+        );
+        which.push("Note".to_owned());
+        which.push("When it was done".to_owned());
+        let i = match r.choose("Which answer?", &which) {
+            Ok(i) => i,
+            Err(Stop::Cancelled) => continue,
+            Err(stop) => return Err(stop),
+        };
+        let i = if binding.is_some() {
+            if i == 0 {
+                match ask_records(r) {
+                    Ok(b) => records = b,
+                    Err(Stop::Cancelled) => {}
+                    Err(stop) => return Err(stop),
+                }
+                continue;
+            }
+            i - 1
+        } else {
+            i
+        };
+        let changed = if i < step.evidence.len() {
+            ask_field(&step.evidence[i], r, calendar).map(|v| values[i] = v)
+        } else if i == step.evidence.len() {
+            ask_note(r).map(|n| note = n)
+        } else {
+            ask_when(r, incident, calendar).map(|a| at = a)
+        };
+        match changed {
+            // Escape while changing an answer keeps the one given before.
+            Ok(()) | Err(Stop::Cancelled) => {}
+            Err(stop) => return Err(stop),
         }
     }
-    let note = r.ask(
-        "Note (optional)",
-        "anything the record should say about this step; Enter for none",
-    )?;
-    let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
-    let at = ask_when(r, incident, calendar)?;
-    let mut summary = format!("Record `{}` as done", step.id.value);
-    if let Some(at) = &at {
-        summary.push_str(&format!(" at {}", calendar.local_display(at.at)));
+    let evidence = step
+        .evidence
+        .iter()
+        .zip(values)
+        .filter_map(|(f, v)| v.map(|v| (f.name.value.clone(), v)))
+        .collect();
+    Ok(Some((
+        Action::Done {
+            step: step.id.value.clone(),
+            note,
+            evidence,
+            records,
+        },
+        at,
+    )))
+}
+
+/// Every answer of a step, as it will be recorded.
+fn answers_summary(
+    step: &crate::runbook::Step,
+    binding: Option<Records>,
+    values: &[Option<String>],
+    note: &Option<String>,
+    at: Option<&GivenTime>,
+    calendar: &crate::clock::Calendar,
+) -> String {
+    let mut summary = format!("Record `{}` as done:", step.id.value);
+    if let Some(b) = binding {
+        summary.push_str(&format!("\n  records: {} (as answered above)", b.label()));
     }
-    if !pairs.is_empty() {
-        summary.push_str(" with:");
-        for (name, value) in &pairs {
-            summary.push_str(&format!("\n  {name}: {}", sanitize(value)));
-        }
+    for (field, value) in step.evidence.iter().zip(values) {
+        summary.push_str(&format!(
+            "\n  {}: {}",
+            field.name.value,
+            value.as_deref().map_or("(empty)".into(), sanitize)
+        ));
     }
-    r.say(&summary);
-    if r.confirm("Record it?", true)? {
-        Ok(Some((
-            Action::Done {
-                step: step.id.value.clone(),
-                note,
-                evidence: pairs,
-                records,
-            },
-            at,
-        )))
-    } else {
-        Ok(None)
+    summary.push_str(&format!(
+        "\n  note: {}",
+        note.as_deref().map_or("(none)".into(), sanitize)
+    ));
+    summary.push_str(&format!(
+        "\n  when: {}",
+        at.map_or_else(|| "now".to_owned(), |a| calendar.local_display(a.at))
+    ));
+    summary
+}
+
+/// What the person chose when a law-enforcement hold covers the notice a step records.
+enum HoldAnswer {
+    NoHold,
+    Stop,
+    /// Record it anyway: the reason `--despite-hold --reason` requires.
+    Despite(String),
+}
+
+/// When a hold covers the notice to `to` today or later: who asked, until when, which notices;
+/// then stop, or record despite the hold with a reason.
+fn hold_in_view(
+    incident: &Incident,
+    to: Audience,
+    r: &mut dyn Responder,
+    calendar: &crate::clock::Calendar,
+) -> Result<HoldAnswer, Stop> {
+    let today = calendar.local_date(calendar.now());
+    let facts = &incident.facts;
+    let periods = crate::incident::obligations::hold_periods_for(
+        &facts.law_enforcement_holds,
+        facts.hold_lifted_on,
+        to,
+    );
+    let Some(period) = periods.iter().find(|p| p.until >= today) else {
+        return Ok(HoldAnswer::NoHold);
+    };
+    let asked: Vec<String> = facts
+        .law_enforcement_holds
+        .iter()
+        .filter(|d| d.covers(to))
+        .map(|d| {
+            format!(
+                "{} statement of {} by {} ({})",
+                match d.statement {
+                    Statement::Oral => "an oral",
+                    Statement::Written => "a written",
+                },
+                d.stated_on,
+                sanitize(&d.official),
+                d.scope()
+            )
+        })
+        .collect();
+    r.say(&wrap(
+        &format!(
+            "⚠ A law-enforcement hold covers this notice: notices to {} are held from {} to {} (45 CFR 164.412), on {}.",
+            to.label(),
+            period.from,
+            period.until,
+            asked.join("; ")
+        ),
+        render::terminal::width(),
+        "",
+    ));
+    let options = [
+        "Stop: the notice waits (back to the step)".to_owned(),
+        "Record it despite the hold (a reason is required)".to_owned(),
+    ];
+    if r.choose("The notice is held. What now?", &options)? == 0 {
+        return Ok(HoldAnswer::Stop);
     }
+    Ok(HoldAnswer::Despite(ask_long_nonempty(
+        r,
+        "Why did the notice go out despite the hold?",
+        "a sentence for the record: who decided, on what grounds",
+    )?))
 }
 
 /// Asks for one evidence field: a choice from a list, or text checked as it is typed (asked
@@ -324,4 +496,3 @@ fn notice_guidance(incident: &Incident, to: Audience, today: chrono::NaiveDate) 
     }
     lines
 }
-

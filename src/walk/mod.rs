@@ -10,13 +10,15 @@
 mod asking;
 mod card;
 mod gather;
+mod list;
+mod step;
 mod terminal;
 
 use asking::ask_when;
-pub(crate) use card::step_card;
-use card::all_steps;
-use gather::gather_done;
 pub(crate) use asking::{ask_assessment, ask_start};
+use card::all_steps;
+pub(crate) use card::step_card;
+use gather::gather_done;
 
 use chrono::{DateTime, Utc};
 
@@ -55,6 +57,11 @@ pub(crate) trait Responder {
     /// A line of text; `help` says what form it takes.
     fn ask(&mut self, prompt: &str, help: &str) -> Result<String, Stop>;
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Stop>;
+    /// Text that may run to several lines (a note, a reason): in a terminal, the person's
+    /// `$VISUAL`/`$EDITOR` when one is set, else lines typed until an empty one.
+    fn ask_long(&mut self, prompt: &str, help: &str) -> Result<String, Stop> {
+        self.ask(prompt, help)
+    }
 }
 
 /// Where a command asks a person: a fresh [`Responder`] for each conversation, from the
@@ -97,6 +104,9 @@ pub(crate) trait Recorder {
     fn record(&mut self, action: Action, at: Option<GivenTime>) -> Result<(Head, String), Error>;
     /// "Now", from the clock the commands were given.
     fn calendar(&self) -> &crate::clock::Calendar;
+    /// The last entry the acting person recorded that a void could withdraw (not already
+    /// withdrawn), if any.
+    fn last_own_entry(&mut self) -> Result<Option<OwnEntry>, Error>;
 }
 
 /// How a walk ended, when it did not fail.
@@ -113,18 +123,24 @@ pub(crate) enum WalkEnd {
     Left { step: Option<String>, stop: Stop },
 }
 
-const MENU: [&str; 7] = [
-    "Done: record the evidence and check it off",
-    "Skip (give the reason)",
-    "Not applicable (give the reason)",
-    "Add a note",
-    "Attach a file",
-    "Show the runbook's other steps",
-    "Quit (resume later with `breach walk`)",
-];
+/// One entry the acting person recorded, which a void could withdraw: what "undo the last
+/// thing I recorded" offers.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnEntry {
+    pub seq: u64,
+    /// What the timeline says of it.
+    pub summary: String,
+}
 
-/// Walks the incident's workable steps until the person quits or nothing is workable.
-pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result<WalkEnd, Error> {
+/// Walks the incident until the person quits or nothing is workable: a list of the workable
+/// steps to choose from (the next one first), then the chosen step's card and menu, and back
+/// to the list. `start` opens on that step instead of the list (`breach walk STEP`).
+pub(crate) fn walk(
+    recorder: &mut dyn Recorder,
+    r: &mut dyn Responder,
+    start: Option<&str>,
+) -> Result<WalkEnd, Error> {
+    let mut start = start.map(str::to_owned);
     loop {
         let incident = recorder.load()?;
         if incident.is_closed() {
@@ -133,113 +149,83 @@ pub(crate) fn walk(recorder: &mut dyn Recorder, r: &mut dyn Responder) -> Result
         }
         let calendar = recorder.calendar().clone();
         let now = calendar.now();
-        let workable = incident.workable();
-        let Some(view) = workable.first().cloned() else {
-            r.say(render::terminal::next_text(&incident, &calendar, now).trim());
-            return Ok(WalkEnd::NothingWorkable);
-        };
-        let step_id = view.step.id.value.clone();
-        r.say(&step_card(
-            &incident,
-            view.clone(),
-            &calendar,
-            now,
-            render::terminal::width(),
-        ));
-        let left = |stop| {
-            Ok(WalkEnd::Left {
-                step: Some(step_id.clone()),
-                stop,
-            })
-        };
-        let options: Vec<String> = MENU.iter().map(|s| (*s).to_owned()).collect();
-        let choice = match r.choose("What now?", &options) {
-            Ok(c) => c,
-            Err(Stop::Cancelled) => continue,
-            Err(stop) => return left(stop),
-        };
-        let (action, at) = match choice {
-            0 => match gather_done(&incident, view, r, &calendar) {
-                Ok(Some(done)) => done,
-                Ok(None) | Err(Stop::Cancelled) => {
-                    r.say("Not recorded.");
-                    continue;
+        let step_id = match start.take() {
+            Some(id) => {
+                workable_step(&incident, &id)?;
+                id
+            }
+            None => {
+                let workable = incident.workable();
+                if workable.is_empty() {
+                    r.say(render::terminal::next_text(&incident, &calendar, now).trim());
+                    return Ok(WalkEnd::NothingWorkable);
                 }
-                Err(stop) => return left(stop),
-            },
-            1 | 2 => {
-                let (target, what) = if choice == 1 {
-                    (StepState::Skipped, "Why is this step skipped?")
-                } else {
-                    (StepState::NotApplicable, "Why does this step not apply?")
-                };
-                let answered = ask_nonempty(
-                    r,
-                    what,
-                    "a sentence for the record; it is kept for six years",
-                )
-                .and_then(|reason| Ok((reason, ask_when(r, &incident, &calendar)?)));
-                match answered {
-                    Ok((reason, at)) => (
-                        Action::Settle {
-                            step: step_id.clone(),
-                            target,
-                            reason,
-                        },
-                        at,
-                    ),
+                match list::choose_work(&incident, &workable, r, &calendar, now) {
+                    Ok(list::Work::Step(id)) => id,
+                    Ok(list::Work::Undo) => match list::undo_last(recorder, r)? {
+                        None => continue,
+                        Some(stop) => return Ok(WalkEnd::Left { step: None, stop }),
+                    },
+                    Ok(list::Work::AllSteps) => {
+                        r.say(&all_steps(&incident));
+                        continue;
+                    }
+                    Ok(list::Work::Quit) => return Ok(WalkEnd::Quit),
                     Err(Stop::Cancelled) => continue,
-                    Err(stop) => return left(stop),
+                    Err(stop) => return Ok(WalkEnd::Left { step: None, stop }),
                 }
             }
-            3 => match ask_nonempty(r, "Note", "describe; do not type patient identifiers") {
-                Ok(text) => (
-                    Action::Note {
-                        text,
-                        step: Some(step_id.clone()),
-                    },
-                    None,
-                ),
-                Err(Stop::Cancelled) => continue,
-                Err(stop) => return left(stop),
-            },
-            4 => match ask_nonempty(
-                r,
-                "File to attach",
-                "a path; the file is copied in and hashed, the original is left alone",
-            ) {
-                Ok(path) => (
-                    Action::Attach {
-                        file: path.into(),
-                        step: Some(step_id.clone()),
-                    },
-                    None,
-                ),
-                Err(Stop::Cancelled) => continue,
-                Err(stop) => return left(stop),
-            },
-            5 => {
-                r.say(&all_steps(&incident));
-                continue;
-            }
-            _ => return Ok(WalkEnd::Quit),
         };
-        match recorder.record(action, at) {
-            Ok((head, message)) => r.say(&format!("✓ {message}\n  head {head}")),
-            // Refusals (a step done elsewhere meanwhile, a missing file, text declined at the
-            // identifier check) are shown, and the walk goes on from the log's current state.
-            // Anything else ends it.
-            Err(
-                e @ (Error::Refused(_)
-                | Error::InvalidInput(_)
-                | Error::UnknownStep { .. }
-                | Error::Interrupted(_)
-                | Error::Io { .. }),
-            ) => {
-                r.say(&format!("✗ Not recorded: {e}"));
+        match step::work_step(recorder, r, &incident, &step_id)? {
+            step::StepEnd::Back => continue,
+            step::StepEnd::Quit => return Ok(WalkEnd::Quit),
+            step::StepEnd::Left(stop) => {
+                return Ok(WalkEnd::Left {
+                    step: Some(step_id),
+                    stop,
+                });
             }
-            Err(e) => return Err(e),
         }
+    }
+}
+
+/// Refuses a step `walk STEP` cannot start at, saying why.
+fn workable_step(incident: &Incident, id: &str) -> Result<(), Error> {
+    let view = incident.find_step(id)?;
+    if incident
+        .workable()
+        .iter()
+        .any(|v| v.step.id.value == view.step.id.value)
+    {
+        return Ok(());
+    }
+    let why = if !view.active {
+        "it does not apply to this incident's facts".to_owned()
+    } else if view.state() != StepState::Open {
+        format!("it is {}", view.state().label())
+    } else {
+        format!(
+            "it waits on {}",
+            incident.blocking_dependencies(view.step).join(", ")
+        )
+    };
+    Err(Error::refused(format!(
+        "step `{id}` cannot be worked now: {why}; `breach next` lists the steps that can"
+    )))
+}
+
+/// Long text that may not be empty, asked again until given.
+pub(super) fn ask_long_nonempty(
+    r: &mut dyn Responder,
+    prompt: &str,
+    help: &str,
+) -> Result<String, Stop> {
+    loop {
+        let answer = r.ask_long(prompt, help)?;
+        if !answer.trim().is_empty() {
+            return Ok(answer.trim().to_owned());
+        }
+        r.say("✗ An answer is needed here (Esc to go back).");
     }
 }
 

@@ -4,7 +4,7 @@
 
 use inquire::error::InquireError;
 use inquire::ui::RenderConfig;
-use inquire::{Confirm, Select, Text};
+use inquire::{Confirm, Editor, Select, Text};
 
 use super::{Responder, Stop};
 
@@ -48,6 +48,30 @@ impl Responder for TerminalResponder {
             .with_help_message(help)
             .prompt()
             .map_err(stop)
+    }
+
+    /// With `$VISUAL` or `$EDITOR` set, the editor (as `git commit` opens it); otherwise lines
+    /// typed one after another until an empty one.
+    fn ask_long(&mut self, prompt: &str, help: &str) -> Result<String, Stop> {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|e| !e.is_empty()));
+        if editor {
+            let help = format!("{help}; e opens your editor, Enter submits what it holds");
+            return Editor::new(prompt)
+                .with_help_message(&help)
+                .with_file_extension(".txt")
+                .prompt()
+                .map_err(stop);
+        }
+        let mut lines = vec![self.ask(
+            prompt,
+            &format!("{help}; more lines follow, an empty one ends"),
+        )?];
+        while !lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.push(self.ask("…", "the next line; an empty line ends the text")?);
+        }
+        Ok(lines.join("\n").trim_end().to_owned())
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Stop> {

@@ -26,12 +26,13 @@ mod void;
 mod walking;
 
 use attach::attach_file;
+pub(in crate::commands) use void::last_own_entry;
 use void::void_entry;
 #[cfg(test)]
 pub(crate) use walking::SessionRecorder;
-#[cfg(test)]
-pub(super) use walking::walk_with;
 pub(in crate::commands) use walking::{walk, walk_incident};
+#[cfg(test)]
+pub(super) use walking::{walk_from, walk_with};
 
 /// The fields every JSON view of a step shares.
 #[derive(Debug, Serialize, schemars::JsonSchema)]

@@ -7,6 +7,7 @@ use super::*;
 use crate::incident::event::{in_effect, not_voidable};
 use crate::incident::{Replay, TimelineEntry};
 use crate::store::Access;
+use crate::walk::OwnEntry;
 
 /// The entry a void is asked to withdraw, as the log has it.
 struct Target {
@@ -101,4 +102,32 @@ fn no_such_entry(entry: u64, incident: &Incident) -> Error {
         "incident {} has no entry {entry}: its entries are 0 to {} (the `seq` of `breach export`)",
         incident.id, incident.head.seq
     ))
+}
+
+/// The last entry `s.actor` recorded that a void could withdraw and none has: what the walk's
+/// "undo the last thing I recorded" offers.
+pub(in crate::commands) fn last_own_entry(s: &Session) -> Result<Option<OwnEntry>, Error> {
+    let store = s.open_store()?;
+    let id = s.resolve(&store)?;
+    let mut log = store.open_log(&id, Access::Read)?;
+    let mut own = Vec::new();
+    let (incident, _) =
+        crate::store::replay_verified(log.as_mut(), Replay::new().expecting(&id), &mut |e| {
+            if e.actor == s.actor && not_voidable(&e.kind).is_none() {
+                own.push(e.seq);
+            }
+        })?;
+    let withdrawn = in_effect(&incident.voids);
+    let Some(seq) = own
+        .into_iter()
+        .rev()
+        .find(|seq| !withdrawn.contains_key(seq))
+    else {
+        return Ok(None);
+    };
+    let target = read_target(s, seq)?;
+    Ok(Some(OwnEntry {
+        seq,
+        summary: target.summary,
+    }))
 }

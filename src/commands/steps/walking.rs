@@ -62,25 +62,30 @@ impl Recorder for SessionRecorder {
     fn calendar(&self) -> &crate::clock::Calendar {
         &self.session.calendar
     }
+
+    fn last_own_entry(&mut self) -> Result<Option<walk::OwnEntry>, Error> {
+        super::last_own_entry(&self.session)
+    }
 }
 
-pub(in crate::commands) fn walk(s: &Session) -> Result<Outcome, Error> {
+pub(in crate::commands) fn walk(s: &Session, step: Option<String>) -> Result<Outcome, Error> {
     if !s.interactive {
         return Err(Error::NoTerminal(
             "`breach walk` needs a terminal on standard input; without one, use the scriptable commands: `breach next`, `breach done STEP --set FIELD=VALUE`, `breach skip STEP --reason …`, `breach na STEP --reason …`, `breach note TEXT`".to_owned(),
         ));
     }
     let mut prompts = s.prompts.open();
-    walk_incident(s, &mut *prompts)
+    walk_incident(s, &mut *prompts, step.as_deref())
 }
 
 /// Walks the session's incident with `prompts`, and says how the walk ended.
 pub(in crate::commands) fn walk_incident(
     s: &Session,
     prompts: &mut dyn Responder,
+    step: Option<&str>,
 ) -> Result<Outcome, Error> {
     let mut recorder = SessionRecorder::new(s)?;
-    match walk::walk(&mut recorder, prompts)? {
+    match walk::walk(&mut recorder, prompts, step)? {
         WalkEnd::Left { step, stop } => Err(Error::Interrupted(walk::left_message(
             step.as_deref(),
             stop,
@@ -99,6 +104,16 @@ pub(in crate::commands) fn walk_with(
     s: &Session,
     prompts: &mut dyn Responder,
 ) -> Result<WalkEnd, Error> {
+    walk_from(s, prompts, None)
+}
+
+/// The walk from `start` (`breach walk STEP`), for tests against a real store.
+#[cfg(test)]
+pub(in crate::commands) fn walk_from(
+    s: &Session,
+    prompts: &mut dyn Responder,
+    start: Option<&str>,
+) -> Result<WalkEnd, Error> {
     let mut recorder = SessionRecorder::new(s)?;
-    walk::walk(&mut recorder, prompts)
+    walk::walk(&mut recorder, prompts, start)
 }
