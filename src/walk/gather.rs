@@ -27,43 +27,26 @@ pub(super) fn gather_done(
         },
         _ => None,
     };
-    let ask_records = |r: &mut dyn Responder| -> Result<Option<Bound>, Stop> {
-        let Some(binding) = binding else {
-            return Ok(None);
-        };
-        r.say(&format!("This step records {}.", binding.label()));
-        let mut bound = ask_bound(binding, incident, r, calendar)?;
-        if let Bound::Notice {
-            despite_hold: d, ..
-        } = &mut bound
-        {
-            d.clone_from(&despite_hold);
-        }
-        Ok(Some(bound))
+    let asker = Asker {
+        incident,
+        step,
+        binding,
+        despite_hold,
+        calendar,
     };
-    let mut records = ask_records(r)?;
-    let mut values = Vec::new();
+    let mut answers = Answers {
+        records: asker.records(r)?,
+        values: Vec::new(),
+        note: None,
+        at: None,
+    };
     for field in &step.evidence {
-        values.push(ask_field(field, r, calendar)?);
+        answers.values.push(ask_field(field, r, calendar)?);
     }
-    let ask_note = |r: &mut dyn Responder| -> Result<Option<String>, Stop> {
-        let note = r.ask_long(
-            "Note (optional)",
-            "anything the record should say about this step; Enter for none",
-        )?;
-        Ok(Some(note.trim().to_owned()).filter(|n| !n.is_empty()))
-    };
-    let mut note = ask_note(r)?;
-    let mut at = ask_when(r, incident, calendar)?;
+    answers.note = ask_note(r)?;
+    answers.at = ask_when(r, incident, calendar)?;
     loop {
-        r.say(&answers_summary(
-            step,
-            binding,
-            &values,
-            &note,
-            at.as_ref(),
-            calendar,
-        ));
+        r.say(&answers_summary(step, binding, &answers, calendar));
         let options = [
             "Record it".to_owned(),
             "Change an answer".to_owned(),
@@ -71,12 +54,67 @@ pub(super) fn gather_done(
         ];
         match r.choose("Record it?", &options)? {
             0 => break,
-            1 => {}
+            1 => asker.change_one(&mut answers, r)?,
             _ => return Ok(None),
         }
-        // Which answer: what the step records, each field, the note, when.
+    }
+    let evidence = step
+        .evidence
+        .iter()
+        .zip(answers.values)
+        .filter_map(|(f, v)| v.map(|v| (f.name.value.clone(), v)))
+        .collect();
+    Ok(Some((
+        Action::Done {
+            step: step.id.value.clone(),
+            note: answers.note,
+            evidence,
+            records: answers.records,
+        },
+        answers.at,
+    )))
+}
+
+/// What a step's "Done" has been told so far, each part changeable until it is recorded.
+struct Answers {
+    records: Option<Bound>,
+    values: Vec<Option<String>>,
+    note: Option<String>,
+    at: Option<GivenTime>,
+}
+
+/// What asking (and asking again) one answer of a step needs.
+struct Asker<'a> {
+    incident: &'a Incident,
+    step: &'a crate::runbook::Step,
+    binding: Option<Records>,
+    despite_hold: Option<String>,
+    calendar: &'a crate::clock::Calendar,
+}
+
+impl Asker<'_> {
+    /// The action a bound step records, carrying the reason given at the hold, if any.
+    fn records(&self, r: &mut dyn Responder) -> Result<Option<Bound>, Stop> {
+        let Some(binding) = self.binding else {
+            return Ok(None);
+        };
+        r.say(&format!("This step records {}.", binding.label()));
+        let mut bound = ask_bound(binding, self.incident, r, self.calendar)?;
+        if let Bound::Notice {
+            despite_hold: d, ..
+        } = &mut bound
+        {
+            d.clone_from(&self.despite_hold);
+        }
+        Ok(Some(bound))
+    }
+
+    /// Asks which answer to change (what the step records, each field, the note, when) and
+    /// asks it again; Escape at either question keeps the answers as they were.
+    fn change_one(&self, answers: &mut Answers, r: &mut dyn Responder) -> Result<(), Stop> {
+        let step = self.step;
         let mut which: Vec<String> = Vec::new();
-        if let Some(b) = binding {
+        if let Some(b) = self.binding {
             which.push(format!("{} (asked again in full)", capitalised(&b.label())));
         }
         which.extend(
@@ -86,68 +124,49 @@ pub(super) fn gather_done(
         );
         which.push("Note".to_owned());
         which.push("When it was done".to_owned());
-        let i = match r.choose("Which answer?", &which) {
-            Ok(i) => i,
-            Err(Stop::Cancelled) => continue,
-            Err(stop) => return Err(stop),
-        };
-        let i = if binding.is_some() {
-            if i == 0 {
-                match ask_records(r) {
-                    Ok(b) => records = b,
-                    Err(Stop::Cancelled) => {}
-                    Err(stop) => return Err(stop),
+        let changed = match r.choose("Which answer?", &which) {
+            Ok(0) if self.binding.is_some() => self.records(r).map(|b| answers.records = b),
+            Ok(i) => {
+                let i = i - usize::from(self.binding.is_some());
+                if i < step.evidence.len() {
+                    ask_field(&step.evidence[i], r, self.calendar).map(|v| answers.values[i] = v)
+                } else if i == step.evidence.len() {
+                    ask_note(r).map(|n| answers.note = n)
+                } else {
+                    ask_when(r, self.incident, self.calendar).map(|a| answers.at = a)
                 }
-                continue;
             }
-            i - 1
-        } else {
-            i
-        };
-        let changed = if i < step.evidence.len() {
-            ask_field(&step.evidence[i], r, calendar).map(|v| values[i] = v)
-        } else if i == step.evidence.len() {
-            ask_note(r).map(|n| note = n)
-        } else {
-            ask_when(r, incident, calendar).map(|a| at = a)
+            Err(stop) => Err(stop),
         };
         match changed {
             // Escape while changing an answer keeps the one given before.
-            Ok(()) | Err(Stop::Cancelled) => {}
-            Err(stop) => return Err(stop),
+            Ok(()) | Err(Stop::Cancelled) => Ok(()),
+            Err(stop) => Err(stop),
         }
     }
-    let evidence = step
-        .evidence
-        .iter()
-        .zip(values)
-        .filter_map(|(f, v)| v.map(|v| (f.name.value.clone(), v)))
-        .collect();
-    Ok(Some((
-        Action::Done {
-            step: step.id.value.clone(),
-            note,
-            evidence,
-            records,
-        },
-        at,
-    )))
+}
+
+/// The step's note: several lines (or the editor), trimmed; `None` when left empty.
+fn ask_note(r: &mut dyn Responder) -> Result<Option<String>, Stop> {
+    let note = r.ask_long(
+        "Note (optional)",
+        "anything the record should say about this step; Enter for none",
+    )?;
+    Ok(Some(note.trim().to_owned()).filter(|n| !n.is_empty()))
 }
 
 /// Every answer of a step, as it will be recorded.
 fn answers_summary(
     step: &crate::runbook::Step,
     binding: Option<Records>,
-    values: &[Option<String>],
-    note: &Option<String>,
-    at: Option<&GivenTime>,
+    answers: &Answers,
     calendar: &crate::clock::Calendar,
 ) -> String {
     let mut summary = format!("Record `{}` as done:", step.id.value);
     if let Some(b) = binding {
         summary.push_str(&format!("\n  records: {} (as answered above)", b.label()));
     }
-    for (field, value) in step.evidence.iter().zip(values) {
+    for (field, value) in step.evidence.iter().zip(&answers.values) {
         summary.push_str(&format!(
             "\n  {}: {}",
             field.name.value,
@@ -156,11 +175,14 @@ fn answers_summary(
     }
     summary.push_str(&format!(
         "\n  note: {}",
-        note.as_deref().map_or("(none)".into(), sanitize)
+        answers.note.as_deref().map_or("(none)".into(), sanitize)
     ));
     summary.push_str(&format!(
         "\n  when: {}",
-        at.map_or_else(|| "now".to_owned(), |a| calendar.local_display(a.at))
+        answers
+            .at
+            .as_ref()
+            .map_or_else(|| "now".to_owned(), |a| calendar.local_display(a.at))
     ));
     summary
 }
@@ -300,30 +322,6 @@ fn ask_bound(
     calendar: &crate::clock::Calendar,
 ) -> Result<Bound, Stop> {
     let today = calendar.local_date(calendar.now());
-    let ask_date = |r: &mut dyn Responder, prompt: &str| loop {
-        let answer = r.ask(prompt, "YYYY-MM-DD")?;
-        match clock::parse_date(&answer) {
-            Some(d) if d <= today => break Ok(answer.trim().to_owned()),
-            Some(_) => r.say(&format!("✗ That date is after today ({today}). Try again.")),
-            None => r.say("✗ Expected a date, YYYY-MM-DD. Try again."),
-        }
-    };
-    let ask_count = |r: &mut dyn Responder, prompt: &str, optional: bool| loop {
-        let help = if optional {
-            "a whole number; Enter when not counted"
-        } else {
-            "a whole number, or `unknown`"
-        };
-        let answer = r.ask(prompt, help)?;
-        let t = answer.trim();
-        if t.is_empty() && optional {
-            break Ok(None);
-        }
-        if t.parse::<u64>().is_ok() || (!optional && t.eq_ignore_ascii_case("unknown")) {
-            break Ok(Some(t.to_owned()));
-        }
-        r.say("✗ Expected a whole number. Try again.");
-    };
     Ok(match binding {
         Records::Assessment => {
             let mut draft = AssessmentDraft::default();
@@ -356,10 +354,11 @@ fn ask_bound(
             let options = ["oral".to_owned(), "written".to_owned()];
             let written = r.choose("Was the statement oral or written?", &options)? == 1;
             let official = ask_nonempty(r, "The official's name and agency", "one line")?;
-            let stated = ask_date(r, "The date of the statement")?;
+            let stated = ask_past_date(r, today, "The date of the statement")?;
             let until = if written {
-                Some(ask_date(
+                Some(ask_past_date(
                     r,
+                    today,
                     "The end of the period the statement specifies",
                 )?)
             } else {
@@ -376,59 +375,105 @@ fn ask_bound(
                 until,
             }
         }
-        Records::Notice(to) => {
-            for line in notice_guidance(incident, to, today) {
-                r.say(&line);
-            }
-            let date = ask_date(r, "Date the notice was sent")?;
-            // Only the methods the rule allows for this audience are offered (the command
-            // refuses the others without a reason).
-            let form = incident
-                .due_dates()
-                .iter()
-                .find(|o| o.key == crate::rules::Key::SubstituteNotice)
-                .and_then(|o| o.form);
-            let allowed: Vec<&(&str, &str)> = NOTICE_METHODS
-                .iter()
-                .filter(|(m, _)| {
-                    !matches!(
-                        crate::rules::method_use(to, m, form),
-                        crate::rules::MethodUse::NotAllowed(_)
-                    )
-                })
-                .collect();
-            let options: Vec<String> = allowed
-                .iter()
-                .map(|(m, what)| format!("{m}: {what}"))
-                .collect();
-            let method = allowed[r.choose("How was it sent?", &options)?]
-                .0
-                .to_owned();
-            let state = if matches!(
-                to,
-                Audience::Media | Audience::Regulator | Audience::CreditBureaus
-            ) {
-                Some(ask_nonempty(
-                    r,
-                    "The state or jurisdiction notified",
-                    "its postal code, e.g. TX",
-                )?)
-            } else {
-                None
-            };
-            let count = ask_count(r, "How many notices were sent?", true)?
-                .and_then(|c| c.parse::<u64>().ok());
-            Bound::Notice {
-                date,
-                method,
-                count,
-                state,
-                again: false,
-                despite_hold: None,
-                reason: None,
-            }
-        }
+        Records::Notice(to) => ask_notice(to, incident, r, today)?,
     })
+}
+
+/// A notice: the guidance for its audience, then date, method (only those the rule allows),
+/// the state where one is named, and the count.
+fn ask_notice(
+    to: Audience,
+    incident: &Incident,
+    r: &mut dyn Responder,
+    today: chrono::NaiveDate,
+) -> Result<Bound, Stop> {
+    for line in notice_guidance(incident, to, today) {
+        r.say(&line);
+    }
+    let date = ask_past_date(r, today, "Date the notice was sent")?;
+    // Only the methods the rule allows for this audience are offered (the command
+    // refuses the others without a reason).
+    let form = incident
+        .due_dates()
+        .iter()
+        .find(|o| o.key == crate::rules::Key::SubstituteNotice)
+        .and_then(|o| o.form);
+    let allowed: Vec<&(&str, &str)> = NOTICE_METHODS
+        .iter()
+        .filter(|(m, _)| {
+            !matches!(
+                crate::rules::method_use(to, m, form),
+                crate::rules::MethodUse::NotAllowed(_)
+            )
+        })
+        .collect();
+    let options: Vec<String> = allowed
+        .iter()
+        .map(|(m, what)| format!("{m}: {what}"))
+        .collect();
+    let method = allowed[r.choose("How was it sent?", &options)?]
+        .0
+        .to_owned();
+    let state = if matches!(
+        to,
+        Audience::Media | Audience::Regulator | Audience::CreditBureaus
+    ) {
+        Some(ask_nonempty(
+            r,
+            "The state or jurisdiction notified",
+            "its postal code, e.g. TX",
+        )?)
+    } else {
+        None
+    };
+    let count =
+        ask_count(r, "How many notices were sent?", true)?.and_then(|c| c.parse::<u64>().ok());
+    Ok(Bound::Notice {
+        date,
+        method,
+        count,
+        state,
+        again: false,
+        despite_hold: None,
+        reason: None,
+    })
+}
+
+/// A date no later than today, asked again until it is one.
+fn ask_past_date(
+    r: &mut dyn Responder,
+    today: chrono::NaiveDate,
+    prompt: &str,
+) -> Result<String, Stop> {
+    loop {
+        let answer = r.ask(prompt, "YYYY-MM-DD")?;
+        match clock::parse_date(&answer) {
+            Some(d) if d <= today => break Ok(answer.trim().to_owned()),
+            Some(_) => r.say(&format!("✗ That date is after today ({today}). Try again.")),
+            None => r.say("✗ Expected a date, YYYY-MM-DD. Try again."),
+        }
+    }
+}
+
+/// A whole number (or `unknown` where a count is required), asked again until it is one;
+/// `None` when an optional count is left empty.
+fn ask_count(r: &mut dyn Responder, prompt: &str, optional: bool) -> Result<Option<String>, Stop> {
+    let help = if optional {
+        "a whole number; Enter when not counted"
+    } else {
+        "a whole number, or `unknown`"
+    };
+    loop {
+        let answer = r.ask(prompt, help)?;
+        let t = answer.trim();
+        if t.is_empty() && optional {
+            break Ok(None);
+        }
+        if t.parse::<u64>().is_ok() || (!optional && t.eq_ignore_ascii_case("unknown")) {
+            break Ok(Some(t.to_owned()));
+        }
+        r.say("✗ Expected a whole number. Try again.");
+    }
 }
 
 /// The state items still owed to `to` (regulators or the consumer reporting agencies), one

@@ -301,7 +301,7 @@ fn no_colour_or_escapes_under_no_color_even_in_a_terminal() {
     }
     // The walk's prompts: no colour (SGR 30-37, 90-97, 38;…), only cursor movement.
     let mut p = rexpect::session::spawn_command(env.command(["walk"]), Some(10_000)).unwrap();
-    let screen = p.exp_string("What now?").unwrap();
+    let screen = p.exp_string("Which step now?").unwrap();
     for colour in ["\u{1b}[3", "\u{1b}[9", "\u{1b}[38;"] {
         assert!(
             !screen.contains(colour),

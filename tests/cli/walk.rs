@@ -20,6 +20,17 @@ fn answer(p: &mut PtySession, prompt: &str, text: &str) {
     p.flush().unwrap();
 }
 
+/// On the list of steps: the question, then the line expected among the options (printed after
+/// it), then the key that picks.
+fn pick(p: &mut PtySession, expected: &str, key: &str) {
+    p.exp_string("Which step now?").unwrap();
+    p.exp_string(expected)
+        .unwrap_or_else(|e| panic!("waiting for {expected:?} on the list: {e}"));
+    p.send(key).unwrap();
+    p.send(ENTER).unwrap();
+    p.flush().unwrap();
+}
+
 fn kinds_and_data(env: &Env, id: &str) -> Vec<(String, serde_json::Value)> {
     env.log_text(id)
         .lines()
@@ -40,21 +51,38 @@ fn a_walk_through_several_steps_records_what_was_answered() {
 fn walk_through_several_steps(env: &Env) {
     let id = env.start("misdirected-email");
     let mut p = walk(env);
+    // The walk opens on the workable steps, the next one first.
+    pick(&mut p, "Next: identify-message", "");
     p.exp_string("Identify the message and everyone who received it")
         .unwrap();
     answer(&mut p, "What now?", "");
     answer(&mut p, "Message-ID header", "<CAF1@mail.example.org>");
     answer(&mut p, "When the message was sent", "2026-03-01 09:00");
     answer(&mut p, "Sender's email address", "not an address");
-    answer(&mut p, "Sender's email address", "clinic@example.org");
+    answer(&mut p, "Sender's email address", "clinik@example.org");
     answer(&mut p, "Every unintended recipient", "someone@example.net");
     answer(&mut p, "Where the unintended recipients are", "");
     answer(&mut p, "Types of PHI involved", "name, lab result");
-    answer(&mut p, "Note (optional)", "");
+    // A note of several lines, ended by an empty one.
+    answer(&mut p, "Note (optional)", "Found in the trace.");
+    answer(
+        &mut p,
+        "an empty line ends the text",
+        "The sender reported it at once.",
+    );
+    answer(&mut p, "an empty line ends the text", "");
     // When it happened: the organisation's zone, never the future.
     answer(&mut p, "When was it done?", "2026-03-01 10:15");
-    answer(&mut p, "Record it?", "y");
+    // Every answer is shown; the sender's address is corrected before anything is recorded.
+    p.exp_string("sender: clinik@example.org").unwrap();
+    answer(&mut p, "Record it?", DOWN);
+    answer(&mut p, "Which answer?", &DOWN.repeat(2));
+    answer(&mut p, "Sender's email address", "clinic@example.org");
+    p.exp_string("sender: clinic@example.org").unwrap();
+    answer(&mut p, "Record it?", "");
     p.exp_string("Done: identify-message").unwrap();
+    // Back on the list; the next step is chosen from it.
+    pick(&mut p, "Next: stop-further-spread", "");
     p.exp_string("Stop the PHI from spreading further").unwrap();
     answer(&mut p, "What now?", DOWN);
     answer(
@@ -62,9 +90,10 @@ fn walk_through_several_steps(env: &Env) {
         "Why is this step skipped?",
         "Recipient is external; nothing to purge",
     );
+    answer(&mut p, "an empty line ends the text", "");
     answer(&mut p, "When was it done?", "");
     p.exp_string("Skipped: stop-further-spread").unwrap();
-    answer(&mut p, "What now?", UP);
+    answer(&mut p, "Which step now?", UP);
     p.exp_string("Stopped. Resume any time").unwrap();
     p.exp_eof().unwrap();
 
@@ -79,6 +108,10 @@ fn walk_through_several_steps(env: &Env) {
         format!("2026-03-01T09:00:00{}", crate::offset_early_march())
     );
     assert_eq!(done["evidence"]["sender"], "clinic@example.org");
+    assert_eq!(
+        done["note"],
+        "Found in the trace.\nThe sender reported it at once."
+    );
     let entries: Vec<serde_json::Value> = env
         .log_text(&id)
         .lines()
@@ -117,6 +150,7 @@ fn ctrl_c_at_an_evidence_prompt(env: &Env) {
     let id = env.start("misdirected-email");
     let before = env.log_bytes(&id);
     let mut p = walk(env);
+    answer(&mut p, "Which step now?", "");
     answer(&mut p, "What now?", "");
     answer(&mut p, "Message-ID header", "<CAF2@mail.example.org>");
     p.exp_string("When the message was sent").unwrap();
@@ -129,10 +163,7 @@ fn ctrl_c_at_an_evidence_prompt(env: &Env) {
     env.breach(["verify"]).ok();
     // Coming back resumes at the same step.
     let mut again = walk(env);
-    again
-        .exp_string("Identify the message and everyone who received it")
-        .unwrap();
-    answer(&mut again, "What now?", UP);
+    pick(&mut again, "Next: identify-message", UP);
     again.exp_eof().unwrap();
 }
 
