@@ -168,6 +168,63 @@ fn ctrl_c_at_an_evidence_prompt(env: &Env) {
 }
 
 #[test]
+fn the_walk_undoes_the_last_entry_as_a_void_and_takes_a_note_from_the_editor() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let id = env.start("misdirected-email");
+    env.breach(["note", "Left a voicemail for the recipient"])
+        .ok();
+    // An editor as `git commit` runs one: it is given a file and writes the text into it.
+    let editor = env.write(
+        "editor.sh",
+        "#!/bin/sh\nprintf 'Called the recipient back.\\nThey confirmed deletion.\\n' > \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = env.command(["walk"]);
+    command.env("EDITOR", &editor).env_remove("VISUAL");
+    let mut p = spawn_command(command, Some(10_000)).unwrap();
+    // Undo is the third option from the end of the list.
+    pick(&mut p, "Undo the last thing I recorded", &UP.repeat(3));
+    p.exp_string("The last thing you recorded is entry 1")
+        .unwrap();
+    answer(
+        &mut p,
+        "Why is it withdrawn?",
+        "that voicemail was for another incident",
+    );
+    answer(&mut p, "Void entry 1?", "y");
+    p.exp_string("Voided entry 1 (note)").unwrap();
+    // Then a note on the first step, written in the editor.
+    pick(&mut p, "Next: identify-message", "");
+    answer(&mut p, "What now?", &DOWN.repeat(3));
+    p.exp_string("e opens your editor").unwrap();
+    p.send("e").unwrap();
+    p.flush().unwrap();
+    p.send(ENTER).unwrap();
+    p.flush().unwrap();
+    p.exp_string("Note <received>").unwrap();
+    p.exp_string("Note recorded.").unwrap();
+    answer(&mut p, "What now?", UP);
+    p.exp_eof().unwrap();
+
+    let log = kinds_and_data(&env, &id);
+    let kinds: Vec<&str> = log.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["incident_opened", "note", "entry_voided", "note"]);
+    assert_eq!(log[2].1["entry"], 1);
+    assert_eq!(
+        log[2].1["reason"],
+        "that voicemail was for another incident"
+    );
+    assert_eq!(
+        log[3].1["text"],
+        "Called the recipient back.\nThey confirmed deletion."
+    );
+    let status = env.breach(["status", "--json"]).ok().json();
+    assert_eq!(status["voided"][0]["entry"], 1);
+    env.breach(["verify"]).ok();
+}
+
+#[test]
 fn without_a_terminal_walk_exits_at_once_naming_the_scriptable_commands() {
     let env = Env::new();
     env.start("misdirected-email");
