@@ -907,6 +907,14 @@ fn a_held_notice_says_so_before_asking_and_records_despite_the_hold_only_with_a_
         said.contains("Special Agent R. Doe, FBI"),
         "who asked: {said}"
     );
+    // Every answer is shown before it is recorded, the notice's own among them.
+    for shown in [
+        "sent on: 2026-03-09",
+        "method: portal",
+        "despite the hold: counsel decided the portal report may go in",
+    ] {
+        assert!(said.contains(shown), "{shown}: {said}");
+    }
     let first_done = r.prompts.iter().position(|p| p == "What now?").unwrap();
     assert_eq!(
         r.prompts[first_done + 1],

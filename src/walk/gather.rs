@@ -164,7 +164,12 @@ fn answers_summary(
 ) -> String {
     let mut summary = format!("Record `{}` as done:", step.id.value);
     if let Some(b) = binding {
-        summary.push_str(&format!("\n  records: {} (as answered above)", b.label()));
+        summary.push_str(&format!("\n  records: {}", b.label()));
+        if let Some(bound) = &answers.records {
+            for line in bound_lines(bound) {
+                summary.push_str(&format!("\n    {line}"));
+            }
+        }
     }
     for (field, value) in step.evidence.iter().zip(&answers.values) {
         summary.push_str(&format!(
@@ -185,6 +190,81 @@ fn answers_summary(
             .map_or_else(|| "now".to_owned(), |a| calendar.local_display(a.at))
     ));
     summary
+}
+
+/// What a bound step's answers will record, one line each (the assessment by its conclusion and
+/// who signed it; its factors were shown as they were answered).
+fn bound_lines(bound: &Bound) -> Vec<String> {
+    let or_none = |v: &Option<String>| v.as_deref().map_or("(none)".into(), sanitize).into_owned();
+    match bound {
+        Bound::Assessment(draft) => vec![
+            format!(
+                "determination: {}",
+                draft.determination.map_or("(none)", |d| d.label())
+            ),
+            format!(
+                "signed by: {} ({})",
+                or_none(&draft.signed_by),
+                or_none(&draft.role)
+            ),
+        ],
+        Bound::Counts {
+            affected,
+            unreachable,
+            states,
+        } => vec![
+            format!("affected: {}", or_none(affected)),
+            format!("unreachable: {}", or_none(unreachable)),
+            format!(
+                "per state: {}",
+                if states.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    sanitize(&states.join(", ")).into_owned()
+                }
+            ),
+        ],
+        Bound::Delay {
+            kind,
+            official,
+            stated,
+            until,
+        } => vec![
+            format!(
+                "statement: {} of {stated} by {}",
+                match kind {
+                    Statement::Oral => "oral",
+                    Statement::Written => "written",
+                },
+                sanitize(official)
+            ),
+            format!("until: {}", until.as_deref().unwrap_or("(none given: at most 30 days for an oral statement, 164.412(b))")),
+        ],
+        Bound::Notice {
+            date,
+            method,
+            count,
+            state,
+            despite_hold,
+            ..
+        } => {
+            let mut lines = vec![
+                format!("sent on: {date}"),
+                format!("method: {method}"),
+                format!(
+                    "count: {}",
+                    count.map_or("(not counted)".into(), |c| c.to_string())
+                ),
+            ];
+            if let Some(state) = state {
+                lines.push(format!("state: {}", sanitize(state)));
+            }
+            if let Some(reason) = despite_hold {
+                lines.push(format!("despite the hold: {}", sanitize(reason)));
+            }
+            lines
+        }
+    }
 }
 
 /// What the person chose when a law-enforcement hold covers the notice a step records.
