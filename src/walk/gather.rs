@@ -238,7 +238,12 @@ fn bound_lines(bound: &Bound) -> Vec<String> {
                 },
                 sanitize(official)
             ),
-            format!("until: {}", until.as_deref().unwrap_or("(none given: at most 30 days for an oral statement, 164.412(b))")),
+            format!(
+                "until: {}",
+                until
+                    .as_deref()
+                    .unwrap_or("(none given: at most 30 days for an oral statement, 164.412(b))")
+            ),
         ],
         Bound::Notice {
             date,
