@@ -24,9 +24,12 @@ pub(crate) struct ListArgs {
     /// Only incidents discovered in this calendar year
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
-    /// Only incidents with an overdue obligation
+    /// Only incidents with an overdue step or obligation
     #[arg(long)]
     pub overdue: bool,
+    /// Only incidents with an open step assigned to the acting person (`--actor`)
+    #[arg(long)]
+    pub mine: bool,
     /// Only incidents on this runbook
     #[arg(long, value_name = "ID")]
     pub runbook: Option<String>,

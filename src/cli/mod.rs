@@ -138,7 +138,11 @@ pub(crate) enum Command {
 
     /// Show the steps that can be worked now
     #[command(after_help = "Examples:\n  breach next\n  breach --json next | jq -r '.steps[].id'")]
-    Next,
+    Next {
+        /// Only the steps assigned to the acting person (`--actor`, BREACH_ACTOR)
+        #[arg(long)]
+        mine: bool,
+    },
 
     /// Work the open steps one at a time, guided, in a terminal
     #[command(
@@ -250,6 +254,22 @@ pub(crate) enum Command {
         /// Why it is withdrawn (recorded)
         #[arg(long)]
         reason: String,
+    },
+
+    /// Say who is to do a step (or take the assignment back)
+    #[command(
+        after_help = "The name is a person as `--actor` (or BREACH_ACTOR) names them: `breach next --mine` lists\nthe steps assigned to the acting person, `breach list --mine` the incidents with such steps, and\n`breach remind` what each person has due. Only an open step is assigned; a void withdraws an\nassignment like any entry.\n\nExamples:\n  breach assign lock-account --to \"sam.okafor\"\n  breach assign lock-account --unassign"
+    )]
+    Assign {
+        /// The step
+        #[arg(value_name = "STEP")]
+        step: String,
+        /// The person who is to do it
+        #[arg(long, value_name = "NAME", required_unless_present = "unassign")]
+        to: Option<String>,
+        /// Take the assignment back
+        #[arg(long, conflicts_with = "to")]
+        unassign: bool,
     },
 
     /// Record the facts that drive the clock (with no flags: show them)

@@ -119,7 +119,7 @@ pub(super) fn start(
         terminal::discovered_line(&incident.discovered, &s.calendar),
         store.location()
     );
-    out.push_str(&terminal::next_text(&incident, &s.calendar, now));
+    out.push_str(&terminal::next_text(&incident, &s.calendar, now, None));
     out.push_str(&terminal::head_line(&head));
     // Offered only to someone who was asked for the arguments: given everything on the command
     // line, `start` never prompts.

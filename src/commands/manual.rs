@@ -98,7 +98,8 @@ const GROUPS: &[(&str, &[&str])] = &[
     (
         "Respond to an incident",
         &[
-            "start", "walk", "next", "status", "done", "skip", "na", "reopen", "close", "discard",
+            "start", "walk", "next", "assign", "status", "done", "skip", "na", "reopen", "close",
+            "discard",
         ],
     ),
     (

@@ -436,7 +436,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Discard { reason } => lifecycle::discard(s, reason),
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
         Command::Walk { step } => steps::walk(s, step),
-        Command::Next => steps::next(s),
+        Command::Next { mine } => steps::next(s, mine),
         Command::Done {
             step,
             note,
@@ -459,6 +459,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         } => steps::note(s, steps::note_text(text, file.as_deref())?, step),
         Command::Attach { file, step, .. } => steps::attach(s, file, step),
         Command::Void { entry, reason } => steps::void(s, entry, reason),
+        Command::Assign { step, to, .. } => steps::assign(s, step, to),
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),
         Command::Notify(args) => regulatory::notify(s, &args),

@@ -32,6 +32,11 @@ pub(crate) enum Action {
         file: PathBuf,
         step: Option<String>,
     },
+    /// Assign a step to a person (`None`: take the assignment back).
+    Assign {
+        step: String,
+        to: Option<String>,
+    },
     /// Withdraw entry `entry`, recorded by mistake, with the reason.
     Void {
         entry: u64,

@@ -214,6 +214,17 @@ events! {
     Repaired(RepairData) = "log_repaired",
     TimestampAdded(TimestampAdded) = "timestamp_added",
     Voided(Voided) = "entry_voided",
+    StepAssigned(StepAssigned) = "step_assigned",
+}
+
+/// Who is to do a step (a person, beside the runbook's owner role); `to: None` takes the
+/// assignment back. Only an open step is assigned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub(crate) struct StepAssigned {
+    pub step: String,
+    /// The person, as `--actor` names them; absent when the step is unassigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// An earlier entry withdrawn: recorded by mistake (a test notice, a wrong count, an assessment

@@ -166,6 +166,9 @@ pub(crate) struct Incident {
     /// The entries this state was built without (withdrawn by a void in effect), ascending.
     #[serde(default)]
     pub skipped: Vec<u64>,
+    /// Who is to do each assigned step, with who assigned it, when and in which entry.
+    #[serde(default)]
+    pub assignees: BTreeMap<String, Signed<String>>,
 }
 
 /// The counts HHS was given on a day.
@@ -260,6 +263,22 @@ impl Incident {
             | Event::Attachment(_)
             | Event::Repaired(_)
             | Event::Voided(_) => {}
+            Event::StepAssigned(a) => match &a.to {
+                Some(to) => {
+                    self.assignees.insert(
+                        a.step.clone(),
+                        Signed {
+                            at: ts.to_owned(),
+                            by: actor.to_owned(),
+                            seq,
+                            value: to.clone(),
+                        },
+                    );
+                }
+                None => {
+                    self.assignees.remove(&a.step);
+                }
+            },
             Event::TimestampAdded(t) => self.timestamps.push(event::TimestampSeen {
                 seq,
                 covers: t.covers,
@@ -349,6 +368,11 @@ impl Incident {
                 settled(&mut self.steps, &n.steps);
             }
         }
+    }
+
+    /// The person a step is assigned to, if anyone.
+    pub(crate) fn assignee(&self, step: &str) -> Option<&str> {
+        self.assignees.get(step).map(|a| a.value.as_str())
     }
 
     /// Closed, or discarded: either way it takes no more work until it is reopened.

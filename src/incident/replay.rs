@@ -1,7 +1,7 @@
 //! Replay: an incident's state built from its verified log entries, in order, with the first
 //! entry's format, hash algorithm and pinned runbook checked before anything else is believed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
@@ -140,6 +140,7 @@ impl Replay {
                 substituted_clock: Vec::new(),
                 last_at: entry.ts.to_string(),
                 voids: Vec::new(),
+                assignees: BTreeMap::new(),
                 skipped: self.skip.iter().copied().collect(),
             });
             self.push(entry, event);

@@ -14,7 +14,7 @@ use crate::log::Head;
 
 /// The version of the summary's shape and of its cache line; a cache of another version is
 /// rebuilt.
-pub(crate) const SUMMARY_VERSION: u32 = 7;
+pub(crate) const SUMMARY_VERSION: u32 = 8;
 
 /// What made a summary: this build and the state-law table it read (counsel's table changes
 /// the state items), so a cache made by another is rebuilt.
@@ -48,7 +48,20 @@ pub(crate) struct Summary {
     /// When each open step that applies and has a due time falls due (an open incident's).
     #[serde(default)]
     pub open_step_dues: Vec<StepDue>,
+    /// The open steps that apply and are assigned to someone (an open incident's).
+    #[serde(default)]
+    pub assigned: Vec<AssignedStep>,
     pub annual: Annual,
+}
+
+/// An open step assigned to a person, as `list --mine` and `remind` read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AssignedStep {
+    pub step: String,
+    pub title: String,
+    pub assignee: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<StepDue>,
 }
 
 /// What the list of incidents shows of one: kept in place of its whole summary, so that a long
@@ -92,6 +105,8 @@ pub(crate) struct ListView<'a> {
     pub obligations: Vec<DueView>,
     #[serde(default)]
     pub open_step_dues: Vec<StepDue>,
+    #[serde(default)]
+    pub assigned: Vec<AssignedStep>,
 }
 
 /// An obligation's due date and whether it was met, as `list` counts what is overdue.
@@ -193,6 +208,8 @@ pub(crate) struct OwedView<'a> {
     pub expedient: bool,
     #[serde(borrow, default)]
     pub entity: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub assignee: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl OwedView<'_> {
@@ -223,6 +240,7 @@ impl OwedView<'_> {
             held_until: self.held_until,
             expedient: self.expedient,
             entity: self.entity.map(std::borrow::Cow::into_owned),
+            assignee: self.assignee.map(std::borrow::Cow::into_owned),
         }
     }
 }
@@ -279,6 +297,9 @@ pub(crate) struct Owed {
     /// The covered entity, for a business associate's notice to one of several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// The person assigned the open step that records this notice, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 impl Owed {
@@ -382,6 +403,7 @@ impl Summary {
                     held_until: o.held_until,
                     expedient: o.expedient(),
                     entity: o.entity.clone(),
+                    assignee: notice_assignee(incident, o.key.audience()),
                 })
                 .collect(),
             open_step_dues: if incident.is_closed() {
@@ -392,6 +414,23 @@ impl Summary {
                     .iter()
                     .filter(|v| v.active && v.state() == StepState::Open)
                     .filter_map(|v| incident.step_due_in_any_zone(v.step))
+                    .collect()
+            },
+            assigned: if incident.is_closed() {
+                Vec::new()
+            } else {
+                incident
+                    .step_views()
+                    .iter()
+                    .filter(|v| v.active && v.state() == StepState::Open)
+                    .filter_map(|v| {
+                        Some(AssignedStep {
+                            step: v.step.id.value.clone(),
+                            title: v.step.title.value.clone(),
+                            assignee: incident.assignee(&v.step.id.value)?.to_owned(),
+                            due: incident.step_due_in_any_zone(v.step),
+                        })
+                    })
                     .collect()
             },
             annual: Annual {
@@ -415,4 +454,18 @@ impl Summary {
             },
         }
     }
+}
+
+/// The person assigned an open step that records a notice to `to`, when one is: the one a
+/// reminder of that notice goes to.
+fn notice_assignee(incident: &Incident, to: Audience) -> Option<String> {
+    incident
+        .step_views()
+        .iter()
+        .filter(|v| v.active && v.state() == StepState::Open)
+        .filter(|v| {
+            v.step.records.as_ref().map(|r| r.value) == Some(crate::runbook::Records::Notice(to))
+        })
+        .find_map(|v| incident.assignee(&v.step.id.value))
+        .map(str::to_owned)
 }

@@ -243,11 +243,26 @@ fn wraps() -> bool {
     std::env::var_os("COLUMNS").is_some() || std::io::stdout().is_terminal()
 }
 
-pub(crate) fn next_text(incident: &Incident, cal: &Calendar, now: DateTime<Utc>) -> String {
+/// The steps workable now (only those assigned to `only_for`, when given: `next --mine`).
+pub(crate) fn next_text(
+    incident: &Incident,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    only_for: Option<&str>,
+) -> String {
     if incident.is_closed() {
         return "The incident is closed.\n".to_owned();
     }
-    let workable = incident.workable();
+    let mut workable = incident.workable();
+    if let Some(me) = only_for {
+        workable.retain(|v| incident.assignee(&v.step.id.value) == Some(me));
+        if workable.is_empty() {
+            return format!(
+                "No step workable now is assigned to {} (`breach next` lists every workable step).\n",
+                sanitize(me)
+            );
+        }
+    }
     if workable.is_empty() {
         let open = incident.open_required();
         return if open.is_empty() {
@@ -269,6 +284,9 @@ pub(crate) fn next_text(incident: &Incident, cal: &Calendar, now: DateTime<Utc>)
         ));
         out.push('\n');
         let mut about = format!("{} · {}", v.phase, v.step.owner.label());
+        if let Some(who) = incident.assignee(&v.step.id.value) {
+            about.push_str(&format!(" · assigned to {}", sanitize(who)));
+        }
         if let Some(due) = due_phrase(incident, v.step, cal, now) {
             about.push_str(&format!(" · {due}"));
         }
@@ -339,7 +357,7 @@ pub(crate) fn status_text(
     out.push('\n');
     out.push_str(&steps_table(incident, cal, now, w));
     out.push('\n');
-    out.push_str(&next_text(incident, cal, now));
+    out.push_str(&next_text(incident, cal, now, None));
     out.push_str(&format!("\nlog  {} entries\n", incident.head.seq + 1));
     for (entry, v) in crate::incident::event::in_effect(&incident.voids) {
         let line = format!(
@@ -384,10 +402,14 @@ fn steps_table(incident: &Incident, cal: &Calendar, now: DateTime<Utc>, width: u
             }
             s
         };
-        let by = v
-            .record
-            .map(|r| format!("{} {}", sanitize(&r.actor), ts_short(&r.at, cal)))
-            .unwrap_or_default();
+        let by = match (v.record, incident.assignee(&v.step.id.value)) {
+            (Some(r), _) if r.state != StepState::Open => {
+                format!("{} {}", sanitize(&r.actor), ts_short(&r.at, cal))
+            }
+            (_, Some(who)) => format!("assigned to {}", sanitize(who)),
+            (Some(r), None) => format!("{} {}", sanitize(&r.actor), ts_short(&r.at, cal)),
+            (None, None) => String::new(),
+        };
         b.push_record([
             v.phase.name().to_owned(),
             v.step.id.value.clone(),

@@ -28,6 +28,9 @@ pub(crate) fn step_card(
     out.push_str(&wrap(&sanitize(&step.title.value), width, ""));
     out.push('\n');
     let mut about = format!("{} · owner: {}", step.id.value, step.owner.label());
+    if let Some(who) = incident.assignee(&step.id.value) {
+        about.push_str(&format!(" · assigned to {}", sanitize(who)));
+    }
     if !step.required {
         about.push_str(" · optional");
     }

@@ -30,6 +30,9 @@ pub(super) fn choose_work(
                 sanitize(&v.step.title.value),
                 v.step.owner.label()
             );
+            if let Some(who) = incident.assignee(&v.step.id.value) {
+                line.push_str(&format!(" · assigned to {}", sanitize(who)));
+            }
             if let Some(due) = render::terminal::due_short(incident, v.step, calendar, now) {
                 line.push_str(&format!(" · {due}"));
             }

@@ -104,6 +104,8 @@ pub(crate) trait Recorder {
     fn record(&mut self, action: Action, at: Option<GivenTime>) -> Result<(Head, String), Error>;
     /// "Now", from the clock the commands were given.
     fn calendar(&self) -> &crate::clock::Calendar;
+    /// Who is recording (`--actor`): their assigned steps come first in the list.
+    fn actor(&self) -> &str;
     /// The last entry the acting person recorded that a void could withdraw (not already
     /// withdrawn), if any.
     fn last_own_entry(&mut self) -> Result<Option<OwnEntry>, Error>;
@@ -155,9 +157,16 @@ pub(crate) fn walk(
                 id
             }
             None => {
-                let workable = incident.workable();
+                let mut workable = incident.workable();
+                // The acting person's own steps first, then those nobody has, then the others';
+                // the runbook's order within each.
+                workable.sort_by_key(|v| match incident.assignee(&v.step.id.value) {
+                    Some(who) if who == recorder.actor() => 0,
+                    None => 1,
+                    Some(_) => 2,
+                });
                 if workable.is_empty() {
-                    r.say(render::terminal::next_text(&incident, &calendar, now).trim());
+                    r.say(render::terminal::next_text(&incident, &calendar, now, None).trim());
                     return Ok(WalkEnd::NothingWorkable);
                 }
                 match list::choose_work(&incident, &workable, r, &calendar, now) {

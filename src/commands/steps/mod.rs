@@ -21,10 +21,12 @@ use crate::rules::Audience;
 use crate::runbook::{FieldType, Phase, Records, Role};
 use crate::text::sanitize;
 
+mod assign;
 mod attach;
 mod void;
 mod walking;
 
+use assign::assign_step;
 use attach::attach_file;
 pub(in crate::commands) use void::last_own_entry;
 use void::void_entry;
@@ -47,11 +49,14 @@ pub(crate) struct StepSummary<'a> {
     /// What the step records on the regulatory record, when it is bound to an action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<Records>,
+    /// The person the step is assigned to (`breach assign`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<&'a str>,
 }
 
 impl<'a> StepSummary<'a> {
     pub(crate) fn of(
-        incident: &Incident,
+        incident: &'a Incident,
         v: &StepView<'a>,
         calendar: &crate::clock::Calendar,
     ) -> StepSummary<'a> {
@@ -63,6 +68,7 @@ impl<'a> StepSummary<'a> {
             required: v.step.required,
             due: terminal::due_at(incident, v.step, calendar),
             records: v.step.records.as_ref().map(|r| r.value),
+            assignee: incident.assignee(&v.step.id.value),
         }
     }
 }
@@ -91,12 +97,14 @@ pub(crate) struct Next<'a> {
     pub steps: Vec<NextStep<'a>>,
 }
 
-pub(super) fn next(s: &Session) -> Result<Outcome, Error> {
+pub(super) fn next(s: &Session, mine: bool) -> Result<Outcome, Error> {
     let (_, incident) = s.load_current()?;
+    let only_for = mine.then_some(s.actor.as_str());
     if s.json {
         let steps = incident
             .workable()
             .iter()
+            .filter(|v| only_for.is_none() || incident.assignee(&v.step.id.value) == only_for)
             .map(|v| NextStep {
                 step: StepSummary::of(&incident, v, &s.calendar),
                 evidence: v
@@ -121,6 +129,7 @@ pub(super) fn next(s: &Session) -> Result<Outcome, Error> {
         &incident,
         &s.calendar,
         s.now,
+        only_for,
     )))
 }
 
@@ -278,6 +287,10 @@ pub(super) fn attach(s: &Session, file: PathBuf, step: Option<String>) -> Result
     act(s, Action::Attach { file, step })
 }
 
+pub(super) fn assign(s: &Session, step: String, to: Option<String>) -> Result<Outcome, Error> {
+    act(s, Action::Assign { step, to })
+}
+
 pub(super) fn void(s: &Session, entry: u64, reason: String) -> Result<Outcome, Error> {
     act(s, Action::Void { entry, reason })
 }
@@ -367,6 +380,7 @@ pub(crate) fn record_action(
         }
         Action::Attach { file, step } => attach_file(s, &file, step),
         Action::Void { entry, reason } => void_entry(s, entry, &reason),
+        Action::Assign { step, to } => assign_step(s, &step, to.as_deref()),
     }
 }
 

@@ -63,6 +63,10 @@ impl Recorder for SessionRecorder {
         &self.session.calendar
     }
 
+    fn actor(&self) -> &str {
+        &self.session.actor
+    }
+
     fn last_own_entry(&mut self) -> Result<Option<walk::OwnEntry>, Error> {
         super::last_own_entry(&self.session)
     }

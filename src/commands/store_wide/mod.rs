@@ -162,7 +162,9 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         } else {
             OpenOrClosed::Open
         };
-        if wanted(args, &sm, state, today, &s.calendar) {
+        if wanted(args, &sm, state, today, &s.calendar)
+            && (!args.mine || sm.assigned.iter().any(|a| a.assignee == s.actor))
+        {
             let brief = sm.brief(today, &s.calendar);
             if !s.json {
                 columns.add(&view::list_cells(&brief));
@@ -208,8 +210,11 @@ pub(super) fn list(s: &Session, args: &ListArgs) -> Result<Outcome, Error> {
         });
     }
     if listed + unreadable.len() == 0 {
-        let filtered =
-            args.state.is_some() || args.year.is_some() || args.overdue || args.runbook.is_some();
+        let filtered = args.state.is_some()
+            || args.year.is_some()
+            || args.overdue
+            || args.mine
+            || args.runbook.is_some();
         return Ok(Outcome::ok(view::list_empty(&store.location(), filtered)));
     }
     for (id, e) in &unreadable {

@@ -318,6 +318,9 @@ pub(crate) struct StepReport {
     /// Why it does not apply, or why the clock's state differs from the last recorded change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<String>,
+    /// The person the step is assigned to (`breach assign`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     pub actor: Option<String>,
     /// When it was recorded.
     pub at: Option<String>,
@@ -524,6 +527,7 @@ fn phase_reports(
                     },
                     records: v.step.records.as_ref().map(|r| r.value),
                     because: v.because.clone(),
+                    assignee: incident.assignee(&v.step.id.value).map(str::to_owned),
                     actor: v.record.map(|r| r.actor.clone()),
                     at: v.record.map(|r| local(cal, &r.at)),
                     happened: v
