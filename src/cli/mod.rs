@@ -305,6 +305,16 @@ pub(crate) enum Command {
         out: FileOut,
     },
 
+    /// Each person's open steps and notices due soon, across the store (for cron)
+    #[command(
+        after_help = "Per person (as `breach assign --to` names them): the open steps assigned to them and the\nnotices whose step they hold, due within the window, overdue first; the notices nobody holds a\nstep for under \"Not assigned\". Nothing is sent: cron mails what it prints.\n\nExit status: 0 when nothing listed is overdue, 1 when something is (or on an error).\n\nExamples:\n  breach remind\n  breach remind --within 2w\n  breach --json remind --within 48h | jq '.people[] | select(.name == \"sam.okafor\")'\n  # crontab: 0 7 * * 1-5  breach remind --within 7d | mail -s 'breach: due this week' privacy@example.org"
+    )]
+    Remind {
+        /// How far ahead: days, weeks or hours (7d, 2w, 48h), at most a year
+        #[arg(long, value_name = "WINDOW", default_value = "7d")]
+        within: String,
+    },
+
     /// The year-end report to HHS: every breach of fewer than 500 discovered in YEAR
     #[command(
         after_help = "Every incident discovered in YEAR whose assessment requires notification and that affected fewer than 500 people goes to HHS within 60 days after the year ends (45 CFR 164.408(c)), each as its own submission through the OCR portal. Incidents not yet assessed are named as a warning: they may belong in it.\n\nExamples:\n  breach annual 2026\n  breach annual 2026 --format csv -o annual-2026.csv\n  breach --json annual 2026"

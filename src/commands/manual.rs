@@ -108,7 +108,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ),
     (
         "Report and notify",
-        &["deadlines", "list", "annual", "export", "letter"],
+        &["deadlines", "remind", "list", "annual", "export", "letter"],
     ),
     (
         "Keep the record and the store",

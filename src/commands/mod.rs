@@ -460,6 +460,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Attach { file, step, .. } => steps::attach(s, file, step),
         Command::Void { entry, reason } => steps::void(s, entry, reason),
         Command::Assign { step, to, .. } => steps::assign(s, step, to),
+        Command::Remind { within } => store_wide::remind(s, &within),
         Command::Facts(args) => regulatory::facts(s, &args),
         Command::Assess(args) => regulatory::assess(s, args),
         Command::Notify(args) => regulatory::notify(s, &args),

@@ -929,3 +929,28 @@ fn a_held_notice_says_so_before_asking_and_records_despite_the_hold_only_with_a_
         "counsel decided the portal report may go in"
     );
 }
+
+#[test]
+fn the_list_puts_the_acting_persons_assigned_steps_first_and_names_who_has_each() {
+    let (_dir, settings) = incident();
+    let next: serde_json::Value =
+        serde_json::from_str(&run(&settings, &["--json", "next"]).stdout).unwrap();
+    let workable: Vec<String> = next["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(workable.len() >= 2, "{workable:?}");
+    let (first, last) = (&workable[0], &workable[workable.len() - 1]);
+    run(&settings, &["assign", first, "--to", "someone.else"]);
+    run(&settings, &["assign", last, "--to", "walker"]);
+    // The next step offered is the walker's own, and its card says whose it is.
+    let mut r = Scripted::new(vec![Answer::Pick(NEXT), Answer::Last]);
+    assert_eq!(walk(&settings, &mut r).unwrap(), WalkEnd::Quit);
+    let said = r.said.join("\n");
+    assert!(
+        said.contains(&format!("{last} · owner:")) && said.contains("assigned to walker"),
+        "{said}"
+    );
+}

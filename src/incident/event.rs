@@ -217,14 +217,15 @@ events! {
     StepAssigned(StepAssigned) = "step_assigned",
 }
 
-/// Who is to do a step (a person, beside the runbook's owner role); `to: None` takes the
+/// Who is to do a step (a person, beside the runbook's owner role); `assignee: None` takes the
 /// assignment back. Only an open step is assigned.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub(crate) struct StepAssigned {
     pub step: String,
-    /// The person, as `--actor` names them; absent when the step is unassigned.
+    /// The person, as `--actor` names them; absent when the step is unassigned. (Not `to`:
+    /// that key names a notice's audience, a machine value the identifier screen passes over.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
+    pub assignee: Option<String>,
 }
 
 /// An earlier entry withdrawn: recorded by mistake (a test notice, a wrong count, an assessment

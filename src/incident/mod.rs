@@ -263,7 +263,7 @@ impl Incident {
             | Event::Attachment(_)
             | Event::Repaired(_)
             | Event::Voided(_) => {}
-            Event::StepAssigned(a) => match &a.to {
+            Event::StepAssigned(a) => match &a.assignee {
                 Some(to) => {
                     self.assignees.insert(
                         a.step.clone(),

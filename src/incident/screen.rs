@@ -109,6 +109,7 @@ fn describe_path(path: &[String], email_fields: &[String]) -> (String, bool) {
                 "text" | "note" => "the note".to_owned(),
                 "reason" => "the reason".to_owned(),
                 "name" => "the file name".to_owned(),
+                "assignee" => "the name of the person assigned".to_owned(),
                 other => format!("`{other}`"),
             },
             false,

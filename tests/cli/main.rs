@@ -2,6 +2,7 @@
 //! store through the small builder below, with a fixed clock, time zone and actor.
 
 mod architecture;
+mod assign;
 mod attacks;
 mod clock;
 mod compat;

@@ -41,7 +41,7 @@ pub(super) fn assign_step(
             ))),
             _ => Ok(Event::StepAssigned(event::StepAssigned {
                 step: step.to_owned(),
-                to: to.clone(),
+                assignee: to.clone(),
             })),
         }
     })?;

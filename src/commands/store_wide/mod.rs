@@ -19,8 +19,10 @@ use crate::spill;
 use crate::store::Store;
 
 mod annual;
+mod remind;
 
 pub(super) use annual::annual;
+pub(super) use remind::remind;
 
 /// One incident in `list --json`: readable, or named with why it cannot be read.
 #[derive(Debug, Serialize)]

@@ -173,7 +173,7 @@ fn summarise_action(event: &Event, before: &Facts) -> String {
         ),
         Event::NoticeSent(n) => notice_sent(n),
         Event::Voided(v) => format!("entry {} ({}) voided: {}", v.entry, v.kind, v.reason),
-        Event::StepAssigned(a) => match &a.to {
+        Event::StepAssigned(a) => match &a.assignee {
             Some(to) => format!("step {} assigned to {to}", a.step),
             None => format!("step {} unassigned", a.step),
         },
