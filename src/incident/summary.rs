@@ -416,23 +416,7 @@ impl Summary {
                     .filter_map(|v| incident.step_due_in_any_zone(v.step))
                     .collect()
             },
-            assigned: if incident.is_closed() {
-                Vec::new()
-            } else {
-                incident
-                    .step_views()
-                    .iter()
-                    .filter(|v| v.active && v.state() == StepState::Open)
-                    .filter_map(|v| {
-                        Some(AssignedStep {
-                            step: v.step.id.value.clone(),
-                            title: v.step.title.value.clone(),
-                            assignee: incident.assignee(&v.step.id.value)?.to_owned(),
-                            due: incident.step_due_in_any_zone(v.step),
-                        })
-                    })
-                    .collect()
-            },
+            assigned: assigned_steps(incident),
             annual: Annual {
                 assessed: incident.assessment.is_some(),
                 notification_required: f.notification_required,
@@ -468,4 +452,24 @@ fn notice_assignee(incident: &Incident, to: Audience) -> Option<String> {
         })
         .find_map(|v| incident.assignee(&v.step.id.value))
         .map(str::to_owned)
+}
+
+/// An open incident's open, applicable steps that someone is assigned.
+fn assigned_steps(incident: &Incident) -> Vec<AssignedStep> {
+    if incident.is_closed() {
+        return Vec::new();
+    }
+    incident
+        .step_views()
+        .iter()
+        .filter(|v| v.active && v.state() == StepState::Open)
+        .filter_map(|v| {
+            Some(AssignedStep {
+                step: v.step.id.value.clone(),
+                title: v.step.title.value.clone(),
+                assignee: incident.assignee(&v.step.id.value)?.to_owned(),
+                due: incident.step_due_in_any_zone(v.step),
+            })
+        })
+        .collect()
 }

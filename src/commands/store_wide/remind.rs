@@ -141,29 +141,8 @@ pub(in crate::commands) fn remind(s: &Session, within: &str) -> Result<Outcome, 
         }
         Ok(None)
     })?;
-    let by_due = |rows: &mut Vec<DueRow>| {
-        rows.sort_by(|a, b| {
-            (a.status != Status::Overdue, a.latest, &a.id).cmp(&(
-                b.status != Status::Overdue,
-                b.latest,
-                &b.id,
-            ))
-        });
-    };
     let mut people: Vec<Person> = people.into_values().collect();
-    for p in &mut people {
-        p.steps.sort_by(|a, b| {
-            (!a.overdue, a.due_at.is_none(), a.due_at, &a.id, &a.step).cmp(&(
-                !b.overdue,
-                b.due_at.is_none(),
-                b.due_at,
-                &b.id,
-                &b.step,
-            ))
-        });
-        by_due(&mut p.obligations);
-    }
-    by_due(&mut unassigned);
+    sort_reminders(&mut people, &mut unassigned);
     let overdue = people
         .iter()
         .any(|p| p.steps.iter().any(|st| st.overdue) || p.obligations.iter().any(is_overdue))
@@ -187,6 +166,32 @@ pub(in crate::commands) fn remind(s: &Session, within: &str) -> Result<Outcome, 
         return Ok(Outcome::with_code(text + "\n", code));
     }
     Ok(Outcome::with_code(reminders_text(&reminders, s), code))
+}
+
+/// Overdue first, then the earliest due (a step with no due time last), then by incident.
+fn sort_reminders(people: &mut [Person], unassigned: &mut [DueRow]) {
+    let by_due = |rows: &mut [DueRow]| {
+        rows.sort_by(|a, b| {
+            (a.status != Status::Overdue, a.latest, &a.id).cmp(&(
+                b.status != Status::Overdue,
+                b.latest,
+                &b.id,
+            ))
+        });
+    };
+    for p in people.iter_mut() {
+        p.steps.sort_by(|a, b| {
+            (!a.overdue, a.due_at.is_none(), a.due_at, &a.id, &a.step).cmp(&(
+                !b.overdue,
+                b.due_at.is_none(),
+                b.due_at,
+                &b.id,
+                &b.step,
+            ))
+        });
+        by_due(&mut p.obligations);
+    }
+    by_due(unassigned);
 }
 
 fn is_overdue(row: &DueRow) -> bool {
