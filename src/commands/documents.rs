@@ -95,12 +95,22 @@ fn streamed_export(
     let read_again = |sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>| {
         read_up_to(&log, &head, &incident.id, sink)
     };
+    // Who wrote each entry, where the store authenticated it (a database's logins).
+    let runs = store.writer_runs(&incident.id)?.unwrap_or_default();
+    let login = |seq: u64| {
+        let at = runs.partition_point(|r| r.last < seq);
+        runs.get(at)
+            .filter(|r| r.first <= seq)
+            .map(|r| r.role.clone())
+    };
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
         let mut narrator = export::Narrator::new(&incident);
         read_again(&mut |e| {
-            sink(narrator.row(&TimelineEntry::read(e)?, &s.calendar));
+            let mut row = narrator.row(&TimelineEntry::read(e)?, &s.calendar);
+            row.written_by = login(row.seq);
+            sink(row);
             Ok(())
         })
     };

@@ -179,6 +179,11 @@ pub(crate) trait Backend: std::fmt::Debug {
     fn writers(&self, _id: &str) -> Result<Option<Vec<Writer>>, Error> {
         Ok(None)
     }
+    /// The same, as runs of consecutive entries in the order of the log (a login that wrote
+    /// entries 0-3 and 7 is two runs), for the exports to name the login beside each entry.
+    fn writer_runs(&self, _id: &str) -> Result<Option<Vec<Writer>>, Error> {
+        Ok(None)
+    }
 }
 
 /// The store a command works on.
@@ -270,6 +275,10 @@ impl Store {
 
     pub(crate) fn writers(&self, id: &str) -> Result<Option<Vec<Writer>>, Error> {
         self.backend.writers(id)
+    }
+
+    pub(crate) fn writer_runs(&self, id: &str) -> Result<Option<Vec<Writer>>, Error> {
+        self.backend.writer_runs(id)
     }
 
     pub(crate) fn attachments(&self, id: &str) -> Result<Vec<String>, Error> {

@@ -91,9 +91,25 @@ fn a_pushed_incident_is_the_same_record_byte_for_byte_and_pull_brings_it_back() 
     assert_eq!(verified["written_by"][0]["entries"], 3, "{verified}");
     let local = laptop.breach(["--json", "verify"]).ok().json();
     assert!(local.get("written_by").is_none(), "{local}");
-    // The same export, byte for byte, from either store.
-    let export = |env: &Env| env.breach(["export", "--format", "json"]).ok().stdout;
-    assert_eq!(export(&shared), export(&laptop));
+    // The same export from either store, but that the database names the login behind each
+    // entry (`written_by`, beside the actor name) in JSON, CSV and the reports.
+    let export = |env: &Env| env.breach(["export", "--format", "json"]).ok().json();
+    let (mut from_shared, from_laptop) = (export(&shared), export(&laptop));
+    for row in from_shared["timeline"].as_array_mut().unwrap() {
+        assert_eq!(row["written_by"], "postgres", "{row}");
+        row.as_object_mut().unwrap().remove("written_by");
+    }
+    assert_eq!(from_shared, from_laptop);
+    assert!(
+        from_laptop["timeline"][0].get("written_by").is_none(),
+        "a directory does not know the login"
+    );
+    let csv = shared.breach(["export", "--format", "csv"]).ok().stdout;
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",voided_by,written_by"));
+    assert!(lines.all(|l| l.ends_with(",postgres")), "{csv}");
+    let md = shared.breach(["export", "--format", "md"]).ok().stdout;
+    assert!(md.contains("(login postgres)"), "{md}");
     let status = |env: &Env| {
         env.breach(["status"])
             .ok()
@@ -952,4 +968,57 @@ fn a_server_that_accepts_and_never_answers_is_given_up_on_at_the_stated_timeout(
         "{stderr}"
     );
     drop(silent);
+}
+
+#[test]
+fn every_export_names_the_database_login_behind_each_entry() {
+    let Some(env) = Env::postgres() else {
+        return;
+    };
+    let cluster = pg::cluster().unwrap();
+    let db = env.database.clone().unwrap();
+    let (ann, ben) = (format!("{db}_ann"), format!("{db}_ben"));
+    cluster
+        .admin(&db)
+        .batch_execute(&format!(
+            "CREATE ROLE {ann} LOGIN IN ROLE breach_writer; CREATE ROLE {ben} LOGIN IN ROLE breach_writer;"
+        ))
+        .unwrap();
+    let (as_ann, as_ben) = (cluster.url(&ann, &db), cluster.url(&ben, &db));
+    start_at(&env, &as_ann, "Two logins");
+    // Runs of either login: entries 0-1 Ann's, 2-3 Ben's, 4 Ann's again.
+    for (url, text) in [
+        (&as_ann, "first"),
+        (&as_ben, "second"),
+        (&as_ben, "third"),
+        (&as_ann, "fourth"),
+    ] {
+        env.breach(["note", text]).env("BREACH_STORE", url).ok();
+    }
+    let export = env
+        .breach(["export", "--format", "json"])
+        .env("BREACH_STORE", &as_ben)
+        .ok()
+        .json();
+    let logins: Vec<&str> = export["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["written_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, [&ann, &ann, &ben, &ben, &ann]);
+    // Beside the actor the person gave, which is the same for both here.
+    assert!(
+        export["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["actor"] == "ana.lima")
+    );
+    let md = env
+        .breach(["export", "--format", "md"])
+        .env("BREACH_STORE", &as_ann)
+        .ok()
+        .stdout;
+    assert!(md.contains(&format!("ana.lima (login {ben})")), "{md}");
 }

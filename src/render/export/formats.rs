@@ -90,6 +90,7 @@ pub(crate) fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Resul
         "what",
         "hash",
         "voided_by",
+        "written_by",
     ])
     .map_err(io)?;
     let mut failed = None;
@@ -117,6 +118,8 @@ pub(crate) fn csv_export(report: &Report, out: &mut dyn std::io::Write) -> Resul
                     .as_ref()
                     .map(|v| v.by_entry.to_string())
                     .unwrap_or_default(),
+                // The database login (a database store only).
+                t.written_by.as_deref().map(csv_cell).unwrap_or_default(),
             ])
             .err();
     })?;

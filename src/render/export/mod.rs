@@ -356,6 +356,10 @@ pub(crate) struct TimelineRow {
     /// Whether `ts` comes from a substituted clock.
     pub substituted_clock: bool,
     pub actor: String,
+    /// The database login that wrote the entry, as the store authenticated it (a database
+    /// store only): beside `actor`, the name the person gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
     pub kind: String,
     pub summary: String,
     pub hash: String,

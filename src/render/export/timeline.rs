@@ -65,6 +65,7 @@ impl Narrator {
             happened_local: t.at.as_deref().map(|ts| local(cal, ts)),
             substituted_clock: t.substituted,
             actor: t.actor.clone(),
+            written_by: None,
             kind: t.event.kind().to_owned(),
             summary,
             hash: t.hash.clone(),

@@ -299,6 +299,33 @@ impl Backend for PgStore {
         ))
     }
 
+    fn writer_runs(&self, id: &str) -> Result<Option<Vec<super::Writer>>, Error> {
+        // Entries are numbered without gaps, so within one login's entries `seq` less its rank
+        // is the same along a run and changes between runs.
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT written_by::text, count(*), min(seq), max(seq) FROM ( \
+                   SELECT seq, written_by, \
+                          seq - row_number() OVER (PARTITION BY written_by ORDER BY seq) AS run \
+                   FROM breach.entries WHERE incident = $1) AS e \
+                 GROUP BY written_by, run ORDER BY min(seq)",
+                &[&id],
+            )
+            .map_err(|e| self.db_error("read who wrote the entries", &e))?;
+        Ok(Some(
+            rows.iter()
+                .map(|r| super::Writer {
+                    role: r.get(0),
+                    entries: r.get::<_, i64>(1) as u64,
+                    first: r.get::<_, i64>(2) as u64,
+                    last: r.get::<_, i64>(3) as u64,
+                })
+                .collect(),
+        ))
+    }
+
     fn log_check(&self) -> Box<dyn LogCheck + '_> {
         // Every incident's last entry in one query, so that the check costs no round trip per
         // incident; when the query fails, nothing is known and every summary is rebuilt (the
