@@ -142,6 +142,10 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
     ]:
         t, rss = measure(argv, env, runs)
         rows.append((name, label, t, f"{t / ls_t:.1f}x ls -l; {t / trivial_t:.0f}x start-up", rss))
+    # The reminders read every open incident's whole summary (its assigned steps and each
+    # obligation's holder); they exit 1 when something listed is overdue.
+    t, rss = measure([breach, "remind", "--within", "60d"], env, runs, expect_ok=False)
+    rows.append(("remind --within 60d", label, t, f"{t / ls_t:.1f}x ls -l; {t / trivial_t:.0f}x start-up", rss))
     # Choosing an incident by part of its title reads every title; words no title holds make
     # it read them all and then fail, as a typo would.
     t, rss = measure([breach, "-i", "no such words", "status"], env, runs, expect_ok=False)
