@@ -167,6 +167,10 @@ pub(crate) enum Command {
         /// An evidence value, FIELD=VALUE; repeat for each field
         #[arg(long = "set", value_name = "FIELD=VALUE")]
         set: Vec<String>,
+        /// Fill the evidence from a saved message (.eml): Message-ID, Date, From, To, Cc, Bcc
+        /// and the file's SHA-256; never its subject, body or attachments. --set wins
+        #[arg(long, value_name = "FILE.eml")]
+        from_eml: Option<std::path::PathBuf>,
         #[command(flatten)]
         action: Box<BoundFlags>,
         #[command(flatten)]

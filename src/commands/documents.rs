@@ -97,19 +97,13 @@ fn streamed_export(
     };
     // Who wrote each entry, where the store authenticated it (a database's logins).
     let runs = store.writer_runs(&incident.id)?.unwrap_or_default();
-    let login = |seq: u64| {
-        let at = runs.partition_point(|r| r.last < seq);
-        runs.get(at)
-            .filter(|r| r.first <= seq)
-            .map(|r| r.role.clone())
-    };
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
         let mut narrator = export::Narrator::new(&incident);
         read_again(&mut |e| {
             let mut row = narrator.row(&TimelineEntry::read(e)?, &s.calendar);
-            row.written_by = login(row.seq);
+            row.written_by = login_of(&runs, row.seq);
             sink(row);
             Ok(())
         })
@@ -174,6 +168,14 @@ type Verified = (
     Box<dyn crate::store::IncidentLog>,
     Incident,
 );
+
+/// The login that wrote entry `seq`, from runs of consecutive entries in the order of the log.
+fn login_of(runs: &[crate::store::Writer], seq: u64) -> Option<String> {
+    let at = runs.partition_point(|r| r.last < seq);
+    runs.get(at)
+        .filter(|r| r.first <= seq)
+        .map(|r| r.role.clone())
+}
 
 /// The store, the incident's log and the incident as one verified read of the log left it
 /// (with the entries a report shows beside its timeline).

@@ -442,8 +442,9 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
             note,
             set,
             action,
+            from_eml,
             ..
-        } => steps::done(s, step, note, &set, *action),
+        } => steps::done(s, step, note, &set, *action, from_eml.as_deref()),
         Command::Skip { step, reason, .. } => steps::skip(s, step, reason),
         Command::Na { step, reason, .. } => steps::not_applicable(s, step, reason),
         Command::Reopen {

@@ -50,6 +50,19 @@ pub(crate) struct StepDone {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub evidence: BTreeMap<String, String>,
+    /// The message file the evidence was read from (`--from-eml`): its identity only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_file: Option<MessageFile>,
+}
+
+/// A message file whose headers filled a step's evidence: enough to match the copy kept under
+/// legal hold to the record, nothing of its subject, body or attachments.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub(crate) struct MessageFile {
+    pub sha256: String,
+    pub bytes: u64,
+    /// How many distinct addresses its To, Cc and Bcc held.
+    pub recipients: u64,
 }
 
 /// The runbook steps an action settles in its own entry, with what the step recorded beside

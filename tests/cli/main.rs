@@ -15,6 +15,7 @@ mod hostile;
 mod integrity;
 mod library;
 mod lifecycle;
+mod messages;
 mod notices;
 mod onetruth;
 mod pg;

@@ -23,6 +23,7 @@ use crate::text::sanitize;
 
 mod assign;
 mod attach;
+mod message;
 mod void;
 mod walking;
 
@@ -139,18 +140,33 @@ pub(super) fn done(
     note: Option<String>,
     set: &[String],
     flags: BoundFlags,
+    from_eml: Option<&Path>,
 ) -> Result<Outcome, Error> {
     let evidence = evidence_pairs(set)?;
     let records = bound_from(flags)?;
-    act(
-        s,
-        Action::Done {
-            step,
-            note,
-            evidence,
-            records,
-        },
-    )
+    let Some(path) = from_eml else {
+        return act(
+            s,
+            Action::Done {
+                step,
+                note,
+                evidence,
+                records,
+            },
+        );
+    };
+    if records.is_some() {
+        return Err(Error::usage(
+            "--from-eml fills a step's evidence fields; it takes no action flags",
+        ));
+    }
+    let headers = message::read_message(path)?;
+    let (incident, head, text) = done_step(s, &step, note, &evidence, None, Some(&headers))?;
+    let text = format!(
+        "{text}\n  read from the message (sha256 {}, {} bytes, {} recipient(s)); its subject, body and attachments were not recorded",
+        headers.file.sha256, headers.file.bytes, headers.file.recipients
+    );
+    Ok(written(s, &incident, text, &head))
 }
 
 /// The action `done`'s flags describe, if any: the flags of one of `notify`, `facts` (the counts
@@ -336,7 +352,7 @@ pub(crate) fn record_action(
             note,
             evidence: pairs,
             records,
-        } => done_step(s, &step, note, &pairs, records),
+        } => done_step(s, &step, note, &pairs, records, None),
         Action::Settle {
             step,
             target,
@@ -394,6 +410,7 @@ fn done_step(
     note: Option<String>,
     pairs: &[(String, String)],
     records: Option<Bound>,
+    message: Option<&message::MessageHeaders>,
 ) -> Result<(Incident, Head, String), Error> {
     let records = match records {
         Some(Bound::Assessment(draft)) => Some(Bound::Assessment(asked(s, step, draft)?)),
@@ -425,11 +442,14 @@ fn done_step(
             // reopened since): done as is.
             (_, None) => {
                 let view = incident.check_transition(step, StepState::Done)?;
-                let evidence = evidence::collect(view.step, pairs, &s.calendar)?;
+                let filled = message.map(|m| m.fill(view.step, pairs));
+                let evidence =
+                    evidence::collect(view.step, filled.as_deref().unwrap_or(pairs), &s.calendar)?;
                 Ok(Event::StepDone(event::StepDone {
                     step: step.to_owned(),
                     note: note.clone(),
                     evidence,
+                    message_file: message.map(|m| m.file.clone()),
                 }))
             }
             (Some(binding), Some(bound)) => {

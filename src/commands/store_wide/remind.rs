@@ -105,20 +105,17 @@ pub(in crate::commands) fn remind(s: &Session, within: &str) -> Result<Outcome, 
             if due_at.is_some_and(|d| d > horizon) {
                 continue;
             }
-            let entry = people.entry(a.assignee.clone()).or_insert_with(|| Person {
-                name: a.assignee.clone(),
-                steps: Vec::new(),
-                obligations: Vec::new(),
-            });
-            entry.steps.push(RemindStep {
-                id: sm.id.clone(),
-                title: sm.title.clone(),
-                step: a.step,
-                step_title: a.title,
-                due: due_at.map(|d| s.calendar.in_zone(d).to_rfc3339()),
-                overdue: due_at.is_some_and(|d| d < now),
-                due_at,
-            });
+            person_named(&mut people, &a.assignee)
+                .steps
+                .push(RemindStep {
+                    id: sm.id.clone(),
+                    title: sm.title.clone(),
+                    step: a.step,
+                    step_title: a.title,
+                    due: due_at.map(|d| s.calendar.in_zone(d).to_rfc3339()),
+                    overdue: due_at.is_some_and(|d| d < now),
+                    due_at,
+                });
         }
         for o in sm.obligations {
             if o.met_on.is_some() || o.due > horizon_day {
@@ -127,15 +124,7 @@ pub(in crate::commands) fn remind(s: &Session, within: &str) -> Result<Outcome, 
             let holder = o.assignee.clone();
             let row = DueRow::of(&sm.id, &sm.title, o, today);
             match holder {
-                Some(name) => people
-                    .entry(name.clone())
-                    .or_insert_with(|| Person {
-                        name,
-                        steps: Vec::new(),
-                        obligations: Vec::new(),
-                    })
-                    .obligations
-                    .push(row),
+                Some(name) => person_named(&mut people, &name).obligations.push(row),
                 None => unassigned.push(row),
             }
         }
@@ -166,6 +155,15 @@ pub(in crate::commands) fn remind(s: &Session, within: &str) -> Result<Outcome, 
         return Ok(Outcome::with_code(text + "\n", code));
     }
     Ok(Outcome::with_code(reminders_text(&reminders, s), code))
+}
+
+/// The reminders of the person called `name`, begun when they have none yet.
+fn person_named<'a>(people: &'a mut BTreeMap<String, Person>, name: &str) -> &'a mut Person {
+    people.entry(name.to_owned()).or_insert_with(|| Person {
+        name: name.to_owned(),
+        steps: Vec::new(),
+        obligations: Vec::new(),
+    })
 }
 
 /// Overdue first, then the earliest due (a step with no due time last), then by incident.

@@ -109,21 +109,7 @@ fn summarise_action(event: &Event, before: &Facts) -> String {
             "incident opened on runbook {} {}",
             o.runbook.id, o.runbook.version
         ),
-        Event::StepDone(d) => {
-            let mut s = format!("step {} done", d.step);
-            if !d.evidence.is_empty() {
-                let fields: Vec<String> = d
-                    .evidence
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect();
-                s.push_str(&format!(" ({})", fields.join("; ")));
-            }
-            if let Some(n) = &d.note {
-                s.push_str(&format!(". Note: {}", sentence_end(n)));
-            }
-            s
-        }
+        Event::StepDone(d) => step_done(d),
         Event::StepSkipped(r) => format!("step {} skipped: {}", r.step, r.reason),
         Event::StepNotApplicable(r) => format!("step {} not applicable: {}", r.step, r.reason),
         Event::StepReopened(r) => format!("step {} reopened: {}", r.step, r.reason),
@@ -179,6 +165,29 @@ fn summarise_action(event: &Event, before: &Facts) -> String {
             None => format!("step {} unassigned", a.step),
         },
     }
+}
+
+/// A step done, with its evidence, the message file it was read from and its note.
+fn step_done(d: &crate::incident::event::StepDone) -> String {
+    let mut s = format!("step {} done", d.step);
+    if !d.evidence.is_empty() {
+        let fields: Vec<String> = d
+            .evidence
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        s.push_str(&format!(" ({})", fields.join("; ")));
+    }
+    if let Some(m) = &d.message_file {
+        s.push_str(&format!(
+            ", read from a message file (sha256 {}, {} bytes)",
+            m.sha256, m.bytes
+        ));
+    }
+    if let Some(n) = &d.note {
+        s.push_str(&format!(". Note: {}", sentence_end(n)));
+    }
+    s
 }
 
 fn notice_sent(n: &NoticeSent) -> String {
