@@ -18,19 +18,6 @@ Content-Type: text/plain\r\n\
 \r\n\
 Patient Avery Quill, SSN 078-05-1120, result attached.\r\n";
 
-fn every_file_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(every_file_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[test]
 fn the_headers_fill_the_evidence_and_nothing_of_the_body_or_subject_is_kept() {
     for env in crate::backends() {
@@ -81,9 +68,8 @@ fn the_headers_fill_the_evidence_and_nothing_of_the_body_or_subject_is_kept() {
             seen.push_str(&env.breach(["export", "--format", format]).ok().stdout);
         }
         if env.backend() == "directory" {
-            for file in every_file_under(&env.store()) {
-                seen.push_str(&String::from_utf8_lossy(&std::fs::read(&file).unwrap()));
-            }
+            let stored = crate::notices::every_byte_under(&env.store());
+            seen.push_str(&String::from_utf8_lossy(&stored));
         }
         for secret in ["078-05-1120", "Avery", "Quill", "Lab results for"] {
             assert!(!seen.contains(secret), "{secret} reached the store");

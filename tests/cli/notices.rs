@@ -308,7 +308,7 @@ fn invented_roster(people: usize) -> String {
 }
 
 /// Every file under `dir`, read whole, for a search of the store.
-fn every_byte_under(dir: &std::path::Path) -> Vec<u8> {
+pub(crate) fn every_byte_under(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

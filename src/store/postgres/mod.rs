@@ -287,16 +287,7 @@ impl Backend for PgStore {
                 &[&id],
             )
             .map_err(|e| self.db_error("read who wrote the entries", &e))?;
-        Ok(Some(
-            rows.iter()
-                .map(|r| super::Writer {
-                    role: r.get(0),
-                    entries: r.get::<_, i64>(1) as u64,
-                    first: r.get::<_, i64>(2) as u64,
-                    last: r.get::<_, i64>(3) as u64,
-                })
-                .collect(),
-        ))
+        Ok(Some(rows.iter().map(writer_of).collect()))
     }
 
     fn writer_runs(&self, id: &str) -> Result<Option<Vec<super::Writer>>, Error> {
@@ -314,16 +305,7 @@ impl Backend for PgStore {
                 &[&id],
             )
             .map_err(|e| self.db_error("read who wrote the entries", &e))?;
-        Ok(Some(
-            rows.iter()
-                .map(|r| super::Writer {
-                    role: r.get(0),
-                    entries: r.get::<_, i64>(1) as u64,
-                    first: r.get::<_, i64>(2) as u64,
-                    last: r.get::<_, i64>(3) as u64,
-                })
-                .collect(),
-        ))
+        Ok(Some(rows.iter().map(writer_of).collect()))
     }
 
     fn log_check(&self) -> Box<dyn LogCheck + '_> {
@@ -372,5 +354,15 @@ impl LogCheck for LastEntries {
             stamp: key.stamp(),
             last_hash: Some(key.last_hash.clone()),
         })
+    }
+}
+
+/// A row of (login, entries, first seq, last seq), as `writers` and `writer_runs` select it.
+fn writer_of(r: &postgres::Row) -> super::Writer {
+    super::Writer {
+        role: r.get(0),
+        entries: r.get::<_, i64>(1) as u64,
+        first: r.get::<_, i64>(2) as u64,
+        last: r.get::<_, i64>(3) as u64,
     }
 }
