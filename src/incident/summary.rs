@@ -377,6 +377,7 @@ impl Summary {
                 (s + settled, t + total)
             });
         let clock = incident.clock(incident.discovered.date);
+        let holders = notice_holders(incident);
         let f = &incident.facts;
         Summary {
             id: incident.id.clone(),
@@ -403,7 +404,7 @@ impl Summary {
                     held_until: o.held_until,
                     expedient: o.expedient(),
                     entity: o.entity.clone(),
-                    assignee: notice_assignee(incident, o.key.audience()),
+                    assignee: holders.get(&o.key.audience()).cloned(),
                 })
                 .collect(),
             open_step_dues: if incident.is_closed() {
@@ -440,18 +441,23 @@ impl Summary {
     }
 }
 
-/// The person assigned an open step that records a notice to `to`, when one is: the one a
-/// reminder of that notice goes to.
-fn notice_assignee(incident: &Incident, to: Audience) -> Option<String> {
-    incident
-        .step_views()
-        .iter()
-        .filter(|v| v.active && v.state() == StepState::Open)
-        .filter(|v| {
-            v.step.records.as_ref().map(|r| r.value) == Some(crate::runbook::Records::Notice(to))
-        })
-        .find_map(|v| incident.assignee(&v.step.id.value))
-        .map(str::to_owned)
+/// Who holds, for each audience, an open step that records a notice to it (the first such
+/// step assigned to someone): the person a reminder of that notice goes to. One pass over the
+/// steps, whatever the number of obligations.
+fn notice_holders(incident: &Incident) -> std::collections::HashMap<Audience, String> {
+    let mut holders = std::collections::HashMap::new();
+    for v in incident.step_views() {
+        if !v.active || v.state() != StepState::Open {
+            continue;
+        }
+        if let (Some(crate::runbook::Records::Notice(to)), Some(who)) = (
+            v.step.records.as_ref().map(|r| r.value),
+            incident.assignee(&v.step.id.value),
+        ) {
+            holders.entry(to).or_insert_with(|| who.to_owned());
+        }
+    }
+    holders
 }
 
 /// An open incident's open, applicable steps that someone is assigned.
