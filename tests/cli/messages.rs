@@ -18,33 +18,46 @@ Content-Type: text/plain\r\n\
 \r\n\
 Patient Avery Quill, SSN 078-05-1120, result attached.\r\n";
 
+/// `done identify-message --from-eml FILE` with any `--set` arguments after it.
+fn done_from(env: &Env, file: &std::path::Path, sets: &[&str]) -> crate::Run {
+    let mut args = vec![
+        "done",
+        "identify-message",
+        "--from-eml",
+        file.to_str().unwrap(),
+    ];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    env.breach(args)
+}
+
+/// The evidence `status --json` shows for `identify-message`.
+fn identify_evidence(env: &Env) -> serde_json::Value {
+    let status = env.breach(["--json", "status"]).ok().json();
+    status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "identify-message")
+        .unwrap()["evidence"]
+        .clone()
+}
+
 #[test]
 fn the_headers_fill_the_evidence_and_nothing_of_the_body_or_subject_is_kept() {
     for env in crate::backends() {
         let id = env.start("misdirected-email");
         let eml = env.write("message.eml", MESSAGE);
-        let out = env
-            .breach([
-                "done",
-                "identify-message",
-                "--from-eml",
-                eml.to_str().unwrap(),
-                "--set",
-                "recipient_type=external",
-                "--set",
-                "phi_types=name, lab result",
-            ])
-            .ok();
+        let out = done_from(
+            &env,
+            &eml,
+            &["recipient_type=external", "phi_types=name, lab result"],
+        )
+        .ok();
         let sha = hex::encode(Sha256::digest(MESSAGE.as_bytes()));
         assert!(out.stdout.contains(&sha), "{}", out.stdout);
-        let status = env.breach(["--json", "status"]).ok().json();
-        let step = status["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == "identify-message")
-            .unwrap();
-        let evidence = &step["evidence"];
+        let evidence = &identify_evidence(&env);
         assert_eq!(evidence["message_id"], "<CAF77@mail.example.org>");
         assert_eq!(evidence["sender"], "clinic@example.org");
         // To, Cc and Bcc, each address once.
@@ -84,14 +97,7 @@ fn a_value_given_with_set_wins_and_a_bad_message_records_nothing() {
     let id = env.start("misdirected-email");
     let before = env.log_bytes(&id);
     let garbage = env.write("garbage.eml", "\u{1}\u{2}\u{3} not a message at all");
-    let refused = env
-        .breach([
-            "done",
-            "identify-message",
-            "--from-eml",
-            garbage.to_str().unwrap(),
-        ])
-        .fails(1);
+    let refused = done_from(&env, &garbage, &[]).fails(1);
     assert!(
         refused.error_line().contains("not an RFC 5322 message"),
         "{}",
@@ -103,45 +109,28 @@ fn a_value_given_with_set_wins_and_a_bad_message_records_nothing() {
         .unwrap()
         .set_len(65 * 1024 * 1024)
         .unwrap();
-    let refused = env
-        .breach([
-            "done",
-            "identify-message",
-            "--from-eml",
-            huge.to_str().unwrap(),
-        ])
-        .fails(1);
+    let refused = done_from(&env, &huge, &[]).fails(1);
     assert!(
         refused.error_line().contains("huge.eml"),
         "{}",
         refused.stderr
     );
     assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
-    env.breach(["done", "identify-message", "--from-eml", "no-such.eml"])
-        .fails(1);
+    done_from(&env, std::path::Path::new("no-such.eml"), &[]).fails(1);
     assert_eq!(env.log_bytes(&id), before, "nothing recorded");
 
     let eml = env.write("message.eml", MESSAGE);
-    env.breach([
-        "done",
-        "identify-message",
-        "--from-eml",
-        eml.to_str().unwrap(),
-        "--set",
-        "wrong_recipients=someone@example.net",
-        "--set",
-        "recipient_type=external",
-        "--set",
-        "phi_types=name",
-    ])
+    done_from(
+        &env,
+        &eml,
+        &[
+            "wrong_recipients=someone@example.net",
+            "recipient_type=external",
+            "phi_types=name",
+        ],
+    )
     .ok();
-    let status = env.breach(["--json", "status"]).ok().json();
-    let step = status["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "identify-message")
-        .unwrap();
-    assert_eq!(step["evidence"]["wrong_recipients"], "someone@example.net");
-    assert_eq!(step["evidence"]["sender"], "clinic@example.org");
+    let evidence = identify_evidence(&env);
+    assert_eq!(evidence["wrong_recipients"], "someone@example.net");
+    assert_eq!(evidence["sender"], "clinic@example.org");
 }
