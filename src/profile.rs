@@ -1,6 +1,7 @@
 //! The organisation profile: who the organisation is and how people reach it, used by the notice
-//! drafts and the exports. A small JSON file in the store (`profile.json`, 0600), written whole
-//! to a temporary file and renamed into place so it is never half-written.
+//! drafts and the exports. A small JSON document (`profile.json`, 0600) that the store keeps
+//! with the organisation's other files: in a directory store's directory, or in a database
+//! store's insert-only history with a cache on each machine (`store::organisation`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,23 +61,54 @@ pub(crate) struct Profile {
     values: BTreeMap<String, String>,
 }
 
-const FILE: &str = "profile.json";
+/// The profile's file name in the organisation's directory.
+pub(crate) const FILE: &str = "profile.json";
 /// Largest profile read: a few lines of contact details.
 pub(crate) const MAX_PROFILE_BYTES: u64 = 64 * 1024;
+/// The keys whose value names a file. On a database store the file itself is kept with the
+/// profile and the key names it relative to the organisation's directory (`files/<key>`).
+pub(crate) const FILE_KEYS: &[&str] = &["state_rules", "allowed_signers", "tsa_certs"];
 
 impl Profile {
-    /// Reads the store's profile; an absent file is an empty profile.
-    pub(crate) fn load(store: &Path) -> Result<Profile, Error> {
-        let path = store.join(FILE);
-        match crate::files::read_small_file(&path, MAX_PROFILE_BYTES, "profile")? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::input(format!(
-                    "{} is not a valid profile ({e}); fix or remove it",
-                    path.display()
-                ))
-            }),
-            None => Ok(Profile::default()),
+    /// Reads the profile in the organisation's directory `dir`; an absent file is an empty
+    /// profile. A file key's relative value is read against `dir`.
+    pub(crate) fn load(dir: &Path) -> Result<Profile, Error> {
+        let path = dir.join(FILE);
+        let Some(bytes) = crate::files::read_small_file(&path, MAX_PROFILE_BYTES, "profile")?
+        else {
+            return Ok(Profile::default());
+        };
+        let mut profile = Profile::parse(&bytes, &path.display().to_string())?;
+        for key in FILE_KEYS {
+            if let Some(value) = profile.values.get_mut(*key)
+                && Path::new(value.as_str()).is_relative()
+            {
+                *value = dir.join(value.as_str()).display().to_string();
+            }
         }
+        Ok(profile)
+    }
+
+    /// A profile as kept (`shown` names where, for the error), file keys as they are.
+    pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Profile, Error> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::input(format!(
+                "{shown} is not a valid profile ({e}); fix or remove it"
+            ))
+        })
+    }
+
+    /// The profile as it is kept: pretty JSON with a final newline.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut text = serde_json::to_string_pretty(self).expect("a profile serialises");
+        text.push('\n');
+        text.into_bytes()
+    }
+
+    /// Sets a file key to a path kept as it is (a relative one is read against the
+    /// organisation's directory), once [`Profile::set`] has checked the key.
+    pub(crate) fn set_file(&mut self, key: &str, path: &str) {
+        self.values.insert(key.to_owned(), path.to_owned());
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
@@ -117,12 +149,5 @@ impl Profile {
             }
         }
         Ok(())
-    }
-
-    /// Writes the profile into the store, atomically, mode 0600.
-    pub(crate) fn save(&self, store: &Path) -> Result<(), Error> {
-        let mut text = serde_json::to_string_pretty(self).expect("a profile serialises");
-        text.push('\n');
-        crate::files::write_private_file(&store.join(FILE), text.as_bytes(), true)
     }
 }

@@ -272,6 +272,11 @@ pub(crate) enum ConfigCommand {
     /// Remove a key
     #[command(after_help = "Example:\n  breach config unset website")]
     Unset { key: String },
+    /// Every version of the profile, runbooks and templates a database store keeps
+    #[command(
+        after_help = "Example:\n  breach config history --store postgresql://breach@db.example.org/breach"
+    )]
+    History,
 }
 
 /// Who a notice went to.

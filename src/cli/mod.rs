@@ -464,12 +464,19 @@ pub(crate) enum Command {
         from: PathBuf,
     },
 
-    /// List, show and validate runbooks
+    /// List, show, validate and publish runbooks
     #[command(
         subcommand,
         after_help = "Examples:\n  breach runbook list\n  breach runbook show misdirected-email --affected 800 --state TX=600"
     )]
     Runbook(RunbookCommand),
+
+    /// List, show and publish the letter and report templates
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  breach template list\n  breach template publish letter-individual.md.j2"
+    )]
+    Template(TemplateCommand),
 
     /// Print the JSON Schema of a JSON document breach writes (the export, status, deadlines)
     #[command(
@@ -587,6 +594,52 @@ pub(crate) enum RunbookCommand {
         /// Runbook files, or directories of them
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+    },
+    /// Give every machine of the store a runbook file of the organisation's (validated first; a database store keeps every version)
+    #[command(
+        after_help = "Example:\n  breach runbook init misdirected-email ./drafts\n  $EDITOR ./drafts/misdirected-email.yaml\n  breach runbook publish ./drafts/misdirected-email.yaml\n\nIncidents already open keep the runbook they started with."
+    )]
+    Publish {
+        /// The runbook file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Stop offering one of the organisation's runbooks (the bundled one of the same id, if any, is offered again)
+    #[command(after_help = "Example:\n  breach runbook withdraw misdirected-email")]
+    Withdraw {
+        /// The runbook's id
+        id: String,
+    },
+}
+
+/// `breach template`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplateCommand {
+    /// List the letter and report templates: the built-in ones and the organisation's
+    #[command(after_help = "Example:\n  breach template list")]
+    List,
+    /// Print a template as letters and reports use it now (the organisation's, else the built-in one)
+    #[command(
+        after_help = "Example:\n  breach template show letter-individual.md.j2 > letter-individual.md.j2"
+    )]
+    Show {
+        /// The template's name, e.g. letter-individual.md.j2
+        name: String,
+    },
+    /// Give every machine of the store a template of the organisation's, replacing the built-in one of the same name (checked first)
+    #[command(
+        after_help = "Example:\n  breach template show letter-individual.md.j2 > letter-individual.md.j2\n  $EDITOR letter-individual.md.j2\n  breach template publish letter-individual.md.j2"
+    )]
+    Publish {
+        /// The template file; its file name is the template's name
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Stop using one of the organisation's templates (the built-in one is used again)
+    #[command(after_help = "Example:\n  breach template withdraw letter-individual.md.j2")]
+    Withdraw {
+        /// The template's name
+        name: String,
     },
 }
 

@@ -48,7 +48,7 @@ The pager for output longer than the terminal (default \fBless \-FRX\fR).
 .SH FILES
 .TP
 \fI~/.local/share/breach/\fR
-The default store: \fIincidents/ID/log.jsonl\fR (the hash-chained log), \fIincidents/ID/attachments/\fR, \fIprofile.json\fR (the organisation profile, 0600), \fIrunbooks/\fR and \fItemplates/\fR (the organisation's own), \fIcache/\fR (summaries rebuilt from the logs, safe to delete).
+The default store: \fIincidents/ID/log.jsonl\fR (the hash-chained log), \fIincidents/ID/attachments/\fR, \fIprofile.json\fR (the organisation profile, 0600), \fIrunbooks/\fR and \fItemplates/\fR (the organisation's own), \fIcache/\fR (summaries rebuilt from the logs, safe to delete). A database store keeps the profile, runbooks and templates in the database for every machine, each machine reading a cache of them.
 .SH "SEE ALSO"
 \fBbreach\-start\fR(1), \fBbreach\-walk\fR(1), \fBbreach\-notify\fR(1), \fBbreach\-verify\fR(1), \fBbreach\-export\fR(1), \fBgit\fR(1), \fBssh\-keygen\fR(1), \fBopenssl\-ts\fR(1)
 "#;
@@ -118,6 +118,7 @@ const GROUPS: &[(&str, &[&str])] = &[
             "timestamp",
             "config",
             "runbook",
+            "template",
             "store",
             "push",
             "pull",

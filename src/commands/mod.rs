@@ -20,6 +20,7 @@ mod runbooks;
 mod signatures;
 mod steps;
 mod store_wide;
+mod templates;
 mod timestamps;
 mod transfer;
 mod write;
@@ -135,6 +136,55 @@ pub(crate) struct Session {
     pub signer: std::rc::Rc<crate::signing::Signer>,
 }
 
+/// Says once per command which of this machine's own files a database store no longer reads
+/// (before the store kept them, each machine had its own profile, runbooks and templates).
+fn note_files_no_longer_read(store: &Store) {
+    let machine = store.machine_dir();
+    for (name, how) in [
+        ("profile.json", "breach config set"),
+        ("runbooks", "breach runbook publish"),
+        ("templates", "breach template publish"),
+    ] {
+        let old = machine.join(name);
+        if old.exists() {
+            eprintln!(
+                "breach: note: {} is no longer read: the store keeps the organisation's profile, runbooks and templates for every machine; give them to it with `{how}`, then move this away",
+                old.display()
+            );
+        }
+    }
+}
+
+/// Whether a command reads the organisation's profile, runbooks or templates, so that on a
+/// database store it must connect before it starts: all but setting the store up, the
+/// validator of runbook files and the documents about the tool itself.
+fn reads_organisation_files(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Store(_)
+            | Command::Completions { .. }
+            | Command::Schema { .. }
+            | Command::Runbook(crate::cli::RunbookCommand::Validate { .. })
+    )
+}
+
+/// Whether a command records an entry, so that a store it cannot reach means "entry NOT
+/// recorded".
+fn records_entries(command: &Command) -> bool {
+    happened_at(command).is_some()
+        || matches!(
+            command,
+            Command::Start { .. }
+                | Command::Walk { .. }
+                | Command::Void { .. }
+                | Command::Assign { .. }
+                | Command::Close { .. }
+                | Command::Discard { .. }
+                | Command::Repair { .. }
+                | Command::Timestamp(crate::cli::TimestampCommand::Add { .. })
+        )
+}
+
 /// `--at WHEN`: when the thing recorded happened, and whether it may precede discovery.
 #[derive(Debug, Clone)]
 pub(crate) struct Happened {
@@ -165,7 +215,28 @@ impl Session {
         }
         let address =
             store::StoreAddress::parse(&g.store.clone().unwrap_or_else(store::default_root));
-        let profile = crate::profile::Profile::load(&address.files_dir()).unwrap_or_default();
+        // A database store keeps the profile for every machine: it is opened now (every command
+        // that reads the profile would open it anyway), and its current version read from this
+        // machine's cache of it.
+        let opened = std::cell::OnceCell::new();
+        let files_dir = match &address {
+            store::StoreAddress::Postgres(_) if reads_organisation_files(&cli.command) => {
+                let store = Store::open(&address).map_err(|e| match e {
+                    // As the write path says of a store that stopped answering.
+                    Error::Database { .. } if records_entries(&cli.command) => {
+                        Error::NotRecorded(Box::new(e))
+                    }
+                    other => other,
+                })?;
+                let store = std::rc::Rc::new(store);
+                note_files_no_longer_read(&store);
+                let dir = store.files_dir();
+                let _ = opened.set(store);
+                dir
+            }
+            _ => address.files_dir(),
+        };
+        let profile = crate::profile::Profile::load(&files_dir).unwrap_or_default();
         // Counsel's reviewed state-law table, when the profile names one: every command but
         // `config` (which must still be able to name another) refuses a table that does not read.
         if let Some(path) = profile.get("state_rules")
@@ -194,7 +265,7 @@ impl Session {
             happened: None,
             sink: Sink::Outcome,
             prompts: crate::walk::Prompts::terminal(),
-            opened: std::cell::OnceCell::new(),
+            opened,
             resolved: std::cell::OnceCell::new(),
             signer: std::rc::Rc::new(crate::signing::Signer::new(
                 g.signing_key.clone(),
@@ -306,7 +377,13 @@ impl Session {
     /// The runbook directories in precedence order: the store's, then `--runbooks`.
     fn runbook_dirs(&self) -> Result<Vec<PathBuf>, Error> {
         let mut dirs = Vec::new();
-        let in_store = self.store.files_dir().join("runbooks");
+        // A directory store's runbooks are read without opening it (it may not exist yet); a
+        // database store's from this machine's cache of them, which opening it brings up to date.
+        let in_store = match (&self.store, self.opened.get()) {
+            (_, Some(store)) => store.runbooks_dir(),
+            (store::StoreAddress::Directory(root), None) => root.join("runbooks"),
+            (store::StoreAddress::Postgres(_), None) => self.open_store()?.runbooks_dir(),
+        };
         if in_store.is_dir() {
             dirs.push(in_store);
         }
@@ -513,6 +590,7 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Push { to } => transfer::push(s, &to),
         Command::Pull { from } => transfer::pull(s, &from),
         Command::Runbook(cmd) => runbooks::runbook(s, cmd),
+        Command::Template(cmd) => templates::template(s, cmd),
         Command::Schema { document } => {
             let schema = match document {
                 crate::cli::SchemaDocument::Export => crate::render::export::export_schema(),

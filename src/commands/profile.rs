@@ -1,12 +1,16 @@
 //! `config`: the organisation profile that letters and exports draw on.
 
+use std::path::Path;
+
 use serde::Serialize;
 
 use super::{Outcome, Session};
 use crate::cli::ConfigCommand;
 use crate::error::Error;
-use crate::profile::{KEYS, Profile};
+use crate::profile::{FILE, FILE_KEYS, KEYS, Profile};
 use crate::rules::state::{MAX_TABLE_BYTES, StateTable};
+use crate::store::Store;
+use crate::store::organisation::{FileKind, MAX_FILE_BYTES};
 use crate::text::sanitize;
 
 /// `config --json`.
@@ -44,50 +48,101 @@ pub(super) fn load_state_rules(path: &str) -> Result<StateTable, Error> {
 }
 
 pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> {
-    let mut cmd = cmd;
-    if let ConfigCommand::Set { key, value } = &mut cmd
-        && (key == "state_rules" || key == "allowed_signers" || key == "tsa_certs")
-    {
-        // Kept as an absolute path, read now so a file that does not read is never named.
-        let absolute = std::path::absolute(value.trim())
-            .map_err(|e| Error::io("read", std::path::Path::new(value.as_str()), e))?;
-        *value = absolute.display().to_string();
-        if key == "state_rules" {
-            load_state_rules(value)?;
-        } else if key == "tsa_certs" {
-            crate::timestamp::Authorities::load(&absolute)?;
-        } else {
-            crate::signing::AllowedSigners::load(&absolute)?;
-        }
-    }
     let store = match &cmd {
         ConfigCommand::Set { key, value } => {
-            // A bad key or value is refused before a store is created for it.
+            // A bad key or value (or a file that does not read) is refused before a store is
+            // created for it.
             Profile::default().set(key, Some(value))?;
+            if FILE_KEYS.contains(&key.as_str()) {
+                check_named_file(key, value)?;
+            }
             s.create_store()?
         }
         _ => s.open_store()?,
     };
-    let files = store.files_dir();
-    let mut profile = Profile::load(&files)?;
-    match cmd {
-        ConfigCommand::Show => {}
+    let profile = match cmd {
+        ConfigCommand::Show => Profile::load(&store.files_dir())?,
+        ConfigCommand::History => return history(s, &store),
+        ConfigCommand::Set { key, value } if FILE_KEYS.contains(&key.as_str()) => {
+            set_file_key(&store, &key, &value)?
+        }
         ConfigCommand::Set { key, value } => {
-            profile.set(&key, Some(&value))?;
-            profile.save(&files)?;
+            change_profile(&store, &mut |p| p.set(&key, Some(&value)))?
         }
-        ConfigCommand::Unset { key } => {
-            profile.set(&key, None)?;
-            profile.save(&files)?;
-        }
-    }
+        ConfigCommand::Unset { key } => change_profile(&store, &mut |p| p.set(&key, None))?,
+    };
     if s.json {
         return Ok(Outcome::json(&ProfileShown { profile: &profile }));
     }
-    let mut out = format!(
-        "Organisation profile ({})\n",
-        files.join("profile.json").display()
-    );
+    Ok(Outcome::ok(shown_profile(&store, &profile)))
+}
+
+/// Changes the store's profile as `edit` says (a new version of it on a database store) and
+/// returns it as this machine now reads it.
+pub(super) fn change_profile(
+    store: &Store,
+    edit: &mut dyn FnMut(&mut Profile) -> Result<(), Error>,
+) -> Result<Profile, Error> {
+    let replaced = store.replace_organisation_file(FileKind::Profile, FILE, &mut |current| {
+        let mut profile = match current {
+            Some(bytes) => Profile::parse(bytes, "the store's profile")?,
+            None => Profile::default(),
+        };
+        edit(&mut profile)?;
+        Ok(Some(profile.to_bytes()))
+    })?;
+    Profile::load(replaced.path.parent().unwrap_or(Path::new(".")))
+}
+
+/// `config set` of a key naming a file, read now so a file that does not read is never named.
+/// A directory store keeps its absolute path; a database store keeps the file itself, so every
+/// machine reads the same one.
+fn set_file_key(store: &Store, key: &str, value: &str) -> Result<Profile, Error> {
+    let absolute = check_named_file(key, value)?;
+    if !store.shares_organisation_files() {
+        let path = absolute.display().to_string();
+        return change_profile(store, &mut |p| {
+            p.set_file(key, &path);
+            Ok(())
+        });
+    }
+    let content = crate::files::read_small_file(&absolute, MAX_FILE_BYTES as u64, key)?
+        .ok_or_else(|| Error::input(format!("{}: no such file", absolute.display())))?;
+    store.replace_organisation_file(FileKind::Named, key, &mut |_| Ok(Some(content.clone())))?;
+    let relative = FileKind::Named.path(Path::new(""), key);
+    change_profile(store, &mut |p| {
+        p.set_file(key, &relative.display().to_string());
+        Ok(())
+    })
+}
+
+/// The absolute path of the file a file key is to name, once the file reads as what the key
+/// names.
+fn check_named_file(key: &str, value: &str) -> Result<std::path::PathBuf, Error> {
+    let absolute =
+        std::path::absolute(value.trim()).map_err(|e| Error::io("read", Path::new(value), e))?;
+    if key == "state_rules" {
+        load_state_rules(&absolute.display().to_string())?;
+    } else if key == "tsa_certs" {
+        crate::timestamp::Authorities::load(&absolute)?;
+    } else {
+        crate::signing::AllowedSigners::load(&absolute)?;
+    }
+    Ok(absolute)
+}
+
+/// `config show`: every key, set or not, and where the profile is kept.
+fn shown_profile(store: &Store, profile: &Profile) -> String {
+    let files = store.files_dir();
+    let mut out = if store.shares_organisation_files() {
+        format!(
+            "Organisation profile (kept in {} for every machine; this machine's copy: {})\n",
+            store.location(),
+            files.join(FILE).display()
+        )
+    } else {
+        format!("Organisation profile ({})\n", files.join(FILE).display())
+    };
     for (key, what) in KEYS {
         match profile.get(key) {
             Some(v) if *key == "state_rules" => {
@@ -108,6 +163,51 @@ pub(super) fn config(s: &Session, cmd: ConfigCommand) -> Result<Outcome, Error> 
             Some(v) => out.push_str(&format!("  {key:<16} {}\n", sanitize(v))),
             None => out.push_str(&format!("  {key:<16} (not set: {what})\n")),
         }
+    }
+    out
+}
+
+/// `config history --json`.
+#[derive(Debug, Serialize)]
+struct History {
+    store: String,
+    versions: Vec<crate::store::organisation::FileVersion>,
+}
+
+/// `config history`: every version of the organisation's files a database store keeps.
+fn history(s: &Session, store: &Store) -> Result<Outcome, Error> {
+    let Some(versions) = store.organisation_history()? else {
+        return Err(Error::refused(format!(
+            "{} is a directory store, which keeps only the current profile, runbooks and templates; a database store keeps every version",
+            store.location()
+        )));
+    };
+    if s.json {
+        return Ok(Outcome::json(&History {
+            store: store.location(),
+            versions,
+        }));
+    }
+    let mut out = format!(
+        "The organisation's files in {}, every version (newest last):\n",
+        store.location()
+    );
+    if versions.is_empty() {
+        out.push_str("  none yet: `breach config set`, `breach runbook publish` and `breach template publish` keep them here\n");
+    }
+    for v in &versions {
+        let what = match &v.sha256 {
+            Some(hash) => format!("SHA-256 {}", crate::text::short_hash(hash)),
+            None => "withdrawn".to_owned(),
+        };
+        out.push_str(&format!(
+            "  {:>4}  {} {:<10} {:<36} {what}, by {}\n",
+            v.version,
+            v.written_at,
+            v.kind,
+            sanitize(&v.name),
+            sanitize(&v.written_by)
+        ));
     }
     Ok(Outcome::ok(out))
 }
@@ -160,10 +260,7 @@ pub(super) fn with_organisation_zone(s: &Session) -> Result<(Session, Option<Str
         }
     };
     let store = s.create_store()?;
-    let files = store.files_dir();
-    let mut profile = Profile::load(&files)?;
-    profile.set("time_zone", Some(&zone.0))?;
-    profile.save(&files)?;
+    let profile = change_profile(&store, &mut |p| p.set("time_zone", Some(&zone.0)))?;
     prompts.say(&format!(
         "Recorded time_zone {} in the profile (change it with `breach config set time_zone`).",
         zone.0

@@ -32,7 +32,132 @@ pub(super) fn runbook(s: &Session, cmd: RunbookCommand) -> Result<Outcome, Error
         ),
         RunbookCommand::Init { id, dir } => init(s, &id, dir),
         RunbookCommand::Validate { paths } => validate(s, &paths),
+        RunbookCommand::Publish { file } => publish(s, &file),
+        RunbookCommand::Withdraw { id } => withdraw(s, &id),
     }
+}
+
+/// `runbook publish --json` and `runbook withdraw --json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Published {
+    pub id: String,
+    pub store: String,
+    /// Whether the store's runbooks changed (the same file again changes nothing).
+    pub changed: bool,
+    /// The version of the organisation's files now, on a database store.
+    pub files_version: Option<i64>,
+    /// The runbook's SHA-256, as a new incident on it pins it; absent when withdrawn.
+    pub sha256: Option<String>,
+}
+
+/// What a publication says when it is done.
+pub(super) fn published_text(
+    what: &str,
+    store: &crate::store::Store,
+    replaced: &crate::store::organisation::Replaced,
+) -> String {
+    let unchanged = if replaced.changed {
+        ""
+    } else {
+        " (unchanged: the store already had it)"
+    };
+    match replaced.version {
+        Some(v) => format!(
+            "{what} in {}{unchanged}: version {v} of the organisation's files, for every machine.\n",
+            store.location()
+        ),
+        None => format!("{what} in {}{unchanged}.\n", replaced.path.display()),
+    }
+}
+
+/// `runbook publish FILE`: the file validated, then kept as the store's runbook of its id.
+fn publish(s: &Session, file: &Path) -> Result<Outcome, Error> {
+    let text = runbook::read_runbook_text(file)?;
+    let parsed =
+        runbook::parse_runbook(&file.display().to_string(), &text).map_err(|problems| {
+            Error::RunbookInvalid {
+                path: file.to_owned(),
+                problems,
+            }
+        })?;
+    let id = parsed.id.value.clone();
+    let store = s.create_store()?;
+    let replaced = store.replace_organisation_file(
+        crate::store::organisation::FileKind::Runbook,
+        &format!("{id}.yaml"),
+        &mut |_| Ok(Some(text.clone().into_bytes())),
+    )?;
+    let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+    if s.json {
+        return Ok(Outcome::json(&Published {
+            id,
+            store: store.location(),
+            changed: replaced.changed,
+            files_version: replaced.version,
+            sha256: Some(sha256),
+        }));
+    }
+    let mut out = published_text(
+        &format!(
+            "Published runbook {id} {} (SHA-256 {})",
+            parsed.version.value,
+            crate::text::short_hash(&sha256)
+        ),
+        &store,
+        &replaced,
+    );
+    out.push_str(
+        "New incidents follow it; incidents already open keep the runbook they started with.\n",
+    );
+    Ok(Outcome::ok(out))
+}
+
+/// `runbook withdraw ID`: the organisation's runbook of that id is no longer offered.
+fn withdraw(s: &Session, id: &str) -> Result<Outcome, Error> {
+    let store = s.open_store()?;
+    let own = store.runbooks_dir();
+    let catalog = if own.is_dir() {
+        Catalog::load(std::slice::from_ref(&own))?
+    } else {
+        Catalog::default()
+    };
+    let entry = catalog
+        .entries
+        .iter()
+        .find(|e| e.runbook.id.value == id && matches!(e.source, runbook::Source::File(_)));
+    let file = entry
+        .and_then(|e| match &e.source {
+            runbook::Source::File(path) => path.file_name()?.to_str().map(str::to_owned),
+            runbook::Source::Bundled(_) => None,
+        })
+        .ok_or_else(|| {
+            Error::refused(format!(
+                "{} holds no runbook of the organisation's with id `{}` (a bundled runbook cannot be withdrawn; `breach runbook list` shows where each comes from)",
+                store.location(),
+                sanitize(id)
+            ))
+        })?;
+    let replaced = store.replace_organisation_file(
+        crate::store::organisation::FileKind::Runbook,
+        &file,
+        &mut |_| Ok(None),
+    )?;
+    if s.json {
+        return Ok(Outcome::json(&Published {
+            id: id.to_owned(),
+            store: store.location(),
+            changed: replaced.changed,
+            files_version: replaced.version,
+            sha256: None,
+        }));
+    }
+    let mut out = published_text(&format!("Withdrew runbook {id}"), &store, &replaced);
+    if entry.is_some_and(|e| e.replaces_bundled) {
+        out.push_str(&format!(
+            "New incidents on {id} follow the bundled runbook again.\n"
+        ));
+    }
+    Ok(Outcome::ok(out))
 }
 
 /// One runbook in `runbook list --json`.
@@ -140,6 +265,7 @@ const INIT_HEADER: &str = "\
 fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
     let catalog = s.catalog()?;
     let entry = catalog.get(id)?;
+    let mut shared = false;
     let dir = match dir {
         Some(d) if d.is_dir() => d,
         Some(d) => {
@@ -147,9 +273,17 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
             d
         }
         None => {
-            let d = s.create_store()?.runbooks_dir();
-            crate::files::create_private_dir(&d)?;
-            d
+            let store = s.create_store()?;
+            if store.shares_organisation_files() {
+                // This machine's copy of the store's runbooks is a cache: the draft is made
+                // here, and `publish` gives it to every machine.
+                shared = true;
+                PathBuf::from(".")
+            } else {
+                let d = store.runbooks_dir();
+                crate::files::create_private_dir(&d)?;
+                d
+            }
         }
     };
     let path = dir.join(format!("{id}.yaml"));
@@ -162,6 +296,15 @@ fn init(s: &Session, id: &str, dir: Option<PathBuf>) -> Result<Outcome, Error> {
     let text = format!("{INIT_HEADER}{}", entry.text);
     // 0600 whatever the umask, written whole or not at all.
     crate::files::write_private_file(&path, text.as_bytes(), false)?;
+    if shared {
+        return Ok(Outcome::ok(format!(
+            "Copied {id} {} to {}.\nEdit it, check it with `breach runbook validate {}`, then give it to every machine of the store with `breach runbook publish {}`;\nincidents already open keep the runbook they started with.\n",
+            entry.runbook.version.value,
+            path.display(),
+            path.display(),
+            path.display()
+        )));
+    }
     Ok(Outcome::ok(format!(
         "Copied {id} {} to {}.\nEdit it, then check it with `breach runbook validate {}`.\nRunbooks in the store's runbooks/ (or --runbooks DIR) replace the bundled one of the same id;\nincidents already open keep the runbook they started with.\n",
         entry.runbook.version.value,

@@ -26,11 +26,11 @@ use crate::timestamp::{self, Authorities, Vouched};
 /// The profile key naming the trusted authorities' certificates.
 pub(super) const TSA_CERTS: &str = "tsa_certs";
 
-/// Where the incident's pending request is kept: beside the profile, one per incident,
+/// Where the incident's pending request is kept: on this machine, one per incident,
 /// replaced by the next request and removed once its response is recorded.
 fn pending_path(store: &Store, id: &str) -> PathBuf {
     store
-        .files_dir()
+        .machine_dir()
         .join("timestamp-requests")
         .join(format!("{id}.tsq"))
 }

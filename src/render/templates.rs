@@ -53,6 +53,22 @@ pub(crate) fn fuel_for(entries: u64) -> u64 {
 /// How deep templates may nest macro calls and includes.
 pub(crate) const RECURSION_LIMIT: usize = 64;
 
+/// Whether `text` compiles as the template `name` (from the file `shown`): the syntax error,
+/// located, when it does not.
+pub(crate) fn check(name: &str, text: &str, shown: &str) -> Result<(), Error> {
+    let mut env = Environment::new();
+    env.add_template(name, text).map_err(|e| {
+        Error::input(format!(
+            "{shown}:{}: the template does not compile: {}",
+            e.line().unwrap_or(1),
+            crate::text::sanitize(
+                &e.detail()
+                    .map_or_else(|| e.kind().to_string(), str::to_owned)
+            )
+        ))
+    })
+}
+
 /// A template environment that prefers the organisation's files in `dirs` (first match wins).
 pub(crate) fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static> {
     let mut env = Environment::new();

@@ -9,6 +9,7 @@
 mod address;
 pub(crate) mod cache;
 pub(crate) mod dir;
+pub(crate) mod organisation;
 pub(crate) mod postgres;
 mod snapshot;
 mod summaries;
@@ -155,8 +156,28 @@ pub(crate) trait Backend: std::fmt::Debug {
     fn attachment_sha256(&self, id: &str, stored: &str) -> Result<Option<String>, Error>;
     /// Removes a copy this process made when the entry naming it could not be recorded.
     fn discard_attachment(&self, id: &str, attachment: &StoredAttachment);
-    /// The directory of the organisation's own files: `profile.json`, `runbooks/`, `templates/`.
+    /// The directory this machine reads the organisation's own files from: `profile.json`,
+    /// `runbooks/`, `templates/` (and, on a database store, `files/`): the store itself for a
+    /// directory store, the cache of the database's current version for a database store.
     fn files_dir(&self) -> PathBuf;
+    /// The directory of what this machine keeps for the store and no other machine needs (a
+    /// pending time-stamp request).
+    fn machine_dir(&self) -> PathBuf {
+        self.files_dir()
+    }
+    /// Replaces one of the organisation's files with what `change` makes of its current
+    /// content (`None` withdraws it): a new version on a database store, the file itself in a
+    /// directory store.
+    fn replace_organisation_file(
+        &self,
+        kind: organisation::FileKind,
+        name: &str,
+        change: &mut organisation::Change,
+    ) -> Result<organisation::Replaced, Error>;
+    /// Every version of the organisation's files, or `None` when the store keeps no history.
+    fn organisation_history(&self) -> Result<Option<Vec<organisation::FileVersion>>, Error> {
+        Ok(None)
+    }
     /// Which log an incident has now (its length and last hash), read without a lock or a
     /// replay; `None` when that cannot be told cheaply (a torn or unreadable tail).
     fn log_key(&self, id: &str) -> Option<LogKey>;
@@ -229,6 +250,31 @@ impl Store {
 
     pub(crate) fn runbooks_dir(&self) -> PathBuf {
         self.files_dir().join("runbooks")
+    }
+
+    pub(crate) fn machine_dir(&self) -> PathBuf {
+        self.backend.machine_dir()
+    }
+
+    /// Whether the organisation's files are shared through the store (a database), so that a
+    /// machine's own copy is only a cache and must not be edited.
+    pub(crate) fn shares_organisation_files(&self) -> bool {
+        self.backend.machine_dir() != self.backend.files_dir()
+    }
+
+    pub(crate) fn replace_organisation_file(
+        &self,
+        kind: organisation::FileKind,
+        name: &str,
+        change: &mut organisation::Change,
+    ) -> Result<organisation::Replaced, Error> {
+        self.backend.replace_organisation_file(kind, name, change)
+    }
+
+    pub(crate) fn organisation_history(
+        &self,
+    ) -> Result<Option<Vec<organisation::FileVersion>>, Error> {
+        self.backend.organisation_history()
     }
 
     pub(crate) fn ids(&self) -> Result<Vec<String>, Error> {

@@ -26,6 +26,7 @@ mod shell;
 mod signatures;
 mod statelaw;
 mod store_wide;
+mod team_files;
 mod timestamps;
 mod voids;
 mod walk;

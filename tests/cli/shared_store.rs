@@ -767,7 +767,11 @@ fn the_organisations_own_files_work_with_a_database_store() {
         .ok();
     let shown = env.breach(["--json", "config", "show"]).ok().json();
     assert_eq!(shown["profile"]["name"], "Riverside Test Clinic");
+    // This machine's copy of the store's runbooks is a cache: the draft is made here and
+    // published (tests/cli/team_files.rs has a second machine read it).
     env.breach(["runbook", "init", "misdirected-email"]).ok();
+    env.breach(["runbook", "publish", "misdirected-email.yaml"])
+        .ok();
     let listed = env.breach(["--json", "runbook", "list"]).ok().json();
     assert!(
         listed["runbooks"]

@@ -23,6 +23,7 @@ use super::{
 use crate::error::Error;
 use crate::files::{self, fault};
 use crate::log::{self, Entry, Head, Resume, Scan, Stamp};
+use crate::store::organisation::{Change, FileKind, MAX_FILE_BYTES, Replaced};
 use file_log::{Log, RECORD_TAIL};
 
 pub(crate) const LOG_FILE: &str = "log.jsonl";
@@ -292,6 +293,35 @@ impl Backend for DirStore {
 
     fn files_dir(&self) -> PathBuf {
         self.root.clone()
+    }
+
+    fn replace_organisation_file(
+        &self,
+        kind: FileKind,
+        name: &str,
+        change: &mut Change,
+    ) -> Result<Replaced, Error> {
+        crate::store::organisation::check_name(name)?;
+        let path = kind.path(&self.root, name);
+        let current =
+            crate::files::read_small_file(&path, MAX_FILE_BYTES as u64, "organisation file")?;
+        let next = change(current.as_deref())?;
+        let changed = next != current;
+        match &next {
+            _ if !changed => {}
+            Some(content) => {
+                if let Some(parent) = path.parent() {
+                    crate::files::create_private_dir(parent)?;
+                }
+                crate::files::write_private_file(&path, content, true)?;
+            }
+            None => std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?,
+        }
+        Ok(Replaced {
+            version: None,
+            changed,
+            path,
+        })
     }
 
     /// Every incident id in the store, sorted.

@@ -15,6 +15,7 @@
 //! all. A lost COMMIT is settled by asking again on a new connection.
 
 mod address;
+mod organisation;
 pub(crate) mod schema;
 mod shared_log;
 mod tls;
@@ -37,6 +38,7 @@ use sha2::{Digest, Sha256};
 use super::{Backend, IncidentLog, StoredAttachment};
 use crate::error::Error;
 use crate::log::{Entry, GENESIS_PREV, Head, RepairData, Resume, Scan, Stamp};
+use crate::store::organisation::{Change, FileKind, FileVersion, Replaced};
 use crate::store::{Access, LogCheck, LogKey, LogSeen, Repaired};
 
 /// How long a connection may take before the command gives up, unless the connection string
@@ -56,6 +58,8 @@ pub(super) type Shared = Rc<RefCell<Client>>;
 pub(crate) struct PgStore {
     address: Address,
     client: Shared,
+    /// This machine's cache of the current version of the organisation's files.
+    organisation: RefCell<PathBuf>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -71,10 +75,12 @@ impl PgStore {
     pub(crate) fn connect(url: &str) -> Result<PgStore, Error> {
         let address = Address::parse(url)?;
         let mut client = address.connect()?;
-        schema::check(&mut client, &address.shown)?;
+        let files_version = schema::check(&mut client, &address.shown)?;
+        let organisation = organisation::cache(&mut client, &address, files_version)?;
         Ok(PgStore {
             address,
             client: Rc::new(RefCell::new(client)),
+            organisation: RefCell::new(organisation),
         })
     }
 
@@ -261,10 +267,35 @@ impl Backend for PgStore {
     }
 
     fn files_dir(&self) -> PathBuf {
+        self.organisation.borrow().clone()
+    }
+
+    fn machine_dir(&self) -> PathBuf {
         // Made on first use, private, as the directory store's own root is.
         let dir = files_dir(&self.address.shown);
         let _ = crate::files::create_private_dir(&dir);
         dir
+    }
+
+    fn replace_organisation_file(
+        &self,
+        kind: FileKind,
+        name: &str,
+        change: &mut Change,
+    ) -> Result<Replaced, Error> {
+        let (replaced, dir) = organisation::replace(
+            &mut self.client.borrow_mut(),
+            &self.address,
+            kind,
+            name,
+            change,
+        )?;
+        *self.organisation.borrow_mut() = dir;
+        Ok(replaced)
+    }
+
+    fn organisation_history(&self) -> Result<Option<Vec<FileVersion>>, Error> {
+        organisation::history(&mut self.client.borrow_mut(), &self.address).map(Some)
     }
 
     fn log_key(&self, id: &str) -> Option<LogKey> {

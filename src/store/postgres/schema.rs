@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "the insert trigger checks each line as verify does; quarantine of damaged entries by the owner",
         V2,
     ),
+    (
+        3,
+        "the organisation's files (profile, runbooks, templates), every version kept, insert-only",
+        V3,
+    ),
 ];
 
 /// The newest schema this build knows.
@@ -269,6 +274,44 @@ END
 $$;
 "#;
 
+/// Version 3: the organisation's own files, so every machine of a team drafts the same letters
+/// and works the same runbooks. Every version is a row (a withdrawal is one without content);
+/// the newest row of a kind and name is the current file. Insert-only as the log is, with the
+/// writer's login and the time stamped by the database and the SHA-256 checked against the
+/// content.
+const V3: &str = r#"
+CREATE TABLE breach.organisation_files (
+    version bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('profile', 'runbook', 'template', 'file')),
+    name text NOT NULL CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
+    content bytea CHECK (octet_length(content) <= 4194304),
+    sha256 text,
+    written_by name NOT NULL DEFAULT session_user,
+    written_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX organisation_files_current ON breach.organisation_files (kind, name, version DESC);
+CREATE TRIGGER organisation_files_insert_only BEFORE UPDATE OR DELETE ON breach.organisation_files
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER organisation_files_no_truncate BEFORE TRUNCATE ON breach.organisation_files
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
+
+CREATE FUNCTION breach.check_organisation_file() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.written_by := session_user;
+    NEW.written_at := clock_timestamp();
+    IF (NEW.content IS NULL) <> (NEW.sha256 IS NULL)
+        OR NEW.content IS NOT NULL AND encode(sha256(NEW.content), 'hex') <> NEW.sha256
+    THEN
+        RAISE EXCEPTION 'breach: organisation file % %: its SHA-256 does not match its content', NEW.kind, NEW.name
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER organisation_files_checked BEFORE INSERT ON breach.organisation_files
+    FOR EACH ROW EXECUTE FUNCTION breach.check_organisation_file();
+"#;
+
 /// The roles, made once per cluster (a concurrent `init` in another database may make them
 /// first), and what each may do, granted again on every `init`.
 const ROLES_AND_GRANTS: &str = r#"
@@ -287,7 +330,7 @@ $$;
 REVOKE ALL ON ALL TABLES IN SCHEMA breach FROM PUBLIC;
 GRANT USAGE ON SCHEMA breach TO breach_writer, breach_auditor;
 GRANT SELECT ON ALL TABLES IN SCHEMA breach TO breach_writer, breach_auditor;
-GRANT INSERT ON breach.incidents, breach.entries, breach.attachments TO breach_writer;
+GRANT INSERT ON breach.incidents, breach.entries, breach.attachments, breach.organisation_files TO breach_writer;
 -- The write lock is the incident's row locked FOR UPDATE, which needs UPDATE on a column:
 -- granted so that only a writer can take it (an auditor cannot block writers), while the
 -- insert-only trigger still refuses any UPDATE.
@@ -370,22 +413,29 @@ pub(crate) fn init(client: &mut Client, shown: &str) -> Result<Initialised, Erro
     })
 }
 
-/// Checks that the database holds the schema this build writes.
-pub(crate) fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
+/// Checks that the database holds the schema this build writes, and returns the current
+/// version of the organisation's files (0 when there are none yet).
+pub(crate) fn check(client: &mut Client, shown: &str) -> Result<i64, Error> {
+    // One round trip when the schema is current: its version and the organisation files'.
+    let current = client.query_one(
+        "SELECT (SELECT max(version) FROM breach.schema_version), \
+                (SELECT coalesce(max(version), 0) FROM breach.organisation_files)",
+        &[],
+    );
+    // Otherwise the version alone, to say what is wrong.
+    match current {
+        Ok(row) if row.get::<_, Option<i32>>(0) == Some(LATEST) => return Ok(row.get(1)),
+        Ok(_) => {}
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {}
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => {}
+        Err(e) => return Err(unreadable(shown, e)),
+    }
     let version: Option<i32> =
         match client.query_one("SELECT max(version) FROM breach.schema_version", &[]) {
             Ok(row) => row.get(0),
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
             Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => None,
-            Err(e) => {
-                return Err(Error::database(
-                    format!(
-                        "the PostgreSQL store at {shown} could not be read: {}",
-                        super::one_line(&e)
-                    ),
-                    Some(Box::new(e)),
-                ));
-            }
+            Err(e) => return Err(unreadable(shown, e)),
         };
     match version {
         None | Some(0) => Err(Error::database(
@@ -395,14 +445,23 @@ pub(crate) fn check(client: &mut Client, shown: &str) -> Result<(), Error> {
             None,
         )),
         Some(v) if v > LATEST => Err(newer(shown, v)),
-        Some(v) if v < LATEST => Err(Error::database(
+        Some(v) => Err(Error::database(
             format!(
                 "{shown} holds an older breach schema (version {v}; this breach writes {LATEST}): its owner runs `breach store init --store {shown}` to migrate it"
             ),
             None,
         )),
-        Some(_) => Ok(()),
     }
+}
+
+fn unreadable(shown: &str, e: postgres::Error) -> Error {
+    Error::database(
+        format!(
+            "the PostgreSQL store at {shown} could not be read: {}",
+            super::one_line(&e)
+        ),
+        Some(Box::new(e)),
+    )
 }
 
 fn newer(shown: &str, version: i32) -> Error {
