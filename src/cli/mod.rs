@@ -235,14 +235,19 @@ pub(crate) enum Command {
         happened: HappenedAt,
     },
 
-    /// Copy an evidence file into the incident, recording its SHA-256
-    #[command(after_help = "Example:\n  breach attach message-trace.csv --step preserve-evidence")]
+    /// Copy an evidence file into the incident, recording its SHA-256 (or, with --eml, a message's headers only)
+    #[command(
+        after_help = "Examples:\n  breach attach message-trace.csv --step preserve-evidence\n  breach attach --eml misdirected.eml --step preserve-evidence\n\nWith --eml the message is read, not copied: its Message-ID, Date, From, To, Cc and Bcc and the\nfile's SHA-256 are recorded, so the copy kept under legal hold can be matched later; its\nsubject, body and attachments never enter the store."
+    )]
     Attach {
         /// The file to copy (the original is left untouched)
         file: PathBuf,
         /// The step the file is evidence for
         #[arg(long, value_name = "STEP")]
         step: Option<String>,
+        /// FILE is an email message (RFC 5322, .eml): record its headers and SHA-256, never the message
+        #[arg(long)]
+        eml: bool,
         #[command(flatten)]
         happened: HappenedAt,
     },

@@ -535,7 +535,9 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Note {
             text, file, step, ..
         } => steps::note(s, steps::note_text(text, file.as_deref())?, step),
-        Command::Attach { file, step, .. } => steps::attach(s, file, step),
+        Command::Attach {
+            file, step, eml, ..
+        } => steps::attach(s, file, step, eml),
         Command::Void { entry, reason } => steps::void(s, entry, reason),
         Command::Assign { step, to, .. } => steps::assign(s, step, to),
         Command::Remind { within } => store_wide::remind(s, &within),

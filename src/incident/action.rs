@@ -32,6 +32,11 @@ pub(crate) enum Action {
         file: PathBuf,
         step: Option<String>,
     },
+    /// Keep a message's headers as evidence, never the message itself.
+    AttachMessage {
+        file: PathBuf,
+        step: Option<String>,
+    },
     /// Assign a step to a person (`None`: take the assignment back).
     Assign {
         step: String,

@@ -228,6 +228,26 @@ events! {
     TimestampAdded(TimestampAdded) = "timestamp_added",
     Voided(Voided) = "entry_voided",
     StepAssigned(StepAssigned) = "step_assigned",
+    MessageRecorded(MessageRecorded) = "message_recorded",
+}
+
+/// A message kept as evidence by its headers (`attach --eml`): who sent it to whom and when, and
+/// the file's identity so that the copy kept under legal hold can be matched to the record.
+/// Never its subject, body or attachments, which may hold PHI.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub(crate) struct MessageRecorded {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// When it was sent, as its Date header says (RFC 3339, with the offset it gave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// Every address in To, Cc and Bcc, in that order, each once.
+    pub recipients: Vec<String>,
+    pub message_file: MessageFile,
 }
 
 /// Who is to do a step (a person, beside the runbook's owner role); `assignee: None` takes the

@@ -261,6 +261,7 @@ impl Incident {
             Event::Opened(_)
             | Event::Note(_)
             | Event::Attachment(_)
+            | Event::MessageRecorded(_)
             | Event::Repaired(_)
             | Event::Voided(_) => {}
             Event::StepAssigned(a) => match &a.assignee {

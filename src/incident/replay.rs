@@ -191,7 +191,7 @@ impl Replay {
                 Keep::ReportOnly if self.skip.contains(&entry.seq) => false,
                 Keep::ReportOnly => match &event {
                     Event::Note(n) => n.step.is_some(),
-                    Event::Attachment(_) => true,
+                    Event::Attachment(_) | Event::MessageRecorded(_) => true,
                     _ => false,
                 },
             };

@@ -81,6 +81,10 @@ pub(crate) fn screen_event(event: &Event, incident: &Incident, context: &Context
                     .collect()
             })
             .unwrap_or_default(),
+        // A message's addresses and its Message-ID are what `attach --eml` records.
+        Event::MessageRecorded(_) => ["message_id", "sender", "recipients"]
+            .map(str::to_owned)
+            .to_vec(),
         _ => Vec::new(),
     };
     let mut findings = Vec::new();
@@ -112,7 +116,7 @@ fn describe_path(path: &[String], email_fields: &[String]) -> (String, bool) {
                 "assignee" => "the name of the person assigned".to_owned(),
                 other => format!("`{other}`"),
             },
-            false,
+            email_fields.iter().any(|f| f == key),
         ),
         _ => (format!("`{}`", path.join(".")), false),
     }

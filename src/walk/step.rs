@@ -61,16 +61,20 @@ pub(super) fn work_step(
             4 => ask_nonempty(
                 r,
                 "File to attach",
-                "a path; the file is copied in and hashed, the original is left alone",
+                "a path; the file is copied in and hashed, the original is left alone (a .eml message: only its headers are recorded)",
             )
             .map(|path| {
-                Some((
-                    Action::Attach {
-                        file: path.into(),
-                        step: Some(step_id.to_owned()),
-                    },
-                    None,
-                ))
+                let file = std::path::PathBuf::from(path);
+                let step = Some(step_id.to_owned());
+                let is_message = file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("eml"));
+                let action = if is_message {
+                    Action::AttachMessage { file, step }
+                } else {
+                    Action::Attach { file, step }
+                };
+                Some((action, None))
             }),
             5 => return Ok(StepEnd::Back),
             _ => return Ok(StepEnd::Quit),

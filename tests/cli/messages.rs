@@ -134,3 +134,87 @@ fn a_value_given_with_set_wins_and_a_bad_message_records_nothing() {
     assert_eq!(evidence["wrong_recipients"], "someone@example.net");
     assert_eq!(evidence["sender"], "clinic@example.org");
 }
+
+#[test]
+fn attach_eml_records_the_headers_for_any_step_and_never_the_message() {
+    for env in crate::backends() {
+        let id = env.start("misdirected-email");
+        let eml = env.write("message.eml", MESSAGE);
+        let out = env
+            .breach([
+                "attach",
+                "--eml",
+                eml.to_str().unwrap(),
+                "--step",
+                "preserve-evidence",
+            ])
+            .ok();
+        let sha = hex::encode(Sha256::digest(MESSAGE.as_bytes()));
+        assert!(out.stdout.contains(&sha), "{}", out.stdout);
+        let log = env.log_text(&id);
+        let entry: serde_json::Value = serde_json::from_str(log.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(entry["kind"], "message_recorded");
+        let data = &entry["data"];
+        assert_eq!(data["step"], "preserve-evidence");
+        assert_eq!(data["message_id"], "<CAF77@mail.example.org>");
+        assert_eq!(data["sender"], "clinic@example.org");
+        assert_eq!(
+            data["recipients"],
+            serde_json::json!([
+                "someone@example.net",
+                "other@example.com",
+                "third@example.org"
+            ])
+        );
+        assert_eq!(data["message_file"]["sha256"], sha.as_str());
+        assert_eq!(data["message_file"]["bytes"], MESSAGE.len());
+        // No attachment was made of it, and the report says what was kept and what was not.
+        let export = env
+            .breach(["--json", "export", "--format", "json"])
+            .ok()
+            .json();
+        assert_eq!(export["attachments"], serde_json::json!([]), "{export}");
+        let md = env.breach(["export", "--format", "md"]).ok().stdout;
+        assert!(
+            md.contains(
+                "Recorded the headers of message &lt;CAF77@mail.example.org&gt; for preserve-evidence"
+            ),
+            "{md}"
+        );
+        let mut seen = log.clone();
+        seen.push_str(&md);
+        seen.push_str(&export.to_string());
+        if env.backend() == "directory" {
+            seen.push_str(&String::from_utf8_lossy(&crate::notices::every_byte_under(
+                &env.store(),
+            )));
+        }
+        for secret in ["078-05-1120", "Avery", "Quill", "Lab results for"] {
+            assert!(!seen.contains(secret), "{secret} reached the store");
+        }
+        env.breach(["verify"]).ok();
+        // A step that does not exist, or a file that is not a message: one line, nothing
+        // recorded.
+        let before = env.log_bytes(&id);
+        let refused = env
+            .breach([
+                "attach",
+                "--eml",
+                eml.to_str().unwrap(),
+                "--step",
+                "no-such-step",
+            ])
+            .fails(1);
+        assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+        let garbage = env.write("garbage.eml", "\u{1}\u{2} not a message");
+        let refused = env
+            .breach(["attach", "--eml", garbage.to_str().unwrap()])
+            .fails(1);
+        assert!(
+            refused.error_line().contains("--eml") && refused.error_line().contains("garbage.eml"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(env.log_bytes(&id), before, "nothing recorded");
+    }
+}

@@ -1,4 +1,4 @@
-//! `done STEP --from-eml FILE`: the first evidence of a misdirected message is the message
+//! `done STEP --from-eml FILE` and `attach --eml FILE`: the first evidence of a misdirected message is the message
 //! itself, so its headers fill the step's fields instead of being copied by hand (where a typo
 //! becomes the record). The message is read with `mail-parser`; only the Message-ID, Date,
 //! From, To, Cc and Bcc are taken, with the file's SHA-256 and size so that the copy kept under
@@ -9,8 +9,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::{Session, record};
 use crate::error::Error;
-use crate::incident::event::MessageFile;
+use crate::incident::event::{self, MessageFile};
+use crate::incident::{Event, Incident};
+use crate::log::Head;
 use crate::runbook::{FieldType, Step};
 
 /// The largest message read: mail systems refuse larger ones (25-35 MB with attachments,
@@ -31,8 +34,8 @@ pub(super) struct MessageHeaders {
 
 /// Reads and parses the message at `path`; a file that is missing, too large or not a message
 /// is one line naming it, and nothing of its content is quoted.
-pub(super) fn read_message(path: &Path) -> Result<MessageHeaders, Error> {
-    let named = || format!("--from-eml {}", path.display());
+pub(super) fn read_message(path: &Path, flag: &str) -> Result<MessageHeaders, Error> {
+    let named = || format!("{flag} {}", path.display());
     let bytes = crate::files::read_small_file(path, MAX_MESSAGE_BYTES, "message file")?
         .ok_or_else(|| Error::input(format!("{}: no such file", named())))?;
     let message = mail_parser::MessageParser::default()
@@ -106,4 +109,41 @@ impl MessageHeaders {
         }
         pairs
     }
+}
+
+/// `attach --eml FILE [--step STEP]`: the message's headers and the file's identity as an
+/// entry of their own, for any step (or none); the message itself is not copied.
+pub(super) fn attach_message(
+    s: &Session,
+    file: &Path,
+    step: Option<String>,
+) -> Result<(Incident, Head, String), Error> {
+    let headers = read_message(file, "--eml")?;
+    let (incident, _, head) = record(s, |_, incident| {
+        if incident.is_closed() {
+            return Err(Error::refused(format!(
+                "incident {} is closed; it accepts notes only",
+                incident.id
+            )));
+        }
+        if let Some(st) = &step {
+            incident.find_step(st)?;
+        }
+        Ok(Event::MessageRecorded(event::MessageRecorded {
+            step: step.clone(),
+            message_id: headers.message_id.clone(),
+            sent_at: headers.date.clone(),
+            sender: headers.from.clone(),
+            recipients: headers.recipients.clone(),
+            message_file: headers.file.clone(),
+        }))
+    })?;
+    let message = format!(
+        "Recorded the headers of {} ({}, {} recipient(s), sha256 {}); its subject, body and attachments were not kept",
+        file.display(),
+        crate::text::sanitize(headers.message_id.as_deref().unwrap_or("no Message-ID")),
+        headers.recipients.len(),
+        headers.file.sha256
+    );
+    Ok((incident, head, message))
 }

@@ -160,7 +160,7 @@ pub(super) fn done(
             "--from-eml fills a step's evidence fields; it takes no action flags",
         ));
     }
-    let headers = message::read_message(path)?;
+    let headers = message::read_message(path, "--from-eml")?;
     let (incident, head, text) = done_step(s, &step, note, &evidence, None, Some(&headers))?;
     let text = format!(
         "{text}\n  read from the message (sha256 {}, {} bytes, {} recipient(s)); its subject, body and attachments were not recorded",
@@ -299,7 +299,15 @@ pub(super) fn note(s: &Session, text: String, step: Option<String>) -> Result<Ou
     act(s, Action::Note { text, step })
 }
 
-pub(super) fn attach(s: &Session, file: PathBuf, step: Option<String>) -> Result<Outcome, Error> {
+pub(super) fn attach(
+    s: &Session,
+    file: PathBuf,
+    step: Option<String>,
+    eml: bool,
+) -> Result<Outcome, Error> {
+    if eml {
+        return act(s, Action::AttachMessage { file, step });
+    }
     act(s, Action::Attach { file, step })
 }
 
@@ -395,6 +403,7 @@ pub(crate) fn record_action(
             Ok((incident, head, "Note recorded.".to_owned()))
         }
         Action::Attach { file, step } => attach_file(s, &file, step),
+        Action::AttachMessage { file, step } => message::attach_message(s, &file, step),
         Action::Void { entry, reason } => void_entry(s, entry, &reason),
         Action::Assign { step, to } => assign_step(s, &step, to.as_deref()),
     }

@@ -103,6 +103,37 @@ fn step_note(event: &Event) -> Option<&str> {
     }
 }
 
+/// A message kept by its headers, as a sentence.
+fn message_recorded(m: &crate::incident::event::MessageRecorded) -> String {
+    let mut text = format!(
+        "recorded the headers of message {}",
+        m.message_id.as_deref().unwrap_or("(no Message-ID)")
+    );
+    if let Some(step) = &m.step {
+        text.push_str(&format!(" for {step}"));
+    }
+    if let Some(sender) = &m.sender {
+        text.push_str(&format!(" from {sender}"));
+    }
+    match m.recipients.as_slice() {
+        [] => {}
+        [one] => text.push_str(&format!(" to {one}")),
+        many => text.push_str(&format!(
+            " to {} recipients ({})",
+            many.len(),
+            many.join(", ")
+        )),
+    }
+    if let Some(sent) = &m.sent_at {
+        text.push_str(&format!(", sent {sent}"));
+    }
+    text.push_str(&format!(
+        " ({} bytes, sha256 {}; its subject, body and attachments are not kept)",
+        m.message_file.bytes, m.message_file.sha256
+    ));
+    text
+}
+
 fn summarise_action(event: &Event, before: &Facts) -> String {
     match event {
         Event::Opened(o) => format!(
@@ -121,6 +152,7 @@ fn summarise_action(event: &Event, before: &Facts) -> String {
             "attached {} ({} bytes, sha256 {})",
             a.name, a.bytes, a.sha256
         ),
+        Event::MessageRecorded(m) => message_recorded(m),
         Event::Closed(c) => {
             if c.forced {
                 format!(
