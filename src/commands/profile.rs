@@ -158,10 +158,10 @@ fn shown_profile(store: &Store, profile: &Profile) -> String {
                     },
                     Err(e) => format!(" (does not read: {e})"),
                 };
-                out.push_str(&format!("  {key:<16} {}{review}\n", sanitize(v)));
+                out.push_str(&format!("  {key:<18} {}{review}\n", sanitize(v)));
             }
-            Some(v) => out.push_str(&format!("  {key:<16} {}\n", sanitize(v))),
-            None => out.push_str(&format!("  {key:<16} (not set: {what})\n")),
+            Some(v) => out.push_str(&format!("  {key:<18} {}\n", sanitize(v))),
+            None => out.push_str(&format!("  {key:<18} (not set: {what})\n")),
         }
     }
     out

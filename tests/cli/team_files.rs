@@ -165,6 +165,8 @@ fn the_organisation_s_files_are_insert_only_and_bad_files_are_never_kept() {
         "UPDATE breach.organisation_files SET content = 'x'",
         "DELETE FROM breach.organisation_files",
         "TRUNCATE breach.organisation_files",
+        "UPDATE breach.organisation_lock SET id = 1",
+        "DELETE FROM breach.organisation_lock",
     ] {
         let refused = admin.batch_execute(sql).unwrap_err();
         assert!(

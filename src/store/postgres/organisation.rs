@@ -6,21 +6,19 @@
 //! this database), built whole in a temporary directory and renamed into place, so a command
 //! reads one version or another, never half of one. Every command learns the current version in
 //! the query that checks the schema, and builds the cache only when it has changed. A change is
-//! read, decided and inserted under one advisory lock, so two machines changing the profile at
-//! once both keep their change.
+//! read, decided and inserted under one lock (the row of `breach.organisation_lock`, which only
+//! writers may lock), so two machines changing the profile at once both keep their change and a
+//! read-only login cannot hold changes up.
 
 use std::path::{Path, PathBuf};
 
 use postgres::Client;
 use sha2::{Digest, Sha256};
 
-use super::{Address, LOCK_NAMESPACE};
+use super::Address;
 use crate::error::Error;
 use crate::store::organisation::{Change, FileKind, FileVersion, MAX_FILE_BYTES, Replaced};
 
-/// The advisory lock every change of the organisation's files takes (the incidents' locks use
-/// their own keys; the schema's is 0).
-const FILES_LOCK: i32 = 1;
 /// Cached versions kept besides the current one, for commands on this machine that started
 /// on an older one.
 const KEPT_VERSIONS: usize = 2;
@@ -116,11 +114,8 @@ pub(super) fn replace(
     crate::store::organisation::check_name(name)?;
     let fail = |doing: &str, e: postgres::Error| address.error(doing, &e);
     let mut tx = client.transaction().map_err(|e| fail("begin", e))?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)",
-        &[&LOCK_NAMESPACE, &FILES_LOCK],
-    )
-    .map_err(|e| fail("lock the organisation's files", e))?;
+    tx.execute("SELECT id FROM breach.organisation_lock FOR UPDATE", &[])
+        .map_err(|e| fail("lock the organisation's files", e))?;
     let current: Option<Vec<u8>> = tx
         .query_opt(
             "SELECT content FROM breach.organisation_files WHERE kind = $1 AND name = $2 \

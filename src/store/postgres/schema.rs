@@ -290,6 +290,15 @@ CREATE TABLE breach.organisation_files (
     written_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX organisation_files_current ON breach.organisation_files (kind, name, version DESC);
+-- The lock a change of the files takes: this one row locked FOR UPDATE, which needs UPDATE on
+-- its column, granted to writers only (as the incidents' lock), so a read-only login cannot
+-- block changes; the insert-only trigger still refuses any UPDATE.
+CREATE TABLE breach.organisation_lock (id integer PRIMARY KEY CHECK (id = 1));
+INSERT INTO breach.organisation_lock VALUES (1);
+CREATE TRIGGER organisation_lock_insert_only BEFORE UPDATE OR DELETE ON breach.organisation_lock
+    FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
+CREATE TRIGGER organisation_lock_no_truncate BEFORE TRUNCATE ON breach.organisation_lock
+    FOR EACH STATEMENT EXECUTE FUNCTION breach.refuse_change();
 CREATE TRIGGER organisation_files_insert_only BEFORE UPDATE OR DELETE ON breach.organisation_files
     FOR EACH ROW EXECUTE FUNCTION breach.refuse_change();
 CREATE TRIGGER organisation_files_no_truncate BEFORE TRUNCATE ON breach.organisation_files
@@ -334,7 +343,7 @@ GRANT INSERT ON breach.incidents, breach.entries, breach.attachments, breach.org
 -- The write lock is the incident's row locked FOR UPDATE, which needs UPDATE on a column:
 -- granted so that only a writer can take it (an auditor cannot block writers), while the
 -- insert-only trigger still refuses any UPDATE.
-GRANT UPDATE (id) ON breach.incidents TO breach_writer;
+GRANT UPDATE (id) ON breach.incidents, breach.organisation_lock TO breach_writer;
 "#;
 
 /// What `breach store init` did.
