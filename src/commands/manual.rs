@@ -159,7 +159,29 @@ fn grouped_command() -> clap::Command {
 /// error, or after printing help), with the top-level help grouped.
 pub fn parse() -> Cli {
     super::completion::complete_if_asked();
-    let matches = grouped_command().get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--version` alone needs no command tree, as clap would print it.
+    if let [_, flag] = args.as_slice()
+        && (flag == "--version" || flag == "-V")
+    {
+        println!("breach {}", env!("CARGO_PKG_VERSION"));
+        std::process::exit(0);
+    }
+    // The grouped listing is built only when help is shown: it builds and wraps every
+    // command's description, a cost no other command line should pay.
+    let matches = match Cli::command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            grouped_command().get_matches_from(&args)
+        }
+        Err(e) => e.exit(),
+    };
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 

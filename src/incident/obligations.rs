@@ -309,7 +309,7 @@ pub(crate) fn due_dates(
     }
     if party == Party::CoveredEntity && notification_required {
         let (items, assumed, warned) = state::items(
-            state::table(),
+            state::table,
             facts,
             &state::Anchors::of(discovered, &list),
         );
@@ -445,7 +445,7 @@ pub(crate) fn clock(
 ) -> Clock {
     let (mut obligations, assumptions, warnings) =
         due_dates(discovered, facts, notification_required);
-    state::anchor_to_notices(&mut obligations, notices, state::table());
+    state::anchor_to_notices(&mut obligations, notices, state::table);
     for o in &mut obligations {
         o.due_shown = (!o.expedient()).then_some(o.due);
         if o.key == Key::StateIndividualNotice {

@@ -24,7 +24,7 @@ pub(crate) fn summary_maker() -> &'static str {
         format!(
             "{}+{}",
             env!("CARGO_PKG_VERSION"),
-            crate::rules::state::table().fingerprint
+            crate::rules::state::fingerprint()
         )
     })
 }

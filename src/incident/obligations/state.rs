@@ -64,13 +64,13 @@ impl Anchors {
 
 /// The state items that apply to `facts`, and what the clock assumed to date them.
 pub(super) fn items(
-    table: &StateTable,
+    table: fn() -> &'static StateTable,
     facts: &Facts,
     anchors: &Anchors,
 ) -> (Vec<Obligation>, Vec<String>, Vec<String>) {
     let (mut list, mut assumptions, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (code, &residents) in facts.states.iter().filter(|(_, n)| **n > 0) {
-        let Some(row) = table.rows.get(code) else {
+        let Some(row) = table().rows.get(code) else {
             warnings.push(format!(
                 "{residents} residents of {code} are affected and the state table has no row for {code}: ask counsel which notices its law requires (possibly due, {NEEDS_REVIEW})."
             ));
@@ -217,7 +217,7 @@ pub(crate) fn add_business_days(from: NaiveDate, days: u32) -> NaiveDate {
 pub(super) fn anchor_to_notices(
     obligations: &mut [Obligation],
     notices: &[SentNotice],
-    table: &StateTable,
+    table: fn() -> &'static StateTable,
 ) {
     for o in obligations.iter_mut() {
         let (Some(code), Some(law)) = (o.state.clone(), o.state_law.as_ref()) else {
@@ -238,7 +238,7 @@ pub(super) fn anchor_to_notices(
             CountsFrom::HhsNotice => sent_to(crate::rules::Audience::Hhs),
             _ => None,
         };
-        let duty = table.rows.get(&code).and_then(|row| match o.key {
+        let duty = table().rows.get(&code).and_then(|row| match o.key {
             Key::StateIndividualNotice => row.individual.as_ref(),
             Key::StateRegulatorNotice => row.regulator.as_ref(),
             _ => row.credit_bureaus.as_ref(),
@@ -314,7 +314,8 @@ pub(super) fn not_listed(facts: &Facts, notification_required: bool) -> Option<S
     None
 }
 
-/// The table the clock reads: the one installed for this process.
+/// The table the clock reads: the one installed for this process, read (and the bundled one
+/// parsed) only when a state's row is looked up.
 pub(super) fn table() -> &'static StateTable {
     crate::rules::state::table()
 }

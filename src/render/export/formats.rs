@@ -32,9 +32,15 @@ pub(crate) fn json_export(
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::input(format!("cannot write the export: {e}"));
-    serde_json::to_writer_pretty(&mut *out, &Export { report, entries })
+    // A writer of a concrete type, so that serde_json's many small writes (a quote, a key, an
+    // indent) are inlined copies into its buffer, not calls through `dyn Write`: the profile
+    // of a 100,000-entry export had a third of its time there.
+    use std::io::Write as _;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 18, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &Export { report, entries })
         .map_err(|e| Error::input(format!("cannot write the export: {e}")))?;
-    out.write_all(b"\n").map_err(io)
+    buffered.write_all(b"\n").map_err(io)?;
+    buffered.flush().map_err(io)
 }
 
 /// Rebuilds the log bytes from a JSON export's `entries` and verifies them as `breach verify`
