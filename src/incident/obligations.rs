@@ -308,11 +308,8 @@ pub(crate) fn due_dates(
         }
     }
     if party == Party::CoveredEntity && notification_required {
-        let (items, assumed, warned) = state::items(
-            state::table,
-            facts,
-            &state::Anchors::of(discovered, &list),
-        );
+        let (items, assumed, warned) =
+            state::items(state::table, facts, &state::Anchors::of(discovered, &list));
         list.extend(items);
         assumptions.extend(assumed);
         warnings.extend(warned);

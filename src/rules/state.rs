@@ -337,7 +337,9 @@ pub(crate) fn table() -> &'static StateTable {
 /// The fingerprint of the table this process reads, without parsing the bundled one (whose
 /// fingerprint is known): the summaries' cache key reads it on every store-wide view.
 pub(crate) fn fingerprint() -> &'static str {
-    INSTALLED.get().map_or("bundled", |t| t.fingerprint.as_str())
+    INSTALLED
+        .get()
+        .map_or("bundled", |t| t.fingerprint.as_str())
 }
 
 /// Makes `table` the one this process reads, before anything has read one (a second call

@@ -36,6 +36,12 @@ fn fill_in_defaults(config: &mut postgres::Config) {
     config.application_name("breach");
 }
 
+/// What every session sets before its first statement: how long an append waits for another
+/// writer of the same incident, and that a transaction left idle (a client that vanished while
+/// holding a lock) is ended.
+pub(crate) const SESSION_SETTINGS: &str =
+    "SET lock_timeout = '30s'; SET idle_in_transaction_session_timeout = '10min'";
+
 /// A connection string as people see it: without its password.
 pub(crate) fn shown(url: &str) -> String {
     Address::parse(url).map_or_else(|_| "a PostgreSQL store".to_owned(), |a| a.shown)
@@ -193,6 +199,16 @@ impl Address {
 
     /// A new connection, with the session settings every command relies on.
     pub(crate) fn connect(&self) -> Result<Client, Error> {
+        let mut client = self.connect_unset()?;
+        client
+            .batch_execute(SESSION_SETTINGS)
+            .map_err(|e| self.error("set up the session", &e))?;
+        Ok(client)
+    }
+
+    /// A connection whose session is not set up yet: the caller sends [`SESSION_SETTINGS`]
+    /// with its first query, saving a round trip.
+    pub(crate) fn connect_unset(&self) -> Result<Client, Error> {
         // The client library's timeout covers opening the socket only; a server that accepts
         // and then never answers would hold the command forever. The whole connection (TLS,
         // start-up, authentication) gets the same limit here.
@@ -213,7 +229,7 @@ impl Address {
                 limit.as_secs()
             )),
         };
-        let mut client = connected.map_err(|e| {
+        connected.map_err(|e| {
             Error::database(
                 format!(
                     "cannot reach the PostgreSQL store at {} (host {}): {e}",
@@ -221,13 +237,7 @@ impl Address {
                 ),
                 Some(e.into()),
             )
-        })?;
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = '{LOCK_TIMEOUT}'; SET idle_in_transaction_session_timeout = '10min'"
-            ))
-            .map_err(|e| self.error("set up the session", &e))?;
-        Ok(client)
+        })
     }
 
     pub(super) fn error(&self, doing: &str, e: &postgres::Error) -> Error {

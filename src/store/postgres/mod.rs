@@ -46,8 +46,6 @@ use crate::store::{Access, LogCheck, LogKey, LogSeen, Repaired};
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long data sent to the server may go unacknowledged before the connection is given up.
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long an append waits for another writer of the same incident.
-const LOCK_TIMEOUT: &str = "30s";
 /// The largest attachment the database store takes (as the directory store's `attach`).
 const MAX_ATTACHMENT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -74,7 +72,7 @@ impl PgStore {
     /// Connects and checks the schema `breach store init` made.
     pub(crate) fn connect(url: &str) -> Result<PgStore, Error> {
         let address = Address::parse(url)?;
-        let mut client = address.connect()?;
+        let mut client = address.connect_unset()?;
         let files_version = schema::check(&mut client, &address.shown)?;
         let organisation = organisation::cache(&mut client, &address, files_version)?;
         Ok(PgStore {
@@ -108,7 +106,7 @@ impl Backend for PgStore {
         let rows = self
             .client
             .borrow_mut()
-            .query(
+            .query_typed(
                 "SELECT id FROM breach.incidents ORDER BY id COLLATE \"C\"",
                 &[],
             )
@@ -152,18 +150,8 @@ impl Backend for PgStore {
     }
 
     fn open_log(&self, id: &str, access: Access) -> Result<Box<dyn IncidentLog>, Error> {
-        let exists = self
-            .client
-            .borrow_mut()
-            .query_opt("SELECT 1 FROM breach.incidents WHERE id = $1", &[&id])
-            .map_err(|e| self.db_error("read the incident", &e))?
-            .is_some();
-        if !exists {
-            return Err(Error::input(format!(
-                "no incident {id} in {}",
-                self.address.shown
-            )));
-        }
+        // Whether the store holds the incident is learnt from the lock (for writing) or the
+        // read (for reading), not asked first.
         Ok(Box::new(PgLog::open(
             self.address.clone(),
             Rc::clone(&self.client),

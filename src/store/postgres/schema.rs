@@ -425,20 +425,38 @@ pub(crate) fn init(client: &mut Client, shown: &str) -> Result<Initialised, Erro
 /// Checks that the database holds the schema this build writes, and returns the current
 /// version of the organisation's files (0 when there are none yet).
 pub(crate) fn check(client: &mut Client, shown: &str) -> Result<i64, Error> {
-    // One round trip when the schema is current: its version and the organisation files'.
-    let current = client.query_one(
-        "SELECT (SELECT max(version) FROM breach.schema_version), \
+    // One round trip when the schema is current: the session's settings, the schema's version
+    // and the organisation files', in one simple query.
+    let current = client.simple_query(&format!(
+        "{}; SELECT (SELECT max(version) FROM breach.schema_version), \
                 (SELECT coalesce(max(version), 0) FROM breach.organisation_files)",
-        &[],
-    );
+        super::address::SESSION_SETTINGS
+    ));
     // Otherwise the version alone, to say what is wrong.
     match current {
-        Ok(row) if row.get::<_, Option<i32>>(0) == Some(LATEST) => return Ok(row.get(1)),
-        Ok(_) => {}
+        Ok(messages) => {
+            let row = messages.iter().find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            });
+            let value = |i: usize| {
+                row.and_then(|r| r.get(i))
+                    .and_then(|v| v.parse::<i64>().ok())
+            };
+            if value(0) == Some(i64::from(LATEST))
+                && let Some(files) = value(1)
+            {
+                return Ok(files);
+            }
+        }
         Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {}
         Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_SCHEMA_NAME) => {}
         Err(e) => return Err(unreadable(shown, e)),
     }
+    // The settings were part of the query that failed: set them on their own.
+    client
+        .batch_execute(super::address::SESSION_SETTINGS)
+        .map_err(|e| unreadable(shown, e))?;
     let version: Option<i32> =
         match client.query_one("SELECT max(version) FROM breach.schema_version", &[]) {
             Ok(row) => row.get(0),

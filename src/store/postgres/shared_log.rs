@@ -3,16 +3,27 @@
 //! lock, checking the previous head inside it and settling a lost COMMIT on a new connection.
 
 use super::*;
+use postgres::types::Type;
+
+/// Whether `id` has the form `breach.incidents` allows (its CHECK): letters, digits, `.`, `_`
+/// and `-`, starting with a letter or digit, at most 128 characters.
+fn plain_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
 
 /// An incident's last entry as the database holds it: its head and the byte offset it ends at.
 pub(super) fn last_entry(
     client: &mut Client,
     id: &str,
 ) -> Result<Option<(Head, u64)>, postgres::Error> {
-    let row = client.query_opt(
+    let row = client.query_typed_opt(
         "SELECT seq, hash, end_offset FROM breach.entries WHERE incident = $1 \
          ORDER BY seq DESC LIMIT 1",
-        &[&id],
+        &[(&id, Type::TEXT)],
     )?;
     Ok(row.map(|r| {
         (
@@ -42,6 +53,9 @@ pub(super) struct PgLog {
     access: Access,
     in_transaction: bool,
     tail: Option<Tail>,
+    /// Whether the tail was read inside the transaction that holds the incident's lock, so
+    /// that it is the head an append follows (no other writer can have appended since).
+    read_under_lock: bool,
 }
 
 impl std::fmt::Debug for PgLog {
@@ -77,6 +91,7 @@ impl PgLog {
             access,
             in_transaction: false,
             tail: None,
+            read_under_lock: false,
         };
         if access == Access::Write {
             log.begin()?;
@@ -84,26 +99,44 @@ impl PgLog {
         Ok(log)
     }
 
-    /// Begins a transaction and waits for the incident's lock.
+    /// Begins a transaction and waits for the incident's lock, in one round trip; an incident
+    /// the store does not hold is an error.
     fn begin(&mut self) -> Result<(), Error> {
-        let mut client = self.client.borrow_mut();
-        client
-            .batch_execute("BEGIN")
-            .map_err(|e| self.address.error("begin a transaction", &e))?;
-        self.in_transaction = true;
+        // The id goes into the statement as a literal, so BEGIN and the lock are one simple
+        // query: only an id of the form the table's CHECK allows (no quote can be in it).
+        if !plain_id(&self.id) {
+            return Err(self.missing());
+        }
         // The incident's row, locked FOR UPDATE: only a role that may write can take it (it
         // needs UPDATE on a column, which only the writer role holds), so a read-only login
         // can never block the writers, as anyone may take an advisory lock.
-        client
-            .execute(
-                "SELECT 1 FROM breach.incidents WHERE id = $1 FOR UPDATE",
-                &[&self.id],
-            )
+        let locked = self
+            .client
+            .borrow_mut()
+            .simple_query(&format!(
+                "BEGIN; SELECT 1 FROM breach.incidents WHERE id = '{}' FOR UPDATE",
+                self.id
+            ))
             .map_err(|e| {
                 self.address
                     .error(&format!("lock incident {} for writing", self.id), &e)
-            })?;
+            });
+        // Whatever the answer, the transaction may be open: a failure rolls it back.
+        self.in_transaction = true;
+        let found = locked.inspect_err(|_| self.rollback())?;
+        if !found
+            .iter()
+            .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)))
+        {
+            self.rollback();
+            return Err(self.missing());
+        }
         Ok(())
+    }
+
+    /// The error for an incident the store does not hold.
+    fn missing(&self) -> Error {
+        Error::input(format!("no incident {} in {}", self.id, self.address.shown))
     }
 
     fn rollback(&mut self) {
@@ -111,6 +144,7 @@ impl PgLog {
             let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
             self.in_transaction = false;
         }
+        self.read_under_lock = false;
     }
 
     /// Reads the lines from `after` on (every line when `None`) through the file store's own
@@ -121,30 +155,53 @@ impl PgLog {
         on_entry: &mut dyn FnMut(&Entry<'_>),
     ) -> Result<Scan, Error> {
         let after: i64 = resume.map_or(-1, |r| r.head.seq as i64);
-        let mut client = self.client.borrow_mut();
-        let rows = client
-            .query_raw(
-                "SELECT line FROM breach.entries WHERE incident = $1 AND seq > $2 ORDER BY seq",
-                [&self.id as &(dyn postgres::types::ToSql + Sync), &after],
-            )
-            .map_err(|e| self.address.error("read the log", &e))?;
-        let mut lines = Lines {
-            rows,
-            current: Vec::new(),
-            at: 0,
-            failed: None,
+        let scan = {
+            let mut client = self.client.borrow_mut();
+            let rows = client
+                .query_typed_raw(
+                    "SELECT line FROM breach.entries WHERE incident = $1 AND seq > $2 ORDER BY seq",
+                    [
+                        (&self.id as &(dyn postgres::types::ToSql + Sync), Type::TEXT),
+                        (&after, Type::INT8),
+                    ],
+                )
+                .map_err(|e| self.address.error("read the log", &e))?;
+            let mut lines = Lines {
+                rows,
+                current: Vec::new(),
+                at: 0,
+                failed: None,
+            };
+            let scan = crate::log::scan_from(&mut lines, resume, |e| on_entry(e));
+            if let Some(e) = lines.failed.take() {
+                return Err(self.address.error("read the log", &e));
+            }
+            scan.map_err(|e| Error::io("read log", Path::new(&self.address.shown), e))?
         };
-        let scan = crate::log::scan_from(&mut lines, resume, |e| on_entry(e));
-        if let Some(e) = lines.failed.take() {
-            return Err(self.address.error("read the log", &e));
+        // No line at all: the incident may not be in the store (asked only now, so that a
+        // read costs one query when it is).
+        if resume.is_none() && scan.entries == 0 && !self.in_transaction && !self.exists()? {
+            return Err(self.missing());
         }
-        let scan = scan.map_err(|e| Error::io("read log", Path::new(&self.address.shown), e))?;
+        self.read_under_lock = self.in_transaction;
         self.tail = scan.damage.is_none().then(|| Tail {
             head: scan.head.clone(),
             len: scan.good_bytes,
             last_ts: scan.last_ts.clone(),
         });
         Ok(scan)
+    }
+
+    /// Whether the store holds the incident.
+    fn exists(&self) -> Result<bool, Error> {
+        self.client
+            .borrow_mut()
+            .query_typed_opt(
+                "SELECT 1 FROM breach.incidents WHERE id = $1",
+                &[(&self.id, Type::TEXT)],
+            )
+            .map(|row| row.is_some())
+            .map_err(|e| self.address.error("read the incident", &e))
     }
 
     /// The head as the database holds it now, inside this transaction.
@@ -164,6 +221,10 @@ impl PgLog {
             .tail
             .clone()
             .expect("append follows a full verified read under the same lock");
+        // Read inside this transaction, under the lock: nobody has appended since.
+        if self.read_under_lock {
+            return Ok(tail);
+        }
         let now = self.head_now()?;
         let same = match (&now, &tail.head) {
             (Some((head, end)), Some(read)) => head == read && *end == tail.len,
@@ -186,10 +247,8 @@ impl PgLog {
         let mut end = tail.len;
         let inserted: Result<(), postgres::Error> = (|| {
             let mut client = self.client.borrow_mut();
-            let statement = client.prepare(
-                "INSERT INTO breach.entries (incident, seq, prev, hash, end_offset, kind, line) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )?;
+            let insert = "INSERT INTO breach.entries (incident, seq, prev, hash, end_offset, kind, line) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)";
             let mut prev = tail
                 .head
                 .as_ref()
@@ -197,16 +256,17 @@ impl PgLog {
             for (head, line) in lines {
                 end += line.len() as u64;
                 let kind = crate::log::line_kind(line).unwrap_or_default();
-                client.execute(
-                    &statement,
+                // Typed, so the statement goes with its parameters in one round trip.
+                client.execute_typed(
+                    insert,
                     &[
-                        &self.id,
-                        &(head.seq as i64),
-                        &prev,
-                        &head.hash,
-                        &(end as i64),
-                        &kind,
-                        line,
+                        (&self.id, Type::TEXT),
+                        (&(head.seq as i64), Type::INT8),
+                        (&prev, Type::TEXT),
+                        (&head.hash, Type::TEXT),
+                        (&(end as i64), Type::INT8),
+                        (&kind, Type::TEXT),
+                        (line, Type::BYTEA),
                     ],
                 )?;
                 prev.clone_from(&head.hash);
@@ -219,7 +279,9 @@ impl PgLog {
             return Err(Error::NotRecorded(Box::new(error)));
         }
         let committed = self.client.borrow_mut().batch_execute("COMMIT");
+        // The lock goes with the transaction: a later append checks the head again.
         self.in_transaction = false;
+        self.read_under_lock = false;
         let Err(e) = committed else {
             return Ok(());
         };
@@ -381,9 +443,12 @@ impl IncidentLog for PgLog {
         let held = self
             .client
             .borrow_mut()
-            .query_opt(
+            .query_typed_opt(
                 "SELECT hash, end_offset FROM breach.entries WHERE incident = $1 AND seq = $2",
-                &[&self.id, &(resume.head.seq as i64)],
+                &[
+                    (&self.id, Type::TEXT),
+                    (&(resume.head.seq as i64), Type::INT8),
+                ],
             )
             .map_err(|e| self.address.error("read the log", &e))?;
         match held {
