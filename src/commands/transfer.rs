@@ -132,29 +132,23 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
             to.location()
         )));
     }
-    // The source, whole and verified: what is copied is a record that checks.
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut hashes: Vec<String> = Vec::new();
-    {
-        let mut log = from.open_log(id, Access::Read)?;
-        log.read_verified(|entry| {
-            let mut line = Vec::with_capacity(entry.line.len() + 1);
-            line.extend_from_slice(entry.line.as_bytes());
-            line.push(b'\n');
-            lines.push(line);
-            hashes.push(entry.hash.to_owned());
-        })?;
-    }
-    let Some(genesis) = lines.first() else {
+    // The source, whole and verified, before anything is written: what is copied is a record
+    // that checks. Only its genesis line and head are kept: the lines are read again as they
+    // are copied, so memory does not grow with the log.
+    let mut source = from.open_log(id, Access::Read)?;
+    let mut genesis: Option<Vec<u8>> = None;
+    let scan = source.read_verified(|entry| {
+        if entry.seq == 0 {
+            genesis = Some(line_of(entry));
+        }
+    })?;
+    let (Some(genesis), Some(head)) = (genesis, scan.head.clone()) else {
         return Err(Error::input(format!("incident {id} has no entries")));
     };
-    let head = Head {
-        seq: lines.len() as u64 - 1,
-        hash: hashes.last().cloned().unwrap_or_default(),
-    };
+    let entries = head.seq + 1;
     let created = to.ids()?.binary_search(&id.to_owned()).is_err();
     if created {
-        to.create_incident_verbatim(id, genesis)?;
+        to.create_incident_verbatim(id, &genesis)?;
     }
     // Attachments first: an entry never names an attachment the other side lacks.
     let stored = from.attachments(id)?;
@@ -162,42 +156,118 @@ fn copy(from: &Store, to: &Store, id: &str) -> Result<Copied, Error> {
     // Then every entry the other side lacks, after checking that what it holds is the same.
     let held = {
         let mut log = to.open_log(id, Access::Write)?;
-        let mut held: Vec<String> = Vec::new();
-        log.read_verified(|entry| held.push(entry.hash.to_owned()))?;
-        if held.len() > hashes.len() {
+        let there = log.read_verified(|_| {})?;
+        let held = there.entries;
+        if held > entries {
             return Err(Error::refused(format!(
-                "{} holds {} entries of incident {id}, more than {} ({}): copy the other way",
+                "{} holds {held} entries of incident {id}, more than {entries} ({}): copy the other way",
                 to.location(),
-                held.len(),
                 from.location(),
-                hashes.len()
             )));
         }
-        if let Some(n) = held.iter().zip(&hashes).position(|(a, b)| a != b) {
-            return Err(Error::refused(format!(
-                "incident {id} differs between the stores from entry {n} on: {} holds {}, {} holds {}; nothing was copied (two records of one incident are never merged)",
-                from.location(),
-                short_hash(&hashes[n]),
-                to.location(),
-                short_hash(&held[n])
-            )));
+        let same = copy_entries_after(source.as_mut(), log.as_mut(), there.head.as_ref())?;
+        if !same {
+            drop(log);
+            return Err(first_difference(source.as_mut(), from, to, id));
         }
-        if held.len() < lines.len() {
-            log.append_verbatim(&lines[held.len()..])?;
-        }
-        held.len()
+        held
     };
+    drop(source);
     check_copy(to, id, &head, &stored)?;
     Ok(Copied {
         id: id.to_owned(),
         from: from.location(),
         to: to.location(),
-        entries: lines.len() as u64,
-        new_entries: (lines.len() - held + usize::from(created)) as u64,
+        entries,
+        new_entries: entries - held + u64::from(created),
         attachments: stored.len(),
         new_attachments,
         head,
     })
+}
+
+/// An entry's line as the log holds it, newline and all.
+fn line_of(entry: &crate::log::Entry<'_>) -> Vec<u8> {
+    let mut line = Vec::with_capacity(entry.line.len() + 1);
+    line.extend_from_slice(entry.line.as_bytes());
+    line.push(b'\n');
+    line
+}
+
+/// Lines copied per append: a few MiB, so that memory stays flat however long the log.
+const COPY_BATCH_BYTES: usize = 4 << 20;
+
+/// The refusal of a copy onto a different record of the incident, naming the first entry
+/// that differs (only on this path are the hashes of both kept).
+fn first_difference(
+    source: &mut dyn crate::store::IncidentLog,
+    from: &Store,
+    to: &Store,
+    id: &str,
+) -> Error {
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    let read = source
+        .read_verified(|e| ours.push(e.hash.to_owned()))
+        .and_then(|_| to.open_log(id, Access::Read))
+        .and_then(|mut log| log.read_verified(|e| theirs.push(e.hash.to_owned())));
+    if let Err(e) = read {
+        return e;
+    }
+    let n = theirs
+        .iter()
+        .zip(&ours)
+        .position(|(a, b)| a != b)
+        .unwrap_or(0);
+    Error::refused(format!(
+        "incident {id} differs between the stores from entry {n} on: {} holds {}, {} holds {}; nothing was copied (two records of one incident are never merged)",
+        from.location(),
+        short_hash(ours.get(n).map_or("", String::as_str)),
+        to.location(),
+        short_hash(theirs.get(n).map_or("", String::as_str))
+    ))
+}
+
+/// Appends to `log`, which ends at `last`, the source's entries after it, a few MiB at a time,
+/// each batch checked as the next links there. The source's entry numbered as `last` must
+/// have its hash (a hash covers every link before it), or nothing is appended and the answer
+/// is `false`: the two are different records.
+fn copy_entries_after(
+    source: &mut dyn crate::store::IncidentLog,
+    log: &mut dyn crate::store::IncidentLog,
+    last: Option<&Head>,
+) -> Result<bool, Error> {
+    let held = last.map_or(0, |h| h.seq + 1);
+    let mut same = last.is_none();
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut bytes = 0;
+    let mut failed: Option<Error> = None;
+    source.read_verified(|e| {
+        if let Some(last) = last.filter(|l| l.seq == e.seq) {
+            same = e.hash == last.hash;
+        }
+        if e.seq < held || !same || failed.is_some() {
+            return;
+        }
+        let line = line_of(e);
+        bytes += line.len();
+        batch.push(line);
+        if bytes >= COPY_BATCH_BYTES {
+            failed = log.append_verbatim(&batch).err();
+            batch.clear();
+            bytes = 0;
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !same {
+        return Ok(false);
+    }
+    if !batch.is_empty() {
+        log.append_verbatim(&batch)?;
+    }
+    Ok(true)
 }
 
 /// Copies each of the incident's attachments the other side lacks, checking each is stored
