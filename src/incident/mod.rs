@@ -130,7 +130,7 @@ pub(crate) struct Incident {
     pub opened_by: String,
     pub discovered: GivenTime,
     pub pinned: event::PinnedRunbook,
-    pub runbook: std::sync::Arc<Runbook>,
+    pub runbook: Runbook,
     pub steps: HashMap<String, StepRecord>,
     pub facts: Facts,
     pub closed: Option<(String, String, event::Closed)>,

@@ -2,7 +2,6 @@
 //! entry's format, hash algorithm and pinned runbook checked before anything else is believed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use super::*;
 
@@ -315,49 +314,22 @@ fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
     Ok(())
 }
 
-/// How many distinct pinned runbooks one process keeps read (a store-wide view replays
-/// thousands of incidents, most of them on the same few runbooks).
-const PINNED_KEPT: usize = 16;
-
-thread_local! {
-    /// The pinned runbooks this process has read, by the exact JSON they were read from: the
-    /// same bytes read the same, so each is read once (about 70 KiB of JSON and a third of
-    /// building a store's summaries, as profiled).
-    static PINNED: std::cell::RefCell<Vec<(Box<str>, Arc<Runbook>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// The runbook an incident follows, from its pinned JSON rendering when present, else its text.
-fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Arc<Runbook>, Error> {
-    let Some(parsed) = &pinned.parsed else {
-        return parse_runbook(&format!("pinned runbook {}", pinned.id), &pinned.text)
-            .map(Arc::new)
-            .map_err(|problems| Error::RunbookInvalid {
-                path: format!("pinned runbook `{}`", pinned.id).into(),
-                problems,
-            });
-    };
-    let json = parsed.get();
-    if let Some(known) = PINNED.with_borrow(|kept| {
-        kept.iter()
-            .find(|(text, _)| **text == *json)
-            .map(|(_, runbook)| Arc::clone(runbook))
-    }) {
-        return Ok(known);
+fn pinned_runbook(pinned: &event::PinnedRunbook) -> Result<Runbook, Error> {
+    if let Some(parsed) = &pinned.parsed {
+        return serde_json::from_str(parsed.get()).map_err(|e| {
+            Error::refused(format!(
+                "the pinned runbook `{}` cannot be read: {e}",
+                pinned.id
+            ))
+        });
     }
-    let runbook: Arc<Runbook> = serde_json::from_str(json).map_err(|e| {
-        Error::refused(format!(
-            "the pinned runbook `{}` cannot be read: {e}",
-            pinned.id
-        ))
-    })?;
-    PINNED.with_borrow_mut(|kept| {
-        if kept.len() == PINNED_KEPT {
-            kept.remove(0);
+    parse_runbook(&format!("pinned runbook {}", pinned.id), &pinned.text).map_err(|problems| {
+        Error::RunbookInvalid {
+            path: format!("pinned runbook `{}`", pinned.id).into(),
+            problems,
         }
-        kept.push((json.into(), Arc::clone(&runbook)));
-    });
-    Ok(runbook)
+    })
 }
 
 /// A void as the state keeps it; refused when it names no earlier entry.
