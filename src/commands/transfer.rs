@@ -194,8 +194,8 @@ fn line_of(entry: &crate::log::Entry<'_>) -> Vec<u8> {
     line
 }
 
-/// Lines copied per append: a few MiB, so that memory stays flat however long the log.
-const COPY_BATCH_BYTES: usize = 4 << 20;
+/// Lines copied per append: about a MiB, so that memory stays flat however long the log.
+const COPY_BATCH_BYTES: usize = 1 << 20;
 
 /// The refusal of a copy onto a different record of the incident, naming the first entry
 /// that differs (only on this path are the hashes of both kept).
@@ -228,7 +228,7 @@ fn first_difference(
     ))
 }
 
-/// Appends to `log`, which ends at `last`, the source's entries after it, a few MiB at a time,
+/// Appends to `log`, which ends at `last`, the source's entries after it, about a MiB at a time,
 /// each batch checked as the next links there. The source's entry numbered as `last` must
 /// have its hash (a hash covers every link before it), or nothing is appended and the answer
 /// is `false`: the two are different records.
