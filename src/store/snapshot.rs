@@ -68,8 +68,10 @@ impl Store {
         replay: Replay,
     ) -> Result<Incident, Error> {
         let (incident, scan) = replay_verified(log, replay, &mut |_| {})?;
-        self.backend.keep_verified(id);
+        // The mark that the log is as verified only lets a snapshot be trusted: a log too short
+        // for one needs none (the first `list` of a store wrote one file per incident for it).
         if scan.entries >= SNAPSHOT_EVERY {
+            self.backend.keep_verified(id);
             self.keep_snapshot(name, &incident, &scan);
         }
         Ok(incident)
