@@ -533,8 +533,8 @@ fn the_profile_is_set_shown_and_checked() {
     env.breach(["config", "set", "email", "privacy@example.org"])
         .ok();
     let shown = env.breach(["config", "show"]).ok().stdout;
-    assert!(shown.contains("email            privacy@example.org"));
-    assert!(shown.contains("toll_free        (not set"));
+    assert!(shown.contains(&format!("{:<18} privacy@example.org", "email")));
+    assert!(shown.contains(&format!("{:<18} (not set", "toll_free")));
     let bad = env.breach(["config", "set", "fax", "555"]).fails(1);
     assert!(bad.error_line().contains("no profile key `fax`"));
     env.breach(["config", "unset", "email"]).ok();
