@@ -954,3 +954,32 @@ fn the_list_puts_the_acting_persons_assigned_steps_first_and_names_who_has_each(
         "{said}"
     );
 }
+
+#[test]
+fn a_message_given_to_attach_is_kept_by_its_headers_never_copied() {
+    let (dir, settings) = incident();
+    let eml = dir.path().join("Wrong recipient.EML");
+    std::fs::write(
+        &eml,
+        "Message-ID: <walk@mail.example.org>\r\nDate: Sun, 1 Mar 2026 08:55:00 -0600\r\nFrom: clinic@example.org\r\nTo: someone@example.net\r\nSubject: Results for Avery Quill\r\n\r\nBody with the results.\r\n",
+    )
+    .unwrap();
+    let path = eml.to_str().unwrap().to_owned();
+    let mut r = Scripted::new(vec![
+        Answer::Pick(NEXT),
+        Answer::Named("Attach a file"),
+        Answer::Text(Box::leak(path.into_boxed_str())),
+        Answer::Pick(BACK),
+        Answer::Last,
+    ]);
+    walk(&settings, &mut r).unwrap();
+    let recorded = entries(&settings);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let (kind, data) = &recorded[0];
+    assert_eq!(kind, "message_recorded");
+    assert_eq!(data["message_id"], "<walk@mail.example.org>");
+    assert_eq!(data["step"], "identify");
+    let store = crate::store::Store::open(&settings.store).unwrap();
+    let copied = store.attachments(&store.resolve(None).unwrap()).unwrap();
+    assert!(copied.is_empty(), "nothing was copied: {copied:?}");
+}
