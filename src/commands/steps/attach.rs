@@ -6,6 +6,20 @@ use super::*;
 /// Largest evidence file accepted.
 const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Evidence is added to an open incident, for one of its steps when a step is named.
+pub(super) fn check_evidence_for(incident: &Incident, step: Option<&str>) -> Result<(), Error> {
+    if incident.is_closed() {
+        return Err(Error::refused(format!(
+            "incident {} is closed; it accepts notes only",
+            incident.id
+        )));
+    }
+    if let Some(st) = step {
+        incident.find_step(st)?;
+    }
+    Ok(())
+}
+
 pub(super) fn attach_file(
     s: &Session,
     file: &Path,
@@ -31,15 +45,7 @@ pub(super) fn attach_file(
         .unwrap_or_else(|| "attachment".to_owned());
     let stored = std::cell::RefCell::new(None);
     let result = record(s, |store, incident| {
-        if incident.is_closed() {
-            return Err(Error::refused(format!(
-                "incident {} is closed; it accepts notes only",
-                incident.id
-            )));
-        }
-        if let Some(st) = &step {
-            incident.find_step(st)?;
-        }
+        check_evidence_for(incident, step.as_deref())?;
         let copy = store.put_attachment(&incident.id, file)?;
         let event = Event::Attachment(event::Attachment {
             name: name.clone(),

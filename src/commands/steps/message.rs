@@ -120,15 +120,7 @@ pub(super) fn attach_message(
 ) -> Result<(Incident, Head, String), Error> {
     let headers = read_message(file, "--eml")?;
     let (incident, _, head) = record(s, |_, incident| {
-        if incident.is_closed() {
-            return Err(Error::refused(format!(
-                "incident {} is closed; it accepts notes only",
-                incident.id
-            )));
-        }
-        if let Some(st) = &step {
-            incident.find_step(st)?;
-        }
+        super::attach::check_evidence_for(incident, step.as_deref())?;
         Ok(Event::MessageRecorded(event::MessageRecorded {
             step: step.clone(),
             message_id: headers.message_id.clone(),
