@@ -13,6 +13,27 @@ fn second_machine(first: &Env) -> Env {
     }
 }
 
+/// `runbook init misdirected-email` into `drafts/` of `env`, retitled `title`; the draft's path.
+fn draft_runbook(env: &Env, title: &str) -> std::path::PathBuf {
+    let drafts = env.path().join("drafts");
+    env.breach([
+        "runbook",
+        "init",
+        "misdirected-email",
+        drafts.to_str().unwrap(),
+    ])
+    .ok();
+    let draft = drafts.join("misdirected-email.yaml");
+    let bundled = std::fs::read_to_string(&draft).unwrap();
+    let text = bundled.replace(
+        "title: Misdirected email containing PHI",
+        &format!("title: {title}"),
+    );
+    assert_ne!(text, bundled, "the bundled runbook's title moved");
+    std::fs::write(&draft, text).unwrap();
+    draft
+}
+
 const REVIEWED: &str = "version: 1
 reviewed_by: \"A. Counsel, Example & Partners LLP\"
 reviewed_on: 2026-02-01
@@ -66,22 +87,7 @@ fn two_machines_on_one_database_see_the_same_profile_runbooks_and_templates() {
     }
 
     // A runbook drafted on the first machine, published, worked on the second.
-    let drafts = first.path().join("drafts");
-    first
-        .breach([
-            "runbook",
-            "init",
-            "misdirected-email",
-            drafts.to_str().unwrap(),
-        ])
-        .ok();
-    let draft = drafts.join("misdirected-email.yaml");
-    let text = std::fs::read_to_string(&draft).unwrap().replace(
-        "title: Misdirected email containing PHI",
-        "title: Riverside misdirected email",
-    );
-    assert!(text.contains("Riverside misdirected email"));
-    std::fs::write(&draft, text).unwrap();
+    let draft = draft_runbook(&first, "Riverside misdirected email");
     let published = first
         .breach(["--json", "runbook", "publish", draft.to_str().unwrap()])
         .ok()
@@ -270,21 +276,7 @@ fn a_pushed_incident_carries_the_laptop_s_own_runbook_pinned_in_its_log() {
         return;
     };
     let laptop = Env::new();
-    let drafts = laptop.path().join("drafts");
-    laptop
-        .breach([
-            "runbook",
-            "init",
-            "misdirected-email",
-            drafts.to_str().unwrap(),
-        ])
-        .ok();
-    let draft = drafts.join("misdirected-email.yaml");
-    let text = std::fs::read_to_string(&draft).unwrap().replace(
-        "title: Misdirected email containing PHI",
-        "title: Laptop's own misdirected email",
-    );
-    std::fs::write(&draft, text).unwrap();
+    let draft = draft_runbook(&laptop, "Laptop's own misdirected email");
     laptop
         .breach(["runbook", "publish", draft.to_str().unwrap()])
         .ok();
