@@ -225,15 +225,7 @@ fn the_organisation_s_files_are_insert_only_and_bad_files_are_never_kept() {
 #[test]
 fn on_a_directory_store_the_same_commands_keep_the_files_in_the_store() {
     let env = Env::new();
-    let drafts = env.path().join("drafts");
-    env.breach([
-        "runbook",
-        "init",
-        "misdirected-email",
-        drafts.to_str().unwrap(),
-    ])
-    .ok();
-    let draft = drafts.join("misdirected-email.yaml");
+    let draft = draft_runbook(&env, "Our misdirected email");
     env.breach(["runbook", "publish", draft.to_str().unwrap()])
         .ok();
     assert!(
@@ -241,6 +233,8 @@ fn on_a_directory_store_the_same_commands_keep_the_files_in_the_store() {
             .join("runbooks/misdirected-email.yaml")
             .is_file()
     );
+    let listed = env.breach(["runbook", "list"]).ok().stdout;
+    assert!(listed.contains("Our misdirected email"), "{listed}");
     let template = env.write("letter-media.md.j2", "MEDIA WORDING\n");
     env.breach(["template", "publish", template.to_str().unwrap()])
         .ok();
