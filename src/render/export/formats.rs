@@ -4,8 +4,6 @@
 
 use super::*;
 
-/// The JSON export: the report plus every entry exactly as written, written to `out` as it is
-/// made (a report whose timeline and entries are read from the log never holds them).
 /// The JSON export: the report, and every entry of the log as written.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(
@@ -26,6 +24,8 @@ pub(crate) fn export_schema() -> serde_json::Value {
     schema
 }
 
+/// The JSON export: the report plus every entry exactly as written, written to `out` as it is
+/// made (a report whose timeline and entries are read from the log never holds them).
 pub(crate) fn json_export(
     report: &Report,
     entries: &Rows<'_, RawEntry>,
@@ -88,8 +88,11 @@ impl EntriesLast<'_, '_> {
                 pretty.begin_array_value(w, first)?;
                 first = false;
                 pretty.begin_object(w)?;
-                let fields: [(&[u8], &str); 3] =
-                    [(b"kind", &e.kind), (b"hash", &e.hash), (b"line", &e.line)];
+                let fields: [(&[u8], &str); 3] = [
+                    (b"\"kind\"", &e.kind),
+                    (b"\"hash\"", &e.hash),
+                    (b"\"line\"", &e.line),
+                ];
                 pretty.begin_object_key(w, true)?;
                 w.write_all(b"\"seq\"")?;
                 pretty.begin_object_value(w)?;
@@ -97,11 +100,7 @@ impl EntriesLast<'_, '_> {
                 pretty.end_object_value(w)?;
                 for (key, value) in fields {
                     pretty.begin_object_key(w, false)?;
-                    text.clear();
-                    text.push(b'"');
-                    text.extend_from_slice(key);
-                    text.push(b'"');
-                    w.write_all(&text)?;
+                    w.write_all(key)?;
                     pretty.begin_object_value(w)?;
                     text.clear();
                     escape_json_into(value, &mut text);
@@ -168,7 +167,7 @@ impl serde_json::ser::Formatter for EntriesLast<'_, '_> {
 /// `text` as a JSON string, quotes included, appended to `out`: the bytes serde_json writes
 /// (`"` and `\\` escaped, the control characters as `\n`, `\t`, ... or `\u00XX`), found a run
 /// at a time. A log line is compact JSON, so only its quotes and backslashes need escaping.
-pub(crate) fn escape_json_into(text: &str, out: &mut Vec<u8>) {
+fn escape_json_into(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + bytes.len() / 8 + 2);
     if bytes.iter().any(|&b| b < 0x20) {
