@@ -6,7 +6,9 @@ incident against a trivial Rust binary; the first `list` (building the summary c
 PostgreSQL store against the directory store holding the same bytes. Generated data only.
 
     python3 bench/targets.py [BIN ...] [--runs 9] [--entries 100000] [--incidents 3000]
-                             [--no-postgres] [--markdown FILE]
+                             [--no-postgres] [--only ROW,...] [--markdown FILE]
+
+`--only` measures some rows: `version`, `status`, `export`, `push`, `list`, `postgres`.
 
 With several BINs (say the build before a change and the one after) every row is measured for
 each, interleaved, so the table compares them in one run.
@@ -48,7 +50,14 @@ def main():
     parser.add_argument("--incidents", type=int, default=3000)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--markdown")
+    parser.add_argument("--only", help="comma-separated: version,status,export,push,list,postgres")
     args = parser.parse_args()
+    every = {"version", "status", "export", "push", "list", "postgres"}
+    only = set(args.only.split(",")) if args.only else every
+    if not only <= every:
+        sys.exit(f"--only: unknown rows {', '.join(sorted(only - every))}; known: {', '.join(sorted(every))}")
+    if args.no_postgres:
+        only.discard("postgres")
     work, trivial, _ = bench.build()
     bins = args.bins or [os.path.join(ROOT, "target", "release", "breach")]
     gen = os.path.join(ROOT, "target", "release", "examples", "gen_incident")
@@ -66,42 +75,48 @@ def main():
         small = os.path.join(work, "small")
         small_id = subprocess.run([gen, small, "3"], env=env, check=True, capture_output=True,
                                   text=True).stdout.strip()
-        row("`--version`", "trivial binary", trivial_t,
-            [median_time([b, "--version"], env, args.runs) for b in bins])
-        row("`status`, 3 entries", "trivial binary", trivial_t,
-            [median_time([b, "--store", small, "-i", small_id, "status"], env, args.runs) for b in bins])
+        if "version" in only:
+            row("`--version`", "trivial binary", trivial_t,
+                [median_time([b, "--version"], env, args.runs) for b in bins])
+        if "status" in only:
+            row("`status`, 3 entries", "trivial binary", trivial_t,
+                [median_time([b, "--store", small, "-i", small_id, "status"], env, args.runs) for b in bins])
 
-        large = os.path.join(work, "large")
-        large_id = subprocess.run([gen, large, str(args.entries)], env=env, check=True,
-                                  capture_output=True, text=True).stdout.strip()
-        log = os.path.join(large, "incidents", large_id, "log.jsonl")
-        copy = os.path.join(work, "copy")
-        cat_t = median_time(["sh", "-c", f"cat {log} > {copy}"], env, args.runs)
-        for fmt in ["json", "md", "html"]:
+        if only & {"export", "push"}:
+            large = os.path.join(work, "large")
+            large_id = subprocess.run([gen, large, str(args.entries)], env=env, check=True,
+                                      capture_output=True, text=True).stdout.strip()
+            log = os.path.join(large, "incidents", large_id, "log.jsonl")
+            copy = os.path.join(work, "copy")
+            cat_t = median_time(["sh", "-c", f"cat {log} > {copy}"], env, args.runs)
+        for fmt in ["json", "md", "html"] if "export" in only else []:
             out = os.path.join(work, f"export.{fmt}")
             times = [median_time([b, "--store", large, "-i", large_id, "export", "--format", fmt, "-o", out,
                                   "--force"], env, args.runs) for b in bins]
             row(f"`export --format {fmt}`, {args.entries:,} entries", "cat log > file", cat_t, times)
 
-        # push: peak memory, to a fresh directory store each time.
-        target = os.path.join(work, "pushed")
-        rss = []
-        for b in bins:
+        if "push" in only:
+            # push: peak memory, to a fresh directory store each time.
+            target = os.path.join(work, "pushed")
+            rss = []
+            for b in bins:
+                shutil.rmtree(target, ignore_errors=True)
+                rss.append(bench.peak_rss([b, "--store", large, "-i", large_id, "push", "--to", target], env) / 1024)
             shutil.rmtree(target, ignore_errors=True)
-            rss.append(bench.peak_rss([b, "--store", large, "-i", large_id, "push", "--to", target], env) / 1024)
-        shutil.rmtree(target, ignore_errors=True)
-        rows.append((f"`push` of {args.entries:,} entries, peak RSS", "-", 0, rss, "MiB"))
-        print(f"push RSS: {rss}", flush=True)
+            rows.append((f"`push` of {args.entries:,} entries, peak RSS", "-", 0, rss, "MiB"))
+            print(f"push RSS: {rss}", flush=True)
 
-        many = os.path.join(work, "many")
-        subprocess.run([gen, many, "40", str(args.incidents)], env=env, check=True, capture_output=True)
-        every_log = f"find {many}/incidents -name log.jsonl -print0 | xargs -0 cat > /dev/null"
-        cat_logs = median_time(["sh", "-c", every_log], env, args.runs)
-        drop = lambda: shutil.rmtree(os.path.join(many, "cache"), ignore_errors=True)
-        row(f"first `list`, {args.incidents:,} incidents", "cat of every log", cat_logs,
-            [median_time([b, "--store", many, "list"], env, max(3, args.runs // 3), before=drop) for b in bins])
+        if "list" in only:
+            many = os.path.join(work, "many")
+            subprocess.run([gen, many, "40", str(args.incidents)], env=env, check=True, capture_output=True)
+            every_log = f"find {many}/incidents -name log.jsonl -print0 | xargs -0 cat > /dev/null"
+            cat_logs = median_time(["sh", "-c", every_log], env, args.runs)
+            drop = lambda: shutil.rmtree(os.path.join(many, "cache"), ignore_errors=True)
+            row(f"first `list`, {args.incidents:,} incidents", "cat of every log", cat_logs,
+                [median_time([b, "--store", many, "list"], env, max(3, args.runs // 3), before=drop)
+                 for b in bins])
 
-        if not args.no_postgres:
+        if "postgres" in only:
             url, stop = bench.start_cluster(work)
             try:
                 subprocess.run([bins[-1], "--store", url, "store", "init"], env=env, check=True, capture_output=True)

@@ -13,6 +13,10 @@
 //! back, and still self-describing, so a row whose empty fields are left out when written
 //! (`skip_serializing_if`) reads back whole.
 //!
+//! A [`Tape`] is the other thing held on disk instead of in memory: records written once and
+//! read back in order as often as needed, so that a document that goes over its source more
+//! than once (an export's timeline, then its entries) reads the source itself once.
+//!
 //! Hand-written rather than the `extsort` crate: its 0.5 loses every row when their number is
 //! a multiple of the segment size plus one, and a list that silently comes back empty is the
 //! failure this tool cannot have.
@@ -188,23 +192,28 @@ fn write_segment<K: Serialize + Ord, T: Serialize>(
     write_sorted(rows.into_iter().map(Ok), near)
 }
 
+/// An unnamed temporary file (gone when it is closed, even after a crash) in `near`, or else
+/// in the system's temporary directory; `doing` says what it is for, in the error.
+fn unnamed_file(near: Option<&Path>, doing: &str) -> Result<File, Error> {
+    near.and_then(|near| {
+        crate::files::create_private_dir(near).ok()?;
+        tempfile::tempfile_in(near).ok()
+    })
+    .map_or_else(tempfile::tempfile, Ok)
+    .map_err(|e| {
+        Error::input(format!(
+            "cannot {doing} on disk: no temporary file in the store's cache or in {} ({e})",
+            std::env::temp_dir().display()
+        ))
+    })
+}
+
 /// Rows already in order to a new segment on disk, read back from its start.
 fn write_sorted<K: Serialize, T: Serialize>(
     rows: impl Iterator<Item = Result<(K, T), Error>>,
     near: Option<&Path>,
 ) -> Result<BufReader<File>, Error> {
-    let file = near
-        .and_then(|near| {
-            crate::files::create_private_dir(near).ok()?;
-            tempfile::tempfile_in(near).ok()
-        })
-        .map_or_else(tempfile::tempfile, Ok)
-        .map_err(|e| {
-            Error::input(format!(
-                "cannot sort the rows on disk: no temporary file in the store's cache or in {} ({e})",
-                std::env::temp_dir().display()
-            ))
-        })?;
+    let file = unnamed_file(near, "sort the rows")?;
     let mut out = BufWriter::new(file);
     let mut bytes = Vec::new();
     for row in rows {
@@ -276,6 +285,95 @@ impl<K: DeserializeOwned + Ord, T: DeserializeOwned> Iterator for Sorted<K, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_keyed().map(|keyed| keyed.map(|(_, row)| row))
+    }
+}
+
+/// Records of two byte strings (a label and a body), written once in order to an unnamed
+/// temporary file and read back in that order as often as needed; memory holds a buffer, never
+/// the records.
+#[derive(Debug)]
+pub(crate) struct Tape {
+    out: BufWriter<File>,
+    records: u64,
+}
+
+/// What takes a [`Tape`]'s records: the label and the body of each, in order.
+pub(crate) type RecordSink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), Error> + 'a;
+
+fn tape_failed(e: &std::io::Error) -> Error {
+    Error::input(format!("cannot keep the temporary copy on disk: {e}"))
+}
+
+impl Tape {
+    /// An empty tape in `near` (the store's cache, so that what the records say stays with the
+    /// store) or else the system's temporary directory.
+    pub(crate) fn new(near: Option<&Path>) -> Result<Tape, Error> {
+        let file = unnamed_file(near, "keep a temporary copy")?;
+        Ok(Tape {
+            out: BufWriter::with_capacity(1 << 16, file),
+            records: 0,
+        })
+    }
+
+    /// Adds a record after the others.
+    pub(crate) fn push(&mut self, label: &[u8], body: &[u8]) -> Result<(), Error> {
+        let length = |b: &[u8]| {
+            u32::try_from(b.len())
+                .map(u32::to_le_bytes)
+                .map_err(|e| tape_failed(&std::io::Error::other(e)))
+        };
+        let (label_len, body_len) = (length(label)?, length(body)?);
+        [&label_len[..], &body_len, label, body]
+            .into_iter()
+            .try_for_each(|part| self.out.write_all(part))
+            .map_err(|e| tape_failed(&e))?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Forgets every record, to start again.
+    pub(crate) fn clear(&mut self) -> Result<(), Error> {
+        self.out.flush().map_err(|e| tape_failed(&e))?;
+        let file = self.out.get_mut();
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .map_err(|e| tape_failed(&e))?;
+        self.records = 0;
+        Ok(())
+    }
+
+    /// How many records it holds.
+    pub(crate) fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Hands every record to `sink`, in the order they were pushed; the first error `sink`
+    /// returns ends the reading and is the result.
+    pub(crate) fn each(&mut self, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        self.out.flush().map_err(|e| tape_failed(&e))?;
+        let file = self.out.get_mut();
+        file.rewind().map_err(|e| tape_failed(&e))?;
+        let mut reader = BufReader::with_capacity(1 << 16, &*file);
+        let mut record = Vec::new();
+        for _ in 0..self.records {
+            let mut lengths = [0u8; 8];
+            reader
+                .read_exact(&mut lengths)
+                .map_err(|e| tape_failed(&e))?;
+            let [a, b, c, d, e, f, g, h] = lengths;
+            let label = u32::from_le_bytes([a, b, c, d]) as usize;
+            let body = u32::from_le_bytes([e, f, g, h]) as usize;
+            record.resize(label + body, 0);
+            reader
+                .read_exact(&mut record)
+                .map_err(|e| tape_failed(&e))?;
+            let (label, body) = record.split_at(label);
+            sink(label, body)?;
+        }
+        drop(reader);
+        file.seek(std::io::SeekFrom::End(0))
+            .map_err(|e| tape_failed(&e))?;
+        Ok(())
     }
 }
 
@@ -353,5 +451,59 @@ mod tests {
             .flat_map(|k| (0..31).filter(move |i| i % 3 == k))
             .collect();
         assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn a_tape_gives_back_its_records_in_order_as_often_as_it_is_read() {
+        let near = tempfile::tempdir().unwrap();
+        let mut tape = Tape::new(Some(near.path())).unwrap();
+        let records: Vec<(Vec<u8>, Vec<u8>)> = (0..5000u32)
+            .map(|i| {
+                (
+                    format!("kind {i}").into_bytes(),
+                    vec![b'x'; (i as usize * 37) % 3000],
+                )
+            })
+            .chain([(Vec::new(), Vec::new()), (b"\n\0".to_vec(), b"\n".to_vec())])
+            .collect();
+        for (label, body) in &records {
+            tape.push(label, body).unwrap();
+        }
+        assert_eq!(tape.records(), records.len() as u64);
+        for _ in 0..2 {
+            let mut read = Vec::new();
+            tape.each(&mut |label, body| {
+                read.push((label.to_vec(), body.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(read, records);
+        }
+        // A record pushed after a reading comes after the others; a sink's error ends it.
+        tape.push(b"last", b"one").unwrap();
+        let mut seen = 0;
+        let stopped = tape.each(&mut |_, _| {
+            seen += 1;
+            if seen == 3 {
+                Err(Error::input("stop".to_owned()))
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(seen, 3);
+        assert!(stopped.is_err());
+        let mut last = Vec::new();
+        tape.each(&mut |label, _| {
+            last = label.to_vec();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(last, b"last");
+        tape.clear().unwrap();
+        assert_eq!(tape.records(), 0);
+        tape.each(&mut |_, _| panic!("a cleared tape has no records"))
+            .unwrap();
+        // The tape was an unnamed file: nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(near.path()).unwrap().count(), 0);
     }
 }

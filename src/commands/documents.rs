@@ -71,12 +71,13 @@ pub(super) fn export(
     Ok(Outcome::ok(deliver(&out.file, text, &what)?))
 }
 
-/// The exports whose size grows with the log (JSON, CSV, Markdown, HTML): the state is read
-/// first (keeping only the notes on steps and the attachments a report shows beside its
-/// timeline), then the timeline and the entries are read again as they are written out, to the
-/// file, the pipe or (for a terminal, whose text is made safe first) a buffer. The Markdown and
-/// HTML templates are rendered on a second thread, taking the timeline's rows from this one as
-/// they lay them out. Memory does not grow with the log.
+/// The exports whose size grows with the log (JSON, CSV, Markdown, HTML, Word): the log is read
+/// and verified once, its state kept (with only the notes on steps and the attachments a report
+/// shows beside its timeline) and its lines copied to a private, unnamed temporary file; the
+/// timeline and the entries are read back from that copy as they are written out, to the file,
+/// the pipe or (for a terminal, whose text is made safe first) a buffer. The Markdown and HTML
+/// templates are rendered on a second thread, taking the timeline's rows from this one as they
+/// lay them out. Memory does not grow with the log, and what is written is what was verified.
 fn streamed_export(
     s: &Session,
     format: ExportFormat,
@@ -85,24 +86,20 @@ fn streamed_export(
 ) -> Result<Outcome, Error> {
     use std::cell::RefCell;
     use std::io::Write;
-    let (store, log, incident) = read_verified(s)?;
+    let (store, copy, incident) = read_verified(s)?;
     let profile = Profile::load(&store.files_dir())?;
     let clock = incident.clock(s.today());
-    // Each later read must find the log the first one verified: it stops at that head and
-    // checks it is there (a database store takes no lock for reading).
-    let head = incident.head.clone();
-    let log = RefCell::new(log);
-    let read_again = |sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>| {
-        read_up_to(&log, &head, &incident.id, sink)
-    };
+    let copy = RefCell::new(copy);
     // Who wrote each entry, where the store authenticated it (a database's logins).
     let runs = store.writer_runs(&incident.id)?.unwrap_or_default();
     let mut report = export::report(&incident, &profile, &clock, &s.calendar, s.now);
     // One read of the timeline, a row at a time.
     let read_timeline = |sink: &mut dyn FnMut(export::TimelineRow)| {
         let mut narrator = export::Narrator::new(&incident);
-        read_again(&mut |e| {
-            let mut row = narrator.row(&TimelineEntry::read(e)?, &s.calendar);
+        copy.borrow_mut().each(&mut |_, line, offset| {
+            let entry = crate::log::read_checked_line(line, offset)
+                .map_err(|fault| copy_unreadable(&incident.id, &fault))?;
+            let mut row = narrator.row(&TimelineEntry::read(&entry)?, &s.calendar);
             row.written_by = login_of(&runs, row.seq);
             sink(row);
             Ok(())
@@ -113,13 +110,18 @@ fn streamed_export(
         report.timeline = export::Rows::from_log(read_timeline);
     }
     let entries = export::Rows::from_log(|sink| {
-        read_again(&mut |e| {
+        let mut seq = 0;
+        copy.borrow_mut().each(&mut |kind, line, _| {
+            let hash = crate::log::line_hash(line.as_bytes()).ok_or_else(|| {
+                copy_unreadable(&incident.id, &crate::log::LineFault::NotCanonical)
+            })?;
             sink(RawEntry {
-                seq: e.seq,
-                kind: e.kind.to_string(),
-                hash: e.hash.to_owned(),
-                line: e.line.to_owned(),
+                seq,
+                kind: kind.to_owned(),
+                hash: hash.to_owned(),
+                line: line.to_owned(),
             });
+            seq += 1;
             Ok(())
         })
     });
@@ -162,12 +164,17 @@ fn streamed_export(
     super::write_document(s.sink, &out.file, &what, &write)
 }
 
-/// The store, the incident's log, and the incident as one verified read of that log left it.
-type Verified = (
-    std::rc::Rc<Store>,
-    Box<dyn crate::store::IncidentLog>,
-    Incident,
-);
+/// A line of the export's own copy of the log that does not read back: the copy is private to
+/// this process, so this is a fault of the disk, never of the log.
+fn copy_unreadable(id: &str, fault: &crate::log::LineFault) -> Error {
+    Error::input(format!(
+        "the temporary copy of incident {id}'s log did not read back ({fault}); export it again"
+    ))
+}
+
+/// The store, the lines of the incident's log as one verified read found them, and the
+/// incident as that read left it.
+type Verified = (std::rc::Rc<Store>, VerifiedCopy, Incident);
 
 /// The login that wrote entry `seq`, from runs of consecutive entries in the order of the log.
 fn login_of(runs: &[crate::store::Writer], seq: u64) -> Option<String> {
@@ -177,7 +184,38 @@ fn login_of(runs: &[crate::store::Writer], seq: u64) -> Option<String> {
         .map(|r| r.role.clone())
 }
 
-/// The store, the incident's log and the incident as one verified read of the log left it
+/// The lines of a log one verified read found, each with its kind, in a private unnamed
+/// temporary file (the store's cache, or else the system's temporary directory): an export
+/// reads them back as often as it needs, never the log again, so what it writes is what was
+/// verified, whatever happens to the log meanwhile.
+struct VerifiedCopy {
+    tape: crate::spill::Tape,
+}
+
+impl VerifiedCopy {
+    /// Hands each line to `sink` in order: its kind, the line without its newline, and its
+    /// offset in the log.
+    fn each(
+        &mut self,
+        sink: &mut dyn FnMut(&str, &str, u64) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut offset = 0;
+        self.tape.each(&mut |kind, line| {
+            let text = |b| {
+                std::str::from_utf8(b).map_err(|e| {
+                    Error::input(format!(
+                        "the temporary copy of the log did not read back ({e}); export it again"
+                    ))
+                })
+            };
+            sink(text(kind)?, text(line)?, offset)?;
+            offset += line.len() as u64 + 1;
+            Ok(())
+        })
+    }
+}
+
+/// The store, the incident's lines and the incident as one verified read of the log left them
 /// (with the entries a report shows beside its timeline).
 fn read_verified(s: &Session) -> Result<Verified, Error> {
     let store = s.open_store()?;
@@ -185,11 +223,33 @@ fn read_verified(s: &Session) -> Result<Verified, Error> {
     let mut log = store.open_log(&id, Access::Read)?;
     let bar = crate::render::progress::log_bar(store.log_bytes(&id), "reading the log");
     let replay = Replay::with_report_entries().expecting(&id);
+    let mut tape = crate::spill::Tape::new(store.cache_dir().as_deref())?;
+    let mut copied = Ok(());
     let (incident, _) = crate::store::replay_verified(log.as_mut(), replay, &mut |e| {
         bar.inc(e.line.len() as u64 + 1);
+        if copied.is_ok() {
+            // A second pass of the replay (voids) starts the copy again.
+            copied = if e.seq == 0 && tape.records() > 0 {
+                tape.clear()
+            } else {
+                Ok(())
+            }
+            .and_then(|()| tape.push(e.kind.as_bytes(), e.line.as_bytes()));
+        }
     })?;
+    copied?;
     bar.finish_and_clear();
-    Ok((store, log, incident))
+    if tape.records() != incident.head.seq + 1 {
+        return Err(Error::internal(
+            "copy the log for the export",
+            format!(
+                "the copy holds {} lines for {} entries",
+                tape.records(),
+                incident.head.seq + 1
+            ),
+        ));
+    }
+    Ok((store, VerifiedCopy { tape }, incident))
 }
 
 /// The report as a Word package, written whole: the Markdown report (the organisation's
@@ -232,37 +292,6 @@ fn page_furniture(profile: &Profile, id: &str) -> export::PageFurniture {
         marking: profile.get("report_marking").map(str::to_owned),
         incident: format!("Incident {id}"),
     }
-}
-
-/// Reads the log again up to `head`, handing each entry to `sink`, and checks that the log
-/// still holds that head: what an export reads later must be what it verified first (a
-/// database store takes no lock for reading).
-fn read_up_to(
-    log: &std::cell::RefCell<Box<dyn crate::store::IncidentLog>>,
-    head: &crate::log::Head,
-    id: &str,
-    sink: &mut dyn FnMut(&crate::log::Entry<'_>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let mut failed = None;
-    let mut end = None;
-    let scan = log.borrow_mut().scan(&mut |e| {
-        if failed.is_some() || e.seq > head.seq {
-            return;
-        }
-        if e.seq == head.seq {
-            end = Some(e.hash.to_owned());
-        }
-        failed = sink(e).err();
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    if scan.damage.is_some() || end.as_deref() != Some(head.hash.as_str()) {
-        return Err(Error::refused(format!(
-            "incident {id} changed while it was exported; export it again"
-        )));
-    }
-    Ok(())
 }
 
 /// How many times one rendering may read the timeline (each loop over it or lookup in it reads

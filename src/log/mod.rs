@@ -19,7 +19,8 @@ use serde_json::value::RawValue;
 
 pub(crate) use record::{
     Entry, FORMAT, GENESIS_PREV, HASH_ALGORITHM, Head, LineFault, LineSigner, MAX_LINE_BYTES,
-    Stamp, check_line, earlier_than, encode, line_hash, line_kind, signed_message, try_encode,
+    Stamp, check_line, earlier_than, encode, line_hash, line_kind, read_checked_line,
+    signed_message, try_encode,
 };
 
 use crate::error::Error;
