@@ -72,14 +72,16 @@ pub(crate) struct Report<'a> {
 }
 
 /// The rows of a long part of a report (the timeline, the entries): held, or read from the log
-/// as they are written out, so that an export to a file or a pipe never holds them all.
+/// (an export's copy of the lines it verified, or the store's log itself for the store-wide
+/// views) as they are written out, so that an export to a file or a pipe never holds them all.
 pub(crate) enum Rows<'a, T> {
     Held(Vec<T>),
     /// Hands each row to the sink it is given, once.
     FromLog(RowSource<'a, T>),
 }
 
-/// A second read of the log that hands each row to a sink.
+/// A later read of the rows (from the lines an export verified, or a store's logs) that hands
+/// each row to a sink.
 pub(crate) type RowSource<'a, T> =
     std::cell::RefCell<Option<Box<dyn FnOnce(&mut dyn FnMut(T)) -> Result<(), Error> + 'a>>>;
 
