@@ -98,7 +98,7 @@ fn streamed_export(
         let mut narrator = export::Narrator::new(&incident);
         copy.borrow_mut().each(&mut |_, line, offset| {
             let entry = crate::log::read_checked_line(line, offset)
-                .map_err(|fault| copy_unreadable(&incident.id, &fault))?;
+                .map_err(|fault| copy_unreadable(&incident.id, fault))?;
             let mut row = narrator.row(&TimelineEntry::read(&entry)?, &s.calendar);
             row.written_by = login_of(&runs, row.seq);
             sink(row);
@@ -113,7 +113,7 @@ fn streamed_export(
         let mut seq = 0;
         copy.borrow_mut().each(&mut |kind, line, _| {
             let hash = crate::log::line_hash(line.as_bytes()).ok_or_else(|| {
-                copy_unreadable(&incident.id, &crate::log::LineFault::NotCanonical)
+                copy_unreadable(&incident.id, crate::log::LineFault::NotCanonical)
             })?;
             sink(RawEntry {
                 seq,
@@ -166,7 +166,7 @@ fn streamed_export(
 
 /// A line of the export's own copy of the log that does not read back: the copy is private to
 /// this process, so this is a fault of the disk, never of the log.
-fn copy_unreadable(id: &str, fault: &crate::log::LineFault) -> Error {
+fn copy_unreadable(id: &str, fault: crate::log::LineFault) -> Error {
     Error::input(format!(
         "the temporary copy of incident {id}'s log did not read back ({fault}); export it again"
     ))
@@ -189,6 +189,7 @@ fn login_of(runs: &[crate::store::Writer], seq: u64) -> Option<String> {
 /// reads them back as often as it needs, never the log again, so what it writes is what was
 /// verified, whatever happens to the log meanwhile.
 struct VerifiedCopy {
+    id: String,
     tape: crate::spill::Tape,
 }
 
@@ -200,13 +201,11 @@ impl VerifiedCopy {
         sink: &mut dyn FnMut(&str, &str, u64) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let mut offset = 0;
+        let id = &self.id;
         self.tape.each(&mut |kind, line| {
             let text = |b| {
-                std::str::from_utf8(b).map_err(|e| {
-                    Error::input(format!(
-                        "the temporary copy of the log did not read back ({e}); export it again"
-                    ))
-                })
+                std::str::from_utf8(b)
+                    .map_err(|_| copy_unreadable(id, crate::log::LineFault::NotUtf8))
             };
             sink(text(kind)?, text(line)?, offset)?;
             offset += line.len() as u64 + 1;
@@ -249,7 +248,7 @@ fn read_verified(s: &Session) -> Result<Verified, Error> {
             ),
         ));
     }
-    Ok((store, VerifiedCopy { tape }, incident))
+    Ok((store, VerifiedCopy { id, tape }, incident))
 }
 
 /// The report as a Word package, written whole: the Markdown report (the organisation's
