@@ -247,10 +247,20 @@ impl Incident {
         }
     }
 
+    /// One step's view: the clock is worked out only for a notice step, the one kind whose
+    /// state it decides (a dependency check asks this of every dependency of every step).
     pub(crate) fn view(&self, id: &str) -> Option<StepView<'_>> {
-        self.step_views()
-            .into_iter()
-            .find(|v| v.step.id.value == id)
+        let (phase, step) = self.runbook.step(id)?;
+        let notice = matches!(
+            step.records.as_ref().map(|r| r.value),
+            Some(Records::Notice(_))
+        );
+        let obligations = if notice {
+            self.clock(self.discovered.date).obligations
+        } else {
+            Vec::new()
+        };
+        Some(self.view_of(phase, step, &obligations))
     }
 
     /// The dependencies of `step` that still hold it back: open and applicable.
