@@ -155,15 +155,21 @@ def store_wide(gen, breach, work, count, trivial_t, runs):
     return rows
 
 
+def postgres_tool(name):
+    """The newest installed PostgreSQL's `name` (initdb, psql…), or None."""
+    root = "/usr/lib/postgresql"
+    found = sorted(os.path.join(root, v, "bin", name) for v in (os.listdir(root) if os.path.isdir(root) else []))
+    found = [f for f in found if os.path.exists(f)]
+    return found[-1] if found else None
+
+
 def start_cluster(work):
     """A throwaway PostgreSQL cluster on a Unix socket (as `postgres` when run as root), with
     its durability settings left at PostgreSQL's defaults (fsync on, synchronous commit)."""
-    bins = sorted(d for d in (os.path.join("/usr/lib/postgresql", v, "bin")
-                              for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else []))
-                  if os.path.exists(os.path.join(d, "initdb")))
-    if not bins:
+    initdb = postgres_tool("initdb")
+    if not initdb:
         sys.exit("--postgres needs Debian's postgresql package (initdb)")
-    bin_dir = bins[-1]
+    bin_dir = os.path.dirname(initdb)
     sock = tempfile.mkdtemp(prefix="bpg-", dir="/tmp")
     prefix = []
     if os.geteuid() == 0:

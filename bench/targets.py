@@ -129,6 +129,21 @@ def main():
                     files_t = median_time([bins[-1], "--store", thousand, "-i", tid, *rest], env, args.runs)
                     row(f"PostgreSQL `{name}`, 1,000 entries", "the directory store", files_t,
                         [median_time([b, "--store", url, "-i", tid, *rest], env, args.runs) for b in bins])
+                # What any client pays for one command on its own connection: psql (libpq, C)
+                # connecting, running one statement and leaving. The server starts a backend
+                # for each connection; no client can go under this.
+                psql = bench.postgres_tool("psql")
+                if psql:
+                    host = url.split("host=", 1)[1]
+                    sql = lambda q: [psql, "-X", "-q", "-h", host, "-U", "postgres", "-d", "postgres", "-c", q]
+                    subprocess.run(sql("CREATE TABLE IF NOT EXISTS bench_floor (n int)"), env=env, check=True,
+                                   capture_output=True)
+                    for name, q, rest in [("one insert committed", "INSERT INTO bench_floor VALUES (1)",
+                                           ["note", "benchmark note"]),
+                                          ("one query", "SELECT 1", ["status"])]:
+                        files_t = median_time([bins[-1], "--store", thousand, "-i", tid, *rest], env, args.runs)
+                        row(f"psql: connect, {name}, leave", f"the directory store's `{rest[0]}`", files_t,
+                            [median_time(sql(q), env, args.runs)] * len(bins))
             finally:
                 stop()
     finally:
