@@ -262,7 +262,6 @@ impl NoticeMethod {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum ConfigCommand {
     /// Show the profile and every key it can hold
     #[command(after_help = "Example:\n  breach config show")]

@@ -109,7 +109,6 @@ pub(crate) struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum Command {
     /// Open an incident from a runbook (in a terminal, asks for what is not given)
     #[command(
@@ -517,7 +516,6 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum TimestampCommand {
     /// Write an RFC 3161 request for the hash of the incident's head, to send to an authority
     Request {
@@ -554,14 +552,12 @@ pub(crate) struct BinaryOut {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum StoreCommand {
     /// Create or migrate the tables, triggers and roles of a PostgreSQL store (idempotent)
     Init,
 }
 
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum RunbookCommand {
     /// List the available runbooks and where each comes from
     #[command(after_help = "Example:\n  breach runbook list --runbooks ./our-runbooks")]
@@ -623,7 +619,6 @@ pub(crate) enum RunbookCommand {
 
 /// `breach template`.
 #[derive(Debug, Subcommand)]
-#[command(defer = true)]
 pub(crate) enum TemplateCommand {
     /// List the letter and report templates: the built-in ones and the organisation's
     #[command(after_help = "Example:\n  breach template list")]

@@ -32,6 +32,7 @@ pub(crate) fn complete_if_asked() {
         return;
     };
     let mut command = command();
+    command.build();
     let args: Vec<OsString> = std::env::args_os()
         .skip_while(|a| a != "--")
         .skip(1)
@@ -94,12 +95,8 @@ pub(crate) fn registration(shell: clap_complete::Shell) -> Result<String, crate:
 
 /// The command line with a completer on every argument that names a step, an incident or a
 /// runbook, found by the argument's id so that no definition in [`crate::cli`] has to know.
-/// Built first: each command's arguments are added only when it is built (clap's `defer`, so
-/// that a command line builds only the command it runs), and the completers go on them.
 fn command() -> clap::Command {
-    let mut command = Cli::command();
-    command.build();
-    attach(command, "")
+    attach(Cli::command(), "")
 }
 
 fn attach(command: clap::Command, path: &str) -> clap::Command {
