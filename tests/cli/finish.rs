@@ -414,6 +414,20 @@ fn man_dir_writes_every_page_the_main_page_names() {
         "breach(1) names breach-help(1)"
     );
     assert!(!dir.join("breach-help.1").exists());
+    // A command's page names it with its own summary and lists its options before the
+    // global ones.
+    let note = std::fs::read_to_string(dir.join("breach-note.1")).unwrap();
+    assert!(
+        note.contains("breach\\-note \\- Record a note in the log"),
+        "{note}"
+    );
+    let options = note
+        .find(".SH OPTIONS")
+        .expect("breach-note(1) has OPTIONS");
+    let global = note
+        .find(".SH \"GLOBAL OPTIONS\"")
+        .expect("breach-note(1) has GLOBAL OPTIONS");
+    assert!(options < global, "{note}");
     for name in &named {
         assert!(
             dir.join(format!("breach-{name}.1")).exists(),

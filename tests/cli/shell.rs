@@ -111,6 +111,21 @@ fn the_top_level_help_groups_the_commands_by_what_a_person_is_doing() {
     assert!(at("Report and notify:") < at("  export "));
     assert!(at("Keep the record and the store:") < at("  verify "));
     assert!(at("Shell:") < at("  completions "));
+    // Each command's line is its own summary, never that of an argument struct it flattens.
+    for (command, summary) in [
+        ("note", "Record a note in the log"),
+        ("done", "Mark a step done"),
+        ("list", "List the incidents in the store"),
+        ("export", "Export the incident for counsel"),
+        ("deadlines", "List every notification obligation"),
+    ] {
+        let line = &help[at(&format!("  {command} "))..];
+        let line = line.lines().next().unwrap();
+        assert!(line.contains(summary), "{command}: {line:?}");
+    }
+    for borrowed in ["When something recorded happened", "Where a document goes"] {
+        assert!(!help.contains(borrowed), "{borrowed:?} in\n{help}");
+    }
     // Help for one command is as it was.
     let notify = Env::new().breach(["help", "notify"]).ok().stdout;
     assert!(notify.contains("Usage: breach notify"), "{notify}");
