@@ -84,7 +84,7 @@ impl Incident {
         if !view.active {
             view.because = when.map(|c| format!("it applies only when {}", c.value.describe()));
         }
-        let Some(Records::Notice(to)) = step.records.as_ref().map(|r| r.value) else {
+        let Some(to) = step.notice_to() else {
             return view;
         };
         let notice = self.notice_binding(to, obligations);
@@ -251,11 +251,7 @@ impl Incident {
     /// state it decides (a dependency check asks this of every dependency of every step).
     pub(crate) fn view(&self, id: &str) -> Option<StepView<'_>> {
         let (phase, step) = self.runbook.step(id)?;
-        let notice = matches!(
-            step.records.as_ref().map(|r| r.value),
-            Some(Records::Notice(_))
-        );
-        let obligations = if notice {
+        let obligations = if step.notice_to().is_some() {
             self.clock(self.discovered.date).obligations
         } else {
             Vec::new()

@@ -126,6 +126,16 @@ pub(crate) struct Step {
     pub records: Option<Spanned<Records>>,
 }
 
+impl Step {
+    /// Whom the step's notice goes to, when the step records a notice.
+    pub(crate) fn notice_to(&self) -> Option<Audience> {
+        match self.records.as_ref().map(|r| r.value) {
+            Some(Records::Notice(to)) => Some(to),
+            _ => None,
+        }
+    }
+}
+
 /// The regulatory action a step stands for (`records:` in a runbook).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -67,7 +67,7 @@ pub(crate) fn step_card(
         ));
         out.push('\n');
     }
-    if let Some(Records::Notice(to)) = step.records.as_ref().map(|b| b.value) {
+    if let Some(to) = step.notice_to() {
         let today = calendar.local_date(now);
         let facts = &incident.facts;
         if let Some(p) = crate::incident::obligations::hold_periods_for(
