@@ -11,6 +11,7 @@ pub(crate) mod cache;
 pub(crate) mod dir;
 pub(crate) mod organisation;
 pub(crate) mod postgres;
+mod rebuild;
 mod snapshot;
 mod summaries;
 
@@ -186,6 +187,11 @@ pub(crate) trait Backend: std::fmt::Debug {
     fn log_check(&self) -> Box<dyn LogCheck + '_>;
     /// Where the store keeps its caches (see [`cache`]), or `None` when it keeps none.
     fn cache_dir(&self) -> Option<PathBuf>;
+    /// Another handle on the same store, for a second thread to read incidents with, or `None`
+    /// when reads stay on one thread (a database connection serves one query at a time).
+    fn reader(&self) -> Option<Box<dyn Backend + Send>> {
+        None
+    }
     /// Whether an incident's log may have been changed outside `breach` since its last own
     /// write (so a state snapshot must not be trusted and the whole log is verified): a
     /// backend that cannot be written outside `breach` says no.

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::rebuild::{Pending, Rebuilders};
 use super::{Store, cache};
 use crate::error::Error;
-use crate::incident::summary::{SUMMARY_VERSION, Summary, TitleView, summary_maker};
+use crate::incident::summary::{SUMMARY_VERSION, TitleView, summary_maker};
 
 /// Which log a cache was built from: its length in bytes and the hash of its last entry, read
 /// from its tail, with the file's identity and last change as the file system keeps them, so
@@ -196,133 +197,164 @@ impl Store {
                 }
             });
             let mut ids = answers.into_iter();
-            self.summaries_checked(&mut ids, total, progress, visit)
+            let mut walk = Walk {
+                dir: self.backend.cache_dir(),
+                old: CacheLines::open(self.backend.cache_dir().as_deref()),
+                out: None,
+                rebuilders: Rebuilders::new(scope, self),
+                done: 0,
+                total,
+            };
+            walk.summaries(&mut ids, progress, visit)
         })
     }
+}
 
-    /// The body of [`Store::each_summary`], over the ids in order (`total` of them), each with
-    /// what the backend sees of its log now: a cached summary is used only when that is the log
-    /// its key was read from.
-    fn summaries_checked(
-        &self,
+/// The most summaries looked ahead of the one handed to the view: the rebuilding threads work
+/// on these while the view waits for the first.
+const LOOK_AHEAD: usize = 32;
+
+/// An incident met on the walk, waiting its turn to be handed to the view: its cached line
+/// (still to be read by the view), or its summary asked of the rebuilding threads.
+enum Ahead {
+    Cached(CacheLine),
+    Rebuilding(Pending),
+}
+
+/// The walk of [`Store::each_summary`]: the old cache read beside the ids, the new one written
+/// from the first change, and the rebuilding threads.
+struct Walk<'scope, 'env> {
+    dir: Option<PathBuf>,
+    old: CacheLines,
+    /// The new cache, started at the first change only: until then every line read was kept
+    /// as it is, so the new one begins with the old one's first `old.kept` bytes.
+    out: Option<cache::Writer>,
+    rebuilders: Rebuilders<'scope, 'env>,
+    /// Incidents handed to the view so far, of `total`.
+    done: u64,
+    total: u64,
+}
+
+impl Walk<'_, '_> {
+    /// Over the ids in order, each with what the backend sees of its log now: a cached summary
+    /// is used only when that is the log its key was read from; the others are rebuilt, up to
+    /// [`LOOK_AHEAD`] at a time, and every one is handed to `visit` in order.
+    fn summaries(
+        &mut self,
         ids: &mut dyn Iterator<Item = Result<SeenId, Error>>,
-        total: u64,
         progress: &dyn Fn(u64, u64),
         visit: &mut SummaryVisit<'_>,
     ) -> Result<(), Error> {
-        let dir = self.backend.cache_dir();
-        let mut old = CacheLines::open(dir.as_deref());
-        // The new cache is started at the first change only: until then every line read was
-        // kept as it is, so the new one begins with the old one's first `old.kept` bytes.
-        let mut out: Option<cache::Writer> = None;
-        for (n, next) in ids.enumerate() {
+        let mut ahead = std::collections::VecDeque::with_capacity(LOOK_AHEAD);
+        for next in ids {
             let (id, seen) = next?;
-            let id = id.as_str();
-            progress(n as u64 + 1, total);
-            let mut found = None;
-            loop {
-                let order = old.peek().map(|line| line.id.as_str().cmp(id));
-                if old.damaged {
-                    // A line passed over: the cache changes from here.
-                    begin(&dir, &mut old, &mut out);
-                }
-                match order {
-                    Some(std::cmp::Ordering::Less) => {
-                        // An incident no longer in the store: the cache changes.
-                        begin(&dir, &mut old, &mut out);
-                        old.skip();
-                    }
-                    Some(std::cmp::Ordering::Equal) => {
-                        found = old.take();
-                        break;
-                    }
-                    Some(std::cmp::Ordering::Greater) | None => break,
-                }
-            }
+            let found = self.cached(&id);
             let fresh = found.as_ref().is_some_and(|line: &CacheLine| {
                 seen.as_ref().is_some_and(|seen| seen.is(&line.key))
             });
-            // A cached summary the view cannot read is damage: rebuilt like a stale one.
-            match found.filter(|line| fresh && visit(id, Ok(line.summary()), true)) {
-                Some(line) => match &mut out {
-                    Some(writer) => {
-                        let _ = writer.write_all(&line.raw);
-                    }
-                    None => old.kept += line.raw.len() as u64,
-                },
+            let next = match found.filter(|_| fresh) {
+                Some(line) => Ahead::Cached(line),
                 None => {
-                    begin(&dir, &mut old, &mut out);
-                    self.rebuild_summary(id, out.as_mut(), visit);
+                    self.begin();
+                    Ahead::Rebuilding(self.rebuilders.ask(&id, self.out.is_some()))
                 }
+            };
+            ahead.push_back((id, next));
+            if ahead.len() >= LOOK_AHEAD
+                && let Some((id, next)) = ahead.pop_front()
+            {
+                self.hand_over(&id, next, progress, visit);
             }
         }
-        if old.peek().is_some() || old.damaged {
-            begin(&dir, &mut old, &mut out);
+        if self.old.peek().is_some() || self.old.damaged {
+            self.begin();
         }
-        if let Some(writer) = out {
+        while let Some((id, next)) = ahead.pop_front() {
+            self.hand_over(&id, next, progress, visit);
+        }
+        if let Some(writer) = self.out.take() {
             writer.commit();
         }
         Ok(())
     }
-}
 
-impl Store {
-    /// Builds an incident's summary from a full verified replay, hands it to `visit`, and
-    /// writes it into the new cache (`out`) when the log did not change while it was read.
-    fn rebuild_summary(
-        &self,
-        id: &str,
-        out: Option<&mut cache::Writer>,
-        visit: &mut SummaryVisit<'_>,
-    ) {
-        let loaded = self.load(id);
-        if let (Ok(incident), Some(writer)) = (&loaded, out)
-            // Cached only for the log the replay read: an append since changes
-            // the last hash.
-            && let Some(key) = self
-                .backend
-                .log_key(id)
-                .filter(|k| k.last_hash == incident.head.hash)
-        {
-            let summary = summary_text(&Summary::of(incident));
-            if let Ok(text) = &summary
-                && let Some(line) = cache_line(id, &key, text)
-            {
-                let _ = writer.write_all(&line);
+    /// The old cache's line for `id`, passing over the lines of incidents no longer in the
+    /// store (a change).
+    fn cached(&mut self, id: &str) -> Option<CacheLine> {
+        loop {
+            let order = self.old.peek().map(|line| line.id.as_str().cmp(id));
+            if self.old.damaged {
+                // A line passed over: the cache changes from here.
+                self.begin();
             }
-            match summary {
-                Ok(text) => visit(id, Ok(&text), false),
-                Err(e) => visit(id, Err(e), false),
-            };
-        } else {
-            match loaded.and_then(|incident| summary_text(&Summary::of(&incident))) {
-                Ok(text) => visit(id, Ok(&text), false),
-                Err(e) => visit(id, Err(e), false),
-            };
+            match order {
+                Some(std::cmp::Ordering::Less) => {
+                    // An incident no longer in the store: the cache changes.
+                    self.begin();
+                    self.old.skip();
+                }
+                Some(std::cmp::Ordering::Equal) => return self.old.take(),
+                Some(std::cmp::Ordering::Greater) | None => return None,
+            }
         }
     }
-}
 
-/// Starts the new summary cache, once, with the part of the old one kept so far.
-fn begin(dir: &Option<PathBuf>, old: &mut CacheLines, out: &mut Option<cache::Writer>) {
-    if out.is_some() || old.started {
-        return;
+    /// Hands an incident's summary to the view, and its line to the new cache; a cached
+    /// summary the view cannot read is damage, rebuilt like a stale one.
+    fn hand_over(
+        &mut self,
+        id: &str,
+        next: Ahead,
+        progress: &dyn Fn(u64, u64),
+        visit: &mut SummaryVisit<'_>,
+    ) {
+        self.done += 1;
+        progress(self.done, self.total);
+        let rebuilt = match next {
+            Ahead::Cached(line) if visit(id, Ok(line.summary()), true) => {
+                match &mut self.out {
+                    Some(writer) => {
+                        let _ = writer.write_all(&line.raw);
+                    }
+                    None => self.old.kept += line.raw.len() as u64,
+                }
+                return;
+            }
+            Ahead::Cached(_) => {
+                self.begin();
+                self.rebuilders.store().rebuild(id, self.out.is_some())
+            }
+            Ahead::Rebuilding(pending) => self.rebuilders.wait(pending),
+        };
+        if let (Some(writer), Some(line)) = (&mut self.out, &rebuilt.line) {
+            let _ = writer.write_all(line);
+        }
+        match rebuilt.summary {
+            Ok(text) => visit(id, Ok(&text), false),
+            Err(e) => visit(id, Err(e), false),
+        };
     }
-    old.started = true;
-    let Some(dir) = dir else {
-        return;
-    };
-    let Some(mut writer) = cache::Writer::create(dir, SUMMARIES) else {
-        return;
-    };
-    if old.kept == 0 || writer.copy_from(&dir.join(SUMMARIES), old.kept).is_ok() {
-        *out = Some(writer);
-    }
-}
 
-/// A summary as JSON text.
-fn summary_text(summary: &Summary) -> Result<String, Error> {
-    serde_json::to_string(summary).map_err(|e| Error::internal("cannot encode a summary", e))
+    /// Starts the new summary cache, once, with the part of the old one kept so far.
+    fn begin(&mut self) {
+        if self.out.is_some() || self.old.started {
+            return;
+        }
+        self.old.started = true;
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        let Some(mut writer) = cache::Writer::create(dir, SUMMARIES) else {
+            return;
+        };
+        if self.old.kept == 0
+            || writer
+                .copy_from(&dir.join(SUMMARIES), self.old.kept)
+                .is_ok()
+        {
+            self.out = Some(writer);
+        }
+    }
 }
 
 /// One line of the old summary cache: its incident, the key of the log it was built from, and

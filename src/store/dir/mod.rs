@@ -282,6 +282,13 @@ impl Backend for DirStore {
         Some(self.root.join(CACHE))
     }
 
+    fn reader(&self) -> Option<Box<dyn Backend + Send>> {
+        Some(Box::new(DirStore {
+            root: self.root.clone(),
+            incidents: std::sync::OnceLock::new(),
+        }))
+    }
+
     fn keep_verified(&self, id: &str) {
         WrittenMark::of(self.root.join(CACHE), id).keep(&self.incident_dir(id).join(LOG_FILE));
     }
