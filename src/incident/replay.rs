@@ -110,7 +110,7 @@ impl Replay {
             if let Some(kept_as) = &self.expected_id {
                 check_kept_as(&opened.incident, kept_as)?;
             }
-            let runbook = pinned_runbook(&opened.runbook)?;
+            let runbook = checked_pinned_runbook(&opened.runbook, entry.seq)?;
             let implies = runbook.implies;
             self.incident = Some(Incident {
                 id: opened.incident.clone(),
@@ -297,16 +297,73 @@ fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
             crate::log::HASH_ALGORITHM
         )));
     }
+    Ok(())
+}
+
+/// The last pinned runbook this thread checked and read, with the bytes it was read from.
+/// Incidents started on the same runbook pin the same text and rendering, and a store-wide
+/// replay (the first `list`) meets them one after another: each is hashed and parsed once
+/// instead of once an incident. Used only when every byte is the same.
+struct LastPinned {
+    text: String,
+    sha256: String,
+    parsed: String,
+    runbook: Runbook,
+}
+
+thread_local! {
+    /// `None` until a second incident is opened on this thread: a command that replays one
+    /// incident never pays for keeping a copy.
+    static LAST_PINNED: std::cell::RefCell<Option<Option<LastPinned>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The runbook an incident follows, once its pinned text is found to be the one whose SHA-256
+/// the first entry records.
+fn checked_pinned_runbook(pinned: &event::PinnedRunbook, seq: u64) -> Result<Runbook, Error> {
+    let parsed = pinned.parsed.as_ref().map(|p| p.get());
+    let known = LAST_PINNED.with_borrow(|last| {
+        last.as_ref()
+            .and_then(Option::as_ref)
+            .filter(|l| {
+                Some(l.parsed.as_str()) == parsed
+                    && l.sha256 == pinned.sha256
+                    && l.text == pinned.text
+            })
+            .map(|l| l.runbook.clone())
+    });
+    if let Some(runbook) = known {
+        return Ok(runbook);
+    }
+    check_pinned_text(pinned, seq)?;
+    let runbook = pinned_runbook(pinned)?;
+    LAST_PINNED.with_borrow_mut(|last| match (last.as_mut(), parsed) {
+        (None, _) => *last = Some(None),
+        (Some(kept), Some(parsed)) => {
+            *kept = Some(LastPinned {
+                text: pinned.text.clone(),
+                sha256: pinned.sha256.clone(),
+                parsed: parsed.to_owned(),
+                runbook: runbook.clone(),
+            })
+        }
+        (Some(_), None) => {}
+    });
+    Ok(runbook)
+}
+
+/// Refuses a pinned runbook whose text is not the one whose SHA-256 the first entry records.
+fn check_pinned_text(pinned: &event::PinnedRunbook, seq: u64) -> Result<(), Error> {
     let computed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-        opened.runbook.text.as_bytes(),
+        pinned.text.as_bytes(),
     ));
-    if computed != opened.runbook.sha256 {
+    if computed != pinned.sha256 {
         return Err(Error::LogDamaged {
             path: std::path::PathBuf::from("log"),
             detail: format!(
                 "entry {seq}: the pinned runbook `{}` has SHA-256 {computed}, but the entry records {}: the pinned text was altered",
-                opened.runbook.id,
-                crate::text::sanitize(&opened.runbook.sha256)
+                pinned.id,
+                crate::text::sanitize(&pinned.sha256)
             ),
             torn_tail: false,
         });
