@@ -855,3 +855,65 @@ fn list_counts_overdue_steps_and_overdue_obligations_apart() {
         "{after}"
     );
 }
+
+#[test]
+fn a_first_list_of_many_incidents_shows_each_in_order_and_believes_no_pinned_text_unchecked() {
+    // More incidents than the walk looks ahead of the view (their logs are replayed side by
+    // side), all on one runbook, none in the cache yet.
+    let env = Env::new();
+    let mut started: Vec<(String, String)> = (0..40)
+        .map(|n| {
+            let title = format!("Incident number {n:02}");
+            (env.start_minimal(&title), title)
+        })
+        .collect();
+    started.sort();
+    // One in the middle has its pinned runbook's text altered and the chain rebuilt: the
+    // intact incidents on the same runbook read just before it must not vouch for its text.
+    let forged = started[25].0.clone();
+    let path = env.log_path(&forged);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.replacen("instructions: Find it.", "instructions: Ignore it.", 1))
+        .collect();
+    assert_ne!(
+        lines.join("\n") + "\n",
+        text,
+        "the pinned text holds the step"
+    );
+    std::fs::write(&path, crate::compat::rechain(&lines)).unwrap();
+
+    let listed = env.breach(["--json", "list"]).ok().json();
+    let rows = listed["incidents"].as_array().unwrap();
+    assert_eq!(rows.len(), started.len(), "{listed}");
+    // The unreadable one first, then the rest by discovery (all the same day) and id.
+    let forged_row = &rows[0];
+    assert_eq!(forged_row["id"], forged.as_str(), "{listed}");
+    assert_eq!(forged_row["state"], "unreadable", "{forged_row}");
+    let error = forged_row["error"].as_str().unwrap();
+    assert!(
+        error.contains("the pinned text was altered"),
+        "{forged_row}"
+    );
+    let intact = started.iter().filter(|(id, _)| *id != forged);
+    for (row, (id, title)) in rows[1..].iter().zip(intact) {
+        assert_eq!(row["id"], id.as_str(), "{listed}");
+        assert_eq!(row["title"], title.as_str(), "{row}");
+        assert_eq!(row["state"], "open", "{row}");
+    }
+    // The cache holds every readable incident in order of id, and a list read from it shows
+    // the same.
+    let cache = std::fs::read_to_string(env.store().join("cache/summaries.jsonl")).unwrap();
+    let cached: Vec<&str> = cache
+        .lines()
+        .map(|l| l.split('\t').nth(2).unwrap())
+        .collect();
+    let readable: Vec<&str> = started
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| *id != forged)
+        .collect();
+    assert_eq!(cached, readable);
+    assert_eq!(env.breach(["--json", "list"]).ok().json(), listed);
+}
