@@ -130,7 +130,8 @@ pub(crate) struct Incident {
     pub opened_by: String,
     pub discovered: GivenTime,
     pub pinned: event::PinnedRunbook,
-    pub runbook: Runbook,
+    /// Shared: incidents pinned to the same runbook bytes hold one copy (see the replay).
+    pub runbook: std::sync::Arc<Runbook>,
     pub steps: HashMap<String, StepRecord>,
     pub facts: Facts,
     pub closed: Option<(String, String, event::Closed)>,

@@ -308,7 +308,7 @@ struct LastPinned {
     text: String,
     sha256: String,
     parsed: String,
-    runbook: Runbook,
+    runbook: std::sync::Arc<Runbook>,
 }
 
 thread_local! {
@@ -320,7 +320,10 @@ thread_local! {
 
 /// The runbook an incident follows, once its pinned text is found to be the one whose SHA-256
 /// the first entry records.
-fn checked_pinned_runbook(pinned: &event::PinnedRunbook, seq: u64) -> Result<Runbook, Error> {
+fn checked_pinned_runbook(
+    pinned: &event::PinnedRunbook,
+    seq: u64,
+) -> Result<std::sync::Arc<Runbook>, Error> {
     let parsed = pinned.parsed.as_ref().map(|p| p.get());
     let known = LAST_PINNED.with_borrow(|last| {
         last.as_ref()
@@ -330,13 +333,13 @@ fn checked_pinned_runbook(pinned: &event::PinnedRunbook, seq: u64) -> Result<Run
                     && l.sha256 == pinned.sha256
                     && l.text == pinned.text
             })
-            .map(|l| l.runbook.clone())
+            .map(|l| std::sync::Arc::clone(&l.runbook))
     });
     if let Some(runbook) = known {
         return Ok(runbook);
     }
     check_pinned_text(pinned, seq)?;
-    let runbook = pinned_runbook(pinned)?;
+    let runbook = std::sync::Arc::new(pinned_runbook(pinned)?);
     LAST_PINNED.with_borrow_mut(|last| match (last.as_mut(), parsed) {
         (None, _) => *last = Some(None),
         (Some(kept), Some(parsed)) => {
@@ -344,7 +347,7 @@ fn checked_pinned_runbook(pinned: &event::PinnedRunbook, seq: u64) -> Result<Run
                 text: pinned.text.clone(),
                 sha256: pinned.sha256.clone(),
                 parsed: parsed.to_owned(),
-                runbook: runbook.clone(),
+                runbook: std::sync::Arc::clone(&runbook),
             })
         }
         (Some(_), None) => {}
