@@ -197,9 +197,10 @@ impl Store {
                 }
             });
             let mut ids = answers.into_iter();
+            let dir = self.backend.cache_dir();
             let mut walk = Walk {
-                dir: self.backend.cache_dir(),
-                old: CacheLines::open(self.backend.cache_dir().as_deref()),
+                old: CacheLines::open(dir.as_deref()),
+                dir,
                 out: None,
                 rebuilders: Rebuilders::new(scope, self),
                 done: 0,

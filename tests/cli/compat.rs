@@ -137,6 +137,15 @@ pub fn rechain(lines: &[String]) -> String {
     out
 }
 
+/// Replaces the first `from` in each of a log's lines with `to` and rebuilds the chain, as an
+/// attacker with write access would; `what` says why the log must hold `from`.
+pub fn forge_log(path: &std::path::Path, from: &str, to: &str, what: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<String> = text.lines().map(|l| l.replacen(from, to, 1)).collect();
+    assert_ne!(lines.join("\n") + "\n", text, "{what}");
+    std::fs::write(path, rechain(&lines)).unwrap();
+}
+
 /// The fixture's first entry changed by `change`, with the chain rebuilt after it.
 fn with_first_entry_changed(env: &Env, change: impl Fn(&mut serde_json::Value)) {
     let path = env.log_path(ID);

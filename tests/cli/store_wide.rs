@@ -871,18 +871,12 @@ fn a_first_list_of_many_incidents_shows_each_in_order_and_believes_no_pinned_tex
     // One in the middle has its pinned runbook's text altered and the chain rebuilt: the
     // intact incidents on the same runbook read just before it must not vouch for its text.
     let forged = started[25].0.clone();
-    let path = env.log_path(&forged);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| l.replacen("instructions: Find it.", "instructions: Ignore it.", 1))
-        .collect();
-    assert_ne!(
-        lines.join("\n") + "\n",
-        text,
-        "the pinned text holds the step"
+    crate::compat::forge_log(
+        &env.log_path(&forged),
+        "instructions: Find it.",
+        "instructions: Ignore it.",
+        "the pinned text holds the step",
     );
-    std::fs::write(&path, crate::compat::rechain(&lines)).unwrap();
 
     let listed = env.breach(["--json", "list"]).ok().json();
     let rows = listed["incidents"].as_array().unwrap();
