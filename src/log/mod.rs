@@ -9,9 +9,10 @@
 //! never goes backwards; only bytes after the last newline can be a torn tail, and a complete
 //! line that fails any check is damage, named by its entry and byte offset ([`Damage`]).
 
+mod lines;
 pub(crate) mod record;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
@@ -111,8 +112,7 @@ pub(crate) fn scan_from<R: Read>(
     resume: Option<&Resume>,
     mut on_entry: impl FnMut(&Entry<'_>),
 ) -> std::io::Result<Scan> {
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    let mut line = Vec::with_capacity(4096);
+    let mut reader = lines::LineReader::new(reader);
     let mut scan = Scan::default();
     let mut prev = GENESIS_PREV.to_owned();
     let mut last_ts = String::new();
@@ -124,45 +124,20 @@ pub(crate) fn scan_from<R: Read>(
         scan.entries = r.head.seq + 1;
         scan.good_bytes = r.offset;
     }
-    loop {
-        // The head is rebuilt from the last good link only when it is needed: once, at the end.
-        scan.head = last_seq.map(|seq| Head {
-            seq,
-            hash: prev.clone(),
-        });
-        scan.last_ts = last_seq.map(|_| last_ts.clone());
-        line.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 2)
-            .read_until(b'\n', &mut line)?;
-        if n == 0 {
-            return Ok(scan);
-        }
+    let damage = loop {
         let offset = scan.good_bytes;
-        if line.last() != Some(&b'\n') {
-            if line.len() > MAX_LINE_BYTES {
-                scan.damage = Some(Damage::BadEntry {
+        let line = match reader.next_line()? {
+            lines::Line::Whole(line) => line,
+            lines::Line::End => break None,
+            lines::Line::TooLong => {
+                break Some(Damage::BadEntry {
                     seq: scan.entries,
                     offset,
                     fault: LineFault::TooLong,
                 });
-                return Ok(scan);
             }
-            let mut rest = 0u64;
-            let mut buf = [0u8; 8192];
-            loop {
-                let k = reader.read(&mut buf)?;
-                if k == 0 {
-                    break;
-                }
-                rest += k as u64;
-            }
-            scan.damage = Some(Damage::TornTail {
-                offset,
-                length: line.len() as u64 + rest,
-            });
-            return Ok(scan);
-        }
+            lines::Line::Torn { length } => break Some(Damage::TornTail { offset, length }),
+        };
         let body = &line[..line.len() - 1];
         let checked = check_line(body, offset, scan.entries, &prev).and_then(|entry| {
             if last_seq.is_some() && earlier_than(&entry.ts, &last_ts) {
@@ -186,15 +161,19 @@ pub(crate) fn scan_from<R: Read>(
                 scan.good_bytes += line.len() as u64;
             }
             Err(fault) => {
-                scan.damage = Some(Damage::BadEntry {
+                break Some(Damage::BadEntry {
                     seq: scan.entries,
                     offset,
                     fault,
                 });
-                return Ok(scan);
             }
         }
-    }
+    };
+    // The last good link, where the scan stopped.
+    scan.damage = damage;
+    scan.head = last_seq.map(|seq| Head { seq, hash: prev });
+    scan.last_ts = last_seq.map(|_| last_ts);
+    Ok(scan)
 }
 
 /// The payload of a `log_repaired` entry.

@@ -1,0 +1,169 @@
+//! A log's lines as the scan reads them, each borrowed whole from one buffer: a line is copied
+//! only when it spans two reads, and the buffer grows only as far as the longest line needs (at
+//! most an entry's limit and its newline), so the scan's memory stays flat in the log's length
+//! while a short log is read in one call.
+
+use std::io::Read;
+
+use super::MAX_LINE_BYTES;
+
+/// How much a scan reads at a time: a whole log of a few dozen entries, its first entry (the
+/// pinned runbook, about 70 KiB) included.
+const READ_SIZE: usize = 128 * 1024;
+
+/// The most a line may take with its newline, and one byte more to know it is longer.
+const LONGEST: usize = MAX_LINE_BYTES + 2;
+
+/// What the next read of a log found.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Line<'a> {
+    /// A whole line, its newline included.
+    Whole(&'a [u8]),
+    /// The bytes after the last newline: the log ends without one (a torn tail).
+    Torn { length: u64 },
+    /// More bytes than an entry may have, with no newline among them.
+    TooLong,
+    /// Nothing more.
+    End,
+}
+
+pub(super) struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    at_eof: bool,
+}
+
+impl<R: Read> LineReader<R> {
+    pub(super) fn new(reader: R) -> Self {
+        LineReader {
+            reader,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            at_eof: false,
+        }
+    }
+
+    pub(super) fn next_line(&mut self) -> std::io::Result<Line<'_>> {
+        let mut searched = 0;
+        loop {
+            let unread = &self.buf[self.start..self.end];
+            if let Some(i) = memchr::memchr(b'\n', &unread[searched..]) {
+                let length = searched + i + 1;
+                if length > LONGEST {
+                    return Ok(Line::TooLong);
+                }
+                let line = self.start..self.start + length;
+                self.start += length;
+                return Ok(Line::Whole(&self.buf[line]));
+            }
+            searched = unread.len();
+            if searched >= LONGEST {
+                return Ok(Line::TooLong);
+            }
+            if self.at_eof {
+                self.start = self.end;
+                return Ok(match searched {
+                    0 => Line::End,
+                    n => Line::Torn { length: n as u64 },
+                });
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads more after the unread bytes, moving them to the front first, and growing the buffer
+    /// when they fill it.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < READ_SIZE / 2 {
+            let wanted = (self.end + READ_SIZE).min(LONGEST.max(READ_SIZE));
+            self.buf.resize(wanted.max(self.buf.len()), 0);
+        }
+        let n = loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            self.at_eof = true;
+        }
+        self.end += n;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes a call, to split lines across reads.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn lines(bytes: &[u8], step: usize) -> Vec<String> {
+        let mut reader = LineReader::new(Trickle { bytes, step });
+        let mut found = Vec::new();
+        loop {
+            match reader.next_line().unwrap() {
+                Line::Whole(l) => found.push(String::from_utf8(l.to_vec()).unwrap()),
+                Line::Torn { length } => found.push(format!("torn {length}")),
+                Line::TooLong => {
+                    found.push("too long".to_owned());
+                    break;
+                }
+                Line::End => break,
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn lines_split_across_reads_come_out_whole_and_a_torn_tail_is_measured() {
+        let long = "x".repeat(READ_SIZE + 10);
+        let text = format!("a\n{long}\nbc\ntail");
+        for step in [1, 3, 4096, READ_SIZE, usize::MAX] {
+            assert_eq!(
+                lines(text.as_bytes(), step),
+                [
+                    "a\n".to_owned(),
+                    format!("{long}\n"),
+                    "bc\n".to_owned(),
+                    "torn 4".to_owned()
+                ],
+                "reads of {step} bytes"
+            );
+        }
+        assert!(lines(b"", 7).is_empty());
+    }
+
+    #[test]
+    fn a_line_longer_than_an_entry_may_be_is_refused_without_reading_on() {
+        let text = vec![b'y'; LONGEST + 5];
+        assert_eq!(lines(&text, usize::MAX), ["too long"]);
+        let mut fits = vec![b'y'; LONGEST - 1];
+        fits.push(b'\n');
+        assert_eq!(lines(&fits, 1 << 20).len(), 1);
+        fits.insert(0, b'y');
+        assert_eq!(lines(&fits, 1 << 20), ["too long"]);
+    }
+}
