@@ -84,7 +84,7 @@ fn generate(
         incident: id.clone(),
         title: "Benchmark incident".to_owned(),
         discovered,
-        runbook: PinnedRunbook {
+        runbook: std::sync::Arc::new(PinnedRunbook {
             id: "misdirected-email".to_owned(),
             version: "bench".to_owned(),
             title: "bench".to_owned(),
@@ -98,7 +98,7 @@ fn generate(
                 )
                 .expect("encode"),
             ),
-        },
+        }),
     };
     let ts = crate::clock::log_timestamp(now);
     let stamp = log::Stamp {

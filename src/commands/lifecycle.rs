@@ -67,7 +67,7 @@ pub(super) fn start(
     let discovered = s.calendar.parse_past(&discovered, "--discovered", now)?;
     let entry = catalog.get(&runbook_id)?;
     let store = s.create_store()?;
-    let pinned = pinned_runbook(entry)?;
+    let pinned = std::sync::Arc::new(pinned_runbook(entry)?);
     let ts = clock::log_timestamp(now);
     let local_today = s.calendar.local_date(now);
     let mut attempt = 0;

@@ -32,15 +32,18 @@ pub(crate) struct PinnedRunbook {
     pub parsed: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// The first entry's payload. `R` is the pinned runbook: decoded, or (`&RawValue`) left as
+/// written, for a replay to recognise a runbook it already checked by its bytes alone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Opened {
+pub(crate) struct Opened<R = std::sync::Arc<PinnedRunbook>> {
     pub format: String,
     pub hash_algorithm: String,
     pub tool: String,
     pub incident: String,
     pub title: String,
     pub discovered: GivenTime,
-    pub runbook: PinnedRunbook,
+    /// Shared: incidents pinned to the same runbook bytes hold one copy (see the replay).
+    pub runbook: R,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
@@ -171,11 +174,7 @@ macro_rules! events {
             /// Decodes an entry's payload according to its kind.
             pub(crate) fn decode(entry: &Entry<'_>) -> Result<Event, Error> {
                 let data = entry.data.get();
-                let bad = |e: serde_json::Error| Error::LogDamaged {
-                    path: std::path::PathBuf::from("log"),
-                    detail: format!("entry {} ({}) has an unreadable payload: {e}", entry.seq, entry.kind),
-                    torn_tail: false,
-                };
+                let bad = |e: serde_json::Error| unreadable_payload(entry, &e);
                 match entry.kind.as_ref() {
                     $($kind => serde_json::from_str(data).map(Event::$variant).map_err(bad),)*
                     other => Err(Error::refused(format!(
@@ -186,6 +185,18 @@ macro_rules! events {
             }
         }
     };
+}
+
+/// The error for an entry whose payload does not read as its kind's.
+pub(crate) fn unreadable_payload(entry: &Entry<'_>, e: &serde_json::Error) -> Error {
+    Error::LogDamaged {
+        path: std::path::PathBuf::from("log"),
+        detail: format!(
+            "entry {} ({}) has an unreadable payload: {e}",
+            entry.seq, entry.kind
+        ),
+        torn_tail: false,
+    }
 }
 
 impl Event {

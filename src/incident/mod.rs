@@ -129,7 +129,7 @@ pub(crate) struct Incident {
     pub opened_at: String,
     pub opened_by: String,
     pub discovered: GivenTime,
-    pub pinned: event::PinnedRunbook,
+    pub pinned: std::sync::Arc<event::PinnedRunbook>,
     /// Shared: incidents pinned to the same runbook bytes hold one copy (see the replay).
     pub runbook: std::sync::Arc<Runbook>,
     pub steps: HashMap<String, StepRecord>,

@@ -2,6 +2,7 @@
 //! entry's format, hash algorithm and pinned runbook checked before anything else is believed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::*;
 
@@ -98,19 +99,18 @@ impl Replay {
     }
 
     fn try_apply(&mut self, entry: &Entry<'_>) -> Result<(), Error> {
-        let event = Event::decode(entry)?;
         let Some(incident) = self.incident.as_mut() else {
-            let Event::Opened(opened) = &event else {
+            if entry.kind != "incident_opened" {
+                Event::decode(entry)?;
                 return Err(Error::refused(format!(
                     "the log does not start with an `incident_opened` entry (found `{}`)",
                     entry.kind
                 )));
-            };
-            check_opening(opened, entry.seq)?;
+            }
+            let (opened, runbook) = decode_opening(entry)?;
             if let Some(kept_as) = &self.expected_id {
                 check_kept_as(&opened.incident, kept_as)?;
             }
-            let runbook = checked_pinned_runbook(&opened.runbook, entry.seq)?;
             let implies = runbook.implies;
             self.incident = Some(Incident {
                 id: opened.incident.clone(),
@@ -143,9 +143,10 @@ impl Replay {
                 assignees: BTreeMap::new(),
                 skipped: self.skip.iter().copied().collect(),
             });
-            self.push(entry, event);
+            self.push(entry, Event::Opened(Box::new(opened)));
             return Ok(());
         };
+        let event = Event::decode(entry)?;
         if let Event::Opened(_) = &event {
             return Err(Error::refused(format!(
                 "entry {} opens the incident a second time",
@@ -282,7 +283,7 @@ fn check_kept_as(opened: &str, kept_as: &str) -> Result<(), Error> {
 
 /// Checks what the first entry pins instead of trusting it: the log format and hash algorithm
 /// this build reads, and the pinned runbook's SHA-256 recomputed from its text.
-fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
+fn check_opening<R>(opened: &event::Opened<R>, seq: u64) -> Result<(), Error> {
     if opened.format != crate::log::FORMAT {
         return Err(Error::refused(format!(
             "entry {seq} says the log is in format `{}`; this version of breach reads `{}`: use a breach that knows that format",
@@ -302,13 +303,12 @@ fn check_opening(opened: &event::Opened, seq: u64) -> Result<(), Error> {
 
 /// The last pinned runbook this thread checked and read, with the bytes it was read from.
 /// Incidents started on the same runbook pin the same text and rendering, and a store-wide
-/// replay (the first `list`) meets them one after another: each is hashed and parsed once
-/// instead of once an incident. Used only when every byte is the same.
+/// replay (the first `list`) meets them one after another: each is decoded, hashed and parsed
+/// once instead of once an incident. Used only when every byte as written is the same.
 struct LastPinned {
-    text: String,
-    sha256: String,
-    parsed: String,
-    runbook: std::sync::Arc<Runbook>,
+    written: String,
+    pinned: Arc<event::PinnedRunbook>,
+    runbook: Arc<Runbook>,
 }
 
 thread_local! {
@@ -318,41 +318,66 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// The runbook an incident follows, once its pinned text is found to be the one whose SHA-256
-/// the first entry records.
+/// The first entry's payload, checked: the log format and hash algorithm this build reads, and
+/// the runbook it pins with the runbook that runbook parses to.
+fn decode_opening(entry: &Entry<'_>) -> Result<(event::Opened, Arc<Runbook>), Error> {
+    let as_written: event::Opened<&serde_json::value::RawValue> =
+        serde_json::from_str(entry.data.get()).map_err(|e| event::unreadable_payload(entry, &e))?;
+    check_opening(&as_written, entry.seq)?;
+    let (pinned, runbook) = checked_pinned_runbook(as_written.runbook, entry)?;
+    let event::Opened {
+        format,
+        hash_algorithm,
+        tool,
+        incident,
+        title,
+        discovered,
+        runbook: _,
+    } = as_written;
+    let opened = event::Opened {
+        format,
+        hash_algorithm,
+        tool,
+        incident,
+        title,
+        discovered,
+        runbook: pinned,
+    };
+    Ok((opened, runbook))
+}
+
+/// The runbook an incident pins, and the runbook it follows, once its pinned text is found to
+/// be the one whose SHA-256 the first entry records.
 fn checked_pinned_runbook(
-    pinned: &event::PinnedRunbook,
-    seq: u64,
-) -> Result<std::sync::Arc<Runbook>, Error> {
-    let parsed = pinned.parsed.as_ref().map(|p| p.get());
+    written: &serde_json::value::RawValue,
+    entry: &Entry<'_>,
+) -> Result<(Arc<event::PinnedRunbook>, Arc<Runbook>), Error> {
+    let written = written.get();
     let known = LAST_PINNED.with_borrow(|last| {
         last.as_ref()
             .and_then(Option::as_ref)
-            .filter(|l| {
-                Some(l.parsed.as_str()) == parsed
-                    && l.sha256 == pinned.sha256
-                    && l.text == pinned.text
-            })
-            .map(|l| std::sync::Arc::clone(&l.runbook))
+            .filter(|l| l.written == written)
+            .map(|l| (Arc::clone(&l.pinned), Arc::clone(&l.runbook)))
     });
-    if let Some(runbook) = known {
-        return Ok(runbook);
+    if let Some(known) = known {
+        return Ok(known);
     }
-    check_pinned_text(pinned, seq)?;
-    let runbook = std::sync::Arc::new(pinned_runbook(pinned)?);
-    LAST_PINNED.with_borrow_mut(|last| match (last.as_mut(), parsed) {
-        (None, _) => *last = Some(None),
-        (Some(kept), Some(parsed)) => {
+    let pinned: event::PinnedRunbook =
+        serde_json::from_str(written).map_err(|e| event::unreadable_payload(entry, &e))?;
+    check_pinned_text(&pinned, entry.seq)?;
+    let runbook = Arc::new(pinned_runbook(&pinned)?);
+    let pinned = Arc::new(pinned);
+    LAST_PINNED.with_borrow_mut(|last| match last.as_mut() {
+        None => *last = Some(None),
+        Some(kept) => {
             *kept = Some(LastPinned {
-                text: pinned.text.clone(),
-                sha256: pinned.sha256.clone(),
-                parsed: parsed.to_owned(),
-                runbook: std::sync::Arc::clone(&runbook),
+                written: written.to_owned(),
+                pinned: Arc::clone(&pinned),
+                runbook: Arc::clone(&runbook),
             })
         }
-        (Some(_), None) => {}
     });
-    Ok(runbook)
+    Ok((pinned, runbook))
 }
 
 /// Refuses a pinned runbook whose text is not the one whose SHA-256 the first entry records.
