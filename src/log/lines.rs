@@ -29,10 +29,9 @@ pub(super) enum Line<'a> {
 
 pub(super) struct LineReader<R> {
     reader: R,
+    /// The bytes read; the unread ones are `buf[start..]`.
     buf: Vec<u8>,
-    /// The unread bytes are `buf[start..end]`.
     start: usize,
-    end: usize,
     at_eof: bool,
 }
 
@@ -42,7 +41,6 @@ impl<R: Read> LineReader<R> {
             reader,
             buf: Vec::new(),
             start: 0,
-            end: 0,
             at_eof: false,
         }
     }
@@ -50,7 +48,7 @@ impl<R: Read> LineReader<R> {
     pub(super) fn next_line(&mut self) -> std::io::Result<Line<'_>> {
         let mut searched = 0;
         loop {
-            let unread = &self.buf[self.start..self.end];
+            let unread = &self.buf[self.start..];
             if let Some(i) = memchr::memchr(b'\n', &unread[searched..]) {
                 let length = searched + i + 1;
                 if length > LONGEST {
@@ -65,7 +63,7 @@ impl<R: Read> LineReader<R> {
                 return Ok(Line::TooLong);
             }
             if self.at_eof {
-                self.start = self.end;
+                self.start = self.buf.len();
                 return Ok(match searched {
                     0 => Line::End,
                     n => Line::Torn { length: n as u64 },
@@ -75,28 +73,21 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Reads more after the unread bytes, moving them to the front first, and growing the buffer
-    /// when they fill it.
+    /// Reads up to [`READ_SIZE`] more after the unread bytes, moving them to the front first.
+    /// The bytes are read into the buffer's spare room, which is never zeroed first: a view
+    /// that reads only the few entries after a snapshot pays for no more than it reads.
     fn fill(&mut self) -> std::io::Result<()> {
         if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
+            self.buf.drain(..self.start);
             self.start = 0;
         }
-        if self.buf.len() - self.end < READ_SIZE / 2 {
-            let wanted = (self.end + READ_SIZE).min(LONGEST.max(READ_SIZE));
-            self.buf.resize(wanted.max(self.buf.len()), 0);
-        }
-        let n = loop {
-            match self.reader.read(&mut self.buf[self.end..]) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => break other?,
-            }
-        };
-        if n == 0 {
+        self.buf.reserve(READ_SIZE);
+        let n = (&mut self.reader)
+            .take(READ_SIZE as u64)
+            .read_to_end(&mut self.buf)?;
+        if n < READ_SIZE {
             self.at_eof = true;
         }
-        self.end += n;
         Ok(())
     }
 }
