@@ -187,6 +187,21 @@ macro_rules! events {
     };
 }
 
+impl<R> Opened<R> {
+    /// The same payload with its pinned runbook read another way.
+    pub(crate) fn with_runbook<S>(self, runbook: S) -> Opened<S> {
+        Opened {
+            format: self.format,
+            hash_algorithm: self.hash_algorithm,
+            tool: self.tool,
+            incident: self.incident,
+            title: self.title,
+            discovered: self.discovered,
+            runbook,
+        }
+    }
+}
+
 /// The error for an entry whose payload does not read as its kind's.
 pub(crate) fn unreadable_payload(entry: &Entry<'_>, e: &serde_json::Error) -> Error {
     Error::LogDamaged {

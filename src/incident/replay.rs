@@ -325,25 +325,7 @@ fn decode_opening(entry: &Entry<'_>) -> Result<(event::Opened, Arc<Runbook>), Er
         serde_json::from_str(entry.data.get()).map_err(|e| event::unreadable_payload(entry, &e))?;
     check_opening(&as_written, entry.seq)?;
     let (pinned, runbook) = checked_pinned_runbook(as_written.runbook, entry)?;
-    let event::Opened {
-        format,
-        hash_algorithm,
-        tool,
-        incident,
-        title,
-        discovered,
-        runbook: _,
-    } = as_written;
-    let opened = event::Opened {
-        format,
-        hash_algorithm,
-        tool,
-        incident,
-        title,
-        discovered,
-        runbook: pinned,
-    };
-    Ok((opened, runbook))
+    Ok((as_written.with_runbook(pinned), runbook))
 }
 
 /// The runbook an incident pins, and the runbook it follows, once its pinned text is found to
