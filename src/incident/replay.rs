@@ -282,7 +282,7 @@ fn check_kept_as(opened: &str, kept_as: &str) -> Result<(), Error> {
 }
 
 /// Checks what the first entry pins instead of trusting it: the log format and hash algorithm
-/// this build reads, and the pinned runbook's SHA-256 recomputed from its text.
+/// this build reads (the pinned runbook's SHA-256 is checked by `check_pinned_text`).
 fn check_opening<R>(opened: &event::Opened<R>, seq: u64) -> Result<(), Error> {
     if opened.format != crate::log::FORMAT {
         return Err(Error::refused(format!(
