@@ -113,9 +113,7 @@ pub(crate) fn environment(dirs: Vec<PathBuf>, fuel: u64) -> Environment<'static>
         } else {
             s.to_string()
         };
-        markdown_text(&text)
-            .replace('|', "\\|")
-            .replace('\n', "<br>")
+        markdown_cell(&text)
     });
     // For HTML: text as a quoted CSS string (a page header's `content`), where HTML escaping
     // means nothing (see `css_string`).
@@ -365,15 +363,51 @@ pub(crate) fn with_field(base: &Value, name: &str, value: Value) -> Value {
 
 /// Untrusted text for a Markdown document: visible control characters, no raw HTML.
 fn markdown_text(text: &str) -> String {
-    crate::text::sanitize_multiline(text)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    crate::text::sanitize_lines(text, html_entity)
+}
+
+/// Untrusted text for a cell of a Markdown table: as [`markdown_text`], with its pipes escaped
+/// and its line breaks `<br>`, so that it stays in its cell.
+fn markdown_cell(text: &str) -> String {
+    crate::text::sanitize_lines(text, |c| match c {
+        '|' => Some("\\|"),
+        '\n' => Some("<br>"),
+        c => html_entity(c),
+    })
+}
+
+/// The entity a character needs so that Markdown renderers passing HTML through show it as text.
+fn html_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_text_and_cells_are_escaped_in_one_pass_as_by_replacing() {
+        use crate::text::tests::{AWKWARD, every_string};
+        let alphabet: Vec<char> = AWKWARD.iter().copied().chain(['>']).collect();
+        for text in every_string(&alphabet, 4) {
+            let text_then = crate::text::sanitize_multiline(&text)
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            assert_eq!(markdown_text(&text), text_then, "{text:?}");
+            let cell_then = text_then.replace('|', "\\|").replace('\n', "<br>");
+            assert_eq!(markdown_cell(&text), cell_then, "{text:?}");
+        }
+        assert_eq!(
+            markdown_cell("a|b\r\n<i>&\u{1b}"),
+            "a\\|b<br>&lt;i&gt;&amp;\\u{1b}"
+        );
+    }
 
     #[test]
     fn a_stamp_wraps_only_between_its_date_and_its_time_and_is_escaped() {

@@ -29,10 +29,29 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 
 /// Like [`sanitize`] but keeps line breaks, for multi-line text such as instructions.
 pub fn sanitize_multiline(text: &str) -> String {
-    text.split('\n')
-        .map(|line| sanitize(line.strip_suffix('\r').unwrap_or(line)).into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
+    sanitize_lines(text, |_| None)
+}
+
+/// [`sanitize_multiline`] with some safe characters written otherwise, in the same one pass:
+/// `replace` gives what to write for a character (a line break included) instead of itself, as
+/// a document's escaping needs. Each line loses one carriage return at its end; every other
+/// control or bidirectional character becomes its visible escape, never passed to `replace`.
+pub(crate) fn sanitize_lines(text: &str, replace: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        let rest = &text[at + c.len_utf8()..];
+        if c == '\r' && (rest.is_empty() || rest.starts_with('\n')) {
+            continue;
+        }
+        if c != '\n' && is_unsafe(c) {
+            out.extend(c.escape_unicode());
+        } else if let Some(instead) = replace(c) {
+            out.push_str(instead);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -152,7 +171,7 @@ pub(crate) fn short_hash(hash: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -163,6 +182,41 @@ mod tests {
         assert!(!shown.contains('\u{202E}'));
         assert!(shown.contains("\\u{1b}"));
         assert_eq!(sanitize("plain text"), "plain text");
+    }
+
+    /// Every string of up to `longest` characters drawn from `alphabet`.
+    pub(crate) fn every_string(alphabet: &[char], longest: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..longest {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    /// The characters the one-pass escapes treat apart, and a plain one.
+    pub(crate) const AWKWARD: [char; 10] = [
+        'a', '\n', '\r', '\t', '&', '<', '|', '\u{1b}', '\u{202E}', 'é',
+    ];
+
+    #[test]
+    fn multiline_text_is_sanitised_line_by_line_in_one_pass() {
+        // What it was written as: split into lines, each without one trailing carriage
+        // return, sanitised, joined again.
+        let by_lines = |text: &str| {
+            text.split('\n')
+                .map(|line| sanitize(line.strip_suffix('\r').unwrap_or(line)).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for text in every_string(&AWKWARD, 5) {
+            assert_eq!(sanitize_multiline(&text), by_lines(&text), "{text:?}");
+        }
+        assert_eq!(sanitize_multiline("a\r\r\nb\r"), "a\\u{d}\nb");
     }
 
     #[test]
