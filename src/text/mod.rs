@@ -39,8 +39,8 @@ pub fn sanitize_multiline(text: &str) -> String {
 pub(crate) fn sanitize_lines(text: &str, replace: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for (at, c) in text.char_indices() {
-        let rest = &text[at + c.len_utf8()..];
-        if c == '\r' && (rest.is_empty() || rest.starts_with('\n')) {
+        let line_ends_after = |rest: &str| rest.is_empty() || rest.starts_with('\n');
+        if c == '\r' && line_ends_after(&text[at + 1..]) {
             continue;
         }
         if c != '\n' && is_unsafe(c) {
