@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-/// When something recorded happened, when that was earlier than now.
+// When something recorded happened, when that was earlier than now.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct HappenedAt {
     /// When it happened, if earlier than now (same forms as `start --discovered`); kept beside
@@ -15,7 +15,7 @@ pub(crate) struct HappenedAt {
     pub at: Option<String>,
 }
 
-/// `list`'s filters.
+// `list`'s filters.
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// Only open, closed or discarded incidents (discarded ones are listed only when asked for)
@@ -50,7 +50,7 @@ pub(crate) enum AnnualFormat {
     Json,
 }
 
-/// Where a document goes: standard output, or a file.
+// Where a document goes: standard output, or a file.
 #[derive(Debug, Args)]
 pub(crate) struct FileOut {
     /// Write to FILE (created 0600) instead of standard output (`-o -`: standard output)
@@ -61,7 +61,7 @@ pub(crate) struct FileOut {
     pub force: bool,
 }
 
-/// Where an export or letter goes, and the templates it is drawn with.
+// Where an export or letter goes, and the templates it is drawn with.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
     #[command(flatten)]
@@ -262,6 +262,7 @@ impl NoticeMethod {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum ConfigCommand {
     /// Show the profile and every key it can hold
     #[command(after_help = "Example:\n  breach config show")]
@@ -450,8 +451,8 @@ pub(crate) struct AssessArgs {
     pub happened: HappenedAt,
 }
 
-/// The values of a risk assessment: the flags of `assess`, and of `done` on a step that records
-/// the assessment.
+// The values of a risk assessment: the flags of `assess`, and of `done` on a step that records
+// the assessment.
 #[derive(Debug, Args)]
 pub(crate) struct AssessValues {
     /// Was the PHI secured (encrypted to the HHS guidance standard, key not compromised)?
@@ -514,8 +515,8 @@ const NOTICE_STEP: &str = "A step that records a notice (as `breach notify`)";
 const COUNTS_STEP: &str = "A step that records the counts (as `breach facts`)";
 const DELAY_STEP: &str = "A step that records a law-enforcement delay (as `breach facts`)";
 
-/// What `done` takes for a step bound to an action (`records:` in the runbook): the flags of
-/// `notify`, `facts` or `assess`, by the action the step records.
+// What `done` takes for a step bound to an action (`records:` in the runbook): the flags of
+// `notify`, `facts` or `assess`, by the action the step records.
 #[derive(Debug, Args)]
 pub(crate) struct BoundFlags {
     /// The date the notice was sent (YYYY-MM-DD)

@@ -1,6 +1,10 @@
 //! The command line, as clap types and nothing else. Doc comments here are the `--help` text.
 //! `commands` converts these once into the session and the domain values the rest of the crate
 //! takes; this module imports nothing of the crate, so clap stays at the edge.
+//!
+//! A command is built only when it is named (`defer`): parsing `status` no longer builds every
+//! other command's arguments. So the argument structs carry plain comments, not doc comments: a
+//! deferred command would take the doc comment of a struct it flattens as its summary.
 
 use std::path::PathBuf;
 
@@ -109,6 +113,7 @@ pub(crate) struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Open an incident from a runbook (in a terminal, asks for what is not given)
     #[command(
@@ -154,28 +159,9 @@ pub(crate) enum Command {
         step: Option<String>,
     },
 
-    /// Mark a step done, with its evidence (and, for a step that records an action, that action)
-    #[command(
-        after_help = "A step whose runbook entry says `records:` is done by recording that action, in the same entry: it takes the flags of `breach notify`, `breach facts` or `breach assess` below (`breach runbook show` says which step records what).\n\nExamples:\n  breach done identify-message --set message_id='<abc@mail.example.org>' --set recipient_type=external\n  breach done notify-individuals --date 2026-12-01 --method first-class-mail --count 640\n  breach done count-affected --affected 640 --state TX=520 --unreachable 12"
-    )]
-    Done {
-        /// The step id (see `breach next`)
-        step: String,
-        /// A note to record with the step
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-        /// An evidence value, FIELD=VALUE; repeat for each field
-        #[arg(long = "set", value_name = "FIELD=VALUE")]
-        set: Vec<String>,
-        /// Fill the evidence from a saved message (.eml): Message-ID, Date, From, To, Cc, Bcc
-        /// and the file's SHA-256; never its subject, body or attachments. --set wins
-        #[arg(long, value_name = "FILE.eml")]
-        from_eml: Option<std::path::PathBuf>,
-        #[command(flatten)]
-        action: Box<BoundFlags>,
-        #[command(flatten)]
-        happened: HappenedAt,
-    },
+    // `done`, at its place in the list (see `DoneCommand`).
+    #[command(flatten)]
+    Done(DoneCommand),
 
     /// Skip a step, with the reason
     #[command(
@@ -515,7 +501,37 @@ pub(crate) enum Command {
     },
 }
 
+// `done` alone is built with the top level rather than when it is named, as every other
+// command is (`defer`): its own options have headings, and a deferred command gets the global
+// options before its own, so its help and manual page would list them first.
 #[derive(Debug, Subcommand)]
+pub(crate) enum DoneCommand {
+    /// Mark a step done, with its evidence (and, for a step that records an action, that action)
+    #[command(
+        after_help = "A step whose runbook entry says `records:` is done by recording that action, in the same entry: it takes the flags of `breach notify`, `breach facts` or `breach assess` below (`breach runbook show` says which step records what).\n\nExamples:\n  breach done identify-message --set message_id='<abc@mail.example.org>' --set recipient_type=external\n  breach done notify-individuals --date 2026-12-01 --method first-class-mail --count 640\n  breach done count-affected --affected 640 --state TX=520 --unreachable 12"
+    )]
+    Done {
+        /// The step id (see `breach next`)
+        step: String,
+        /// A note to record with the step
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// An evidence value, FIELD=VALUE; repeat for each field
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        /// Fill the evidence from a saved message (.eml): Message-ID, Date, From, To, Cc, Bcc
+        /// and the file's SHA-256; never its subject, body or attachments. --set wins
+        #[arg(long, value_name = "FILE.eml")]
+        from_eml: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        action: Box<BoundFlags>,
+        #[command(flatten)]
+        happened: HappenedAt,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum TimestampCommand {
     /// Write an RFC 3161 request for the hash of the incident's head, to send to an authority
     Request {
@@ -540,7 +556,7 @@ pub(crate) enum TimestampCommand {
     },
 }
 
-/// Where a binary file goes: always a file.
+// Where a binary file goes: always a file.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BinaryOut {
     /// Write to FILE (created 0600)
@@ -552,12 +568,14 @@ pub(crate) struct BinaryOut {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum StoreCommand {
     /// Create or migrate the tables, triggers and roles of a PostgreSQL store (idempotent)
     Init,
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum RunbookCommand {
     /// List the available runbooks and where each comes from
     #[command(after_help = "Example:\n  breach runbook list --runbooks ./our-runbooks")]
@@ -619,6 +637,7 @@ pub(crate) enum RunbookCommand {
 
 /// `breach template`.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum TemplateCommand {
     /// List the letter and report templates: the built-in ones and the organisation's
     #[command(after_help = "Example:\n  breach template list")]

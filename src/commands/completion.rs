@@ -95,8 +95,11 @@ pub(crate) fn registration(shell: clap_complete::Shell) -> Result<String, crate:
 
 /// The command line with a completer on every argument that names a step, an incident or a
 /// runbook, found by the argument's id so that no definition in [`crate::cli`] has to know.
+/// Built first: a command's arguments are otherwise added only when it is parsed (`defer`).
 fn command() -> clap::Command {
-    attach(Cli::command(), "")
+    let mut command = Cli::command();
+    command.build();
+    attach(command, "")
 }
 
 fn attach(command: clap::Command, path: &str) -> clap::Command {

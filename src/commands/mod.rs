@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DoneCommand};
 use crate::clock::GivenTime;
 use crate::clock::{self, Clock};
 use crate::error::Error;
@@ -514,14 +514,14 @@ fn run_with(cli: Cli, clock: Clock, sink: Sink) -> Result<Outcome, Error> {
         Command::Close { force, reason } => lifecycle::close(s, force, reason),
         Command::Walk { step } => steps::walk(s, step),
         Command::Next { mine } => steps::next(s, mine),
-        Command::Done {
+        Command::Done(DoneCommand::Done {
             step,
             note,
             set,
             action,
             from_eml,
             ..
-        } => steps::done(s, step, note, &set, *action, from_eml.as_deref()),
+        }) => steps::done(s, step, note, &set, *action, from_eml.as_deref()),
         Command::Skip { step, reason, .. } => steps::skip(s, step, reason),
         Command::Na { step, reason, .. } => steps::not_applicable(s, step, reason),
         Command::Reopen {
@@ -629,7 +629,7 @@ fn command_schema<T: schemars::JsonSchema>(command: &str) -> serde_json::Value {
 
 fn happened_at(command: &Command) -> Option<(&crate::cli::HappenedAt, bool)> {
     match command {
-        Command::Done { happened, .. }
+        Command::Done(DoneCommand::Done { happened, .. })
         | Command::Skip { happened, .. }
         | Command::Na { happened, .. }
         | Command::Reopen { happened, .. }
