@@ -421,31 +421,28 @@ fn man_dir_writes_every_page_the_main_page_names() {
         note.contains("breach\\-note \\- Record a note in the log"),
         "{note}"
     );
-    let options = note
-        .find(".SH OPTIONS")
-        .expect("breach-note(1) has OPTIONS");
-    let global = note
-        .find(".SH \"GLOBAL OPTIONS\"")
-        .expect("breach-note(1) has GLOBAL OPTIONS");
-    assert!(options < global, "{note}");
+    let comes_before = |text: &str, first: &str, second: &str| {
+        let at = |heading: &str| {
+            text.find(heading)
+                .unwrap_or_else(|| panic!("no {heading:?} in {text}"))
+        };
+        assert!(at(first) < at(second), "{first:?} after {second:?}: {text}");
+    };
+    comes_before(&note, ".SH OPTIONS", ".SH \"GLOBAL OPTIONS\"");
     // `done`'s own options under their headings come before the global ones, in its page and
     // its help (it is the one command whose options have headings).
     let done = std::fs::read_to_string(dir.join("breach-done.1")).unwrap();
-    let notice = done
-        .find(".SH \"A STEP THAT RECORDS A NOTICE (AS `BREACH NOTIFY`)\"")
-        .expect("breach-done(1) has the notice step's options");
-    let global = done
-        .find(".SH \"GLOBAL OPTIONS\"")
-        .expect("breach-done(1) has GLOBAL OPTIONS");
-    assert!(notice < global, "{done}");
+    comes_before(
+        &done,
+        ".SH \"A STEP THAT RECORDS A NOTICE (AS `BREACH NOTIFY`)\"",
+        ".SH \"GLOBAL OPTIONS\"",
+    );
     let help = env.breach(["done", "--help"]).ok().stdout;
-    let notice = help
-        .find("A step that records a notice (as `breach notify`):")
-        .expect("done --help has the notice step's options");
-    let global = help
-        .find("Global options:")
-        .expect("done --help has the global options");
-    assert!(notice < global, "{help}");
+    comes_before(
+        &help,
+        "A step that records a notice (as `breach notify`):",
+        "Global options:",
+    );
     for name in &named {
         assert!(
             dir.join(format!("breach-{name}.1")).exists(),
